@@ -4,6 +4,7 @@
  * together with why each better candidate was skipped, so a run can print and record it.
  */
 import * as tf from '@tensorflow/tfjs';
+import { InputError } from '../errors.js';
 
 export const BACKEND_NAMES = ['auto', 'tensorflow', 'cpu-native', 'webgpu', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
@@ -70,7 +71,7 @@ const PROBERS: Record<Exclude<BackendName, 'auto'>, Prober> = {
  */
 const AUTO_ORDER: Exclude<BackendName, 'auto'>[] = ['tensorflow', 'cpu-native', 'webgpu', 'wasm', 'cpu'];
 
-export class BackendError extends Error {}
+export class BackendError extends InputError {}
 
 export async function probeAll(): Promise<Probe[]> {
   const out: Probe[] = [];
@@ -109,6 +110,8 @@ export async function selectBackend(requested: BackendName): Promise<BackendChoi
 }
 
 async function activate(backend: string): Promise<void> {
+  // PROD silences tfjs's console advice (e.g. "install tfjs-node"): the choice and why is ours to report.
+  tf.env().set('PROD', true);
   const ok = await tf.setBackend(backend);
   if (!ok) throw new BackendError(`backend '${backend}' failed to initialise`);
   await tf.ready();

@@ -1,1 +1,41 @@
-export {};
+/**
+ * lcconv's command line: parses with yargs and maps errors to exit codes — 2 for input a user can
+ * fix (printed as one line), 1 for a failed run (stack only with --verbose).
+ */
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { InputError } from '../errors.js';
+import { configCommand } from './commands/config.js';
+import { runCommand } from './commands/run.js';
+
+export function buildCli(argv: string[]) {
+  return yargs(argv)
+    .scriptName('lcconv')
+    .usage('$0 <command> [options]\n\nExperiments for "The Power of Linear Combinations: Learning with Random Convolutions".')
+    .command(runCommand)
+    .command(configCommand)
+    .option('verbose', { type: 'boolean', default: false, describe: 'show stack traces of failures' })
+    .demandCommand(1, 'name a command, e.g. lcconv run configs/smoke.yaml')
+    .strict()
+    .help()
+    .version()
+    .fail((msg, err) => {
+      throw err ?? new InputError(msg);
+    });
+}
+
+export async function main(argv = hideBin(process.argv)): Promise<void> {
+  const verbose = argv.includes('--verbose');
+  try {
+    await buildCli(argv).parseAsync();
+  } catch (err) {
+    if (err instanceof InputError) {
+      process.stderr.write(`lcconv: ${err.message}\n`);
+      process.exitCode = 2;
+    } else {
+      const e = err instanceof Error ? err : new Error(String(err));
+      process.stderr.write(verbose ? `${e.stack}\n` : `lcconv: failed: ${e.message} (rerun with --verbose for the stack)\n`);
+      process.exitCode = 1;
+    }
+  }
+}

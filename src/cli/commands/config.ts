@@ -1,0 +1,32 @@
+/**
+ * `lcconv config [config]`: print a config fully resolved (defaults filled, --set applied), or
+ * with --reference the reference of every key, generated from the schema.
+ */
+import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import { stringify } from 'yaml';
+import { loadConfigFile, loadConfigText } from '../../config/load.js';
+import { configReferenceMarkdown } from '../../config/reference.js';
+
+interface ConfigArgs {
+  config?: string;
+  set: string[];
+  reference: boolean;
+}
+
+export const configCommand: CommandModule<object, ConfigArgs> = {
+  command: 'config [config]',
+  describe: 'print a resolved config, or the reference of all keys',
+  builder: (y: Argv) =>
+    y
+      .positional('config', { type: 'string', describe: 'YAML experiment (default: all defaults)' })
+      .option('set', { type: 'string', array: true, default: [], describe: 'override a key, e.g. --set model.kernel_size=5' })
+      .option('reference', { type: 'boolean', default: false, describe: 'print the config reference (Markdown)' }) as unknown as Argv<ConfigArgs>,
+  handler: (args: ArgumentsCamelCase<ConfigArgs>) => {
+    if (args.reference) {
+      process.stdout.write(configReferenceMarkdown());
+      return;
+    }
+    const { config } = args.config ? loadConfigFile(args.config, args.set) : loadConfigText('{}', undefined, args.set);
+    process.stdout.write(stringify(config));
+  },
+};

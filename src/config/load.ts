@@ -1,0 +1,144 @@
+/**
+ * Reads a YAML experiment, applies `--set key.path=value` overrides and validates against the one
+ * schema. Every failure becomes a ConfigError naming the file, the line (when YAML knows it) and the
+ * key path, e.g. `configs/a.yaml:12 model.kernel_size: must be odd, got 4`.
+ */
+import { readFileSync } from 'node:fs';
+import { LineCounter, parseDocument, isMap, isPair, isScalar, type Document, type Node } from 'yaml';
+import type { z } from 'zod';
+import { ConfigError } from '../errors.js';
+import { ConfigSchema, type Config } from './schema.js';
+
+export interface LoadedConfig {
+  config: Config;
+  /** Where it came from, for messages and provenance. */
+  file?: string;
+}
+
+/** Parses `key.path=value`; the value is read as YAML so `2`, `true`, `[3,5]` get their types. */
+export function parseOverride(spec: string): { path: string[]; value: unknown } {
+  const eq = spec.indexOf('=');
+  if (eq <= 0) throw new ConfigError({ keyPath: `--set ${spec}` }, 'expected key.path=value');
+  const path = spec.slice(0, eq).trim().split('.');
+  if (path.some((p) => p === '')) throw new ConfigError({ keyPath: `--set ${spec}` }, 'empty key in path');
+  const doc = parseDocument(spec.slice(eq + 1));
+  if (doc.errors.length > 0) throw new ConfigError({ keyPath: `--set ${spec}` }, `invalid value: ${doc.errors[0]!.message.split('\n')[0]}`);
+  return { path, value: doc.toJS() };
+}
+
+export function loadConfigFile(file: string, overrides: string[] = []): LoadedConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new ConfigError({ file }, code === 'ENOENT' ? 'file not found' : `cannot read (${code ?? String(err)})`);
+  }
+  return loadConfigText(text, file, overrides);
+}
+
+export function loadConfigText(text: string, file: string | undefined, overrides: string[] = []): LoadedConfig {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const yamlError = doc.errors[0];
+  if (yamlError) {
+    const line = lineCounter.linePos(yamlError.pos[0]).line;
+    throw new ConfigError({ file, line }, `invalid YAML: ${yamlError.message.split('\n')[0]}`);
+  }
+  const raw = doc.toJS() ?? {};
+  if (typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError({ file }, 'expected a mapping of config keys at the top level');
+
+  const overridden = new Set<string>();
+  for (const spec of overrides) {
+    const { path, value } = parseOverride(spec);
+    setPath(raw as Record<string, unknown>, path, value, spec);
+    overridden.add(path.join('.'));
+  }
+
+  const parsed = ConfigSchema.safeParse(raw, { reportInput: true });
+  if (!parsed.success) throw toConfigError(parsed.error, doc, lineCounter, file, overridden);
+  return { config: parsed.data, file };
+}
+
+function setPath(target: Record<string, unknown>, path: string[], value: unknown, spec: string): void {
+  let node: Record<string, unknown> = target;
+  for (const key of path.slice(0, -1)) {
+    const next = node[key];
+    if (next === undefined || next === null) node[key] = {};
+    else if (typeof next !== 'object' || Array.isArray(next)) throw new ConfigError({ keyPath: `--set ${spec}` }, `${key} is not a group of keys`);
+    node = node[key] as Record<string, unknown>;
+  }
+  node[path[path.length - 1]!] = value;
+}
+
+/** Maps the first schema issue to one located message. */
+function toConfigError(error: z.ZodError, doc: Document, lines: LineCounter, file: string | undefined, overridden: Set<string>): ConfigError {
+  const issue = error.issues[0]!;
+  let path = issue.path.map(String);
+  let problem = issue.message;
+  if (issue.code === 'unrecognized_keys') {
+    path = [...path, issue.keys[0]!];
+    problem = `unknown key${suggestion(issue.keys[0]!, path.slice(0, -1))}`;
+  } else if ('input' in issue && issue.input !== undefined && issue.code !== 'invalid_type') {
+    problem = `${problem}, got ${JSON.stringify(issue.input)}`;
+  } else if (issue.code === 'invalid_type') {
+    problem = `expected ${issue.expected}, got ${describe(issue.input)}`;
+  }
+  const keyPath = path.join('.') || '(top level)';
+  // An overridden key is reported against its --set flag, not the file's line.
+  for (let i = path.length; i > 0; i--) {
+    if (overridden.has(path.slice(0, i).join('.'))) return new ConfigError({ keyPath: `--set ${keyPath}` }, problem);
+  }
+  return new ConfigError({ file, line: lineOf(doc, lines, path), keyPath }, problem);
+}
+
+function describe(input: unknown): string {
+  if (input === undefined) return 'nothing (key missing)';
+  if (input === null) return 'null';
+  if (Array.isArray(input)) return 'a list';
+  if (typeof input === 'object') return 'a mapping';
+  return `${typeof input} ${JSON.stringify(input)}`;
+}
+
+/** Line of the deepest node along `path` that exists in the YAML document. */
+function lineOf(doc: Document, lines: LineCounter, path: string[]): number | undefined {
+  let node: unknown = doc.contents;
+  let offset: number | undefined = (node as Node | null)?.range?.[0];
+  for (const key of path) {
+    if (!isMap(node)) break;
+    const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === key);
+    if (!pair) break;
+    offset = (pair.key as Node).range?.[0] ?? offset;
+    node = pair.value;
+  }
+  return offset === undefined ? undefined : lines.linePos(offset).line;
+}
+
+/** "did you mean" for a mistyped key, from the schema's own keys at that level. */
+function suggestion(key: string, parent: string[]): string {
+  let shape: z.ZodType = ConfigSchema;
+  for (const p of parent) {
+    const inner = unwrap(shape);
+    const next = (inner as unknown as { shape?: Record<string, z.ZodType> }).shape?.[p];
+    if (!next) return '';
+    shape = next;
+  }
+  const keys = Object.keys((unwrap(shape) as unknown as { shape?: Record<string, unknown> }).shape ?? {});
+  const close = keys.find((k) => editDistance(k, key) <= 2);
+  return close ? ` (did you mean '${close}'?)` : ` (allowed: ${keys.join(', ')})`;
+}
+
+export function unwrap(schema: z.ZodType): z.ZodType {
+  let s = schema as unknown as { def?: { innerType?: unknown }; unwrap?: () => unknown };
+  while (s.def?.innerType) s = s.def.innerType as typeof s;
+  return s as unknown as z.ZodType;
+}
+
+function editDistance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) d[0]![j] = j;
+  for (let i = 1; i <= a.length; i++)
+    for (let j = 1; j <= b.length; j++)
+      d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+  return d[a.length]![b.length]!;
+}

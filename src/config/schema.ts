@@ -1,0 +1,82 @@
+/**
+ * The one place a config key exists: type, default, bounds and a one-line doc for every key.
+ * The TypeScript types, `--set` overrides, error key paths and docs/config.md all derive from it.
+ */
+import { z } from 'zod';
+import { ARCH_NAMES } from '../models/registry.js';
+
+export const FREEZE_MODES = ['learned', 'frozen', 'shared'] as const;
+export type FreezeMode = (typeof FREEZE_MODES)[number];
+
+export const INIT_SCHEMES = ['kaiming_uniform', 'kaiming_normal', 'xavier_uniform', 'xavier_normal'] as const;
+export type InitScheme = (typeof INIT_SCHEMES)[number];
+
+export const DATASET_NAMES = ['synthetic', 'cifar10'] as const;
+export type DatasetName = (typeof DATASET_NAMES)[number];
+
+export const BACKEND_CHOICES = ['auto', 'tensorflow', 'cpu-native', 'webgpu', 'wasm', 'cpu'] as const;
+
+const int = () => z.int();
+const oddKernel = int().min(1).refine((k) => k % 2 === 1, { message: 'must be odd (the conv is padded by k//2 on each side)' });
+
+const Synthetic = z
+  .strictObject({
+    train_size: int().min(2).default(2000).describe('training images'),
+    test_size: int().min(1).default(500).describe('validation images'),
+    image_size: int().min(4).default(16).describe('height = width in pixels'),
+    channels: int().min(1).default(3).describe('colour channels'),
+    classes: int().min(2).default(10).describe('number of classes'),
+    noise: z.number().min(0).default(0.35).describe('noise std relative to the class pattern contrast; higher is harder'),
+  })
+  .describe('generated data: each class is a seeded random oriented pattern, each image a shifted noisy copy');
+
+const Dataset = z.strictObject({
+  name: z.enum(DATASET_NAMES).default('synthetic').describe('dataset'),
+  root: z.string().min(1).default('data').describe('folder holding downloaded datasets'),
+  augment: z.boolean().default(true).describe('random crop (4-pixel padding) and horizontal flip on training batches'),
+  synthetic: Synthetic.prefault({}),
+});
+
+const Model = z.strictObject({
+  arch: z.enum(ARCH_NAMES).default('resnet20').describe('CIFAR ResNet of depth 6n+2 (open_lth layout)'),
+  width: int().min(1).default(16).describe('W, channels of stage 1 (stages have W, 2W, 4W)'),
+  kernel_size: oddKernel.default(3).describe('k of every spatial conv (odd, >= 1)'),
+  lc_expansion: int().min(1).default(1).describe('E; 1 = plain conv, > 1 = LC block (k×k conv to E× channels, then learned 1×1 conv)'),
+  lc_depthwise: z.boolean().default(false).describe('LC block spatial part grouped per input channel (depthwise) instead of full'),
+});
+
+const Train = z.strictObject({
+  epochs: int().min(1).default(75).describe('training length in epochs'),
+  batch_size: int().min(1).default(256).describe('images per step (the last incomplete training batch is dropped)'),
+  optimizer: z.enum(['sgd']).default('sgd').describe('optimizer'),
+  lr: z.number().positive().default(0.01).describe('peak learning rate'),
+  momentum: z.number().min(0).max(1).default(0.9).describe('SGD momentum'),
+  nesterov: z.boolean().default(true).describe('Nesterov momentum'),
+  weight_decay: z.number().min(0).default(5e-4).describe('L2 penalty on all learnable parameters (added to the gradient, as PyTorch SGD)'),
+  label_smoothing: z.number().min(0).max(1).default(0.1).describe('label smoothing of the training loss'),
+  schedule: z.enum(['cosine', 'step', 'constant']).default('cosine').describe('learning-rate schedule after warm-up'),
+  warmup_epochs: z.number().min(0).default(0).describe('linear warm-up from 0 to lr, in epochs'),
+  step_milestones: z.array(int().min(1)).default([]).describe('step schedule: epochs at which lr is multiplied by step_gamma (empty = at 50% and 75%)'),
+  step_gamma: z.number().positive().max(1).default(0.1).describe('step schedule: factor at each milestone'),
+});
+
+export const ConfigSchema = z
+  .strictObject({
+    name: z.string().regex(/^[A-Za-z0-9._-]+$/, 'use letters, digits, ".", "_" and "-" only').default('experiment').describe('experiment name: results go to <results_dir>/<name>/'),
+    seed: int().min(0).default(0).describe('seed for initialisation, shuffling and augmentation'),
+    seeds: z.array(int().min(0)).min(1).optional().describe('several seeds: one run each (overrides seed)'),
+    dataset: Dataset.prefault({}),
+    model: Model.prefault({}),
+    freeze: z.enum(FREEZE_MODES).default('learned').describe('learned = standard training; frozen = k×k filters random and never updated; shared = all k×k filters sliced from one frozen random tensor'),
+    init: z.enum(INIT_SCHEMES).default('kaiming_uniform').describe("initialisation of conv and linear weights (kaiming_uniform = PyTorch's default, a=√5)"),
+    train: Train.prefault({}),
+    eval_every: int().min(1).default(1).describe('validate every N epochs (and always after the last)'),
+    compare_to_standard: z.boolean().default(true).describe('also train (or reuse) the learned arm of the same config and report Δ accuracy'),
+    backend: z.enum(BACKEND_CHOICES).default('auto').describe('tfjs backend; auto picks the fastest available'),
+    results_dir: z.string().min(1).default('results').describe('folder for run outputs'),
+  });
+
+export type Config = z.infer<typeof ConfigSchema>;
+export type ModelConfig = Config['model'];
+export type TrainConfig = Config['train'];
+export type DatasetConfig = Config['dataset'];

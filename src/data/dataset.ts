@@ -1,0 +1,41 @@
+/**
+ * The in-memory form every loader returns: uint8 NHWC images and labels. Float32 exists only per
+ * batch (see batches.ts), so a whole dataset costs one byte per pixel.
+ */
+export interface ImageSplit {
+  images: Uint8Array; // [count, height, width, channels], row-major
+  labels: Uint8Array; // [count], values in [0, classes)
+  count: number;
+}
+
+export interface Dataset {
+  name: string;
+  height: number;
+  width: number;
+  channels: number;
+  classNames: string[];
+  train: ImageSplit;
+  test: ImageSplit;
+  /** Per-channel mean and std of the training images, in [0, 1] units, for normalisation. */
+  mean: number[];
+  std: number[];
+  /** Whether horizontal flips keep the label (false for digits). */
+  flipAugment: boolean;
+}
+
+/** Per-channel mean and std over all pixels of a split (in [0, 1] units). */
+export function channelStats(split: ImageSplit, channels: number): { mean: number[]; std: number[] } {
+  const sum = new Float64Array(channels);
+  const sumSq = new Float64Array(channels);
+  const { images } = split;
+  for (let i = 0; i < images.length; i++) {
+    const v = images[i]! / 255;
+    const c = i % channels;
+    sum[c]! += v;
+    sumSq[c]! += v * v;
+  }
+  const n = images.length / channels;
+  const mean = Array.from(sum, (s) => s / n);
+  const std = Array.from(sumSq, (s, c) => Math.sqrt(Math.max(s / n - mean[c]! ** 2, 1e-12)));
+  return { mean, std };
+}

@@ -1,0 +1,24 @@
+/**
+ * Errors a user can fix (bad config, missing or malformed data). The CLI prints them as one line and
+ * exits with code 2; any other thrown Error is a bug or a failed run (exit 1, stack with --verbose).
+ */
+export class InputError extends Error {
+  override name = 'InputError';
+}
+
+/** A config problem, located by file, line (when YAML gives one) and key path. */
+export class ConfigError extends InputError {
+  override name = 'ConfigError';
+  constructor(
+    readonly where: { file?: string; line?: number; keyPath?: string },
+    readonly problem: string,
+  ) {
+    super(ConfigError.format(where, problem));
+  }
+
+  static format(where: { file?: string; line?: number; keyPath?: string }, problem: string): string {
+    const loc = where.file ? `${where.file}${where.line ? `:${where.line}` : ''}` : '';
+    const key = where.keyPath ?? '';
+    return [loc, key].filter(Boolean).join(' ') + (loc || key ? ': ' : '') + problem;
+  }
+}

@@ -1,0 +1,81 @@
+/**
+ * Compares every arm (freeze mode × k × E) with standard training (the `learned` arm of the same
+ * k and E): mean ± std of final validation accuracy over seeds, with n, and Δ vs standard.
+ */
+import { createObjectCsvStringifier } from 'csv-writer';
+import { writeAtomic } from './run-dir.js';
+import type { RunSummary } from './records.js';
+
+export interface ComparisonRow {
+  freeze: string;
+  kernel_size: number;
+  lc_expansion: number;
+  lc_depthwise: boolean;
+  n: number; // seeds
+  val_acc_mean: number;
+  val_acc_std: number; // sample std over seeds; 0 when n = 1
+  best_val_acc_mean: number;
+  delta_vs_standard: number | null; // percentage points; null when no learned arm exists
+  learnable_params: number;
+  stored_weights: number;
+}
+
+export function meanStd(values: number[]): { mean: number; std: number; n: number } {
+  const n = values.length;
+  const mean = values.reduce((a, b) => a + b, 0) / n;
+  const std = n > 1 ? Math.sqrt(values.reduce((a, v) => a + (v - mean) ** 2, 0) / (n - 1)) : 0;
+  return { mean, std, n };
+}
+
+const FREEZE_ORDER = ['learned', 'frozen', 'shared'];
+
+export function compareArms(summaries: RunSummary[]): ComparisonRow[] {
+  const groups = new Map<string, RunSummary[]>();
+  const keyOf = (s: RunSummary, freeze = s.freeze) => `${freeze}|${s.kernelSize}|${s.lcExpansion}|${s.lcDepthwise}`;
+  for (const s of summaries) groups.set(keyOf(s), [...(groups.get(keyOf(s)) ?? []), s]);
+  const rows = [...groups.values()].map((runs) => {
+    const first = runs[0]!;
+    const acc = meanStd(runs.map((r) => r.final_val_acc));
+    const standard = groups.get(keyOf(first, 'learned'));
+    return {
+      freeze: first.freeze,
+      kernel_size: first.kernelSize,
+      lc_expansion: first.lcExpansion,
+      lc_depthwise: first.lcDepthwise,
+      n: acc.n,
+      val_acc_mean: acc.mean,
+      val_acc_std: acc.std,
+      best_val_acc_mean: meanStd(runs.map((r) => r.best_val_acc)).mean,
+      delta_vs_standard: standard ? 100 * (acc.mean - meanStd(standard.map((r) => r.final_val_acc)).mean) : null,
+      learnable_params: first.params.learnable,
+      stored_weights: first.params.stored,
+    };
+  });
+  return rows.sort((a, b) => a.kernel_size - b.kernel_size || a.lc_expansion - b.lc_expansion || FREEZE_ORDER.indexOf(a.freeze) - FREEZE_ORDER.indexOf(b.freeze));
+}
+
+/** Written whole and atomically: the file is a summary, replaced each time the experiment is reported. */
+export function writeComparisonCsv(file: string, rows: ComparisonRow[]): void {
+  const columns = Object.keys(rows[0] ?? {}) as (keyof ComparisonRow)[];
+  const csv = createObjectCsvStringifier({ header: columns.map((id) => ({ id, title: id })) });
+  writeAtomic(file, csv.getHeaderString() + csv.stringifyRecords(rows));
+}
+
+const pct = (v: number) => (100 * v).toFixed(2);
+
+/** Plain-text table for the terminal. */
+export function formatComparison(rows: ComparisonRow[]): string {
+  const header = ['freeze', 'k', 'E', 'val acc % (mean ± std, n)', 'Δ vs standard (pp)', 'learnable', 'stored'];
+  const body = rows.map((r) => [
+    r.freeze + (r.lc_depthwise ? ' (dw)' : ''),
+    String(r.kernel_size),
+    String(r.lc_expansion),
+    `${pct(r.val_acc_mean)} ± ${pct(r.val_acc_std)} (n=${r.n})`,
+    r.delta_vs_standard === null ? 'n/a' : `${r.delta_vs_standard >= 0 ? '+' : ''}${r.delta_vs_standard.toFixed(2)}`,
+    r.learnable_params.toLocaleString('en-US'),
+    r.stored_weights.toLocaleString('en-US'),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n');
+}

@@ -1,0 +1,85 @@
+/**
+ * Plain records that flow from the trainer to the sinks. No tensors, no behaviour: the results
+ * module sees only these.
+ */
+import type { ParamCounts } from '../models/params.js';
+
+export interface RunIdentity {
+  runId: string;
+  dir: string;
+  seed: number;
+  freeze: string;
+  kernelSize: number;
+  lcExpansion: number;
+  lcDepthwise: boolean;
+}
+
+export interface RunStart extends RunIdentity {
+  arch: string;
+  dataset: string;
+  epochs: number;
+  stepsPerEpoch: number;
+  batchSize: number;
+  counts: ParamCounts;
+  backend: string;
+  device: string;
+  /** Epoch to start from (> 1 when resuming). */
+  firstEpoch: number;
+}
+
+export interface StepProgress {
+  epoch: number;
+  step: number; // 1-based within the epoch
+  steps: number;
+  loss: number; // mean over the epoch so far
+  acc: number;
+  imagesPerSecond: number;
+}
+
+/** One row of metrics.csv; column names are the CSV header. */
+export interface EpochRow {
+  epoch: number;
+  lr: number;
+  train_loss: number;
+  train_acc: number;
+  val_loss: number | null; // null on epochs without evaluation (eval_every > 1)
+  val_acc: number | null;
+  best_val_acc: number | null;
+  epoch_seconds: number;
+  images_per_second: number;
+  learnable_params: number;
+  frozen_params: number;
+}
+
+export const EPOCH_COLUMNS: (keyof EpochRow)[] = [
+  'epoch', 'lr', 'train_loss', 'train_acc', 'val_loss', 'val_acc', 'best_val_acc',
+  'epoch_seconds', 'images_per_second', 'learnable_params', 'frozen_params',
+];
+
+export interface RunSummary extends RunIdentity {
+  status: 'finished';
+  arch: string;
+  dataset: string;
+  epochs: number;
+  final_val_acc: number;
+  final_val_loss: number;
+  best_val_acc: number;
+  best_epoch: number;
+  final_train_acc: number;
+  params: ParamCounts;
+  backend: string;
+  device: string;
+  versions: Record<string, string>;
+  git_commit: string | null;
+  wall_seconds: number;
+  train_images_per_second: number;
+  finished_at: string;
+}
+
+/** Where a trainer's events go: the run directory, the console, a JSON collector… */
+export interface RunSink {
+  start(info: RunStart): void | Promise<void>;
+  step?(progress: StepProgress): void;
+  epoch(row: EpochRow): void | Promise<void>;
+  end(summary: RunSummary): void | Promise<void>;
+}

@@ -1,0 +1,68 @@
+/**
+ * Run directories: `<results_dir>/<name>/<run id>/`, the id readable from its parameters plus a hash
+ * of the resolved config, so an identical run is recognised (and reused) and a changed one is not.
+ * Files that must never be half-written (summary, config) are written to a temp file and renamed.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { Config } from '../config/schema.js';
+import type { RunIdentity, RunSummary } from './records.js';
+
+/** Keys that change where or how a run is reported, not what it computes. */
+const PRESENTATION_KEYS = ['name', 'seeds', 'seed', 'compare_to_standard', 'backend', 'results_dir'] as const;
+
+/** The config of one run: a single seed, presentation keys dropped. */
+export function runConfig(config: Config, seed: number): Omit<Config, (typeof PRESENTATION_KEYS)[number]> & { seed: number } {
+  const copy: Record<string, unknown> = structuredClone(config);
+  for (const k of PRESENTATION_KEYS) delete copy[k];
+  return { ...(copy as Omit<Config, (typeof PRESENTATION_KEYS)[number]>), seed };
+}
+
+/** Stable JSON (sorted keys) so the hash does not depend on key order. */
+function stableJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${stableJson((value as Record<string, unknown>)[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+export function runIdentity(config: Config, seed: number): RunIdentity {
+  const m = config.model;
+  const hash = createHash('sha256').update(stableJson(runConfig(config, seed))).digest('hex').slice(0, 8);
+  const runId = `${config.freeze}-k${m.kernel_size}-E${m.lc_expansion}${m.lc_depthwise ? '-dw' : ''}-seed${seed}-${hash}`;
+  return {
+    runId,
+    dir: join(experimentDir(config), runId),
+    seed,
+    freeze: config.freeze,
+    kernelSize: m.kernel_size,
+    lcExpansion: m.lc_expansion,
+    lcDepthwise: m.lc_depthwise,
+  };
+}
+
+export function experimentDir(config: Config): string {
+  return join(config.results_dir, config.name);
+}
+
+export const SUMMARY_FILE = 'summary.json';
+export const METRICS_FILE = 'metrics.csv';
+export const CONFIG_FILE = 'config.yaml';
+
+/** The summary of a finished run, or null if the run has not finished. */
+export function readFinishedSummary(dir: string): RunSummary | null {
+  const file = join(dir, SUMMARY_FILE);
+  if (!existsSync(file)) return null;
+  const summary = JSON.parse(readFileSync(file, 'utf8')) as RunSummary;
+  return summary.status === 'finished' ? summary : null;
+}
+
+/** Writes `text` to `file` atomically: a reader sees the old file or the new one, never a part. */
+export function writeAtomic(file: string, text: string): void {
+  mkdirSync(dirname(file), { recursive: true });
+  const tmp = `${file}.tmp-${process.pid}`;
+  writeFileSync(tmp, text);
+  renameSync(tmp, file);
+}

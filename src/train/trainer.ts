@@ -1,0 +1,162 @@
+/**
+ * One training run: build the model, then one visible loop — for epoch, for batch: forward,
+ * gradients of the learnable weights only, SGD step — with evaluation every `eval_every` epochs.
+ * Emits plain rows to its sinks and returns the summary; aggregation over runs is the caller's.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { Config } from '../config/schema.js';
+import { CIFAR_AUGMENT, evalBatches, stepsPerEpoch, trainBatches, type Batch } from '../data/batches.js';
+import type { Dataset } from '../data/dataset.js';
+import { buildModel, type Model } from '../models/index.js';
+import type { EpochRow, RunIdentity, RunSink, RunSummary } from '../results/records.js';
+import { lrAt, scheduleFor } from './schedule.js';
+import { Sgd } from './sgd.js';
+
+export interface TrainInput {
+  config: Config;
+  data: Dataset;
+  identity: RunIdentity;
+  sinks: RunSink[];
+  backend: { backend: string; device: string };
+  /** Provenance for summary.json. */
+  versions: Record<string, string>;
+  gitCommit: string | null;
+  /** Steps between progress reads (each read syncs the device). */
+  progressEvery?: number;
+}
+
+interface EvalResult {
+  loss: number;
+  acc: number;
+}
+
+function toTensors(batch: Batch, data: Dataset): { x: tf.Tensor4D; y: tf.Tensor1D } {
+  return {
+    x: tf.tensor4d(batch.x, [batch.size, data.height, data.width, data.channels]),
+    y: tf.tensor1d(batch.y, 'int32'),
+  };
+}
+
+/** Mean loss (no label smoothing) and accuracy over a split, with BatchNorm in eval mode. */
+export function evaluate(model: Model, data: Dataset, batchSize: number): EvalResult {
+  let lossSum = 0;
+  let correct = 0;
+  for (const batch of evalBatches(data, data.test, batchSize)) {
+    const [l, c] = tf.tidy(() => {
+      const { x, y } = toTensors(batch, data);
+      const logits = model.forward(x, false);
+      const loss = tf.losses.softmaxCrossEntropy(tf.oneHot(y, data.classNames.length), logits, undefined, 0, tf.Reduction.SUM);
+      const hits = tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), y), 'float32'));
+      return [loss.dataSync()[0]!, hits.dataSync()[0]!];
+    });
+    lossSum += l;
+    correct += c;
+  }
+  return { loss: lossSum / data.test.count, acc: correct / data.test.count };
+}
+
+/**
+ * One SGD step on a batch; returns the batch's summed loss and number of correct predictions as
+ * tensors (kept), so the caller decides when to sync.
+ */
+export function trainStep(model: Model, optimizer: Sgd, batch: Batch, data: Dataset, lr: number, labelSmoothing: number): { lossSum: tf.Scalar; correct: tf.Scalar } {
+  return tf.tidy(() => {
+    const { x, y } = toTensors(batch, data);
+    const onehot = tf.oneHot(y, data.classNames.length);
+    let correct: tf.Scalar | undefined;
+    const learnable = [...model.params.learnable.values()];
+    const { value, grads } = tf.variableGrads(() => {
+      const logits = model.forward(x, true);
+      correct = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), y), 'float32')) as tf.Scalar);
+      return tf.losses.softmaxCrossEntropy(onehot, logits, undefined, labelSmoothing) as tf.Scalar;
+    }, learnable);
+    const byParam = new Map<string, tf.Tensor>();
+    for (const [name, v] of model.params.learnable) {
+      const g = grads[v.name];
+      if (g) byParam.set(name, g);
+    }
+    optimizer.step(model.params.learnable, byParam, lr);
+    return { lossSum: tf.mul(value, batch.size) as tf.Scalar, correct: correct! };
+  });
+}
+
+export async function trainRun(input: TrainInput): Promise<RunSummary> {
+  const { config, data, identity, sinks } = input;
+  const { train } = config;
+  const steps = stepsPerEpoch(data.train.count, train.batch_size);
+  if (steps === 0) throw new Error(`training set (${data.train.count} images) is smaller than train.batch_size (${train.batch_size})`);
+  const schedule = scheduleFor(train, steps);
+  const model = buildModel(config, { channels: data.channels, classes: data.classNames.length }, identity.seed);
+  const optimizer = new Sgd({ momentum: train.momentum, nesterov: train.nesterov, weightDecay: train.weight_decay });
+  const augment = config.dataset.augment ? CIFAR_AUGMENT : null;
+  const progressEvery = input.progressEvery ?? 10;
+  const wallStart = performance.now();
+
+  const startInfo = {
+    ...identity, arch: config.model.arch, dataset: data.name, epochs: train.epochs, stepsPerEpoch: steps,
+    batchSize: train.batch_size, counts: model.counts, backend: input.backend.backend, device: input.backend.device, firstEpoch: 1,
+  };
+  for (const s of sinks) await s.start(startInfo);
+
+  let best: { acc: number; epoch: number } | null = null;
+  let lastEval: EvalResult | null = null;
+  let lastTrainAcc = 0;
+  let trainSeconds = 0;
+  try {
+    for (let epoch = 1; epoch <= train.epochs; epoch++) {
+      const t0 = performance.now();
+      let lossSum = tf.keep(tf.scalar(0));
+      let correct = tf.keep(tf.scalar(0));
+      let seen = 0;
+      let step = 0;
+      let lr = 0;
+      for (const batch of trainBatches(data, train.batch_size, identity.seed, epoch, augment)) {
+        lr = lrAt((epoch - 1) * steps + step, schedule);
+        const out = trainStep(model, optimizer, batch, data, lr, train.label_smoothing);
+        const nextLoss = tf.keep(tf.add(lossSum, out.lossSum) as tf.Scalar);
+        const nextCorrect = tf.keep(tf.add(correct, out.correct) as tf.Scalar);
+        tf.dispose([lossSum, correct, out.lossSum, out.correct]);
+        lossSum = nextLoss;
+        correct = nextCorrect;
+        seen += batch.size;
+        step++;
+        if (step % progressEvery === 0 || step === steps) {
+          const [l, c] = [(await lossSum.data())[0]!, (await correct.data())[0]!];
+          const elapsed = (performance.now() - t0) / 1000;
+          for (const s of sinks) s.step?.({ epoch, step, steps, loss: l / seen, acc: c / seen, imagesPerSecond: seen / elapsed });
+        }
+      }
+      const trainLoss = (await lossSum.data())[0]! / seen;
+      const trainAcc = (await correct.data())[0]! / seen;
+      tf.dispose([lossSum, correct]);
+      const epochTrainSeconds = (performance.now() - t0) / 1000;
+      trainSeconds += epochTrainSeconds;
+      lastTrainAcc = trainAcc;
+
+      const evalNow = epoch % config.eval_every === 0 || epoch === train.epochs;
+      if (evalNow) {
+        lastEval = evaluate(model, data, Math.max(train.batch_size, 256));
+        if (!best || lastEval.acc > best.acc) best = { acc: lastEval.acc, epoch };
+      }
+      const row: EpochRow = {
+        epoch, lr, train_loss: trainLoss, train_acc: trainAcc,
+        val_loss: evalNow ? lastEval!.loss : null, val_acc: evalNow ? lastEval!.acc : null, best_val_acc: best?.acc ?? null,
+        epoch_seconds: (performance.now() - t0) / 1000, images_per_second: seen / epochTrainSeconds,
+        learnable_params: model.counts.learnable, frozen_params: model.counts.frozen,
+      };
+      for (const s of sinks) await s.epoch(row);
+    }
+    const summary: RunSummary = {
+      ...identity, status: 'finished', arch: config.model.arch, dataset: data.name, epochs: train.epochs,
+      final_val_acc: lastEval!.acc, final_val_loss: lastEval!.loss, best_val_acc: best!.acc, best_epoch: best!.epoch,
+      final_train_acc: lastTrainAcc, params: model.counts, backend: input.backend.backend, device: input.backend.device,
+      versions: input.versions, git_commit: input.gitCommit, wall_seconds: (performance.now() - wallStart) / 1000,
+      train_images_per_second: (train.epochs * steps * train.batch_size) / trainSeconds, finished_at: new Date().toISOString(),
+    };
+    for (const s of sinks) await s.end(summary);
+    return summary;
+  } finally {
+    optimizer.dispose();
+    model.dispose();
+  }
+}

@@ -1,0 +1,78 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { parse } from 'yaml';
+import { PACKAGE_ROOT } from '../src/provenance.js';
+import { EPOCH_COLUMNS } from '../src/results/records.js';
+import { tempDir } from './fixtures.js';
+
+const BIN = join(PACKAGE_ROOT, 'bin', 'lcconv.js');
+const lcconv = (args: string[], cwd = PACKAGE_ROOT) => spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8', env: { ...process.env, CI: 'true' } });
+
+test('smoke run end to end: files, CSV columns, accuracy beats chance, comparison table', { timeout: 600_000 }, () => {
+  const results = tempDir('smoke');
+  const r = lcconv(['run', 'configs/smoke.yaml', '--set', `results_dir=${results}`]);
+  assert.equal(r.status, 0, r.stderr);
+  const exp = join(results, 'smoke');
+  const runs = readdirSync(exp).filter((d) => !d.endsWith('.csv'));
+  assert.equal(runs.length, 2, 'frozen arm and standard-training arm');
+  for (const run of runs) {
+    const dir = join(exp, run);
+    const lines = readFileSync(join(dir, 'metrics.csv'), 'utf8').trim().split('\n');
+    assert.equal(lines[0], EPOCH_COLUMNS.join(','));
+    assert.equal(lines.length, 1 + 3, 'one row per epoch');
+    const summary = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8'));
+    assert.equal(summary.status, 'finished');
+    assert.equal(summary.seed, 0);
+    assert.ok(summary.params.learnable > 0 && summary.versions.tfjs);
+    assert.ok(summary.final_val_acc > 0.1, `${run}: ${summary.final_val_acc} is not above chance (0.1)`);
+    if (summary.freeze === 'learned') assert.ok(summary.final_val_acc > 0.3, `learned arm should clearly beat chance, got ${summary.final_val_acc}`);
+    assert.equal(parse(readFileSync(join(dir, 'config.yaml'), 'utf8')).freeze, summary.freeze);
+  }
+  const comparison = readFileSync(join(exp, 'comparison.csv'), 'utf8').trim().split('\n');
+  assert.equal(comparison[0], 'freeze,kernel_size,lc_expansion,lc_depthwise,n,val_acc_mean,val_acc_std,best_val_acc_mean,delta_vs_standard,learnable_params,stored_weights');
+  assert.equal(comparison.length, 3);
+  assert.match(r.stdout, /Δ vs standard/);
+
+  // A second run reuses both finished runs instead of retraining.
+  const again = lcconv(['run', 'configs/smoke.yaml', '--set', `results_dir=${results}`, '--json']);
+  assert.equal(again.status, 0, again.stderr);
+  assert.equal((again.stderr.match(/already finished/g) ?? []).length, 2);
+  assert.equal(JSON.parse(again.stdout).comparison.length, 2);
+});
+
+test('bad config: one line naming file, line and key; exit 2; no stack; nothing written', () => {
+  const dir = tempDir('bad');
+  const file = join(dir, 'bad.yaml');
+  writeFileSync(file, `name: bad\nresults_dir: ${join(dir, 'out')}\nmodel:\n  kernel_size: 4\n`);
+  const r = lcconv(['run', file]);
+  assert.equal(r.status, 2);
+  assert.equal(r.stderr.trim().split('\n').length, 1);
+  assert.match(r.stderr, /bad\.yaml:4 model\.kernel_size: must be odd/);
+  assert.doesNotMatch(r.stderr, /at .*\.js:\d+/);
+  assert.equal(existsSync(join(dir, 'out')), false);
+});
+
+test('CIFAR-10 config without the data: one line telling how to get it, non-zero exit', () => {
+  const dir = tempDir('nodata');
+  const r = lcconv(['run', join(PACKAGE_ROOT, 'configs', 'cifar10-resnet20.yaml'), '--set', `dataset.root=${join(dir, 'data')}`, '--set', `results_dir=${dir}`, '--backend', 'cpu']);
+  assert.equal(r.status, 2);
+  const errLines = r.stderr.trim().split('\n');
+  assert.equal(errLines.length, 1, r.stderr);
+  assert.match(errLines[0]!, /cifar-10-batches-bin\/data_batch_1\.bin not found; download it with 'lcconv data download cifar10/);
+});
+
+test('unknown flag and unknown command are one-line errors with exit 2', () => {
+  const r = lcconv(['run', 'configs/smoke.yaml', '--epochs', '3']);
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /Unknown argument/);
+  assert.equal(lcconv(['frobnicate']).status, 2);
+});
+
+test('--help is fast and lists the commands', () => {
+  const r = lcconv(['--help']);
+  assert.equal(r.status, 0);
+  assert.match(r.stdout, /lcconv run \[config\]/);
+});

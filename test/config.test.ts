@@ -1,0 +1,76 @@
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { loadConfigFile, loadConfigText } from '../src/config/load.js';
+import { configReferenceMarkdown } from '../src/config/reference.js';
+import { PACKAGE_ROOT } from '../src/provenance.js';
+import { ConfigError } from '../src/errors.js';
+
+const errorOf = (text: string, overrides: string[] = []): string => {
+  try {
+    loadConfigText(text, 'exp.yaml', overrides);
+  } catch (err) {
+    assert.ok(err instanceof ConfigError, `expected ConfigError, got ${String(err)}`);
+    assert.ok(!err.message.includes('\n'), 'error is one line');
+    return err.message;
+  }
+  assert.fail('expected a ConfigError');
+};
+
+test('an empty config resolves to the schema defaults', () => {
+  const { config } = loadConfigText('{}', undefined);
+  assert.equal(config.model.arch, 'resnet20');
+  assert.equal(config.model.width, 16);
+  assert.equal(config.model.kernel_size, 3);
+  assert.equal(config.freeze, 'learned');
+  assert.equal(config.train.lr, 0.01);
+  assert.equal(config.train.label_smoothing, 0.1);
+  assert.equal(config.compare_to_standard, true);
+  assert.equal(config.dataset.synthetic.classes, 10);
+});
+
+test('every shipped config validates', () => {
+  const dir = join(PACKAGE_ROOT, 'configs');
+  const files = readdirSync(dir).filter((f) => f.endsWith('.yaml'));
+  assert.ok(files.includes('smoke.yaml') && files.includes('cifar10-resnet20.yaml'));
+  for (const f of files) loadConfigFile(join(dir, f));
+});
+
+test('unknown key: file, line, key path and a suggestion', () => {
+  assert.equal(errorOf('name: a\nmodel:\n  kernal_size: 3\n'), "exp.yaml:3 model.kernal_size: unknown key (did you mean 'kernel_size'?)");
+});
+
+test('wrong type names the key and what was found', () => {
+  assert.equal(errorOf('train:\n  epochs: two\n'), 'exp.yaml:2 train.epochs: expected number, got string "two"');
+});
+
+test('out-of-range and invalid values', () => {
+  assert.match(errorOf('model:\n  kernel_size: 4\n'), /^exp\.yaml:2 model\.kernel_size: must be odd.*got 4$/);
+  assert.match(errorOf('model:\n  lc_expansion: 0\n'), /^exp\.yaml:2 model\.lc_expansion: .*got 0$/);
+  assert.match(errorOf('freeze: froze\n'), /^exp\.yaml:1 freeze: .*"learned"\|"frozen"\|"shared".*got "froze"$/);
+  assert.match(errorOf('model:\n  arch: resnet21\n'), /^exp\.yaml:2 model\.arch: /);
+});
+
+test('invalid YAML gives the line', () => {
+  assert.match(errorOf('name: a\nmodel: [\n'), /^exp\.yaml:\d+: invalid YAML: /);
+});
+
+test('--set overrides any key with a typed value, and bad overrides name the flag', () => {
+  const { config } = loadConfigText('name: a\n', 'exp.yaml', ['train.epochs=2', 'model.kernel_size=7', 'seeds=[1, 2]', 'dataset.augment=false']);
+  assert.equal(config.train.epochs, 2);
+  assert.equal(config.model.kernel_size, 7);
+  assert.deepEqual(config.seeds, [1, 2]);
+  assert.equal(config.dataset.augment, false);
+  assert.equal(errorOf('name: a\n', ['train.epochs=0']), '--set train.epochs: Too small: expected number to be >=1, got 0');
+  assert.match(errorOf('name: a\n', ['model.nope=1']), /^--set model\.nope: unknown key/);
+  assert.match(errorOf('name: a\n', ['train.epochs']), /^--set train\.epochs: expected key\.path=value$/);
+});
+
+test('a missing config file is a one-line ConfigError', () => {
+  assert.throws(() => loadConfigFile('/nonexistent/exp.yaml'), /^ConfigError: \/nonexistent\/exp\.yaml: file not found$/);
+});
+
+test('docs/config.md is the generated reference (regenerate with lcconv config --reference)', () => {
+  assert.equal(readFileSync(join(PACKAGE_ROOT, 'docs', 'config.md'), 'utf8'), configReferenceMarkdown());
+});
