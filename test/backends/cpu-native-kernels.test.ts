@@ -30,6 +30,16 @@ test('conv2d: random shapes, strides 1/2, same/valid/numeric padding, dilation',
   }
 });
 
+test('conv2d 1x1 stride 2 over even sizes (ResNet shortcut; oneDNN 2.6.3 heap corruption regression)', { skip }, async () => {
+  const rand = rng(11);
+  for (const [c, oc] of [[5, 6], [3, 7], [16, 32]] as const) {
+    for (const pad of ['valid', 'same', 0] as const) {
+      await assertParity(`conv2d 1x1 s2 x[3,10,10,${c}] -> ${oc} pad ${pad}`, (x, f) => tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, 2, pad),
+        [input(rand, [3, 10, 10, c]), input(rand, [1, 1, c, oc])], 150);
+    }
+  }
+});
+
 test('depthwiseConv2d: channel multipliers 1/2, strides 1/2, padding', { skip }, async () => {
   const rand = rng(2);
   for (let i = 0; i < 10; i++) {
