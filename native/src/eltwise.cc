@@ -104,9 +104,12 @@ void binary_broadcast(const float* a, const int32_t* a_shape, size_t a_rank, con
   }
 }
 
+// firstprivate: each thread gets its own copy of the lambda, so a captured value (Step's alpha)
+// lives in a register; shared, GCC reloaded it per element and emitted a branch (Step ran 30x
+// slower than relu on random signs).
 template <typename F>
 void unary_map(const float* x, float* out, int64_t n, F f) {
-#pragma omp parallel for schedule(static) if (n >= kParallelMin)
+#pragma omp parallel for schedule(static) if (n >= kParallelMin) firstprivate(f)
   for (int64_t i = 0; i < n; ++i) out[i] = f(x[i]);
 }
 
@@ -129,8 +132,8 @@ Napi::Value Binary(const Napi::CallbackInfo& info) {
       case kMul: return run([](float x, float y) { return x * y; });
       case kDiv: return run([](float x, float y) { return x / y; });
       // NaN wins, as in tfjs's cpu kernels (Math.max / Math.min).
-      case kMaximum: return run([](float x, float y) { return std::isnan(x) || std::isnan(y) ? NAN : (x > y ? x : y); });
-      case kMinimum: return run([](float x, float y) { return std::isnan(x) || std::isnan(y) ? NAN : (x < y ? x : y); });
+      case kMaximum: return run([](float x, float y) { const float m = x > y ? x : y; return (x == x && y == y) ? m : x + y; });
+      case kMinimum: return run([](float x, float y) { const float m = x < y ? x : y; return (x == x && y == y) ? m : x + y; });
       case kSquaredDifference: return run([](float x, float y) { float d = x - y; return d * d; });
       default: throw std::invalid_argument("binary: unknown op");
     }
@@ -153,7 +156,7 @@ Napi::Value Unary(const Napi::CallbackInfo& info) {
       case kRsqrt: return unary_map(x, o, n, [](float v) { return 1.f / std::sqrt(v); });
       case kSquare: return unary_map(x, o, n, [](float v) { return v * v; });
       case kAbs: return unary_map(x, o, n, [](float v) { return std::fabs(v); });
-      case kStep: return unary_map(x, o, n, [alpha](float v) { return std::isnan(v) ? v : (v > 0.f ? 1.f : alpha); });
+      case kStep: return unary_map(x, o, n, [alpha](float v) { const float s = v > 0.f ? 1.f : alpha; return v == v ? s : v; });
       case kReciprocal: return unary_map(x, o, n, [](float v) { return 1.f / v; });
       case kSigmoid: return unary_map(x, o, n, [](float v) { return 1.f / (1.f + std::exp(-v)); });
       case kTanh: return unary_map(x, o, n, [](float v) { return std::tanh(v); });
