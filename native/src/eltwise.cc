@@ -10,7 +10,8 @@
 
 namespace {
 
-enum BinaryOp { kAdd = 0, kSub, kMul, kDiv, kMaximum, kMinimum, kSquaredDifference };
+// kReluGrad(dy, x) = dy * step(x): relu's gradient in one pass instead of Step + Multiply.
+enum BinaryOp { kAdd = 0, kSub, kMul, kDiv, kMaximum, kMinimum, kSquaredDifference, kReluGrad };
 enum UnaryOp { kRelu = 0, kNeg, kExp, kLog, kSqrt, kRsqrt, kSquare, kAbs, kStep, kReciprocal, kSigmoid, kTanh };
 
 // Below this many elements an OpenMP fork costs more than it saves.
@@ -135,6 +136,7 @@ Napi::Value Binary(const Napi::CallbackInfo& info) {
       case kMaximum: return run([](float x, float y) { const float m = x > y ? x : y; return (x == x && y == y) ? m : x + y; });
       case kMinimum: return run([](float x, float y) { const float m = x < y ? x : y; return (x == x && y == y) ? m : x + y; });
       case kSquaredDifference: return run([](float x, float y) { float d = x - y; return d * d; });
+      case kReluGrad: return run([](float dy, float x) { const float g = dy * (x > 0.f ? 1.f : 0.f); return x == x ? g : x; });
       default: throw std::invalid_argument("binary: unknown op");
     }
   });

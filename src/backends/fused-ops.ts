@@ -11,3 +11,6 @@ export const BATCH_NORM_TRAIN = 'LcconvBatchNormTrain';
  * -> [dx, dGamma, dBeta].
  */
 export const BATCH_NORM_TRAIN_GRAD = 'LcconvBatchNormTrainGrad';
+
+/** Relu's gradient dy * step(x) in one pass: inputs {dy, x} (same shape) -> dx. */
+export const RELU_GRAD = 'LcconvReluGrad';

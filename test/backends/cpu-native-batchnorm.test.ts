@@ -13,7 +13,7 @@ import { batchNormTrain, batchNormTrainComposite } from '../../src/models/batchn
 import { assertClose, randomData, rng } from './parity-helpers.js';
 
 const probe = await loadCpuNative();
-const skip = probe.ok ? false : `cpu-native addon not built: ${probe.reason}`;
+const skip = probe.ok ? false : `cpu-native unavailable: ${probe.reason}`;
 const EPS = 1e-5;
 
 type Bn = typeof batchNormTrain;

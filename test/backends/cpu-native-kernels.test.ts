@@ -10,7 +10,7 @@ import { loadCpuNative } from '../../src/backends/cpu-native/index.js';
 import { assertParity, pick, randomData, rng, type Input } from './parity-helpers.js';
 
 const probe = await loadCpuNative();
-const skip = probe.ok ? false : `cpu-native addon not built: ${probe.reason}`;
+const skip = probe.ok ? false : `cpu-native unavailable: ${probe.reason}`;
 
 const input = (rand: () => number, shape: number[]): Input => ({ shape, data: randomData(rand, shape) });
 
@@ -144,4 +144,18 @@ test('the overridden kernels are the native ones, not the inherited JS ones', { 
   }
   // The conv cases above went through oneDNN primitives.
   if (nativeCacheStats().misses === 0) throw new Error('no oneDNN primitive was ever created');
+});
+
+test("relu's gradient runs the fused kernel on cpu-native and the stock one on cpu", { skip }, async () => {
+  const kernelsOf = async (backend: string) => {
+    await tf.setBackend(backend);
+    const x = tf.tensor([-1, 2, -3, 4]);
+    const info = await tf.profile(() => tf.grad((t: tf.Tensor) => tf.relu(t))(x));
+    x.dispose();
+    return info.kernels.map((k) => k.name);
+  };
+  const native = await kernelsOf('cpu-native');
+  const js = await kernelsOf('cpu');
+  if (!native.includes('LcconvReluGrad') || native.includes('Step')) throw new Error(`cpu-native ran ${native}`);
+  if (js.includes('LcconvReluGrad') || !js.includes('Step')) throw new Error(`cpu ran ${js}`);
 });

@@ -11,7 +11,7 @@ import { batchNormTrain } from '../../src/models/batchnorm.js';
 import { randomData, rng } from './parity-helpers.js';
 
 const probe = await loadCpuNative();
-const skip = probe.ok ? false : `cpu-native addon not built: ${probe.reason}`;
+const skip = probe.ok ? false : `cpu-native unavailable: ${probe.reason}`;
 
 test('numTensors is stable across training steps', { skip }, async () => {
   await tf.setBackend('cpu-native');

@@ -3,6 +3,7 @@
  * native/src/eltwise.cc. Non-float32 tensors (int32 indices, bool masks) fall back to JS.
  */
 import * as tf from '@tensorflow/tfjs';
+import { RELU_GRAD } from '../fused-ops.js';
 import type { NativeAddon } from './addon.js';
 import { allFloat32, jsKernel, nativeKernel, output, sizeOf, values, type NativeKernelFunc } from './kernel-io.js';
 
@@ -25,6 +26,17 @@ function binary(addon: NativeAddon, name: string, op: number): NativeKernelFunc 
     const out = new Float32Array(sizeOf(outShape));
     addon.binary(values(backend, a), Int32Array.from(a.shape), values(backend, b), Int32Array.from(b.shape), out, Int32Array.from(outShape), op);
     return output(backend, outShape, out);
+  };
+}
+
+/** dy * step(x) for same-shape float32 dy and x (what relu's gradient passes). */
+function reluGrad(addon: NativeAddon): NativeKernelFunc {
+  return ({ inputs, backend }) => {
+    const { dy, x } = inputs as Record<string, tf.TensorInfo>;
+    const out = new Float32Array(sizeOf(x!.shape));
+    const shape = Int32Array.from(x!.shape);
+    addon.binary(values(backend, dy!), shape, values(backend, x!), shape, out, shape, 7);
+    return output(backend, [...x!.shape], out);
   };
 }
 
@@ -60,5 +72,6 @@ export function eltwiseKernels(addon: NativeAddon): tf.KernelConfig[] {
     ...BINARY.map(([name, op]) => nativeKernel(name, binary(addon, name, op))),
     ...UNARY.map(([name, op]) => nativeKernel(name, unary(addon, name, op))),
     nativeKernel(tf.AddN, addN(addon)),
+    nativeKernel(RELU_GRAD, reluGrad(addon)),
   ];
 }

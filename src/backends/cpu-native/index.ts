@@ -12,6 +12,7 @@ import { convKernels } from './conv-kernels.js';
 import { eltwiseKernels } from './eltwise-kernels.js';
 import { matMulKernels } from './matmul-kernels.js';
 import { reduceKernels } from './reduce-kernels.js';
+import { installReluGradient } from './relu-gradient.js';
 
 export const BACKEND_NAME = 'cpu-native';
 
@@ -82,5 +83,6 @@ function register(addon: NativeAddon): void {
     if (tf.getKernel(config.kernelName, BACKEND_NAME)) tf.unregisterKernel(config.kernelName, BACKEND_NAME);
     tf.registerKernel(config);
   }
+  installReluGradient();
   active = addon;
 }
