@@ -94,21 +94,26 @@ Napi::Value ClearCache(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// Every kernel output is a fresh Float32Array of up to a few MB. glibc serves such sizes with mmap
-// and unmaps them on free, so each output paid ~0.9 ms of page faults per 2 MB (measured: a native
-// relu took 0.09 ms, the same relu into a new array 1.06 ms). Keeping them on the heap lets freed
-// activations be reused. LCCONV_KEEP_MALLOC=1 leaves glibc's defaults alone.
-void tune_malloc_for_activations() {
+// tuneMalloc(): called when the 'cpu-native' backend is activated (not at load, so a process that
+// only probes it keeps glibc's defaults). Every kernel output is a fresh Float32Array of up to a
+// few MB; glibc serves such sizes with mmap and unmaps them on free, so each output paid ~0.9 ms of
+// page faults per 2 MB (measured: a native relu took 0.09 ms, the same relu into a new array
+// 1.06 ms; with this 0.26 ms). Keeping them on the heap lets freed activations be reused.
+// LCCONV_KEEP_MALLOC=1 leaves glibc's defaults alone.
+Napi::Value TuneMalloc(const Napi::CallbackInfo& info) {
   const char* keep = std::getenv("LCCONV_KEEP_MALLOC");
-  if (keep && std::string(keep) == "1") return;
-  mallopt(M_MMAP_THRESHOLD, 64 << 20);
-  mallopt(M_TRIM_THRESHOLD, 256 << 20);
+  const bool tune = !(keep && std::string(keep) == "1");
+  if (tune) {
+    mallopt(M_MMAP_THRESHOLD, 64 << 20);
+    mallopt(M_TRIM_THRESHOLD, 256 << 20);
+  }
+  return Napi::Boolean::New(info.Env(), tune);
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
-  tune_malloc_for_activations();
   exports.Set("info", Napi::Function::New(env, Info));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
+  exports.Set("tuneMalloc", Napi::Function::New(env, TuneMalloc));
   exports.Set("cacheStats", Napi::Function::New(env, CacheStatsJs));
   exports.Set("setCacheLimit", Napi::Function::New(env, SetCacheLimit));
   exports.Set("clearCache", Napi::Function::New(env, ClearCache));

@@ -11,6 +11,8 @@ import { fileURLToPath } from 'node:url';
 export interface NativeAddon {
   info(): { onednn: string; isa: string; threads: number; runtime: string };
   setThreads(n: number): void;
+  /** Keeps activation-sized allocations on glibc's heap (see addon.cc); false if LCCONV_KEEP_MALLOC=1. */
+  tuneMalloc(): boolean;
   cacheStats(): PrimitiveCacheStats;
   setCacheLimit(n: number): void;
   clearCache(): void;

@@ -35,8 +35,10 @@ export async function loadCpuNative(options: LoadOptions = {}): Promise<Probe> {
   if (typeof threads === 'string') return { ok: false, backend: BACKEND_NAME, reason: threads, fix: 'set LCCONV_THREADS to a positive integer' };
   const load = loadAddon(options.addonPath);
   if (!load.ok) return { ok: false, backend: BACKEND_NAME, reason: load.reason, fix: load.fix };
-  if (!active) register(load.addon);
-  setNativeThreads(threads);
+  if (!active) {
+    register(load.addon);
+    setNativeThreads(threads); // once: a later probe (doctor) must not undo setNativeThreads
+  }
   const info = load.addon.info();
   return {
     ok: true,
@@ -76,7 +78,10 @@ function threadsFromEnv(): number | string {
 
 function register(addon: NativeAddon): void {
   // Priority below 'cpu' (1): registering must never change which backend tfjs picks by itself.
-  tf.registerBackend(BACKEND_NAME, () => new MathBackendCPU(), 0);
+  tf.registerBackend(BACKEND_NAME, () => {
+    addon.tuneMalloc();
+    return new MathBackendCPU();
+  }, 0);
   for (const config of tf.getKernelsForBackend('cpu')) tf.registerKernel({ ...config, backendName: BACKEND_NAME });
   const natives = [...convKernels(addon), ...matMulKernels(addon), ...eltwiseKernels(addon), ...reduceKernels(addon), ...batchNormKernels(addon)];
   for (const config of natives) {
