@@ -69,3 +69,11 @@ test('batchNormTrain on plain cpu still uses the composite form and its gradient
   // On 'cpu' both calls take the composite path, so they agree exactly.
   fused.gradValues.forEach((g, k) => assert.deepEqual(g, composite.gradValues[k]));
 });
+
+test('mismatched gamma/beta sizes are rejected before reaching native code', { skip }, async () => {
+  await tf.setBackend('cpu-native');
+  const x = tf.zeros([2, 3, 3, 4]) as tf.Tensor4D;
+  const gamma = tf.ones([3]) as tf.Tensor1D, beta = tf.zeros([3]) as tf.Tensor1D;
+  assert.throws(() => batchNormTrain(x, gamma, beta, EPS), /gamma\/beta \[4\]/);
+  tf.dispose([x, gamma, beta]);
+});

@@ -14,6 +14,11 @@ function forward(addon: NativeAddon): NativeKernelFunc {
     const { x, gamma, beta } = inputs as Record<string, tf.TensorInfo>;
     const epsilon = Number((attrs as { epsilon: number }).epsilon);
     const c = x!.shape[x!.shape.length - 1]!;
+    // The native loop trusts these sizes; a mismatch would read past gamma/beta.
+    if (x!.shape.length !== 4 || gamma!.shape.length !== 1 || gamma!.shape[0] !== c || beta!.shape.length !== 1 || beta!.shape[0] !== c) {
+      throw new Error(`${BATCH_NORM_TRAIN}: x must be NHWC and gamma/beta [${c}], got x [${x!.shape}], gamma [${gamma!.shape}], beta [${beta!.shape}]`);
+    }
+    if (![x, gamma, beta].every((t) => t!.dtype === 'float32')) throw new Error(`${BATCH_NORM_TRAIN}: float32 inputs only`);
     const y = new Float32Array(values(backend, x!).length);
     const mean = new Float32Array(c);
     const variance = new Float32Array(c);
