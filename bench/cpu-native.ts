@@ -138,7 +138,7 @@ async function main() {
   const median = times[Math.floor(times.length / 2)]!;
   console.log(JSON.stringify({
     backend: opts.backend, freeze: opts.freeze, threads: opts.backend === 'cpu-native' ? Number(opts.threads) : 1, batch: BATCH,
-    steps: times.length, medianStepMs: +median.toFixed(1), imagesPerSec: +(BATCH / (median / 1000)).toFixed(1),
+    steps: times.length, medianStepMs: +median.toFixed(1), imagesPerSec: Number((BATCH / (median / 1000)).toPrecision(3)),
     minStepMs: +times[0]!.toFixed(1), finalLoss: +last.toFixed(4), numTensors: tf.memory().numTensors,
   }));
 }

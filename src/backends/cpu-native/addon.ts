@@ -43,7 +43,8 @@ export interface PrimitiveCacheStats {
 
 export type AddonLoad = { ok: true; addon: NativeAddon; path: string } | { ok: false; reason: string; fix: string };
 
-const FIX = 'apt-get install g++ libdnnl-dev && npm rebuild';
+// The build runs from `prepare`, not an install script, so `npm rebuild` would not redo it.
+const FIX = 'apt-get install g++ libdnnl-dev && npm run build:native';
 
 /** Repository root: this file runs as dist/src/backends/cpu-native/addon.js. */
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
