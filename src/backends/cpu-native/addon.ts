@@ -57,6 +57,10 @@ const STATUS_PATH = join(ROOT, 'native', 'build', 'status.json');
  */
 export function loadAddon(path: string = process.env.LCCONV_NATIVE_ADDON ?? DEFAULT_ADDON_PATH): AddonLoad {
   if (!existsSync(path)) return { ok: false, reason: `native oneDNN addon not built: ${whyNotBuilt(path)}`, fix: FIX };
+  // GNU OpenMP (Debian's libdnnl runtime) reads this once, when the addon pulls libgomp in. Its
+  // default spin-waiting made 2 threads 3-10x slower than 1 whenever another process shared the
+  // 2-core machine (docs/benchmarks-cpu-native.md); sleeping workers cost nothing measurable.
+  process.env.OMP_WAIT_POLICY ??= 'PASSIVE';
   try {
     const addon = createRequire(import.meta.url)(path) as NativeAddon;
     addon.info(); // fails here, not mid-training, if libdnnl.so went missing after the build
