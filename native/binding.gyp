@@ -1,0 +1,26 @@
+# Builds the oneDNN addon behind the 'cpu-native' tfjs backend (src/backends/cpu-native).
+# Needs g++ and Debian's libdnnl-dev (oneDNN 2.x, GNU OpenMP runtime); scripts/build-native.mjs
+# runs this and turns any failure into a one-line note instead of a failed install.
+{
+  "targets": [
+    {
+      "target_name": "lcconv_native",
+      "sources": [
+        "src/addon.cc",
+        "src/conv.cc",
+        "src/matmul.cc",
+        "src/eltwise.cc",
+        "src/reduce.cc",
+        "src/batchnorm.cc"
+      ],
+      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
+      "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS"],
+      # -march=native: the addon is compiled on the machine that runs it (at install), so the
+      # hand-written elementwise loops may use its widest vector ISA; oneDNN dispatches by itself.
+      "cflags_cc": ["-std=c++17", "-O3", "-march=native", "-fopenmp"],
+      "cflags_cc!": ["-fno-exceptions"],
+      "ldflags": ["-fopenmp"],
+      "libraries": ["-ldnnl"]
+    }
+  ]
+}

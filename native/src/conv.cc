@@ -1,0 +1,243 @@
+// 2-D convolution (forward, input gradient, filter gradient) through oneDNN, NHWC activations and
+// tfjs's filter layouts (HWIO, depthwise H W C M). Grouped convs cover tfjs's depthwise ops.
+//
+// Activations stay nhwc (what tfjs holds, so no reorder); weights are created with format_tag::any
+// and reordered from the tfjs layout each call: handing oneDNN the HWIO layout as fixed made it
+// fall back to a slow gemm path (1.85x slower step, see /work/shared/perf/cpu-onednn.md).
+#include <memory>
+#include <string>
+
+#include "onednn_context.h"
+#include "primitive_cache.h"
+
+using dnnl::memory;
+using tag = dnnl::memory::format_tag;
+using dt = dnnl::memory::data_type;
+
+namespace {
+
+// Shape of one conv, as packed by the TS side (src/backends/cpu-native/conv-kernels.ts).
+struct ConvGeometry {
+  int64_t n, h, w, ic, oh, ow, oc, kh, kw, sh, sw, dh, dw, pad_t, pad_l, pad_b, pad_r, groups;
+  bool bias, relu;
+
+  static constexpr size_t kFields = 20;
+
+  static ConvGeometry from(const Napi::CallbackInfo& info, size_t i) {
+    size_t len;
+    const int32_t* p = i32_arg(info, i, &len);
+    if (len != kFields) throw std::invalid_argument("conv geometry: expected 20 ints");
+    return {p[0], p[1], p[2],  p[3],  p[4],  p[5],  p[6],  p[7],  p[8],  p[9],
+            p[10], p[11], p[12], p[13], p[14], p[15], p[16], p[17], p[18] != 0, p[19] != 0};
+  }
+
+  std::string key(const char* kind) const {
+    std::string k(kind);
+    for (int64_t v : {n, h, w, ic, oh, ow, oc, kh, kw, sh, sw, dh, dw, pad_t, pad_l, pad_b, pad_r,
+                      groups, int64_t(bias), int64_t(relu)}) {
+      k += ',';
+      k += std::to_string(v);
+    }
+    return k;
+  }
+
+  memory::desc src() const { return memory::desc({n, ic, h, w}, dt::f32, tag::nhwc); }
+  memory::desc dst() const { return memory::desc({n, oc, oh, ow}, dt::f32, tag::nhwc); }
+  memory::desc bias_desc() const { return memory::desc({oc}, dt::f32, tag::x); }
+
+  memory::dims weight_dims() const {
+    if (groups == 1) return {oc, ic, kh, kw};
+    return {groups, oc / groups, ic / groups, kh, kw};
+  }
+  memory::desc weights_any() const { return memory::desc(weight_dims(), dt::f32, tag::any); }
+
+  // tfjs layouts, described by strides so no copy is needed to hand them over.
+  memory::desc weights_user() const {
+    if (groups == 1) {  // HWIO: offset = ((kh*KW + kw)*IC + i)*OC + o
+      return memory::desc(weight_dims(), dt::f32, memory::dims{1, oc, kw * ic * oc, ic * oc});
+    }
+    // depthwise H W C M: group g = input channel c, o = multiplier m; offset = ((kh*KW+kw)*C+c)*M+m
+    const int64_t m = oc / groups;
+    return memory::desc(weight_dims(), dt::f32, memory::dims{m, 1, oc, kw * ic * m, ic * m});
+  }
+
+  memory::dims strides() const { return {sh, sw}; }
+  memory::dims dilates() const { return {dh - 1, dw - 1}; }  // oneDNN counts the gaps
+  memory::dims pad_l_dims() const { return {pad_t, pad_l}; }
+  memory::dims pad_r_dims() const { return {pad_b, pad_r}; }
+
+  dnnl::convolution_forward::primitive_desc forward_pd() const {
+    auto d = bias ? dnnl::convolution_forward::desc(dnnl::prop_kind::forward_training,
+                                                    dnnl::algorithm::convolution_direct, src(),
+                                                    weights_any(), bias_desc(), dst(), strides(),
+                                                    dilates(), pad_l_dims(), pad_r_dims())
+                  : dnnl::convolution_forward::desc(dnnl::prop_kind::forward_training,
+                                                    dnnl::algorithm::convolution_direct, src(),
+                                                    weights_any(), dst(), strides(), dilates(),
+                                                    pad_l_dims(), pad_r_dims());
+    dnnl::primitive_attr attr;
+    if (relu) {
+      dnnl::post_ops ops;
+      ops.append_eltwise(1.f, dnnl::algorithm::eltwise_relu, 0.f, 0.f);
+      attr.set_post_ops(ops);
+    }
+    return dnnl::convolution_forward::primitive_desc(d, attr, cpu_engine());
+  }
+};
+
+// Weights in the layout the primitive chose, and the cached reorder that gets them there.
+struct WeightLayout {
+  memory::desc user, chosen;
+  bool needs_reorder;
+  dnnl::reorder reorder;
+  memory buffer;  // holds the reordered weights between calls (owned by oneDNN)
+
+  // to_chosen: user -> chosen (weights read by the primitive); else chosen -> user (gradients).
+  WeightLayout(const memory::desc& user_md, const memory::desc& chosen_md, bool to_chosen)
+      : user(user_md), chosen(chosen_md), needs_reorder(user_md != chosen_md) {
+    if (!needs_reorder) return;
+    buffer = memory(chosen, cpu_engine());
+    auto& eng = cpu_engine();
+    reorder = to_chosen ? dnnl::reorder(dnnl::reorder::primitive_desc(eng, user, eng, chosen))
+                        : dnnl::reorder(dnnl::reorder::primitive_desc(eng, chosen, eng, user));
+  }
+};
+
+struct ForwardEntry {
+  dnnl::convolution_forward prim;
+  ConvGeometry g;
+  WeightLayout weights;
+};
+
+struct BackwardDataEntry {
+  dnnl::convolution_backward_data prim;
+  ConvGeometry g;
+  WeightLayout weights;
+};
+
+struct BackwardWeightsEntry {
+  dnnl::convolution_backward_weights prim;
+  ConvGeometry g;  // the geometry the primitive runs (stride 1 when subsampled, see below)
+  WeightLayout weights;
+  // 1x1 strided convs only: copies x[:, ::sh, ::sw, :] into a dense buffer first.
+  bool subsample = false;
+  memory::desc strided_src;
+  dnnl::reorder gather;
+  memory dense_src;
+};
+
+// A 1x1 conv with stride s and no padding reads only x[:, ::s, ::s, :], so its filter gradient is
+// that of a stride-1 1x1 conv over the subsampled input. Used because oneDNN 2.6.3's jit_1x1
+// strided backward-weights kernel corrupted the heap for channel counts that are not a multiple of
+// 8 (test/backends reproduces it), and because it touches 1/s^2 of the input.
+bool subsamples(const ConvGeometry& g) {
+  return g.kh == 1 && g.kw == 1 && (g.sh > 1 || g.sw > 1) && g.pad_t == 0 && g.pad_l == 0 &&
+         g.dh == 1 && g.dw == 1;
+}
+
+}  // namespace
+
+// convForward(x, filter, bias | null, out, geometry): out = relu?(conv(x, filter) + bias?)
+Napi::Value ConvForward(const Napi::CallbackInfo& info) {
+  return guarded(info, [&] {
+    const ConvGeometry g = ConvGeometry::from(info, 4);
+    auto e = primitive_cache().get_or_create<ForwardEntry>(g.key("conv_fwd"), [&] {
+      auto pd = g.forward_pd();
+      return std::make_shared<ForwardEntry>(
+          ForwardEntry{dnnl::convolution_forward(pd), g, WeightLayout(g.weights_user(), pd.weights_desc(), true)});
+    });
+    auto& eng = cpu_engine();
+    auto& s = cpu_stream();
+    memory user_w(e->weights.user, eng, f32_arg(info, 1));
+    memory w = user_w;
+    if (e->weights.needs_reorder) {
+      e->weights.reorder.execute(s, user_w, e->weights.buffer);
+      w = e->weights.buffer;
+    }
+    std::unordered_map<int, memory> args{{DNNL_ARG_SRC, memory(g.src(), eng, f32_arg(info, 0))},
+                                         {DNNL_ARG_WEIGHTS, w},
+                                         {DNNL_ARG_DST, memory(g.dst(), eng, f32_arg(info, 3))}};
+    if (g.bias) args.insert({DNNL_ARG_BIAS, memory(g.bias_desc(), eng, f32_arg(info, 2))});
+    e->prim.execute(s, args);
+    s.wait();
+  });
+}
+
+// convBackwardData(dy, filter, dx, geometry): dx = gradient of conv w.r.t. its input.
+Napi::Value ConvBackwardData(const Napi::CallbackInfo& info) {
+  return guarded(info, [&] {
+    ConvGeometry g = ConvGeometry::from(info, 3);
+    g.bias = g.relu = false;  // bias and activation gradients are separate tfjs ops
+    auto e = primitive_cache().get_or_create<BackwardDataEntry>(g.key("conv_bwd_data"), [&] {
+      auto hint = g.forward_pd();  // oneDNN derives the backward implementation from a forward one
+      auto d = dnnl::convolution_backward_data::desc(dnnl::algorithm::convolution_direct, g.src(),
+                                                     g.weights_any(), g.dst(), g.strides(),
+                                                     g.dilates(), g.pad_l_dims(), g.pad_r_dims());
+      dnnl::convolution_backward_data::primitive_desc pd(d, cpu_engine(), hint);
+      return std::make_shared<BackwardDataEntry>(BackwardDataEntry{
+          dnnl::convolution_backward_data(pd), g, WeightLayout(g.weights_user(), pd.weights_desc(), true)});
+    });
+    auto& eng = cpu_engine();
+    auto& s = cpu_stream();
+    memory user_w(e->weights.user, eng, f32_arg(info, 1));
+    memory w = user_w;
+    if (e->weights.needs_reorder) {
+      e->weights.reorder.execute(s, user_w, e->weights.buffer);
+      w = e->weights.buffer;
+    }
+    e->prim.execute(s, {{DNNL_ARG_DIFF_DST, memory(g.dst(), eng, f32_arg(info, 0))},
+                        {DNNL_ARG_WEIGHTS, w},
+                        {DNNL_ARG_DIFF_SRC, memory(g.src(), eng, f32_arg(info, 2))}});
+    s.wait();
+  });
+}
+
+// convBackwardWeights(x, dy, dfilter, geometry): dfilter in the tfjs filter layout.
+Napi::Value ConvBackwardWeights(const Napi::CallbackInfo& info) {
+  return guarded(info, [&] {
+    ConvGeometry g = ConvGeometry::from(info, 3);
+    g.bias = g.relu = false;
+    auto e = primitive_cache().get_or_create<BackwardWeightsEntry>(g.key("conv_bwd_weights"), [&] {
+      ConvGeometry run = g;
+      const bool sub = subsamples(g);
+      if (sub) {
+        run.h = g.oh;
+        run.w = g.ow;
+        run.sh = run.sw = 1;
+        run.pad_b = run.pad_r = 0;
+      }
+      auto hint = run.forward_pd();
+      auto d = dnnl::convolution_backward_weights::desc(
+          dnnl::algorithm::convolution_direct, run.src(), run.weights_any(), run.dst(), run.strides(),
+          run.dilates(), run.pad_l_dims(), run.pad_r_dims());
+      dnnl::convolution_backward_weights::primitive_desc pd(d, cpu_engine(), hint);
+      auto entry = std::make_shared<BackwardWeightsEntry>(BackwardWeightsEntry{
+          dnnl::convolution_backward_weights(pd), run,
+          WeightLayout(run.weights_user(), pd.diff_weights_desc(), false)});
+      if (sub) {
+        auto& eng = cpu_engine();
+        entry->subsample = true;
+        entry->strided_src = memory::desc({g.n, g.ic, g.oh, g.ow}, dt::f32,
+                                          memory::dims{g.h * g.w * g.ic, 1, g.sh * g.w * g.ic, g.sw * g.ic});
+        entry->dense_src = memory(run.src(), eng);
+        entry->gather = dnnl::reorder(dnnl::reorder::primitive_desc(eng, entry->strided_src, eng, run.src()));
+      }
+      return entry;
+    });
+    auto& eng = cpu_engine();
+    auto& s = cpu_stream();
+    memory src(e->g.src(), eng, f32_arg(info, 0));
+    if (e->subsample) {
+      memory strided(e->strided_src, eng, f32_arg(info, 0));
+      e->gather.execute(s, strided, e->dense_src);
+      src = e->dense_src;
+    }
+    memory user_dw(e->weights.user, eng, f32_arg(info, 2));
+    memory dw = e->weights.needs_reorder ? e->weights.buffer : user_dw;
+    e->prim.execute(s, {{DNNL_ARG_SRC, src},
+                        {DNNL_ARG_DIFF_DST, memory(e->g.dst(), eng, f32_arg(info, 1))},
+                        {DNNL_ARG_DIFF_WEIGHTS, dw}});
+    if (e->weights.needs_reorder) e->weights.reorder.execute(s, e->weights.buffer, user_dw);
+    s.wait();
+  });
+}

@@ -1,0 +1,72 @@
+/**
+ * The fused train-mode BatchNorm op (see src/backends/fused-ops.ts) and its gradient, as kernels of
+ * 'cpu-native' only. Its gradient is registered globally (tfjs has one gradient registry), which is
+ * safe because the op itself exists on no other backend: src/models/batchnorm.ts only runs it where
+ * `tf.getKernel(BATCH_NORM_TRAIN, backend)` exists, and uses the composite form elsewhere.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD } from '../fused-ops.js';
+import type { NativeAddon } from './addon.js';
+import { nativeKernel, output, values, type NativeKernelFunc } from './kernel-io.js';
+
+function forward(addon: NativeAddon): NativeKernelFunc {
+  return ({ inputs, backend, attrs }) => {
+    const { x, gamma, beta } = inputs as Record<string, tf.TensorInfo>;
+    const epsilon = Number((attrs as { epsilon: number }).epsilon);
+    const c = x!.shape[x!.shape.length - 1]!;
+    // The native loop trusts these sizes; a mismatch would read past gamma/beta.
+    if (x!.shape.length !== 4 || gamma!.shape.length !== 1 || gamma!.shape[0] !== c || beta!.shape.length !== 1 || beta!.shape[0] !== c) {
+      throw new Error(`${BATCH_NORM_TRAIN}: x must be NHWC and gamma/beta [${c}], got x [${x!.shape}], gamma [${gamma!.shape}], beta [${beta!.shape}]`);
+    }
+    if (![x, gamma, beta].every((t) => t!.dtype === 'float32')) throw new Error(`${BATCH_NORM_TRAIN}: float32 inputs only`);
+    const y = new Float32Array(values(backend, x!).length);
+    const mean = new Float32Array(c);
+    const variance = new Float32Array(c);
+    addon.batchNormTrain(values(backend, x!), values(backend, gamma!), values(backend, beta!), y, mean, variance, epsilon);
+    return [output(backend, [...x!.shape], y), output(backend, [c], mean), output(backend, [c], variance)];
+  };
+}
+
+function backward(addon: NativeAddon): NativeKernelFunc {
+  return ({ inputs, backend, attrs }) => {
+    const { x, gamma, mean, variance, dy, dMean, dVariance } = inputs as Record<string, tf.TensorInfo>;
+    const epsilon = Number((attrs as { epsilon: number }).epsilon);
+    const c = gamma!.shape[0]!;
+    const dx = new Float32Array(values(backend, x!).length);
+    const dGamma = new Float32Array(c);
+    const dBeta = new Float32Array(c);
+    addon.batchNormTrainGrad(
+      values(backend, x!), values(backend, gamma!), values(backend, mean!), values(backend, variance!), values(backend, dy!),
+      values(backend, dMean!), values(backend, dVariance!), dx, dGamma, dBeta, epsilon,
+    );
+    return [output(backend, [...x!.shape], dx), output(backend, [c], dGamma), output(backend, [c], dBeta)];
+  };
+}
+
+let gradientRegistered = false;
+
+/** dys arrive for all three outputs (tfjs fills unused ones with zeros), so the gradient is exact. */
+function registerBatchNormGradient(): void {
+  if (gradientRegistered) return;
+  gradientRegistered = true;
+  tf.registerGradient({
+    kernelName: BATCH_NORM_TRAIN,
+    inputsToSave: ['x', 'gamma'],
+    outputsToSave: [false, true, true],
+    gradFunc: (dys, saved, attrs) => {
+      const [dy, dMean, dVariance] = dys as tf.Tensor[];
+      const [x, gamma, mean, variance] = saved;
+      const [dx, dGamma, dBeta] = tf.engine().runKernel(
+        BATCH_NORM_TRAIN_GRAD,
+        { x: x!, gamma: gamma!, mean: mean!, variance: variance!, dy: dy!, dMean: dMean!, dVariance: dVariance! },
+        attrs,
+      ) as tf.Tensor[];
+      return { x: () => dx!, gamma: () => dGamma!, beta: () => dBeta! };
+    },
+  });
+}
+
+export function batchNormKernels(addon: NativeAddon): tf.KernelConfig[] {
+  registerBatchNormGradient();
+  return [nativeKernel(BATCH_NORM_TRAIN, forward(addon)), nativeKernel(BATCH_NORM_TRAIN_GRAD, backward(addon))];
+}

@@ -1,0 +1,113 @@
+/**
+ * Native conv kernels: Conv2D, FusedConv2D, their input and filter gradients, and the depthwise
+ * family (grouped convs in oneDNN). NHWC only; NCHW, other activations and prelu fall back to JS.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { NativeAddon } from './addon.js';
+import { allFloat32, jsKernel, nativeKernel, output, sizeOf, values, type NativeKernelFunc } from './kernel-io.js';
+
+type ConvInfo = tf.backend_util.Conv2DInfo;
+type Pad = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
+
+/** The 20 ints native/src/conv.cc's ConvGeometry reads, in its order. */
+function packConvGeometry(c: ConvInfo, depthwise: boolean, bias: boolean, relu: boolean): Int32Array {
+  const p = c.padInfo;
+  return Int32Array.from([
+    c.batchSize, c.inHeight, c.inWidth, c.inChannels, c.outHeight, c.outWidth, c.outChannels,
+    c.filterHeight, c.filterWidth, c.strideHeight, c.strideWidth, c.dilationHeight, c.dilationWidth,
+    p.top, p.left, p.bottom, p.right, depthwise ? c.inChannels : 1, bias ? 1 : 0, relu ? 1 : 0,
+  ]);
+}
+
+/**
+ * oneDNN derives the output size from input, kernel, stride and padding and rejects a mismatch;
+ * tfjs's 'ceil' rounding mode can produce one, so such convs stay in JS.
+ */
+function oneDnnAccepts(c: ConvInfo): boolean {
+  const p = c.padInfo;
+  const oh = Math.floor((c.inHeight + p.top + p.bottom - c.effectiveFilterHeight) / c.strideHeight) + 1;
+  const ow = Math.floor((c.inWidth + p.left + p.right - c.effectiveFilterWidth) / c.strideWidth) + 1;
+  return oh === c.outHeight && ow === c.outWidth;
+}
+
+interface ConvAttrs {
+  strides: [number, number] | number;
+  pad: Pad;
+  dataFormat?: 'NHWC' | 'NCHW';
+  dilations?: [number, number] | number;
+  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+  activation?: string;
+  inputShape?: [number, number, number, number];
+  filterShape?: [number, number, number, number];
+}
+
+function info(xShape: number[], filterShape: number[], a: ConvAttrs, depthwise: boolean): ConvInfo {
+  return tf.backend_util.computeConv2DInfo(
+    xShape as [number, number, number, number], filterShape as [number, number, number, number],
+    a.strides, a.dilations ?? 1, a.pad, a.dimRoundingMode, depthwise, 'channelsLast',
+  );
+}
+
+function forward(addon: NativeAddon, name: string, depthwise: boolean): NativeKernelFunc {
+  const js = jsKernel(name);
+  return (args) => {
+    const { backend } = args;
+    const { x, filter, bias, preluActivationWeights } = args.inputs;
+    const a = args.attrs as unknown as ConvAttrs;
+    const activation = a.activation ?? 'linear';
+    if (!x || !filter || (a.dataFormat ?? 'NHWC') !== 'NHWC' || preluActivationWeights ||
+        (activation !== 'linear' && activation !== 'relu') || !allFloat32(backend, x, filter, bias)) return js(args);
+    const c = info(x.shape, filter.shape, a, depthwise);
+    if (!oneDnnAccepts(c) || (bias && sizeOf(bias.shape) !== c.outChannels)) return js(args);
+    const out = new Float32Array(sizeOf(c.outShape));
+    addon.convForward(values(backend, x), values(backend, filter), bias ? values(backend, bias) : null, out,
+      packConvGeometry(c, depthwise, bias !== undefined, activation === 'relu'));
+    return output(backend, c.outShape, out);
+  };
+}
+
+function backpropInput(addon: NativeAddon, name: string, depthwise: boolean): NativeKernelFunc {
+  const js = jsKernel(name);
+  return (args) => {
+    const { backend } = args;
+    const { dy, filter } = args.inputs;
+    const a = args.attrs as unknown as ConvAttrs;
+    if (!dy || !filter || !a.inputShape || (a.dataFormat ?? 'NHWC') !== 'NHWC' || !allFloat32(backend, dy, filter)) return js(args);
+    const c = info(a.inputShape, filter.shape, a, depthwise);
+    if (!oneDnnAccepts(c)) return js(args);
+    const dx = new Float32Array(sizeOf(a.inputShape));
+    addon.convBackwardData(values(backend, dy), values(backend, filter), dx, packConvGeometry(c, depthwise, false, false));
+    return output(backend, [...a.inputShape], dx);
+  };
+}
+
+function backpropFilter(addon: NativeAddon, name: string, depthwise: boolean): NativeKernelFunc {
+  const js = jsKernel(name);
+  return (args) => {
+    const { backend } = args;
+    const { x, dy } = args.inputs;
+    const a = args.attrs as unknown as ConvAttrs;
+    if (!x || !dy || !a.filterShape || (a.dataFormat ?? 'NHWC') !== 'NHWC' || !allFloat32(backend, x, dy)) return js(args);
+    const c = info(x.shape, a.filterShape, a, depthwise);
+    if (!oneDnnAccepts(c)) return js(args);
+    const dFilter = new Float32Array(sizeOf(a.filterShape));
+    addon.convBackwardWeights(values(backend, x), values(backend, dy), dFilter, packConvGeometry(c, depthwise, false, false));
+    return output(backend, [...a.filterShape], dFilter);
+  };
+}
+
+export function convKernels(addon: NativeAddon): tf.KernelConfig[] {
+  const k = (name: string, make: (addon: NativeAddon, name: string, depthwise: boolean) => NativeKernelFunc, depthwise: boolean) =>
+    nativeKernel(name, make(addon, name, depthwise));
+  return [
+    k(tf.Conv2D, forward, false),
+    k(tf.FusedConv2D, forward, false),
+    k(tf.Conv2DBackpropInput, backpropInput, false),
+    k(tf.Conv2DBackpropFilter, backpropFilter, false),
+    k(tf.DepthwiseConv2dNative, forward, true),
+    k(tf.FusedDepthwiseConv2D, forward, true),
+    k(tf.DepthwiseConv2dNativeBackpropInput, backpropInput, true),
+    k(tf.DepthwiseConv2dNativeBackpropFilter, backpropFilter, true),
+  ];
+}
+

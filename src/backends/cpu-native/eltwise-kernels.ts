@@ -1,0 +1,77 @@
+/**
+ * Native elementwise kernels: broadcasting binary ops, unary ops, AddN. Op codes match the enums in
+ * native/src/eltwise.cc. Non-float32 tensors (int32 indices, bool masks) fall back to JS.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { RELU_GRAD } from '../fused-ops.js';
+import type { NativeAddon } from './addon.js';
+import { allFloat32, jsKernel, nativeKernel, output, sizeOf, values, type NativeKernelFunc } from './kernel-io.js';
+
+const BINARY: [string, number][] = [
+  [tf.Add, 0], [tf.Sub, 1], [tf.Multiply, 2], [tf.RealDiv, 3], [tf.Maximum, 4], [tf.Minimum, 5], [tf.SquaredDifference, 6],
+];
+
+const UNARY: [string, number][] = [
+  [tf.Relu, 0], [tf.Neg, 1], [tf.Exp, 2], [tf.Log, 3], [tf.Sqrt, 4], [tf.Rsqrt, 5], [tf.Square, 6], [tf.Abs, 7],
+  [tf.Step, 8], [tf.Reciprocal, 9], [tf.Sigmoid, 10], [tf.Tanh, 11],
+];
+
+function binary(addon: NativeAddon, name: string, op: number): NativeKernelFunc {
+  const js = jsKernel(name);
+  return (args) => {
+    const { backend } = args;
+    const { a, b } = args.inputs;
+    if (!a || !b || sizeOf(a.shape) === 0 || sizeOf(b.shape) === 0 || !allFloat32(backend, a, b)) return js(args);
+    const outShape = tf.backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
+    const out = new Float32Array(sizeOf(outShape));
+    addon.binary(values(backend, a), Int32Array.from(a.shape), values(backend, b), Int32Array.from(b.shape), out, Int32Array.from(outShape), op);
+    return output(backend, outShape, out);
+  };
+}
+
+/** dy * step(x) for same-shape float32 dy and x (what relu's gradient passes). */
+function reluGrad(addon: NativeAddon): NativeKernelFunc {
+  return ({ inputs, backend }) => {
+    const { dy, x } = inputs as Record<string, tf.TensorInfo>;
+    const out = new Float32Array(sizeOf(x!.shape));
+    const shape = Int32Array.from(x!.shape);
+    addon.binary(values(backend, dy!), shape, values(backend, x!), shape, out, shape, 7);
+    return output(backend, [...x!.shape], out);
+  };
+}
+
+function unary(addon: NativeAddon, name: string, op: number): NativeKernelFunc {
+  const js = jsKernel(name);
+  return (args) => {
+    const { backend } = args;
+    const { x } = args.inputs;
+    if (!x || !allFloat32(backend, x)) return js(args);
+    const xs = values(backend, x);
+    const out = new Float32Array(xs.length);
+    const alpha = name === tf.Step ? Number((args.attrs as { alpha?: number } | undefined)?.alpha ?? 0) : 0;
+    addon.unary(xs, out, op, alpha);
+    return output(backend, [...x.shape], out);
+  };
+}
+
+function addN(addon: NativeAddon): NativeKernelFunc {
+  const js = jsKernel(tf.AddN);
+  return (args) => {
+    const { backend } = args;
+    const tensors = args.inputs as unknown as tf.TensorInfo[];
+    const first = tensors[0];
+    if (!first || !allFloat32(backend, ...tensors)) return js(args);
+    const out = new Float32Array(sizeOf(first.shape));
+    addon.addN(out, tensors.map((t) => values(backend, t)));
+    return output(backend, [...first.shape], out);
+  };
+}
+
+export function eltwiseKernels(addon: NativeAddon): tf.KernelConfig[] {
+  return [
+    ...BINARY.map(([name, op]) => nativeKernel(name, binary(addon, name, op))),
+    ...UNARY.map(([name, op]) => nativeKernel(name, unary(addon, name, op))),
+    nativeKernel(tf.AddN, addN(addon)),
+    nativeKernel(RELU_GRAD, reluGrad(addon)),
+  ];
+}

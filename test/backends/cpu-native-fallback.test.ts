@@ -1,0 +1,41 @@
+/**
+ * Without the addon (not built, or unloadable) 'cpu-native' reports not ok with the reason and the
+ * fix, so backend selection falls back. Runs everywhere: it needs no compiled addon.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { loadCpuNative } from '../../src/backends/cpu-native/index.js';
+
+test('a missing addon gives a not-ok probe with reason and fix', async () => {
+  const probe = await loadCpuNative({ addonPath: '/nonexistent/lcconv_native.node' });
+  assert.equal(probe.ok, false);
+  if (probe.ok) return;
+  assert.equal(probe.backend, 'cpu-native');
+  assert.match(probe.reason, /not built/);
+  assert.match(probe.fix ?? '', /apt-get install g\+\+ libdnnl-dev/);
+});
+
+test('a file that is not a loadable addon gives a not-ok probe, not a crash', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'lcconv-native-'));
+  const bogus = join(dir, 'lcconv_native.node');
+  writeFileSync(bogus, 'not an ELF file');
+  const probe = await loadCpuNative({ addonPath: bogus });
+  assert.equal(probe.ok, false);
+  if (!probe.ok) assert.match(probe.reason, /failed to load/);
+});
+
+test('an invalid LCCONV_THREADS is reported, not ignored', async () => {
+  const saved = process.env.LCCONV_THREADS;
+  process.env.LCCONV_THREADS = 'two';
+  try {
+    const probe = await loadCpuNative();
+    assert.equal(probe.ok, false);
+    if (!probe.ok) assert.match(probe.reason, /LCCONV_THREADS/);
+  } finally {
+    if (saved === undefined) delete process.env.LCCONV_THREADS;
+    else process.env.LCCONV_THREADS = saved;
+  }
+});
