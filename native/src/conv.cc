@@ -4,8 +4,10 @@
 // Activations stay nhwc (what tfjs holds, so no reorder); weights are created with format_tag::any
 // and reordered from the tfjs layout each call: handing oneDNN the HWIO layout as fixed made it
 // fall back to a slow gemm path (1.85x slower step, see /work/shared/perf/cpu-onednn.md).
+#include <algorithm>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "onednn_context.h"
 #include "primitive_cache.h"
@@ -119,12 +121,22 @@ struct BackwardWeightsEntry {
   dnnl::convolution_backward_weights prim;
   ConvGeometry g;  // the geometry the primitive runs (stride 1 when subsampled, see below)
   WeightLayout weights;
-  // 1x1 strided convs only: copies x[:, ::sh, ::sw, :] into a dense buffer first.
+  // 1x1 strided convs only: x[:, ::sh, ::sw, :] is copied into this dense buffer first.
   bool subsample = false;
-  memory::desc strided_src;
-  dnnl::reorder gather;
-  memory dense_src;
+  std::vector<float> dense_src;
 };
+
+// Copies the rows and columns a 1x1 stride-(sh, sw) conv reads into a dense NHWC buffer. A plain
+// loop: oneDNN rejects a strided view whose last row does not span a full stride (odd sizes).
+void gather_strided(const float* x, const ConvGeometry& g, float* out) {
+  for (int64_t n = 0; n < g.n; ++n)
+    for (int64_t i = 0; i < g.oh; ++i)
+      for (int64_t j = 0; j < g.ow; ++j) {
+        const float* src = x + ((n * g.h + i * g.sh) * g.w + j * g.sw) * g.ic;
+        std::copy(src, src + g.ic, out);
+        out += g.ic;
+      }
+}
 
 // A 1x1 conv with stride s and no padding reads only x[:, ::s, ::s, :], so its filter gradient is
 // that of a stride-1 1x1 conv over the subsampled input. Used because oneDNN 2.6.3's jit_1x1
@@ -215,23 +227,19 @@ Napi::Value ConvBackwardWeights(const Napi::CallbackInfo& info) {
           dnnl::convolution_backward_weights(pd), run,
           WeightLayout(run.weights_user(), pd.diff_weights_desc(), false)});
       if (sub) {
-        auto& eng = cpu_engine();
         entry->subsample = true;
-        entry->strided_src = memory::desc({g.n, g.ic, g.oh, g.ow}, dt::f32,
-                                          memory::dims{g.h * g.w * g.ic, 1, g.sh * g.w * g.ic, g.sw * g.ic});
-        entry->dense_src = memory(run.src(), eng);
-        entry->gather = dnnl::reorder(dnnl::reorder::primitive_desc(eng, entry->strided_src, eng, run.src()));
+        entry->dense_src.resize(static_cast<size_t>(g.n * g.oh * g.ow * g.ic));
       }
       return entry;
     });
     auto& eng = cpu_engine();
     auto& s = cpu_stream();
-    memory src(e->g.src(), eng, f32_arg(info, 0));
+    float* x = f32_arg(info, 0);
     if (e->subsample) {
-      memory strided(e->strided_src, eng, f32_arg(info, 0));
-      e->gather.execute(s, strided, e->dense_src);
-      src = e->dense_src;
+      gather_strided(x, g, e->dense_src.data());
+      x = e->dense_src.data();
     }
+    memory src(e->g.src(), eng, x);
     memory user_dw(e->weights.user, eng, f32_arg(info, 2));
     memory dw = e->weights.needs_reorder ? e->weights.buffer : user_dw;
     e->prim.execute(s, {{DNNL_ARG_SRC, src},

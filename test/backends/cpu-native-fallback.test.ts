@@ -3,7 +3,7 @@
  * fix, so backend selection falls back. Runs everywhere: it needs no compiled addon.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -16,6 +16,15 @@ test('a missing addon gives a not-ok probe with reason and fix', async () => {
   assert.equal(probe.backend, 'cpu-native');
   assert.match(probe.reason, /not built/);
   assert.match(probe.fix ?? '', /apt-get install g\+\+ libdnnl-dev/);
+});
+
+test('the reason recorded by a skipped build is what the probe reports', async () => {
+  const build = join(mkdtempSync(join(tmpdir(), 'lcconv-native-')), 'build');
+  mkdirSync(build);
+  writeFileSync(join(build, 'status.json'), JSON.stringify({ ok: false, reason: 'no C++ compiler (g++) found' }));
+  const probe = await loadCpuNative({ addonPath: join(build, 'Release', 'lcconv_native.node') });
+  assert.equal(probe.ok, false);
+  if (!probe.ok) assert.match(probe.reason, /not built: no C\+\+ compiler \(g\+\+\) found/);
 });
 
 test('a file that is not a loadable addon gives a not-ok probe, not a crash', async () => {

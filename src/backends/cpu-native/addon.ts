@@ -49,7 +49,6 @@ const FIX = 'apt-get install g++ libdnnl-dev && npm run build:native';
 /** Repository root: this file runs as dist/src/backends/cpu-native/addon.js. */
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
 export const DEFAULT_ADDON_PATH = join(ROOT, 'native', 'build', 'Release', 'lcconv_native.node');
-const STATUS_PATH = join(ROOT, 'native', 'build', 'status.json');
 
 /**
  * `path` overrides where the addon is looked for (tests point it at a missing file to check the
@@ -71,10 +70,12 @@ export function loadAddon(path: string = process.env.LCCONV_NATIVE_ADDON ?? DEFA
   }
 }
 
+/** scripts/build-native.mjs records a skipped build in <build>/status.json, beside <build>/Release/. */
 function whyNotBuilt(path: string): string {
-  if (path === DEFAULT_ADDON_PATH && existsSync(STATUS_PATH)) {
+  const statusPath = join(dirname(dirname(path)), 'status.json');
+  if (existsSync(statusPath)) {
     try {
-      const status = JSON.parse(readFileSync(STATUS_PATH, 'utf8')) as { ok?: boolean; reason?: string };
+      const status = JSON.parse(readFileSync(statusPath, 'utf8')) as { ok?: boolean; reason?: string };
       if (status.ok === false && status.reason) return status.reason;
     } catch {
       // an unreadable status file says no more than a missing one

@@ -24,6 +24,9 @@ function packConvGeometry(c: ConvInfo, depthwise: boolean, bias: boolean, relu: 
  * tfjs's 'ceil' rounding mode can produce one, so such convs stay in JS.
  */
 function oneDnnAccepts(c: ConvInfo): boolean {
+  // Empty (or, for inputs smaller than the kernel, negative) sizes: oneDNN rejects them and the
+  // JS kernel returns the empty tensor or tfjs's own error.
+  if ([...c.inShape, ...c.outShape].some((d) => d <= 0)) return false;
   const p = c.padInfo;
   const oh = Math.floor((c.inHeight + p.top + p.bottom - c.effectiveFilterHeight) / c.strideHeight) + 1;
   const ow = Math.floor((c.inWidth + p.left + p.right - c.effectiveFilterWidth) / c.strideWidth) + 1;
