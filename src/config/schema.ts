@@ -31,7 +31,7 @@ const Synthetic = z
   .describe('generated data: each class is a seeded random oriented pattern, each image a shifted noisy copy');
 
 const Dataset = z.strictObject({
-  name: z.enum(DATASET_NAMES).default('synthetic').describe('dataset'),
+  name: z.enum(DATASET_NAMES).default('synthetic').describe("dataset (README 'Datasets' gives each one's files and split)"),
   root: z.string().min(1).default('data').describe('folder holding downloaded datasets'),
   augment: z.boolean().default(true).describe('random crop (4-pixel padding) and horizontal flip on training batches (no flip for digits)'),
   label_mode: z.enum(['fine', 'coarse']).default('fine').describe('cifar100: the 100 fine classes or the 20 coarse superclasses'),

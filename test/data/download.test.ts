@@ -57,6 +57,10 @@ before(async () => {
     res.writeHead(200, { 'content-length': archive.length });
     res.write(archive.subarray(0, archive.length >> 1), () => setTimeout(() => res.socket?.destroy(), 20));
   };
+  served['/stall.tar.gz'] = (res) => {
+    res.writeHead(200, { 'content-length': archive.length });
+    res.write(archive.subarray(0, 1000)); // then nothing: the client is interrupted by the test
+  };
   server = createServer((req, res) => {
     const handler = served[req.url ?? ''];
     if (handler) handler(res);
@@ -66,17 +70,21 @@ before(async () => {
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
 
-after(() => server.close());
+after(() => {
+  server.closeAllConnections();
+  server.close();
+});
 
 /** The CLI as a child process; async, so this process's server keeps answering. */
-function lcconv(args: string[], env: Record<string, string> = {}): Promise<{ status: number | null; stdout: string; stderr: string }> {
+function lcconv(args: string[], env: Record<string, string> = {}, onSpawn?: (child: import('node:child_process').ChildProcess) => void): Promise<{ status: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [join(PACKAGE_ROOT, 'bin', 'lcconv.js'), ...args], { env: { ...process.env, CI: 'true', ...env } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
+    child.on('close', (status, signal) => resolve({ status, signal, stdout, stderr }));
+    onSpawn?.(child);
   });
 }
 
@@ -146,4 +154,18 @@ test('data list reports a tiny generated CIFAR-10 copy as invalid (wrong sizes) 
   assert.match(by.cifar10!.detail, /data_batch_1\.bin: expected 30,730,000 bytes, found 9,219/);
   assert.equal(by.cifar100!.status, 'missing');
   assert.equal(by['fashion-mnist']!.status, 'ok');
+});
+
+test('CLI interrupted (SIGINT) mid-download: the temporary folder is removed', async () => {
+  const root = join(tempDir('dl-int'), 'data');
+  const r = await lcconv(['data', 'download', 'cifar10', '--root', root, '--url', `${base}/stall.tar.gz`], {}, (child) => {
+    const poll = setInterval(() => {
+      if (existsSync(root) && readdirSync(root).some((f) => f.startsWith('.cifar-10-batches-bin.partial-'))) {
+        clearInterval(poll);
+        setTimeout(() => child.kill('SIGINT'), 200);
+      }
+    }, 50);
+  });
+  assert.equal(r.signal, 'SIGINT', r.stderr);
+  assert.deepEqual(readdirSync(root), []);
 });
