@@ -11,7 +11,7 @@ export type FreezeMode = (typeof FREEZE_MODES)[number];
 export const INIT_SCHEMES = ['kaiming_uniform', 'kaiming_normal', 'xavier_uniform', 'xavier_normal'] as const;
 export type InitScheme = (typeof INIT_SCHEMES)[number];
 
-export const DATASET_NAMES = ['synthetic', 'cifar10'] as const;
+export const DATASET_NAMES = ['synthetic', 'cifar10', 'cifar100', 'fashion-mnist', 'mnist-10k', 'mnist-idx', 'fashion-mnist-idx'] as const;
 export type DatasetName = (typeof DATASET_NAMES)[number];
 
 export const BACKEND_CHOICES = ['auto', 'tensorflow', 'cpu-native', 'webgpu', 'wasm', 'cpu'] as const;
@@ -31,9 +31,13 @@ const Synthetic = z
   .describe('generated data: each class is a seeded random oriented pattern, each image a shifted noisy copy');
 
 const Dataset = z.strictObject({
-  name: z.enum(DATASET_NAMES).default('synthetic').describe('dataset'),
+  name: z.enum(DATASET_NAMES).default('synthetic').describe("dataset (README 'Datasets' gives each one's files and split)"),
   root: z.string().min(1).default('data').describe('folder holding downloaded datasets'),
-  augment: z.boolean().default(true).describe('random crop (4-pixel padding) and horizontal flip on training batches'),
+  augment: z.boolean().default(true).describe('random crop (4-pixel padding) and horizontal flip on training batches (no flip for digits)'),
+  label_mode: z.enum(['fine', 'coarse']).default('fine').describe('cifar100: the 100 fine classes or the 20 coarse superclasses'),
+  subset: int().min(1).optional().describe('keep only N training images per class (seeded choice); unset = all'),
+  val_split: z.number().min(0).max(0.9).default(0).describe('fraction of the training images held out (seeded, per class) and used as the validation split instead of the test set; 0 = validate on the test set'),
+  split_seed: int().min(0).default(0).describe('seed of the subset and val_split choices (not the run seed, so every arm and seed sees the same images)'),
   synthetic: Synthetic.prefault({}),
 });
 

@@ -1,0 +1,167 @@
+/**
+ * `lcconv data download`: fetches an official CIFAR binary archive (or a mirror's copy), verifies
+ * its MD5 while streaming, extracts it with `tar` into a temporary folder next to the destination
+ * and renames the dataset folder into place only once every file has its exact size. Any failure
+ * (HTTP error, cut connection, checksum mismatch, unreadable archive, full disk, Ctrl-C) removes the
+ * temporary folder, so a dataset folder under the root is either complete or absent.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, statSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { join } from 'node:path';
+import * as tar from 'tar';
+import { InputError } from '../errors.js';
+import { CIFAR10_LAYOUT, CIFAR100_LAYOUT, cifarFiles, type CifarLayout } from './cifar.js';
+import { formatCount } from './files.js';
+
+export const DOWNLOAD_NAMES = ['cifar10', 'cifar100'] as const;
+export type DownloadName = (typeof DOWNLOAD_NAMES)[number];
+
+export interface DownloadSpec {
+  url: string;
+  md5: string; // published on https://www.cs.toronto.edu/~kriz/cifar.html
+  layout: CifarLayout;
+}
+
+export const DOWNLOADS: Record<DownloadName, DownloadSpec> = {
+  cifar10: { url: 'https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz', md5: 'c32a1d4ab5d03f1284b67883e8d87530', layout: CIFAR10_LAYOUT },
+  cifar100: { url: 'https://www.cs.toronto.edu/~kriz/cifar-100-binary.tar.gz', md5: '03b5dce01913d631647c71ecec9e9cb8', layout: CIFAR100_LAYOUT },
+};
+
+/** Env variable naming a mirror: its value replaces everything before the archive's file name. */
+export const MIRROR_ENV = 'LCCONV_MIRROR';
+
+/** The URL to fetch: `--url` as given, else `$LCCONV_MIRROR/<archive name>`, else the official one. */
+export function resolveUrl(spec: DownloadSpec, url?: string, mirror = process.env[MIRROR_ENV]): string {
+  if (url) return url;
+  if (mirror) return `${mirror.replace(/\/+$/, '')}/${spec.url.slice(spec.url.lastIndexOf('/') + 1)}`;
+  return spec.url;
+}
+
+/** Why a dataset folder is not a complete copy of `layout`, or null when every file has its exact size. */
+export function checkCifarDir(dir: string, layout: CifarLayout): string | null {
+  if (!existsSync(dir)) return 'missing';
+  for (const { file, bytes } of cifarFiles(layout)) {
+    const path = join(dir, file);
+    if (!existsSync(path)) return `${path} missing`;
+    const size = statSync(path).size;
+    if (size !== bytes) return `${path}: expected ${formatCount(bytes)} bytes, found ${formatCount(size)}`;
+  }
+  return null;
+}
+
+export interface DownloadOptions {
+  root: string;
+  url?: string;
+  /** Overrides for tests (a small generated archive); the CLI always uses the official values. */
+  md5?: string;
+  layout?: CifarLayout;
+  force?: boolean;
+  onProgress?: (received: number, total: number | null) => void;
+}
+
+export interface DownloadResult {
+  dir: string;
+  status: 'downloaded' | 'present';
+  url?: string;
+  bytes?: number;
+}
+
+/** One line for a failed download; names the URL or file and what happened. */
+class DownloadError extends InputError {
+  override name = 'DownloadError';
+}
+
+function describe(err: unknown): string {
+  const e = err as NodeJS.ErrnoException & { cause?: { message?: string; code?: string } };
+  if (e.code === 'ENOSPC') return 'no space left on device';
+  const cause = e.cause?.message ?? e.cause?.code;
+  return cause && cause !== e.message ? `${e.message}: ${cause}` : String(e.message ?? err);
+}
+
+/** Streams `url` into `file`, hashing as it goes; returns the MD5 and byte count. */
+async function fetchTo(url: string, file: string, onProgress?: DownloadOptions['onProgress']): Promise<{ md5: string; bytes: number }> {
+  let res: Response;
+  try {
+    res = await fetch(url);
+  } catch (err) {
+    throw new DownloadError(`${url}: cannot connect (${describe(err)})`);
+  }
+  if (!res.ok || !res.body) throw new DownloadError(`${url}: HTTP ${res.status} ${res.statusText}`);
+  const header = res.headers.get('content-length');
+  const total = header === null ? null : Number(header);
+  const hash = createHash('md5');
+  const out = await open(file, 'w');
+  let received = 0;
+  try {
+    try {
+      for await (const chunk of res.body) {
+        hash.update(chunk);
+        await out.write(chunk);
+        received += chunk.length;
+        onProgress?.(received, total);
+      }
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      if (e.code === 'ENOSPC' || e.syscall === 'write') throw new DownloadError(`${file}: cannot write (${describe(err)})`);
+      throw new DownloadError(`${url}: connection lost after ${formatCount(received)}${total === null ? '' : ` of ${formatCount(total)}`} bytes (${describe(err)})`);
+    }
+    if (total !== null && received !== total) throw new DownloadError(`${url}: connection closed after ${formatCount(received)} of ${formatCount(total)} bytes`);
+    await out.sync();
+  } finally {
+    await out.close();
+  }
+  return { md5: hash.digest('hex'), bytes: received };
+}
+
+/**
+ * Downloads and installs `name` under `opts.root` (`<root>/cifar-10-batches-bin/` etc.). A complete
+ * copy already there is kept unless `force`. Throws an InputError (one line) on any failure, after
+ * removing everything it wrote.
+ */
+export async function downloadDataset(name: DownloadName, opts: DownloadOptions): Promise<DownloadResult> {
+  const spec = DOWNLOADS[name];
+  const layout = opts.layout ?? spec.layout;
+  const md5 = opts.md5 ?? spec.md5;
+  const url = resolveUrl(spec, opts.url);
+  const dest = join(opts.root, layout.dir);
+  if (!opts.force && checkCifarDir(dest, layout) === null) return { dir: dest, status: 'present' };
+
+  try {
+    mkdirSync(opts.root, { recursive: true });
+  } catch (err) {
+    throw new DownloadError(`${opts.root}: cannot create the dataset root (${describe(err)})`);
+  }
+  // Next to the destination, so the final rename stays on one file system (atomic).
+  const tmp = mkdtempSync(join(opts.root, `.${layout.dir}.partial-`));
+  const cleanup = () => rmSync(tmp, { recursive: true, force: true });
+  const onSignal = (signal: NodeJS.Signals) => {
+    cleanup();
+    process.kill(process.pid, signal);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    const archive = join(tmp, 'archive.tar.gz');
+    const got = await fetchTo(url, archive, opts.onProgress);
+    if (got.md5 !== md5) throw new DownloadError(`${url}: MD5 mismatch: expected ${md5}, got ${got.md5} (${formatCount(got.bytes)} bytes); nothing was kept`);
+    try {
+      await tar.x({ file: archive, cwd: tmp, strict: true });
+    } catch (err) {
+      throw new DownloadError(`${url}: unreadable archive (${describe(err)})`);
+    }
+    rmSync(archive);
+    const problem = checkCifarDir(join(tmp, layout.dir), layout);
+    if (problem) throw new DownloadError(`${url}: archive does not hold the expected ${layout.dir}/ (${problem.replace(tmp + '/', '')})`);
+    if (existsSync(dest)) renameSync(dest, join(tmp, 'replaced')); // an incomplete or --force'd old copy
+    renameSync(join(tmp, layout.dir), dest);
+    return { dir: dest, status: 'downloaded', url, bytes: got.bytes };
+  } catch (err) {
+    if (err instanceof InputError) throw err;
+    throw new DownloadError(`download ${name} into ${opts.root} failed: ${describe(err)}`);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    cleanup();
+  }
+}

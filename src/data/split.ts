@@ -1,0 +1,55 @@
+/**
+ * Quick-experiment selections applied after any loader: `dataset.subset` keeps at most N training
+ * images per class, `dataset.val_split` holds out a fraction of each class of the (subset) training
+ * images as the validation split, which then replaces the test split as what the trainer evaluates
+ * on. Both are drawn from `dataset.split_seed`, not the run seed, so every arm and seed of an
+ * experiment trains and validates on the same images.
+ */
+import type { DatasetConfig } from '../config/schema.js';
+import { InputError } from '../errors.js';
+import { rngFor } from '../models/init.js';
+import { permutation } from './batches.js';
+import { channelStats, type Dataset, type ImageSplit } from './dataset.js';
+
+/** Indices of each class, in dataset order. */
+function byClass(split: ImageSplit, classes: number): number[][] {
+  const out: number[][] = Array.from({ length: classes }, () => []);
+  for (let i = 0; i < split.count; i++) out[split.labels[i]!]!.push(i);
+  return out;
+}
+
+/** The images at `indices` (kept in ascending dataset order), as a new split. */
+export function pick(split: ImageSplit, indices: number[], pixels: number): ImageSplit {
+  const sorted = Uint32Array.from(indices).sort();
+  const images = new Uint8Array(sorted.length * pixels);
+  const labels = new Uint8Array(sorted.length);
+  sorted.forEach((src, i) => {
+    images.set(split.images.subarray(src * pixels, (src + 1) * pixels), i * pixels);
+    labels[i] = split.labels[src]!;
+  });
+  return { images, labels, count: sorted.length };
+}
+
+/** Per class, a seeded shuffle of its indices (one stream per class, so classes are independent). */
+function shuffledByClass(split: ImageSplit, classes: number, seed: number, stream: string): number[][] {
+  return byClass(split, classes).map((idx, c) => Array.from(permutation(idx.length, rngFor(seed, `${stream}/${c}`)), (j) => idx[j]!));
+}
+
+/** Applies `subset` and `val_split` to a loaded dataset; returns it unchanged when neither is set. */
+export function selectSplits(data: Dataset, cfg: Pick<DatasetConfig, 'subset' | 'val_split' | 'split_seed'>): Dataset {
+  if (cfg.subset === undefined && cfg.val_split === 0) return data;
+  const classes = data.classNames.length;
+  const pixels = data.height * data.width * data.channels;
+  let train = data.train;
+  if (cfg.subset !== undefined) train = pick(train, shuffledByClass(train, classes, cfg.split_seed, 'subset').flatMap((idx) => idx.slice(0, cfg.subset)), pixels);
+  let test = data.test;
+  if (cfg.val_split > 0) {
+    const perClass = shuffledByClass(train, classes, cfg.split_seed, 'val');
+    const held = perClass.map((idx) => idx.slice(0, Math.round(idx.length * cfg.val_split)));
+    const valCount = held.reduce((s, h) => s + h.length, 0);
+    if (valCount === 0) throw new InputError(`dataset.val_split: ${cfg.val_split} of ${train.count} training images per class holds out none; use a larger fraction`);
+    test = pick(train, held.flat(), pixels);
+    train = pick(train, perClass.flatMap((idx, c) => idx.slice(held[c]!.length)), pixels);
+  }
+  return { ...data, train, test, ...channelStats(train, data.channels) };
+}
