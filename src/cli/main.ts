@@ -6,6 +6,7 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { InputError } from '../errors.js';
 import { configCommand } from './commands/config.js';
+import { doctorCommand } from './commands/doctor.js';
 import { runCommand } from './commands/run.js';
 
 export function buildCli(argv: string[]) {
@@ -14,6 +15,7 @@ export function buildCli(argv: string[]) {
     .usage('$0 <command> [options]\n\nExperiments for "The Power of Linear Combinations: Learning with Random Convolutions".')
     .command(runCommand)
     .command(configCommand)
+    .command(doctorCommand)
     .option('verbose', { type: 'boolean', default: false, describe: 'show stack traces of failures' })
     .demandCommand(1, 'name a command, e.g. lcconv run configs/smoke.yaml')
     .strict()
