@@ -9,9 +9,12 @@ import { InputError } from '../errors.js';
 export const BACKEND_NAMES = ['auto', 'tensorflow', 'cpu-native', 'webgpu', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
 
-/** What probing one backend found. `ok: false` carries the reason and, where one exists, the fix. */
+/**
+ * What probing one backend found. `ok: false` carries the reason and, where one exists, the fix;
+ * an `ok` probe on a software device may carry the fix that would give it real hardware.
+ */
 export type Probe =
-  | { ok: true; backend: string; device: string; hardware: boolean; details?: Record<string, string> }
+  | { ok: true; backend: string; device: string; hardware: boolean; details?: Record<string, string>; fix?: string }
   | { ok: false; backend: string; reason: string; fix?: string };
 
 export interface BackendChoice {

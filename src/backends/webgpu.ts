@@ -10,6 +10,9 @@ import type { Probe } from './index.js';
 /** Debian/Ubuntu packages that give Dawn a (software) OpenGL ES adapter through Mesa's EGL. */
 export const MESA_FIX = 'apt-get install libegl1 libegl-mesa0 libgles2 (software adapter via Mesa), or install the GPU driver with Vulkan (libvulkan1 + the vendor ICD)';
 
+/** What turns a software adapter into a GPU one: Dawn uses Vulkan on Linux. */
+const GPU_FIX = 'for a GPU adapter install its Vulkan driver: libvulkan1 and the vendor ICD (NVIDIA: the driver\'s nvidia_icd.json)';
+
 /** Adapter names of CPU rasterisers: work, but are not accelerators. */
 const SOFTWARE_ADAPTER = /llvmpipe|lavapipe|softpipe|swiftshader|software|basic render/i;
 
@@ -75,6 +78,7 @@ export async function loadWebGpu(): Promise<Probe> {
     backend: 'webgpu',
     device: `${name} (Dawn ${dawnBackend}${software ? ', software adapter' : ''})`,
     hardware: !software,
+    ...(software ? { fix: GPU_FIX } : {}),
     details: { dawn_backend: dawnBackend, adapter_vendor: info.vendor, adapter_device: info.device, adapter_description: info.description },
   };
 }

@@ -5,6 +5,7 @@
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { InputError } from '../errors.js';
+import { benchCommand } from './commands/bench.js';
 import { configCommand } from './commands/config.js';
 import { doctorCommand } from './commands/doctor.js';
 import { runCommand } from './commands/run.js';
@@ -16,6 +17,7 @@ export function buildCli(argv: string[]) {
     .command(runCommand)
     .command(configCommand)
     .command(doctorCommand)
+    .command(benchCommand)
     .option('verbose', { type: 'boolean', default: false, describe: 'show stack traces of failures' })
     .demandCommand(1, 'name a command, e.g. lcconv run configs/smoke.yaml')
     .strict()

@@ -16,6 +16,7 @@ export const CIFAR10_DIR = 'cifar-10-batches-bin';
 export const CIFAR10_TRAIN_FILES = [1, 2, 3, 4, 5].map((i) => `data_batch_${i}.bin`);
 export const CIFAR10_TEST_FILE = 'test_batch.bin';
 const CIFAR10_CLASSES = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'];
+export const CIFAR10_SHAPE = { height: SIDE, width: SIDE, channels: 3, classes: CIFAR10_CLASSES.length };
 
 /** Reads label-prefixed records from files; checks every size and label. */
 function readRecords(files: string[], classes: number): ImageSplit {

@@ -17,7 +17,7 @@ export interface TrainInput {
   data: Dataset;
   identity: RunIdentity;
   sinks: RunSink[];
-  backend: { backend: string; device: string };
+  backend: { backend: string; device: string; skipped?: string[] };
   /** Provenance for summary.json. */
   versions: Record<string, string>;
   gitCommit: string | null;
@@ -155,7 +155,7 @@ export async function trainRun(input: TrainInput): Promise<RunSummary> {
       ...identity, status: 'finished', arch: config.model.arch, dataset: data.name, epochs: train.epochs,
       final_val_acc: lastEval!.acc, final_val_loss: lastEval!.loss, best_val_acc: best!.acc, best_epoch: best!.epoch,
       final_train_acc: lastTrainAcc, params: model.counts, backend: input.backend.backend, device: input.backend.device,
-      versions: input.versions, git_commit: input.gitCommit, wall_seconds: (performance.now() - wallStart) / 1000,
+      backend_skipped: input.backend.skipped ?? [], versions: input.versions, git_commit: input.gitCommit, wall_seconds: (performance.now() - wallStart) / 1000,
       train_images_per_second: (train.epochs * steps * train.batch_size) / trainSeconds, finished_at: new Date().toISOString(),
     };
     for (const s of sinks) await s.end(summary);

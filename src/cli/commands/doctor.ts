@@ -51,6 +51,7 @@ export function formatDoctor(r: DoctorReport): string {
     const name = p.backend.padEnd(width);
     if (p.ok) {
       lines.push(`  ok  ${name}  ${p.device}`);
+      if (p.fix) lines.push(`      ${' '.repeat(width)}  faster: ${p.fix}`);
     } else {
       lines.push(`  --  ${name}  ${p.reason}`);
       if (p.fix) lines.push(`      ${' '.repeat(width)}  fix: ${p.fix}`);
