@@ -46,7 +46,7 @@ test('SGD matches torch.optim.SGD (momentum, Nesterov, weight decay) on a hand-c
   tf.dispose([p, g]);
 });
 
-test('no tensor leaks across training steps and evaluation', () => {
+test('no tensor leaks across training steps and evaluation', async () => {
   const config = tinyConfig(['freeze=shared', 'model.lc_expansion=2']);
   const data = loadDataset(config.dataset, 0);
   const model = buildModel(config, { channels: data.channels, classes: data.classNames.length }, 0);
@@ -55,7 +55,7 @@ test('no tensor leaks across training steps and evaluation', () => {
   tf.dispose(Object.values(trainStep(model, opt, batches[0]!, data, 0.1, 0.1))); // burn-in: creates momentum buffers
   const before = tf.memory().numTensors;
   for (const b of batches.slice(1)) tf.dispose(Object.values(trainStep(model, opt, b, data, 0.1, 0.1)));
-  evaluate(model, data, 16);
+  await evaluate(model, data, 16);
   assert.equal(tf.memory().numTensors, before);
   opt.dispose();
   model.dispose();

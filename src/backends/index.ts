@@ -9,9 +9,12 @@ import { InputError } from '../errors.js';
 export const BACKEND_NAMES = ['auto', 'tensorflow', 'cpu-native', 'webgpu', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
 
-/** What probing one backend found. `ok: false` carries the reason and, where one exists, the fix. */
+/**
+ * What probing one backend found. `ok: false` carries the reason and, where one exists, the fix;
+ * an `ok` probe on a software device may carry the fix that would give it real hardware.
+ */
 export type Probe =
-  | { ok: true; backend: string; device: string; hardware: boolean; details?: Record<string, string> }
+  | { ok: true; backend: string; device: string; hardware: boolean; details?: Record<string, string>; fix?: string }
   | { ok: false; backend: string; reason: string; fix?: string };
 
 export interface BackendChoice {
@@ -25,7 +28,7 @@ export interface BackendChoice {
 }
 
 /** One probe per concrete backend: loads it if possible and registers it with tfjs. */
-type Prober = () => Promise<Probe>;
+export type Prober = () => Promise<Probe>;
 
 async function probeTensorflow(): Promise<Probe> {
   // tfjs-node-gpu first (CUDA), then tfjs-node (CPU). Both register the 'tensorflow' backend with the
@@ -37,7 +40,9 @@ async function probeTensorflow(): Promise<Probe> {
       const gpu = pkg.endsWith('-gpu');
       return { ok: true, backend: 'tensorflow', device: gpu ? 'TensorFlow (CUDA build)' : 'TensorFlow (CPU)', hardware: gpu };
     } catch (err) {
-      failures.push(`${pkg}: ${firstLine(err)}`);
+      // npm drops the package when its libtensorflow download fails, so "not installed" is the usual case.
+      const missing = (err as { code?: string }).code === 'ERR_MODULE_NOT_FOUND' && firstLine(err).includes(`'${pkg}'`);
+      failures.push(`${pkg}: ${missing ? 'not installed' : firstLine(err)}`);
     }
   }
   return {
@@ -53,60 +58,125 @@ async function probeCpuNative(): Promise<Probe> {
   return loadCpuNative();
 }
 
+async function probeWebGpu(): Promise<Probe> {
+  const { loadWebGpu } = await import('./webgpu.js');
+  return loadWebGpu();
+}
+
+/** Kernels every training step needs; a backend missing one could only fail mid-run. */
+const TRAINING_KERNELS = ['Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter'];
+
+async function probeWasm(): Promise<Probe> {
+  await import('@tensorflow/tfjs-backend-wasm');
+  const missing = TRAINING_KERNELS.filter((k) => !tf.getKernel(k, 'wasm'));
+  if (missing.length > 0) {
+    return { ok: false, backend: 'wasm', reason: `tfjs-backend-wasm ${tf.version_core} cannot train: no ${missing.join(', ')} kernel (the filter gradient of every conv)` };
+  }
+  return { ok: true, backend: 'wasm', device: 'CPU (WebAssembly kernels)', hardware: false };
+}
+
 async function probeCpu(): Promise<Probe> {
   return { ok: true, backend: 'cpu', device: 'CPU (pure JavaScript kernels)', hardware: false };
 }
 
-const PROBERS: Record<Exclude<BackendName, 'auto'>, Prober> = {
+export type Probers = Record<ConcreteBackend, Prober>;
+type ConcreteBackend = Exclude<BackendName, 'auto'>;
+
+/** The probe table; tests pass their own to `selectBackend`/`probeAll` to fake availability. */
+export const PROBERS: Probers = {
   tensorflow: probeTensorflow,
   'cpu-native': probeCpuNative,
-  webgpu: async () => ({ ok: false, backend: 'webgpu', reason: 'WebGPU support is not part of this build' }),
-  wasm: async () => ({ ok: false, backend: 'wasm', reason: 'WASM support is not part of this build' }),
+  webgpu: probeWebGpu,
+  wasm: probeWasm,
   cpu: probeCpu,
 };
 
 /**
- * `auto` preference: a real accelerator first, then the fastest CPU path, pure JS last.
- * Probes are ordered by (hardware, speed); a software-only probe result is ranked after the hardware ones.
+ * `auto` preference, best first: an accelerator, then the fastest CPU path, then software GPU
+ * emulation (WebGPU on llvmpipe trains ResNet-20 at a few img/s, still far above pure JS), pure JS
+ * last. A backend appears twice when its probe can report a hardware or a software device.
  */
-const AUTO_ORDER: Exclude<BackendName, 'auto'>[] = ['tensorflow', 'cpu-native', 'webgpu', 'wasm', 'cpu'];
+export const AUTO_ORDER: { backend: ConcreteBackend; hardware: boolean }[] = [
+  { backend: 'tensorflow', hardware: true }, // libtensorflow with CUDA
+  { backend: 'webgpu', hardware: true }, // Dawn on a GPU (Vulkan / Metal / D3D12)
+  { backend: 'tensorflow', hardware: false }, // libtensorflow on CPU
+  { backend: 'cpu-native', hardware: false }, // oneDNN kernels
+  { backend: 'webgpu', hardware: false }, // Dawn on a software adapter (Mesa llvmpipe)
+  { backend: 'wasm', hardware: false },
+  { backend: 'cpu', hardware: false },
+];
 
 export class BackendError extends InputError {}
 
-export async function probeAll(): Promise<Probe[]> {
+export async function probeAll(probers: Probers = PROBERS): Promise<Probe[]> {
   const out: Probe[] = [];
-  for (const name of AUTO_ORDER) out.push(await safeProbe(name));
+  for (const name of PROBE_ORDER) out.push(await safeProbe(name, probers));
   return out;
 }
 
-async function safeProbe(name: Exclude<BackendName, 'auto'>): Promise<Probe> {
+/** Each backend once, in the order of its best `AUTO_ORDER` place. */
+const PROBE_ORDER: ConcreteBackend[] = [...new Set(AUTO_ORDER.map((c) => c.backend))];
+
+async function safeProbe(name: ConcreteBackend, probers: Probers): Promise<Probe> {
   try {
-    return await PROBERS[name]();
+    return await probers[name]();
   } catch (err) {
     return { ok: false, backend: name, reason: firstLine(err) };
   }
 }
 
-/** Ranks a successful probe for `auto`: hardware accelerators first, then AUTO_ORDER position. */
-function rank(p: Probe & { ok: true }): number {
-  return (p.hardware ? 0 : 100) + AUTO_ORDER.indexOf(p.backend as Exclude<BackendName, 'auto'>);
+/** Position of a successful probe in `AUTO_ORDER` (lower is better). */
+export function rank(p: Probe & { ok: true }): number {
+  const i = AUTO_ORDER.findIndex((c) => c.backend === p.backend && c.hardware === p.hardware);
+  return i >= 0 ? i : AUTO_ORDER.length;
 }
 
-export async function selectBackend(requested: BackendName): Promise<BackendChoice> {
+/**
+ * The `auto` decision on probe results, without side effects: the best-ranked usable probe, and
+ * for every place above it in AUTO_ORDER why it was not taken.
+ */
+export function chooseBackend(probes: Probe[]): { chosen: Probe & { ok: true }; skipped: string[] } {
+  const usable = probes.filter((p): p is Probe & { ok: true } => p.ok).sort((a, b) => rank(a) - rank(b));
+  const chosen = usable[0];
+  if (!chosen) throw new BackendError(`no tfjs backend could be loaded: ${probes.map((p) => (p.ok ? '' : `${p.backend}: ${p.reason}`)).filter(Boolean).join('; ')}`);
+  const skipped: string[] = [];
+  const reported = new Set<string>([chosen.backend]);
+  for (const place of AUTO_ORDER.slice(0, rank(chosen))) {
+    const p = probes.find((q) => q.backend === place.backend);
+    if (!p || reported.has(p.backend)) continue;
+    reported.add(p.backend);
+    // A usable probe above the chosen place loaded, but on the other kind of device (e.g. software).
+    skipped.push(p.ok ? `${p.backend}: ${p.device} ranks below ${chosen.backend}` : `${p.backend}: ${p.reason}`);
+  }
+  return { chosen, skipped };
+}
+
+/** What `auto` sees: every probe and the choice made from them (or why there is none). `doctor` prints this. */
+export async function diagnose(probers: Probers = PROBERS): Promise<{ probes: Probe[]; choice: ReturnType<typeof chooseBackend> | { error: string } }> {
+  const probes = await probeAll(probers);
+  try {
+    return { probes, choice: chooseBackend(probes) };
+  } catch (err) {
+    return { probes, choice: { error: firstLine(err) } };
+  }
+}
+
+export async function selectBackend(requested: BackendName, probers: Probers = PROBERS): Promise<BackendChoice> {
   if (requested !== 'auto') {
-    const probe = await safeProbe(requested);
+    const probe = await safeProbe(requested, probers);
     if (!probe.ok) throw new BackendError(`backend '${requested}' is not available: ${probe.reason}${probe.fix ? ` (fix: ${probe.fix})` : ''}`);
     await activate(probe.backend);
     return { backend: probe.backend, device: probe.device, skipped: [], details: probe.details };
   }
-  const probes = await probeAll();
-  const usable = probes.filter((p): p is Probe & { ok: true } => p.ok).sort((a, b) => rank(a) - rank(b));
-  const chosen = usable[0];
-  if (!chosen) throw new BackendError('no tfjs backend could be loaded');
-  // Every failed probe could have beaten the chosen one (a failed probe's hardware is unknown).
-  const skipped = probes.flatMap((p) => (p.ok ? [] : [`${p.backend}: ${p.reason}`]));
+  const { chosen, skipped } = chooseBackend(await probeAll(probers));
   await activate(chosen.backend);
   return { backend: chosen.backend, device: chosen.device, skipped, details: chosen.details };
+}
+
+/** Frees what probing acquired (the WebGPU device), so the process can exit; call once at the end. */
+export async function releaseBackends(): Promise<void> {
+  const { releaseWebGpu } = await import('./webgpu.js');
+  releaseWebGpu();
 }
 
 async function activate(backend: string): Promise<void> {

@@ -5,8 +5,10 @@
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { InputError } from '../errors.js';
+import { benchCommand } from './commands/bench.js';
 import { configCommand } from './commands/config.js';
 import { dataCommand } from './commands/data.js';
+import { doctorCommand } from './commands/doctor.js';
 import { runCommand } from './commands/run.js';
 
 export function buildCli(argv: string[]) {
@@ -16,6 +18,8 @@ export function buildCli(argv: string[]) {
     .command(runCommand)
     .command(configCommand)
     .command(dataCommand)
+    .command(doctorCommand)
+    .command(benchCommand)
     .option('verbose', { type: 'boolean', default: false, describe: 'show stack traces of failures' })
     .demandCommand(1, 'name a command, e.g. lcconv run configs/smoke.yaml')
     .strict()

@@ -50,6 +50,7 @@ export function cifarFiles(layout: CifarLayout): { file: string; bytes: number }
 }
 
 const CIFAR10_CLASSES = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'];
+export const CIFAR10_SHAPE = { height: SIDE, width: SIDE, channels: 3, classes: CIFAR10_CLASSES.length };
 
 // Label order of the archive's fine_label_names.txt / coarse_label_names.txt (alphabetical).
 const CIFAR100_FINE = (

@@ -69,6 +69,8 @@ export interface RunSummary extends RunIdentity {
   params: ParamCounts;
   backend: string;
   device: string;
+  /** Why `auto` passed over better backends (one line each); empty when a backend was named. */
+  backend_skipped: string[];
   versions: Record<string, string>;
   git_commit: string | null;
   wall_seconds: number;

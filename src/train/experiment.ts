@@ -14,7 +14,7 @@ import { experimentDir, readFinishedSummary, runIdentity } from '../results/run-
 import { trainRun } from './trainer.js';
 
 export interface ExperimentOptions {
-  backend: { backend: string; device: string };
+  backend: { backend: string; device: string; skipped?: string[] };
   /** Extra sinks per run (console progress, …). */
   sinksFor?: (identity: RunIdentity) => RunSink[];
   log?: (line: string) => void;

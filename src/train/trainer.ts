@@ -17,7 +17,7 @@ export interface TrainInput {
   data: Dataset;
   identity: RunIdentity;
   sinks: RunSink[];
-  backend: { backend: string; device: string };
+  backend: { backend: string; device: string; skipped?: string[] };
   /** Provenance for summary.json. */
   versions: Record<string, string>;
   gitCommit: string | null;
@@ -37,20 +37,25 @@ function toTensors(batch: Batch, data: Dataset): { x: tf.Tensor4D; y: tf.Tensor1
   };
 }
 
-/** Mean loss (no label smoothing) and accuracy over a split, with BatchNorm in eval mode. */
-export function evaluate(model: Model, data: Dataset, batchSize: number): EvalResult {
+/**
+ * Mean loss (no label smoothing) and accuracy over a split, with BatchNorm in eval mode. Reads
+ * results with `await data()`: the webgpu backend cannot read synchronously in Node.
+ */
+export async function evaluate(model: Model, data: Dataset, batchSize: number): Promise<EvalResult> {
   let lossSum = 0;
   let correct = 0;
   for (const batch of evalBatches(data, data.test, batchSize)) {
-    const [l, c] = tf.tidy(() => {
+    const sums = tf.tidy(() => {
       const { x, y } = toTensors(batch, data);
       const logits = model.forward(x, false);
       const loss = tf.losses.softmaxCrossEntropy(tf.oneHot(y, data.classNames.length), logits, undefined, 0, tf.Reduction.SUM);
       const hits = tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), y), 'float32'));
-      return [loss.dataSync()[0]!, hits.dataSync()[0]!];
+      return tf.stack([loss, hits]);
     });
-    lossSum += l;
-    correct += c;
+    const [l, c] = await sums.data();
+    sums.dispose();
+    lossSum += l!;
+    correct += c!;
   }
   return { loss: lossSum / data.test.count, acc: correct / data.test.count };
 }
@@ -135,7 +140,7 @@ export async function trainRun(input: TrainInput): Promise<RunSummary> {
 
       const evalNow = epoch % config.eval_every === 0 || epoch === train.epochs;
       if (evalNow) {
-        lastEval = evaluate(model, data, Math.max(train.batch_size, 256));
+        lastEval = await evaluate(model, data, Math.max(train.batch_size, 256));
         if (!best || lastEval.acc > best.acc) best = { acc: lastEval.acc, epoch };
       }
       const row: EpochRow = {
@@ -150,7 +155,7 @@ export async function trainRun(input: TrainInput): Promise<RunSummary> {
       ...identity, status: 'finished', arch: config.model.arch, dataset: data.name, epochs: train.epochs,
       final_val_acc: lastEval!.acc, final_val_loss: lastEval!.loss, best_val_acc: best!.acc, best_epoch: best!.epoch,
       final_train_acc: lastTrainAcc, params: model.counts, backend: input.backend.backend, device: input.backend.device,
-      versions: input.versions, git_commit: input.gitCommit, wall_seconds: (performance.now() - wallStart) / 1000,
+      backend_skipped: input.backend.skipped ?? [], versions: input.versions, git_commit: input.gitCommit, wall_seconds: (performance.now() - wallStart) / 1000,
       train_images_per_second: (train.epochs * steps * train.batch_size) / trainSeconds, finished_at: new Date().toISOString(),
     };
     for (const s of sinks) await s.end(summary);

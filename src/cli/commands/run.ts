@@ -35,29 +35,33 @@ export const runCommand: CommandModule<object, RunArgs> = {
     const overrides = [...args.set, ...(args.backend ? [`backend=${args.backend}`] : [])];
     const { config } = loadConfigFile(file, overrides);
     // Heavy modules (tfjs) load only once a config is valid, so --help and bad input stay fast.
-    const { selectBackend } = await import('../../backends/index.js');
+    const { selectBackend, releaseBackends } = await import('../../backends/index.js');
     const { runExperiment } = await import('../../train/experiment.js');
     const { formatComparison } = await import('../../results/comparison.js');
     const out = args.json ? process.stderr : process.stdout;
     const say = (line: string) => { if (!args.quiet) out.write(`${line}\n`); };
 
     if (!args.config) say(`no config given: running the built-in smoke experiment (${file})`);
-    const backend = await selectBackend(config.backend);
-    say(`backend: ${backend.backend} — ${backend.device}`);
-    for (const why of backend.skipped) say(`  skipped ${why}`);
-    say(`seeds: ${(config.seeds ?? [config.seed]).join(', ')}`);
+    try {
+      const backend = await selectBackend(config.backend);
+      say(`backend: ${backend.backend} — ${backend.device}`);
+      for (const why of backend.skipped) say(`  skipped ${why}`);
+      say(`seeds: ${(config.seeds ?? [config.seed]).join(', ')}`);
 
-    const result = await runExperiment(config, {
-      backend,
-      configFile: file,
-      force: args.force,
-      log: say,
-      sinksFor: () => [new ConsoleSink(out, args.quiet ? 'quiet' : 'normal')],
-    });
-    if (args.json) {
-      process.stdout.write(`${JSON.stringify({ backend, runs: result.runs, comparison: result.comparison }, null, 2)}\n`);
-    } else {
-      process.stdout.write(`\n${formatComparison(result.comparison)}\n\ncomparison written to ${result.comparisonFile}\n`);
+      const result = await runExperiment(config, {
+        backend,
+        configFile: file,
+        force: args.force,
+        log: say,
+        sinksFor: () => [new ConsoleSink(out, args.quiet ? 'quiet' : 'normal')],
+      });
+      if (args.json) {
+        process.stdout.write(`${JSON.stringify({ backend, runs: result.runs, comparison: result.comparison }, null, 2)}\n`);
+      } else {
+        process.stdout.write(`\n${formatComparison(result.comparison)}\n\ncomparison written to ${result.comparisonFile}\n`);
+      }
+    } finally {
+      await releaseBackends(); // the WebGPU device would keep Node alive
     }
   },
 };

@@ -1,0 +1,58 @@
+/**
+ * `lcconv bench <config>`: training and evaluation throughput (images/s), time per step and peak
+ * tensor memory of the config's model and batch size on the chosen backend, on random data of the
+ * dataset's shape. Numbers for docs/benchmarks.md come from here.
+ */
+import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import { loadConfigFile } from '../../config/load.js';
+import { InputError } from '../../errors.js';
+
+interface BenchArgs {
+  config: string;
+  set: string[];
+  backend?: string;
+  steps: number;
+  warmup: number;
+  json: boolean;
+}
+
+export const benchCommand: CommandModule<object, BenchArgs> = {
+  command: 'bench <config>',
+  describe: 'measure training and evaluation throughput of a config on a backend',
+  builder: (y: Argv) =>
+    y
+      .positional('config', { type: 'string', describe: 'YAML experiment: model, batch size and dataset shape' })
+      .option('set', { type: 'string', array: true, default: [], describe: 'override a config key (repeatable)' })
+      .option('backend', { type: 'string', describe: 'shorthand for --set backend=NAME' })
+      .option('steps', { type: 'number', default: 10, describe: 'timed training steps (and evaluation batches)' })
+      .option('warmup', { type: 'number', default: 2, describe: 'untimed steps first (GPU kernels compile on first use)' })
+      .option('json', { type: 'boolean', default: false, describe: 'print the result as JSON' }) as unknown as Argv<BenchArgs>,
+  handler: async (args: ArgumentsCamelCase<BenchArgs>) => {
+    for (const key of ['steps', 'warmup'] as const) {
+      const v = args[key];
+      if (!Number.isInteger(v) || v < (key === 'steps' ? 1 : 0)) throw new InputError(`--${key}: expected an integer ≥ ${key === 'steps' ? 1 : 0}, got ${v}`);
+    }
+    const overrides = [...args.set, ...(args.backend ? [`backend=${args.backend}`] : [])];
+    const { config } = loadConfigFile(args.config, overrides);
+    const { selectBackend, releaseBackends } = await import('../../backends/index.js');
+    const { benchThroughput } = await import('../../train/bench.js');
+    const log = (line: string) => (args.json ? process.stderr : process.stdout).write(`${line}\n`);
+    try {
+      const backend = await selectBackend(config.backend);
+      log(`backend: ${backend.backend} — ${backend.device}`);
+      for (const why of backend.skipped) log(`  skipped ${why}`);
+      const m = config.model;
+      log(`model: ${m.arch} W=${m.width} k=${m.kernel_size} E=${m.lc_expansion} freeze=${config.freeze}, batch ${config.train.batch_size}; ${args.warmup} warm-up + ${args.steps} timed steps`);
+      const result = await benchThroughput(config, { steps: args.steps, warmup: args.warmup });
+      if (args.json) {
+        process.stdout.write(`${JSON.stringify({ backend: backend.backend, device: backend.device, ...result }, null, 2)}\n`);
+      } else {
+        log(`train: ${result.train.images_per_second.toFixed(2)} img/s (${result.train.seconds_per_step.toFixed(3)} s/step)`);
+        log(`eval:  ${result.eval.images_per_second.toFixed(2)} img/s (${result.eval.seconds_per_batch.toFixed(3)} s/batch)`);
+        log(`peak tensor memory: ${(result.peak_tensor_bytes / 2 ** 20).toFixed(1)} MiB`);
+      }
+    } finally {
+      await releaseBackends();
+    }
+  },
+};

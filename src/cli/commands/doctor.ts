@@ -1,0 +1,85 @@
+/**
+ * `lcconv doctor`: what this machine can run — Node, and for every tfjs backend whether it loads,
+ * on which device, or why not and the fix. It prints the backend module's own probes and `auto`
+ * decision (`diagnose`), so it shows exactly what `lcconv run` would pick.
+ */
+import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import type { Probe, Probers } from '../../backends/index.js';
+
+interface DoctorArgs {
+  json: boolean;
+}
+
+/** The lowest Node major lcconv supports (package.json `engines`). */
+const NODE_MAJOR = 20;
+
+export interface DoctorReport {
+  node: { version: string; ok: boolean };
+  platform: string;
+  tfjs: string;
+  /** `auto`'s preference, best first. */
+  autoOrder: string[];
+  probes: Probe[];
+  auto: { backend: string; device: string; skipped: string[] } | { error: string };
+}
+
+/** Probes every backend (with `probers`, for tests) and returns what `auto` would do. */
+export async function doctorReport(probers?: Probers): Promise<DoctorReport> {
+  const tf = await import('@tensorflow/tfjs');
+  const { AUTO_ORDER, diagnose } = await import('../../backends/index.js');
+  const { probes, choice } = await diagnose(probers);
+  const major = Number(process.versions.node.split('.')[0]);
+  return {
+    node: { version: process.version, ok: major >= NODE_MAJOR },
+    platform: `${process.platform} ${process.arch}`,
+    tfjs: tf.version_core,
+    autoOrder: AUTO_ORDER.map((c) => (c.hardware ? `${c.backend} on GPU` : c.backend)),
+    probes,
+    auto: 'error' in choice ? choice : { backend: choice.chosen.backend, device: choice.chosen.device, skipped: choice.skipped },
+  };
+}
+
+export function formatDoctor(r: DoctorReport): string {
+  const lines = [
+    `node      ${r.node.version} (${r.platform})${r.node.ok ? '' : `  — lcconv needs Node >= ${NODE_MAJOR}`}`,
+    `tfjs      ${r.tfjs}`,
+    '',
+    `backends (auto prefers ${r.autoOrder.join(' > ')}):`,
+  ];
+  const width = Math.max(...r.probes.map((p) => p.backend.length));
+  for (const p of r.probes) {
+    const name = p.backend.padEnd(width);
+    if (p.ok) {
+      lines.push(`  ok  ${name}  ${p.device}`);
+      if (p.fix) lines.push(`      ${' '.repeat(width)}  faster: ${p.fix}`);
+    } else {
+      lines.push(`  --  ${name}  ${p.reason}`);
+      if (p.fix) lines.push(`      ${' '.repeat(width)}  fix: ${p.fix}`);
+    }
+  }
+  lines.push('');
+  if ('error' in r.auto) {
+    lines.push(`auto: none — ${r.auto.error}`);
+  } else {
+    lines.push(`auto: ${r.auto.backend} — ${r.auto.device}`);
+    for (const why of r.auto.skipped) lines.push(`  skipped ${why}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+export const doctorCommand: CommandModule<object, DoctorArgs> = {
+  command: 'doctor',
+  describe: 'check Node and every tfjs backend (loads or not, device, fix)',
+  builder: (y: Argv) =>
+    y.option('json', { type: 'boolean', default: false, describe: 'print the report as JSON' }) as unknown as Argv<DoctorArgs>,
+  handler: async (args: ArgumentsCamelCase<DoctorArgs>) => {
+    const { releaseBackends } = await import('../../backends/index.js');
+    try {
+      const report = await doctorReport();
+      process.stdout.write(args.json ? `${JSON.stringify(report, null, 2)}\n` : formatDoctor(report));
+      if ('error' in report.auto || !report.node.ok) process.exitCode = 1;
+    } finally {
+      await releaseBackends();
+    }
+  },
+};

@@ -1,0 +1,116 @@
+/**
+ * Throughput of the configured model on the active backend: training steps and evaluation on
+ * random data of the dataset's shape (nothing to download), after warm-up steps that compile the
+ * GPU kernels. Uses the trainer's own `trainStep` and `evaluate`, and reads the clock only after
+ * awaiting the last result, so queued GPU work is counted.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { Config } from '../config/schema.js';
+import { trainBatches, type Batch } from '../data/batches.js';
+import { datasetShape } from '../data/index.js';
+import type { Dataset, ImageSplit } from '../data/dataset.js';
+import { buildModel } from '../models/index.js';
+import { rngFor } from '../models/init.js';
+import { Sgd } from './sgd.js';
+import { evaluate, trainStep } from './trainer.js';
+
+export interface BenchOptions {
+  steps: number;
+  warmup: number;
+  seed?: number;
+}
+
+export interface BenchResult {
+  model: { arch: string; width: number; kernel_size: number; freeze: string; lc_expansion: number; lc_depthwise: boolean; learnable_params: number; total_params: number };
+  batch_size: number;
+  /** [height, width, channels] of the synthetic images, the configured dataset's shape. */
+  image: [number, number, number];
+  classes: number;
+  warmup_steps: number;
+  steps: number;
+  train: { images_per_second: number; seconds_per_step: number };
+  eval: { images_per_second: number; seconds_per_batch: number };
+  /** Most bytes held by tensors during one training step (tf.profile), weights and optimizer state included. */
+  peak_tensor_bytes: number;
+}
+
+/** Random uint8 images and labels: throughput does not depend on the pixel values. */
+function randomSplit(count: number, pixels: number, classes: number, seed: number): ImageSplit {
+  const rng = rngFor(seed, 'bench/data');
+  const images = Uint8Array.from({ length: count * pixels }, () => Math.floor(rng() * 256));
+  const labels = Uint8Array.from({ length: count }, () => Math.floor(rng() * classes));
+  return { images, labels, count };
+}
+
+async function timed(work: () => Promise<void>): Promise<number> {
+  const t0 = performance.now();
+  await work();
+  return (performance.now() - t0) / 1000;
+}
+
+export async function benchThroughput(config: Config, options: BenchOptions): Promise<BenchResult> {
+  const { steps, warmup } = options;
+  const seed = options.seed ?? config.seed;
+  const shape = datasetShape(config.dataset);
+  const pixels = shape.height * shape.width * shape.channels;
+  const batchSize = config.train.batch_size;
+  // A few distinct batches, made before timing: the benchmark measures the model, not the JS input pipeline.
+  const distinct = Math.min(steps + warmup, 4);
+  const split = randomSplit(distinct * batchSize, pixels, shape.classes, seed);
+  const data: Dataset = {
+    name: `random ${config.dataset.name}-shaped`, height: shape.height, width: shape.width, channels: shape.channels,
+    classNames: Array.from({ length: shape.classes }, (_, i) => String(i)),
+    train: split, test: split, mean: Array(shape.channels).fill(0.5), std: Array(shape.channels).fill(0.25), flipAugment: false,
+  };
+  const batches: Batch[] = [...trainBatches(data, batchSize, seed, 1, null)];
+  const evalData = (count: number): Dataset => ({ ...data, test: randomSplit(count * batchSize, pixels, shape.classes, seed + 1) });
+
+  const model = buildModel(config, { channels: shape.channels, classes: shape.classes }, seed);
+  const optimizer = new Sgd({ momentum: config.train.momentum, nesterov: config.train.nesterov, weightDecay: config.train.weight_decay });
+  const lr = config.train.lr;
+  const runSteps = async (n: number) => {
+    let last: tf.Scalar | null = null;
+    for (let i = 0; i < n; i++) {
+      const out = trainStep(model, optimizer, batches[i % batches.length]!, data, lr, config.train.label_smoothing);
+      out.correct.dispose();
+      last?.dispose();
+      last = out.lossSum;
+    }
+    if (last) {
+      await last.data(); // the steps are queued on a GPU backend: wait for the last one
+      last.dispose();
+    }
+  };
+  try {
+    // The last warm-up step is the profiled one (peak memory), so profiling costs no extra step.
+    const profileStep = async () => (await tf.profile(() => tf.dispose(Object.values(trainStep(model, optimizer, batches[0]!, data, lr, config.train.label_smoothing))))).peakBytes;
+    await runSteps(Math.max(warmup - 1, 0));
+    const warmPeak = warmup > 0 ? await profileStep() : null;
+    const trainSeconds = await timed(() => runSteps(steps));
+    const peakBytes = warmPeak ?? (await profileStep());
+
+    const warmEval = evalData(Math.max(warmup, 1));
+    await evaluate(model, warmEval, batchSize);
+    const timedEval = evalData(steps);
+    const evalSeconds = await timed(async () => void (await evaluate(model, timedEval, batchSize)));
+
+    return {
+      model: {
+        arch: config.model.arch, width: config.model.width, kernel_size: config.model.kernel_size, freeze: config.freeze,
+        lc_expansion: config.model.lc_expansion, lc_depthwise: config.model.lc_depthwise,
+        learnable_params: model.counts.learnable, total_params: model.counts.total,
+      },
+      batch_size: batchSize,
+      image: [shape.height, shape.width, shape.channels],
+      classes: shape.classes,
+      warmup_steps: warmup,
+      steps,
+      train: { images_per_second: (steps * batchSize) / trainSeconds, seconds_per_step: trainSeconds / steps },
+      eval: { images_per_second: (steps * batchSize) / evalSeconds, seconds_per_batch: evalSeconds / steps },
+      peak_tensor_bytes: peakBytes,
+    };
+  } finally {
+    optimizer.dispose();
+    model.dispose();
+  }
+}

@@ -1,0 +1,88 @@
+/**
+ * `auto` backend choice on faked probe tables (which backends load, on what device), and `doctor`
+ * output for a machine missing backends. No GPU or native package needed.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import * as tf from '@tensorflow/tfjs';
+import { BackendError, chooseBackend, PROBERS, selectBackend, type Probe, type Probers } from '../../src/backends/index.js';
+import { doctorReport, formatDoctor } from '../../src/cli/commands/doctor.js';
+import { PACKAGE_ROOT } from '../../src/provenance.js';
+
+const ok = (backend: string, hardware: boolean, device = `${backend} device`): Probe => ({ ok: true, backend, device, hardware });
+const missing = (backend: string, reason = `${backend} missing`, fix?: string): Probe => ({ ok: false, backend, reason, ...(fix ? { fix } : {}) });
+
+/** A machine: every backend absent unless listed. */
+function machine(...probes: Probe[]): Probe[] {
+  return (['tensorflow', 'webgpu', 'cpu-native', 'wasm', 'cpu'] as const).map((b) => probes.find((p) => p.backend === b) ?? missing(b));
+}
+
+test('auto order: CUDA tensorflow > hardware webgpu > CPU tensorflow > cpu-native > software webgpu > wasm > cpu', () => {
+  const cases: [Probe[], string][] = [
+    [machine(ok('tensorflow', true), ok('webgpu', true), ok('cpu', false)), 'tensorflow'],
+    [machine(ok('tensorflow', false), ok('webgpu', true), ok('cpu', false)), 'webgpu'],
+    [machine(ok('tensorflow', false), ok('webgpu', false), ok('cpu-native', false), ok('cpu', false)), 'tensorflow'],
+    [machine(ok('webgpu', false), ok('cpu-native', false), ok('cpu', false)), 'cpu-native'],
+    [machine(ok('webgpu', false), ok('wasm', false), ok('cpu', false)), 'webgpu'],
+    [machine(ok('wasm', false), ok('cpu', false)), 'wasm'],
+    [machine(ok('cpu', false)), 'cpu'],
+  ];
+  for (const [probes, expected] of cases) assert.equal(chooseBackend(probes).chosen.backend, expected, JSON.stringify(probes.filter((p) => p.ok)));
+});
+
+test('auto says why every better candidate was skipped, and nothing about worse ones', () => {
+  const { chosen, skipped } = chooseBackend(machine(missing('tensorflow', 'libtensorflow binding not available'), ok('webgpu', false, 'llvmpipe'), ok('cpu', false)));
+  assert.equal(chosen.backend, 'webgpu');
+  assert.deepEqual(skipped, ['tensorflow: libtensorflow binding not available', 'cpu-native: cpu-native missing']);
+
+  // A software webgpu that loses to cpu-native is reported with its device; wasm (worse) is not mentioned.
+  const r = chooseBackend(machine(ok('webgpu', false, 'llvmpipe'), ok('cpu-native', false), ok('cpu', false)));
+  assert.equal(r.chosen.backend, 'cpu-native');
+  assert.deepEqual(r.skipped, ['tensorflow: tensorflow missing', 'webgpu: llvmpipe ranks below cpu-native']);
+});
+
+test('no usable backend is a one-line BackendError listing every reason', () => {
+  assert.throws(() => chooseBackend(machine(missing('cpu', 'broken'))), (e: unknown) => e instanceof BackendError && /cpu: broken/.test(e.message) && !e.message.includes('\n'));
+});
+
+test('selectBackend uses an injected probe table and activates the choice', async () => {
+  const probers: Probers = { ...PROBERS, tensorflow: async () => missing('tensorflow', 'faked away'), webgpu: async () => missing('webgpu', 'faked away'), 'cpu-native': async () => missing('cpu-native'), wasm: async () => missing('wasm') };
+  const choice = await selectBackend('auto', probers);
+  assert.equal(choice.backend, 'cpu');
+  assert.equal(tf.getBackend(), 'cpu');
+  assert.deepEqual(choice.skipped, ['tensorflow: faked away', 'webgpu: faked away', 'cpu-native: cpu-native missing', 'wasm: wasm missing']);
+  // An explicit request for a missing backend fails with the reason and the fix, not mid-run.
+  await assert.rejects(selectBackend('webgpu', { ...probers, webgpu: async () => missing('webgpu', 'Dawn found no adapter', 'apt-get install libegl1') }), /backend 'webgpu' is not available: Dawn found no adapter \(fix: apt-get install libegl1\)/);
+});
+
+test('doctor shows each missing backend with its reason and fix, and what auto picks', async () => {
+  const probers: Probers = {
+    ...PROBERS,
+    tensorflow: async () => missing('tensorflow', 'libtensorflow binding not available', 'npm install @tensorflow/tfjs-node'),
+    webgpu: async () => missing('webgpu', 'Dawn found no adapter', 'apt-get install libegl1 libegl-mesa0 libgles2'),
+    'cpu-native': async () => missing('cpu-native', 'addon not built'),
+    wasm: async () => missing('wasm', 'cannot train'),
+  };
+  const report = await doctorReport(probers);
+  const text = formatDoctor(report);
+  assert.match(text, /^node {6}v\d+/m);
+  assert.match(text, /-- {2}webgpu {6}Dawn found no adapter\n\s+fix: apt-get install libegl1 libegl-mesa0 libgles2\n/);
+  assert.match(text, /-- {2}tensorflow {2}libtensorflow binding not available\n\s+fix: npm install @tensorflow\/tfjs-node\n/);
+  assert.match(text, /ok {2}cpu {9}CPU \(pure JavaScript kernels\)/);
+  assert.match(text, /^auto: cpu — CPU \(pure JavaScript kernels\)\n {2}skipped tensorflow: libtensorflow binding not available\n/m);
+  assert.deepEqual(report.probes.map((p) => p.backend), ['tensorflow', 'webgpu', 'cpu-native', 'wasm', 'cpu']);
+});
+
+test('lcconv doctor --json runs here: every backend probed, cpu usable, wasm says why it cannot train', { timeout: 60_000 }, async () => {
+  const r = spawnSync(process.execPath, [join(PACKAGE_ROOT, 'bin', 'lcconv.js'), 'doctor', '--json'], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const report = JSON.parse(r.stdout);
+  assert.equal(report.probes.length, 5);
+  assert.ok(report.probes.find((p: Probe) => p.backend === 'cpu').ok);
+  // wasm has no filter-gradient kernel in tfjs 4.22: the probe says it cannot train instead of failing mid-run.
+  const wasm = report.probes.find((p: Probe) => p.backend === 'wasm');
+  if (!wasm.ok) assert.match(wasm.reason, /cannot train/);
+  assert.ok(report.auto.backend, JSON.stringify(report.auto));
+});

@@ -1,0 +1,55 @@
+/**
+ * `lcconv bench`: the result is well formed and consistent with the config, the benchmark leaks no
+ * tensors, and bad flags are one-line input errors. No assertion on speed (that belongs in
+ * docs/benchmarks.md, not in a test).
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import * as tf from '@tensorflow/tfjs';
+import { selectBackend } from '../src/backends/index.js';
+import { loadWebGpu, releaseWebGpu } from '../src/backends/webgpu.js';
+import { buildModel } from '../src/models/index.js';
+import { PACKAGE_ROOT } from '../src/provenance.js';
+import { benchThroughput } from '../src/train/bench.js';
+import { tinyConfig } from './fixtures.js';
+
+const BIN = join(PACKAGE_ROOT, 'bin', 'lcconv.js');
+const lcconv = (args: string[]) => spawnSync(process.execPath, [BIN, ...args], { cwd: PACKAGE_ROOT, encoding: 'utf8' });
+
+test('benchThroughput on cpu: numbers for the configured model and batch, no tensor left behind', async () => {
+  await selectBackend('cpu');
+  const config = tinyConfig(['freeze=frozen', 'model.lc_expansion=2']);
+  const before = tf.memory().numTensors;
+  const r = await benchThroughput(config, { steps: 2, warmup: 1 });
+  assert.equal(tf.memory().numTensors, before);
+  assert.deepEqual([r.batch_size, r.steps, r.warmup_steps, r.classes], [16, 2, 1, 4]);
+  assert.deepEqual(r.image, [8, 8, 3]);
+  const m = buildModel(config, { channels: 3, classes: 4 }, 0);
+  assert.deepEqual([r.model.learnable_params, r.model.total_params], [m.counts.learnable, m.counts.total]);
+  m.dispose();
+  for (const v of [r.train.images_per_second, r.train.seconds_per_step, r.eval.images_per_second, r.eval.seconds_per_batch]) assert.ok(Number.isFinite(v) && v > 0);
+  assert.ok(Math.abs(r.train.images_per_second * r.train.seconds_per_step - 16) < 1e-6);
+  // Peak during a step holds at least every weight (4 bytes each).
+  assert.ok(r.peak_tensor_bytes >= 4 * r.model.total_params, `${r.peak_tensor_bytes}`);
+});
+
+test('lcconv bench --json on webgpu (Mesa where there is no GPU) reports the backend and device', { timeout: 120_000 }, async (t) => {
+  const probe = await loadWebGpu();
+  releaseWebGpu(); // the CLI child probes on its own
+  if (!probe.ok) return t.skip(`WebGPU: ${probe.reason}`);
+  const r = lcconv(['bench', 'configs/smoke.yaml', '--backend', 'webgpu', '--steps', '1', '--warmup', '1', '--json']);
+  assert.equal(r.status, 0, r.stderr);
+  const out = JSON.parse(r.stdout);
+  assert.equal(out.backend, 'webgpu');
+  assert.equal(out.device, probe.device);
+  assert.equal(out.model.arch, 'resnet8');
+  assert.ok(out.train.images_per_second > 0);
+});
+
+test('lcconv bench: bad --steps is a one-line input error (exit 2)', () => {
+  const r = lcconv(['bench', 'configs/smoke.yaml', '--steps', '0']);
+  assert.equal(r.status, 2);
+  assert.equal(r.stderr, 'lcconv: --steps: expected an integer ≥ 1, got 0\n');
+});
