@@ -6,7 +6,9 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { InputError } from '../errors.js';
 import { configCommand } from './commands/config.js';
+import { reportCommand } from './commands/report.js';
 import { runCommand } from './commands/run.js';
+import { sweepCommand } from './commands/sweep.js';
 
 export function buildCli(argv: string[]) {
   return yargs(argv)
@@ -14,6 +16,8 @@ export function buildCli(argv: string[]) {
     .usage('$0 <command> [options]\n\nExperiments for "The Power of Linear Combinations: Learning with Random Convolutions".')
     .command(runCommand)
     .command(configCommand)
+    .command(sweepCommand)
+    .command(reportCommand)
     .option('verbose', { type: 'boolean', default: false, describe: 'show stack traces of failures' })
     .demandCommand(1, 'name a command, e.g. lcconv run configs/smoke.yaml')
     .strict()
