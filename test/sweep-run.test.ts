@@ -44,13 +44,13 @@ sweep:
   assert.equal(status.status, 0, status.stderr);
   assert.match(status.stdout, /^0 .* finished$/m);
   assert.match(status.stdout, /^1 .* failed: training set \(8 images\)/m);
-  assert.match(status.stdout, /3 trials: 2 finished, 0 running, 1 failed, 0 pending/);
+  assert.match(status.stdout, /3 trials: 2 finished, 0 running, 0 queued, 1 failed, 0 pending/);
 
   // Rerun: only the failed trial runs again; finished ones are not touched.
   const mtimes = [0, 2].map((i) => statSync(join(dirs[i]!, 'summary.json')).mtimeMs);
   const second = lcconv(['sweep', config, '--workers', '2']);
   assert.equal(second.status, 1);
-  assert.match(second.stdout, /3 trials: 2 finished, 0 running, 1 failed, 0 pending; running 1 with 1 worker/);
+  assert.match(second.stdout, /3 trials: 2 finished, 0 running, 0 queued, 1 failed, 0 pending; running 1 with 1 worker/);
   assert.doesNotMatch(second.stdout, /trial [02] .*started/);
   assert.deepEqual([0, 2].map((i) => statSync(join(dirs[i]!, 'summary.json')).mtimeMs), mtimes);
 

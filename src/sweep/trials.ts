@@ -130,7 +130,7 @@ export function writeConfigCopy(config: Config, source: string | undefined): str
   return file;
 }
 
-/** One line per trial, for --dry-run and --status. */
+/** One line per trial with its state, for --dry-run and --status. */
 export function formatTrials(trials: Trial[], states: Map<number, string>): string {
   const rows = trials.map((t) => [
     String(t.index),

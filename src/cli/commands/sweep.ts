@@ -1,8 +1,11 @@
 /**
- * `lcconv sweep <config>`: list (--dry-run) or run every trial of the config's `sweep:` grid. Trials
- * that finished are skipped, unfinished ones resume from their checkpoint, failures are recorded and
- * the others go on; at the end the report is written. Local executor: N worker processes.
+ * `lcconv sweep <config>`: list (--dry-run), inspect (--status) or run every trial of the config's
+ * `sweep:` grid. Trials that finished are skipped, unfinished ones resume from their checkpoint,
+ * failures are recorded and the others go on. Executors: `local` (N worker processes, then the
+ * report) or `slurm` (an sbatch array, one task per unfinished trial; --wait blocks, then reports).
  */
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { loadConfigFile } from '../../config/load.js';
 import { InputError } from '../../errors.js';
@@ -11,43 +14,117 @@ import { handleInterrupts } from '../interrupt.js';
 export interface SweepArgs {
   config: string;
   set: string[];
+  executor: 'local' | 'slurm';
   workers: number;
   devices?: string;
+  partition?: string;
+  gpusPerTask?: number;
+  cpusPerTask?: number;
+  time?: string;
+  maxParallel?: number;
+  sbatchArg?: string[];
   dryRun: boolean;
   status: boolean;
+  wait: boolean;
+  poll: number;
 }
+
+/** Slurm flags become `--set slurm.*` overrides, so the one schema validates them. */
+function slurmOverrides(args: SweepArgs): string[] {
+  const flags: [string, unknown][] = [
+    ['partition', args.partition], ['gpus_per_task', args.gpusPerTask], ['cpus_per_task', args.cpusPerTask],
+    ['time', args.time], ['max_parallel', args.maxParallel], ['sbatch_args', args.sbatchArg],
+  ];
+  return flags.filter(([, v]) => v !== undefined).map(([k, v]) => `slurm.${k}=${JSON.stringify(v)}`);
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export const sweepCommand: CommandModule<object, SweepArgs> = {
   command: 'sweep <config>',
-  describe: "run every trial of a config's sweep: grid (resumable), then write the report",
+  describe: "run every trial of a config's sweep: grid (resumable), locally or as a Slurm array",
   builder: (y: Argv) =>
     y
       .positional('config', { type: 'string', demandOption: true, describe: 'YAML experiment with a sweep: block' })
       .option('set', { type: 'string', array: true, default: [], describe: 'override a config key (repeatable)' })
-      .option('workers', { type: 'number', default: 1, describe: 'trials run at once, each in its own process' })
-      .option('devices', { type: 'string', describe: 'GPU ids for the workers, e.g. 0,1 (worker i gets CUDA_VISIBLE_DEVICES=ids[i mod n]; tfjs-node-gpu only)' })
-      .option('dry-run', { type: 'boolean', default: false, describe: 'list the trials and their state; run nothing' })
-      .option('status', { type: 'boolean', default: false, describe: 'show which trials are finished, running, failed or pending' }) as unknown as Argv<SweepArgs>,
+      .option('executor', { choices: ['local', 'slurm'], default: 'local', describe: 'run trials here (worker processes) or submit them to Slurm' })
+      .option('workers', { type: 'number', default: 1, describe: 'local: trials run at once, each in its own process' })
+      .option('devices', { type: 'string', describe: 'local: GPU ids for the workers, e.g. 0,1 (worker i gets CUDA_VISIBLE_DEVICES=ids[i mod n]; tfjs-node-gpu only)' })
+      .option('partition', { type: 'string', describe: 'slurm: partition (= --set slurm.partition=P)' })
+      .option('gpus-per-task', { type: 'number', describe: 'slurm: GPUs per array task (= slurm.gpus_per_task)' })
+      .option('cpus-per-task', { type: 'number', describe: 'slurm: CPU cores per array task (= slurm.cpus_per_task)' })
+      .option('time', { type: 'string', describe: 'slurm: wall-time limit per task, HH:MM:SS (= slurm.time)' })
+      .option('max-parallel', { type: 'number', describe: 'slurm: at most M tasks at once, the array %M throttle (= slurm.max_parallel)' })
+      .option('sbatch-arg', { type: 'string', array: true, describe: 'slurm: extra sbatch option, repeatable, e.g. --sbatch-arg=--account=abc (replaces slurm.sbatch_args)' })
+      .option('dry-run', { type: 'boolean', default: false, describe: 'list the trials (slurm: write and print the sbatch script); run nothing' })
+      .option('status', { type: 'boolean', default: false, describe: 'show which trials are finished, running (squeue), failed (with the log) or pending' })
+      .option('wait', { type: 'boolean', default: false, describe: 'slurm: block until the array ends, then write the report' })
+      .option('poll', { type: 'number', default: 5, hidden: true, describe: 'seconds between squeue polls with --wait' }) as unknown as Argv<SweepArgs>,
   handler: async (args: ArgumentsCamelCase<SweepArgs>) => {
     if (!Number.isInteger(args.workers) || args.workers < 1) throw new InputError(`--workers: expected an integer >= 1, got ${args.workers}`);
-    const { config } = loadConfigFile(args.config, args.set);
-    const { sweepTrials, trialState, formatTrials, writeConfigCopy } = await import('../../sweep/trials.js');
+    const { config } = loadConfigFile(args.config, [...args.set, ...slurmOverrides(args)]);
+    const { sweepTrials, sweepDir, writeConfigCopy } = await import('../../sweep/trials.js');
+    const { sweepStatus, formatStatus } = await import('../../sweep/status.js');
     const trials = sweepTrials(config);
-    const states = trials.map((t) => trialState(t));
+    const slurmDir = join(sweepDir(config), 'slurm');
     const say = (line: string) => process.stdout.write(`${line}\n`);
-    const describeState = (s: (typeof states)[number]) =>
-      s.state + (s.checkpointEpoch ? ` (checkpoint at epoch ${s.checkpointEpoch}/${config.train.epochs})` : '') + (s.error ? `: ${s.error.message}` : '');
-    const counts = (name: string) => states.filter((s) => s.state === name).length;
-    const tally = `${trials.length} trials: ${counts('finished')} finished, ${counts('running')} running, ${counts('failed')} failed, ${counts('pending')} pending`;
+    const status = sweepStatus(trials, slurmDir, config.train.epochs);
 
-    if (args.dryRun || args.status) {
-      say(formatTrials(trials, new Map(states.map((s, i) => [i, describeState(s)]))));
-      say(tally);
+    if (args.status || (args.dryRun && args.executor === 'local')) {
+      say(formatStatus(trials, status));
       return;
     }
-    const todo = trials.filter((_, i) => states[i]!.state !== 'finished' && states[i]!.state !== 'running');
+    const todo = trials.filter((_, i) => status.states[i]!.name === 'failed' || status.states[i]!.name === 'pending');
     const configCopy = writeConfigCopy(config, args.config);
-    say(`${tally}; running ${todo.length} with ${Math.min(args.workers, Math.max(todo.length, 1))} worker(s); config copy ${configCopy}`);
+    const { experimentDir } = await import('../../results/run-dir.js');
+    const report = async () => {
+      const { writeReport } = await import('../../results/report.js');
+      const { formatComparison } = await import('../../results/comparison.js');
+      const r = await writeReport(experimentDir(config));
+      if (r.runs.length) say(`\n${formatComparison(r.rows)}\n\nreport: ${r.files.join(', ')}`);
+    };
+
+    if (args.executor === 'slurm') {
+      const slurm = await import('../../sweep/slurm.js');
+      const { PACKAGE_ROOT } = await import('../../provenance.js');
+      const { LCCONV_BIN } = await import('../../sweep/local.js');
+      for (const w of slurm.sharedStorageWarnings({ 'results folder': experimentDir(config), 'lcconv install': PACKAGE_ROOT })) process.stderr.write(`lcconv: warning: ${w}\n`);
+      let jobId: string | null = null;
+      if (!args.dryRun) slurm.requireSbatch();
+      if (todo.length === 0) {
+        say(`${status.tally}; nothing to submit`);
+      } else {
+        const script = slurm.sbatchScript({
+          jobName: `lcconv-${config.name}`, indices: todo.map((t) => t.index), settings: slurm.slurmSettings(config.slurm),
+          logDir: slurmDir, workDir: experimentDir(config), node: process.execPath, bin: LCCONV_BIN, configCopy,
+        });
+        const scriptFile = join(slurmDir, `sweep-${new Date().toISOString().replace(/[:.]/g, '-')}.sbatch`);
+        mkdirSync(slurmDir, { recursive: true });
+        writeFileSync(scriptFile, script);
+        chmodSync(scriptFile, 0o755);
+        if (args.dryRun) {
+          say(`# ${scriptFile} (not submitted: --dry-run)\n${script}`);
+          return;
+        }
+        jobId = slurm.submit(scriptFile, slurmDir, todo.map((t) => t.index));
+        say(`submitted job ${jobId}: ${todo.length} array task(s) for trials ${slurm.arraySpec(todo.map((t) => t.index))} (script ${scriptFile}; logs ${slurmDir}/${jobId}_<trial>.log)`);
+      }
+      if (!args.wait) return;
+      // Wait for every task of this sweep that Slurm still has queued or running (ours and earlier submissions).
+      for (;;) {
+        const tasks = slurm.taskStates(slurmDir);
+        if (!tasks || ![...tasks.values()].some((t) => t.active)) break;
+        await sleep(args.poll * 1000);
+      }
+      const after = sweepStatus(trials, slurmDir, config.train.epochs);
+      say(formatStatus(trials, after));
+      await report();
+      const failed = trials.filter((_, i) => after.states[i]!.name === 'failed');
+      if (failed.length) throw new Error(`${failed.length} of ${trials.length} trials failed: ${failed.map((t) => `${t.index} (${after.states[t.index]!.detail})`).join(', ')}`);
+      return;
+    }
+
+    say(`${status.tally}; running ${todo.length} with ${Math.min(args.workers, Math.max(todo.length, 1))} worker(s); config copy ${configCopy}`);
     const { runLocal, killChildren } = await import('../../sweep/local.js');
     const interrupt = handleInterrupts(say, killChildren);
     const started = performance.now();
@@ -58,12 +135,7 @@ export const sweepCommand: CommandModule<object, SweepArgs> = {
       interrupt.dispose();
     }
     say(`sweep: ${result.finished.length} finished, ${result.failed.length} failed, ${result.interrupted.length} stopped in ${((performance.now() - started) / 1000).toFixed(1)} s`);
-
-    const { writeReport } = await import('../../results/report.js');
-    const { formatComparison } = await import('../../results/comparison.js');
-    const { experimentDir } = await import('../../results/run-dir.js');
-    const report = await writeReport(experimentDir(config));
-    if (report.runs.length) say(`\n${formatComparison(report.rows)}\n\nreport: ${report.files.join(', ')}`);
+    await report();
     if (result.interrupted.length) {
       say(`stopped: rerun 'lcconv sweep ${args.config}' to resume`);
       process.exitCode = 130;
