@@ -27,7 +27,7 @@ test('sbatch script: array of trial indices, throttle, resources, per-task logs,
   const dir = '/shared/results with space/exp';
   const script = sbatchScript({
     jobName: 'lcconv-exp', indices: [4, 1, 2, 7], settings: slurmSettings(config.slurm), logDir: `${dir}/sweep/slurm`, workDir: dir,
-    node: '/opt/node 20/bin/node', bin: '/opt/lc conv/bin/lcconv.js', configCopy: `${dir}/sweep/config-abc.yaml`,
+    node: '/opt/node 20/bin/node', configCopy: `${dir}/sweep/config-abc.yaml`,
   });
   const directives = script.split('\n').filter((l) => l.startsWith('#SBATCH ')).map((l) => l.slice(8));
   assert.deepEqual(directives, [
@@ -37,10 +37,10 @@ test('sbatch script: array of trial indices, throttle, resources, per-task logs,
   ]);
   assert.ok(script.startsWith('#!/bin/bash\n'));
   const exec = script.split('\n').find((l) => l.startsWith('exec '))!;
-  assert.equal(exec, `exec '/opt/node 20/bin/node' '/opt/lc conv/bin/lcconv.js' run '${dir}/sweep/config-abc.yaml' --trial "$SLURM_ARRAY_TASK_ID" --resume`);
+  assert.equal(exec, `exec '/opt/node 20/bin/node' ${shellQuote(join(PACKAGE_ROOT, 'bin', 'lcconv.js'))} run '${dir}/sweep/config-abc.yaml' --trial "$SLURM_ARRAY_TASK_ID" --resume`);
   assert.equal(spawnSync('bash', ['-n'], { input: script }).status, 0, 'valid bash');
   // Defaults: no GPUs, partition or time unless asked for.
-  const plain = sbatchScript({ jobName: 'j', indices: [0], settings: slurmSettings(loadConfigText('{}', undefined).config.slurm), logDir: '/l', workDir: '/w', node: '/n', bin: '/b', configCopy: '/c' });
+  const plain = sbatchScript({ jobName: 'j', indices: [0], settings: slurmSettings(loadConfigText('{}', undefined).config.slurm), logDir: '/l', workDir: '/w', node: '/n', configCopy: '/c' });
   assert.doesNotMatch(plain, /--gres|--partition|--time/);
   assert.match(plain, /^#SBATCH --array=0$/m);
 });

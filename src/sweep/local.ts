@@ -11,11 +11,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
-import { PACKAGE_ROOT } from '../provenance.js';
 import { readFinishedSummary } from '../results/run-dir.js';
-import { readTrialError, TRIAL_LOG, writeTrialError, type Trial } from './trials.js';
-
-export const LCCONV_BIN = join(PACKAGE_ROOT, 'bin', 'lcconv.js');
+import { readTrialError, TRIAL_LOG, trialArgs, writeTrialError, type Trial } from './trials.js';
 
 export interface LocalOptions {
   configCopy: string;
@@ -70,7 +67,7 @@ function runChild(trial: Trial, slot: number, options: LocalOptions): Promise<'f
   options.log(`[worker ${slot}] trial ${trial.index} ${runId}: started (log ${logFile})`);
   // Own process group: a terminal's Ctrl-C reaches only this parent, which forwards one SIGINT, so a
   // child never mistakes the parent's forwarding for a second Ctrl-C.
-  const child = spawn(process.execPath, [LCCONV_BIN, 'run', options.configCopy, '--trial', String(trial.index), '--resume'], {
+  const child = spawn(process.execPath, trialArgs(options.configCopy, String(trial.index)), {
     stdio: ['ignore', fd, fd], env, detached: true,
   });
   alive.add(child);

@@ -6,11 +6,12 @@
  * recorded in `sweep/slurm/jobs.json`, which --status reads together with squeue.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { SlurmConfig } from '../config/schema.js';
+import type { Config, SlurmConfig } from '../config/schema.js';
 import { InputError } from '../errors.js';
-import { writeAtomic } from '../results/run-dir.js';
+import { experimentDir, writeAtomic } from '../results/run-dir.js';
+import { trialArgs, type Trial } from './trials.js';
 
 export interface SlurmSettings {
   partition?: string;
@@ -63,9 +64,11 @@ export interface ScriptInput {
   logDir: string; // absolute
   workDir: string; // absolute; the tasks' working directory
   node: string; // absolute path of the node binary
-  bin: string; // absolute path of bin/lcconv.js
   configCopy: string; // absolute path of the resolved config copy
 }
+
+/** Expanded by the batch shell of each array task: the task id is the trial index. */
+const TASK_ID = '$SLURM_ARRAY_TASK_ID';
 
 export function sbatchScript(s: ScriptInput): string {
   const { settings } = s;
@@ -92,7 +95,7 @@ export function sbatchScript(s: ScriptInput): string {
     '# tasks continue where they stopped. The config is a resolved copy: editing the original',
     '# does not change this sweep.',
     'set -euo pipefail',
-    `exec ${[s.node, s.bin, 'run', s.configCopy].map(shellQuote).join(' ')} --trial "$SLURM_ARRAY_TASK_ID" --resume`,
+    `exec ${[s.node, ...trialArgs(s.configCopy, TASK_ID)].map((w) => (w === TASK_ID ? `"${TASK_ID}"` : shellQuote(w))).join(' ')}`,
     '',
   ].join('\n');
 }
@@ -199,4 +202,37 @@ export function sharedStorageWarnings(paths: Record<string, string>): string[] {
     if (where) warnings.push(`${what} ${abs} is ${where}: compute nodes other than this one will not see it; put it on a shared filesystem`);
   }
   return warnings;
+}
+
+export interface Submission {
+  scriptFile: string;
+  script: string;
+  jobId: string | null; // null with dryRun
+}
+
+/**
+ * Writes the sbatch script for `todo` into `slurmDir` and, unless `dryRun`, submits it. The tasks
+ * run this process's node binary and this lcconv checkout, by absolute path.
+ */
+export function submitSweep(config: Config, todo: Trial[], configCopy: string, slurmDir: string, dryRun: boolean): Submission {
+  if (!dryRun) requireSbatch();
+  const indices = todo.map((t) => t.index);
+  const script = sbatchScript({
+    jobName: `lcconv-${config.name}`, indices, settings: slurmSettings(config.slurm),
+    logDir: slurmDir, workDir: resolve(experimentDir(config)), node: process.execPath, configCopy,
+  });
+  mkdirSync(slurmDir, { recursive: true });
+  const scriptFile = join(slurmDir, `sweep-${new Date().toISOString().replace(/[:.]/g, '-')}.sbatch`);
+  writeFileSync(scriptFile, script);
+  chmodSync(scriptFile, 0o755);
+  return { scriptFile, script, jobId: dryRun ? null : submit(scriptFile, slurmDir, indices) };
+}
+
+/** Blocks until no task of this sweep's recorded jobs is queued or running (or squeue is gone). */
+export async function waitForTasks(slurmDir: string, pollSeconds: number): Promise<void> {
+  for (;;) {
+    const tasks = taskStates(slurmDir);
+    if (!tasks || ![...tasks.values()].some((t) => t.active)) return;
+    await new Promise((r) => setTimeout(r, pollSeconds * 1000));
+  }
 }

@@ -13,6 +13,7 @@ import { stringify } from 'yaml';
 import { expandGrid } from '../config/grid.js';
 import type { Config } from '../config/schema.js';
 import { InputError } from '../errors.js';
+import { PACKAGE_ROOT } from '../provenance.js';
 import type { RunIdentity } from '../results/records.js';
 import { ERROR_FILE, experimentDir, readFinishedSummary, RUNNING_FILE, runIdentity, writeAtomic } from '../results/run-dir.js';
 
@@ -44,6 +45,16 @@ export function sweepTrials(config: Config): Trial[] {
     if (p.config.compare_to_standard && p.config.freeze !== 'learned') add({ ...p.params, freeze: 'learned' }, { ...p.config, freeze: 'learned' }, true);
   }
   return trials;
+}
+
+export const LCCONV_BIN = join(PACKAGE_ROOT, 'bin', 'lcconv.js');
+
+/**
+ * The one command that runs a trial, for local workers and Slurm tasks alike (after `node`):
+ * the config copy, the trial's index, and --resume so a restarted trial continues its checkpoint.
+ */
+export function trialArgs(configCopy: string, index: string): string[] {
+  return [LCCONV_BIN, 'run', configCopy, '--trial', index, '--resume'];
 }
 
 /** `--trial` accepts the index in the trial list or the run id. */

@@ -4,7 +4,6 @@
  * failures are recorded and the others go on. Executors: `local` (N worker processes, then the
  * report) or `slurm` (an sbatch array, one task per unfinished trial; --wait blocks, then reports).
  */
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { loadConfigFile } from '../../config/load.js';
@@ -37,8 +36,6 @@ function slurmOverrides(args: SweepArgs): string[] {
   ];
   return flags.filter(([, v]) => v !== undefined).map(([k, v]) => `slurm.${k}=${JSON.stringify(v)}`);
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export const sweepCommand: CommandModule<object, SweepArgs> = {
   command: 'sweep <config>',
@@ -87,35 +84,19 @@ export const sweepCommand: CommandModule<object, SweepArgs> = {
     if (args.executor === 'slurm') {
       const slurm = await import('../../sweep/slurm.js');
       const { PACKAGE_ROOT } = await import('../../provenance.js');
-      const { LCCONV_BIN } = await import('../../sweep/local.js');
-      for (const w of slurm.sharedStorageWarnings({ 'results folder': experimentDir(config), 'lcconv install': PACKAGE_ROOT })) process.stderr.write(`lcconv: warning: ${w}\n`);
-      let jobId: string | null = null;
-      if (!args.dryRun) slurm.requireSbatch();
+      for (const w of slurm.sharedStorageWarnings({ 'results folder': experimentDir(config), 'lcconv checkout': PACKAGE_ROOT })) process.stderr.write(`lcconv: warning: ${w}\n`);
       if (todo.length === 0) {
         say(`${status.tally}; nothing to submit`);
       } else {
-        const script = slurm.sbatchScript({
-          jobName: `lcconv-${config.name}`, indices: todo.map((t) => t.index), settings: slurm.slurmSettings(config.slurm),
-          logDir: slurmDir, workDir: experimentDir(config), node: process.execPath, bin: LCCONV_BIN, configCopy,
-        });
-        const scriptFile = join(slurmDir, `sweep-${new Date().toISOString().replace(/[:.]/g, '-')}.sbatch`);
-        mkdirSync(slurmDir, { recursive: true });
-        writeFileSync(scriptFile, script);
-        chmodSync(scriptFile, 0o755);
-        if (args.dryRun) {
+        const { scriptFile, script, jobId } = slurm.submitSweep(config, todo, configCopy, slurmDir, args.dryRun);
+        if (!jobId) {
           say(`# ${scriptFile} (not submitted: --dry-run)\n${script}`);
           return;
         }
-        jobId = slurm.submit(scriptFile, slurmDir, todo.map((t) => t.index));
         say(`submitted job ${jobId}: ${todo.length} array task(s) for trials ${slurm.arraySpec(todo.map((t) => t.index))} (script ${scriptFile}; logs ${slurmDir}/${jobId}_<trial>.log)`);
       }
       if (!args.wait) return;
-      // Wait for every task of this sweep that Slurm still has queued or running (ours and earlier submissions).
-      for (;;) {
-        const tasks = slurm.taskStates(slurmDir);
-        if (!tasks || ![...tasks.values()].some((t) => t.active)) break;
-        await sleep(args.poll * 1000);
-      }
+      await slurm.waitForTasks(slurmDir, args.poll);
       const after = sweepStatus(trials, slurmDir, config.train.epochs);
       say(formatStatus(trials, after));
       await report();
