@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -61,4 +61,40 @@ sweep:
   const bad = lcconv(['run', config]);
   assert.equal(bad.status, 2);
   assert.match(bad.stderr, /has a sweep: block; run every trial with 'lcconv sweep/);
+});
+
+test('sweep: Ctrl-C stops the workers cleanly: exit 130, CSV rows = checkpointed epochs, no error recorded', { timeout: 300_000 }, async () => {
+  const dir = tempDir('sweep-int');
+  const config = join(dir, 'sweep.yaml');
+  writeFileSync(config, `
+name: interrupt
+results_dir: ${join(dir, 'results')}
+dataset: { name: synthetic, augment: false, synthetic: { train_size: 128, test_size: 16, image_size: 8, classes: 4 } }
+model: { arch: resnet8, width: 4 }
+freeze: frozen
+train: { epochs: 20, batch_size: 16, lr: 0.05 }
+compare_to_standard: false
+backend: cpu
+sweep:
+  seed: [0, 1, 2]
+`);
+  const dirs = sweepTrials(loadConfigFile(config).config).map((t) => t.identity.dir);
+  const epochOf = (d: string) => (existsSync(join(d, 'checkpoint', 'checkpoint.json')) ? JSON.parse(readFileSync(join(d, 'checkpoint', 'checkpoint.json'), 'utf8')).state.epoch as number : 0);
+  const parent = spawn(process.execPath, [BIN, 'sweep', config, '--workers', '2'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CI: 'true' } });
+  let out = '';
+  parent.stdout.on('data', (d) => (out += d));
+  const exit = new Promise<number | null>((r) => parent.on('exit', (code) => r(code)));
+  while (parent.exitCode === null && !(epochOf(dirs[0]!) >= 1 && epochOf(dirs[1]!) >= 1)) await new Promise((r) => setTimeout(r, 20));
+  const pids = [0, 1].map((i) => JSON.parse(readFileSync(join(dirs[i]!, 'running.json'), 'utf8')).pid as number);
+  parent.kill('SIGINT');
+  assert.equal(await exit, 130, out);
+  assert.match(out, /trial 0 .*stopped after/);
+  assert.match(out, /trial 1 .*stopped after/);
+  assert.doesNotMatch(out, /trial 2 .*started/, 'no new trial starts after Ctrl-C');
+  for (const pid of pids) assert.throws(() => process.kill(pid, 0), /ESRCH/, `worker ${pid} has exited`);
+  for (const d of dirs.slice(0, 2)) {
+    const rows = readFileSync(join(d, 'metrics.csv'), 'utf8').trim().split('\n').length - 1;
+    assert.equal(rows, epochOf(d), `${d}: CSV and checkpoint agree`);
+    assert.ok(rows < 20 && !existsSync(join(d, 'summary.json')) && !existsSync(join(d, 'error.json')) && !existsSync(join(d, 'running.json')));
+  }
 });

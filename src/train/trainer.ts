@@ -9,7 +9,7 @@ import { CIFAR_AUGMENT, evalBatches, stepsPerEpoch, trainBatches, type Batch } f
 import type { Dataset } from '../data/dataset.js';
 import { buildModel, type Model } from '../models/index.js';
 import type { EpochRow, RunIdentity, RunSink, RunSummary } from '../results/records.js';
-import { loadCheckpoint, removeCheckpoint, saveCheckpoint } from './checkpoint.js';
+import { loadCheckpoint, removeCheckpoint, saveCheckpoint, type TrainState } from './checkpoint.js';
 import { lrAt, scheduleFor } from './schedule.js';
 import { Sgd } from './sgd.js';
 
@@ -105,9 +105,12 @@ export async function trainRun(input: TrainInput): Promise<RunSummary> {
   const progressEvery = input.progressEvery ?? 10;
   const wallStart = performance.now();
 
-  let resumed;
+  // Resume from the run's checkpoint, or start fresh; a fresh start drops an older attempt's
+  // checkpoint, which a later --resume would otherwise continue under this attempt's metrics.csv.
+  if (!input.resume) removeCheckpoint(identity.dir);
+  let resumed: TrainState | null;
   try {
-    resumed = input.resume ? loadCheckpoint(identity.dir, model, optimizer) : (removeCheckpoint(identity.dir), null);
+    resumed = input.resume ? loadCheckpoint(identity.dir, model, optimizer) : null;
   } catch (err) {
     optimizer.dispose();
     model.dispose();
