@@ -36,6 +36,7 @@ export class ConsoleSink implements RunSink {
     this.print(`run ${info.runId}: ${info.arch} on ${info.dataset}, freeze=${info.freeze}, k=${info.kernelSize}, E=${info.lcExpansion}${info.lcDepthwise ? ' (depthwise)' : ''}, seed=${info.seed}`);
     this.print(`  params: total ${fmtInt(c.total)}, learnable ${fmtInt(c.learnable)}, frozen ${fmtInt(c.frozen)}, stored ${fmtInt(c.stored)} (+${fmtInt(c.buffers)} BN buffers)`);
     this.print(`  ${info.epochs} epochs × ${info.stepsPerEpoch} steps of ${info.batchSize} on ${info.backend} (${info.device}); output ${info.dir}`);
+    if (info.firstEpoch > 1) this.print(`  resuming from the checkpoint of epoch ${info.firstEpoch - 1}`);
   }
 
   step(p: StepProgress): void {

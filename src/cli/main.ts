@@ -9,7 +9,9 @@ import { benchCommand } from './commands/bench.js';
 import { configCommand } from './commands/config.js';
 import { dataCommand } from './commands/data.js';
 import { doctorCommand } from './commands/doctor.js';
+import { reportCommand } from './commands/report.js';
 import { runCommand } from './commands/run.js';
+import { sweepCommand } from './commands/sweep.js';
 
 export function buildCli(argv: string[]) {
   return yargs(argv)
@@ -17,6 +19,8 @@ export function buildCli(argv: string[]) {
     .usage('$0 <command> [options]\n\nExperiments for "The Power of Linear Combinations: Learning with Random Convolutions".')
     .command(runCommand)
     .command(configCommand)
+    .command(sweepCommand)
+    .command(reportCommand)
     .command(dataCommand)
     .command(doctorCommand)
     .command(benchCommand)

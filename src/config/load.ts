@@ -4,9 +4,10 @@
  * key path, e.g. `configs/a.yaml:12 model.kernel_size: must be odd, got 4`.
  */
 import { readFileSync } from 'node:fs';
-import { LineCounter, parseDocument, isMap, isPair, isScalar, type Document, type Node } from 'yaml';
+import { LineCounter, parseDocument, isMap, isPair, isScalar, isSeq, type Document, type Node } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from '../errors.js';
+import { checkSweep } from './grid.js';
 import { ConfigSchema, type Config } from './schema.js';
 
 export interface LoadedConfig {
@@ -57,6 +58,14 @@ export function loadConfigText(text: string, file: string | undefined, overrides
 
   const parsed = ConfigSchema.safeParse(raw, { reportInput: true });
   if (!parsed.success) throw toConfigError(parsed.error, doc, lineCounter, file, overridden);
+  const sweepIssue = checkSweep(parsed.data);
+  if (sweepIssue) {
+    // Path into the document (sweep.model.kernel_size[2]); the value's own problem as the schema words it.
+    const keyPath = sweepIssue.path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('');
+    const problem = sweepIssue.issue ? problemOf(sweepIssue.issue) : sweepIssue.message;
+    if (overridden.has('sweep') || [...overridden].some((o) => o.startsWith('sweep.'))) throw new ConfigError({ keyPath: `--set ${keyPath}` }, problem);
+    throw new ConfigError({ file, line: lineOf(doc, lineCounter, sweepIssue.path.map(String)), keyPath }, problem);
+  }
   return { config: parsed.data, file };
 }
 
@@ -75,21 +84,22 @@ function setPath(target: Record<string, unknown>, path: string[], value: unknown
 function toConfigError(error: z.ZodError, doc: Document, lines: LineCounter, file: string | undefined, overridden: Set<string>): ConfigError {
   const issue = error.issues[0]!;
   let path = issue.path.map(String);
-  let problem = issue.message;
-  if (issue.code === 'unrecognized_keys') {
-    path = [...path, issue.keys[0]!];
-    problem = `unknown key${suggestion(issue.keys[0]!, path.slice(0, -1))}`;
-  } else if ('input' in issue && issue.input !== undefined && issue.code !== 'invalid_type') {
-    problem = `${problem}, got ${JSON.stringify(issue.input)}`;
-  } else if (issue.code === 'invalid_type') {
-    problem = `expected ${issue.expected}, got ${describe(issue.input)}`;
-  }
+  if (issue.code === 'unrecognized_keys') path = [...path, issue.keys[0]!];
+  const problem = problemOf(issue);
   const keyPath = path.join('.') || '(top level)';
   // An overridden key is reported against its --set flag, not the file's line.
   for (let i = path.length; i > 0; i--) {
     if (overridden.has(path.slice(0, i).join('.'))) return new ConfigError({ keyPath: `--set ${keyPath}` }, problem);
   }
   return new ConfigError({ file, line: lineOf(doc, lines, path), keyPath }, problem);
+}
+
+/** One schema issue in words, with the offending value. */
+function problemOf(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'unrecognized_keys') return `unknown key${suggestion(issue.keys[0]!, issue.path.map(String))}`;
+  if (issue.code === 'invalid_type') return `expected ${issue.expected}, got ${describe(issue.input)}`;
+  if ('input' in issue && issue.input !== undefined) return `${issue.message}, got ${JSON.stringify(issue.input)}`;
+  return issue.message;
 }
 
 function describe(input: unknown): string {
@@ -105,6 +115,14 @@ function lineOf(doc: Document, lines: LineCounter, path: string[]): number | und
   let node: unknown = doc.contents;
   let offset: number | undefined = (node as Node | null)?.range?.[0];
   for (const key of path) {
+    if (isSeq(node)) {
+      // A list item (sweep values, exclude rules): path element is its index.
+      const item = node.items[Number(key)] as Node | undefined;
+      if (!item) break;
+      offset = item.range?.[0] ?? offset;
+      node = item;
+      continue;
+    }
     if (!isMap(node)) break;
     const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === key);
     if (!pair) break;

@@ -64,6 +64,30 @@ const Train = z.strictObject({
   step_gamma: z.number().positive().max(1).default(0.1).describe('step schedule: factor at each milestone'),
 });
 
+/**
+ * A grid of trials (`lcconv sweep`): every key but `exclude` is a config key path mapped to the list
+ * of values it takes; the trials are the product, in the order the keys are written (last fastest).
+ * Each value is validated as if written at that key, so errors name e.g. sweep.model.kernel_size[2].
+ */
+const Sweep = z
+  .object({
+    exclude: z.array(z.record(z.string(), z.unknown())).default([]).describe('grid points to drop: each rule is a partial assignment {key.path: value, …}; a point matching every entry of a rule is dropped'),
+  })
+  .catchall(z.array(z.unknown()).min(1))
+  .describe('grid of trials: each other key is a config key path (e.g. model.kernel_size, freeze, seed) mapped to a list of values; the trials are their product');
+
+/** Defaults of `lcconv sweep --executor slurm`; the command-line flags of the same name override them. */
+const Slurm = z
+  .strictObject({
+    partition: z.string().min(1).optional().describe('partition (sbatch --partition); unset = the cluster default'),
+    gpus_per_task: int().min(0).default(0).describe('GPUs per array task (sbatch --gres=gpu:N); each task runs one trial'),
+    cpus_per_task: int().min(1).default(1).describe('CPU cores per array task (sbatch --cpus-per-task)'),
+    time: z.string().regex(/^(\d+-)?\d+:\d{2}:\d{2}$/, 'use HH:MM:SS or D-HH:MM:SS').optional().describe('wall-time limit per task (sbatch --time); unset = the partition default'),
+    max_parallel: int().min(1).optional().describe('at most this many tasks at once (the array %M throttle); unset = no limit'),
+    sbatch_args: z.array(z.string()).default([]).describe('extra sbatch options, one per item, e.g. --account=abc'),
+  })
+  .describe('Slurm executor settings for lcconv sweep --executor slurm');
+
 export const ConfigSchema = z
   .strictObject({
     name: z.string().regex(/^[A-Za-z0-9._-]+$/, 'use letters, digits, ".", "_" and "-" only').default('experiment').describe('experiment name: results go to <results_dir>/<name>/'),
@@ -78,9 +102,13 @@ export const ConfigSchema = z
     compare_to_standard: z.boolean().default(true).describe('also train (or reuse) the learned arm of the same config and report Δ accuracy'),
     backend: z.enum(BACKEND_CHOICES).default('auto').describe('tfjs backend; auto picks the fastest available'),
     results_dir: z.string().min(1).default('results').describe('folder for run outputs'),
+    sweep: Sweep.optional(),
+    slurm: Slurm.prefault({}),
   });
 
 export type Config = z.infer<typeof ConfigSchema>;
 export type ModelConfig = Config['model'];
 export type TrainConfig = Config['train'];
 export type DatasetConfig = Config['dataset'];
+export type SweepConfig = NonNullable<Config['sweep']>;
+export type SlurmConfig = Config['slurm'];

@@ -3,7 +3,7 @@
  * `metrics.csv` row per epoch (appended through csv-writer, never rewritten), and `summary.json`
  * written atomically at the end — its presence marks the run as finished.
  */
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { createObjectCsvWriter } from 'csv-writer';
 import { stringify } from 'yaml';
@@ -12,6 +12,13 @@ import { EPOCH_COLUMNS, type EpochRow, type RunSink, type RunStart, type RunSumm
 import { CONFIG_FILE, METRICS_FILE, SUMMARY_FILE, writeAtomic } from './run-dir.js';
 
 type CsvWriter = ReturnType<typeof createObjectCsvWriter>;
+
+/** Keeps the header and the rows of epochs <= `lastEpoch`; rewritten atomically. */
+function truncateAfter(file: string, lastEpoch: number): void {
+  const [header, ...rows] = readFileSync(file, 'utf8').split('\n').filter((l) => l !== '');
+  const kept = rows.filter((r) => Number(r.split(',')[0]) <= lastEpoch);
+  if (kept.length !== rows.length) writeAtomic(file, [header, ...kept].map((l) => `${l}\n`).join(''));
+}
 
 export class RunRecorder implements RunSink {
   private csv: CsvWriter | null = null;
@@ -32,8 +39,10 @@ export class RunRecorder implements RunSink {
     writeAtomic(join(info.dir, CONFIG_FILE), `${header}\n${stringify(resolved)}`);
     const metrics = join(info.dir, METRICS_FILE);
     const resuming = info.firstEpoch > 1 && existsSync(metrics);
-    // A fresh start replaces the rows of an earlier unfinished attempt; a resume appends after them.
+    // A fresh start replaces the rows of an earlier unfinished attempt; a resume appends after them,
+    // first dropping rows past the checkpoint (written just before a kill that beat the checkpoint).
     if (!resuming) rmSync(metrics, { force: true });
+    else truncateAfter(metrics, info.firstEpoch - 1);
     this.csv = createObjectCsvWriter({ path: metrics, header: EPOCH_COLUMNS.map((id) => ({ id, title: id })), append: resuming });
   }
 

@@ -9,8 +9,11 @@ import { dirname, join } from 'node:path';
 import type { Config } from '../config/schema.js';
 import type { RunIdentity, RunSummary } from './records.js';
 
-/** Keys that change where or how a run is reported, not what it computes. */
-const PRESENTATION_KEYS = ['name', 'seeds', 'seed', 'compare_to_standard', 'backend', 'results_dir'] as const;
+/**
+ * Keys that change where or how a run is reported, not what it computes. `sweep` and `slurm` are
+ * here so a sweep's trial and the same config run alone share one run directory.
+ */
+const PRESENTATION_KEYS = ['name', 'seeds', 'seed', 'compare_to_standard', 'backend', 'results_dir', 'sweep', 'slurm'] as const;
 
 /** The config of one run: a single seed, presentation keys dropped. */
 export function runConfig(config: Config, seed: number): Omit<Config, (typeof PRESENTATION_KEYS)[number]> & { seed: number } {
@@ -50,6 +53,10 @@ export function experimentDir(config: Config): string {
 export const SUMMARY_FILE = 'summary.json';
 export const METRICS_FILE = 'metrics.csv';
 export const CONFIG_FILE = 'config.yaml';
+/** A trial that failed leaves its error here (lcconv run --trial, or the sweep's worker). */
+export const ERROR_FILE = 'error.json';
+/** Present while a trial runs: {pid, host, since, slurm_job}. */
+export const RUNNING_FILE = 'running.json';
 
 /** The summary of a finished run, or null if the run has not finished. */
 export function readFinishedSummary(dir: string): RunSummary | null {

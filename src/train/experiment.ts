@@ -3,6 +3,7 @@
  * arm of the same config. Finished runs are reused, not retrained. Returns the run summaries and
  * the comparison with standard training; the caller prints.
  */
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../config/schema.js';
 import { loadDataset, type Dataset } from '../data/index.js';
@@ -11,7 +12,8 @@ import { compareArms, writeComparisonCsv, type ComparisonRow } from '../results/
 import type { RunIdentity, RunSink, RunSummary } from '../results/records.js';
 import { RunRecorder } from '../results/recorder.js';
 import { experimentDir, readFinishedSummary, runIdentity } from '../results/run-dir.js';
-import { trainRun } from './trainer.js';
+import { ERROR_FILE, RUNNING_FILE, writeRunning, writeTrialError, type Trial } from '../sweep/trials.js';
+import { RunInterrupted, trainRun } from './trainer.js';
 
 export interface ExperimentOptions {
   backend: { backend: string; device: string; skipped?: string[] };
@@ -21,6 +23,10 @@ export interface ExperimentOptions {
   configFile?: string;
   /** Retrain runs that already finished. */
   force?: boolean;
+  /** Continue unfinished runs from their last checkpoint instead of restarting them. */
+  resume?: boolean;
+  /** Stops training at the next step (Ctrl-C); see trainRun. */
+  signal?: AbortSignal;
 }
 
 export interface ExperimentResult {
@@ -40,8 +46,41 @@ export function seedsOf(config: Config): number[] {
   return config.seeds ?? [config.seed];
 }
 
+/** Reuses a finished run (unless --force), else trains it (resuming its checkpoint with --resume). */
+async function trainOrReuse(arm: Config, seed: number, data: () => Dataset, commit: string | null, options: ExperimentOptions): Promise<RunSummary> {
+  const identity = runIdentity(arm, seed);
+  const finished = options.force ? null : readFinishedSummary(identity.dir);
+  if (finished) {
+    options.log?.(`${identity.runId}: already finished (${identity.dir}), reusing its results; --force retrains`);
+    return finished;
+  }
+  const sinks = [new RunRecorder(arm, { configFile: options.configFile, gitCommit: commit }), ...(options.sinksFor?.(identity) ?? [])];
+  return trainRun({
+    config: arm, data: data(), identity, sinks, backend: options.backend, versions: versions(), gitCommit: commit,
+    resume: options.resume, signal: options.signal,
+  });
+}
+
+/**
+ * One trial of a sweep, as `lcconv run <config> --trial <id>` runs it (locally or as a Slurm task):
+ * marks the run directory as running, and on failure leaves `error.json` there (not on Ctrl-C or
+ * SIGTERM, which leave a checkpoint to resume from), so the sweep's status and report can tell.
+ */
+export async function runTrial(trial: Trial, options: ExperimentOptions): Promise<RunSummary> {
+  const { dir } = trial.identity;
+  rmSync(join(dir, ERROR_FILE), { force: true });
+  writeRunning(dir);
+  try {
+    return await trainOrReuse(trial.config, trial.config.seed, () => loadDataset(trial.config.dataset, trial.config.seed), gitCommit(), options);
+  } catch (err) {
+    if (!(err instanceof RunInterrupted)) writeTrialError(dir, { message: err instanceof Error ? err.message : String(err) });
+    throw err;
+  } finally {
+    rmSync(join(dir, RUNNING_FILE), { force: true });
+  }
+}
+
 export async function runExperiment(config: Config, options: ExperimentOptions): Promise<ExperimentResult> {
-  const log = options.log ?? (() => {});
   const commit = gitCommit();
   const runs: RunSummary[] = [];
   // Real datasets do not depend on the seed: load once. The synthetic set is generated per seed.
@@ -53,18 +92,7 @@ export async function runExperiment(config: Config, options: ExperimentOptions):
   };
 
   for (const seed of seedsOf(config)) {
-    for (const arm of armsOf(config)) {
-      const identity = runIdentity(arm, seed);
-      const finished = options.force ? null : readFinishedSummary(identity.dir);
-      if (finished) {
-        log(`${identity.runId}: already finished (${identity.dir}), reusing its results; --force retrains`);
-        runs.push(finished);
-        continue;
-      }
-      const data = dataFor(seed);
-      const sinks = [new RunRecorder(arm, { configFile: options.configFile, gitCommit: commit }), ...(options.sinksFor?.(identity) ?? [])];
-      runs.push(await trainRun({ config: arm, data, identity, sinks, backend: options.backend, versions: versions(), gitCommit: commit }));
-    }
+    for (const arm of armsOf(config)) runs.push(await trainOrReuse(arm, seed, () => dataFor(seed), commit, options));
   }
 
   const comparison = compareArms(runs);

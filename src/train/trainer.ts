@@ -9,6 +9,7 @@ import { CIFAR_AUGMENT, evalBatches, stepsPerEpoch, trainBatches, type Batch } f
 import type { Dataset } from '../data/dataset.js';
 import { buildModel, type Model } from '../models/index.js';
 import type { EpochRow, RunIdentity, RunSink, RunSummary } from '../results/records.js';
+import { loadCheckpoint, removeCheckpoint, saveCheckpoint, type TrainState } from './checkpoint.js';
 import { lrAt, scheduleFor } from './schedule.js';
 import { Sgd } from './sgd.js';
 
@@ -23,6 +24,18 @@ export interface TrainInput {
   gitCommit: string | null;
   /** Steps between progress reads (each read syncs the device). */
   progressEvery?: number;
+  /** Continue from the run directory's checkpoint, if it has one (else start fresh). */
+  resume?: boolean;
+  /** Aborted = stop: the current epoch is abandoned, the last epoch's CSV row and checkpoint stay. */
+  signal?: AbortSignal;
+}
+
+/** Thrown when `signal` stops a run; the run directory holds a consistent checkpoint to resume from. */
+export class RunInterrupted extends Error {
+  override name = 'RunInterrupted';
+  constructor(readonly lastEpoch: number) {
+    super(`interrupted during epoch ${lastEpoch + 1}; epoch ${lastEpoch} is checkpointed`);
+  }
 }
 
 interface EvalResult {
@@ -97,18 +110,31 @@ export async function trainRun(input: TrainInput): Promise<RunSummary> {
   const progressEvery = input.progressEvery ?? 10;
   const wallStart = performance.now();
 
+  // Resume from the run's checkpoint, or start fresh; a fresh start drops an older attempt's
+  // checkpoint, which a later --resume would otherwise continue under this attempt's metrics.csv.
+  if (!input.resume) removeCheckpoint(identity.dir);
+  let resumed: TrainState | null;
+  try {
+    resumed = input.resume ? loadCheckpoint(identity.dir, model, optimizer) : null;
+  } catch (err) {
+    optimizer.dispose();
+    model.dispose();
+    throw err;
+  }
+  const firstEpoch = resumed ? resumed.epoch + 1 : 1;
   const startInfo = {
     ...identity, arch: config.model.arch, dataset: data.name, epochs: train.epochs, stepsPerEpoch: steps,
-    batchSize: train.batch_size, counts: model.counts, backend: input.backend.backend, device: input.backend.device, firstEpoch: 1,
+    batchSize: train.batch_size, counts: model.counts, backend: input.backend.backend, device: input.backend.device, firstEpoch,
   };
-  for (const s of sinks) await s.start(startInfo);
 
-  let best: { acc: number; epoch: number } | null = null;
-  let lastEval: EvalResult | null = null;
-  let lastTrainAcc = 0;
-  let trainSeconds = 0;
+  let best: { acc: number; epoch: number } | null = resumed?.best ?? null;
+  let lastEval: EvalResult | null = resumed?.lastEval ?? null;
+  let lastTrainAcc = resumed?.lastTrainAcc ?? 0;
+  let trainSeconds = resumed?.trainSeconds ?? 0;
+  const earlierWallSeconds = resumed?.wallSeconds ?? 0;
   try {
-    for (let epoch = 1; epoch <= train.epochs; epoch++) {
+    for (const s of sinks) await s.start(startInfo);
+    for (let epoch = firstEpoch; epoch <= train.epochs; epoch++) {
       const t0 = performance.now();
       let lossSum = tf.keep(tf.scalar(0));
       let correct = tf.keep(tf.scalar(0));
@@ -116,6 +142,11 @@ export async function trainRun(input: TrainInput): Promise<RunSummary> {
       let step = 0;
       let lr = 0;
       for (const batch of trainBatches(data, train.batch_size, identity.seed, epoch, augment)) {
+        // Stop between steps: nothing of this epoch has been written, so abandoning it is clean.
+        if (input.signal?.aborted) {
+          tf.dispose([lossSum, correct]);
+          throw new RunInterrupted(epoch - 1);
+        }
         lr = lrAt((epoch - 1) * steps + step, schedule);
         const out = trainStep(model, optimizer, batch, data, lr, train.label_smoothing);
         const nextLoss = tf.keep(tf.add(lossSum, out.lossSum) as tf.Scalar);
@@ -149,13 +180,19 @@ export async function trainRun(input: TrainInput): Promise<RunSummary> {
         epoch_seconds: (performance.now() - t0) / 1000, images_per_second: seen / epochTrainSeconds,
         learnable_params: model.counts.learnable, frozen_params: model.counts.frozen,
       };
+      // Row first, then checkpoint: a kill in between leaves a row newer than the checkpoint, which a
+      // resume truncates (RunRecorder), so metrics.csv and the checkpoint always agree.
       for (const s of sinks) await s.epoch(row);
+      await saveCheckpoint(identity.dir, model, optimizer, {
+        epoch, best, lastEval, lastTrainAcc, trainSeconds, wallSeconds: earlierWallSeconds + (performance.now() - wallStart) / 1000,
+      });
     }
     const summary: RunSummary = {
       ...identity, status: 'finished', arch: config.model.arch, dataset: data.name, epochs: train.epochs,
       final_val_acc: lastEval!.acc, final_val_loss: lastEval!.loss, best_val_acc: best!.acc, best_epoch: best!.epoch,
       final_train_acc: lastTrainAcc, params: model.counts, backend: input.backend.backend, device: input.backend.device,
-      backend_skipped: input.backend.skipped ?? [], versions: input.versions, git_commit: input.gitCommit, wall_seconds: (performance.now() - wallStart) / 1000,
+      backend_skipped: input.backend.skipped ?? [], versions: input.versions, git_commit: input.gitCommit,
+      wall_seconds: earlierWallSeconds + (performance.now() - wallStart) / 1000,
       train_images_per_second: (train.epochs * steps * train.batch_size) / trainSeconds, finished_at: new Date().toISOString(),
     };
     for (const s of sinks) await s.end(summary);

@@ -1,18 +1,24 @@
 /**
  * `lcconv run [config]`: train one experiment (every seed, plus the standard-training arm) and
- * print the comparison table. Without a config, runs the built-in smoke experiment.
+ * print the comparison table. Without a config, runs the built-in smoke experiment. With
+ * `--trial <index|run id>`, runs exactly one trial of the config's sweep (what `lcconv sweep`'s
+ * workers and Slurm array tasks run), so an external scheduler can run one trial per job.
  */
 import { join } from 'node:path';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { loadConfigFile } from '../../config/load.js';
+import { InputError } from '../../errors.js';
 import { PACKAGE_ROOT } from '../../provenance.js';
 import { ConsoleSink } from '../console-sink.js';
+import { handleInterrupts } from '../interrupt.js';
 
 export interface RunArgs {
   config?: string;
   set: string[];
   backend?: string;
   force: boolean;
+  resume: boolean;
+  trial?: string;
   quiet: boolean;
   json: boolean;
 }
@@ -28,39 +34,56 @@ export const runCommand: CommandModule<object, RunArgs> = {
       .option('set', { type: 'string', array: true, default: [], describe: 'override a config key, e.g. --set train.epochs=2 (repeatable)' })
       .option('backend', { type: 'string', describe: 'shorthand for --set backend=NAME' })
       .option('force', { type: 'boolean', default: false, describe: 'retrain runs that already finished' })
+      .option('resume', { type: 'boolean', default: false, describe: 'continue unfinished runs from their last end-of-epoch checkpoint' })
+      .option('trial', { type: 'string', describe: 'run one trial of the sweep: its index or run id (lcconv sweep --dry-run lists them)' })
       .option('quiet', { type: 'boolean', default: false, describe: 'print only errors and the final table' })
       .option('json', { type: 'boolean', default: false, describe: 'print a JSON summary on stdout (logs go to stderr)' }) as unknown as Argv<RunArgs>,
   handler: async (args: ArgumentsCamelCase<RunArgs>) => {
     const file = args.config ?? DEFAULT_CONFIG;
     const overrides = [...args.set, ...(args.backend ? [`backend=${args.backend}`] : [])];
     const { config } = loadConfigFile(file, overrides);
+    if (config.sweep && args.trial === undefined) {
+      throw new InputError(`${file}: has a sweep: block; run every trial with 'lcconv sweep ${file}', or one with --trial <index|run id>`);
+    }
+    const { sweepTrials, findTrial } = await import('../../sweep/trials.js');
+    const trial = args.trial === undefined ? null : findTrial(sweepTrials(config), args.trial);
     // Heavy modules (tfjs) load only once a config is valid, so --help and bad input stay fast.
     const { selectBackend, releaseBackends } = await import('../../backends/index.js');
-    const { runExperiment } = await import('../../train/experiment.js');
+    const { runExperiment, runTrial } = await import('../../train/experiment.js');
+    const { RunInterrupted } = await import('../../train/trainer.js');
     const { formatComparison } = await import('../../results/comparison.js');
     const out = args.json ? process.stderr : process.stdout;
     const say = (line: string) => { if (!args.quiet) out.write(`${line}\n`); };
 
     if (!args.config) say(`no config given: running the built-in smoke experiment (${file})`);
+    const backend = await selectBackend(config.backend);
+    say(`backend: ${backend.backend} — ${backend.device}`);
+    for (const why of backend.skipped) say(`  skipped ${why}`);
+    const interrupt = handleInterrupts((line) => process.stderr.write(`${line}\n`));
+    const options = {
+      backend, configFile: file, force: args.force, resume: args.resume, log: say, signal: interrupt.signal,
+      sinksFor: () => [new ConsoleSink(out, args.quiet ? 'quiet' : 'normal')],
+    };
     try {
-      const backend = await selectBackend(config.backend);
-      say(`backend: ${backend.backend} — ${backend.device}`);
-      for (const why of backend.skipped) say(`  skipped ${why}`);
+      if (trial) {
+        say(`trial ${trial.index}: ${trial.identity.runId}`);
+        const summary = await runTrial(trial, options);
+        if (args.json) process.stdout.write(`${JSON.stringify({ backend, trial: trial.index, run: summary }, null, 2)}\n`);
+        return;
+      }
       say(`seeds: ${(config.seeds ?? [config.seed]).join(', ')}`);
-
-      const result = await runExperiment(config, {
-        backend,
-        configFile: file,
-        force: args.force,
-        log: say,
-        sinksFor: () => [new ConsoleSink(out, args.quiet ? 'quiet' : 'normal')],
-      });
+      const result = await runExperiment(config, options);
       if (args.json) {
         process.stdout.write(`${JSON.stringify({ backend, runs: result.runs, comparison: result.comparison }, null, 2)}\n`);
       } else {
         process.stdout.write(`\n${formatComparison(result.comparison)}\n\ncomparison written to ${result.comparisonFile}\n`);
       }
+    } catch (err) {
+      if (!(err instanceof RunInterrupted)) throw err;
+      process.stderr.write(`lcconv: ${err.message}; continue with --resume\n`);
+      process.exitCode = 130;
     } finally {
+      interrupt.dispose();
       await releaseBackends(); // the WebGPU device would keep Node alive
     }
   },

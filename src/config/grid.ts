@@ -1,0 +1,114 @@
+/**
+ * A sweep's grid: the product of the `sweep:` block's value lists (keys in the order written, the
+ * last varying fastest), minus the points an `exclude:` rule matches. Pure: configs in, configs out;
+ * the loader validates every swept value through the schema (checkSweep) before this runs.
+ */
+import { ConfigError } from '../errors.js';
+import { ConfigSchema, type Config } from './schema.js';
+
+/** Keys a sweep may not vary: they decide where the sweep lives or are the sweep itself. */
+const NOT_SWEEPABLE = ['name', 'results_dir', 'seeds', 'sweep', 'slurm'];
+
+export interface SweepAxis {
+  key: string; // config key path, e.g. model.kernel_size
+  values: unknown[];
+}
+
+export interface GridPoint {
+  /** The swept keys' values at this point, in axis order. */
+  params: Record<string, unknown>;
+  /** The full config of this point: `sweep` removed, one `seed`, no `seeds`. */
+  config: Config;
+}
+
+/** The grid's axes. `seeds: [...]` without a swept `seed` is an implicit last axis, so a sweep runs every seed. */
+export function sweepAxes(config: Config): SweepAxis[] {
+  const axes = Object.entries(config.sweep ?? {})
+    .filter(([key]) => key !== 'exclude')
+    .map(([key, values]) => ({ key, values: values as unknown[] }));
+  if (!axes.some((a) => a.key === 'seed')) axes.push({ key: 'seed', values: config.seeds ?? [config.seed] });
+  return axes;
+}
+
+/** Sets `value` at the dotted `path` of a plain object, creating groups as needed. */
+export function setKeyPath(target: Record<string, unknown>, path: string, value: unknown): void {
+  const keys = path.split('.');
+  let node = target;
+  for (const key of keys.slice(0, -1)) {
+    const next = node[key];
+    if (next === undefined || next === null) node[key] = {};
+    else if (typeof next !== 'object' || Array.isArray(next)) throw new Error(`${key} is not a group of keys`);
+    node = node[key] as Record<string, unknown>;
+  }
+  node[keys[keys.length - 1]!] = value;
+}
+
+const sameValue = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+
+/** Applies `params` to the base config (sweep block dropped) and validates the result. */
+export function pointConfig(config: Config, params: Record<string, unknown>): ReturnType<typeof ConfigSchema.safeParse> {
+  const raw = structuredClone(config) as Record<string, unknown>;
+  delete raw.sweep;
+  delete raw.seeds;
+  for (const [key, value] of Object.entries(params)) setKeyPath(raw, key, value);
+  return ConfigSchema.safeParse(raw, { reportInput: true });
+}
+
+export interface SweepIssue {
+  path: (string | number)[]; // into the YAML document, e.g. ['sweep', 'model.kernel_size', 2]
+  message: string;
+  issue?: import('zod').z.core.$ZodIssue;
+}
+
+/** The first problem with a sweep block, or null: unknown or forbidden keys, invalid values, bad exclude rules. */
+export function checkSweep(config: Config): SweepIssue | null {
+  const sweep = config.sweep;
+  if (!sweep) return null;
+  const keys = Object.keys(sweep).filter((k) => k !== 'exclude');
+  if (keys.length === 0) return { path: ['sweep'], message: 'no key to sweep (map a config key path to a list of values, e.g. model.kernel_size: [3, 5])' };
+  for (const key of keys) {
+    if (NOT_SWEEPABLE.includes(key.split('.')[0]!)) return { path: ['sweep', key], message: `cannot be swept (${NOT_SWEEPABLE.join(', ')} fix where a sweep lives; sweep seed instead of seeds)` };
+    const nested = keys.find((other) => other !== key && other.startsWith(`${key}.`));
+    if (nested) return { path: ['sweep', key], message: `overlaps the swept key ${nested}` };
+    if (key === 'seed' && config.seeds) return { path: ['sweep', key], message: 'both seeds and sweep.seed are set; keep one' };
+    const values = sweep[key] as unknown[];
+    for (let i = 0; i < values.length; i++) {
+      let parsed;
+      try {
+        parsed = pointConfig(config, { [key]: values[i] });
+      } catch (err) {
+        return { path: ['sweep', key], message: `not a config key path (${(err as Error).message})` };
+      }
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0]!;
+        if (issue.code === 'unrecognized_keys') return { path: ['sweep', key], message: `not a config key path (unknown key ${[...issue.path, issue.keys[0]].join('.')})` };
+        return { path: ['sweep', key, i], message: issue.message, issue };
+      }
+      if (values.slice(0, i).some((v) => sameValue(v, values[i]))) return { path: ['sweep', key, i], message: `repeats the value ${JSON.stringify(values[i])}` };
+    }
+  }
+  const swept = sweepAxes(config).map((a) => a.key);
+  for (let r = 0; r < sweep.exclude.length; r++) {
+    const rule = sweep.exclude[r]!;
+    if (Object.keys(rule).length === 0) return { path: ['sweep', 'exclude', r], message: 'empty rule (it would drop every point)' };
+    for (const key of Object.keys(rule)) {
+      if (!swept.includes(key)) return { path: ['sweep', 'exclude', r, key], message: `not a swept key (swept: ${swept.join(', ')})` };
+    }
+  }
+  return null;
+}
+
+/** Every grid point, in order, without the excluded ones. */
+export function expandGrid(config: Config): GridPoint[] {
+  const axes = sweepAxes(config);
+  const exclude = config.sweep?.exclude ?? [];
+  let combos: Record<string, unknown>[] = [{}];
+  for (const axis of axes) combos = combos.flatMap((c) => axis.values.map((v) => ({ ...c, [axis.key]: v })));
+  return combos
+    .filter((params) => !exclude.some((rule) => Object.entries(rule).every(([k, v]) => sameValue(params[k], v))))
+    .map((params) => {
+      const parsed = pointConfig(config, params);
+      if (!parsed.success) throw new ConfigError({ keyPath: 'sweep' }, `grid point ${JSON.stringify(params)} is invalid at ${parsed.error.issues[0]!.path.join('.')}: ${parsed.error.issues[0]!.message} (drop it with an exclude rule)`);
+      return { params, config: parsed.data };
+    });
+}

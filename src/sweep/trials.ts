@@ -1,0 +1,156 @@
+/**
+ * A sweep's trials: the grid points (src/config/grid.ts) plus, with compare_to_standard, the learned
+ * arm of every point whose own freeze mode is not `learned` — unless that arm is already a point of
+ * the grid (sweeping `freeze: [learned, …]`), in which case the grid's trial serves as the baseline.
+ * Each trial is one run directory; its id is its index in this list or its run id, both stable for a
+ * given config. Also: where a sweep keeps its files, and each trial's state on disk.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join, resolve } from 'node:path';
+import { stringify } from 'yaml';
+import { expandGrid } from '../config/grid.js';
+import type { Config } from '../config/schema.js';
+import { InputError } from '../errors.js';
+import { PACKAGE_ROOT } from '../provenance.js';
+import type { RunIdentity } from '../results/records.js';
+import { ERROR_FILE, experimentDir, readFinishedSummary, RUNNING_FILE, runIdentity, writeAtomic } from '../results/run-dir.js';
+
+export { ERROR_FILE, RUNNING_FILE };
+import { checkpointEpoch } from '../train/checkpoint.js';
+
+export interface Trial {
+  index: number;
+  /** Swept values (plus `freeze: learned` for an added comparison arm). */
+  params: Record<string, unknown>;
+  /** True for a learned arm added for the comparison, not a point of the grid. */
+  baseline: boolean;
+  config: Config;
+  identity: RunIdentity;
+}
+
+export function sweepTrials(config: Config): Trial[] {
+  const trials: Trial[] = [];
+  const seen = new Set<string>();
+  const add = (params: Record<string, unknown>, cfg: Config, baseline: boolean) => {
+    const identity = runIdentity(cfg, cfg.seed);
+    if (seen.has(identity.runId)) return;
+    seen.add(identity.runId);
+    trials.push({ index: trials.length, params, baseline, config: cfg, identity });
+  };
+  const points = expandGrid(config);
+  for (const p of points) add(p.params, p.config, false);
+  for (const p of points) {
+    if (p.config.compare_to_standard && p.config.freeze !== 'learned') add({ ...p.params, freeze: 'learned' }, { ...p.config, freeze: 'learned' }, true);
+  }
+  return trials;
+}
+
+export const LCCONV_BIN = join(PACKAGE_ROOT, 'bin', 'lcconv.js');
+
+/**
+ * The one command that runs a trial, for local workers and Slurm tasks alike (after `node`):
+ * the config copy, the trial's index, and --resume so a restarted trial continues its checkpoint.
+ */
+export function trialArgs(configCopy: string, index: string): string[] {
+  return [LCCONV_BIN, 'run', configCopy, '--trial', index, '--resume'];
+}
+
+/** `--trial` accepts the index in the trial list or the run id. */
+export function findTrial(trials: Trial[], id: string): Trial {
+  const found = /^\d+$/.test(id) ? trials[Number(id)] : trials.find((t) => t.identity.runId === id);
+  if (!found) {
+    const range = trials.length === 1 ? '0' : `0..${trials.length - 1}`;
+    throw new InputError(`--trial ${id}: no such trial (give an index ${range} or a run id; lcconv sweep <config> --dry-run lists them)`);
+  }
+  return found;
+}
+
+export const TRIAL_LOG = 'trial.log';
+
+export interface TrialError {
+  message: string;
+  exit?: string; // exit code or signal, when a parent saw the process end
+  log?: string; // where its output went
+  at: string;
+}
+
+export function writeTrialError(dir: string, error: Omit<TrialError, 'at'>): void {
+  writeAtomic(join(dir, ERROR_FILE), `${JSON.stringify({ ...error, at: new Date().toISOString() }, null, 2)}\n`);
+}
+
+export function readTrialError(dir: string): TrialError | null {
+  const file = join(dir, ERROR_FILE);
+  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as TrialError) : null;
+}
+
+/** Marks a trial as running in this process (for --status); removed when the process ends it. */
+export function writeRunning(dir: string): void {
+  writeAtomic(join(dir, RUNNING_FILE), `${JSON.stringify({ pid: process.pid, host: hostname(), since: new Date().toISOString(), slurm_job: process.env.SLURM_JOB_ID ?? null })}\n`);
+}
+
+/** A running.json whose process is still alive (only checkable on the same host). */
+function runningHere(dir: string): boolean {
+  const file = join(dir, RUNNING_FILE);
+  if (!existsSync(file)) return false;
+  const { pid, host } = JSON.parse(readFileSync(file, 'utf8')) as { pid: number; host: string };
+  if (host !== hostname()) return true; // another node: trust the marker (squeue decides for Slurm tasks)
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export type TrialStateName = 'finished' | 'running' | 'failed' | 'pending';
+
+export interface TrialState {
+  state: TrialStateName;
+  /** Last checkpointed epoch of an unfinished trial. */
+  checkpointEpoch: number | null;
+  error: TrialError | null;
+}
+
+/** A trial's state from its run directory alone (Slurm's view is merged in by the caller). */
+export function trialState(trial: Trial): TrialState {
+  const dir = trial.identity.dir;
+  if (readFinishedSummary(dir)) return { state: 'finished', checkpointEpoch: null, error: null };
+  const epoch = checkpointEpoch(dir);
+  if (runningHere(dir)) return { state: 'running', checkpointEpoch: epoch, error: null };
+  const error = readTrialError(dir);
+  return { state: error ? 'failed' : 'pending', checkpointEpoch: epoch, error };
+}
+
+/** The sweep's own folder inside the experiment folder: config copies, Slurm scripts and logs. */
+export function sweepDir(config: Config): string {
+  return join(resolve(experimentDir(config)), 'sweep');
+}
+
+/**
+ * Writes the resolved config (results_dir made absolute) to `sweep/config-<hash>.yaml` and returns
+ * its path: child processes and Slurm tasks read this copy, so editing the source config later does
+ * not change a sweep that is running. The hash names the content, so the copy is never rewritten.
+ */
+export function writeConfigCopy(config: Config, source: string | undefined): string {
+  const resolved = { ...config, results_dir: resolve(config.results_dir) };
+  const body = stringify(resolved);
+  const file = join(sweepDir(config), `config-${createHash('sha256').update(body).digest('hex').slice(0, 8)}.yaml`);
+  if (!existsSync(file)) writeAtomic(file, `# lcconv sweep: resolved copy of ${source ?? '(built-in default)'}; trials read this file\n${body}`);
+  return file;
+}
+
+/** One line per trial with its state, for --dry-run and --status. */
+export function formatTrials(trials: Trial[], states: Map<number, string>): string {
+  const rows = trials.map((t) => [
+    String(t.index),
+    t.identity.runId,
+    Object.entries(t.params).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join(' ') + (t.baseline ? ' (baseline for Δ)' : ''),
+    states.get(t.index) ?? '',
+  ]);
+  const header = ['#', 'run id', 'parameters', 'state'];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  return [line(header), ...rows.map(line)].join('\n');
+}

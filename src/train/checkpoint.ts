@@ -1,0 +1,136 @@
+/**
+ * End-of-epoch checkpoints, so an interrupted run resumes where it stopped. A checkpoint is a folder
+ * `<run dir>/checkpoint/` in the tfjs weights format (`weights.bin` from tf.io.encodeWeights plus
+ * `checkpoint.json` holding the weight specs and the training state): learnable weights, BatchNorm
+ * running statistics (ParamStore buffers) and SGD momentum buffers, the epoch and best-so-far.
+ *
+ * No RNG state is saved: shuffling and augmentation are seeded per (seed, epoch) in
+ * src/data/batches.ts, and the learning rate is a pure function of the step, so resuming at an epoch
+ * boundary replays exactly what an uninterrupted run would do (bit-identical on the cpu backend).
+ * Frozen filters and the shared bank are not stored: they are regenerated from the seed when the
+ * model is built, and a digest of them is stored and checked on resume, so a changed init fails
+ * loudly instead of silently mixing two networks.
+ *
+ * Written atomically: into a temp folder, then renamed into place (the previous checkpoint is moved
+ * aside first and removed after), so a kill at any moment leaves one complete checkpoint.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import type { Model } from '../models/index.js';
+import type { Sgd } from './sgd.js';
+
+export const CHECKPOINT_DIR = 'checkpoint';
+const MANIFEST = 'checkpoint.json';
+const WEIGHTS = 'weights.bin';
+const FORMAT = 'lcconv-checkpoint-1';
+
+/** What the training loop needs besides the weights to continue after `epoch`. */
+export interface TrainState {
+  epoch: number; // last finished epoch
+  best: { acc: number; epoch: number } | null;
+  lastEval: { loss: number; acc: number } | null;
+  lastTrainAcc: number;
+  trainSeconds: number;
+  wallSeconds: number;
+}
+
+interface Manifest {
+  format: typeof FORMAT;
+  state: TrainState;
+  frozenDigest: string;
+  weightSpecs: tf.io.WeightsManifestEntry[];
+}
+
+/** sha256 over the frozen kernels and the shared bank, in name order. */
+function frozenDigest(model: Model): string {
+  const hash = createHash('sha256');
+  const frozen = [...model.params.frozen.entries()].sort(([a], [b]) => a.localeCompare(b));
+  for (const [name, t] of frozen) hash.update(name).update(new Uint8Array((t.dataSync() as Float32Array).buffer));
+  const bank = model.params.shared?.tensor;
+  if (bank) hash.update('shared-bank').update(new Uint8Array((bank.dataSync() as Float32Array).buffer));
+  return hash.digest('hex');
+}
+
+export async function saveCheckpoint(runDir: string, model: Model, optimizer: Sgd, state: TrainState): Promise<void> {
+  const tensors: tf.NamedTensorMap = {};
+  for (const [name, v] of model.params.learnable) tensors[`learnable/${name}`] = v;
+  for (const [name, v] of model.params.buffers) tensors[`buffers/${name}`] = v;
+  for (const [name, v] of optimizer.buffers) tensors[`sgd/${name}`] = v;
+  const { data, specs } = await tf.io.encodeWeights(tensors);
+  const manifest: Manifest = { format: FORMAT, state, frozenDigest: frozenDigest(model), weightSpecs: specs };
+
+  const final = join(runDir, CHECKPOINT_DIR);
+  const tmp = `${final}.tmp-${process.pid}`;
+  const old = `${final}.old`;
+  rmSync(tmp, { recursive: true, force: true });
+  mkdirSync(tmp, { recursive: true });
+  writeFileSync(join(tmp, WEIGHTS), new Uint8Array(data));
+  writeFileSync(join(tmp, MANIFEST), `${JSON.stringify(manifest, null, 1)}\n`);
+  // A folder cannot be renamed over a non-empty one: move the old aside, put the new in, drop the old.
+  // A kill between the two renames leaves only checkpoint.old, which loadCheckpoint falls back to.
+  rmSync(old, { recursive: true, force: true });
+  if (existsSync(final)) renameSync(final, old);
+  renameSync(tmp, final);
+  rmSync(old, { recursive: true, force: true });
+}
+
+/** The folder holding the newest complete checkpoint of a run, or null. */
+function checkpointFolder(runDir: string): string | null {
+  for (const name of [CHECKPOINT_DIR, `${CHECKPOINT_DIR}.old`]) {
+    if (existsSync(join(runDir, name, MANIFEST)) && existsSync(join(runDir, name, WEIGHTS))) return join(runDir, name);
+  }
+  return null;
+}
+
+/** The last finished epoch of a run's checkpoint, without loading weights (for status listings). */
+export function checkpointEpoch(runDir: string): number | null {
+  const folder = checkpointFolder(runDir);
+  if (!folder) return null;
+  return (JSON.parse(readFileSync(join(folder, MANIFEST), 'utf8')) as Manifest).state.epoch;
+}
+
+/**
+ * Loads a run's checkpoint into a freshly built model and optimizer; returns the training state, or
+ * null when the run has no checkpoint (it then starts at epoch 1).
+ */
+export function loadCheckpoint(runDir: string, model: Model, optimizer: Sgd): TrainState | null {
+  const folder = checkpointFolder(runDir);
+  if (!folder) return null;
+  const manifest = JSON.parse(readFileSync(join(folder, MANIFEST), 'utf8')) as Manifest;
+  if (manifest.format !== FORMAT) throw new Error(`${folder}: unknown checkpoint format ${String(manifest.format)}`);
+  if (manifest.frozenDigest !== frozenDigest(model)) {
+    throw new Error(`${folder}: the frozen filters regenerated from the seed differ from the checkpoint's (model or init code changed); delete the checkpoint to restart`);
+  }
+  const bytes = readFileSync(join(folder, WEIGHTS));
+  const tensors = tf.io.decodeWeights(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength), manifest.weightSpecs);
+  try {
+    const assign = (kind: string, params: Map<string, tf.Variable>) => {
+      for (const [name, v] of params) {
+        const t = tensors[`${kind}/${name}`];
+        if (!t) throw new Error(`${folder}: no ${kind} weight ${name} (model changed since the checkpoint)`);
+        v.assign(t);
+      }
+    };
+    assign('learnable', model.params.learnable);
+    assign('buffers', model.params.buffers);
+    for (const [key, t] of Object.entries(tensors)) {
+      if (!key.startsWith('sgd/')) continue;
+      const name = key.slice(4);
+      optimizer.buffers.get(name)?.dispose();
+      optimizer.buffers.set(name, tf.variable(t, false));
+    }
+  } finally {
+    tf.dispose(Object.values(tensors)); // assign and tf.variable keep their own reference to the data
+  }
+  return manifest.state;
+}
+
+/** Removes a run's checkpoint (a fresh start must not later resume from an older attempt). */
+export function removeCheckpoint(runDir: string): void {
+  if (!existsSync(runDir)) return;
+  for (const name of readdirSync(runDir)) {
+    if (name === CHECKPOINT_DIR || name.startsWith(`${CHECKPOINT_DIR}.`)) rmSync(join(runDir, name), { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,83 @@
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import type { RunSummary } from '../src/results/records.js';
+import { EPOCH_COLUMNS } from '../src/results/records.js';
+import { writeReport } from '../src/results/report.js';
+import { tempDir } from './fixtures.js';
+
+/** A finished run directory with a summary and a 3-epoch metrics.csv ending at `acc`. */
+function fixtureRun(dir: string, freeze: string, k: number, seed: number, acc: number, learnable: number): void {
+  const runId = `${freeze}-k${k}-E1-seed${seed}-fixture0`;
+  const runDir = join(dir, runId);
+  mkdirSync(runDir, { recursive: true });
+  const summary: RunSummary = {
+    runId, dir: runDir, seed, freeze, kernelSize: k, lcExpansion: 1, lcDepthwise: false, status: 'finished', arch: 'resnet8',
+    dataset: 'synthetic', epochs: 3, final_val_acc: acc, final_val_loss: 1, best_val_acc: acc + 0.01, best_epoch: 3, final_train_acc: acc,
+    params: { total: 1000, learnable, frozen: 1000 - learnable, stored: 1000, buffers: 10 }, backend: 'cpu', device: 'cpu',
+    backend_skipped: [], versions: {}, git_commit: null, wall_seconds: 1, train_images_per_second: 1, finished_at: '2026-01-01T00:00:00Z',
+  };
+  writeFileSync(join(runDir, 'summary.json'), JSON.stringify(summary));
+  const rows = [1, 2, 3].map((e) => [e, 0.1, 1, acc * e / 3, 1, acc * e / 3, acc * e / 3, 1, 1, learnable, 1000 - learnable].join(','));
+  writeFileSync(join(runDir, 'metrics.csv'), `${EPOCH_COLUMNS.join(',')}\n${rows.join('\n')}\n`);
+}
+
+/** Minimal XML well-formedness check: one <svg> root, every tag closed in order. */
+function assertWellFormedSvg(svg: string): void {
+  assert.match(svg.trimStart(), /^<svg[\s>]/);
+  const stack: string[] = [];
+  for (const m of svg.matchAll(/<(\/?)([A-Za-z][\w:-]*)[^>]*?(\/?)>/g)) {
+    const [, close, name, selfClose] = m;
+    if (selfClose) continue;
+    if (close) assert.equal(stack.pop(), name, `unbalanced </${name}>`);
+    else stack.push(name!);
+  }
+  assert.deepEqual(stack, [], 'every tag closed');
+}
+
+test('report: mean ± std over seeds with n, Δ vs learned of the same k, weights; CSV, Markdown and plots', async () => {
+  const dir = tempDir('report');
+  fixtureRun(dir, 'learned', 3, 0, 0.80, 900);
+  fixtureRun(dir, 'learned', 3, 1, 0.70, 900);
+  fixtureRun(dir, 'frozen', 3, 0, 0.60, 300);
+  fixtureRun(dir, 'frozen', 3, 1, 0.64, 300);
+  fixtureRun(dir, 'frozen', 3, 2, 0.68, 300);
+  fixtureRun(dir, 'frozen', 5, 0, 0.50, 400); // no learned k=5 arm: Δ n/a
+  mkdirSync(join(dir, 'frozen-k5-E1-seed1-broken00'));
+  writeFileSync(join(dir, 'frozen-k5-E1-seed1-broken00', 'error.json'), JSON.stringify({ message: 'boom', at: 'now' }));
+
+  const report = await writeReport(dir);
+  const csv = readFileSync(join(dir, 'report.csv'), 'utf8').trim().split('\n').map((l) => l.split(','));
+  assert.deepEqual(csv[0], ['freeze', 'kernel_size', 'lc_expansion', 'lc_depthwise', 'n', 'val_acc_mean', 'val_acc_std', 'best_val_acc_mean', 'delta_vs_standard', 'learnable_params', 'stored_weights']);
+  const row = (freeze: string, k: string) => csv.find((r) => r[0] === freeze && r[1] === k)!;
+  assert.equal(row('learned', '3')[4], '2');
+  assert.ok(Math.abs(Number(row('learned', '3')[5]) - 0.75) < 1e-12);
+  assert.ok(Math.abs(Number(row('learned', '3')[6]) - Math.sqrt(0.005)) < 1e-12, 'sample std (n - 1)');
+  assert.equal(row('frozen', '3')[4], '3');
+  assert.ok(Math.abs(Number(row('frozen', '3')[5]) - 0.64) < 1e-12);
+  assert.ok(Math.abs(Number(row('frozen', '3')[6]) - 0.04) < 1e-12);
+  assert.ok(Math.abs(Number(row('frozen', '3')[8]) - -11) < 1e-9, 'Δ = 64 − 75 percentage points');
+  assert.equal(row('frozen', '3')[9], '300');
+  assert.equal(row('frozen', '5')[8], '', 'no learned arm with k=5');
+  assert.deepEqual(report.failed, [{ run: 'frozen-k5-E1-seed1-broken00', message: 'boom' }]);
+
+  const md = readFileSync(join(dir, 'report.md'), 'utf8');
+  assert.match(md, /\| frozen \| 3 \| 1 \| 64\.00 ± 4\.00 \| 3 \| 65\.00 \| -11\.00 \| 300 \| 1,000 \|/);
+  assert.match(md, /\| frozen \| 5 \| 1 \| 50\.00 ± 0\.00 \| 1 \| 51\.00 \| n\/a \|/);
+  assert.match(md, /frozen-k5-E1-seed1-broken00`: boom/);
+  assert.match(md, /!\[accuracy vs kernel size\]\(accuracy_vs_kernel_size\.svg\)/);
+
+  for (const name of ['accuracy_vs_kernel_size', 'accuracy_vs_lc_expansion', 'training_curves']) {
+    const svg = readFileSync(join(dir, `${name}.svg`), 'utf8');
+    assertWellFormedSvg(svg);
+    assert.match(svg, /class="mark-(line|symbol)/, `${name}: vega drew marks`);
+    const png = readFileSync(join(dir, `${name}.png`));
+    assert.deepEqual([...png.subarray(1, 4)].map((c) => String.fromCharCode(c)).join(''), 'PNG');
+  }
+  // The accuracy plot draws one line per freeze mode, the curves one line per finished run.
+  const lines = (name: string) => (readFileSync(join(dir, `${name}.svg`), 'utf8').match(/aria-roledescription="line mark"/g) ?? []).length;
+  assert.equal(lines('accuracy_vs_kernel_size'), 2);
+  assert.equal(lines('training_curves'), 6);
+  assert.ok(existsSync(join(dir, 'report.md')));
+});

@@ -1,0 +1,100 @@
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { loadConfigFile } from '../src/config/load.js';
+import { PACKAGE_ROOT } from '../src/provenance.js';
+import { sweepTrials } from '../src/sweep/trials.js';
+import { tempDir } from './fixtures.js';
+
+const BIN = join(PACKAGE_ROOT, 'bin', 'lcconv.js');
+const lcconv = (args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, CI: 'true' } });
+
+test('sweep: a failed trial is recorded and the others go on; finished trials are skipped on a rerun', { timeout: 300_000 }, () => {
+  const dir = tempDir('sweep');
+  const config = join(dir, 'sweep.yaml');
+  // train_size 8 < batch_size 16: that trial fails at the start of training (a run-time error, not bad input).
+  writeFileSync(config, `
+name: bookkeeping
+results_dir: ${join(dir, 'results')}
+dataset: { name: synthetic, augment: false, synthetic: { train_size: 64, test_size: 16, image_size: 8, classes: 4 } }
+model: { arch: resnet8, width: 4 }
+freeze: frozen
+train: { epochs: 1, batch_size: 16, lr: 0.05 }
+compare_to_standard: false
+backend: cpu
+sweep:
+  dataset.synthetic.train_size: [64, 8, 32]
+`);
+  const trials = sweepTrials(loadConfigFile(config).config);
+  const dirs = trials.map((t) => t.identity.dir);
+
+  const first = lcconv(['sweep', config, '--workers', '2']);
+  assert.equal(first.status, 1, `a failed trial fails the sweep: ${first.stderr}`);
+  assert.match(first.stderr, /1 of 3 trials failed: 1 \(.*error\.json\)/);
+  assert.match(first.stdout, /trial 1 .*FAILED \(exit code 1\).*smaller than train\.batch_size/);
+  const error = JSON.parse(readFileSync(join(dirs[1]!, 'error.json'), 'utf8'));
+  assert.match(error.message, /training set \(8 images\) is smaller than train\.batch_size \(16\)/);
+  assert.equal(existsSync(join(dirs[1]!, 'summary.json')), false);
+  for (const i of [0, 2]) assert.ok(existsSync(join(dirs[i]!, 'summary.json')), `trial ${i} finished despite trial 1`);
+  assert.match(readFileSync(join(dir, 'results', 'bookkeeping', 'report.md'), 'utf8'), /## Failed trials[\s\S]*smaller than train\.batch_size/);
+
+  const status = lcconv(['sweep', config, '--status']);
+  assert.equal(status.status, 0, status.stderr);
+  assert.match(status.stdout, /^0 .* finished$/m);
+  assert.match(status.stdout, /^1 .* failed: training set \(8 images\)/m);
+  assert.match(status.stdout, /3 trials: 2 finished, 0 running, 0 queued, 1 failed, 0 pending/);
+
+  // Rerun: only the failed trial runs again; finished ones are not touched.
+  const mtimes = [0, 2].map((i) => statSync(join(dirs[i]!, 'summary.json')).mtimeMs);
+  const second = lcconv(['sweep', config, '--workers', '2']);
+  assert.equal(second.status, 1);
+  assert.match(second.stdout, /3 trials: 2 finished, 0 running, 0 queued, 1 failed, 0 pending; running 1 with 1 worker/);
+  assert.doesNotMatch(second.stdout, /trial [02] .*started/);
+  assert.deepEqual([0, 2].map((i) => statSync(join(dirs[i]!, 'summary.json')).mtimeMs), mtimes);
+
+  // One trial alone, by run id, as an external scheduler would run it: reused, not retrained.
+  const alone = lcconv(['run', config, '--trial', trials[2]!.identity.runId]);
+  assert.equal(alone.status, 0, alone.stderr);
+  assert.match(alone.stdout, /already finished/);
+  const bad = lcconv(['run', config]);
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /has a sweep: block; run every trial with 'lcconv sweep/);
+});
+
+test('sweep: Ctrl-C stops the workers cleanly: exit 130, CSV rows = checkpointed epochs, no error recorded', { timeout: 300_000 }, async () => {
+  const dir = tempDir('sweep-int');
+  const config = join(dir, 'sweep.yaml');
+  writeFileSync(config, `
+name: interrupt
+results_dir: ${join(dir, 'results')}
+dataset: { name: synthetic, augment: false, synthetic: { train_size: 128, test_size: 16, image_size: 8, classes: 4 } }
+model: { arch: resnet8, width: 4 }
+freeze: frozen
+train: { epochs: 20, batch_size: 16, lr: 0.05 }
+compare_to_standard: false
+backend: cpu
+sweep:
+  seed: [0, 1, 2]
+`);
+  const dirs = sweepTrials(loadConfigFile(config).config).map((t) => t.identity.dir);
+  const epochOf = (d: string) => (existsSync(join(d, 'checkpoint', 'checkpoint.json')) ? JSON.parse(readFileSync(join(d, 'checkpoint', 'checkpoint.json'), 'utf8')).state.epoch as number : 0);
+  const parent = spawn(process.execPath, [BIN, 'sweep', config, '--workers', '2'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CI: 'true' } });
+  let out = '';
+  parent.stdout.on('data', (d) => (out += d));
+  const exit = new Promise<number | null>((r) => parent.on('exit', (code) => r(code)));
+  while (parent.exitCode === null && !(epochOf(dirs[0]!) >= 1 && epochOf(dirs[1]!) >= 1)) await new Promise((r) => setTimeout(r, 20));
+  const pids = [0, 1].map((i) => JSON.parse(readFileSync(join(dirs[i]!, 'running.json'), 'utf8')).pid as number);
+  parent.kill('SIGINT');
+  assert.equal(await exit, 130, out);
+  assert.match(out, /trial 0 .*stopped after/);
+  assert.match(out, /trial 1 .*stopped after/);
+  assert.doesNotMatch(out, /trial 2 .*started/, 'no new trial starts after Ctrl-C');
+  for (const pid of pids) assert.throws(() => process.kill(pid, 0), /ESRCH/, `worker ${pid} has exited`);
+  for (const d of dirs.slice(0, 2)) {
+    const rows = readFileSync(join(d, 'metrics.csv'), 'utf8').trim().split('\n').length - 1;
+    assert.equal(rows, epochOf(d), `${d}: CSV and checkpoint agree`);
+    assert.ok(rows < 20 && !existsSync(join(d, 'summary.json')) && !existsSync(join(d, 'error.json')) && !existsSync(join(d, 'running.json')));
+  }
+});
