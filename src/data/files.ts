@@ -6,7 +6,9 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { InputError } from '../errors.js';
 
-const n = (v: number) => v.toLocaleString('en-US');
+/** 30730000 → "30,730,000": sizes in messages are read by people. */
+export const formatCount = (v: number) => v.toLocaleString('en-US');
+const n = formatCount;
 
 /** Throws one line naming the first missing file and how to get it. */
 export function requireFiles(dataset: string, files: string[], hint: string): void {
@@ -31,5 +33,3 @@ export function readMaybeGzip(file: string): Buffer {
     throw new InputError(`${file}: not a readable gzip file (${(err as Error).message})`);
   }
 }
-
-export { n as formatCount };
