@@ -17,7 +17,9 @@
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS"],
       # -march=native: the addon is compiled on the machine that runs it (at install), so the
       # hand-written elementwise loops may use its widest vector ISA; oneDNN dispatches by itself.
-      "cflags_cc": ["-std=c++17", "-O3", "-march=native", "-fopenmp"],
+      # -fno-trapping-math: nothing here reads FP exception flags, and without it GCC kept a branch
+      # per element for compare-and-select loops (relu gradient 3.05 ms -> 0.127 ms per 2 MB).
+      "cflags_cc": ["-std=c++17", "-O3", "-march=native", "-fopenmp", "-fno-trapping-math"],
       "cflags_cc!": ["-fno-exceptions"],
       "ldflags": ["-fopenmp"],
       "libraries": ["-ldnnl"]

@@ -83,7 +83,7 @@ void binary_broadcast(const float* a, const int32_t* a_shape, size_t a_rank, con
   int64_t outer = 1;
   for (size_t i = 0; i + 1 < r; ++i) outer *= cd[i];
   if (r == 1 && ca[0] == 1 && cb[0] == 1 && inner >= kParallelMin) {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) firstprivate(f)
     for (int64_t i = 0; i < inner; ++i) out[i] = f(a[i], b[i]);
     return;
   }
