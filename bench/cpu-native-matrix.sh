@@ -1,20 +1,12 @@
 #!/usr/bin/env bash
-# Runs the docs/benchmarks-cpu-native.md matrix: cpu-native and PyTorch, learned / frozen conv
-# filters, 1 / 2 threads, REPS repetitions interleaved so both see the same machine load. Prints
-# one JSON line per run, each preceded by the 1-minute load average when it started.
-#   npm run build && bash bench/cpu-native-matrix.sh 3 > /tmp/matrix.jsonl
-set -euo pipefail
-reps=${1:-3}
-cd "$(dirname "$0")/.."
-for rep in $(seq "$reps"); do
+# cpu-native vs the PyTorch reference (1 thread each), ResNet-20 W=16, batch 32, synthetic data:
+# k=3, k=7 and an LC block (E=4), learned and frozen. Usage: bash bench/cpu-native-matrix.sh [python with torch]
+python=${1:-python3}
+for variant in "k3 model.kernel_size=3 model.lc_expansion=1" "k7 model.kernel_size=7 model.lc_expansion=1" "k3-E4 model.kernel_size=3 model.lc_expansion=4"; do
+  set -- $variant; name=$1; k=$2; e=$3
   for freeze in learned frozen; do
-    for threads in 1 2; do
-      echo "{\"load1\":$(cut -d' ' -f1 /proc/loadavg)}"
-      node dist/bench/cpu-native.js --backend cpu-native --freeze "$freeze" --threads "$threads" --steps 10 2>/dev/null | tail -1
-      if /usr/bin/python3 -c 'import torch' 2>/dev/null; then
-        echo "{\"load1\":$(cut -d' ' -f1 /proc/loadavg)}"
-        /usr/bin/python3 bench/torch_resnet20.py --freeze "$freeze" --threads "$threads" --steps 10
-      fi
-    done
+    echo "== $name $freeze load $(cut -d' ' -f1 /proc/loadavg)"
+    node bin/lcconv.js bench configs/cifar10-resnet20.yaml --set train.batch_size=32 --set freeze=$freeze --set $k --set $e \
+      --backend cpu-native --steps 10 --warmup 2 --pytorch "$python" 2>&1 | grep -E "^(train|pytorch|lcconv /)"
   done
 done

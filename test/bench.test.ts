@@ -53,3 +53,22 @@ test('lcconv bench: bad --steps is a one-line input error (exit 2)', () => {
   assert.equal(r.status, 2);
   assert.equal(r.stderr, 'lcconv: --steps: expected an integer ≥ 1, got 0\n');
 });
+
+test('lcconv bench --json: the profiled step lists its top kernels; threads come from the config', async (t) => {
+  const { loadCpuNative } = await import('../src/backends/cpu-native/index.js');
+  const native = (await loadCpuNative()).ok;
+  const r = lcconv(['bench', 'configs/smoke.yaml', '--steps', '2', '--warmup', '1', '--json', '--set', 'threads=2', '--backend', native ? 'cpu-native' : 'cpu']);
+  assert.equal(r.status, 0, r.stderr);
+  const out = JSON.parse(r.stdout);
+  assert.ok(out.top_kernels.length > 0 && out.top_kernels.some((k: { name: string }) => k.name === 'Conv2D'));
+  assert.equal(out.pytorch, null);
+  if (native) assert.match(out.device, /2 threads/);
+  else t.diagnostic('cpu-native addon not built: threads not checked');
+});
+
+test('lcconv bench --pytorch with a Python that cannot run: one-line input error, exit 2', () => {
+  const r = lcconv(['bench', 'configs/smoke.yaml', '--steps', '1', '--warmup', '0', '--backend', 'cpu', '--pytorch', '/nonexistent/python3']);
+  assert.equal(r.status, 2);
+  assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+  assert.match(r.stderr, /--pytorch: cannot run '\/nonexistent\/python3'/);
+});

@@ -161,7 +161,13 @@ export async function diagnose(probers: Probers = PROBERS): Promise<{ probes: Pr
   }
 }
 
-export async function selectBackend(requested: BackendName, probers: Probers = PROBERS): Promise<BackendChoice> {
+export interface SelectOptions {
+  /** CPU threads for cpu-native; its loader reads them from LCCONV_THREADS, so the config's value goes there. */
+  threads?: number;
+}
+
+export async function selectBackend(requested: BackendName, probers: Probers = PROBERS, options: SelectOptions = {}): Promise<BackendChoice> {
+  if (options.threads !== undefined) process.env.LCCONV_THREADS = String(options.threads);
   if (requested !== 'auto') {
     const probe = await safeProbe(requested, probers);
     if (!probe.ok) throw new BackendError(`backend '${requested}' is not available: ${probe.reason}${probe.fix ? ` (fix: ${probe.fix})` : ''}`);

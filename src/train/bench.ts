@@ -32,6 +32,19 @@ export interface BenchResult {
   eval: { images_per_second: number; seconds_per_batch: number };
   /** Most bytes held by tensors during one training step (tf.profile), weights and optimizer state included. */
   peak_tensor_bytes: number;
+  /** Kernels of the profiled training step by total time, most expensive first (top 8). */
+  top_kernels: { name: string; ms: number; calls: number }[];
+}
+
+/** Sums a tf.profile's kernel times per kernel name. */
+function topKernels(info: Awaited<ReturnType<typeof tf.profile>>, count = 8): BenchResult['top_kernels'] {
+  const byName = new Map<string, { ms: number; calls: number }>();
+  for (const k of info.kernels) {
+    const ms = typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0; // backends without timers report an error object
+    const e = byName.get(k.name) ?? { ms: 0, calls: 0 };
+    byName.set(k.name, { ms: e.ms + ms, calls: e.calls + 1 });
+  }
+  return [...byName].map(([name, e]) => ({ name, ...e })).sort((a, b) => b.ms - a.ms).slice(0, count);
 }
 
 /** Random uint8 images and labels: throughput does not depend on the pixel values. */
@@ -82,12 +95,12 @@ export async function benchThroughput(config: Config, options: BenchOptions): Pr
     }
   };
   try {
-    // The last warm-up step is the profiled one (peak memory), so profiling costs no extra step.
-    const profileStep = async () => (await tf.profile(() => tf.dispose(Object.values(trainStep(model, optimizer, batches[0]!, data, lr, config.train.label_smoothing))))).peakBytes;
+    // The last warm-up step is the profiled one (peak memory, kernel times), so profiling costs no extra step.
+    const profileStep = async () => tf.profile(() => tf.dispose(Object.values(trainStep(model, optimizer, batches[0]!, data, lr, config.train.label_smoothing))));
     await runSteps(Math.max(warmup - 1, 0));
     const warmPeak = warmup > 0 ? await profileStep() : null;
     const trainSeconds = await timed(() => runSteps(steps));
-    const peakBytes = warmPeak ?? (await profileStep());
+    const profile = warmPeak ?? (await profileStep());
 
     const warmEval = evalData(Math.max(warmup, 1));
     await evaluate(model, warmEval, batchSize);
@@ -107,7 +120,8 @@ export async function benchThroughput(config: Config, options: BenchOptions): Pr
       steps,
       train: { images_per_second: (steps * batchSize) / trainSeconds, seconds_per_step: trainSeconds / steps },
       eval: { images_per_second: (steps * batchSize) / evalSeconds, seconds_per_batch: evalSeconds / steps },
-      peak_tensor_bytes: peakBytes,
+      peak_tensor_bytes: profile.peakBytes,
+      top_kernels: topKernels(profile),
     };
   } finally {
     optimizer.dispose();

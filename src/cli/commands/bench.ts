@@ -7,6 +7,9 @@ import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { loadConfigFile } from '../../config/load.js';
 import { InputError } from '../../errors.js';
 
+/** Backends that compute on the CPU: their PyTorch reference runs on the CPU too (else it picks CUDA when present). */
+const CPU_BACKENDS = new Set(['cpu', 'cpu-native', 'wasm']);
+
 interface BenchArgs {
   config: string;
   set: string[];
@@ -14,6 +17,7 @@ interface BenchArgs {
   steps: number;
   warmup: number;
   json: boolean;
+  pytorch?: string;
 }
 
 export const benchCommand: CommandModule<object, BenchArgs> = {
@@ -26,7 +30,8 @@ export const benchCommand: CommandModule<object, BenchArgs> = {
       .option('backend', { type: 'string', describe: 'shorthand for --set backend=NAME' })
       .option('steps', { type: 'number', default: 10, describe: 'timed training steps (and evaluation batches)' })
       .option('warmup', { type: 'number', default: 2, describe: 'untimed steps first (GPU kernels compile on first use)' })
-      .option('json', { type: 'boolean', default: false, describe: 'print the result as JSON' }) as unknown as Argv<BenchArgs>,
+      .option('json', { type: 'boolean', default: false, describe: 'print the result as JSON' })
+      .option('pytorch', { type: 'string', describe: 'also run bench/pytorch_reference.py (same model and batch) with this Python, and print the ratio; bare --pytorch uses python3' }) as unknown as Argv<BenchArgs>,
   handler: async (args: ArgumentsCamelCase<BenchArgs>) => {
     for (const key of ['steps', 'warmup'] as const) {
       const v = args[key];
@@ -38,18 +43,31 @@ export const benchCommand: CommandModule<object, BenchArgs> = {
     const { benchThroughput } = await import('../../train/bench.js');
     const log = (line: string) => (args.json ? process.stderr : process.stdout).write(`${line}\n`);
     try {
-      const backend = await selectBackend(config.backend);
+      const backend = await selectBackend(config.backend, undefined, { threads: config.threads });
       log(`backend: ${backend.backend} — ${backend.device}`);
       for (const why of backend.skipped) log(`  skipped ${why}`);
       const m = config.model;
       log(`model: ${m.arch} W=${m.width} k=${m.kernel_size} E=${m.lc_expansion} freeze=${config.freeze}, batch ${config.train.batch_size}; ${args.warmup} warm-up + ${args.steps} timed steps`);
       const result = await benchThroughput(config, { steps: args.steps, warmup: args.warmup });
+      let pytorch = null;
+      if (args.pytorch !== undefined) {
+        const { runPytorchReference } = await import('../../train/pytorch-reference.js');
+        // Same thread count as cpu-native uses, so the CPU comparison is like for like.
+        const threads = backend.backend === 'cpu-native' ? Number(backend.details?.threads ?? 1) : undefined;
+        const ref = runPytorchReference(config, { python: args.pytorch || 'python3', steps: args.steps, warmup: args.warmup, threads, device: CPU_BACKENDS.has(backend.backend) ? 'cpu' : undefined });
+        pytorch = { ...ref, train_ratio: result.train.images_per_second / ref.train.images_per_second, eval_ratio: result.eval.images_per_second / ref.eval.images_per_second };
+      }
       if (args.json) {
-        process.stdout.write(`${JSON.stringify({ backend: backend.backend, device: backend.device, ...result }, null, 2)}\n`);
+        process.stdout.write(`${JSON.stringify({ backend: backend.backend, device: backend.device, ...result, pytorch }, null, 2)}\n`);
       } else {
         log(`train: ${result.train.images_per_second.toFixed(2)} img/s (${result.train.seconds_per_step.toFixed(3)} s/step)`);
         log(`eval:  ${result.eval.images_per_second.toFixed(2)} img/s (${result.eval.seconds_per_batch.toFixed(3)} s/batch)`);
         log(`peak tensor memory: ${(result.peak_tensor_bytes / 2 ** 20).toFixed(1)} MiB`);
+        log(`top kernels of one training step: ${result.top_kernels.map((k) => `${k.name} ${k.ms.toFixed(1)} ms (${k.calls}×)`).join(', ')}`);
+        if (pytorch) {
+          log(`${pytorch.framework} on ${pytorch.device}: train ${pytorch.train.images_per_second.toFixed(2)} img/s, eval ${pytorch.eval.images_per_second.toFixed(2)} img/s`);
+          log(`lcconv / PyTorch: train ${pytorch.train_ratio.toFixed(2)}×, eval ${pytorch.eval_ratio.toFixed(2)}×`);
+        }
       }
     } finally {
       await releaseBackends();

@@ -56,7 +56,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
     const say = (line: string) => { if (!args.quiet) out.write(`${line}\n`); };
 
     if (!args.config) say(`no config given: running the built-in smoke experiment (${file})`);
-    const backend = await selectBackend(config.backend);
+    const backend = await selectBackend(config.backend, undefined, { threads: config.threads });
     say(`backend: ${backend.backend} — ${backend.device}`);
     for (const why of backend.skipped) say(`  skipped ${why}`);
     const interrupt = handleInterrupts((line) => process.stderr.write(`${line}\n`));

@@ -1,0 +1,49 @@
+/**
+ * Runs the repo's PyTorch reference (bench/pytorch_reference.py: the same ResNet, freeze mode and
+ * batch) on the same machine, so `lcconv bench --pytorch` puts the lcconv/PyTorch ratio on record
+ * from one command.
+ */
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import type { Config } from '../config/schema.js';
+import { datasetShape } from '../data/index.js';
+import { InputError } from '../errors.js';
+import { depthOf } from '../models/registry.js';
+import { PACKAGE_ROOT } from '../provenance.js';
+
+export interface ReferenceResult {
+  framework: string;
+  device: string;
+  model: { learnable_params: number; stored_params: number };
+  train: { images_per_second: number; seconds_per_step: number };
+  eval: { images_per_second: number; seconds_per_batch: number };
+}
+
+export interface ReferenceOptions {
+  python: string;
+  steps: number;
+  warmup: number;
+  /** 'cpu' or 'cuda'; the reference picks cuda when it has one. */
+  device?: string;
+  threads?: number;
+}
+
+export function runPytorchReference(config: Config, options: ReferenceOptions): ReferenceResult {
+  const shape = datasetShape(config.dataset);
+  const m = config.model;
+  const args = [
+    join(PACKAGE_ROOT, 'bench', 'pytorch_reference.py'),
+    '--depth', String(depthOf(m.arch)), '--width', String(m.width), '--kernel-size', String(m.kernel_size),
+    '--freeze', config.freeze, '--lc-expansion', String(m.lc_expansion), ...(m.lc_depthwise ? ['--lc-depthwise'] : []),
+    '--batch-size', String(config.train.batch_size), '--image-size', String(shape.height), '--channels', String(shape.channels),
+    '--classes', String(shape.classes), '--lr', String(config.train.lr), '--steps', String(options.steps), '--warmup', String(options.warmup),
+    ...(options.device ? ['--device', options.device] : []), ...(options.threads ? ['--threads', String(options.threads)] : []),
+  ];
+  const r = spawnSync(options.python, args, { encoding: 'utf8' });
+  if (r.error) throw new InputError(`--pytorch: cannot run '${options.python}' (${r.error.message}); name a Python with PyTorch, e.g. --pytorch /usr/bin/python3`);
+  if (r.status !== 0) {
+    const last = r.stderr.trim().split('\n').pop() ?? '';
+    throw new InputError(`--pytorch: the PyTorch reference failed under '${options.python}': ${last} (Debian/Ubuntu: apt-get install python3-torch)`);
+  }
+  return JSON.parse(r.stdout) as ReferenceResult;
+}
