@@ -103,6 +103,14 @@ struct WeightLayout {
     reorder = to_chosen ? dnnl::reorder(dnnl::reorder::primitive_desc(eng, user, eng, chosen))
                         : dnnl::reorder(dnnl::reorder::primitive_desc(eng, chosen, eng, user));
   }
+
+  // The weights a primitive reads: tfjs's buffer as is, or reordered into the chosen layout.
+  memory input(float* data, dnnl::stream& s) {
+    memory user_w(user, cpu_engine(), data);
+    if (!needs_reorder) return user_w;
+    reorder.execute(s, user_w, buffer);
+    return buffer;
+  }
 };
 
 struct ForwardEntry {
@@ -160,12 +168,7 @@ Napi::Value ConvForward(const Napi::CallbackInfo& info) {
     });
     auto& eng = cpu_engine();
     auto& s = cpu_stream();
-    memory user_w(e->weights.user, eng, f32_arg(info, 1));
-    memory w = user_w;
-    if (e->weights.needs_reorder) {
-      e->weights.reorder.execute(s, user_w, e->weights.buffer);
-      w = e->weights.buffer;
-    }
+    memory w = e->weights.input(f32_arg(info, 1), s);
     std::unordered_map<int, memory> args{{DNNL_ARG_SRC, memory(g.src(), eng, f32_arg(info, 0))},
                                          {DNNL_ARG_WEIGHTS, w},
                                          {DNNL_ARG_DST, memory(g.dst(), eng, f32_arg(info, 3))}};
@@ -191,12 +194,7 @@ Napi::Value ConvBackwardData(const Napi::CallbackInfo& info) {
     });
     auto& eng = cpu_engine();
     auto& s = cpu_stream();
-    memory user_w(e->weights.user, eng, f32_arg(info, 1));
-    memory w = user_w;
-    if (e->weights.needs_reorder) {
-      e->weights.reorder.execute(s, user_w, e->weights.buffer);
-      w = e->weights.buffer;
-    }
+    memory w = e->weights.input(f32_arg(info, 1), s);
     e->prim.execute(s, {{DNNL_ARG_DIFF_DST, memory(g.dst(), eng, f32_arg(info, 0))},
                         {DNNL_ARG_WEIGHTS, w},
                         {DNNL_ARG_DIFF_SRC, memory(g.src(), eng, f32_arg(info, 2))}});
