@@ -76,3 +76,11 @@ test('--help is fast and lists the commands', () => {
   assert.equal(r.status, 0);
   assert.match(r.stdout, /lcconv run \[config\]/);
 });
+
+test('a batch larger than the training set is a one-line input error naming the key', () => {
+  const dir = tempDir('bigbatch');
+  const r = lcconv(['run', 'configs/smoke.yaml', '--set', 'train.batch_size=5000', '--set', `results_dir=${dir}`, '--backend', 'cpu']);
+  assert.equal(r.status, 2);
+  assert.match(r.stderr.trim(), /^lcconv: train\.batch_size: 5000 is larger than the training set \(640 images of synthetic\)/);
+  assert.equal(existsSync(join(dir, 'smoke')), false);
+});
