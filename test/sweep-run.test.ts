@@ -14,7 +14,7 @@ const lcconv = (args: string[]) => spawnSync(process.execPath, [BIN, ...args], {
 test('sweep: a failed trial is recorded and the others go on; finished trials are skipped on a rerun', { timeout: 300_000 }, () => {
   const dir = tempDir('sweep');
   const config = join(dir, 'sweep.yaml');
-  // train_size 8 < batch_size 16: that trial fails at the start of training (a run-time error, not bad input).
+  // train_size 8 < batch_size 16: that trial fails at the start of training (an input error only this trial has).
   writeFileSync(config, `
 name: bookkeeping
 results_dir: ${join(dir, 'results')}
@@ -33,17 +33,17 @@ sweep:
   const first = lcconv(['sweep', config, '--workers', '2']);
   assert.equal(first.status, 1, `a failed trial fails the sweep: ${first.stderr}`);
   assert.match(first.stderr, /1 of 3 trials failed: 1 \(.*error\.json\)/);
-  assert.match(first.stdout, /trial 1 .*FAILED \(exit code 1\).*smaller than train\.batch_size/);
+  assert.match(first.stdout, /trial 1 .*FAILED \(exit code 2\).*train\.batch_size: 16 is larger than the training set/);
   const error = JSON.parse(readFileSync(join(dirs[1]!, 'error.json'), 'utf8'));
-  assert.match(error.message, /training set \(8 images\) is smaller than train\.batch_size \(16\)/);
+  assert.match(error.message, /train\.batch_size: 16 is larger than the training set \(8 images of synthetic\)/);
   assert.equal(existsSync(join(dirs[1]!, 'summary.json')), false);
   for (const i of [0, 2]) assert.ok(existsSync(join(dirs[i]!, 'summary.json')), `trial ${i} finished despite trial 1`);
-  assert.match(readFileSync(join(dir, 'results', 'bookkeeping', 'report.md'), 'utf8'), /## Failed trials[\s\S]*smaller than train\.batch_size/);
+  assert.match(readFileSync(join(dir, 'results', 'bookkeeping', 'report.md'), 'utf8'), /## Failed trials[\s\S]*larger than the training set/);
 
   const status = lcconv(['sweep', config, '--status']);
   assert.equal(status.status, 0, status.stderr);
   assert.match(status.stdout, /^0 .* finished$/m);
-  assert.match(status.stdout, /^1 .* failed: training set \(8 images\)/m);
+  assert.match(status.stdout, /^1 .* failed: train\.batch_size: 16 is larger than the training set \(8 images of synthetic\)/m);
   assert.match(status.stdout, /3 trials: 2 finished, 0 running, 0 queued, 1 failed, 0 pending/);
 
   // Rerun: only the failed trial runs again; finished ones are not touched.
