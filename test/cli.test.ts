@@ -84,3 +84,11 @@ test('a batch larger than the training set is a one-line input error naming the 
   assert.match(r.stderr.trim(), /^lcconv: train\.batch_size: 5000 is larger than the training set \(640 images of synthetic\)/);
   assert.equal(existsSync(join(dir, 'smoke')), false);
 });
+
+test('threads and backend do not change what a run computes, so they share its run directory', async () => {
+  const { runIdentity } = await import('../src/results/run-dir.js');
+  const { tinyConfig } = await import('./fixtures.js');
+  const base = runIdentity(tinyConfig(), 0).runId;
+  assert.equal(runIdentity(tinyConfig(['threads=2', 'backend=auto']), 0).runId, base);
+  assert.notEqual(runIdentity(tinyConfig(['train.lr=0.1']), 0).runId, base);
+});

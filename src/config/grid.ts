@@ -6,6 +6,11 @@
 import { ConfigError } from '../errors.js';
 import { ConfigSchema, type Config } from './schema.js';
 
+/** The seeds an experiment runs: `seeds`, else the single `seed`. */
+export function seedsOf(config: Config): number[] {
+  return config.seeds ?? [config.seed];
+}
+
 /** Keys a sweep may not vary: they decide where the sweep lives or are the sweep itself. */
 const NOT_SWEEPABLE = ['name', 'results_dir', 'seeds', 'sweep', 'slurm'];
 
@@ -26,7 +31,7 @@ export function sweepAxes(config: Config): SweepAxis[] {
   const axes = Object.entries(config.sweep ?? {})
     .filter(([key]) => key !== 'exclude')
     .map(([key, values]) => ({ key, values: values as unknown[] }));
-  if (!axes.some((a) => a.key === 'seed')) axes.push({ key: 'seed', values: config.seeds ?? [config.seed] });
+  if (!axes.some((a) => a.key === 'seed')) axes.push({ key: 'seed', values: seedsOf(config) });
   return axes;
 }
 

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { LineCounter, parseDocument, isMap, isPair, isScalar, isSeq, type Document, type Node } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from '../errors.js';
-import { checkSweep } from './grid.js';
+import { checkSweep, setKeyPath } from './grid.js';
 import { ConfigSchema, type Config } from './schema.js';
 
 export interface LoadedConfig {
@@ -52,7 +52,11 @@ export function loadConfigText(text: string, file: string | undefined, overrides
   const overridden = new Set<string>();
   for (const spec of overrides) {
     const { path, value } = parseOverride(spec);
-    setPath(raw as Record<string, unknown>, path, value, spec);
+    try {
+      setKeyPath(raw as Record<string, unknown>, path.join('.'), value);
+    } catch (err) {
+      throw new ConfigError({ keyPath: `--set ${spec}` }, (err as Error).message);
+    }
     overridden.add(path.join('.'));
   }
 
@@ -67,17 +71,6 @@ export function loadConfigText(text: string, file: string | undefined, overrides
     throw new ConfigError({ file, line: lineOf(doc, lineCounter, sweepIssue.path.map(String)), keyPath }, problem);
   }
   return { config: parsed.data, file };
-}
-
-function setPath(target: Record<string, unknown>, path: string[], value: unknown, spec: string): void {
-  let node: Record<string, unknown> = target;
-  for (const key of path.slice(0, -1)) {
-    const next = node[key];
-    if (next === undefined || next === null) node[key] = {};
-    else if (typeof next !== 'object' || Array.isArray(next)) throw new ConfigError({ keyPath: `--set ${spec}` }, `${key} is not a group of keys`);
-    node = node[key] as Record<string, unknown>;
-  }
-  node[path[path.length - 1]!] = value;
 }
 
 /** Maps the first schema issue to one located message. */
@@ -146,7 +139,7 @@ function suggestion(key: string, parent: string[]): string {
   return close ? ` (did you mean '${close}'?)` : ` (allowed: ${keys.join(', ')})`;
 }
 
-export function unwrap(schema: z.ZodType): z.ZodType {
+function unwrap(schema: z.ZodType): z.ZodType {
   let s = schema as unknown as { def?: { innerType?: unknown }; unwrap?: () => unknown };
   while (s.def?.innerType) s = s.def.innerType as typeof s;
   return s as unknown as z.ZodType;

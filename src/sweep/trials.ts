@@ -17,7 +17,6 @@ import { PACKAGE_ROOT } from '../provenance.js';
 import type { RunIdentity } from '../results/records.js';
 import { ERROR_FILE, experimentDir, readFinishedSummary, RUNNING_FILE, runIdentity, writeAtomic } from '../results/run-dir.js';
 
-export { ERROR_FILE, RUNNING_FILE };
 import { checkpointEpoch } from '../train/checkpoint.js';
 
 export interface Trial {

@@ -5,14 +5,15 @@
  */
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { seedsOf } from '../config/grid.js';
 import type { Config } from '../config/schema.js';
 import { loadDataset, type Dataset } from '../data/index.js';
 import { gitCommit, versions } from '../provenance.js';
 import { compareArms, writeComparisonCsv, type ComparisonRow } from '../results/comparison.js';
 import type { RunIdentity, RunSink, RunSummary } from '../results/records.js';
 import { RunRecorder } from '../results/recorder.js';
-import { experimentDir, readFinishedSummary, runIdentity } from '../results/run-dir.js';
-import { ERROR_FILE, RUNNING_FILE, writeRunning, writeTrialError, type Trial } from '../sweep/trials.js';
+import { ERROR_FILE, experimentDir, readFinishedSummary, RUNNING_FILE, runIdentity } from '../results/run-dir.js';
+import { writeRunning, writeTrialError, type Trial } from '../sweep/trials.js';
 import { RunInterrupted, trainRun } from './trainer.js';
 
 export interface ExperimentOptions {
@@ -40,10 +41,6 @@ export function armsOf(config: Config): Config[] {
   const arms = [config];
   if (config.compare_to_standard && config.freeze !== 'learned') arms.push({ ...config, freeze: 'learned' });
   return arms;
-}
-
-export function seedsOf(config: Config): number[] {
-  return config.seeds ?? [config.seed];
 }
 
 /** Reuses a finished run (unless --force), else trains it (resuming its checkpoint with --resume). */

@@ -6,6 +6,7 @@
  */
 import { join } from 'node:path';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import { seedsOf } from '../../config/grid.js';
 import { loadConfigFile } from '../../config/load.js';
 import { InputError } from '../../errors.js';
 import { PACKAGE_ROOT } from '../../provenance.js';
@@ -71,7 +72,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
         if (args.json) process.stdout.write(`${JSON.stringify({ backend, trial: trial.index, run: summary }, null, 2)}\n`);
         return;
       }
-      say(`seeds: ${(config.seeds ?? [config.seed]).join(', ')}`);
+      say(`seeds: ${seedsOf(config).join(', ')}`);
       const result = await runExperiment(config, options);
       if (args.json) {
         process.stdout.write(`${JSON.stringify({ backend, runs: result.runs, comparison: result.comparison }, null, 2)}\n`);
