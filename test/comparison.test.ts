@@ -3,9 +3,9 @@ import { test } from 'node:test';
 import { compareArms, formatComparison, meanStd } from '../src/results/comparison.js';
 import type { RunSummary } from '../src/results/records.js';
 
-const run = (freeze: string, k: number, seed: number, acc: number, learnable = 100): RunSummary =>
+const run = (freeze: string, k: number, seed: number, acc: number, learnable = 100, group = `k${k}`): RunSummary =>
   ({
-    runId: `${freeze}-${k}-${seed}`, dir: '', seed, freeze, kernelSize: k, lcExpansion: 1, lcDepthwise: false,
+    runId: `${freeze}-${k}-${seed}`, dir: '', seed, freeze, kernelSize: k, lcExpansion: 1, lcDepthwise: false, group,
     final_val_acc: acc, best_val_acc: acc + 0.01, params: { total: 100, learnable, frozen: 100 - learnable, stored: 100, buffers: 0 },
   }) as RunSummary;
 
@@ -31,4 +31,18 @@ test('Δ vs standard is the difference of seed means within the same k, in perce
   const table = formatComparison(rows);
   assert.match(table, /frozen\s+3\s+1\s+81\.00 ± 1\.41 \(n=2\)\s+-7\.00\s+5\s+100/);
   assert.match(table, /shared\s+7\s+1\s+50\.00 ± 0\.00 \(n=1\)\s+n\/a/);
+});
+
+test('configs that differ in another key (e.g. width) are separate arms with their own standard', () => {
+  const rows = compareArms([
+    run('learned', 3, 0, 0.90, 100, 'w16'), run('frozen', 3, 0, 0.80, 5, 'w16'),
+    run('learned', 3, 0, 0.70, 100, 'w4'), run('frozen', 3, 0, 0.40, 5, 'w4'),
+  ]);
+  assert.equal(rows.length, 4);
+  const frozen = (g: string) => rows.find((r) => r.freeze === 'frozen' && r.group === g)!;
+  assert.ok(Math.abs(frozen('w16').delta_vs_standard! - -10) < 1e-9);
+  assert.ok(Math.abs(frozen('w4').delta_vs_standard! - -30) < 1e-9);
+  assert.equal(frozen('w4').n, 1);
+  assert.match(formatComparison(rows).split('\n')[0]!, /^config\s+freeze/);
+  assert.doesNotMatch(formatComparison(rows.filter((r) => r.group === 'w4')).split('\n')[0]!, /config/);
 });

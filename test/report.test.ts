@@ -13,7 +13,7 @@ function fixtureRun(dir: string, freeze: string, k: number, seed: number, acc: n
   const runDir = join(dir, runId);
   mkdirSync(runDir, { recursive: true });
   const summary: RunSummary = {
-    runId, dir: runDir, seed, freeze, kernelSize: k, lcExpansion: 1, lcDepthwise: false, status: 'finished', arch: 'resnet8',
+    runId, dir: runDir, seed, freeze, kernelSize: k, lcExpansion: 1, lcDepthwise: false, group: `k${k}`, status: 'finished', arch: 'resnet8',
     dataset: 'synthetic', epochs: 3, final_val_acc: acc, final_val_loss: 1, best_val_acc: acc + 0.01, best_epoch: 3, final_train_acc: acc,
     params: { total: 1000, learnable, frozen: 1000 - learnable, stored: 1000, buffers: 10 }, backend: 'cpu', device: 'cpu',
     backend_skipped: [], versions: {}, git_commit: null, wall_seconds: 1, train_images_per_second: 1, finished_at: '2026-01-01T00:00:00Z',
@@ -49,7 +49,7 @@ test('report: mean ± std over seeds with n, Δ vs learned of the same k, weight
 
   const report = await writeReport(dir);
   const csv = readFileSync(join(dir, 'report.csv'), 'utf8').trim().split('\n').map((l) => l.split(','));
-  assert.deepEqual(csv[0], ['freeze', 'kernel_size', 'lc_expansion', 'lc_depthwise', 'n', 'val_acc_mean', 'val_acc_std', 'best_val_acc_mean', 'delta_vs_standard', 'learnable_params', 'stored_weights']);
+  assert.deepEqual(csv[0], ['freeze', 'kernel_size', 'lc_expansion', 'lc_depthwise', 'n', 'val_acc_mean', 'val_acc_std', 'best_val_acc_mean', 'delta_vs_standard', 'learnable_params', 'stored_weights', 'group']);
   const row = (freeze: string, k: string) => csv.find((r) => r[0] === freeze && r[1] === k)!;
   assert.equal(row('learned', '3')[4], '2');
   assert.ok(Math.abs(Number(row('learned', '3')[5]) - 0.75) < 1e-12);

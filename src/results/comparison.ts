@@ -1,6 +1,8 @@
 /**
- * Compares every arm (freeze mode × k × E) with standard training (the `learned` arm of the same
- * k and E): mean ± std of final validation accuracy over seeds, with n, and Δ vs standard.
+ * Compares every arm with standard training: an arm is the runs of one config group and freeze
+ * mode (its seeds), and its standard is the `learned` arm of the same group, i.e. the same config in
+ * every key but freeze and seed — so a sweep over width, init or lr never pools different configs.
+ * Gives mean ± std of final validation accuracy over seeds, with n, and Δ vs standard.
  */
 import { createObjectCsvStringifier } from 'csv-writer';
 import { writeAtomic } from './run-dir.js';
@@ -18,6 +20,7 @@ export interface ComparisonRow {
   delta_vs_standard: number | null; // percentage points; null when no learned arm exists
   learnable_params: number;
   stored_weights: number;
+  group: string; // runs whose configs differ only in freeze mode and seed (see RunIdentity.group)
 }
 
 export function meanStd(values: number[]): { mean: number; std: number; n: number } {
@@ -31,7 +34,9 @@ const FREEZE_ORDER = ['learned', 'frozen', 'shared'];
 
 export function compareArms(summaries: RunSummary[]): ComparisonRow[] {
   const groups = new Map<string, RunSummary[]>();
-  const keyOf = (s: RunSummary, freeze = s.freeze) => `${freeze}|${s.kernelSize}|${s.lcExpansion}|${s.lcDepthwise}`;
+  // Summaries from before groups existed have none: they group by k, E and depthwise alone.
+  const groupOf = (s: RunSummary) => s.group ?? `k${s.kernelSize}-E${s.lcExpansion}${s.lcDepthwise ? '-dw' : ''}`;
+  const keyOf = (s: RunSummary, freeze = s.freeze) => `${freeze}|${groupOf(s)}`;
   for (const s of summaries) groups.set(keyOf(s), [...(groups.get(keyOf(s)) ?? []), s]);
   const rows = [...groups.values()].map((runs) => {
     const first = runs[0]!;
@@ -49,9 +54,10 @@ export function compareArms(summaries: RunSummary[]): ComparisonRow[] {
       delta_vs_standard: standard ? 100 * (acc.mean - meanStd(standard.map((r) => r.final_val_acc)).mean) : null,
       learnable_params: first.params.learnable,
       stored_weights: first.params.stored,
+      group: groupOf(first),
     };
   });
-  return rows.sort((a, b) => a.kernel_size - b.kernel_size || a.lc_expansion - b.lc_expansion || FREEZE_ORDER.indexOf(a.freeze) - FREEZE_ORDER.indexOf(b.freeze));
+  return rows.sort((a, b) => a.kernel_size - b.kernel_size || a.lc_expansion - b.lc_expansion || a.group.localeCompare(b.group) || FREEZE_ORDER.indexOf(a.freeze) - FREEZE_ORDER.indexOf(b.freeze));
 }
 
 /** Written whole and atomically: the file is a summary, replaced each time the experiment is reported. */
@@ -63,10 +69,21 @@ export function writeComparisonCsv(file: string, rows: ComparisonRow[]): void {
 
 const pct = (v: number) => (100 * v).toFixed(2);
 
+/**
+ * Whether freeze, k, E and depthwise leave two rows looking alike (configs that differ in another
+ * key, e.g. a sweep over width): then tables add the config group column.
+ */
+export function needsGroupColumn(rows: ComparisonRow[]): boolean {
+  const seen = new Set(rows.map((r) => `${r.freeze}|${r.kernel_size}|${r.lc_expansion}|${r.lc_depthwise}`));
+  return seen.size < rows.length;
+}
+
 /** Plain-text table for the terminal. */
 export function formatComparison(rows: ComparisonRow[]): string {
-  const header = ['freeze', 'k', 'E', 'val acc % (mean ± std, n)', 'Δ vs standard (pp)', 'learnable', 'stored'];
+  const withGroup = needsGroupColumn(rows);
+  const header = [...(withGroup ? ['config'] : []), 'freeze', 'k', 'E', 'val acc % (mean ± std, n)', 'Δ vs standard (pp)', 'learnable', 'stored'];
   const body = rows.map((r) => [
+    ...(withGroup ? [r.group] : []),
     r.freeze + (r.lc_depthwise ? ' (dw)' : ''),
     String(r.kernel_size),
     String(r.lc_expansion),
@@ -76,6 +93,7 @@ export function formatComparison(rows: ComparisonRow[]): string {
     r.stored_weights.toLocaleString('en-US'),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  const textColumns = withGroup ? 2 : 1; // left-aligned: config group and freeze
+  const line = (cells: string[]) => cells.map((c, i) => (i < textColumns ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n');
 }

@@ -12,6 +12,11 @@ export interface RunIdentity {
   kernelSize: number;
   lcExpansion: number;
   lcDepthwise: boolean;
+  /**
+   * Hash of the run's config without freeze mode and seed: runs with equal groups differ only in
+   * those, so they are seeds of one arm or arms to compare with each other.
+   */
+  group: string;
 }
 
 export interface RunStart extends RunIdentity {

@@ -6,7 +6,7 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { compareArms, writeComparisonCsv, type ComparisonRow } from './comparison.js';
+import { compareArms, needsGroupColumn, writeComparisonCsv, type ComparisonRow } from './comparison.js';
 import type { CurvePoint, RunPoint } from './plots.js';
 import type { RunSummary } from './records.js';
 import { ERROR_FILE, METRICS_FILE, readFinishedSummary, writeAtomic } from './run-dir.js';
@@ -35,16 +35,18 @@ function readCurve(dir: string): { epoch: number; val_acc: number; train_acc: nu
 const pct = (v: number) => (100 * v).toFixed(2);
 
 export function reportMarkdown(title: string, report: Omit<Report, 'files'>, plots: string[]): string {
+  const withGroup = needsGroupColumn(report.rows);
   const lines = [
     `# ${title}`,
     '',
     `${report.runs.length} finished runs. Accuracy: final validation accuracy, mean ± sample std over seeds (n seeds). ` +
-      'Δ: difference of the mean from standard training (the `learned` arm with the same k and E), in percentage points; n/a where that arm has no finished run.',
+      'Δ: difference of the mean from standard training (the `learned` arm of the same config, differing only in freeze mode and seed), in percentage points; n/a where that arm has no finished run.' +
+        (withGroup ? ' config: the hash of the settings other than freeze and seed, shown because some rows share freeze, k and E.' : ''),
     '',
-    '| freeze | k | E | val acc % (mean ± std) | n | best val acc % (mean) | Δ vs standard (pp) | learnable weights | stored weights |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+    `|${withGroup ? ' config |' : ''} freeze | k | E | val acc % (mean ± std) | n | best val acc % (mean) | Δ vs standard (pp) | learnable weights | stored weights |`,
+    `|${withGroup ? '---|' : ''}---|---:|---:|---:|---:|---:|---:|---:|---:|`,
     ...report.rows.map((r) =>
-      `| ${r.freeze}${r.lc_depthwise ? ' (dw)' : ''} | ${r.kernel_size} | ${r.lc_expansion} | ${pct(r.val_acc_mean)} ± ${pct(r.val_acc_std)} | ${r.n} | ${pct(r.best_val_acc_mean)} | ` +
+      `|${withGroup ? ` ${r.group} |` : ''} ${r.freeze}${r.lc_depthwise ? ' (dw)' : ''} | ${r.kernel_size} | ${r.lc_expansion} | ${pct(r.val_acc_mean)} ± ${pct(r.val_acc_std)} | ${r.n} | ${pct(r.best_val_acc_mean)} | ` +
         `${r.delta_vs_standard === null ? 'n/a' : `${r.delta_vs_standard >= 0 ? '+' : ''}${r.delta_vs_standard.toFixed(2)}`} | ${r.learnable_params.toLocaleString('en-US')} | ${r.stored_weights.toLocaleString('en-US')} |`,
     ),
   ];

@@ -31,9 +31,12 @@ function stableJson(value: unknown): string {
   return JSON.stringify(value);
 }
 
+const shortHash = (value: unknown) => createHash('sha256').update(stableJson(value)).digest('hex').slice(0, 8);
+
 export function runIdentity(config: Config, seed: number): RunIdentity {
   const m = config.model;
-  const hash = createHash('sha256').update(stableJson(runConfig(config, seed))).digest('hex').slice(0, 8);
+  const hash = shortHash(runConfig(config, seed));
+  const { freeze: _freeze, seed: _seed, ...rest } = runConfig(config, seed);
   const runId = `${config.freeze}-k${m.kernel_size}-E${m.lc_expansion}${m.lc_depthwise ? '-dw' : ''}-seed${seed}-${hash}`;
   return {
     runId,
@@ -43,6 +46,7 @@ export function runIdentity(config: Config, seed: number): RunIdentity {
     kernelSize: m.kernel_size,
     lcExpansion: m.lc_expansion,
     lcDepthwise: m.lc_depthwise,
+    group: shortHash(rest),
   };
 }
 
