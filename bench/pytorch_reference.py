@@ -123,6 +123,10 @@ def main():
     p.add_argument("--channels", type=int, default=3)
     p.add_argument("--classes", type=int, default=10)
     p.add_argument("--lr", type=float, default=0.01)
+    p.add_argument("--momentum", type=float, default=0.9)
+    p.add_argument("--nesterov", type=int, choices=[0, 1], default=1)
+    p.add_argument("--weight-decay", type=float, default=5e-4)
+    p.add_argument("--label-smoothing", type=float, default=0.1)
     p.add_argument("--steps", type=int, default=20)
     p.add_argument("--warmup", type=int, default=5)
     p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
@@ -135,13 +139,13 @@ def main():
     device = torch.device(a.device)
     model = ResNet(a.depth, a.width, a.kernel_size, a.freeze, a.lc_expansion, a.lc_depthwise, a.channels, a.classes, device).to(device)
     learnable = [q for q in model.parameters() if q.requires_grad]
-    opt = torch.optim.SGD(learnable, lr=a.lr, momentum=0.9, nesterov=True, weight_decay=5e-4)
+    opt = torch.optim.SGD(learnable, lr=a.lr, momentum=a.momentum, nesterov=bool(a.nesterov) and a.momentum > 0, weight_decay=a.weight_decay)
     x = torch.randn(a.batch_size, a.channels, a.image_size, a.image_size, device=device)
     y = torch.randint(0, a.classes, (a.batch_size,), device=device)
 
     def step():
         opt.zero_grad(set_to_none=True)
-        loss = F.cross_entropy(model(x), y, label_smoothing=0.1)
+        loss = F.cross_entropy(model(x), y, label_smoothing=a.label_smoothing)
         loss.backward()
         opt.step()
         return loss

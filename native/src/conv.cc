@@ -152,6 +152,7 @@ void gather_strided(const float* x, const ConvGeometry& g, float* out) {
 // 8 (test/backends reproduces it), and because it touches 1/s^2 of the input.
 bool subsamples(const ConvGeometry& g) {
   return g.kh == 1 && g.kw == 1 && (g.sh > 1 || g.sw > 1) && g.pad_t == 0 && g.pad_l == 0 &&
+         g.pad_b == 0 && g.pad_r == 0 &&
          g.dh == 1 && g.dw == 1;
 }
 
@@ -214,7 +215,6 @@ Napi::Value ConvBackwardWeights(const Napi::CallbackInfo& info) {
         run.h = g.oh;
         run.w = g.ow;
         run.sh = run.sw = 1;
-        run.pad_b = run.pad_r = 0;
       }
       auto hint = run.forward_pd();
       auto d = dnnl::convolution_backward_weights::desc(

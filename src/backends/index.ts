@@ -22,6 +22,8 @@ export interface BackendChoice {
   backend: string;
   /** Human-readable device, e.g. "CPU (pure JS)" or the GPU adapter name. */
   device: string;
+  /** Whether the device is an accelerator (a GPU), not a CPU or a software adapter. */
+  hardware: boolean;
   /** Why candidates preferred over the chosen one were skipped, one line each. */
   skipped: string[];
   details?: Record<string, string>;
@@ -162,21 +164,32 @@ export async function diagnose(probers: Probers = PROBERS): Promise<{ probes: Pr
 }
 
 export interface SelectOptions {
-  /** CPU threads for cpu-native; its loader reads them from LCCONV_THREADS, so the config's value goes there. */
+  /** CPU threads for cpu-native (the config's `threads`); unset keeps $LCCONV_THREADS or 1. */
   threads?: number;
 }
 
 export async function selectBackend(requested: BackendName, probers: Probers = PROBERS, options: SelectOptions = {}): Promise<BackendChoice> {
-  if (options.threads !== undefined) process.env.LCCONV_THREADS = String(options.threads);
+  let chosen: Probe & { ok: true };
+  let skipped: string[] = [];
   if (requested !== 'auto') {
     const probe = await safeProbe(requested, probers);
     if (!probe.ok) throw new BackendError(`backend '${requested}' is not available: ${probe.reason}${probe.fix ? ` (fix: ${probe.fix})` : ''}`);
-    await activate(probe.backend);
-    return { backend: probe.backend, device: probe.device, skipped: [], details: probe.details };
+    chosen = probe;
+  } else {
+    ({ chosen, skipped } = chooseBackend(await probeAll(probers)));
   }
-  const { chosen, skipped } = chooseBackend(await probeAll(probers));
   await activate(chosen.backend);
-  return { backend: chosen.backend, device: chosen.device, skipped, details: chosen.details };
+  if (chosen.backend === 'cpu-native' && options.threads !== undefined) chosen = await withThreads(options.threads);
+  return { backend: chosen.backend, device: chosen.device, hardware: chosen.hardware, skipped, details: chosen.details };
+}
+
+/** Sets cpu-native's thread count and re-reads its probe, whose device line names the count. */
+async function withThreads(threads: number): Promise<Probe & { ok: true }> {
+  const { loadCpuNative, setNativeThreads } = await import('./cpu-native/index.js');
+  setNativeThreads(threads);
+  const probe = await loadCpuNative();
+  if (!probe.ok) throw new BackendError(`backend 'cpu-native' failed after loading: ${probe.reason}`);
+  return probe;
 }
 
 /** Frees what probing acquired (the WebGPU device), so the process can exit; call once at the end. */

@@ -36,7 +36,9 @@ export function runPytorchReference(config: Config, options: ReferenceOptions): 
     '--depth', String(depthOf(m.arch)), '--width', String(m.width), '--kernel-size', String(m.kernel_size),
     '--freeze', config.freeze, '--lc-expansion', String(m.lc_expansion), ...(m.lc_depthwise ? ['--lc-depthwise'] : []),
     '--batch-size', String(config.train.batch_size), '--image-size', String(shape.height), '--channels', String(shape.channels),
-    '--classes', String(shape.classes), '--lr', String(config.train.lr), '--steps', String(options.steps), '--warmup', String(options.warmup),
+    '--classes', String(shape.classes), '--lr', String(config.train.lr), '--momentum', String(config.train.momentum),
+    '--nesterov', config.train.nesterov ? '1' : '0', '--weight-decay', String(config.train.weight_decay),
+    '--label-smoothing', String(config.train.label_smoothing), '--steps', String(options.steps), '--warmup', String(options.warmup),
     ...(options.device ? ['--device', options.device] : []), ...(options.threads ? ['--threads', String(options.threads)] : []),
   ];
   const r = spawnSync(options.python, args, { encoding: 'utf8' });

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import { BATCH_NORM_TRAIN } from '../../src/backends/fused-ops.js';
+import { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD } from '../../src/backends/fused-ops.js';
 import { loadCpuNative } from '../../src/backends/cpu-native/index.js';
 import { batchNormTrain, batchNormTrainComposite } from '../../src/models/batchnorm.js';
 import { assertClose, randomData, rng } from './parity-helpers.js';
@@ -64,10 +64,20 @@ test('fused BatchNorm matches the composite form: values and gradients', { skip 
   }
 });
 
-test('batchNormTrain on plain cpu still uses the composite form and its gradient', { skip }, async () => {
-  const { fused, composite } = await compare('cpu', [2, 4, 4, 3], true, 99);
-  // On 'cpu' both calls take the composite path, so they agree exactly.
-  fused.gradValues.forEach((g, k) => assert.deepEqual(g, composite.gradValues[k]));
+test('batchNormTrain dispatches to the fused kernels on cpu-native only (forward and gradient)', { skip }, async () => {
+  const kernelsOn = async (backend: string) => {
+    await tf.setBackend(backend);
+    const x = tf.randomNormal([2, 4, 4, 3]) as tf.Tensor4D;
+    const gamma = tf.ones([3]) as tf.Tensor1D, beta = tf.zeros([3]) as tf.Tensor1D;
+    const info = await tf.profile(() => tf.dispose(tf.grads((a: tf.Tensor) => tf.sum(batchNormTrain(a as tf.Tensor4D, gamma, beta, EPS).y))([x])));
+    tf.dispose([x, gamma, beta]);
+    return new Set(info.kernels.map((k) => k.name));
+  };
+  const native = await kernelsOn('cpu-native');
+  assert.ok(native.has(BATCH_NORM_TRAIN), 'fused forward ran');
+  assert.ok(native.has(BATCH_NORM_TRAIN_GRAD), `fused gradient ran: ${[...native].join(', ')}`);
+  const plain = await kernelsOn('cpu');
+  assert.ok(!plain.has(BATCH_NORM_TRAIN) && !plain.has(BATCH_NORM_TRAIN_GRAD), 'composite form on cpu');
 });
 
 test('mismatched gamma/beta sizes are rejected before reaching native code', { skip }, async () => {

@@ -34,8 +34,10 @@ test('conv2d 1x1 stride 2 over even sizes (ResNet shortcut; oneDNN 2.6.3 heap co
   const rand = rng(11);
   // Odd sizes too: the filter gradient gathers x[:, ::2, ::2, :], whose last row is not a full stride.
   for (const [h, w, c, oc] of [[10, 10, 5, 6], [10, 10, 3, 7], [10, 10, 16, 32], [9, 7, 12, 5], [5, 4, 1, 8]] as const) {
-    for (const pad of ['valid', 'same', 0] as const) {
-      await assertParity(`conv2d 1x1 s2 x[3,${h},${w},${c}] -> ${oc} pad ${pad}`, (x, f) => tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, 2, pad),
+    // Explicit bottom/right padding: the padded rows must not be read as input (they are zeros).
+    const bottomRight: [[number, number], [number, number], [number, number], [number, number]] = [[0, 0], [0, 1], [0, 1], [0, 0]];
+    for (const pad of ['valid', 'same', 0, bottomRight] as const) {
+      await assertParity(`conv2d 1x1 s2 x[3,${h},${w},${c}] -> ${oc} pad ${JSON.stringify(pad)}`, (x, f) => tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, 2, pad),
         [input(rand, [3, h, w, c]), input(rand, [1, 1, c, oc])], 150);
     }
   }
@@ -76,9 +78,10 @@ test('matMul: transposes, batches, broadcast batch, fused bias+relu', { skip }, 
     [[4, 6], [6, 3], false, false], [[6, 4], [6, 3], true, false], [[4, 6], [3, 6], false, true],
     [[6, 4], [3, 6], true, true], [[2, 4, 5], [2, 5, 3], false, false], [[2, 4, 5], [1, 5, 3], false, false],
     [[1, 4, 5], [3, 5, 2], false, false], [[32, 64], [64, 10], false, false],
+    [[1, 1, 4, 5], [3, 5, 2], false, false], // leading 1s: the output keeps rank 4, [1, 3, 4, 2]
   ];
   for (const [as, bs, ta, tb] of cases) {
-    const broadcastBatch = as.length === 3 && as[0] !== bs[0];
+    const broadcastBatch = as.length !== bs.length || (as.length === 3 && as[0] !== bs[0]);
     await assertParity(`matMul ${as} x ${bs} tA=${ta} tB=${tb}`, (a, b) => tf.matMul(a!, b!, ta, tb), [input(rand, as), input(rand, bs)], 400, { grads: !broadcastBatch });
   }
   await assertParity('fused matMul + bias + relu', (a, b, bias) => tf.fused.matMul({ a: a as tf.Tensor2D, b: b as tf.Tensor2D, bias, activation: 'relu' }),

@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD } from '../fused-ops.js';
 import type { NativeAddon } from './addon.js';
-import { nativeKernel, output, values, type NativeKernelFunc } from './kernel-io.js';
+import { nativeKernel, output, sizeOf, values, type NativeKernelFunc } from './kernel-io.js';
 
 function forward(addon: NativeAddon): NativeKernelFunc {
   return ({ inputs, backend, attrs }) => {
@@ -19,6 +19,8 @@ function forward(addon: NativeAddon): NativeKernelFunc {
       throw new Error(`${BATCH_NORM_TRAIN}: x must be NHWC and gamma/beta [${c}], got x [${x!.shape}], gamma [${gamma!.shape}], beta [${beta!.shape}]`);
     }
     if (![x, gamma, beta].every((t) => t!.dtype === 'float32')) throw new Error(`${BATCH_NORM_TRAIN}: float32 inputs only`);
+    // Statistics over zero elements are undefined (and the native loop would divide by zero).
+    if (sizeOf(x!.shape) === 0) throw new Error(`${BATCH_NORM_TRAIN}: empty input x [${x!.shape}]`);
     const y = new Float32Array(values(backend, x!).length);
     const mean = new Float32Array(c);
     const variance = new Float32Array(c);

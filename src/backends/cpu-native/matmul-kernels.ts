@@ -23,8 +23,9 @@ function matMul(addon: NativeAddon, name: string): NativeKernelFunc {
     const [m, kA] = transposeA ? [a.shape[a.shape.length - 1]!, a.shape[a.shape.length - 2]!] : [a.shape[a.shape.length - 2]!, a.shape[a.shape.length - 1]!];
     const [kB, n] = transposeB ? [b.shape[b.shape.length - 1]!, b.shape[b.shape.length - 2]!] : [b.shape[b.shape.length - 2]!, b.shape[b.shape.length - 1]!];
     const sameBatch = tf.util.arraysEqual(outerA, outerB);
-    if (kA !== kB || !(sameBatch || batchA === 1 || batchB === 1) || (bias && sizeOf(bias.shape) !== n)) return js(args);
-    const outer = sameBatch ? outerA : batchA === 1 ? (outerB.length ? outerB : outerA) : outerA;
+    // The native kernel broadcasts a whole batch of 1 only; a bias must run along the last axis.
+    if (kA !== kB || !(sameBatch || batchA === 1 || batchB === 1) || (bias && (sizeOf(bias.shape) !== n || bias.shape[bias.shape.length - 1] !== n))) return js(args);
+    const outer = tf.backend_util.assertAndGetBroadcastShape(outerA, outerB); // tfjs's own output batch shape
     const outShape = [...outer, m, n];
     const out = new Float32Array(sizeOf(outShape));
     addon.matMul(values(backend, a), values(backend, b), bias ? values(backend, bias) : null, out,

@@ -6,9 +6,7 @@
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { loadConfigFile } from '../../config/load.js';
 import { InputError } from '../../errors.js';
-
-/** Backends that compute on the CPU: their PyTorch reference runs on the CPU too (else it picks CUDA when present). */
-const CPU_BACKENDS = new Set(['cpu', 'cpu-native', 'wasm']);
+import { chooseBackendFor, configOverrides } from '../backend-banner.js';
 
 interface BenchArgs {
   config: string;
@@ -37,15 +35,12 @@ export const benchCommand: CommandModule<object, BenchArgs> = {
       const v = args[key];
       if (!Number.isInteger(v) || v < (key === 'steps' ? 1 : 0)) throw new InputError(`--${key}: expected an integer ≥ ${key === 'steps' ? 1 : 0}, got ${v}`);
     }
-    const overrides = [...args.set, ...(args.backend ? [`backend=${args.backend}`] : [])];
-    const { config } = loadConfigFile(args.config, overrides);
-    const { selectBackend, releaseBackends } = await import('../../backends/index.js');
+    const { config } = loadConfigFile(args.config, configOverrides(args));
+    const { releaseBackends } = await import('../../backends/index.js');
     const { benchThroughput } = await import('../../train/bench.js');
     const log = (line: string) => (args.json ? process.stderr : process.stdout).write(`${line}\n`);
     try {
-      const backend = await selectBackend(config.backend, undefined, { threads: config.threads });
-      log(`backend: ${backend.backend} — ${backend.device}`);
-      for (const why of backend.skipped) log(`  skipped ${why}`);
+      const backend = await chooseBackendFor(config, log);
       const m = config.model;
       log(`model: ${m.arch} W=${m.width} k=${m.kernel_size} E=${m.lc_expansion} freeze=${config.freeze}, batch ${config.train.batch_size}; ${args.warmup} warm-up + ${args.steps} timed steps`);
       const result = await benchThroughput(config, { steps: args.steps, warmup: args.warmup });
@@ -54,7 +49,7 @@ export const benchCommand: CommandModule<object, BenchArgs> = {
         const { runPytorchReference } = await import('../../train/pytorch-reference.js');
         // Same thread count as cpu-native uses, so the CPU comparison is like for like.
         const threads = backend.backend === 'cpu-native' ? Number(backend.details?.threads ?? 1) : undefined;
-        const ref = runPytorchReference(config, { python: args.pytorch || 'python3', steps: args.steps, warmup: args.warmup, threads, device: CPU_BACKENDS.has(backend.backend) ? 'cpu' : undefined });
+        const ref = runPytorchReference(config, { python: args.pytorch || 'python3', steps: args.steps, warmup: args.warmup, threads, device: backend.hardware ? undefined : 'cpu' }); // a CPU or software-adapter run is compared with PyTorch on the CPU
         pytorch = { ...ref, train_ratio: result.train.images_per_second / ref.train.images_per_second, eval_ratio: result.eval.images_per_second / ref.eval.images_per_second };
       }
       if (args.json) {

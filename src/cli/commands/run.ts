@@ -10,6 +10,7 @@ import { seedsOf } from '../../config/grid.js';
 import { loadConfigFile } from '../../config/load.js';
 import { InputError } from '../../errors.js';
 import { PACKAGE_ROOT } from '../../provenance.js';
+import { chooseBackendFor, configOverrides } from '../backend-banner.js';
 import { ConsoleSink } from '../console-sink.js';
 import { handleInterrupts } from '../interrupt.js';
 
@@ -41,15 +42,14 @@ export const runCommand: CommandModule<object, RunArgs> = {
       .option('json', { type: 'boolean', default: false, describe: 'print a JSON summary on stdout (logs go to stderr)' }) as unknown as Argv<RunArgs>,
   handler: async (args: ArgumentsCamelCase<RunArgs>) => {
     const file = args.config ?? DEFAULT_CONFIG;
-    const overrides = [...args.set, ...(args.backend ? [`backend=${args.backend}`] : [])];
-    const { config } = loadConfigFile(file, overrides);
+    const { config } = loadConfigFile(file, configOverrides(args));
     if (config.sweep && args.trial === undefined) {
       throw new InputError(`${file}: has a sweep: block; run every trial with 'lcconv sweep ${file}', or one with --trial <index|run id>`);
     }
     const { sweepTrials, findTrial } = await import('../../sweep/trials.js');
     const trial = args.trial === undefined ? null : findTrial(sweepTrials(config), args.trial);
     // Heavy modules (tfjs) load only once a config is valid, so --help and bad input stay fast.
-    const { selectBackend, releaseBackends } = await import('../../backends/index.js');
+    const { releaseBackends } = await import('../../backends/index.js');
     const { runExperiment, runTrial } = await import('../../train/experiment.js');
     const { RunInterrupted } = await import('../../train/trainer.js');
     const { formatComparison } = await import('../../results/comparison.js');
@@ -57,9 +57,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
     const say = (line: string) => { if (!args.quiet) out.write(`${line}\n`); };
 
     if (!args.config) say(`no config given: running the built-in smoke experiment (${file})`);
-    const backend = await selectBackend(config.backend, undefined, { threads: config.threads });
-    say(`backend: ${backend.backend} — ${backend.device}`);
-    for (const why of backend.skipped) say(`  skipped ${why}`);
+    const backend = await chooseBackendFor(config, say);
     const interrupt = handleInterrupts((line) => process.stderr.write(`${line}\n`));
     const options = {
       backend, configFile: file, force: args.force, resume: args.resume, log: say, signal: interrupt.signal,

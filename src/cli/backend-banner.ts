@@ -1,0 +1,20 @@
+/**
+ * What `run` and `bench` share about the backend: `--backend` as a config override, and choosing
+ * it with the config's settings while telling the user which one and why better ones were skipped.
+ */
+import type { Config } from '../config/schema.js';
+import type { BackendChoice } from '../backends/index.js';
+
+/** `--set` overrides plus `--backend NAME` as `backend=NAME`. */
+export function configOverrides(args: { set: string[]; backend?: string }): string[] {
+  return [...args.set, ...(args.backend ? [`backend=${args.backend}`] : [])];
+}
+
+/** Selects the config's backend (tfjs loads here, lazily) and prints the choice. */
+export async function chooseBackendFor(config: Config, say: (line: string) => void): Promise<BackendChoice> {
+  const { selectBackend } = await import('../backends/index.js');
+  const backend = await selectBackend(config.backend, undefined, { threads: config.threads });
+  say(`backend: ${backend.backend} — ${backend.device}`);
+  for (const why of backend.skipped) say(`  skipped ${why}`);
+  return backend;
+}
