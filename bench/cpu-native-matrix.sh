@@ -7,6 +7,6 @@ for variant in "k3 model.kernel_size=3 model.lc_expansion=1" "k7 model.kernel_si
   for freeze in learned frozen; do
     echo "== $name $freeze load $(cut -d' ' -f1 /proc/loadavg)"
     node bin/lcconv.js bench configs/cifar10-resnet20.yaml --set train.batch_size=32 --set freeze=$freeze --set $k --set $e \
-      --backend cpu-native --steps 10 --warmup 2 --pytorch "$python" 2>&1 | grep -E "^(train|pytorch|lcconv /)"
+      --backend cpu-native --steps 10 --warmup 2 --pytorch "$python" 2>&1 | grep -E "^(train|eval|pytorch|lcconv /)"
   done
 done

@@ -3,7 +3,7 @@
 //
 // Activations stay nhwc (what tfjs holds, so no reorder); weights are created with format_tag::any
 // and reordered from the tfjs layout each call: handing oneDNN the HWIO layout as fixed made it
-// fall back to a slow gemm path (1.85x slower step, see /work/shared/perf/cpu-onednn.md).
+// fall back to a slow gemm path (a prototype measured a 1.85x slower training step that way).
 #include <algorithm>
 #include <memory>
 #include <string>

@@ -11,6 +11,13 @@ export function seedsOf(config: Config): number[] {
   return config.seeds ?? [config.seed];
 }
 
+/** The arms an experiment trains: its own freeze mode, then standard training if asked for. */
+export function armsOf(config: Config): Config[] {
+  const arms = [config];
+  if (config.compare_to_standard && config.freeze !== 'learned') arms.push({ ...config, freeze: 'learned' });
+  return arms;
+}
+
 /** Keys a sweep may not vary: they decide where the sweep lives or are the sweep itself. */
 const NOT_SWEEPABLE = ['name', 'results_dir', 'seeds', 'sweep', 'slurm'];
 

@@ -133,7 +133,12 @@ export async function downloadDataset(name: DownloadName, opts: DownloadOptions)
     throw new DownloadError(`${opts.root}: cannot create the dataset root (${describe(err)})`);
   }
   // Next to the destination, so the final rename stays on one file system (atomic).
-  const tmp = mkdtempSync(join(opts.root, `.${layout.dir}.partial-`));
+  let tmp: string;
+  try {
+    tmp = mkdtempSync(join(opts.root, `.${layout.dir}.partial-`));
+  } catch (err) {
+    throw new DownloadError(`${opts.root}: cannot write a temporary folder there (${describe(err)})`);
+  }
   const cleanup = () => rmSync(tmp, { recursive: true, force: true });
   const onSignal = (signal: NodeJS.Signals) => {
     cleanup();
@@ -153,8 +158,15 @@ export async function downloadDataset(name: DownloadName, opts: DownloadOptions)
     rmSync(archive);
     const problem = checkCifarDir(join(tmp, layout.dir), layout);
     if (problem) throw new DownloadError(`${url}: archive does not hold the expected ${layout.dir}/ (${problem.replace(tmp + '/', '')})`);
-    if (existsSync(dest)) renameSync(dest, join(tmp, 'replaced')); // an incomplete or --force'd old copy
-    renameSync(join(tmp, layout.dir), dest);
+    // An incomplete or --force'd old copy is moved aside, and put back if the new one cannot take its place.
+    const replaced = join(tmp, 'replaced');
+    if (existsSync(dest)) renameSync(dest, replaced);
+    try {
+      renameSync(join(tmp, layout.dir), dest);
+    } catch (err) {
+      if (existsSync(replaced)) renameSync(replaced, dest);
+      throw err;
+    }
     return { dir: dest, status: 'downloaded', url, bytes: got.bytes };
   } catch (err) {
     if (err instanceof InputError) throw err;

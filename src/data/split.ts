@@ -47,7 +47,10 @@ export function selectSplits(data: Dataset, cfg: Pick<DatasetConfig, 'subset' | 
     const perClass = shuffledByClass(train, classes, cfg.split_seed, 'val');
     const held = perClass.map((idx) => idx.slice(0, Math.round(idx.length * cfg.val_split)));
     const valCount = held.reduce((s, h) => s + h.length, 0);
-    if (valCount === 0) throw new InputError(`dataset.val_split: ${cfg.val_split} of ${train.count} training images per class holds out none; use a larger fraction`);
+    const fewest = Math.min(...perClass.map((idx) => idx.length));
+    if (valCount === 0) throw new InputError(`dataset.val_split: ${cfg.val_split} of ${fewest} training images per class (the smallest class) holds out none; use a larger fraction`);
+    const emptied = perClass.findIndex((idx, c) => idx.length > 0 && held[c]!.length === idx.length);
+    if (emptied >= 0) throw new InputError(`dataset.val_split: ${cfg.val_split} holds out every training image of class ${emptied} (${perClass[emptied]!.length} images); use a smaller fraction or a larger dataset.subset`);
     test = pick(train, held.flat(), pixels);
     train = pick(train, perClass.flatMap((idx, c) => idx.slice(held[c]!.length)), pixels);
   }

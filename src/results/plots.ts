@@ -1,7 +1,8 @@
 /**
  * The report's plots, as vega-lite specs compiled to vega and rendered headless (a vega View with
- * renderer 'none' → SVG string), then rasterised to PNG with resvg. The specs take plain rows, so
- * what is plotted is exactly what report.csv aggregates.
+ * renderer 'none' → SVG string), then rasterised to PNG with resvg. The accuracy plots aggregate
+ * by freeze, k and E only: runs of a sweep over another key (width, lr, …) are pooled there, while
+ * report.csv keeps them apart by config group; the training curves draw every run on its own.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -46,7 +47,7 @@ function accuracySpec(title: string, rows: RunPoint[], x: 'kernel_size' | 'lc_ex
       encoding: enc,
       layer: [
         { mark: { type: 'line', point: true }, encoding: { y: { aggregate: 'mean', field: 'val_acc', type: 'quantitative', title: 'final val accuracy (%)', scale: { zero: false } } } },
-        { mark: { type: 'errorbar', thickness: 1.5 }, encoding: { y: { field: 'val_acc', type: 'quantitative', title: 'final val accuracy (%)' } } },
+        { mark: { type: 'errorbar', thickness: 1.5, extent: 'stdev' }, encoding: { y: { field: 'val_acc', type: 'quantitative', title: 'final val accuracy (%)' } } },
       ],
     },
     resolve: { scale: { y: 'shared' } },

@@ -10,7 +10,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { join, resolve } from 'node:path';
 import type { Config, SlurmConfig } from '../config/schema.js';
 import { InputError } from '../errors.js';
-import { experimentDir, writeAtomic } from '../results/run-dir.js';
+import { writeAtomic } from '../results/run-dir.js';
 import { trialArgs, type Trial } from './trials.js';
 
 export interface SlurmSettings {
@@ -62,7 +62,7 @@ export interface ScriptInput {
   indices: number[];
   settings: SlurmSettings;
   logDir: string; // absolute
-  workDir: string; // absolute; the tasks' working directory
+  workDir: string; // absolute; the tasks' working directory: the submitter's, so relative paths (dataset.root) resolve as for local workers
   node: string; // absolute path of the node binary
   configCopy: string; // absolute path of the resolved config copy
 }
@@ -219,7 +219,7 @@ export function submitSweep(config: Config, todo: Trial[], configCopy: string, s
   const indices = todo.map((t) => t.index);
   const script = sbatchScript({
     jobName: `lcconv-${config.name}`, indices, settings: slurmSettings(config.slurm),
-    logDir: slurmDir, workDir: resolve(experimentDir(config)), node: process.execPath, configCopy,
+    logDir: slurmDir, workDir: process.cwd(), node: process.execPath, configCopy,
   });
   mkdirSync(slurmDir, { recursive: true });
   const scriptFile = join(slurmDir, `sweep-${new Date().toISOString().replace(/[:.]/g, '-')}.sbatch`);

@@ -10,7 +10,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
-import { expandGrid } from '../config/grid.js';
+import { armsOf, expandGrid } from '../config/grid.js';
 import type { Config } from '../config/schema.js';
 import { InputError } from '../errors.js';
 import { PACKAGE_ROOT } from '../provenance.js';
@@ -41,7 +41,7 @@ export function sweepTrials(config: Config): Trial[] {
   const points = expandGrid(config);
   for (const p of points) add(p.params, p.config, false);
   for (const p of points) {
-    if (p.config.compare_to_standard && p.config.freeze !== 'learned') add({ ...p.params, freeze: 'learned' }, { ...p.config, freeze: 'learned' }, true);
+    for (const arm of armsOf(p.config).slice(1)) add({ ...p.params, freeze: arm.freeze }, arm, true); // the standard-training baseline
   }
   return trials;
 }
@@ -93,8 +93,12 @@ export function writeRunning(dir: string): void {
 function runningHere(dir: string): boolean {
   const file = join(dir, RUNNING_FILE);
   if (!existsSync(file)) return false;
-  const { pid, host } = JSON.parse(readFileSync(file, 'utf8')) as { pid: number; host: string };
-  if (host !== hostname()) return true; // another node: trust the marker (squeue decides for Slurm tasks)
+  const { pid, host, slurm_job } = JSON.parse(readFileSync(file, 'utf8')) as { pid: number; host: string; slurm_job: string | null };
+  if (host !== hostname()) {
+    // Another node: a Slurm task's marker outlives a killed task (SIGKILL, node failure), so squeue
+    // decides for those; a local worker's marker on another host cannot be checked and is trusted.
+    return slurm_job === null;
+  }
   try {
     process.kill(pid, 0);
     return true;

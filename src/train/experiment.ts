@@ -5,7 +5,7 @@
  */
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { seedsOf } from '../config/grid.js';
+import { armsOf, seedsOf } from '../config/grid.js';
 import type { Config } from '../config/schema.js';
 import { loadDataset, type Dataset } from '../data/index.js';
 import { gitCommit, versions } from '../provenance.js';
@@ -34,13 +34,6 @@ export interface ExperimentResult {
   runs: RunSummary[];
   comparison: ComparisonRow[];
   comparisonFile: string;
-}
-
-/** The arms an experiment trains: its own freeze mode, then standard training if asked for. */
-export function armsOf(config: Config): Config[] {
-  const arms = [config];
-  if (config.compare_to_standard && config.freeze !== 'learned') arms.push({ ...config, freeze: 'learned' });
-  return arms;
 }
 
 /** Reuses a finished run (unless --force), else trains it (resuming its checkpoint with --resume). */
