@@ -206,7 +206,8 @@ async function activate(backend: string): Promise<void> {
   await tf.ready();
 }
 
-function firstLine(err: unknown): string {
+/** An error's first line, for one-line reasons. */
+export function firstLine(err: unknown): string {
   const msg = err instanceof Error ? err.message : String(err);
   return msg.split('\n')[0] ?? msg;
 }

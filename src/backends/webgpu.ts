@@ -5,7 +5,7 @@
  * software adapter, which `auto` ranks below the native CPU paths.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { Probe } from './index.js';
+import { firstLine, type Probe } from './index.js';
 
 /** Debian/Ubuntu packages that give Dawn a (software) OpenGL ES adapter through Mesa's EGL. */
 export const MESA_FIX = 'apt-get install libegl1 libegl-mesa0 libgles2 (software adapter via Mesa), or install the GPU driver with Vulkan (libvulkan1 + the vendor ICD)';
@@ -114,9 +114,4 @@ export function releaseWebGpu(): void {
   const nav = (globalThis as { navigator?: { gpu?: unknown } }).navigator;
   if (nav && nav.gpu === loaded.gpu) delete nav.gpu;
   loaded = null;
-}
-
-function firstLine(err: unknown): string {
-  const msg = err instanceof Error ? err.message : String(err);
-  return msg.split('\n')[0] ?? msg;
 }

@@ -97,15 +97,26 @@ function readRecords(files: string[], perFile: number, layout: CifarLayout, labe
   return { images, labels, count };
 }
 
-function missingHint(name: string, root: string, url: string): string {
-  return `download it with 'lcconv data download ${name} --root ${root}', or extract ${url} into ${root}/`;
+/** The official archives (binary versions), which `lcconv data download` fetches. */
+export const CIFAR_URLS = {
+  cifar10: 'https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz',
+  cifar100: 'https://www.cs.toronto.edu/~kriz/cifar-100-binary.tar.gz',
+} as const;
+
+/** The command that gets a missing CIFAR set. */
+export function downloadCommand(name: keyof typeof CIFAR_URLS, root: string): string {
+  return `lcconv data download ${name} --root ${root}`;
+}
+
+function missingHint(name: keyof typeof CIFAR_URLS, root: string): string {
+  return `download it with '${downloadCommand(name, root)}', or extract ${CIFAR_URLS[name]} into ${root}/`;
 }
 
 /** CIFAR-10 from `<root>/cifar-10-batches-bin/`; `layout` is the official one except in tests (small generated files). */
 export function loadCifar10(root: string, layout: CifarLayout = CIFAR10_LAYOUT): Dataset {
   const dir = join(root, layout.dir);
   const files = [...layout.trainFiles, layout.testFile].map((f) => join(dir, f));
-  requireFiles('cifar10', files, missingHint('cifar10', root, 'https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz'));
+  requireFiles('cifar10', files, missingHint('cifar10', root));
   const train = readRecords(files.slice(0, -1), layout.trainRecordsPerFile, layout, 0, [10]);
   const test = readRecords(files.slice(-1), layout.testRecords, layout, 0, [10]);
   return { name: 'cifar10', height: SIDE, width: SIDE, channels: 3, classNames: CIFAR10_CLASSES, train, test, ...channelStats(train, 3), flipAugment: true };
@@ -115,7 +126,7 @@ export function loadCifar10(root: string, layout: CifarLayout = CIFAR10_LAYOUT):
 export function loadCifar100(root: string, labelMode: 'fine' | 'coarse', layout: CifarLayout = CIFAR100_LAYOUT): Dataset {
   const dir = join(root, layout.dir);
   const files = [...layout.trainFiles, layout.testFile].map((f) => join(dir, f));
-  requireFiles('cifar100', files, missingHint('cifar100', root, 'https://www.cs.toronto.edu/~kriz/cifar-100-binary.tar.gz'));
+  requireFiles('cifar100', files, missingHint('cifar100', root));
   const labelIndex = labelMode === 'coarse' ? 0 : 1;
   const ranges = [CIFAR100_COARSE.length, CIFAR100_FINE.length];
   const train = readRecords(files.slice(0, -1), layout.trainRecordsPerFile, layout, labelIndex, ranges);

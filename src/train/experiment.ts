@@ -12,8 +12,8 @@ import { gitCommit, versions } from '../provenance.js';
 import { compareArms, writeComparisonCsv, type ComparisonRow } from '../results/comparison.js';
 import type { RunIdentity, RunSink, RunSummary } from '../results/records.js';
 import { RunRecorder } from '../results/recorder.js';
-import { ERROR_FILE, experimentDir, readFinishedSummary, RUNNING_FILE, runIdentity } from '../results/run-dir.js';
-import { writeRunning, writeTrialError, type Trial } from '../sweep/trials.js';
+import { ERROR_FILE, experimentDir, readFinishedSummary, RUNNING_FILE, runIdentity, writeRunning, writeTrialError } from '../results/run-dir.js';
+import type { Trial } from '../sweep/trials.js';
 import { RunInterrupted, trainRun } from './trainer.js';
 
 export interface ExperimentOptions {

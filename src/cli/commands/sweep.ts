@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { loadConfigFile } from '../../config/load.js';
 import { InputError } from '../../errors.js';
+import { ERROR_FILE } from '../../results/run-dir.js';
 import { handleInterrupts } from '../interrupt.js';
 
 export interface SweepArgs {
@@ -121,7 +122,7 @@ export const sweepCommand: CommandModule<object, SweepArgs> = {
       say(`stopped: rerun 'lcconv sweep ${args.config}' to resume`);
       process.exitCode = 130;
     } else if (result.failed.length) {
-      throw new Error(`${result.failed.length} of ${todo.length} trials failed: ${result.failed.map((t) => `${t.index} (${t.identity.dir}/error.json)`).join(', ')}`);
+      throw new Error(`${result.failed.length} of ${todo.length} trials failed: ${result.failed.map((t) => `${t.index} (${join(t.identity.dir, ERROR_FILE)})`).join(', ')}`);
     }
   },
 };
