@@ -4,19 +4,14 @@
  * docs/benchmarks.md, not in a test).
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../src/backends/index.js';
 import { loadWebGpu, releaseWebGpu } from '../src/backends/webgpu.js';
 import { buildModel } from '../src/models/index.js';
-import { PACKAGE_ROOT } from '../src/provenance.js';
 import { benchThroughput } from '../src/train/bench.js';
-import { tinyConfig } from './fixtures.js';
+import { lcconv, tinyConfig } from './fixtures.js';
 
-const BIN = join(PACKAGE_ROOT, 'bin', 'lcconv.js');
-const lcconv = (args: string[]) => spawnSync(process.execPath, [BIN, ...args], { cwd: PACKAGE_ROOT, encoding: 'utf8' });
 
 test('benchThroughput on cpu: numbers for the configured model and batch, no tensor left behind', async () => {
   await selectBackend('cpu');

@@ -1,15 +1,12 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { parse } from 'yaml';
 import { PACKAGE_ROOT } from '../src/provenance.js';
 import { EPOCH_COLUMNS } from '../src/results/records.js';
-import { tempDir } from './fixtures.js';
+import { lcconv, tempDir } from './fixtures.js';
 
-const BIN = join(PACKAGE_ROOT, 'bin', 'lcconv.js');
-const lcconv = (args: string[], cwd = PACKAGE_ROOT) => spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8', env: { ...process.env, CI: 'true' } });
 
 test('smoke run end to end: files, CSV columns, accuracy beats chance, comparison table', { timeout: 600_000 }, () => {
   const results = tempDir('smoke');

@@ -1,25 +1,46 @@
-/** Shared test fixtures: tiny configs and datasets (8×8 images, W = 4) so each test is fast. */
-import { mkdtempSync } from 'node:fs';
+/** Shared test fixtures: tiny experiments (8×8 images, W = 4, resnet8) so each test is fast. */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { setKeyPath } from '../src/config/grid.js';
 import { loadConfigText } from '../src/config/load.js';
 import type { Config } from '../src/config/schema.js';
+import { PACKAGE_ROOT } from '../src/provenance.js';
+
+/** The tiny experiment every test starts from: synthetic data, pure-JS cpu, no standard-training arm. */
+const TINY = {
+  name: 'tiny',
+  dataset: { name: 'synthetic', augment: false, synthetic: { train_size: 64, test_size: 32, image_size: 8, classes: 4 } },
+  model: { arch: 'resnet8', width: 4, kernel_size: 3 },
+  train: { epochs: 1, batch_size: 16, lr: 0.05 },
+  compare_to_standard: false,
+  backend: 'cpu',
+};
+
+/** TINY with `settings` (dotted key paths → values, e.g. { 'train.epochs': 6, sweep: {…} }) as YAML. */
+export function tinyYaml(settings: Record<string, unknown> = {}): string {
+  const raw = structuredClone(TINY) as Record<string, unknown>;
+  for (const [key, value] of Object.entries(settings)) setKeyPath(raw, key, value);
+  return stringify(raw);
+}
+
+/** Writes a tiny experiment file for CLI tests; returns its path. */
+export function writeTinyConfig(file: string, settings: Record<string, unknown> = {}): string {
+  writeFileSync(file, tinyYaml(settings));
+  return file;
+}
 
 export function tinyConfig(overrides: string[] = []): Config {
-  const yaml = `
-name: tiny
-dataset:
-  name: synthetic
-  augment: false
-  synthetic: { train_size: 64, test_size: 32, image_size: 8, classes: 4 }
-model: { arch: resnet8, width: 4, kernel_size: 3 }
-train: { epochs: 1, batch_size: 16, lr: 0.05 }
-compare_to_standard: false
-backend: cpu
-`;
-  return loadConfigText(yaml, 'tiny.yaml', overrides).config;
+  return loadConfigText(tinyYaml(), 'tiny.yaml', overrides).config;
 }
 
 export function tempDir(prefix: string): string {
   return mkdtempSync(join(tmpdir(), `lcconv-${prefix}-`));
 }
+
+export const BIN = join(PACKAGE_ROOT, 'bin', 'lcconv.js');
+
+/** Runs the CLI to completion, as CI would (no TTY, CI=true). */
+export const lcconv = (args: string[], cwd = PACKAGE_ROOT) => spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8', env: { ...process.env, CI: 'true' } });

@@ -3,23 +3,11 @@ import { spawn, spawnSync } from 'node:child_process';
 import { appendFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { PACKAGE_ROOT } from '../src/provenance.js';
-import { tempDir } from './fixtures.js';
+import { checkpointEpoch } from '../src/train/checkpoint.js';
+import { BIN, tempDir, tinyYaml } from './fixtures.js';
 
-const BIN = join(PACKAGE_ROOT, 'bin', 'lcconv.js');
 const EPOCHS = 6;
-const CONFIG = `
-name: resume
-dataset:
-  name: synthetic
-  augment: true
-  synthetic: { train_size: 192, test_size: 32, image_size: 8, classes: 4 }
-model: { arch: resnet8, width: 4, kernel_size: 3 }
-freeze: frozen
-train: { epochs: ${EPOCHS}, batch_size: 16, lr: 0.05 }
-compare_to_standard: false
-backend: cpu
-`;
+const CONFIG = tinyYaml({ name: 'resume', 'dataset.augment': true, 'dataset.synthetic.train_size': 192, freeze: 'frozen', 'train.epochs': EPOCHS });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const runDirOf = (results: string) => {
@@ -27,10 +15,7 @@ const runDirOf = (results: string) => {
   const runs = existsSync(exp) ? readdirSync(exp).filter((d) => d.startsWith('frozen-')) : [];
   return runs.length ? join(exp, runs[0]!) : null;
 };
-const checkpointEpoch = (dir: string | null): number => {
-  const file = dir && join(dir, 'checkpoint', 'checkpoint.json');
-  return file && existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as { state: { epoch: number } }).state.epoch : 0;
-};
+const epochOf = (dir: string | null): number => (dir ? checkpointEpoch(dir) ?? 0 : 0);
 /** Starts `lcconv run`, waits for a checkpoint of at least `epoch`, sends `signal`; resolves with the exit. */
 async function runUntil(args: string[], results: string, epoch: number, signal: NodeJS.Signals) {
   const child = spawn(process.execPath, [BIN, 'run', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -38,7 +23,7 @@ async function runUntil(args: string[], results: string, epoch: number, signal: 
   child.stderr.on('data', (d) => (stderr += d));
   const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.on('exit', (code, sig) => r({ code, signal: sig })));
   let seen = 0;
-  while (child.exitCode === null && (seen = checkpointEpoch(runDirOf(results))) < epoch) await sleep(10);
+  while (child.exitCode === null && (seen = epochOf(runDirOf(results))) < epoch) await sleep(10);
   child.kill(signal);
   return { ...(await exit), seen, stderr };
 }
@@ -61,7 +46,7 @@ test('SIGKILL mid-run, then --resume (and a Ctrl-C in between) ends with exactly
   assert.equal(k.signal, 'SIGKILL', `killed, not finished (${k.stderr})`);
   const runDir = runDirOf(killed)!;
   assert.equal(existsSync(join(runDir, 'summary.json')), false);
-  const afterKill = checkpointEpoch(runDir);
+  const afterKill = epochOf(runDir);
   assert.ok(afterKill >= 1 && afterKill < EPOCHS, `checkpoint at epoch ${afterKill}`);
   // A kill between the CSV row and the checkpoint leaves a row past the checkpoint: simulate it.
   const rows = metricsRows(runDir);
@@ -71,7 +56,7 @@ test('SIGKILL mid-run, then --resume (and a Ctrl-C in between) ends with exactly
   const i = await runUntil([config, '--set', `results_dir=${killed}`, '--resume'], killed, afterKill + 1, 'SIGINT');
   assert.equal(i.code, 130, `stopped by Ctrl-C with exit 130 (${i.stderr})`);
   assert.match(i.stderr, /interrupted during epoch \d+; epoch \d+ is checkpointed; continue with --resume/);
-  const afterInt = checkpointEpoch(runDir);
+  const afterInt = epochOf(runDir);
   assert.ok(afterInt > afterKill && afterInt < EPOCHS, `resumed past ${afterKill}, stopped at ${afterInt}`);
   assert.deepEqual(metricsRows(runDir).map((r) => Number(r[0])), Array.from({ length: afterInt }, (_, e) => e + 1), 'one row per checkpointed epoch');
 

@@ -6,9 +6,8 @@ import { test } from 'node:test';
 import { loadConfigText } from '../src/config/load.js';
 import { PACKAGE_ROOT } from '../src/provenance.js';
 import { arraySpec, sbatchScript, sharedStorageWarnings, shellQuote, slurmSettings } from '../src/sweep/slurm.js';
-import { tempDir } from './fixtures.js';
+import { BIN, tempDir } from './fixtures.js';
 
-const BIN = join(PACKAGE_ROOT, 'bin', 'lcconv.js');
 
 test('array range: sorted, runs collapsed, %M throttle', () => {
   assert.equal(arraySpec([0, 1, 2, 3]), '0-3');

@@ -11,8 +11,9 @@ import { after, before, test } from 'node:test';
 import { loadConfigFile } from '../src/config/load.js';
 import { PACKAGE_ROOT } from '../src/provenance.js';
 import { sweepTrials } from '../src/sweep/trials.js';
+import { checkpointEpoch } from '../src/train/checkpoint.js';
+import { BIN, writeTinyConfig } from './fixtures.js';
 
-const BIN = join(PACKAGE_ROOT, 'bin', 'lcconv.js');
 const SCRIPT = join(PACKAGE_ROOT, 'test', 'slurm', 'cluster.sh');
 const missing = ['slurmctld', 'slurmd', 'sbatch', 'squeue', 'scancel', 'munged', 'mungekey'].filter((b) => spawnSync('sh', ['-c', `command -v ${b}`]).status !== 0);
 const skip = missing.length ? `Slurm not installed (missing ${missing.join(', ')}; apt-get install slurm-wlm munge)` : false;
@@ -39,25 +40,13 @@ test('slurm executor: array of 4 trials on a real cluster; a scancelled task res
   const results = join(root, 'results with space');
   mkdirSync(results);
   const config = join(root, 'sweep.yaml');
-  writeFileSync(config, `
-name: slurm-sweep
-results_dir: ${results}
-dataset: { name: synthetic, augment: false, synthetic: { train_size: 128, test_size: 16, image_size: 8, classes: 4 } }
-model: { arch: resnet8, width: 4 }
-freeze: frozen
-train: { epochs: 6, batch_size: 16, lr: 0.05 }
-compare_to_standard: false
-backend: cpu
-sweep:
-  model.kernel_size: [3, 5]
-  seed: [0, 1]
-`);
+  writeTinyConfig(config, {
+    name: 'slurm-sweep', results_dir: results, 'dataset.synthetic.train_size': 128, 'dataset.synthetic.test_size': 16,
+    freeze: 'frozen', 'train.epochs': 6, sweep: { 'model.kernel_size': [3, 5], seed: [0, 1] },
+  });
   const trials = sweepTrials(loadConfigFile(config).config);
   const target = trials[3]!.identity.dir;
-  const checkpointEpoch = () => {
-    const f = join(target, 'checkpoint', 'checkpoint.json');
-    return existsSync(f) ? (JSON.parse(readFileSync(f, 'utf8')) as { state: { epoch: number } }).state.epoch : 0;
-  };
+  const targetEpoch = () => checkpointEpoch(target) ?? 0;
   const slurmDir = join(results, 'slurm-sweep', 'sweep', 'slurm');
 
   // 1. Submit all four; cancel trial 3's task once it has checkpointed an epoch.
@@ -67,8 +56,8 @@ sweep:
   assert.ok(job, first.stdout);
   assert.match(execFileSync('scontrol', ['show', 'job', `${job}_0`], { env, encoding: 'utf8' }), /Comment=lcconv test/, 'sbatch args with spaces reach Slurm');
   const t0 = Date.now();
-  while (checkpointEpoch() < 1 && Date.now() - t0 < 120_000) await sleep(50);
-  const cancelledAt = checkpointEpoch();
+  while (targetEpoch() < 1 && Date.now() - t0 < 120_000) await sleep(50);
+  const cancelledAt = targetEpoch();
   assert.ok(cancelledAt >= 1 && !existsSync(join(target, 'summary.json')), `trial 3 running with a checkpoint (epoch ${cancelledAt})`);
   execFileSync('scancel', [`${job}_3`], { env });
   while (spawnSync('squeue', ['-h', '-r', '-j', job!, '-t', 'PD,CF,R,CG,S,RQ', '-o', '%i'], { env, encoding: 'utf8' }).stdout.trim()) await sleep(200);
@@ -76,7 +65,7 @@ sweep:
   const status = lcconv(['sweep', config, '--status']);
   assert.equal(status.status, 0, status.stderr);
   for (const i of [0, 1, 2]) assert.match(status.stdout, new RegExp(`^${i} .* finished$`, 'm'));
-  const stoppedAt = checkpointEpoch();
+  const stoppedAt = targetEpoch();
   assert.ok(stoppedAt >= cancelledAt && stoppedAt < 6, `stopped at epoch ${stoppedAt}`);
   assert.match(status.stdout, new RegExp(`^3 .* failed: slurm ${job}_3 CANCELLED, checkpoint at epoch ${stoppedAt}/6, log ${slurmDir}/${job}_3\\.log$`, 'm'));
   assert.match(readFileSync(join(slurmDir, `${job}_3.log`), 'utf8'), /SIGTERM: stopping after the current step/);

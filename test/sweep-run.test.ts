@@ -1,32 +1,22 @@
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { loadConfigFile } from '../src/config/load.js';
-import { PACKAGE_ROOT } from '../src/provenance.js';
 import { sweepTrials } from '../src/sweep/trials.js';
-import { tempDir } from './fixtures.js';
+import { checkpointEpoch } from '../src/train/checkpoint.js';
+import { BIN, lcconv, tempDir, writeTinyConfig } from './fixtures.js';
 
-const BIN = join(PACKAGE_ROOT, 'bin', 'lcconv.js');
-const lcconv = (args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, CI: 'true' } });
 
 test('sweep: a failed trial is recorded and the others go on; finished trials are skipped on a rerun', { timeout: 300_000 }, () => {
   const dir = tempDir('sweep');
   const config = join(dir, 'sweep.yaml');
   // train_size 8 < batch_size 16: that trial fails at the start of training (an input error only this trial has).
-  writeFileSync(config, `
-name: bookkeeping
-results_dir: ${join(dir, 'results')}
-dataset: { name: synthetic, augment: false, synthetic: { train_size: 64, test_size: 16, image_size: 8, classes: 4 } }
-model: { arch: resnet8, width: 4 }
-freeze: frozen
-train: { epochs: 1, batch_size: 16, lr: 0.05 }
-compare_to_standard: false
-backend: cpu
-sweep:
-  dataset.synthetic.train_size: [64, 8, 32]
-`);
+  writeTinyConfig(config, {
+    name: 'bookkeeping', results_dir: join(dir, 'results'), 'dataset.synthetic.test_size': 16, freeze: 'frozen',
+    sweep: { 'dataset.synthetic.train_size': [64, 8, 32] },
+  });
   const trials = sweepTrials(loadConfigFile(config).config);
   const dirs = trials.map((t) => t.identity.dir);
 
@@ -66,20 +56,12 @@ sweep:
 test('sweep: Ctrl-C stops the workers cleanly: exit 130, CSV rows = checkpointed epochs, no error recorded', { timeout: 300_000 }, async () => {
   const dir = tempDir('sweep-int');
   const config = join(dir, 'sweep.yaml');
-  writeFileSync(config, `
-name: interrupt
-results_dir: ${join(dir, 'results')}
-dataset: { name: synthetic, augment: false, synthetic: { train_size: 128, test_size: 16, image_size: 8, classes: 4 } }
-model: { arch: resnet8, width: 4 }
-freeze: frozen
-train: { epochs: 20, batch_size: 16, lr: 0.05 }
-compare_to_standard: false
-backend: cpu
-sweep:
-  seed: [0, 1, 2]
-`);
+  writeTinyConfig(config, {
+    name: 'interrupt', results_dir: join(dir, 'results'), 'dataset.synthetic.train_size': 128, 'dataset.synthetic.test_size': 16,
+    freeze: 'frozen', 'train.epochs': 20, sweep: { seed: [0, 1, 2] },
+  });
   const dirs = sweepTrials(loadConfigFile(config).config).map((t) => t.identity.dir);
-  const epochOf = (d: string) => (existsSync(join(d, 'checkpoint', 'checkpoint.json')) ? JSON.parse(readFileSync(join(d, 'checkpoint', 'checkpoint.json'), 'utf8')).state.epoch as number : 0);
+  const epochOf = (d: string) => checkpointEpoch(d) ?? 0;
   const parent = spawn(process.execPath, [BIN, 'sweep', config, '--workers', '2'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CI: 'true' } });
   let out = '';
   parent.stdout.on('data', (d) => (out += d));
