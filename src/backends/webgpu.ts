@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { firstLine, type Probe } from './index.js';
 
 /** Debian/Ubuntu packages that give Dawn a (software) OpenGL ES adapter through Mesa's EGL. */
-export const MESA_FIX = 'apt-get install libegl1 libegl-mesa0 libgles2 (software adapter via Mesa), or install the GPU driver with Vulkan (libvulkan1 + the vendor ICD)';
+const MESA_FIX = 'apt-get install libegl1 libegl-mesa0 libgles2 (software adapter via Mesa), or install the GPU driver with Vulkan (libvulkan1 + the vendor ICD)';
 
 /** What turns a software adapter into a GPU one: Dawn uses Vulkan on Linux. */
 const GPU_FIX = 'for a GPU adapter install its Vulkan driver: libvulkan1 and the vendor ICD (NVIDIA: the driver\'s nvidia_icd.json)';

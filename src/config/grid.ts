@@ -26,7 +26,7 @@ export interface SweepAxis {
   values: unknown[];
 }
 
-export interface GridPoint {
+interface GridPoint {
   /** The swept keys' values at this point, in axis order. */
   params: Record<string, unknown>;
   /** The full config of this point: `sweep` removed, one `seed`, no `seeds`. */
@@ -34,7 +34,7 @@ export interface GridPoint {
 }
 
 /** The grid's axes. `seeds: [...]` without a swept `seed` is an implicit last axis, so a sweep runs every seed. */
-export function sweepAxes(config: Config): SweepAxis[] {
+function sweepAxes(config: Config): SweepAxis[] {
   const axes = Object.entries(config.sweep ?? {})
     .filter(([key]) => key !== 'exclude')
     .map(([key, values]) => ({ key, values: values as unknown[] }));
@@ -58,7 +58,7 @@ export function setKeyPath(target: Record<string, unknown>, path: string, value:
 const sameValue = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
 /** Applies `params` to the base config (sweep block dropped) and validates the result. */
-export function pointConfig(config: Config, params: Record<string, unknown>): ReturnType<typeof ConfigSchema.safeParse> {
+function pointConfig(config: Config, params: Record<string, unknown>): ReturnType<typeof ConfigSchema.safeParse> {
   const raw = structuredClone(config) as Record<string, unknown>;
   delete raw.sweep;
   delete raw.seeds;

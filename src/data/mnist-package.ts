@@ -23,13 +23,13 @@ const PIXELS = SIDE * SIDE;
 export const FASHION_CLASSES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'];
 export const DIGIT_CLASSES = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'];
 
-export const FASHION_TEST_PER_CLASS = 1000;
-export const FASHION_PER_CLASS = 7000;
-export const MNIST10K_TEST_PER_CLASS = 200;
+const FASHION_TEST_PER_CLASS = 1000;
+const FASHION_PER_CLASS = 7000;
+const MNIST10K_TEST_PER_CLASS = 200;
 
 const require = createRequire(import.meta.url);
 /** The folder holding a package's per-class JSON files. */
-function packageDir(pkg: 'fashion-mnist' | 'mnist', sub: string): string {
+export function packageDir(pkg: 'fashion-mnist' | 'mnist', sub: string): string {
   try {
     return join(dirname(require.resolve(`${pkg}/package.json`)), 'src', sub);
   } catch {

@@ -75,7 +75,7 @@ function curvesSpec(rows: CurvePoint[]): TopLevelSpec {
 }
 
 /** Renders a vega-lite spec headless to an SVG string. */
-export async function renderSvg(spec: TopLevelSpec): Promise<string> {
+async function renderSvg(spec: TopLevelSpec): Promise<string> {
   const vega = await import('vega');
   const { compile } = await import('vega-lite');
   const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' });

@@ -34,7 +34,7 @@ function readCurve(dir: string): { epoch: number; val_acc: number; train_acc: nu
 
 const pct = (v: number) => (100 * v).toFixed(2);
 
-export function reportMarkdown(title: string, report: Omit<Report, 'files'>, plots: string[]): string {
+function reportMarkdown(title: string, report: Omit<Report, 'files'>, plots: string[]): string {
   const withGroup = needsGroupColumn(report.rows);
   const lines = [
     `# ${title}`,

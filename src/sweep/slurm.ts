@@ -107,11 +107,11 @@ export interface SubmittedJob {
   submitted_at: string;
 }
 
-export function jobsFile(slurmDir: string): string {
+function jobsFile(slurmDir: string): string {
   return join(slurmDir, 'jobs.json');
 }
 
-export function readJobs(slurmDir: string): SubmittedJob[] {
+function readJobs(slurmDir: string): SubmittedJob[] {
   const file = jobsFile(slurmDir);
   return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as SubmittedJob[]) : [];
 }
@@ -127,7 +127,7 @@ function slurmClient(cmd: string, args: string[]): { status: number | null; stdo
 }
 
 /** Fails early (before writing a script) when the Slurm client tools are missing. */
-export function requireSbatch(): void {
+function requireSbatch(): void {
   slurmClient('sbatch', ['--version']);
 }
 

@@ -46,7 +46,7 @@ export function sweepTrials(config: Config): Trial[] {
   return trials;
 }
 
-export const LCCONV_BIN = join(PACKAGE_ROOT, 'bin', 'lcconv.js');
+const LCCONV_BIN = join(PACKAGE_ROOT, 'bin', 'lcconv.js');
 
 /**
  * The one command that runs a trial, for local workers and Slurm tasks alike (after `node`):
@@ -86,7 +86,7 @@ function runningHere(dir: string): boolean {
   }
 }
 
-export type TrialStateName = 'finished' | 'running' | 'failed' | 'pending';
+type TrialStateName = 'finished' | 'running' | 'failed' | 'pending';
 
 export interface TrialState {
   state: TrialStateName;

@@ -21,7 +21,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { Model } from '../models/index.js';
 import type { Sgd } from './sgd.js';
 
-export const CHECKPOINT_DIR = 'checkpoint';
+const CHECKPOINT_DIR = 'checkpoint';
 const MANIFEST = 'checkpoint.json';
 const WEIGHTS = 'weights.bin';
 const FORMAT = 'lcconv-checkpoint-1';

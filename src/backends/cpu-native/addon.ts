@@ -48,7 +48,7 @@ const FIX = 'apt-get install g++ libdnnl-dev && npm run build:native';
 
 /** Repository root: this file runs as dist/src/backends/cpu-native/addon.js. */
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
-export const DEFAULT_ADDON_PATH = join(ROOT, 'native', 'build', 'Release', 'lcconv_native.node');
+const DEFAULT_ADDON_PATH = join(ROOT, 'native', 'build', 'Release', 'lcconv_native.node');
 
 /**
  * `path` overrides where the addon is looked for (tests point it at a missing file to check the
