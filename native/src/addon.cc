@@ -46,8 +46,39 @@ std::string isa_name(dnnl::cpu_isa isa) {
   }
 }
 
+// For entry points without arguments that return a value: false (with a TypeError thrown) when
+// called with any.
+bool checked(const Napi::CallbackInfo& info, const char* fn) {
+  bool ok = false;
+  guarded(info, [&] {
+    Args args(info, fn, {});
+    ok = true;
+  });
+  return ok;
+}
+
+Napi::Array names(Napi::Env env, const char* const* list, size_t count) {
+  Napi::Array a = Napi::Array::New(env, count);
+  for (size_t i = 0; i < count; ++i) a.Set(static_cast<uint32_t>(i), list[i]);
+  return a;
+}
+
+// abi(): op codes and packed-argument field names, index = code / position (see abi.h).
+Napi::Value Abi(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!checked(info, "abi")) return env.Undefined();
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("binaryOps", names(env, abi::kBinaryOpNames, abi::kBinaryOpCount));
+  o.Set("unaryOps", names(env, abi::kUnaryOpNames, abi::kUnaryOpCount));
+  o.Set("reduceOps", names(env, abi::kReduceOpNames, abi::kReduceOpCount));
+  o.Set("convGeometry", names(env, abi::kConvGeometryNames, abi::conv::kFieldCount));
+  o.Set("matMulShape", names(env, abi::kMatMulShapeNames, abi::matmul::kFieldCount));
+  return o;
+}
+
 Napi::Value Info(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
+  if (!checked(info, "info")) return env.Undefined();
   const dnnl_version_t* v = dnnl_version();
   Napi::Object o = Napi::Object::New(env);
   o.Set("onednn", std::to_string(v->major) + "." + std::to_string(v->minor) + "." + std::to_string(v->patch));
@@ -59,16 +90,14 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
 
 // setThreads(n): OpenMP threads for oneDNN primitives and the large elementwise loops.
 Napi::Value SetThreads(const Napi::CallbackInfo& info) {
-  const int n = static_cast<int>(int_arg(info, 0));
-  if (n < 1) {
-    Napi::RangeError::New(info.Env(), "threads must be >= 1").ThrowAsJavaScriptException();
-    return info.Env().Undefined();
-  }
-  omp_set_num_threads(n);
-  return info.Env().Undefined();
+  return guarded(info, [&] {
+    Args args(info, "setThreads", {"threads"});
+    omp_set_num_threads(static_cast<int>(args.integer(0, 1)));
+  });
 }
 
 Napi::Value CacheStatsJs(const Napi::CallbackInfo& info) {
+  if (!checked(info, "cacheStats")) return info.Env().Undefined();
   const CacheStats s = primitive_cache().stats();
   Napi::Object o = Napi::Object::New(info.Env());
   o.Set("size", static_cast<double>(s.size));
@@ -80,18 +109,17 @@ Napi::Value CacheStatsJs(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value SetCacheLimit(const Napi::CallbackInfo& info) {
-  const int64_t n = int_arg(info, 0);
-  if (n < 1) {
-    Napi::RangeError::New(info.Env(), "cache limit must be >= 1").ThrowAsJavaScriptException();
-    return info.Env().Undefined();
-  }
-  primitive_cache().set_limit(static_cast<size_t>(n));
-  return info.Env().Undefined();
+  return guarded(info, [&] {
+    Args args(info, "setCacheLimit", {"limit"});
+    primitive_cache().set_limit(static_cast<size_t>(args.integer(0, 1)));
+  });
 }
 
 Napi::Value ClearCache(const Napi::CallbackInfo& info) {
-  primitive_cache().clear();
-  return info.Env().Undefined();
+  return guarded(info, [&] {
+    Args args(info, "clearCache", {});
+    primitive_cache().clear();
+  });
 }
 
 // tuneMalloc(): called when the 'cpu-native' backend is activated (not at load, so a process that
@@ -101,6 +129,7 @@ Napi::Value ClearCache(const Napi::CallbackInfo& info) {
 // 1.06 ms; with this 0.26 ms). Keeping them on the heap lets freed activations be reused.
 // LCCONV_KEEP_MALLOC=1 leaves glibc's defaults alone.
 Napi::Value TuneMalloc(const Napi::CallbackInfo& info) {
+  if (!checked(info, "tuneMalloc")) return info.Env().Undefined();
   const char* keep = std::getenv("LCCONV_KEEP_MALLOC");
   const bool tune = !(keep && std::string(keep) == "1");
   if (tune) {
@@ -111,6 +140,7 @@ Napi::Value TuneMalloc(const Napi::CallbackInfo& info) {
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("abi", Napi::Function::New(env, Abi));
   exports.Set("info", Napi::Function::New(env, Info));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
   exports.Set("tuneMalloc", Napi::Function::New(env, TuneMalloc));

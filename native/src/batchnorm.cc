@@ -7,18 +7,47 @@
 
 #include "onednn_context.h"
 
+namespace {
+
+// Channels (gamma's length) and rows (x's length / channels) of an NHWC BatchNorm, both >= 1.
+struct BatchNormShape {
+  size_t c, rows;
+  static BatchNormShape from(const Args& args, size_t x, size_t gamma) {
+    const size_t c = args.f32(gamma).size;
+    const size_t len = args.f32(x).size;
+    if (c == 0) args.fail_range(args.name(gamma) + " is empty (no channels)");
+    if (len == 0) args.fail_range(args.name(x) + " is empty (statistics over no elements)");
+    if (len % c != 0) {
+      args.fail_range(args.name(x) + " has " + std::to_string(len) + " elements, not a multiple of the " +
+                      std::to_string(c) + " channels of gamma");
+    }
+    return {c, len / c};
+  }
+  size_t size() const { return c * rows; }
+};
+
+double epsilon(const Args& args, size_t i) {
+  const double eps = args.number(i);
+  if (eps < 0) args.fail_range(args.name(i) + " must be >= 0");
+  return eps;
+}
+
+}  // namespace
+
 // batchNormTrain(x, gamma, beta, y, mean, variance, epsilon): variance is the biased batch variance.
 Napi::Value BatchNormTrain(const Napi::CallbackInfo& info) {
   return guarded(info, [&] {
-    const float* x = f32_arg(info, 0);
-    const float* gamma = f32_arg(info, 1);
-    const float* beta = f32_arg(info, 2);
-    float* y = f32_arg(info, 3);
-    float* mean = f32_arg(info, 4);
-    float* var = f32_arg(info, 5);
-    const double eps = num_arg(info, 6);
-    const int64_t c = static_cast<int64_t>(f32_len(info, 1));
-    const int64_t rows = static_cast<int64_t>(f32_len(info, 0)) / c;
+    Args args(info, "batchNormTrain", {"x", "gamma", "beta", "y", "mean", "variance", "epsilon"});
+    const BatchNormShape shape = BatchNormShape::from(args, 0, 1);
+    const float* x = args.f32(0).data;
+    const float* gamma = args.f32(1).data;
+    const float* beta = args.f32(2, shape.c).data;
+    float* y = args.f32(3, shape.size()).data;
+    float* mean = args.f32(4, shape.c).data;
+    float* var = args.f32(5, shape.c).data;
+    const double eps = epsilon(args, 6);
+    const int64_t c = static_cast<int64_t>(shape.c);
+    const int64_t rows = static_cast<int64_t>(shape.rows);
 
     // One pass for sum and sum of squares in double: with float32 inputs the cancellation in
     // E[x^2] - E[x]^2 stays far below float32 resolution.
@@ -54,19 +83,22 @@ Napi::Value BatchNormTrain(const Napi::CallbackInfo& info) {
 // feeds the loss); they are included so the op's gradient is exact for every output.
 Napi::Value BatchNormTrainGrad(const Napi::CallbackInfo& info) {
   return guarded(info, [&] {
-    const float* x = f32_arg(info, 0);
-    const float* gamma = f32_arg(info, 1);
-    const float* mean = f32_arg(info, 2);
-    const float* var = f32_arg(info, 3);
-    const float* dy = f32_arg(info, 4);
-    const float* dmean = f32_arg(info, 5);
-    const float* dvar = f32_arg(info, 6);
-    float* dx = f32_arg(info, 7);
-    float* dgamma = f32_arg(info, 8);
-    float* dbeta = f32_arg(info, 9);
-    const double eps = num_arg(info, 10);
-    const int64_t c = static_cast<int64_t>(f32_len(info, 1));
-    const int64_t rows = static_cast<int64_t>(f32_len(info, 0)) / c;
+    Args args(info, "batchNormTrainGrad", {"x", "gamma", "mean", "variance", "dy", "dMean", "dVariance", "dx",
+                                           "dGamma", "dBeta", "epsilon"});
+    const BatchNormShape shape = BatchNormShape::from(args, 0, 1);
+    const float* x = args.f32(0).data;
+    const float* gamma = args.f32(1).data;
+    const float* mean = args.f32(2, shape.c).data;
+    const float* var = args.f32(3, shape.c).data;
+    const float* dy = args.f32(4, shape.size()).data;
+    const float* dmean = args.f32(5, shape.c).data;
+    const float* dvar = args.f32(6, shape.c).data;
+    float* dx = args.f32(7, shape.size()).data;
+    float* dgamma = args.f32(8, shape.c).data;
+    float* dbeta = args.f32(9, shape.c).data;
+    const double eps = epsilon(args, 10);
+    const int64_t c = static_cast<int64_t>(shape.c);
+    const int64_t rows = static_cast<int64_t>(shape.rows);
 
     std::vector<double> inv(c), sum_dy(c, 0.0), sum_dy_xc(c, 0.0);
     for (int64_t j = 0; j < c; ++j) inv[j] = 1.0 / std::sqrt(static_cast<double>(var[j]) + eps);

@@ -23,15 +23,52 @@ struct ConvGeometry {
   int64_t n, h, w, ic, oh, ow, oc, kh, kw, sh, sw, dh, dw, pad_t, pad_l, pad_b, pad_r, groups;
   bool bias, relu;
 
-  static constexpr size_t kFields = 20;
-
-  static ConvGeometry from(const Napi::CallbackInfo& info, size_t i) {
-    size_t len;
-    const int32_t* p = i32_arg(info, i, &len);
-    if (len != kFields) throw std::invalid_argument("conv geometry: expected 20 ints");
-    return {p[0], p[1], p[2],  p[3],  p[4],  p[5],  p[6],  p[7],  p[8],  p[9],
-            p[10], p[11], p[12], p[13], p[14], p[15], p[16], p[17], p[18] != 0, p[19] != 0};
+  // The packed Int32Array (field order: abi.h's LCCONV_CONV_GEOMETRY), checked to be a geometry
+  // oneDNN accepts and these kernels' weight layouts describe.
+  static ConvGeometry from(const Args& args, size_t i) {
+    using namespace abi::conv;
+    const I32 p = args.i32(i, kFieldCount);
+    for (int f : {kBatch, kInHeight, kInWidth, kInChannels, kOutHeight, kOutWidth, kOutChannels, kFilterHeight,
+                  kFilterWidth, kStrideHeight, kStrideWidth, kDilationHeight, kDilationWidth, kGroups}) {
+      if (p[f] < 1) field_error(args, i, f, "must be >= 1", p[f]);
+    }
+    for (int f : {kPadTop, kPadLeft, kPadBottom, kPadRight}) {
+      if (p[f] < 0) field_error(args, i, f, "must be >= 0", p[f]);
+    }
+    for (int f : {kBias, kRelu}) {
+      if (p[f] != 0 && p[f] != 1) field_error(args, i, f, "must be 0 or 1", p[f]);
+    }
+    const ConvGeometry g{p[kBatch], p[kInHeight], p[kInWidth], p[kInChannels], p[kOutHeight], p[kOutWidth],
+                         p[kOutChannels], p[kFilterHeight], p[kFilterWidth], p[kStrideHeight], p[kStrideWidth],
+                         p[kDilationHeight], p[kDilationWidth], p[kPadTop], p[kPadLeft], p[kPadBottom], p[kPadRight],
+                         p[kGroups], p[kBias] != 0, p[kRelu] != 0};
+    // weights_user() describes HWIO (one group) and depthwise H W C M (a group per input channel).
+    if (g.groups != 1 && (g.groups != g.ic || g.oc % g.groups != 0)) {
+      field_error(args, i, kGroups, "must be 1, or inChannels with outChannels a multiple of it", g.groups);
+    }
+    // oneDNN's output-size rule (it rejects anything else); the 1x1 subsampling path relies on it.
+    const auto out_size = [](int64_t in, int64_t pad, int64_t k, int64_t dilation, int64_t stride) {
+      const int64_t span = in + pad - ((k - 1) * dilation + 1);
+      return span < 0 ? int64_t(-1) : span / stride + 1;
+    };
+    if (out_size(g.h, g.pad_t + g.pad_b, g.kh, g.dh, g.sh) != g.oh) {
+      field_error(args, i, kOutHeight, "does not follow from inHeight, padding, filter, dilation and stride", g.oh);
+    }
+    if (out_size(g.w, g.pad_l + g.pad_r, g.kw, g.dw, g.sw) != g.ow) {
+      field_error(args, i, kOutWidth, "does not follow from inWidth, padding, filter, dilation and stride", g.ow);
+    }
+    return g;
   }
+
+  [[noreturn]] static void field_error(const Args& args, size_t i, int field, const char* what, int64_t got) {
+    args.fail_range(args.name(i) + ": " + abi::kConvGeometryNames[field] + " " + what + ", got " +
+                    std::to_string(got));
+  }
+
+  // Element counts of the NHWC input, the NHWC output and the filter (HWIO or H W C M).
+  size_t src_size(const Args& args) const { return args.elements({n, h, w, ic}, "conv input"); }
+  size_t dst_size(const Args& args) const { return args.elements({n, oh, ow, oc}, "conv output"); }
+  size_t weights_size(const Args& args) const { return args.elements({kh, kw, ic / groups, oc}, "conv filter"); }
 
   std::string key(const char* kind) const {
     std::string k(kind);
@@ -161,7 +198,15 @@ bool subsamples(const ConvGeometry& g) {
 // convForward(x, filter, bias | null, out, geometry): out = relu?(conv(x, filter) + bias?)
 Napi::Value ConvForward(const Napi::CallbackInfo& info) {
   return guarded(info, [&] {
-    const ConvGeometry g = ConvGeometry::from(info, 4);
+    Args args(info, "convForward", {"x", "filter", "bias", "out", "geometry"});
+    const ConvGeometry g = ConvGeometry::from(args, 4);
+    float* x = args.f32(0, g.src_size(args)).data;
+    float* filter = args.f32(1, g.weights_size(args)).data;
+    float* out = args.f32(3, g.dst_size(args)).data;
+    if (args.is_null(2) == g.bias) {
+      args.fail_range(args.name(2) + (g.bias ? " is null but geometry.bias is 1" : " is given but geometry.bias is 0"));
+    }
+    float* bias = g.bias ? args.f32(2, static_cast<size_t>(g.oc)).data : nullptr;
     auto e = primitive_cache().get_or_create<ForwardEntry>(g.key("conv_fwd"), [&] {
       auto pd = g.forward_pd();
       return std::make_shared<ForwardEntry>(
@@ -169,12 +214,12 @@ Napi::Value ConvForward(const Napi::CallbackInfo& info) {
     });
     auto& eng = cpu_engine();
     auto& s = cpu_stream();
-    memory w = e->weights.input(f32_arg(info, 1), s);
-    std::unordered_map<int, memory> args{{DNNL_ARG_SRC, memory(g.src(), eng, f32_arg(info, 0))},
-                                         {DNNL_ARG_WEIGHTS, w},
-                                         {DNNL_ARG_DST, memory(g.dst(), eng, f32_arg(info, 3))}};
-    if (g.bias) args.insert({DNNL_ARG_BIAS, memory(g.bias_desc(), eng, f32_arg(info, 2))});
-    e->prim.execute(s, args);
+    memory w = e->weights.input(filter, s);
+    std::unordered_map<int, memory> mem_args{{DNNL_ARG_SRC, memory(g.src(), eng, x)},
+                                             {DNNL_ARG_WEIGHTS, w},
+                                             {DNNL_ARG_DST, memory(g.dst(), eng, out)}};
+    if (g.bias) mem_args.insert({DNNL_ARG_BIAS, memory(g.bias_desc(), eng, bias)});
+    e->prim.execute(s, mem_args);
     s.wait();
   });
 }
@@ -182,8 +227,12 @@ Napi::Value ConvForward(const Napi::CallbackInfo& info) {
 // convBackwardData(dy, filter, dx, geometry): dx = gradient of conv w.r.t. its input.
 Napi::Value ConvBackwardData(const Napi::CallbackInfo& info) {
   return guarded(info, [&] {
-    ConvGeometry g = ConvGeometry::from(info, 3);
+    Args args(info, "convBackwardData", {"dy", "filter", "dx", "geometry"});
+    ConvGeometry g = ConvGeometry::from(args, 3);
     g.bias = g.relu = false;  // bias and activation gradients are separate tfjs ops
+    float* dy = args.f32(0, g.dst_size(args)).data;
+    float* filter = args.f32(1, g.weights_size(args)).data;
+    float* dx = args.f32(2, g.src_size(args)).data;
     auto e = primitive_cache().get_or_create<BackwardDataEntry>(g.key("conv_bwd_data"), [&] {
       auto hint = g.forward_pd();  // oneDNN derives the backward implementation from a forward one
       auto d = dnnl::convolution_backward_data::desc(dnnl::algorithm::convolution_direct, g.src(),
@@ -195,10 +244,10 @@ Napi::Value ConvBackwardData(const Napi::CallbackInfo& info) {
     });
     auto& eng = cpu_engine();
     auto& s = cpu_stream();
-    memory w = e->weights.input(f32_arg(info, 1), s);
-    e->prim.execute(s, {{DNNL_ARG_DIFF_DST, memory(g.dst(), eng, f32_arg(info, 0))},
+    memory w = e->weights.input(filter, s);
+    e->prim.execute(s, {{DNNL_ARG_DIFF_DST, memory(g.dst(), eng, dy)},
                         {DNNL_ARG_WEIGHTS, w},
-                        {DNNL_ARG_DIFF_SRC, memory(g.src(), eng, f32_arg(info, 2))}});
+                        {DNNL_ARG_DIFF_SRC, memory(g.src(), eng, dx)}});
     s.wait();
   });
 }
@@ -206,8 +255,12 @@ Napi::Value ConvBackwardData(const Napi::CallbackInfo& info) {
 // convBackwardWeights(x, dy, dfilter, geometry): dfilter in the tfjs filter layout.
 Napi::Value ConvBackwardWeights(const Napi::CallbackInfo& info) {
   return guarded(info, [&] {
-    ConvGeometry g = ConvGeometry::from(info, 3);
+    Args args(info, "convBackwardWeights", {"x", "dy", "dFilter", "geometry"});
+    ConvGeometry g = ConvGeometry::from(args, 3);
     g.bias = g.relu = false;
+    float* x = args.f32(0, g.src_size(args)).data;
+    float* dy = args.f32(1, g.dst_size(args)).data;
+    float* dfilter = args.f32(2, g.weights_size(args)).data;
     auto e = primitive_cache().get_or_create<BackwardWeightsEntry>(g.key("conv_bwd_weights"), [&] {
       ConvGeometry run = g;
       const bool sub = subsamples(g);
@@ -232,16 +285,15 @@ Napi::Value ConvBackwardWeights(const Napi::CallbackInfo& info) {
     });
     auto& eng = cpu_engine();
     auto& s = cpu_stream();
-    float* x = f32_arg(info, 0);
     if (e->subsample) {
       gather_strided(x, g, e->dense_src.data());
       x = e->dense_src.data();
     }
     memory src(e->g.src(), eng, x);
-    memory user_dw(e->weights.user, eng, f32_arg(info, 2));
+    memory user_dw(e->weights.user, eng, dfilter);
     memory dw = e->weights.needs_reorder ? e->weights.buffer : user_dw;
     e->prim.execute(s, {{DNNL_ARG_SRC, src},
-                        {DNNL_ARG_DIFF_DST, memory(e->g.dst(), eng, f32_arg(info, 1))},
+                        {DNNL_ARG_DIFF_DST, memory(e->g.dst(), eng, dy)},
                         {DNNL_ARG_DIFF_WEIGHTS, dw}});
     if (e->weights.needs_reorder) e->weights.reorder.execute(s, e->weights.buffer, user_dw);
     s.wait();

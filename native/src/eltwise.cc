@@ -1,6 +1,6 @@
 // Elementwise kernels: binary ops with numpy/tfjs broadcasting, unary ops, and AddN.
 // Once convs run in oneDNN these passes are most of a training step (~99 % in pure JS), so they
-// are plain loops the compiler vectorises; op codes match src/backends/cpu-native/eltwise-kernels.ts.
+// are plain loops the compiler vectorises; op codes are abi.h's (shared with TypeScript).
 #include <cmath>
 #include <cstdint>
 #include <stdexcept>
@@ -10,9 +10,7 @@
 
 namespace {
 
-// kReluGrad(dy, x) = dy * step(x): relu's gradient in one pass instead of Step + Multiply.
-enum BinaryOp { kAdd = 0, kSub, kMul, kDiv, kMaximum, kMinimum, kSquaredDifference, kReluGrad };
-enum UnaryOp { kRelu = 0, kNeg, kExp, kLog, kSqrt, kRsqrt, kSquare, kAbs, kStep, kReciprocal, kSigmoid, kTanh };
+using namespace abi;
 
 // Below this many elements an OpenMP fork costs more than it saves.
 constexpr int64_t kParallelMin = 1 << 15;
@@ -119,15 +117,20 @@ void unary_map(const float* x, float* out, int64_t n, F f) {
 // binary(a, aShape, b, bShape, out, outShape, op)
 Napi::Value Binary(const Napi::CallbackInfo& info) {
   return guarded(info, [&] {
-    size_t ar, br, orank;
-    const int32_t* as = i32_arg(info, 1, &ar);
-    const int32_t* bs = i32_arg(info, 3, &br);
-    const int32_t* os = i32_arg(info, 5, &orank);
-    const float* a = f32_arg(info, 0);
-    const float* b = f32_arg(info, 2);
-    float* o = f32_arg(info, 4);
-    auto run = [&](auto f) { binary_broadcast(a, as, ar, b, bs, br, o, os, orank, f); };
-    switch (int_arg(info, 6)) {
+    Args args(info, "binary", {"a", "aShape", "b", "bShape", "out", "outShape", "op"});
+    size_t a_size, b_size, o_size;
+    const I32 as = args.shape(1, &a_size);
+    const I32 bs = args.shape(3, &b_size);
+    const I32 os = args.shape(5, &o_size);
+    // broadcast_strides aligns the operands' trailing dims with the output's.
+    if (as.size > os.size || bs.size > os.size) args.fail_range("aShape and bShape may not have more dims than outShape");
+    const float* a = args.f32(0, a_size).data;
+    const float* b = args.f32(2, b_size).data;
+    float* o = args.f32(4, o_size).data;
+    const int64_t op = args.integer(6, 0, kBinaryOpCount - 1);
+    const size_t ar = as.size, br = bs.size, orank = os.size;
+    auto run = [&](auto f) { binary_broadcast(a, as.data, ar, b, bs.data, br, o, os.data, orank, f); };
+    switch (op) {
       case kAdd: return run([](float x, float y) { return x + y; });
       case kSub: return run([](float x, float y) { return x - y; });
       case kMul: return run([](float x, float y) { return x * y; });
@@ -145,11 +148,14 @@ Napi::Value Binary(const Napi::CallbackInfo& info) {
 // unary(x, out, op, alpha): alpha is Step's value for x <= 0.
 Napi::Value Unary(const Napi::CallbackInfo& info) {
   return guarded(info, [&] {
-    const float* x = f32_arg(info, 0);
-    float* o = f32_arg(info, 1);
-    const int64_t n = static_cast<int64_t>(f32_len(info, 0));
-    const float alpha = static_cast<float>(num_arg(info, 3));
-    switch (int_arg(info, 2)) {
+    Args args(info, "unary", {"x", "out", "op", "alpha"});
+    const F32 xs = args.f32(0);
+    const float* x = xs.data;
+    float* o = args.f32(1, xs.size).data;
+    const int64_t n = static_cast<int64_t>(xs.size);
+    const int64_t op = args.integer(2, 0, kUnaryOpCount - 1);
+    const float alpha = static_cast<float>(args.number(3));
+    switch (op) {
       case kRelu: return unary_map(x, o, n, [](float v) { return v < 0.f ? 0.f : v; });
       case kNeg: return unary_map(x, o, n, [](float v) { return -v; });
       case kExp: return unary_map(x, o, n, [](float v) { return std::exp(v); });
@@ -167,19 +173,18 @@ Napi::Value Unary(const Napi::CallbackInfo& info) {
   });
 }
 
-// addN(out, [t0, t1, ...]): all the same length (tfjs checks shapes before dispatch).
+// addN(out, [t0, t1, ...]): at least one tensor, all of out's length.
 Napi::Value AddN(const Napi::CallbackInfo& info) {
   return guarded(info, [&] {
-    float* o = f32_arg(info, 0);
-    const int64_t n = static_cast<int64_t>(f32_len(info, 0));
-    Napi::Array list = info[1].As<Napi::Array>();
-    const uint32_t count = list.Length();
-    std::vector<const float*> xs(count);
-    for (uint32_t t = 0; t < count; ++t) xs[t] = list.Get(t).As<Napi::Float32Array>().Data();
-    if (count == 0) return;
+    Args args(info, "addN", {"out", "xs"});
+    const F32 out = args.f32(0);
+    float* o = out.data;
+    const int64_t n = static_cast<int64_t>(out.size);
+    const std::vector<F32> xs = args.f32_list(1, out.size);
+    if (xs.empty()) args.fail_range(args.name(1) + " is empty (addN needs at least one tensor)");
     for (int64_t i = 0; i < n; ++i) o[i] = xs[0][i];
-    for (uint32_t t = 1; t < count; ++t) {
-      const float* x = xs[t];
+    for (size_t t = 1; t < xs.size(); ++t) {
+      const float* x = xs[t].data;
       for (int64_t i = 0; i < n; ++i) o[i] += x[i];
     }
   });

@@ -49,11 +49,26 @@ struct MatMulEntry {
 // matMul(a, b, bias | null, out, [batchA, batchB, M, K, N, transA, transB, relu])
 Napi::Value MatMul(const Napi::CallbackInfo& info) {
   return guarded(info, [&] {
-    size_t len;
-    const int32_t* p = i32_arg(info, 4, &len);
-    if (len != 8) throw std::invalid_argument("matMul shape: expected 8 ints");
-    const bool has_bias = !info[2].IsNull() && !info[2].IsUndefined();
-    const MatMulShape s{p[0], p[1], p[2], p[3], p[4], p[5] != 0, p[6] != 0, has_bias, p[7] != 0};
+    using namespace abi::matmul;
+    Args args(info, "matMul", {"a", "b", "bias", "out", "shape"});
+    const I32 p = args.i32(4, kFieldCount);
+    for (int f : {kBatchA, kBatchB, kM, kK, kN}) {
+      if (p[f] < 1) args.fail_range(args.name(4) + ": " + abi::kMatMulShapeNames[f] + " must be >= 1, got " + std::to_string(p[f]));
+    }
+    for (int f : {kTransposeA, kTransposeB, kRelu}) {
+      if (p[f] != 0 && p[f] != 1) args.fail_range(args.name(4) + ": " + abi::kMatMulShapeNames[f] + " must be 0 or 1");
+    }
+    // oneDNN broadcasts a batch of one only.
+    if (p[kBatchA] != p[kBatchB] && p[kBatchA] != 1 && p[kBatchB] != 1) {
+      args.fail_range(args.name(4) + ": batchA and batchB must be equal or one of them 1, got " +
+                      std::to_string(p[kBatchA]) + " and " + std::to_string(p[kBatchB]));
+    }
+    const MatMulShape s{p[kBatchA], p[kBatchB], p[kM], p[kK], p[kN], p[kTransposeA] != 0, p[kTransposeB] != 0,
+                        !args.is_null(2), p[kRelu] != 0};
+    float* a = args.f32(0, args.elements({s.batch_a, s.m, s.k}, "matMul a")).data;
+    float* b = args.f32(1, args.elements({s.batch_b, s.k, s.n}, "matMul b")).data;
+    float* bias = s.bias ? args.f32(2, static_cast<size_t>(s.n)).data : nullptr;
+    float* out = args.f32(3, args.elements({s.batch(), s.m, s.n}, "matMul out")).data;
     auto e = primitive_cache().get_or_create<MatMulEntry>(s.key(), [&] {
       auto d = s.bias ? dnnl::matmul::desc(s.a(), s.b(), s.bias_desc(), s.dst())
                       : dnnl::matmul::desc(s.a(), s.b(), s.dst());
@@ -67,11 +82,11 @@ Napi::Value MatMul(const Napi::CallbackInfo& info) {
           MatMulEntry{dnnl::matmul(dnnl::matmul::primitive_desc(d, attr, cpu_engine()))});
     });
     auto& eng = cpu_engine();
-    std::unordered_map<int, memory> args{{DNNL_ARG_SRC, memory(s.a(), eng, f32_arg(info, 0))},
-                                         {DNNL_ARG_WEIGHTS, memory(s.b(), eng, f32_arg(info, 1))},
-                                         {DNNL_ARG_DST, memory(s.dst(), eng, f32_arg(info, 3))}};
-    if (s.bias) args.insert({DNNL_ARG_BIAS, memory(s.bias_desc(), eng, f32_arg(info, 2))});
-    e->prim.execute(cpu_stream(), args);
+    std::unordered_map<int, memory> mem_args{{DNNL_ARG_SRC, memory(s.a(), eng, a)},
+                                             {DNNL_ARG_WEIGHTS, memory(s.b(), eng, b)},
+                                             {DNNL_ARG_DST, memory(s.dst(), eng, out)}};
+    if (s.bias) mem_args.insert({DNNL_ARG_BIAS, memory(s.bias_desc(), eng, bias)});
+    e->prim.execute(cpu_stream(), mem_args);
     cpu_stream().wait();
   });
 }

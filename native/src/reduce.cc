@@ -8,23 +8,27 @@
 
 #include "onednn_context.h"
 
-namespace {
-
-enum ReduceOp { kSum = 0, kMean, kMax };
-
-}  // namespace
+using namespace abi;
 
 // reduce(x, shape, reducedMask, out, op): mask[i] = 1 where axis i is reduced.
 Napi::Value Reduce(const Napi::CallbackInfo& info) {
   return guarded(info, [&] {
-    size_t rank, mask_len;
-    const int32_t* shape = i32_arg(info, 1, &rank);
-    const int32_t* mask = i32_arg(info, 2, &mask_len);
-    if (mask_len != rank) throw std::invalid_argument("reduce: mask and shape differ in rank");
-    const float* x = f32_arg(info, 0);
-    float* out = f32_arg(info, 3);
-    const int op = static_cast<int>(int_arg(info, 4));
-    const size_t out_size = f32_len(info, 3);
+    Args args(info, "reduce", {"x", "shape", "reducedMask", "out", "op"});
+    size_t x_size;
+    const I32 shape = args.shape(1, &x_size);
+    const size_t rank = shape.size;
+    const I32 mask = args.i32(2, rank);
+    // The merged-axis walk below divides by the innermost run; an empty x has none.
+    if (x_size == 0) args.fail_range(args.name(1) + " has no elements (reduce an empty tensor in JS)");
+    size_t kept = 1;
+    for (size_t i = 0; i < rank; ++i) {
+      if (mask[i] != 0 && mask[i] != 1) args.fail_range(args.name(2) + " must hold 0 or 1");
+      if (!mask[i]) kept *= static_cast<size_t>(shape[i]);
+    }
+    const float* x = args.f32(0, x_size).data;
+    float* out = args.f32(3, kept).data;
+    const int op = static_cast<int>(args.integer(4, 0, kReduceOpCount - 1));
+    const size_t out_size = kept;
 
     // Merge neighbouring axes that are both kept or both reduced: NHWC per-channel sums become
     // [reduced NHW, kept C], softmax's last-axis sums [kept, reduced].

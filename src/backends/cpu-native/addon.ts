@@ -6,9 +6,16 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { AddonAbi } from './abi.js';
 
-/** The functions exported by native/src/addon.cc; buffers are written in place, nothing is returned. */
+/**
+ * The functions exported by native/src/addon.cc; buffers are written in place, nothing is returned.
+ * Each checks its arguments (native/src/args.h) and throws a TypeError or RangeError naming itself
+ * and the argument; op codes and packed layouts are abi.ts's.
+ */
 export interface NativeAddon {
+  /** Op codes and packed layouts as the addon knows them (checked against abi.ts by a test). */
+  abi(): AddonAbi;
   info(): { onednn: string; isa: string; threads: number; runtime: string };
   setThreads(n: number): void;
   /** Keeps activation-sized allocations on glibc's heap (see addon.cc); false if LCCONV_KEEP_MALLOC=1. */
@@ -16,11 +23,11 @@ export interface NativeAddon {
   cacheStats(): PrimitiveCacheStats;
   setCacheLimit(n: number): void;
   clearCache(): void;
-  /** geometry: see packConvGeometry in conv-kernels.ts. */
+  /** geometry: CONV_GEOMETRY in abi.ts. */
   convForward(x: Float32Array, filter: Float32Array, bias: Float32Array | null, out: Float32Array, geometry: Int32Array): void;
   convBackwardData(dy: Float32Array, filter: Float32Array, dx: Float32Array, geometry: Int32Array): void;
   convBackwardWeights(x: Float32Array, dy: Float32Array, dFilter: Float32Array, geometry: Int32Array): void;
-  /** shape: [batchA, batchB, M, K, N, transposeA, transposeB, relu]. */
+  /** shape: MATMUL_SHAPE in abi.ts. */
   matMul(a: Float32Array, b: Float32Array, bias: Float32Array | null, out: Float32Array, shape: Int32Array): void;
   binary(a: Float32Array, aShape: Int32Array, b: Float32Array, bShape: Int32Array, out: Float32Array, outShape: Int32Array, op: number): void;
   unary(x: Float32Array, out: Float32Array, op: number, alpha: number): void;

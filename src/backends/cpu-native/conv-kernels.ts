@@ -3,20 +3,24 @@
  * family (grouped convs in oneDNN). NHWC only; NCHW, other activations and prelu fall back to JS.
  */
 import * as tf from '@tensorflow/tfjs';
+import { CONV_GEOMETRY, pack } from './abi.js';
 import type { NativeAddon } from './addon.js';
 import { allFloat32, jsKernel, nativeKernel, output, sizeOf, values, type NativeKernelFunc } from './kernel-io.js';
 
 type ConvInfo = tf.backend_util.Conv2DInfo;
 type Pad = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
 
-/** The 20 ints native/src/conv.cc's ConvGeometry reads, in its order. */
+/** The geometry native/src/conv.cc's ConvGeometry reads (layout: CONV_GEOMETRY in abi.ts). */
 function packConvGeometry(c: ConvInfo, depthwise: boolean, bias: boolean, relu: boolean): Int32Array {
   const p = c.padInfo;
-  return Int32Array.from([
-    c.batchSize, c.inHeight, c.inWidth, c.inChannels, c.outHeight, c.outWidth, c.outChannels,
-    c.filterHeight, c.filterWidth, c.strideHeight, c.strideWidth, c.dilationHeight, c.dilationWidth,
-    p.top, p.left, p.bottom, p.right, depthwise ? c.inChannels : 1, bias ? 1 : 0, relu ? 1 : 0,
-  ]);
+  return pack(CONV_GEOMETRY, {
+    batch: c.batchSize, inHeight: c.inHeight, inWidth: c.inWidth, inChannels: c.inChannels,
+    outHeight: c.outHeight, outWidth: c.outWidth, outChannels: c.outChannels,
+    filterHeight: c.filterHeight, filterWidth: c.filterWidth, strideHeight: c.strideHeight, strideWidth: c.strideWidth,
+    dilationHeight: c.dilationHeight, dilationWidth: c.dilationWidth,
+    padTop: p.top, padLeft: p.left, padBottom: p.bottom, padRight: p.right,
+    groups: depthwise ? c.inChannels : 1, bias, relu,
+  });
 }
 
 /**

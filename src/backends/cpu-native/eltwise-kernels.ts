@@ -1,22 +1,25 @@
 /**
- * Native elementwise kernels: broadcasting binary ops, unary ops, AddN. Op codes match the enums in
- * native/src/eltwise.cc. Non-float32 tensors (int32 indices, bool masks) fall back to JS.
+ * Native elementwise kernels: broadcasting binary ops, unary ops, AddN. Op codes are abi.ts's
+ * (mirroring native/src/abi.h). Non-float32 tensors (int32 indices, bool masks) fall back to JS.
  */
 import * as tf from '@tensorflow/tfjs';
 import { RELU_GRAD } from '../fused-ops.js';
+import { BINARY_OPS, type BinaryOp, opCode, UNARY_OPS, type UnaryOp } from './abi.js';
 import type { NativeAddon } from './addon.js';
 import { allFloat32, jsKernel, nativeKernel, output, sizeOf, values, type NativeKernelFunc } from './kernel-io.js';
 
-const BINARY: [string, number][] = [
-  [tf.Add, 0], [tf.Sub, 1], [tf.Multiply, 2], [tf.RealDiv, 3], [tf.Maximum, 4], [tf.Minimum, 5], [tf.SquaredDifference, 6],
+const BINARY: [string, BinaryOp][] = [
+  [tf.Add, 'add'], [tf.Sub, 'sub'], [tf.Multiply, 'mul'], [tf.RealDiv, 'div'], [tf.Maximum, 'maximum'],
+  [tf.Minimum, 'minimum'], [tf.SquaredDifference, 'squaredDifference'],
 ];
 
-const UNARY: [string, number][] = [
-  [tf.Relu, 0], [tf.Neg, 1], [tf.Exp, 2], [tf.Log, 3], [tf.Sqrt, 4], [tf.Rsqrt, 5], [tf.Square, 6], [tf.Abs, 7],
-  [tf.Step, 8], [tf.Reciprocal, 9], [tf.Sigmoid, 10], [tf.Tanh, 11],
+const UNARY: [string, UnaryOp][] = [
+  [tf.Relu, 'relu'], [tf.Neg, 'neg'], [tf.Exp, 'exp'], [tf.Log, 'log'], [tf.Sqrt, 'sqrt'], [tf.Rsqrt, 'rsqrt'],
+  [tf.Square, 'square'], [tf.Abs, 'abs'], [tf.Step, 'step'], [tf.Reciprocal, 'reciprocal'], [tf.Sigmoid, 'sigmoid'],
+  [tf.Tanh, 'tanh'],
 ];
 
-function binary(addon: NativeAddon, name: string, op: number): NativeKernelFunc {
+function binary(addon: NativeAddon, name: string, op: BinaryOp): NativeKernelFunc {
   const js = jsKernel(name);
   return (args) => {
     const { backend } = args;
@@ -24,7 +27,7 @@ function binary(addon: NativeAddon, name: string, op: number): NativeKernelFunc 
     if (!a || !b || sizeOf(a.shape) === 0 || sizeOf(b.shape) === 0 || !allFloat32(backend, a, b)) return js(args);
     const outShape = tf.backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
     const out = new Float32Array(sizeOf(outShape));
-    addon.binary(values(backend, a), Int32Array.from(a.shape), values(backend, b), Int32Array.from(b.shape), out, Int32Array.from(outShape), op);
+    addon.binary(values(backend, a), Int32Array.from(a.shape), values(backend, b), Int32Array.from(b.shape), out, Int32Array.from(outShape), opCode(BINARY_OPS, op));
     return output(backend, outShape, out);
   };
 }
@@ -35,12 +38,12 @@ function reluGrad(addon: NativeAddon): NativeKernelFunc {
     const { dy, x } = inputs as Record<string, tf.TensorInfo>;
     const out = new Float32Array(sizeOf(x!.shape));
     const shape = Int32Array.from(x!.shape);
-    addon.binary(values(backend, dy!), shape, values(backend, x!), shape, out, shape, 7);
+    addon.binary(values(backend, dy!), shape, values(backend, x!), shape, out, shape, opCode(BINARY_OPS, 'reluGrad'));
     return output(backend, [...x!.shape], out);
   };
 }
 
-function unary(addon: NativeAddon, name: string, op: number): NativeKernelFunc {
+function unary(addon: NativeAddon, name: string, op: UnaryOp): NativeKernelFunc {
   const js = jsKernel(name);
   return (args) => {
     const { backend } = args;
@@ -49,7 +52,7 @@ function unary(addon: NativeAddon, name: string, op: number): NativeKernelFunc {
     const xs = values(backend, x);
     const out = new Float32Array(xs.length);
     const alpha = name === tf.Step ? Number((args.attrs as { alpha?: number } | undefined)?.alpha ?? 0) : 0;
-    addon.unary(xs, out, op, alpha);
+    addon.unary(xs, out, opCode(UNARY_OPS, op), alpha);
     return output(backend, [...x.shape], out);
   };
 }

@@ -3,6 +3,7 @@
  * match or one side must have a single batch; other broadcasts fall back to JS.
  */
 import * as tf from '@tensorflow/tfjs';
+import { MATMUL_SHAPE, pack } from './abi.js';
 import type { NativeAddon } from './addon.js';
 import { allFloat32, jsKernel, nativeKernel, output, sizeOf, values, type NativeKernelFunc } from './kernel-io.js';
 
@@ -29,7 +30,7 @@ function matMul(addon: NativeAddon, name: string): NativeKernelFunc {
     const outShape = [...outer, m, n];
     const out = new Float32Array(sizeOf(outShape));
     addon.matMul(values(backend, a), values(backend, b), bias ? values(backend, bias) : null, out,
-      Int32Array.from([batchA, batchB, m, kA, n, transposeA ? 1 : 0, transposeB ? 1 : 0, activation === 'relu' ? 1 : 0]));
+      pack(MATMUL_SHAPE, { batchA, batchB, m, k: kA, n, transposeA, transposeB, relu: activation === 'relu' }));
     return output(backend, outShape, out);
   };
 }

@@ -3,14 +3,15 @@
  * broadcasts). Only float32 in and out; int32 sums keep their JS kernel and dtype.
  */
 import * as tf from '@tensorflow/tfjs';
+import { opCode, REDUCE_OPS, type ReduceOp } from './abi.js';
 import type { NativeAddon } from './addon.js';
 import { allFloat32, jsKernel, nativeKernel, output, sizeOf, values, type NativeKernelFunc } from './kernel-io.js';
 
-const REDUCE: [string, number, 'axis' | 'reductionIndices'][] = [
-  [tf.Sum, 0, 'axis'], [tf.Mean, 1, 'axis'], [tf.Max, 2, 'reductionIndices'],
+const REDUCE: [string, ReduceOp, 'axis' | 'reductionIndices'][] = [
+  [tf.Sum, 'sum', 'axis'], [tf.Mean, 'mean', 'axis'], [tf.Max, 'max', 'reductionIndices'],
 ];
 
-function reduce(addon: NativeAddon, name: string, op: number, axisAttr: string): NativeKernelFunc {
+function reduce(addon: NativeAddon, name: string, op: ReduceOp, axisAttr: string): NativeKernelFunc {
   const js = jsKernel(name);
   return (args) => {
     const { backend } = args;
@@ -22,7 +23,7 @@ function reduce(addon: NativeAddon, name: string, op: number, axisAttr: string):
     const outShape = attrs.keepDims ? tf.backend_util.expandShapeToKeepDim(reducedShape, axes) : reducedShape;
     const mask = Int32Array.from(x.shape, (_, i) => (axes.includes(i) ? 1 : 0));
     const out = new Float32Array(sizeOf(outShape));
-    addon.reduce(values(backend, x), Int32Array.from(x.shape), mask, out, op);
+    addon.reduce(values(backend, x), Int32Array.from(x.shape), mask, out, opCode(REDUCE_OPS, op));
     return output(backend, outShape, out);
   };
 }
