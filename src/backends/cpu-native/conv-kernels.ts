@@ -25,9 +25,13 @@ function packConvGeometry(c: ConvInfo, depthwise: boolean, bias: boolean, relu: 
 
 /**
  * oneDNN derives the output size from input, kernel, stride and padding and rejects a mismatch;
- * tfjs's 'ceil' rounding mode can produce one, so such convs stay in JS.
+ * tfjs's 'ceil' rounding mode can produce one, so such convs stay in JS. `dy`, when given, must
+ * have exactly the output shape the geometry implies: tfjs's conv2dTranspose accepts an input
+ * (dy) whose size does not follow from outputShape (e.g. 'same' padding, stride 1, 8x8 dy for a
+ * 4x4 output), and its JS kernel reads the part it needs, which a packed dense geometry cannot say.
  */
-function oneDnnAccepts(c: ConvInfo): boolean {
+function oneDnnAccepts(c: ConvInfo, dy?: tf.TensorInfo): boolean {
+  if (dy && !tf.util.arraysEqual(dy.shape, c.outShape)) return false;
   // Empty (or, for inputs smaller than the kernel, negative) sizes: oneDNN rejects them and the
   // JS kernel returns the empty tensor or tfjs's own error.
   if ([...c.inShape, ...c.outShape].some((d) => d <= 0)) return false;
@@ -81,7 +85,7 @@ function backpropInput(addon: NativeAddon, name: string, depthwise: boolean): Na
     const a = args.attrs as unknown as ConvAttrs;
     if (!dy || !filter || !a.inputShape || (a.dataFormat ?? 'NHWC') !== 'NHWC' || !allFloat32(backend, dy, filter)) return js(args);
     const c = info(a.inputShape, filter.shape, a, depthwise);
-    if (!oneDnnAccepts(c)) return js(args);
+    if (!oneDnnAccepts(c, dy)) return js(args);
     const dx = new Float32Array(sizeOf(a.inputShape));
     addon.convBackwardData(values(backend, dy), values(backend, filter), dx, packConvGeometry(c, depthwise, false, false));
     return output(backend, [...a.inputShape], dx);
@@ -96,7 +100,7 @@ function backpropFilter(addon: NativeAddon, name: string, depthwise: boolean): N
     const a = args.attrs as unknown as ConvAttrs;
     if (!x || !dy || !a.filterShape || (a.dataFormat ?? 'NHWC') !== 'NHWC' || !allFloat32(backend, x, dy)) return js(args);
     const c = info(x.shape, a.filterShape, a, depthwise);
-    if (!oneDnnAccepts(c)) return js(args);
+    if (!oneDnnAccepts(c, dy)) return js(args);
     const dFilter = new Float32Array(sizeOf(a.filterShape));
     addon.convBackwardWeights(values(backend, x), values(backend, dy), dFilter, packConvGeometry(c, depthwise, false, false));
     return output(backend, [...a.filterShape], dFilter);

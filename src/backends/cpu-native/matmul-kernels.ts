@@ -25,7 +25,8 @@ function matMul(addon: NativeAddon, name: string): NativeKernelFunc {
     const [kB, n] = transposeB ? [b.shape[b.shape.length - 1]!, b.shape[b.shape.length - 2]!] : [b.shape[b.shape.length - 2]!, b.shape[b.shape.length - 1]!];
     const sameBatch = tf.util.arraysEqual(outerA, outerB);
     // The native kernel broadcasts a whole batch of 1 only; a bias must run along the last axis.
-    if (kA !== kB || !(sameBatch || batchA === 1 || batchB === 1) || (bias && (sizeOf(bias.shape) !== n || bias.shape[bias.shape.length - 1] !== n))) return js(args);
+    // An empty operand (a zero dim) has no work for oneDNN; the JS kernel returns the empty or zero result.
+    if (kA !== kB || [batchA, batchB, m, kA, n].includes(0) || !(sameBatch || batchA === 1 || batchB === 1) || (bias && (sizeOf(bias.shape) !== n || bias.shape[bias.shape.length - 1] !== n))) return js(args);
     const outer = tf.backend_util.assertAndGetBroadcastShape(outerA, outerB); // tfjs's own output batch shape
     const outShape = [...outer, m, n];
     const out = new Float32Array(sizeOf(outShape));
