@@ -6,6 +6,7 @@ import { buildResNet, planSpatialConvs, type ResNetSpec } from '../src/models/re
 import { ARCHS, ARCH_NAMES, depthOf } from '../src/models/registry.js';
 import { Sgd } from '../src/train/sgd.js';
 import { trainStep } from '../src/train/trainer.js';
+import '../src/backends/tfjs-runtime.js'; // the cpu backend and gradients, without selectBackend
 
 tf.env().set('PROD', true);
 

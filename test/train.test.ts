@@ -8,6 +8,7 @@ import { lrAt, scheduleFor } from '../src/train/schedule.js';
 import { Sgd } from '../src/train/sgd.js';
 import { evaluate, trainStep } from '../src/train/trainer.js';
 import { tinyConfig } from './fixtures.js';
+import '../src/backends/tfjs-runtime.js'; // the cpu backend and gradients, without selectBackend
 
 tf.env().set('PROD', true);
 

@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
+import '../../src/backends/tfjs-runtime.js'; // the cpu backend and gradients, without selectBackend
 
 /** mulberry32: a tiny seeded generator, so a failing case reproduces exactly. */
 export function rng(seed: number): () => number {

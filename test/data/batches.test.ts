@@ -10,6 +10,7 @@ import type { Dataset } from '../../src/data/dataset.js';
 import { loadSynthetic } from '../../src/data/synthetic.js';
 import { buildModel } from '../../src/models/index.js';
 import { tinyConfig } from '../fixtures.js';
+import '../../src/backends/tfjs-runtime.js'; // the cpu backend and gradients, without selectBackend
 
 tf.env().set('PROD', true);
 

@@ -1,0 +1,11 @@
+/**
+ * tfjs as lcconv runs it: `@tensorflow/tfjs-core` plus what the `@tensorflow/tfjs` umbrella used to
+ * register on import, without the umbrella's layers, converter, data and WebGL packages: the
+ * pure-JS 'cpu' backend (also the base of 'cpu-native'), every op's gradient and the chained tensor
+ * methods. Imported for its effects by the backend module and by tests that compute without it.
+ */
+import '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+// Built by scripts/bundle-tfjs-gradients.mjs (npm run build): tfjs-core ships these as ES modules
+// Node cannot load directly. Relative to dist/src/backends/.
+import '../../tfjs-gradients.mjs';
