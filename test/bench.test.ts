@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from '../src/backends/index.js';
 import { loadWebGpu, releaseWebGpu } from '../src/backends/webgpu.js';
 import { buildModel } from '../src/models/index.js';

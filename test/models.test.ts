@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import type { FreezeMode } from '../src/config/schema.js';
 import { buildResNet, planSpatialConvs, type ResNetSpec } from '../src/models/resnet.js';
 import { ARCHS, ARCH_NAMES, depthOf } from '../src/models/registry.js';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { loadDataset } from '../src/data/index.js';
 import { trainBatches } from '../src/data/batches.js';
 import { buildModel } from '../src/models/index.js';

@@ -3,7 +3,7 @@
  * asks `selectBackend`, which probes the candidates in preference order and returns the chosen one
  * together with why each better candidate was skipped, so a run can print and record it.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { InputError } from '../errors.js';
 import './tfjs-runtime.js';
 

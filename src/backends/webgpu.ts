@@ -4,7 +4,7 @@
  * Linux); on a machine without a GPU driver it falls back to OpenGL ES over Mesa's llvmpipe, a
  * software adapter, which `auto` ranks below the native CPU paths.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { firstLine, type Probe } from './index.js';
 
 /** Debian/Ubuntu packages that give Dawn a (software) OpenGL ES adapter through Mesa's EGL. */

@@ -4,7 +4,7 @@
  * Where the active backend implements the fused op (cpu-native), one kernel with its own gradient
  * replaces ~25 autodiff passes per layer; elsewhere the composite form below is used.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { BATCH_NORM_TRAIN } from '../backends/fused-ops.js';
 
 export interface BatchNormTrainResult {

@@ -2,7 +2,7 @@
  * The non-spatial layers: 1×1 convs (shortcuts and LC recombination), BatchNorm and the linear
  * classifier. All are learned in every freeze mode, as in the paper. Shapes are NHWC.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { batchNormTrain } from './batchnorm.js';
 import { biasValues, rngFor } from './init.js';
 import type { ParamStore } from './params.js';

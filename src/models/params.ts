@@ -3,7 +3,7 @@
  * tf.Variables (the optimizer sees only these); frozen kernels are plain tensors, so autodiff never
  * computes a filter gradient for them; the shared bank is one tensor that shared layers slice.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import type { InitScheme } from '../config/schema.js';
 import { initScale, initValues, rngFor, unitDraws, type Fans } from './init.js';
 

@@ -5,7 +5,7 @@
  * At k = 3, W = 16, n = 3 (ResNet-20), learned: 272,474 parameters, as PyTorch counts them.
  * Read top to bottom: block, then model. Activations are NHWC.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import type { FreezeMode, InitScheme } from '../config/schema.js';
 import { makeBatchNorm, makeLinear, makePointwiseConv, type Layer } from './layers.js';
 import { ParamStore, SharedBank, type ParamCounts } from './params.js';

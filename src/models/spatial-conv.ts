@@ -8,7 +8,7 @@
  * `out`. There is no nonlinearity between the two: the output is a learned linear combination of
  * random filter responses (Gavrikov & Keuper, arXiv 2301.11360, Sec. 3).
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import type { FreezeMode } from '../config/schema.js';
 import { makePointwiseConv, type Layer } from './layers.js';
 import type { ParamStore } from './params.js';

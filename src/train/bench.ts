@@ -4,7 +4,7 @@
  * GPU kernels. Uses the trainer's own `trainStep` and `evaluate`, and reads the clock only after
  * awaiting the last result, so queued GPU work is counted.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import type { Config } from '../config/schema.js';
 import { trainBatches, type Batch } from '../data/batches.js';
 import { datasetShape } from '../data/index.js';

@@ -4,7 +4,7 @@
  * Written here (not tf.train.momentum) so the learning rate can change every step and the momentum
  * buffers are plain named tensors a checkpoint can save.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 
 export interface SgdOptions {
   momentum: number;

@@ -3,7 +3,7 @@
  * gradients of the learnable weights only, SGD step — with evaluation every `eval_every` epochs.
  * Emits plain rows to its sinks and returns the summary; aggregation over runs is the caller's.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import type { Config } from '../config/schema.js';
 import { CIFAR_AUGMENT, evalBatches, stepsPerEpoch, trainBatches, type Batch } from '../data/batches.js';
 import type { Dataset } from '../data/dataset.js';

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD } from '../../src/backends/fused-ops.js';
 import { loadCpuNative } from '../../src/backends/cpu-native/index.js';
 import { batchNormTrain, batchNormTrainComposite } from '../../src/models/batchnorm.js';

@@ -5,7 +5,7 @@
  * addon is not built.
  */
 import { test } from 'node:test';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { loadCpuNative } from '../../src/backends/cpu-native/index.js';
 import { assertParity, pick, randomData, rng, type Input } from './parity-helpers.js';
 

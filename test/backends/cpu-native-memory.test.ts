@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { loadCpuNative, nativeCacheStats, setNativeCacheLimit } from '../../src/backends/cpu-native/index.js';
 import { batchNormTrain } from '../../src/models/batchnorm.js';
 import { randomData, rng } from './parity-helpers.js';

@@ -3,7 +3,7 @@
  * (values and gradients), and an elementwise closeness check with an explicit tolerance.
  */
 import assert from 'node:assert/strict';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import '../../src/backends/tfjs-runtime.js'; // the cpu backend and gradients, without selectBackend
 
 /** mulberry32: a tiny seeded generator, so a failing case reproduces exactly. */

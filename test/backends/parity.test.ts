@@ -10,7 +10,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { releaseBackends, selectBackend } from '../../src/backends/index.js';
 import { loadWebGpu } from '../../src/backends/webgpu.js';
 import type { Batch } from '../../src/data/batches.js';

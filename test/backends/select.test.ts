@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { BackendError, chooseBackend, PROBERS, selectBackend, type Probe, type Probers } from '../../src/backends/index.js';
 import { doctorReport, formatDoctor } from '../../src/cli/commands/doctor.js';
 import { PACKAGE_ROOT } from '../../src/provenance.js';

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { CIFAR_AUGMENT, evalBatches, trainBatches } from '../../src/data/batches.js';
 import type { Dataset } from '../../src/data/dataset.js';
 import { loadSynthetic } from '../../src/data/synthetic.js';

@@ -4,7 +4,7 @@
  * safe because the op itself exists on no other backend: src/models/batchnorm.ts only runs it where
  * `tf.getKernel(BATCH_NORM_TRAIN, backend)` exists, and uses the composite form elsewhere.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD } from '../fused-ops.js';
 import type { NativeAddon } from './addon.js';
 import { nativeKernel, output, sizeOf, values, type NativeKernelFunc } from './kernel-io.js';

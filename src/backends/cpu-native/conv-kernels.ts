@@ -2,7 +2,7 @@
  * Native conv kernels: Conv2D, FusedConv2D, their input and filter gradients, and the depthwise
  * family (grouped convs in oneDNN). NHWC only; NCHW, other activations and prelu fall back to JS.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { CONV_GEOMETRY, pack } from './abi.js';
 import type { NativeAddon } from './addon.js';
 import { allFloat32, jsKernel, nativeKernel, output, sizeOf, values, type NativeKernelFunc } from './kernel-io.js';

@@ -2,7 +2,7 @@
  * Native elementwise kernels: broadcasting binary ops, unary ops, AddN. Op codes are abi.ts's
  * (mirroring native/src/abi.h). Non-float32 tensors (int32 indices, bool masks) fall back to JS.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { RELU_GRAD } from '../fused-ops.js';
 import { BINARY_OPS, type BinaryOp, opCode, UNARY_OPS, type UnaryOp } from './abi.js';
 import type { NativeAddon } from './addon.js';

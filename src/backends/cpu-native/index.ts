@@ -3,7 +3,7 @@
  * kernels that dominate a ResNet training step replaced by a oneDNN addon (native/). Every cpu
  * kernel is registered for 'cpu-native' first, so anything without a native version still works.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import type { Probe } from '../index.js';
 import { loadAddon, type NativeAddon, type PrimitiveCacheStats } from './addon.js';

@@ -2,7 +2,7 @@
  * How native kernels see tfjs tensors: the cpu backend keeps each tensor's values in a typed array
  * (backend.data), which the addon reads and writes in place; outputs are registered back with it.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 
 export type NativeKernelFunc = (args: { inputs: tf.NamedTensorInfoMap; backend: MathBackendCPU; attrs?: tf.NamedAttrMap }) => tf.TensorInfo | tf.TensorInfo[];

@@ -2,7 +2,7 @@
  * Native BatchMatMul and _FusedMatMul (the classifier head, and tf.layers' dense). Batch dims must
  * match or one side must have a single batch; other broadcasts fall back to JS.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { MATMUL_SHAPE, pack } from './abi.js';
 import type { NativeAddon } from './addon.js';
 import { allFloat32, jsKernel, nativeKernel, output, sizeOf, values, type NativeKernelFunc } from './kernel-io.js';

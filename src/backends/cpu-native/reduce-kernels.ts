@@ -2,7 +2,7 @@
  * Native Sum, Mean and Max over any axes (per-channel BN statistics, pooling means, the gradients of
  * broadcasts). Only float32 in and out; int32 sums keep their JS kernel and dtype.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { opCode, REDUCE_OPS, type ReduceOp } from './abi.js';
 import type { NativeAddon } from './addon.js';
 import { allFloat32, jsKernel, nativeKernel, output, sizeOf, values, type NativeKernelFunc } from './kernel-io.js';

@@ -4,7 +4,7 @@
  * and an extra tensor per relu) and defers to it on every backend without the kernel.
  * Measured on cpu-native: Step + Multiply took ~8 % of a ResNet-20 training step.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { RELU_GRAD } from '../fused-ops.js';
 
 let installed = false;

@@ -25,7 +25,7 @@ export interface DoctorReport {
 
 /** Probes every backend (with `probers`, for tests) and returns what `auto` would do. */
 export async function doctorReport(probers?: Probers): Promise<DoctorReport> {
-  const tf = await import('@tensorflow/tfjs');
+  const tf = await import('@tensorflow/tfjs-core');
   const { AUTO_ORDER, diagnose } = await import('../../backends/index.js');
   const { probes, choice } = await diagnose(probers);
   const major = Number(process.versions.node.split('.')[0]);
