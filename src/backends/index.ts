@@ -35,7 +35,7 @@ export type Prober = () => Promise<Probe>;
 
 async function probeTensorflow(): Promise<Probe> {
   // tfjs-node-gpu first (CUDA), then tfjs-node (CPU). Both register the 'tensorflow' backend with the
-  // same tfjs-core instance we import, so the rest of the code keeps using `@tensorflow/tfjs`.
+  // same tfjs-core instance lcconv imports, so the rest of the code sees one engine.
   const failures: string[] = [];
   for (const pkg of ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node']) {
     try {
@@ -69,8 +69,23 @@ async function probeWebGpu(): Promise<Probe> {
 /** Kernels every training step needs; a backend missing one could only fail mid-run. */
 const TRAINING_KERNELS = ['Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter'];
 
+/**
+ * lcconv does not install @tensorflow/tfjs-backend-wasm (14 MB): 4.22 has no conv filter gradient,
+ * so it cannot train the models here. It is still probed if installed by hand.
+ */
+const WASM_PACKAGE = '@tensorflow/tfjs-backend-wasm';
+
 async function probeWasm(): Promise<Probe> {
-  await import('@tensorflow/tfjs-backend-wasm');
+  try {
+    await import(WASM_PACKAGE);
+  } catch (err) {
+    if ((err as { code?: string }).code !== 'ERR_MODULE_NOT_FOUND') throw err;
+    return {
+      ok: false,
+      backend: 'wasm',
+      reason: `${WASM_PACKAGE} not installed: lcconv leaves it out because it has no Conv2DBackpropFilter kernel, so it cannot train a conv net`,
+    };
+  }
   const missing = TRAINING_KERNELS.filter((k) => !tf.getKernel(k, 'wasm'));
   if (missing.length > 0) {
     return { ok: false, backend: 'wasm', reason: `tfjs-backend-wasm ${tf.version_core} cannot train: no ${missing.join(', ')} kernel (the filter gradient of every conv)` };
