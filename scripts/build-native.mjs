@@ -16,7 +16,7 @@ const FIX = 'apt-get install g++ libdnnl-dev && npm run build:native';
 
 function record(ok, reason) {
   mkdirSync(buildDir, { recursive: true });
-  writeFileSync(statusFile, JSON.stringify({ ok, reason, fix: ok ? undefined : FIX, at: new Date().toISOString() }, null, 2) + '\n');
+  writeFileSync(statusFile, `${JSON.stringify({ ok, reason, fix: ok ? undefined : FIX, at: new Date().toISOString() }, null, 2)}\n`);
 }
 
 function skip(reason) {

@@ -167,5 +167,5 @@ test('same seed, same weights; different seed, different weights', () => {
   assert.notDeepEqual(w(a), w(c));
   // Kaiming-uniform a=√5: |w| ≤ 1/√fan_in, fan_in = 4·3·3
   assert.ok(Array.from(w(a)).every((v) => Math.abs(v) <= 1 / 6));
-  [a, b, c].forEach((m) => m.dispose());
+  for (const m of [a, b, c]) m.dispose();
 });

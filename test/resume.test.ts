@@ -22,8 +22,11 @@ async function runUntil(args: string[], results: string, epoch: number, signal: 
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));
   const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.on('exit', (code, sig) => r({ code, signal: sig })));
-  let seen = 0;
-  while (child.exitCode === null && (seen = epochOf(runDirOf(results))) < epoch) await sleep(10);
+  let seen = epochOf(runDirOf(results));
+  while (child.exitCode === null && seen < epoch) {
+    await sleep(10);
+    seen = epochOf(runDirOf(results));
+  }
   child.kill(signal);
   return { ...(await exit), seen, stderr };
 }

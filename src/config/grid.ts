@@ -85,7 +85,7 @@ export function checkSweep(config: Config): SweepIssue | null {
     if (key === 'seed' && config.seeds) return { path: ['sweep', key], message: 'both seeds and sweep.seed are set; keep one' };
     const values = sweep[key] as unknown[];
     for (let i = 0; i < values.length; i++) {
-      let parsed;
+      let parsed: ReturnType<typeof pointConfig>;
       try {
         parsed = pointConfig(config, { [key]: values[i] });
       } catch (err) {

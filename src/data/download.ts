@@ -157,7 +157,7 @@ export async function downloadDataset(name: DownloadName, opts: DownloadOptions)
     }
     rmSync(archive);
     const problem = checkCifarDir(join(tmp, layout.dir), layout);
-    if (problem) throw new DownloadError(`${url}: archive does not hold the expected ${layout.dir}/ (${problem.replace(tmp + '/', '')})`);
+    if (problem) throw new DownloadError(`${url}: archive does not hold the expected ${layout.dir}/ (${problem.replace(`${tmp}/`, '')})`);
     // An incomplete or --force'd old copy is moved aside, and put back if the new one cannot take its place.
     const replaced = join(tmp, 'replaced');
     if (existsSync(dest)) renameSync(dest, replaced);

@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DatasetName } from '../config/schema.js';
 import { InputError } from '../errors.js';
-import { CIFAR10_LAYOUT, CIFAR100_LAYOUT, CIFAR_URLS, downloadCommand } from './cifar.js';
+import { CIFAR10_LAYOUT, CIFAR100_LAYOUT, type CIFAR_URLS, downloadCommand } from './cifar.js';
 import { checkCifarDir } from './download.js';
 import { loadIdx } from './idx.js';
 import { packageDir } from './mnist-package.js';

@@ -49,12 +49,12 @@ export function arraySpec(indices: number[], maxParallel?: number): string {
 
 /** A word for bash: single-quoted, with embedded single quotes closed, escaped and reopened. */
 export function shellQuote(word: string): string {
-  return /^[A-Za-z0-9_\/.,:=@%+-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+  return /^[A-Za-z0-9_/.,:=@%+-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
 /** A value on an `#SBATCH` line: sbatch's own parser takes double quotes and backslash escapes. */
 function directiveQuote(value: string): string {
-  return /^[A-Za-z0-9_\/.,:=@%+-]+$/.test(value) ? value : `"${value.replace(/(["\\])/g, '\\$1')}"`;
+  return /^[A-Za-z0-9_/.,:=@%+-]+$/.test(value) ? value : `"${value.replace(/(["\\])/g, '\\$1')}"`;
 }
 
 export interface ScriptInput {
@@ -166,7 +166,7 @@ export function taskStates(slurmDir: string): Map<number, TaskState> | null {
   const states = new Map<number, TaskState>();
   if (jobs.length === 0) return states;
   for (const job of jobs) {
-    let r;
+    let r: ReturnType<typeof slurmClient>;
     try {
       // %i of an array task is "<array job>_<task>" (-r: one line per task, pending ones too).
       r = slurmClient('squeue', ['-h', '-r', '-j', job.job_id, '-t', 'all', '-o', '%i %T']);

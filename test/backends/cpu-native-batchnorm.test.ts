@@ -57,9 +57,13 @@ test('fused BatchNorm matches the composite form: values and gradients', { skip 
     for (const useStats of [false, true]) {
       const { fused, composite } = await compare('cpu-native', shape, useStats, 10 + i);
       const names = ['y', 'mean', 'variance'];
-      fused.values.forEach((v, k) => assertClose(v, composite.values[k]!, `[${shape}] ${names[k]}`, 1e-4, 1e-3));
+      fused.values.forEach((v, k) => {
+        assertClose(v, composite.values[k]!, `[${shape}] ${names[k]}`, 1e-4, 1e-3);
+      });
       const gradNames = ['dx', 'dgamma', 'dbeta'];
-      fused.gradValues.forEach((g, k) => assertClose(g, composite.gradValues[k]!, `[${shape}] stats=${useStats} ${gradNames[k]}`, 1e-4, 1e-3));
+      fused.gradValues.forEach((g, k) => {
+        assertClose(g, composite.gradValues[k]!, `[${shape}] stats=${useStats} ${gradNames[k]}`, 1e-4, 1e-3);
+      });
     }
   }
 });

@@ -102,7 +102,7 @@ test('binary ops with broadcasting (values and reduced gradients)', { skip }, as
     for (const [name, op] of ops) {
       const a = input(rand, as), b = input(rand, bs);
       // Keep divisors away from zero so the gradient check measures the kernel, not conditioning.
-      if (name === 'div') b.data.forEach((v, i) => (b.data[i] = v < 0 ? v - 0.5 : v + 0.5));
+      if (name === 'div') b.data = b.data.map((v) => (v < 0 ? v - 0.5 : v + 0.5));
       // tfjs's Maximum, Minimum and SquaredDifference gradients do not reduce over broadcast axes:
       // values only there.
       const grads = !['maximum', 'minimum', 'squaredDifference'].includes(name) || tf.util.arraysEqual(as, bs);

@@ -79,5 +79,7 @@ export async function assertParity(what: string, f: (...xs: tf.Tensor[]) => tf.T
   const actual = await runOn('cpu-native', f, inputs, seed, grads);
   assert.deepEqual(actual.shape, expected.shape, `${what}: shape`);
   assertClose(actual.value, expected.value, `${what}: value`, atol, rtol);
-  expected.grads.forEach((g, i) => assertClose(actual.grads[i]!, g, `${what}: gradient of input ${i}`, atol, rtol));
+  expected.grads.forEach((g, i) => {
+    assertClose(actual.grads[i]!, g, `${what}: gradient of input ${i}`, atol, rtol);
+  });
 }

@@ -85,7 +85,9 @@ test('truncated CIFAR file via the CLI: official sizes, one line, exit 2, no sta
 function idx(dims: number[], data: Uint8Array): Buffer {
   const header = Buffer.alloc(4 + 4 * dims.length);
   header.writeUInt32BE(0x0800 + dims.length, 0);
-  dims.forEach((d, i) => header.writeUInt32BE(d, 4 + 4 * i));
+  dims.forEach((d, i) => {
+    header.writeUInt32BE(d, 4 + 4 * i);
+  });
   return Buffer.concat([header, data]);
 }
 

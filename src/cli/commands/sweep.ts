@@ -110,7 +110,7 @@ export const sweepCommand: CommandModule<object, SweepArgs> = {
     const { runLocal, killChildren } = await import('../../sweep/local.js');
     const interrupt = handleInterrupts(say, killChildren);
     const started = performance.now();
-    let result;
+    let result: Awaited<ReturnType<typeof runLocal>>;
     try {
       result = await runLocal(todo, { configCopy, workers: args.workers, devices: args.devices?.split(','), log: say, signal: interrupt.signal });
     } finally {
