@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { parse } from 'yaml';
 import { PACKAGE_ROOT } from '../src/provenance.js';
-import { EPOCH_COLUMNS } from '../src/results/records.js';
+import { EPOCH_COLUMNS } from '../src/runs/records.js';
 import { lcconv, tempDir } from './fixtures.js';
 
 
@@ -83,7 +83,7 @@ test('a batch larger than the training set is a one-line input error naming the 
 });
 
 test('threads and backend do not change what a run computes, so they share its run directory', async () => {
-  const { runIdentity } = await import('../src/results/run-dir.js');
+  const { runIdentity } = await import('../src/runs/identity.js');
   const { tinyConfig } = await import('./fixtures.js');
   const base = runIdentity(tinyConfig(), 0).runId;
   assert.equal(runIdentity(tinyConfig(['threads=2', 'backend=auto']), 0).runId, base);

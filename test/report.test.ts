@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import type { RunSummary } from '../src/results/records.js';
-import { EPOCH_COLUMNS } from '../src/results/records.js';
+import type { RunSummary } from '../src/runs/records.js';
+import { EPOCH_COLUMNS } from '../src/runs/records.js';
 import { writeReport } from '../src/results/report.js';
 import { tempDir } from './fixtures.js';
 

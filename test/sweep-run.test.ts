@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { loadConfigFile } from '../src/config/load.js';
 import { sweepTrials } from '../src/sweep/trials.js';
-import { checkpointEpoch } from '../src/train/checkpoint.js';
+import { checkpointEpoch } from '../src/runs/files.js';
 import { BIN, lcconv, tempDir, writeTinyConfig } from './fixtures.js';
 
 

@@ -4,7 +4,7 @@
  * --json can keep stdout for the machine-readable summary.
  */
 import cliProgress from 'cli-progress';
-import type { EpochRow, RunSink, RunStart, RunSummary, StepProgress } from '../results/records.js';
+import type { EpochRow, RunSink, RunStart, RunSummary, StepProgress } from '../runs/records.js';
 
 export type Verbosity = 'quiet' | 'normal';
 

@@ -5,8 +5,8 @@
  * Gives mean ± std of final validation accuracy over seeds, with n, and Δ vs standard.
  */
 import { createObjectCsvStringifier } from 'csv-writer';
-import { writeAtomic } from './run-dir.js';
-import type { RunSummary } from './records.js';
+import { writeAtomic } from '../runs/files.js';
+import type { RunSummary } from '../runs/records.js';
 
 export interface ComparisonRow {
   freeze: string;

@@ -4,12 +4,13 @@
  * Numbers come from compareArms: mean ± sample std of the final validation accuracy over seeds
  * (with n), Δ in percentage points vs the `learned` arm of the same k and E (standard training).
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import { ERROR_FILE, hasStarted, readMetrics, writeAtomic } from '../runs/files.js';
+import type { RunSummary } from '../runs/records.js';
+import { runState } from '../runs/state.js';
 import { compareArms, needsGroupColumn, writeComparisonCsv, type ComparisonRow } from './comparison.js';
 import type { CurvePoint, RunPoint } from './plots.js';
-import type { RunSummary } from './records.js';
-import { CONFIG_FILE, ERROR_FILE, METRICS_FILE, readFinishedSummary, readTrialError, writeAtomic } from './run-dir.js';
 
 export interface Report {
   rows: ComparisonRow[];
@@ -17,19 +18,6 @@ export interface Report {
   failed: { run: string; message: string }[];
   unfinished: string[];
   files: string[];
-}
-
-/** The evaluated epochs of a metrics.csv (rows with an empty val_acc are skipped). */
-function readCurve(dir: string): { epoch: number; val_acc: number; train_acc: number }[] {
-  const file = join(dir, METRICS_FILE);
-  if (!existsSync(file)) return [];
-  const [header, ...lines] = readFileSync(file, 'utf8').trim().split('\n');
-  const cols = header!.split(',');
-  const at = (cells: string[], name: string) => cells[cols.indexOf(name)] ?? '';
-  return lines
-    .map((l) => l.split(','))
-    .filter((c) => at(c, 'val_acc') !== '')
-    .map((c) => ({ epoch: Number(at(c, 'epoch')), val_acc: Number(at(c, 'val_acc')), train_acc: Number(at(c, 'train_acc')) }));
 }
 
 const pct = (v: number) => (100 * v).toFixed(2);
@@ -65,16 +53,16 @@ export async function writeReport(dir: string, options: { plots?: boolean } = {}
   const entries = existsSync(dir) ? readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory() && e.name !== 'sweep').map((e) => e.name).sort() : [];
   for (const name of entries) {
     const runDir = join(dir, name);
-    const summary = readFinishedSummary(runDir);
-    const error = summary ? null : readTrialError(runDir);
+    const { summary, error } = runState(runDir);
     if (summary) {
       runs.push(summary);
-      for (const p of readCurve(runDir)) {
+      for (const p of readMetrics(runDir)) {
+        if (p.val_acc === null) continue; // an epoch without evaluation
         curves.push({ run: summary.runId, freeze: summary.freeze, kernel_size: summary.kernelSize, lc_expansion: summary.lcExpansion, epoch: p.epoch, val_acc: 100 * p.val_acc, train_acc: 100 * p.train_acc });
       }
     } else if (error) {
       failed.push({ run: name, message: error.message });
-    } else if (existsSync(join(runDir, METRICS_FILE)) || existsSync(join(runDir, CONFIG_FILE))) {
+    } else if (hasStarted(runDir)) {
       unfinished.push(name);
     }
   }

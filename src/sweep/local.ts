@@ -11,9 +11,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
-import { readFinishedSummary } from '../results/run-dir.js';
-import { readTrialError, writeTrialError } from '../results/run-dir.js';
-import { TRIAL_LOG, trialArgs, type Trial } from './trials.js';
+import { readFinishedSummary, readTrialError, TRIAL_LOG, writeTrialError } from '../runs/files.js';
+import { trialArgs, type Trial } from './trials.js';
 
 export interface LocalOptions {
   configCopy: string;
