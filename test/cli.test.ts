@@ -109,7 +109,7 @@ test('a batch larger than the training set is a one-line input error naming the 
 test('threads and backend do not change what a run computes, so they share its run directory', async () => {
   const { runIdentity } = await import('../src/runs/identity.js');
   const { tinyConfig } = await import('./fixtures.js');
-  const base = runIdentity(tinyConfig(), 0).runId;
-  assert.equal(runIdentity(tinyConfig(['threads=2', 'backend=auto']), 0).runId, base);
-  assert.notEqual(runIdentity(tinyConfig(['train.lr=0.1']), 0).runId, base);
+  const base = runIdentity(tinyConfig(), 0).run_id;
+  assert.equal(runIdentity(tinyConfig(['threads=2', 'backend=auto']), 0).run_id, base);
+  assert.notEqual(runIdentity(tinyConfig(['train.lr=0.1']), 0).run_id, base);
 });

@@ -6,6 +6,7 @@
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import { formatCount, pct, signedPp } from '../format.js';
 import { ERROR_FILE, hasStarted, readMetrics, writeAtomic } from '../runs/files.js';
 import type { RunSummary } from '../runs/records.js';
 import { runState } from '../runs/state.js';
@@ -20,8 +21,6 @@ export interface Report {
   files: string[];
 }
 
-const pct = (v: number) => (100 * v).toFixed(2);
-
 function reportMarkdown(title: string, report: Omit<Report, 'files'>, plots: string[]): string {
   const withGroup = needsGroupColumn(report.rows);
   const lines = [
@@ -35,7 +34,7 @@ function reportMarkdown(title: string, report: Omit<Report, 'files'>, plots: str
     `|${withGroup ? '---|' : ''}---|---:|---:|---:|---:|---:|---:|---:|---:|`,
     ...report.rows.map((r) =>
       `|${withGroup ? ` ${r.group} |` : ''} ${r.freeze}${r.lc_depthwise ? ' (dw)' : ''} | ${r.kernel_size} | ${r.lc_expansion} | ${pct(r.val_acc_mean)} ± ${pct(r.val_acc_std)} | ${r.n} | ${pct(r.best_val_acc_mean)} | ` +
-        `${r.delta_vs_standard === null ? 'n/a' : `${r.delta_vs_standard >= 0 ? '+' : ''}${r.delta_vs_standard.toFixed(2)}`} | ${r.learnable_params.toLocaleString('en-US')} | ${r.stored_weights.toLocaleString('en-US')} |`,
+        `${signedPp(r.delta_vs_standard)} | ${formatCount(r.learnable_params)} | ${formatCount(r.stored_weights)} |`,
     ),
   ];
   if (plots.length) lines.push('', '## Plots', '', ...plots.map((p) => `![${p.replace(/_/g, ' ').replace('.svg', '')}](${p})\n`));
@@ -58,7 +57,7 @@ export async function writeReport(dir: string, options: { plots?: boolean } = {}
       runs.push(summary);
       for (const p of readMetrics(runDir)) {
         if (p.val_acc === null) continue; // an epoch without evaluation
-        curves.push({ run: summary.runId, freeze: summary.freeze, kernel_size: summary.kernelSize, lc_expansion: summary.lcExpansion, epoch: p.epoch, val_acc: 100 * p.val_acc, train_acc: 100 * p.train_acc });
+        curves.push({ run: summary.run_id, freeze: summary.freeze, kernel_size: summary.kernel_size, lc_expansion: summary.lc_expansion, epoch: p.epoch, val_acc: 100 * p.val_acc, train_acc: 100 * p.train_acc });
       }
     } else if (error) {
       failed.push({ run: name, message: error.message });
@@ -73,7 +72,7 @@ export async function writeReport(dir: string, options: { plots?: boolean } = {}
   let plots: string[] = [];
   if (options.plots !== false) {
     const { writePlots } = await import('./plots.js');
-    const points: RunPoint[] = runs.map((r) => ({ freeze: r.freeze, kernel_size: r.kernelSize, lc_expansion: r.lcExpansion, seed: r.seed, val_acc: 100 * r.final_val_acc }));
+    const points: RunPoint[] = runs.map((r) => ({ freeze: r.freeze, kernel_size: r.kernel_size, lc_expansion: r.lc_expansion, seed: r.seed, val_acc: 100 * r.final_val_acc }));
     plots = await writePlots(dir, points, curves);
     files.push(...plots);
   }

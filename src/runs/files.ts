@@ -40,10 +40,18 @@ const readJson = <T>(file: string): T | null => (existsSync(file) ? (JSON.parse(
 
 // ---- summary.json
 
-/** The summary of a finished run, or null if the run has not finished. */
+/** summary.json keys written in camelCase before one spelling (snake_case, as in YAML and CSV) was used throughout. */
+const OLD_SUMMARY_KEYS: Record<string, keyof RunSummary> = { runId: 'run_id', kernelSize: 'kernel_size', lcExpansion: 'lc_expansion', lcDepthwise: 'lc_depthwise' };
+
+/** The summary of a finished run, or null if the run has not finished. Reads older summaries too. */
 export function readFinishedSummary(dir: string): RunSummary | null {
-  const summary = readJson<RunSummary>(join(dir, SUMMARY_FILE));
-  return summary?.status === 'finished' ? summary : null;
+  const raw = readJson<Record<string, unknown>>(join(dir, SUMMARY_FILE));
+  if (raw?.status !== 'finished') return null;
+  for (const [old, key] of Object.entries(OLD_SUMMARY_KEYS)) {
+    if (old in raw && !(key in raw)) raw[key] = raw[old];
+    delete raw[old];
+  }
+  return raw as unknown as RunSummary;
 }
 
 export function writeSummary(summary: RunSummary): void {

@@ -38,13 +38,13 @@ export function runIdentity(config: Config, seed: number): RunIdentity {
   const { freeze: _freeze, seed: _seed, ...rest } = runConfig(config, seed);
   const runId = `${config.freeze}-k${m.kernel_size}-E${m.lc_expansion}${m.lc_depthwise ? '-dw' : ''}-seed${seed}-${hash}`;
   return {
-    runId,
+    run_id: runId,
     dir: join(experimentDir(config), runId),
     seed,
     freeze: config.freeze,
-    kernelSize: m.kernel_size,
-    lcExpansion: m.lc_expansion,
-    lcDepthwise: m.lc_depthwise,
+    kernel_size: m.kernel_size,
+    lc_expansion: m.lc_expansion,
+    lc_depthwise: m.lc_depthwise,
     group: shortHash(rest),
   };
 }

@@ -31,7 +31,7 @@ export class RunRecorder implements RunSink, CheckpointStore {
     mkdirSync(info.dir, { recursive: true });
     const resolved = { ...this.config, seed: info.seed, seeds: undefined };
     const header = [
-      `# lcconv resolved config for run ${info.runId}`,
+      `# lcconv resolved config for run ${info.run_id}`,
       `# source: ${this.provenance.configFile ?? '(built-in default)'}; git commit: ${this.provenance.gitCommit ?? 'unknown'}`,
       `# backend: ${info.backend} (${info.device})`,
     ].join('\n');

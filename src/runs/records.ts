@@ -6,13 +6,13 @@
 import type { ParamCounts } from '../models/params.js';
 
 export interface RunIdentity {
-  runId: string;
+  run_id: string;
   dir: string;
   seed: number;
   freeze: string;
-  kernelSize: number;
-  lcExpansion: number;
-  lcDepthwise: boolean;
+  kernel_size: number;
+  lc_expansion: number;
+  lc_depthwise: boolean;
   /**
    * Hash of the run's config without freeze mode and seed: runs with equal groups differ only in
    * those, so they are seeds of one arm or arms to compare with each other.

@@ -57,7 +57,7 @@ export async function runLocal(trials: Trial[], options: LocalOptions): Promise<
 }
 
 function runChild(trial: Trial, slot: number, options: LocalOptions): Promise<'finished' | 'failed' | 'interrupted'> {
-  const { dir, runId } = trial.identity;
+  const { dir, run_id: runId } = trial.identity;
   mkdirSync(dir, { recursive: true });
   const logFile = join(dir, TRIAL_LOG);
   const fd = openSync(logFile, 'a');

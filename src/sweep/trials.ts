@@ -32,8 +32,8 @@ export function sweepTrials(config: Config): Trial[] {
   const seen = new Set<string>();
   const add = (params: Record<string, unknown>, cfg: Config, baseline: boolean) => {
     const identity = runIdentity(cfg, cfg.seed);
-    if (seen.has(identity.runId)) return;
-    seen.add(identity.runId);
+    if (seen.has(identity.run_id)) return;
+    seen.add(identity.run_id);
     trials.push({ index: trials.length, params, baseline, config: cfg, identity });
   };
   const points = expandGrid(config);
@@ -56,7 +56,7 @@ export function trialArgs(configCopy: string, index: string): string[] {
 
 /** `--trial` accepts the index in the trial list or the run id. */
 export function findTrial(trials: Trial[], id: string): Trial {
-  const found = /^\d+$/.test(id) ? trials[Number(id)] : trials.find((t) => t.identity.runId === id);
+  const found = /^\d+$/.test(id) ? trials[Number(id)] : trials.find((t) => t.identity.run_id === id);
   if (!found) {
     const range = trials.length === 1 ? '0' : `0..${trials.length - 1}`;
     throw new InputError(`--trial ${id}: no such trial (give an index ${range} or a run id; lcconv sweep <config> --dry-run lists them)`);
@@ -86,7 +86,7 @@ export function writeConfigCopy(config: Config, source: string | undefined): str
 export function formatTrials(trials: Trial[], states: Map<number, string>): string {
   const rows = trials.map((t) => [
     String(t.index),
-    t.identity.runId,
+    t.identity.run_id,
     Object.entries(t.params).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join(' ') + (t.baseline ? ' (baseline for Δ)' : ''),
     states.get(t.index) ?? '',
   ]);

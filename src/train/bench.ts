@@ -10,7 +10,7 @@ import { trainBatches, type Batch } from '../data/batches.js';
 import { datasetShape } from '../data/index.js';
 import type { Dataset, ImageSplit } from '../data/dataset.js';
 import { buildModel } from '../models/index.js';
-import { rngFor } from '../models/init.js';
+import { rngFor } from '../random.js';
 import { Sgd } from './sgd.js';
 import { evaluate, trainStep } from './trainer.js';
 

@@ -40,7 +40,7 @@ async function trainOrReuse(arm: Config, seed: number, data: () => Dataset, comm
   const run = openRun(arm, seed, { force: options.force, resume: options.resume, configFile: options.configFile, gitCommit: commit });
   const { identity } = run;
   if (run.finished) {
-    options.log?.(`${identity.runId}: already finished (${identity.dir}), reusing its results; --force retrains`);
+    options.log?.(`${identity.run_id}: already finished (${identity.dir}), reusing its results; --force retrains`);
     return run.finished;
   }
   return trainRun({
