@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import { loadDataset, shapeOf } from '../src/data/index.js';
-import { trainBatches } from '../src/data/batches.js';
-import { buildModel } from '../src/models/index.js';
-import { lrAt, scheduleFor } from '../src/train/schedule.js';
-import { Sgd } from '../src/train/sgd.js';
-import { evaluate, trainStep } from '../src/train/trainer.js';
-import { tinyConfig } from './fixtures.js';
+import { loadDataset, shapeOf } from '../../src/data/index.js';
+import { trainBatches } from '../../src/data/batches.js';
+import { buildModel } from '../../src/models/index.js';
+import { lrAt, scheduleFor } from '../../src/train/schedule.js';
+import { Sgd } from '../../src/train/sgd.js';
+import { evaluate, trainStep } from '../../src/train/trainer.js';
+import { tinyConfig } from '../fixtures.js';
 
 tf.env().set('PROD', true);
 

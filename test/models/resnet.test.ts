@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import type { FreezeMode } from '../src/config/schema.js';
-import { buildResNet, planSpatialConvs, type ResNetSpec } from '../src/models/resnet.js';
-import { ARCHS, ARCH_NAMES, depthOf } from '../src/models/registry.js';
-import { Sgd } from '../src/train/sgd.js';
-import { trainStep } from '../src/train/trainer.js';
+import type { FreezeMode } from '../../src/config/schema.js';
+import { buildResNet, planSpatialConvs, type ResNetSpec } from '../../src/models/resnet.js';
+import { ARCHS, ARCH_NAMES, depthOf } from '../../src/models/registry.js';
+import { Sgd } from '../../src/train/sgd.js';
+import { trainStep } from '../../src/train/trainer.js';
 
 tf.env().set('PROD', true);
 
