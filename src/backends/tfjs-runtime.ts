@@ -2,7 +2,8 @@
  * tfjs as lcconv runs it: `@tensorflow/tfjs-core` plus what the `@tensorflow/tfjs` umbrella used to
  * register on import, without the umbrella's layers, converter, data and WebGL packages: the
  * pure-JS 'cpu' backend (also the base of 'cpu-native'), every op's gradient and the chained tensor
- * methods. Imported for its effects by the backend module and by tests that compute without it.
+ * methods. Imported for its effects by the backend module and the model builder (every computation
+ * builds a model), and by tests that run tf ops without either.
  */
 import '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';

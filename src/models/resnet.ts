@@ -12,6 +12,8 @@ import { ParamStore, SharedBank, type ParamCounts } from './params.js';
 import { ARCHS, type ArchName } from './registry.js';
 import { initScale } from './init.js';
 import { makeSpatialConv, spatialFilterShape, type SpatialConvSpec } from './spatial-conv.js';
+// tfjs-core alone has no backend and no gradients: every computation builds a model, so its first import registers them.
+import '../backends/tfjs-runtime.js';
 
 export interface ResNetSpec {
   arch: ArchName;
