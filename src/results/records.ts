@@ -17,6 +17,8 @@ export interface RunIdentity {
    * those, so they are seeds of one arm or arms to compare with each other.
    */
   group: string;
+  /** The group of this run's standard-training arm (learned, E = 1, not depthwise; see standardOf). */
+  standardGroup: string;
 }
 
 export interface RunStart extends RunIdentity {

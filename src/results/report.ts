@@ -2,11 +2,11 @@
  * `lcconv report <dir>`: gathers every run directory of an experiment folder (however its trials
  * were run: one process, local workers, Slurm tasks) into report.csv, report.md and plots.
  * Numbers come from compareArms: mean ± sample std of the final validation accuracy over seeds
- * (with n), Δ in percentage points vs the `learned` arm of the same k and E (standard training).
+ * (with n), Δ in percentage points vs standard training and vs the learned arm at the same E.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { compareArms, needsGroupColumn, writeComparisonCsv, type ComparisonRow } from './comparison.js';
+import { compareArms, DELTA_VS_LEARNED_TITLE, DELTA_VS_STANDARD_TITLE, deltaVsLearned, deltaVsStandard, needsGroupColumn, writeComparisonCsv, type ComparisonRow } from './comparison.js';
 import type { CurvePoint, RunPoint } from './plots.js';
 import type { RunSummary } from './records.js';
 import { CONFIG_FILE, ERROR_FILE, METRICS_FILE, readFinishedSummary, readTrialError, writeAtomic } from './run-dir.js';
@@ -40,14 +40,16 @@ function reportMarkdown(title: string, report: Omit<Report, 'files'>, plots: str
     `# ${title}`,
     '',
     `${report.runs.length} finished runs. Accuracy: final validation accuracy, mean ± sample std over seeds (n seeds). ` +
-      'Δ: difference of the mean from standard training (the `learned` arm of the same config, differing only in freeze mode and seed), in percentage points; n/a where that arm has no finished run.' +
+      'Δ vs standard: difference of the mean from standard training (learned k×k filters, E = 1, no depthwise LC block, same architecture, width, k, data and schedule); ' +
+      'Δ vs learned same E: from the learned arm of the same config (differing only in freeze mode and seed). Both in percentage points with a 95% confidence interval over seeds ' +
+      '(paired t-interval on per-seed differences when both arms ran the same seeds, Welch otherwise, none with one seed); n/a where the baseline has no finished run.' +
         (withGroup ? ' config: the hash of the settings other than freeze and seed, shown because some rows share freeze, k and E.' : ''),
     '',
-    `|${withGroup ? ' config |' : ''} freeze | k | E | val acc % (mean ± std) | n | best val acc % (mean) | Δ vs standard (pp) | learnable weights | stored weights |`,
-    `|${withGroup ? '---|' : ''}---|---:|---:|---:|---:|---:|---:|---:|---:|`,
+    `|${withGroup ? ' config |' : ''} freeze | k | E | val acc % (mean ± std) | n | best val acc % (mean) | ${DELTA_VS_STANDARD_TITLE} | ${DELTA_VS_LEARNED_TITLE} | learnable weights | stored weights |`,
+    `|${withGroup ? '---|' : ''}---|---:|---:|---:|---:|---:|---:|---:|---:|---:|`,
     ...report.rows.map((r) =>
       `|${withGroup ? ` ${r.group} |` : ''} ${r.freeze}${r.lc_depthwise ? ' (dw)' : ''} | ${r.kernel_size} | ${r.lc_expansion} | ${pct(r.val_acc_mean)} ± ${pct(r.val_acc_std)} | ${r.n} | ${pct(r.best_val_acc_mean)} | ` +
-        `${r.delta_vs_standard === null ? 'n/a' : `${r.delta_vs_standard >= 0 ? '+' : ''}${r.delta_vs_standard.toFixed(2)}`} | ${r.learnable_params.toLocaleString('en-US')} | ${r.stored_weights.toLocaleString('en-US')} |`,
+        `${deltaVsStandard(r)} | ${deltaVsLearned(r)} | ${r.learnable_params.toLocaleString('en-US')} | ${r.stored_weights.toLocaleString('en-US')} |`,
     ),
   ];
   if (plots.length) lines.push('', '## Plots', '', ...plots.map((p) => `![${p.replace(/_/g, ' ').replace('.svg', '')}](${p})\n`));

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
+import { standardOf } from '../config/grid.js';
 import type { Config } from '../config/schema.js';
 import type { RunIdentity, RunSummary } from './records.js';
 
@@ -37,7 +38,6 @@ const shortHash = (value: unknown) => createHash('sha256').update(stableJson(val
 export function runIdentity(config: Config, seed: number): RunIdentity {
   const m = config.model;
   const hash = shortHash(runConfig(config, seed));
-  const { freeze: _freeze, seed: _seed, ...rest } = runConfig(config, seed);
   const runId = `${config.freeze}-k${m.kernel_size}-E${m.lc_expansion}${m.lc_depthwise ? '-dw' : ''}-seed${seed}-${hash}`;
   return {
     runId,
@@ -47,8 +47,15 @@ export function runIdentity(config: Config, seed: number): RunIdentity {
     kernelSize: m.kernel_size,
     lcExpansion: m.lc_expansion,
     lcDepthwise: m.lc_depthwise,
-    group: shortHash(rest),
+    group: groupOf(config),
+    standardGroup: groupOf(standardOf(config)),
   };
+}
+
+/** Hash of a config without freeze mode and seed (see RunIdentity.group). */
+function groupOf(config: Config): string {
+  const { freeze: _freeze, seed: _seed, ...rest } = runConfig(config, 0);
+  return shortHash(rest);
 }
 
 export function experimentDir(config: Config): string {
