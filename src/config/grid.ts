@@ -20,10 +20,17 @@ export function learnedOf(config: Config): Config {
 
 /**
  * Standard training, the baseline of the paper's claims: a plain ResNet of the same architecture,
- * width, k, data and schedule with learned k×k filters, no LC block (E = 1, not depthwise).
+ * width, k, data and schedule with learned k×k filters, no LC block (E = 1, not depthwise), and the
+ * k×k filters initialised as by default (model.spatial_init and its parameters at their defaults).
  */
 export function standardOf(config: Config): Config {
-  return { ...config, freeze: 'learned', model: { ...config.model, lc_expansion: 1, lc_depthwise: false } };
+  const defaults = ConfigSchema.parse({}).model;
+  const { spatial_init_from: _from, ...model } = config.model;
+  return {
+    ...config,
+    freeze: 'learned',
+    model: { ...model, lc_expansion: 1, lc_depthwise: false, spatial_init: defaults.spatial_init, spatial_init_length_scale: defaults.spatial_init_length_scale },
+  };
 }
 
 /**
