@@ -128,3 +128,26 @@ export function spatialScale(init: SpatialInit, fans: Fans): number {
   if (init.kind === 'iid') return scale;
   return distribution === 'uniform' ? scale / Math.sqrt(3) : scale; // std of U(-s, s) is s/√3
 }
+
+/**
+ * Second moments (1/N)·Σ w wᵀ over the N filters of a [k, k, in, out] tensor (row-major), a k²×k²
+ * matrix: the covariance about zero. About zero, not about the filters' mean, because the random
+ * init is zero-mean and a filter's sign is arbitrary (the next layer can absorb it).
+ */
+export function filterSecondMoments(values: ArrayLike<number>, positions: number): number[][] {
+  const pairs = values.length / positions;
+  const m = Array.from({ length: positions }, () => new Array<number>(positions).fill(0));
+  for (let p = 0; p < positions; p++) {
+    for (let q = p; q < positions; q++) {
+      let s = 0;
+      for (let j = 0; j < pairs; j++) s += values[p * pairs + j]! * values[q * pairs + j]!;
+      m[p]![q] = m[q]![p] = s / pairs;
+    }
+  }
+  return m;
+}
+
+/** Eigenvalues of a symmetric matrix, largest first. */
+export function symmetricEigenvalues(matrix: number[][]): number[] {
+  return new EigenvalueDecomposition(new Matrix(matrix), { assumeSymmetric: true }).realEigenvalues.sort((a, b) => b - a);
+}

@@ -56,6 +56,8 @@ export class ParamStore {
   readonly learnable = new Map<string, tf.Variable>();
   readonly frozen = new Map<string, tf.Tensor>();
   readonly buffers = new Map<string, tf.Variable>();
+  /** Each shared layer's filter (a slice of the bank) by weight name, for analysis; not stored. */
+  readonly sharedSlices = new Map<string, () => tf.Tensor4D>();
   private sharedUse = 0;
 
   constructor(
@@ -101,12 +103,15 @@ export class ParamStore {
   }
 
   /** Registers one use of the shared bank by a layer; returns a getter for its filter. */
-  useShared(shape: [number, number, number, number], fans: Fans): () => tf.Tensor4D {
+  useShared(name: string, shape: [number, number, number, number], fans: Fans): () => tf.Tensor4D {
     if (!this.shared) throw new Error('shared freeze mode needs a SharedBank');
+    this.assertNew(name);
     this.sharedUse += shape.reduce((a, b) => a * b, 1);
     const scale = spatialScale(this.spatialInit, fans);
     const bank = this.shared;
-    return () => bank.slice(shape, scale);
+    const slice = () => bank.slice(shape, scale);
+    this.sharedSlices.set(name, slice);
+    return slice;
   }
 
   counts(): ParamCounts {
@@ -129,6 +134,6 @@ export class ParamStore {
   }
 
   private assertNew(name: string): void {
-    if (this.learnable.has(name) || this.frozen.has(name) || this.buffers.has(name)) throw new Error(`duplicate parameter name ${name}`);
+    if (this.learnable.has(name) || this.frozen.has(name) || this.buffers.has(name) || this.sharedSlices.has(name)) throw new Error(`duplicate parameter name ${name}`);
   }
 }

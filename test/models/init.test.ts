@@ -1,22 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import { normaliseCovariance, rngFor, smoothCovariance, spatialUnitDraws, type SpatialInit } from '../../src/models/init.js';
+import { filterSecondMoments, normaliseCovariance, rngFor, smoothCovariance, spatialUnitDraws, type SpatialInit } from '../../src/models/init.js';
 import { buildResNet, type ResNetSpec } from '../../src/models/resnet.js';
 
 tf.env().set('PROD', true);
-
-/** Second moments (1/N)·Σ w wᵀ over the N filters of a [k, k, in, out] tensor, row-major. */
-function filterSecondMoments(values: Float32Array, positions: number): number[][] {
-  const pairs = values.length / positions;
-  return Array.from({ length: positions }, (_, p) =>
-    Array.from({ length: positions }, (_, q) => {
-      let s = 0;
-      for (let j = 0; j < pairs; j++) s += values[p * pairs + j]! * values[q * pairs + j]!;
-      return s / pairs;
-    }),
-  );
-}
 
 /**
  * Every entry of the sample second-moment matrix of N Gaussian filters has standard error
