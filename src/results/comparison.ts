@@ -11,8 +11,9 @@
  * same seeds, Welch otherwise, none with a single seed).
  */
 import { createObjectCsvStringifier } from 'csv-writer';
-import { writeAtomic } from './run-dir.js';
-import type { RunSummary } from './records.js';
+import { formatCount, pct, signedPp } from '../format.js';
+import { writeAtomic } from '../runs/files.js';
+import type { RunSummary } from '../runs/records.js';
 import { difference, meanStd, type SeedValues } from './stats.js';
 
 export { meanStd } from './stats.js';
@@ -42,9 +43,9 @@ export interface ComparisonRow {
 const FREEZE_ORDER = ['learned', 'frozen', 'shared'];
 
 // Summaries from before groups existed have none: they group by k, E and depthwise alone.
-const groupOf = (s: RunSummary) => s.group ?? `k${s.kernelSize}-E${s.lcExpansion}${s.lcDepthwise ? '-dw' : ''}`;
-/** Summaries from before standardGroup existed: a run with E = 1 and no depthwise block is in its standard group. */
-const standardGroupOf = (s: RunSummary) => s.standardGroup ?? (s.lcExpansion === 1 && !s.lcDepthwise ? groupOf(s) : null);
+const groupOf = (s: RunSummary) => s.group ?? `k${s.kernel_size}-E${s.lc_expansion}${s.lc_depthwise ? '-dw' : ''}`;
+/** Summaries from before standard_group existed: a run with E = 1 and no depthwise block is in its standard group. */
+const standardGroupOf = (s: RunSummary) => s.standard_group ?? (s.lc_expansion === 1 && !s.lc_depthwise ? groupOf(s) : null);
 
 const percentPoints = (d: ReturnType<typeof difference> | null) => ({
   delta: d ? 100 * d.delta : null,
@@ -71,9 +72,9 @@ export function compareArms(summaries: RunSummary[]): ComparisonRow[] {
     const learned = versus(runs, groupOf(first));
     return {
       freeze: first.freeze,
-      kernel_size: first.kernelSize,
-      lc_expansion: first.lcExpansion,
-      lc_depthwise: first.lcDepthwise,
+      kernel_size: first.kernel_size,
+      lc_expansion: first.lc_expansion,
+      lc_depthwise: first.lc_depthwise,
       n: acc.n,
       val_acc_mean: acc.mean,
       val_acc_std: acc.std,
@@ -92,12 +93,10 @@ export function compareArms(summaries: RunSummary[]): ComparisonRow[] {
   return rows.sort((a, b) => a.kernel_size - b.kernel_size || a.lc_expansion - b.lc_expansion || a.group.localeCompare(b.group) || FREEZE_ORDER.indexOf(a.freeze) - FREEZE_ORDER.indexOf(b.freeze));
 }
 
-const signed = (v: number) => `${v >= 0 ? '+' : ''}${v.toFixed(2)}`;
-
 /** A Δ as text: "+1.23 [-0.40, +2.86]" (95 % CI), "+1.23" with one seed, "n/a" without a baseline. */
 export function formatDelta(delta: number | null, low: number | null, high: number | null): string {
-  if (delta === null) return 'n/a';
-  return low === null || high === null ? signed(delta) : `${signed(delta)} [${signed(low)}, ${signed(high)}]`;
+  if (delta === null || low === null || high === null) return signedPp(delta);
+  return `${signedPp(delta)} [${signedPp(low)}, ${signedPp(high)}]`;
 }
 
 export const DELTA_VS_STANDARD_TITLE = 'Δ vs standard (pp, 95% CI)';
@@ -113,7 +112,6 @@ export function writeComparisonCsv(file: string, rows: ComparisonRow[]): void {
   writeAtomic(file, csv.getHeaderString() + csv.stringifyRecords(rows));
 }
 
-const pct = (v: number) => (100 * v).toFixed(2);
 
 /**
  * Whether freeze, k, E and depthwise leave two rows looking alike (configs that differ in another
@@ -136,8 +134,8 @@ export function formatComparison(rows: ComparisonRow[]): string {
     `${pct(r.val_acc_mean)} ± ${pct(r.val_acc_std)} (n=${r.n})`,
     deltaVsStandard(r),
     deltaVsLearned(r),
-    r.learnable_params.toLocaleString('en-US'),
-    r.stored_weights.toLocaleString('en-US'),
+    formatCount(r.learnable_params),
+    formatCount(r.stored_weights),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => r[i]!.length)));
   const textColumns = withGroup ? 2 : 1; // left-aligned: config group and freeze

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { centreAndBorder, combineSparsity, covarianceSpectrum, effectiveRank, positionEnergy } from '../../src/analysis/statistics.js';
-import { rngFor, unitDraws } from '../../src/models/init.js';
+import { unitDraws } from '../../src/models/init.js';
+import { rngFor } from '../../src/random.js';
 
 const close = (a: number, b: number, tol = 1e-9) => assert.ok(Math.abs(a - b) < tol, `${a} ≠ ${b}`);
 

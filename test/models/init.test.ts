@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import { filterSecondMoments, normaliseCovariance, rngFor, smoothCovariance, spatialUnitDraws, type SpatialInit } from '../../src/models/init.js';
+import { filterSecondMoments, normaliseCovariance, smoothCovariance, spatialUnitDraws, type SpatialInit } from '../../src/models/init.js';
+import { rngFor } from '../../src/random.js';
 import { buildResNet, type ResNetSpec } from '../../src/models/resnet.js';
 
 tf.env().set('PROD', true);

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { compareArms, formatComparison } from '../src/results/comparison.js';
-import type { RunSummary } from '../src/results/records.js';
+import { compareArms, formatComparison } from '../../src/results/comparison.js';
+import type { RunSummary } from '../../src/runs/records.js';
 
 const run = (freeze: string, k: number, seed: number, acc: number, learnable = 100, group = `k${k}`, lcExpansion = 1, standardGroup = group): RunSummary =>
   ({
-    runId: `${freeze}-${k}-${seed}`, dir: '', seed, freeze, kernelSize: k, lcExpansion, lcDepthwise: false, group, standardGroup,
+    run_id: `${freeze}-${k}-${seed}`, dir: '', seed, freeze, kernel_size: k, lc_expansion: lcExpansion, lc_depthwise: false, group, standard_group: standardGroup, spatial_init: 'default',
     final_val_acc: acc, best_val_acc: acc + 0.01, params: { total: 100, learnable, frozen: 100 - learnable, stored: 100, buffers: 0 },
   }) as RunSummary;
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { difference, meanStd } from '../src/results/stats.js';
+import { difference, meanStd } from '../../src/results/stats.js';
 
 const close = (a: number, b: number, tol = 1e-5) => assert.ok(Math.abs(a - b) < tol, `${a} ≠ ${b}`);
 const seeds = (values: number[], first = 0) => new Map(values.map((v, i) => [first + i, v]));
