@@ -30,6 +30,9 @@ export const analyzeCommand: CommandModule<object, AnalyzeArgs> = {
       const { experimentDir } = await import('../../runs/identity.js');
       folder = experimentDir(loadConfigFile(args.path, args.set).config);
     }
+    // Only weights are read (no forward pass): the pure-JS cpu backend reads them exactly, everywhere.
+    const { selectBackend } = await import('../../backends/index.js');
+    await selectBackend('cpu');
     const { analyzePath } = await import('../../analysis/run.js');
     const layers = args.layers?.split(',').map((l) => l.trim()).filter((l) => l !== '');
     const result = await analyzePath(folder, { layers, plots: args.plots });
