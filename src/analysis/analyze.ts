@@ -120,8 +120,8 @@ export function analyzeLayers(trained: LayerWeights[], initial: LayerWeights[], 
       lc_below_1pct: sparsity?.below1pct ?? null, lc_below_10pct: sparsity?.below10pct ?? null, lc_hoyer: sparsity?.hoyer ?? null,
       lc_effective_filters: sparsity?.effectiveInputs ?? null, lc_inputs: sparsity?.inputs ?? null,
     });
-    spectrum.forEach((v, r) => analysis.spectra.push({ layer: layer.name, rank: r + 1, trained: v, init: initSpectrum[r]! }));
-    energy.forEach((v, p) => analysis.energy.push({ layer: layer.name, y: Math.floor(p / k), x: p % k, trained: v, init: initEnergy[p]! }));
+    analysis.spectra.push(...spectrum.map((v, r) => ({ layer: layer.name, rank: r + 1, trained: v, init: initSpectrum[r]! })));
+    analysis.energy.push(...energy.map((v, p) => ({ layer: layer.name, y: Math.floor(p / k), x: p % k, trained: v, init: initEnergy[p]! })));
     if (layer.combine) analysis.lcHistogram.push(...combineHistogram(layer));
     if (pictured.includes(layer.name)) {
       analysis.filterCells.push(...pictureCells(`${layer.name} · ${layer.mode} k×k filters`, layer.spatial, layer.spatialShape));

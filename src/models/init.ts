@@ -88,7 +88,9 @@ export function normaliseCovariance(covariance: number[][]): number[][] {
 function covarianceRoot(covariance: number[][]): Matrix {
   const eig = new EigenvalueDecomposition(new Matrix(covariance), { assumeSymmetric: true });
   const root = eig.eigenvectorMatrix.clone();
-  eig.realEigenvalues.forEach((lambda, j) => root.mulColumn(j, Math.sqrt(Math.max(lambda, 0))));
+  eig.realEigenvalues.forEach((lambda, j) => {
+    root.mulColumn(j, Math.sqrt(Math.max(lambda, 0)));
+  });
   return root;
 }
 

@@ -77,7 +77,11 @@ async function sourceFilterCovariance(config: Config): Promise<number[][] | unde
     for (const layer of layers) {
       const n = layer.effective.length / (k * k);
       const moments = filterSecondMoments(layer.effective, k * k);
-      moments.forEach((row, p) => row.forEach((v, q) => (sum[p]![q]! += v * n)));
+      moments.forEach((row, p) => {
+        row.forEach((v, q) => {
+          sum[p]![q]! += v * n;
+        });
+      });
       filters += n;
     }
     return sum.map((row) => row.map((v) => v / filters));

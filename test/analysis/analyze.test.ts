@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { analyzeLayers, defaultPictureLayers } from '../../src/analysis/analyze.js';
 import { effectiveFilters, layerWeights } from '../../src/analysis/layers.js';
 import { writeRunPlots } from '../../src/analysis/plots.js';

@@ -17,7 +17,7 @@ test('energy per position: all at the centre, or uniform', () => {
   const centre = positionEnergy(filters(3, 5, (j, y, x) => (y === 1 && x === 1 ? j + 1 : 0)), 3);
   assert.deepEqual(centreAndBorder(centre, 3), { centre: 1, border: 0 });
   const flat = positionEnergy(filters(5, 4, () => 2), 5);
-  flat.forEach((e) => close(e, 1 / 25));
+  for (const e of flat) close(e, 1 / 25);
   const cb = centreAndBorder(flat, 5);
   close(cb.centre, 1 / 25);
   close(cb.border, 16 / 25, 1e-6); // 16 of 25 positions are on the outer ring of a 5×5 kernel

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { filterSecondMoments, normaliseCovariance, smoothCovariance, spatialUnitDraws, type SpatialInit } from '../../src/models/init.js';
 import { rngFor } from '../../src/random.js';
 import { buildResNet, type ResNetSpec } from '../../src/models/resnet.js';

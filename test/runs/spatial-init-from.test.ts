@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { layerWeights } from '../../src/analysis/layers.js';
 import { loadConfigText } from '../../src/config/load.js';
 import { datasetShape } from '../../src/data/index.js';
