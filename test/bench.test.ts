@@ -4,13 +4,15 @@
  * docs/benchmarks.md, not in a test).
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../src/backends/index.js';
 import { loadWebGpu, releaseWebGpu } from '../src/backends/webgpu.js';
 import { buildModel } from '../src/models/index.js';
 import { benchThroughput } from '../src/train/bench.js';
-import { lcconv, tinyConfig } from './fixtures.js';
+import { lcconv, tempDir, tinyConfig, writeTinyConfig } from './fixtures.js';
 
 
 test('benchThroughput on cpu: numbers for the configured model and batch, no tensor left behind', async () => {
@@ -65,4 +67,45 @@ test('lcconv bench --pytorch with a Python that cannot run: one-line input error
   assert.equal(r.status, 2);
   assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
   assert.match(r.stderr, /--pytorch: cannot run '\/nonexistent\/python3'/);
+});
+
+test('benchWholeRun: per-epoch train, eval and data-path times of the real loop, no tensor left behind', async () => {
+  await selectBackend('cpu');
+  const { benchWholeRun } = await import('../src/train/whole-run.js');
+  const { loadDataset } = await import('../src/data/index.js');
+  const config = tinyConfig();
+  const data = loadDataset(config.dataset, config.seed);
+  const before = tf.memory().numTensors;
+  const r = await benchWholeRun(config, data, { epochs: 2, repeats: 1 });
+  assert.equal(tf.memory().numTensors, before);
+  assert.deepEqual([r.train_images, r.test_images, r.epochs, r.repeats.length], [64, 32, 2, 1]);
+  const side = r.repeats[0]!.lcconv;
+  assert.deepEqual(side.epochs.map((e) => e.epoch), [1, 2]);
+  for (const e of side.epochs) {
+    assert.ok(e.train_seconds > 0 && e.eval_seconds > 0 && e.data_seconds >= 0 && e.data_seconds < e.train_seconds, JSON.stringify(e));
+    assert.ok(e.val_acc >= 0 && e.val_acc <= 1);
+  }
+  assert.equal(r.summary.pytorch, null);
+  assert.equal(r.summary.ratio, null);
+});
+
+test('lcconv bench --whole-run --pytorch: PyTorch trains the same images (same counts), ratios reported', { timeout: 120_000 }, async (t) => {
+  const probe = spawnSync('/usr/bin/python3', ['-c', 'import torch, numpy'], { encoding: 'utf8' });
+  if (probe.status !== 0) return t.skip('PyTorch (with numpy) not installed for /usr/bin/python3');
+  const dir = tempDir('whole-run');
+  const config = writeTinyConfig(join(dir, 'tiny.yaml'), { 'dataset.augment': true });
+  const r = lcconv(['bench', config, '--whole-run', '--epochs', '1', '--repeats', '1', '--pytorch', '/usr/bin/python3', '--json']);
+  assert.equal(r.status, 0, r.stderr);
+  const out = JSON.parse(r.stdout);
+  const torchSide = out.repeats[0].pytorch;
+  assert.match(torchSide.framework, /^pytorch /);
+  assert.equal(torchSide.epochs.length, 1);
+  assert.ok(torchSide.peak_rss_bytes > 0);
+  for (const k of ['train', 'eval', 'whole']) assert.ok(Number.isFinite(out.summary.ratio[k]) && out.summary.ratio[k] > 0, k);
+});
+
+test('lcconv bench: bad --epochs is a one-line input error (exit 2)', () => {
+  const r = lcconv(['bench', 'configs/smoke.yaml', '--whole-run', '--epochs', '0']);
+  assert.equal(r.status, 2);
+  assert.equal(r.stderr, 'lcconv: --epochs: expected an integer ≥ 1, got 0\n');
 });
