@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { Config } from '../config/schema.js';
 import { CIFAR_AUGMENT, stepsPerEpoch, trainBatches, type Batch } from '../data/batches.js';
-import type { Dataset } from '../data/dataset.js';
+import { shapeOf, type Dataset } from '../data/dataset.js';
 import { InputError } from '../errors.js';
 import { buildModel } from '../models/index.js';
 import { runPytorchWholeRun } from './pytorch-reference.js';
@@ -72,6 +72,7 @@ export async function lcconvWholeRun(config: Config, data: Dataset, epochs: numb
   const optimizer = new Sgd({ momentum: train.momentum, nesterov: train.nesterov, weightDecay: train.weight_decay });
   const augment = config.dataset.augment ? CIFAR_AUGMENT : null;
   const out: EpochTiming[] = [];
+  const shape = shapeOf(data);
   try {
     for (let epoch = 1; epoch <= epochs; epoch++) {
       const t0 = performance.now();
@@ -84,7 +85,7 @@ export async function lcconvWholeRun(config: Config, data: Dataset, epochs: numb
         dataMs += performance.now() - d0;
         if (next.done) break;
         const batch: Batch = next.value;
-        const result = trainStep(model, optimizer, batch, data, lrAt((epoch - 1) * steps + step, schedule), train.label_smoothing);
+        const result = trainStep(model, optimizer, batch, shape, lrAt((epoch - 1) * steps + step, schedule), train.label_smoothing);
         const sum = tf.keep(tf.add(correct, result.correct) as tf.Scalar);
         tf.dispose([correct, result.correct, result.lossSum]);
         correct = sum;

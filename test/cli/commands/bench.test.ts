@@ -8,11 +8,11 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import { selectBackend } from '../src/backends/index.js';
-import { loadWebGpu, releaseWebGpu } from '../src/backends/webgpu.js';
-import { buildModel } from '../src/models/index.js';
-import { benchThroughput } from '../src/train/bench.js';
-import { lcconv, tempDir, tinyConfig, writeTinyConfig } from './fixtures.js';
+import { selectBackend } from '../../../src/backends/index.js';
+import { loadWebGpu, releaseWebGpu } from '../../../src/backends/webgpu.js';
+import { buildModel } from '../../../src/models/index.js';
+import { benchThroughput } from '../../../src/train/bench.js';
+import { inputErrorOf, lcconv, tempDir, tinyConfig, writeTinyConfig } from '../../fixtures.js';
 
 
 test('benchThroughput on cpu: numbers for the configured model and batch, no tensor left behind', async () => {
@@ -44,14 +44,12 @@ test('lcconv bench --json on webgpu (Mesa where there is no GPU) reports the bac
   assert.ok(out.train.images_per_second > 0);
 });
 
-test('lcconv bench: bad --steps is a one-line input error (exit 2)', () => {
-  const r = lcconv(['bench', 'configs/smoke.yaml', '--steps', '0']);
-  assert.equal(r.status, 2);
-  assert.equal(r.stderr, 'lcconv: --steps: expected an integer ≥ 1, got 0\n');
+test('lcconv bench: bad --steps is an input error (one line, exit 2)', async () => {
+  assert.equal((await inputErrorOf(['bench', 'configs/smoke.yaml', '--steps', '0'])).message, '--steps: expected an integer ≥ 1, got 0');
 });
 
 test('lcconv bench --json: the profiled step lists its top kernels; threads come from the config', async (t) => {
-  const { loadCpuNative } = await import('../src/backends/cpu-native/index.js');
+  const { loadCpuNative } = await import('../../../src/backends/cpu-native/index.js');
   const native = (await loadCpuNative()).ok;
   const r = lcconv(['bench', 'configs/smoke.yaml', '--steps', '2', '--warmup', '1', '--json', '--set', 'threads=2', '--backend', native ? 'cpu-native' : 'cpu']);
   assert.equal(r.status, 0, r.stderr);
@@ -69,26 +67,6 @@ test('lcconv bench --pytorch with a Python that cannot run: one-line input error
   assert.match(r.stderr, /--pytorch: cannot run '\/nonexistent\/python3'/);
 });
 
-test('benchWholeRun: per-epoch train, eval and data-path times of the real loop, no tensor left behind', async () => {
-  await selectBackend('cpu');
-  const { benchWholeRun } = await import('../src/train/whole-run.js');
-  const { loadDataset } = await import('../src/data/index.js');
-  const config = tinyConfig();
-  const data = loadDataset(config.dataset, config.seed);
-  const before = tf.memory().numTensors;
-  const r = await benchWholeRun(config, data, { epochs: 2, repeats: 1 });
-  assert.equal(tf.memory().numTensors, before);
-  assert.deepEqual([r.train_images, r.test_images, r.epochs, r.repeats.length], [64, 32, 2, 1]);
-  const side = r.repeats[0]!.lcconv;
-  assert.deepEqual(side.epochs.map((e) => e.epoch), [1, 2]);
-  for (const e of side.epochs) {
-    assert.ok(e.train_seconds > 0 && e.eval_seconds > 0 && e.data_seconds >= 0 && e.data_seconds < e.train_seconds, JSON.stringify(e));
-    assert.ok(e.val_acc >= 0 && e.val_acc <= 1);
-  }
-  assert.equal(r.summary.pytorch, null);
-  assert.equal(r.summary.ratio, null);
-});
-
 test('lcconv bench --whole-run --pytorch: PyTorch trains the same images (same counts), ratios reported', { timeout: 120_000 }, async (t) => {
   const probe = spawnSync('/usr/bin/python3', ['-c', 'import torch, numpy'], { encoding: 'utf8' });
   if (probe.status !== 0) return t.skip('PyTorch (with numpy) not installed for /usr/bin/python3');
@@ -104,8 +82,7 @@ test('lcconv bench --whole-run --pytorch: PyTorch trains the same images (same c
   for (const k of ['train', 'eval', 'whole']) assert.ok(Number.isFinite(out.summary.ratio[k]) && out.summary.ratio[k] > 0, k);
 });
 
-test('lcconv bench: bad --epochs is a one-line input error (exit 2)', () => {
-  const r = lcconv(['bench', 'configs/smoke.yaml', '--whole-run', '--epochs', '0']);
-  assert.equal(r.status, 2);
-  assert.equal(r.stderr, 'lcconv: --epochs: expected an integer ≥ 1, got 0\n');
+test('lcconv bench: bad --epochs or --repeats is a one-line input error', async () => {
+  assert.equal((await inputErrorOf(['bench', 'configs/smoke.yaml', '--whole-run', '--epochs', '0'])).message, '--epochs: expected an integer ≥ 1, got 0');
+  assert.equal((await inputErrorOf(['bench', 'configs/smoke.yaml', '--whole-run', '--repeats', '1.5'])).message, '--repeats: expected an integer ≥ 1, got 1.5');
 });
