@@ -175,7 +175,7 @@ def whole_run(a, model, opt, device):
     for epoch in range(1, a.epochs + 1):
         model.train()
         data_s = 0.0
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         order = torch.randperm(train_x.shape[0])
         loss_sum = torch.zeros((), device=device)
         correct = torch.zeros((), device=device)
@@ -196,10 +196,10 @@ def whole_run(a, model, opt, device):
             step += 1
         train_loss, train_acc = loss_sum.item() / (steps * b), correct.item() / (steps * b)
         sync(device)
-        train_s = time.perf_counter() - t0
+        train_s, train_cpu = time.perf_counter() - t0, time.process_time() - c0
 
         model.eval()
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         eval_batch = max(b, 256)
         hits, val_loss = 0, 0.0
         with torch.no_grad():
@@ -208,8 +208,9 @@ def whole_run(a, model, opt, device):
                 logits = model(x)  # loss and hits, as lcconv's evaluate computes both
                 val_loss += F.cross_entropy(logits, y, reduction="sum").item()
                 hits += (logits.argmax(1) == y).sum().item()
-        eval_s = time.perf_counter() - t0
+        eval_s, eval_cpu = time.perf_counter() - t0, time.process_time() - c0
         epochs.append({"epoch": epoch, "train_seconds": train_s, "eval_seconds": eval_s, "data_seconds": data_s,
+                       "train_cpu_seconds": train_cpu, "eval_cpu_seconds": eval_cpu,
                        "train_loss": train_loss, "train_acc": train_acc, "val_acc": hits / test_x.shape[0]})
     return {"train_images": steps * b, "test_images": int(test_x.shape[0]), "epochs": epochs}
 

@@ -56,7 +56,7 @@ export interface WholeRunReferenceResult {
   device: string;
   train_images: number;
   test_images: number;
-  epochs: { epoch: number; train_seconds: number; eval_seconds: number; data_seconds: number; train_acc: number; val_acc: number }[];
+  epochs: { epoch: number; train_seconds: number; eval_seconds: number; data_seconds: number; train_cpu_seconds: number; eval_cpu_seconds: number; train_acc: number; val_acc: number }[];
   peak_rss_bytes: number;
 }
 

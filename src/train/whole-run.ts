@@ -27,6 +27,12 @@ export interface EpochTiming {
   eval_seconds: number;
   /** The part of train_seconds spent making batches (shuffle, augment, normalise). */
   data_seconds: number;
+  /**
+   * CPU time (user + system, all threads) of the training loop and of the evaluation: on a shared
+   * machine wall time depends on the other processes, CPU time much less.
+   */
+  train_cpu_seconds: number;
+  eval_cpu_seconds: number;
   train_acc: number;
   val_acc: number;
 }
@@ -45,12 +51,23 @@ export interface WholeRunResult {
   batch_size: number;
   epochs: number;
   repeats: { lcconv: WholeRunSide; pytorch: WholeRunSide | null; load: number[] }[];
-  /** Medians over repetitions of the per-epoch means (seconds), and PyTorch time / lcconv time (> 1: lcconv faster). */
+  /**
+   * Medians over repetitions of the per-epoch means (seconds; *_cpu: CPU seconds), and PyTorch time /
+   * lcconv time (> 1: lcconv faster), by wall time and by CPU time.
+   */
   summary: {
-    lcconv: { train: number; eval: number; data: number };
-    pytorch: { train: number; eval: number; data: number } | null;
-    ratio: { train: number; eval: number; whole: number } | null;
+    lcconv: SideSummary;
+    pytorch: SideSummary | null;
+    ratio: { train: number; eval: number; whole: number; train_cpu: number; eval_cpu: number; whole_cpu: number } | null;
   };
+}
+
+export interface SideSummary {
+  train: number;
+  eval: number;
+  data: number;
+  train_cpu: number;
+  eval_cpu: number;
 }
 
 export interface WholeRunOptions {
@@ -76,6 +93,7 @@ export async function lcconvWholeRun(config: Config, data: Dataset, epochs: numb
   try {
     for (let epoch = 1; epoch <= epochs; epoch++) {
       const t0 = performance.now();
+      const c0 = process.cpuUsage();
       let dataMs = 0;
       let correct = tf.keep(tf.scalar(0));
       const batches = trainBatches(data, train.batch_size, config.seed, epoch, augment);
@@ -93,15 +111,25 @@ export async function lcconvWholeRun(config: Config, data: Dataset, epochs: numb
       const trainAcc = (await correct.data())[0]! / (steps * train.batch_size);
       correct.dispose();
       const trainSeconds = (performance.now() - t0) / 1000;
+      const trainCpu = cpuSeconds(c0);
       const e0 = performance.now();
+      const ec0 = process.cpuUsage();
       const evalResult = await evaluate(model, data, Math.max(train.batch_size, 256));
-      out.push({ epoch, train_seconds: trainSeconds, eval_seconds: (performance.now() - e0) / 1000, data_seconds: dataMs / 1000, train_acc: trainAcc, val_acc: evalResult.acc });
+      out.push({
+        epoch, train_seconds: trainSeconds, eval_seconds: (performance.now() - e0) / 1000, data_seconds: dataMs / 1000,
+        train_cpu_seconds: trainCpu, eval_cpu_seconds: cpuSeconds(ec0), train_acc: trainAcc, val_acc: evalResult.acc,
+      });
     }
     return out;
   } finally {
     optimizer.dispose();
     model.dispose();
   }
+}
+
+function cpuSeconds(since: NodeJS.CpuUsage): number {
+  const d = process.cpuUsage(since);
+  return (d.user + d.system) / 1e6;
 }
 
 /** Writes the dataset as bench/pytorch_reference.py --whole-run reads it. */
@@ -125,7 +153,8 @@ const median = (xs: number[]): number => {
   const m = Math.floor(s.length / 2);
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 };
-const perEpoch = (side: WholeRunSide, key: 'train_seconds' | 'eval_seconds' | 'data_seconds') => side.epochs.reduce((s, e) => s + e[key], 0) / side.epochs.length;
+type EpochKey = 'train_seconds' | 'eval_seconds' | 'data_seconds' | 'train_cpu_seconds' | 'eval_cpu_seconds';
+const perEpoch = (side: WholeRunSide, key: EpochKey) => side.epochs.reduce((s, e) => s + e[key], 0) / side.epochs.length;
 const loadAverage = async (): Promise<number[]> => (await import('node:os')).loadavg().map((l) => Math.round(l * 100) / 100);
 
 /** lcconv, then PyTorch, `repeats` times; both see the same exported images. */
@@ -148,18 +177,23 @@ export async function benchWholeRun(config: Config, data: Dataset, options: Whol
       }
       reps.push({ lcconv, pytorch, load });
     }
-    const side = (pick: (r: WholeRunResult['repeats'][number]) => WholeRunSide) => ({
-      train: median(reps.map((r) => perEpoch(pick(r), 'train_seconds'))),
-      eval: median(reps.map((r) => perEpoch(pick(r), 'eval_seconds'))),
-      data: median(reps.map((r) => perEpoch(pick(r), 'data_seconds'))),
-    });
+    const side = (pick: (r: WholeRunResult['repeats'][number]) => WholeRunSide): SideSummary => {
+      const m = (key: EpochKey) => median(reps.map((r) => perEpoch(pick(r), key)));
+      return { train: m('train_seconds'), eval: m('eval_seconds'), data: m('data_seconds'), train_cpu: m('train_cpu_seconds'), eval_cpu: m('eval_cpu_seconds') };
+    };
     const lcconv = side((r) => r.lcconv);
     const pytorch = options.python ? side((r) => r.pytorch!) : null;
     return {
       dataset: data.name, train_images: data.train.count, test_images: data.test.count, batch_size: config.train.batch_size, epochs, repeats: reps,
       summary: {
         lcconv, pytorch,
-        ratio: pytorch ? { train: pytorch.train / lcconv.train, eval: pytorch.eval / lcconv.eval, whole: (pytorch.train + pytorch.eval) / (lcconv.train + lcconv.eval) } : null,
+        ratio: pytorch
+          ? {
+            train: pytorch.train / lcconv.train, eval: pytorch.eval / lcconv.eval, whole: (pytorch.train + pytorch.eval) / (lcconv.train + lcconv.eval),
+            train_cpu: pytorch.train_cpu / lcconv.train_cpu, eval_cpu: pytorch.eval_cpu / lcconv.eval_cpu,
+            whole_cpu: (pytorch.train_cpu + pytorch.eval_cpu) / (lcconv.train_cpu + lcconv.eval_cpu),
+          }
+          : null,
       },
     };
   } finally {
@@ -168,7 +202,7 @@ export async function benchWholeRun(config: Config, data: Dataset, options: Whol
 }
 
 function describe(side: WholeRunSide): string {
-  const f = (k: 'train_seconds' | 'eval_seconds' | 'data_seconds') => perEpoch(side, k).toFixed(2);
+  const f = (k: EpochKey) => perEpoch(side, k).toFixed(2);
   const acc = side.epochs.at(-1)!.val_acc;
-  return `per epoch train ${f('train_seconds')} s + eval ${f('eval_seconds')} s (data path ${f('data_seconds')} s), val acc ${(acc * 100).toFixed(2)}%, peak RSS ${(side.peak_rss_bytes / 2 ** 20).toFixed(0)} MiB`;
+  return `per epoch train ${f('train_seconds')} s + eval ${f('eval_seconds')} s (data path ${f('data_seconds')} s; CPU ${f('train_cpu_seconds')} s + ${f('eval_cpu_seconds')} s), val acc ${(acc * 100).toFixed(2)}%, peak RSS ${(side.peak_rss_bytes / 2 ** 20).toFixed(0)} MiB`;
 }

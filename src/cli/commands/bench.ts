@@ -88,6 +88,7 @@ function nativeThreads(backend: BackendChoice): number | undefined {
 async function wholeRun(config: Config, backend: BackendChoice, args: ArgumentsCamelCase<BenchArgs>, log: (line: string) => void): Promise<void> {
   const { loadDataset } = await import('../../data/index.js');
   const { benchWholeRun } = await import('../../train/whole-run.js');
+  type SideSummary = import('../../train/whole-run.js').SideSummary;
   const data = loadDataset(config.dataset, config.seed);
   const m = config.model;
   log(`whole run: ${m.arch} W=${m.width} k=${m.kernel_size} E=${m.lc_expansion} freeze=${config.freeze}, batch ${config.train.batch_size}, ${data.name} ${data.train.count} train / ${data.test.count} test images, ${args.epochs} epochs × ${args.repeats} repeats`);
@@ -98,10 +99,10 @@ async function wholeRun(config: Config, backend: BackendChoice, args: ArgumentsC
     return;
   }
   const { lcconv, pytorch, ratio } = result.summary;
-  const row = (name: string, s: { train: number; eval: number; data: number }) => log(`${name.padEnd(8)} train ${s.train.toFixed(2)} s  eval ${s.eval.toFixed(2)} s  data path ${s.data.toFixed(2)} s  (per epoch, median of ${args.repeats})`);
+  const row = (name: string, s: SideSummary) => log(`${name.padEnd(8)} train ${s.train.toFixed(2)} s  eval ${s.eval.toFixed(2)} s  data path ${s.data.toFixed(2)} s  CPU train ${s.train_cpu.toFixed(2)} s  eval ${s.eval_cpu.toFixed(2)} s  (per epoch, median of ${args.repeats})`);
   row('lcconv', lcconv);
   if (pytorch && ratio) {
     row('pytorch', pytorch);
-    log(`lcconv / PyTorch speed: train ${ratio.train.toFixed(2)}×, eval ${ratio.eval.toFixed(2)}×, whole run ${ratio.whole.toFixed(2)}×`);
+    log(`lcconv / PyTorch speed: train ${ratio.train.toFixed(2)}×, eval ${ratio.eval.toFixed(2)}×, whole run ${ratio.whole.toFixed(2)}×; by CPU time: train ${ratio.train_cpu.toFixed(2)}×, eval ${ratio.eval_cpu.toFixed(2)}×, whole run ${ratio.whole_cpu.toFixed(2)}×`);
   }
 }

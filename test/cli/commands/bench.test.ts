@@ -79,7 +79,7 @@ test('lcconv bench --whole-run --pytorch: PyTorch trains the same images (same c
   assert.match(torchSide.framework, /^pytorch /);
   assert.equal(torchSide.epochs.length, 1);
   assert.ok(torchSide.peak_rss_bytes > 0);
-  for (const k of ['train', 'eval', 'whole']) assert.ok(Number.isFinite(out.summary.ratio[k]) && out.summary.ratio[k] > 0, k);
+  for (const k of ['train', 'eval', 'whole', 'train_cpu', 'eval_cpu', 'whole_cpu']) assert.ok(Number.isFinite(out.summary.ratio[k]) && out.summary.ratio[k] > 0, k);
 });
 
 test('lcconv bench: bad --epochs or --repeats is a one-line input error', async () => {
