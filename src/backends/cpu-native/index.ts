@@ -18,7 +18,6 @@ import { installReluGradient } from './relu-gradient.js';
 
 export const BACKEND_NAME = 'cpu-native';
 
-
 let active: NativeAddon | undefined;
 
 export interface LoadOptions {
@@ -67,8 +66,9 @@ function requireActive(): NativeAddon {
 
 function threadsFromEnv(): number | string {
   const raw = process.env.LCCONV_THREADS;
-  // Default: every core the process may use. (The prototype's 2 threads were slower than 1 only
-  // while OpenMP workers spin-waited; addon.ts makes them sleep: docs/benchmarks.md has the scaling.)
+  // Default: every core the process may use. (The prototype's 2 threads were slower than 1 while
+  // OpenMP workers spin-waited; addon.ts makes them sleep. docs/benchmarks.md, "Threads", says how
+  // to measure the scaling, which the shared machine did not allow.)
   if (raw === undefined || raw === '') return usableCores();
   const n = Number(raw);
   return Number.isInteger(n) && n >= 1 ? n : `LCCONV_THREADS must be a positive integer, got '${raw}'`;
