@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { InputError } from '../errors.js';
+import { installFusedGradients } from './fused-ops.js';
 
 export const BACKEND_NAMES = ['auto', 'tensorflow', 'cpu-native', 'webgpu', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
@@ -204,6 +205,7 @@ async function activate(backend: string): Promise<void> {
   const ok = await tf.setBackend(backend);
   if (!ok) throw new BackendError(`backend '${backend}' failed to initialise`);
   await tf.ready();
+  installFusedGradients();
 }
 
 /** An error's first line, for one-line reasons. */
