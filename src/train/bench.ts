@@ -11,7 +11,7 @@ import { countDeviceWork } from '../backends/device-counters.js';
 import { datasetShape } from '../data/index.js';
 import type { Dataset, ImageSplit } from '../data/dataset.js';
 import { buildModel } from '../models/index.js';
-import { rngFor } from '../models/init.js';
+import { rngFor } from '../random.js';
 import { Sgd } from './sgd.js';
 import { EpochTotals, PROGRESS_EVERY } from './epoch-totals.js';
 import { evaluate, trainStep } from './trainer.js';
@@ -93,14 +93,14 @@ export async function benchThroughput(config: Config, options: BenchOptions): Pr
   const runSteps = async (n: number) => {
     const totals = new EpochTotals();
     for (let i = 0; i < n; i++) {
-      totals.add(trainStep(model, optimizer, batches[i % batches.length]!, data, lr, config.train.label_smoothing), batchSize);
+      totals.add(trainStep(model, optimizer, batches[i % batches.length]!, shape, lr, config.train.label_smoothing), batchSize);
       if ((i + 1) % PROGRESS_EVERY === 0 && i + 1 < n) totals.peek(() => {});
     }
     await totals.finish();
   };
   try {
     // The last warm-up step is the profiled one (peak memory, kernel times), so profiling costs no extra step.
-    const profileStep = async () => tf.profile(() => tf.dispose(Object.values(trainStep(model, optimizer, batches[0]!, data, lr, config.train.label_smoothing))));
+    const profileStep = async () => tf.profile(() => tf.dispose(Object.values(trainStep(model, optimizer, batches[0]!, shape, lr, config.train.label_smoothing))));
     await runSteps(Math.max(warmup - 1, 0));
     const warmPeak = warmup > 0 ? await profileStep() : null;
     const counter = countDeviceWork();

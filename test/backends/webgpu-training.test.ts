@@ -14,8 +14,9 @@ import { releaseBackends, selectBackend } from '../../src/backends/index.js';
 import { loadWebGpu } from '../../src/backends/webgpu.js';
 import type { Config } from '../../src/config/schema.js';
 import { loadDataset } from '../../src/data/index.js';
-import type { EpochRow, RunSink, RunSummary } from '../../src/results/records.js';
-import { runIdentity } from '../../src/results/run-dir.js';
+import { runIdentity } from '../../src/runs/identity.js';
+import { RunRecorder } from '../../src/runs/recorder.js';
+import type { EpochRow, RunSink, RunSummary } from '../../src/runs/records.js';
 import { trainRun } from '../../src/train/trainer.js';
 import { tempDir, tinyConfig } from '../fixtures.js';
 
@@ -49,8 +50,8 @@ interface Trained {
   summary: RunSummary | null;
 }
 
-/** Trains `config` on `backend`; with `stopAfter`, aborts once that epoch is checkpointed. */
-async function train(backend: 'webgpu' | 'cpu-native' | 'cpu', config: Config, options: { resume?: boolean; stopAfter?: number } = {}): Promise<Trained> {
+/** Trains `config` on `backend` (resuming its run directory's checkpoint if any); with `stopAfter`, aborts once that epoch is checkpointed. */
+async function train(backend: 'webgpu' | 'cpu-native' | 'cpu', config: Config, options: { stopAfter?: number } = {}): Promise<Trained> {
   await selectBackend(backend);
   if (backend === 'webgpu' && !counter) counter = countDeviceWork({ failOnSyncRead: true });
   const rows: EpochRow[] = [];
@@ -69,7 +70,8 @@ async function train(backend: 'webgpu' | 'cpu-native' | 'cpu', config: Config, o
   try {
     const summary = await trainRun({
       config, data, identity, sinks: [sink, stopping], backend: { backend, device: backend }, versions: {}, gitCommit: null,
-      resume: options.resume, signal: abort.signal,
+      // The run directory's store: a fresh temp folder has no checkpoint, a resume finds the interrupted one's.
+      checkpoints: new RunRecorder(config, identity.dir, { gitCommit: null }), signal: abort.signal,
     });
     return { rows, summary };
   } catch (err) {
@@ -125,7 +127,7 @@ test('frozen on webgpu: interrupted after epoch 1, then --resume, ends with the 
   const first = await train('webgpu', config, { stopAfter: 1 });
   assert.equal(first.summary, null, 'interrupted');
   assert.equal(first.rows.length, 1);
-  const rest = await train('webgpu', config, { resume: true });
+  const rest = await train('webgpu', config);
   assert.deepEqual(computed([...first.rows, ...rest.rows]), computed(straight.rows));
   assert.equal(rest.summary!.final_val_acc, straight.summary!.final_val_acc);
   assert.equal(counter!.counts.syncReads, 0);

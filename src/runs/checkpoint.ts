@@ -15,33 +15,15 @@
  * aside first and removed after), so a kill at any moment leaves one complete checkpoint.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { Model } from '../models/index.js';
-import type { Sgd } from './sgd.js';
+import type { Sgd } from '../train/sgd.js';
+import { CHECKPOINT_DIR, CHECKPOINT_MANIFEST, CHECKPOINT_WEIGHTS, checkpointFolder, readCheckpointManifest, type CheckpointManifest } from './files.js';
+import type { TrainState } from './records.js';
 
-const CHECKPOINT_DIR = 'checkpoint';
-const MANIFEST = 'checkpoint.json';
-const WEIGHTS = 'weights.bin';
 const FORMAT = 'lcconv-checkpoint-1';
-
-/** What the training loop needs besides the weights to continue after `epoch`. */
-export interface TrainState {
-  epoch: number; // last finished epoch
-  best: { acc: number; epoch: number } | null;
-  lastEval: { loss: number; acc: number } | null;
-  lastTrainAcc: number;
-  trainSeconds: number;
-  wallSeconds: number;
-}
-
-interface Manifest {
-  format: typeof FORMAT;
-  state: TrainState;
-  frozenDigest: string;
-  weightSpecs: tf.io.WeightsManifestEntry[];
-}
 
 /**
  * The values of `tensors` (float32), read from the device at once: flattened and concatenated
@@ -90,52 +72,38 @@ export async function saveCheckpoint(runDir: string, model: Model, optimizer: Sg
     data.set(new Uint8Array(v.buffer, v.byteOffset, v.byteLength), offset);
     offset += v.byteLength;
   }
-  const manifest: Manifest = { format: FORMAT, state, frozenDigest: await frozenDigest(model), weightSpecs: specs };
+  const manifest: CheckpointManifest = { format: FORMAT, state, frozenDigest: await frozenDigest(model), weightSpecs: specs };
 
   const final = join(runDir, CHECKPOINT_DIR);
   const tmp = `${final}.tmp-${process.pid}`;
   const old = `${final}.old`;
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });
-  writeFileSync(join(tmp, WEIGHTS), data);
-  writeFileSync(join(tmp, MANIFEST), `${JSON.stringify(manifest, null, 1)}\n`);
+  writeFileSync(join(tmp, CHECKPOINT_WEIGHTS), data);
+  writeFileSync(join(tmp, CHECKPOINT_MANIFEST), `${JSON.stringify(manifest, null, 1)}\n`);
   // A folder cannot be renamed over a non-empty one: move the old aside, put the new in, drop the old.
-  // A kill between the two renames leaves only checkpoint.old, which loadCheckpoint falls back to.
+  // A kill between the two renames leaves only checkpoint.old, which checkpointFolder falls back to.
   rmSync(old, { recursive: true, force: true });
   if (existsSync(final)) renameSync(final, old);
   renameSync(tmp, final);
   rmSync(old, { recursive: true, force: true });
 }
 
-/** The folder holding the newest complete checkpoint of a run, or null. */
-function checkpointFolder(runDir: string): string | null {
-  for (const name of [CHECKPOINT_DIR, `${CHECKPOINT_DIR}.old`]) {
-    if (existsSync(join(runDir, name, MANIFEST)) && existsSync(join(runDir, name, WEIGHTS))) return join(runDir, name);
-  }
-  return null;
-}
-
-/** The last finished epoch of a run's checkpoint, without loading weights (for status listings). */
-export function checkpointEpoch(runDir: string): number | null {
-  const folder = checkpointFolder(runDir);
-  if (!folder) return null;
-  return (JSON.parse(readFileSync(join(folder, MANIFEST), 'utf8')) as Manifest).state.epoch;
-}
-
 /**
- * Loads a run's checkpoint into a freshly built model and optimizer; returns the training state, or
- * null when the run has no checkpoint (it then starts at epoch 1).
+ * Loads a run's checkpoint into a freshly built model (and optimizer, when training continues);
+ * returns the training state, or null when the run has no checkpoint (it then starts at epoch 1).
+ * Fails when the frozen filters regenerated from the seed differ from the ones trained with.
  */
-export async function loadCheckpoint(runDir: string, model: Model, optimizer: Sgd): Promise<TrainState | null> {
+export async function loadCheckpoint(runDir: string, model: Model, optimizer: Sgd | null): Promise<TrainState | null> {
   const folder = checkpointFolder(runDir);
   if (!folder) return null;
-  const manifest = JSON.parse(readFileSync(join(folder, MANIFEST), 'utf8')) as Manifest;
+  const manifest = readCheckpointManifest(folder);
   if (manifest.format !== FORMAT) throw new Error(`${folder}: unknown checkpoint format ${String(manifest.format)}`);
   if (manifest.frozenDigest !== (await frozenDigest(model))) {
     throw new Error(`${folder}: the frozen filters regenerated from the seed differ from the checkpoint's (model or init code changed); delete the checkpoint to restart`);
   }
-  const bytes = readFileSync(join(folder, WEIGHTS));
-  const tensors = tf.io.decodeWeights(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength), manifest.weightSpecs);
+  const bytes = readFileSync(join(folder, CHECKPOINT_WEIGHTS));
+  const tensors = tf.io.decodeWeights(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength), manifest.weightSpecs as tf.io.WeightsManifestEntry[]);
   try {
     const assign = (kind: string, params: Map<string, tf.Variable>) => {
       for (const [name, v] of params) {
@@ -147,7 +115,7 @@ export async function loadCheckpoint(runDir: string, model: Model, optimizer: Sg
     assign('learnable', model.params.learnable);
     assign('buffers', model.params.buffers);
     for (const [key, t] of Object.entries(tensors)) {
-      if (!key.startsWith('sgd/')) continue;
+      if (!optimizer || !key.startsWith('sgd/')) continue;
       const name = key.slice(4);
       optimizer.buffers.get(name)?.dispose();
       optimizer.buffers.set(name, tf.variable(t, false));
@@ -156,12 +124,4 @@ export async function loadCheckpoint(runDir: string, model: Model, optimizer: Sg
     tf.dispose(Object.values(tensors)); // assign and tf.variable keep their own reference to the data
   }
   return manifest.state;
-}
-
-/** Removes a run's checkpoint (a fresh start must not later resume from an older attempt). */
-export function removeCheckpoint(runDir: string): void {
-  if (!existsSync(runDir)) return;
-  for (const name of readdirSync(runDir)) {
-    if (name === CHECKPOINT_DIR || name.startsWith(`${CHECKPOINT_DIR}.`)) rmSync(join(runDir, name), { recursive: true, force: true });
-  }
 }
