@@ -9,7 +9,8 @@
 #                                        bundle of ../shared/device/pack.sh: no Node.js needed)
 # Knobs (environment): GPU_BENCH_STEPS (20) and GPU_BENCH_WARMUP (3) per measurement,
 # GPU_BENCH_BATCHES ("128 512"), GPU_BENCH_KERNELS ("3 7"), GPU_BENCH_BACKEND (the best GPU
-# backend `lcconv doctor` finds, else webgpu), PYTHON (python3), GPU_BENCH_LOGS (a temp folder).
+# backend `lcconv doctor` finds, else webgpu), PYTHON (python3), GPU_BENCH_LOGS (a temp folder),
+# GPU_BENCH_ESTIMATE_BATCH (256, the config's; a rehearsal may shrink it, the estimate says so).
 # Without CUDA, PyTorch runs on the CPU (said in the table); without PyTorch its columns are blank.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,6 +30,7 @@ python=${PYTHON:-python3}
 logs=${GPU_BENCH_LOGS:-$(mktemp -d "${TMPDIR:-/tmp}/lcconv-gpu-bench.XXXXXX")}
 mkdir -p "$logs"
 config=configs/cifar10-resnet20.yaml
+estimate_batch=${GPU_BENCH_ESTIMATE_BATCH:-256}
 lcconv() { node bin/lcconv.js "$@"; }
 
 # The best GPU backend: what `auto` picks when it is a hardware device, else webgpu (then on a
@@ -85,20 +87,21 @@ done
 # The reference experiment at its own batch size: steps per epoch × s/step + one evaluation of
 # the 10,000 test images per epoch, 75 epochs, for its frozen arm and the learned arm it compares with.
 echo
-for arm in frozen learned; do measure 256 3 "$arm (config batch)" "$arm" 1 >/dev/null; done
+for arm in frozen learned; do measure "$estimate_batch" 3 "$arm-estimate" "$arm" 1 >/dev/null; done
 node -e '
   const fs = require("fs");
-  const [logs, config] = process.argv.slice(1);
-  const epochs = 75, train = 50000, test = 10000, batch = 256;
+  const [logs, config, b] = process.argv.slice(1);
+  const epochs = 75, train = 50000, test = 10000, batch = Number(b);
   let total = 0;
   const parts = [];
   for (const arm of ["frozen", "learned"]) {
-    const file = `${logs}/b256-k3-${arm} (config batch).json`;
+    const file = `${logs}/b${batch}-k3-${arm}-estimate.json`;
     if (!fs.existsSync(file) || fs.statSync(file).size === 0) { console.log(`estimate: the ${arm} measurement failed (see ${logs})`); process.exit(0); }
     const r = JSON.parse(fs.readFileSync(file, "utf8"));
     const s = epochs * (Math.floor(train / batch) * r.train.seconds_per_step + test / r.eval.images_per_second);
     parts.push(`${arm} ${(s / 3600).toFixed(2)} h`);
     total += s;
   }
-  console.log(`estimated wall time of ${config} (${epochs} epochs, both arms, this backend): ${(total / 3600).toFixed(2)} h (${parts.join(", ")})`);
-' "$logs" "$config"
+  const note = batch === 256 ? "" : ` [measured at batch ${batch}, not the config batch of 256]`;
+  console.log(`estimated wall time of ${config} (${epochs} epochs, both arms, this backend): ${(total / 3600).toFixed(2)} h (${parts.join(", ")})${note}`);
+' "$logs" "$config" "$estimate_batch"
