@@ -18,7 +18,10 @@ cd "$(dirname "$0")/.."
 if ! command -v node >/dev/null 2>&1; then
   [ -f .device/setup.sh ] || { echo "gpu.sh: no node on PATH and no .device/ bundle (../shared/device/pack.sh makes one)" >&2; exit 2; }
   # shellcheck disable=SC1091
+  set +eu # the bundle's setup is written for an interactive shell
   source .device/setup.sh
+  set -eu
+  command -v node >/dev/null 2>&1 || { echo "gpu.sh: .device/setup.sh did not provide node" >&2; exit 2; }
 fi
 [ -f dist/src/cli/main.js ] || { echo "gpu.sh: dist/ is missing: run npm run build (or pack it into .device/)" >&2; exit 2; }
 
