@@ -66,21 +66,46 @@ class Args {
   bool is_null(size_t i) const { return info_[i].IsNull() || info_[i].IsUndefined(); }
   // Array of Float32Arrays, each of `len` elements.
   std::vector<F32> f32_list(size_t i, size_t len) const {
+    std::vector<F32> out = f32_list(i);
+    for (size_t t = 0; t < out.size(); ++t) {
+      if (out[t].size != len) {
+        fail_range(name(i) + "[" + std::to_string(t) + "] has " + std::to_string(out[t].size) +
+                   " elements, expected " + std::to_string(len));
+      }
+    }
+    return out;
+  }
+  // Array of Float32Arrays, any lengths.
+  std::vector<F32> f32_list(size_t i) const {
     const Napi::Value v = info_[i];
     if (!v.IsArray()) fail_type(name(i) + " must be an Array of Float32Array, got " + describe(v));
     auto list = v.As<Napi::Array>();
     std::vector<F32> out;
+    out.reserve(list.Length());
     for (uint32_t t = 0; t < list.Length(); ++t) {
       const Napi::Value e = list.Get(t);
       if (!is_typed(e, napi_float32_array)) {
         fail_type(name(i) + "[" + std::to_string(t) + "] must be a Float32Array, got " + describe(e));
       }
       auto a = e.As<Napi::Float32Array>();
-      if (a.ElementLength() != len) {
-        fail_range(name(i) + "[" + std::to_string(t) + "] has " + std::to_string(a.ElementLength()) +
-                   " elements, expected " + std::to_string(len));
-      }
       out.push_back({a.Data(), a.ElementLength()});
+    }
+    return out;
+  }
+  // Array of Float32Arrays matching `like` (argument like_index) in count and in each length.
+  std::vector<F32> f32_list_like(size_t i, const std::vector<F32>& like, size_t like_index) const {
+    std::vector<F32> out = f32_list(i);
+    const std::string other = names_[like_index];
+    if (out.size() != like.size()) {
+      fail_range(name(i) + " has " + std::to_string(out.size()) + " arrays, expected " +
+                 std::to_string(like.size()) + " (as many as " + other + ")");
+    }
+    for (size_t t = 0; t < out.size(); ++t) {
+      if (out[t].size != like[t].size) {
+        fail_range(name(i) + "[" + std::to_string(t) + "] has " + std::to_string(out[t].size) +
+                   " elements, expected " + std::to_string(like[t].size) + " (as " + other + "[" +
+                   std::to_string(t) + "])");
+      }
     }
     return out;
   }
@@ -113,6 +138,12 @@ class Args {
     const double d = v.As<Napi::Number>().DoubleValue();
     if (!(d - d == 0)) fail_range(name(i) + " must be finite, got " + std::to_string(d));
     return d;
+  }
+  // A boolean (not a number or anything truthy).
+  bool boolean(size_t i) const {
+    const Napi::Value v = info_[i];
+    if (!v.IsBoolean()) fail_type(name(i) + " must be a boolean, got " + describe(v));
+    return v.As<Napi::Boolean>().Value();
   }
   // An integer in [min, max].
   int64_t integer(size_t i, int64_t min, int64_t max = std::numeric_limits<int32_t>::max()) const {

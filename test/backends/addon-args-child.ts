@@ -6,13 +6,13 @@
  */
 import { loadAddon, type NativeAddon } from '../../src/backends/cpu-native/addon.js';
 
-type Arg = Float32Array | Int32Array | Float32Array[] | number | null;
+type Arg = Float32Array | Int32Array | Float32Array[] | number | boolean | null;
 
 /** One entry point: a valid argument list (fresh buffers each time). */
 export interface EntryPoint {
   name: keyof NativeAddon;
   valid: () => Arg[];
-  /** Argument positions where leaving the value out (undefined) is a valid call (matMul's bias). */
+  /** Argument positions where leaving the value out (undefined) is a valid call (an optional bias, offset, scale). */
   optional?: number[];
 }
 
@@ -41,6 +41,9 @@ export const ENTRY_POINTS: EntryPoint[] = [
   { name: 'reduce', valid: () => [f32(24), i32(2, 3, 4), i32(1, 0, 1), f32(3), 0] },
   { name: 'batchNormTrain', valid: () => [f32(24), f32(3), f32(3), f32(24), f32(3), f32(3), 1e-5] },
   { name: 'batchNormTrainGrad', valid: () => [f32(24), f32(3), f32(3), f32(3), f32(24), f32(3), f32(3), f32(24), f32(3), f32(3), 1e-5] },
+  { name: 'batchNormInference', valid: () => [f32(24), f32(3), f32(3), null, null, f32(24), 1e-5] },
+  { name: 'batchNormInference', valid: () => [f32(24), f32(3), f32(3), f32(3), f32(3), f32(24), 1e-5], optional: [3, 4] },
+  { name: 'sgdUpdate', valid: () => [...[0, 1, 2, 3, 4].map(() => [f32(6), f32(4)]), 0.1, 0.9, false, 5e-4] },
 ];
 
 export interface Call {
@@ -90,14 +93,16 @@ export function calls(entry: EntryPoint): Call[] {
       at('NaN', Number.NaN);
       at('-1.5', -1.5);
       at('2^40', 2 ** 40);
+    } else if (typeof v === 'boolean') {
+      at('a number', 1);
     }
   });
   return out;
 }
 
 /** Some numeric mutations are valid values for some arguments (alpha, epsilon); skip those. */
-const ACCEPTS_ANY_FINITE = new Set(['unary:3']);
-const ACCEPTS_NONNEGATIVE = new Set(['batchNormTrain:6', 'batchNormTrainGrad:10']);
+const ACCEPTS_ANY_FINITE = new Set(['unary:3', 'sgdUpdate:5', 'sgdUpdate:6', 'sgdUpdate:8']);
+const ACCEPTS_NONNEGATIVE = new Set(['batchNormTrain:6', 'batchNormTrainGrad:10', 'batchNormInference:6']);
 
 function expectedValid(c: Call): boolean {
   if (c.valid) return true;
