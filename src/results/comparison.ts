@@ -23,6 +23,7 @@ export interface ComparisonRow {
   kernel_size: number;
   lc_expansion: number;
   lc_depthwise: boolean;
+  spatial_init: string; // model.spatial_init of the arm's k×k filters
   n: number; // seeds
   val_acc_mean: number;
   val_acc_std: number; // sample std over seeds; 0 when n = 1
@@ -75,6 +76,7 @@ export function compareArms(summaries: RunSummary[]): ComparisonRow[] {
       kernel_size: first.kernel_size,
       lc_expansion: first.lc_expansion,
       lc_depthwise: first.lc_depthwise,
+      spatial_init: first.spatial_init ?? 'default',
       n: acc.n,
       val_acc_mean: acc.mean,
       val_acc_std: acc.std,
@@ -113,12 +115,17 @@ export function writeComparisonCsv(file: string, rows: ComparisonRow[]): void {
 }
 
 
+/** The arm as a reader names it: freeze mode, plus "(dw)" for depthwise LC and a non-default k×k init. */
+export function armLabel(r: ComparisonRow): string {
+  return `${r.freeze}${r.lc_depthwise ? ' (dw)' : ''}${r.spatial_init !== 'default' ? ` (${r.spatial_init} init)` : ''}`;
+}
+
 /**
  * Whether freeze, k, E and depthwise leave two rows looking alike (configs that differ in another
  * key, e.g. a sweep over width): then tables add the config group column.
  */
 export function needsGroupColumn(rows: ComparisonRow[]): boolean {
-  const seen = new Set(rows.map((r) => `${r.freeze}|${r.kernel_size}|${r.lc_expansion}|${r.lc_depthwise}`));
+  const seen = new Set(rows.map((r) => `${armLabel(r)}|${r.kernel_size}|${r.lc_expansion}`));
   return seen.size < rows.length;
 }
 
@@ -128,7 +135,7 @@ export function formatComparison(rows: ComparisonRow[]): string {
   const header = [...(withGroup ? ['config'] : []), 'freeze', 'k', 'E', 'val acc % (mean ± std, n)', DELTA_VS_STANDARD_TITLE, DELTA_VS_LEARNED_TITLE, 'learnable', 'stored'];
   const body = rows.map((r) => [
     ...(withGroup ? [r.group] : []),
-    r.freeze + (r.lc_depthwise ? ' (dw)' : ''),
+    armLabel(r),
     String(r.kernel_size),
     String(r.lc_expansion),
     `${pct(r.val_acc_mean)} ± ${pct(r.val_acc_std)} (n=${r.n})`,

@@ -34,21 +34,21 @@ test('report: mean ± std over seeds with n, Δ vs standard and vs learned at th
 
   const report = await writeReport(dir);
   const csv = readFileSync(join(dir, 'report.csv'), 'utf8').trim().split('\n').map((l) => l.split(','));
-  assert.deepEqual(csv[0], ['freeze', 'kernel_size', 'lc_expansion', 'lc_depthwise', 'n', 'val_acc_mean', 'val_acc_std', 'best_val_acc_mean', 'delta_vs_standard', 'delta_vs_standard_ci95_low', 'delta_vs_standard_ci95_high', 'delta_vs_learned_same_e', 'delta_vs_learned_same_e_ci95_low', 'delta_vs_learned_same_e_ci95_high', 'learnable_params', 'stored_weights', 'group']);
+  assert.deepEqual(csv[0], ['freeze', 'kernel_size', 'lc_expansion', 'lc_depthwise', 'spatial_init', 'n', 'val_acc_mean', 'val_acc_std', 'best_val_acc_mean', 'delta_vs_standard', 'delta_vs_standard_ci95_low', 'delta_vs_standard_ci95_high', 'delta_vs_learned_same_e', 'delta_vs_learned_same_e_ci95_low', 'delta_vs_learned_same_e_ci95_high', 'learnable_params', 'stored_weights', 'group']);
   const row = (freeze: string, k: string) => csv.find((r) => r[0] === freeze && r[1] === k)!;
-  assert.equal(row('learned', '3')[4], '2');
-  assert.ok(Math.abs(Number(row('learned', '3')[5]) - 0.75) < 1e-12);
-  assert.ok(Math.abs(Number(row('learned', '3')[6]) - Math.sqrt(0.005)) < 1e-12, 'sample std (n - 1)');
-  assert.equal(row('frozen', '3')[4], '3');
-  assert.ok(Math.abs(Number(row('frozen', '3')[5]) - 0.64) < 1e-12);
-  assert.ok(Math.abs(Number(row('frozen', '3')[6]) - 0.04) < 1e-12);
-  assert.ok(Math.abs(Number(row('frozen', '3')[8]) - -11) < 1e-9, 'Δ = 64 − 75 percentage points');
+  assert.equal(row('learned', '3')[5], '2');
+  assert.ok(Math.abs(Number(row('learned', '3')[6]) - 0.75) < 1e-12);
+  assert.ok(Math.abs(Number(row('learned', '3')[7]) - Math.sqrt(0.005)) < 1e-12, 'sample std (n - 1)');
+  assert.equal(row('frozen', '3')[5], '3');
+  assert.ok(Math.abs(Number(row('frozen', '3')[6]) - 0.64) < 1e-12);
+  assert.ok(Math.abs(Number(row('frozen', '3')[7]) - 0.04) < 1e-12);
+  assert.ok(Math.abs(Number(row('frozen', '3')[9]) - -11) < 1e-9, 'Δ = 64 − 75 percentage points');
   // frozen seeds {0,1,2} vs learned {0,1}: not the same seeds, so a Welch interval around the Δ
-  assert.ok(Number(row('frozen', '3')[9]) < -11 && Number(row('frozen', '3')[10]) > -11, 'CI contains Δ');
-  assert.ok(Math.abs(Number(row('frozen', '3')[11]) - -11) < 1e-9, 'E = 1: learned at the same E is standard training');
-  assert.equal(row('frozen', '3')[14], '300');
-  assert.equal(row('frozen', '5')[8], '', 'no learned arm with k=5');
-  assert.equal(row('frozen', '5')[9], '', 'no interval without a baseline');
+  assert.ok(Number(row('frozen', '3')[10]) < -11 && Number(row('frozen', '3')[11]) > -11, 'CI contains Δ');
+  assert.ok(Math.abs(Number(row('frozen', '3')[12]) - -11) < 1e-9, 'E = 1: learned at the same E is standard training');
+  assert.equal(row('frozen', '3')[15], '300');
+  assert.equal(row('frozen', '5')[9], '', 'no learned arm with k=5');
+  assert.equal(row('frozen', '5')[10], '', 'no interval without a baseline');
   assert.deepEqual(report.failed, [{ run: 'frozen-k5-E1-seed1-broken00', message: 'boom' }]);
 
   const md = readFileSync(join(dir, 'report.md'), 'utf8');
