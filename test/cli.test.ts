@@ -29,7 +29,7 @@ test('smoke run end to end: files, CSV columns, accuracy beats chance, compariso
     assert.equal(parse(readFileSync(join(dir, 'config.yaml'), 'utf8')).freeze, summary.freeze);
   }
   const comparison = readFileSync(join(exp, 'comparison.csv'), 'utf8').trim().split('\n');
-  assert.equal(comparison[0], 'freeze,kernel_size,lc_expansion,lc_depthwise,n,val_acc_mean,val_acc_std,best_val_acc_mean,delta_vs_standard,learnable_params,stored_weights,group');
+  assert.equal(comparison[0], 'freeze,kernel_size,lc_expansion,lc_depthwise,n,val_acc_mean_pct,val_acc_std_pct,best_val_acc_mean_pct,delta_vs_standard_pp,learnable_params,stored_weights,group');
   assert.equal(comparison.length, 3);
   assert.match(r.stdout, /Δ vs standard/);
 
@@ -38,6 +38,13 @@ test('smoke run end to end: files, CSV columns, accuracy beats chance, compariso
   assert.equal(again.status, 0, again.stderr);
   assert.equal((again.stderr.match(/already finished/g) ?? []).length, 2);
   assert.equal(JSON.parse(again.stdout).comparison.length, 2);
+
+  // Another invocation into the same folder adds its arm; comparison.csv keeps the earlier ones.
+  const other = lcconv(['run', 'configs/smoke.yaml', '--set', `results_dir=${results}`, '--set', 'train.epochs=1', '--set', 'compare_to_standard=false', '--quiet']);
+  assert.equal(other.status, 0, other.stderr);
+  const all = readFileSync(join(exp, 'comparison.csv'), 'utf8').trim().split('\n');
+  assert.equal(all.length, 4, all.join('\n'));
+  assert.ok(all.some((l) => l.startsWith('frozen') && l.endsWith(',train.epochs=1')), all.join('\n'));
 });
 
 test('bad config: one line naming file, line and key; exit 2; no stack; nothing written', () => {

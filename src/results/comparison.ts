@@ -15,12 +15,16 @@ export interface ComparisonRow {
   lc_depthwise: boolean;
   n: number; // seeds
   val_acc_mean: number;
-  val_acc_std: number; // sample std over seeds; 0 when n = 1
+  val_acc_std: number | null; // sample std over seeds; null (blank) when n = 1
   best_val_acc_mean: number;
   delta_vs_standard: number | null; // percentage points; null when no learned arm exists
   learnable_params: number;
   stored_weights: number;
-  group: string; // runs whose configs differ only in freeze mode and seed (see RunIdentity.group)
+  /**
+   * The config group (runs whose configs differ only in freeze mode and seed, RunIdentity.group),
+   * named by the keys in which it differs from the other groups (groupLabels), '' when all agree.
+   */
+  group: string;
 }
 
 export function meanStd(values: number[]): { mean: number; std: number; n: number } {
@@ -32,7 +36,8 @@ export function meanStd(values: number[]): { mean: number; std: number; n: numbe
 
 const FREEZE_ORDER = ['learned', 'frozen', 'shared'];
 
-export function compareArms(summaries: RunSummary[]): ComparisonRow[] {
+/** `labels` names each group hash (groupLabels); without it every group is labelled ''. */
+export function compareArms(summaries: RunSummary[], labels = new Map<string, string>()): ComparisonRow[] {
   const groups = new Map<string, RunSummary[]>();
   // Summaries from before groups existed have none: they group by k, E and depthwise alone.
   const groupOf = (s: RunSummary) => s.group ?? `k${s.kernelSize}-E${s.lcExpansion}${s.lcDepthwise ? '-dw' : ''}`;
@@ -49,45 +54,63 @@ export function compareArms(summaries: RunSummary[]): ComparisonRow[] {
       lc_depthwise: first.lcDepthwise,
       n: acc.n,
       val_acc_mean: acc.mean,
-      val_acc_std: acc.std,
+      val_acc_std: acc.n > 1 ? acc.std : null,
       best_val_acc_mean: meanStd(runs.map((r) => r.best_val_acc)).mean,
       delta_vs_standard: standard ? 100 * (acc.mean - meanStd(standard.map((r) => r.final_val_acc)).mean) : null,
       learnable_params: first.params.learnable,
       stored_weights: first.params.stored,
-      group: groupOf(first),
+      group: labels.get(groupOf(first)) ?? '',
     };
   });
   return rows.sort((a, b) => a.kernel_size - b.kernel_size || a.lc_expansion - b.lc_expansion || a.group.localeCompare(b.group) || FREEZE_ORDER.indexOf(a.freeze) - FREEZE_ORDER.indexOf(b.freeze));
 }
 
+/**
+ * One unit in the file, named in the header: accuracies (fractions in memory) are written in
+ * percent as `<name>_pct`, differences of accuracies (already percentage points) as `<name>_pp`.
+ */
+function csvColumn(name: string): { title: string; scale: number } {
+  if (name.startsWith('delta')) return { title: `${name}_pp`, scale: 1 };
+  if (/(^|_)acc(_|$)/.test(name)) return { title: `${name}_pct`, scale: 100 };
+  return { title: name, scale: 1 };
+}
+
 /** Written whole and atomically: the file is a summary, replaced each time the experiment is reported. */
 export function writeComparisonCsv(file: string, rows: ComparisonRow[]): void {
-  const columns = Object.keys(rows[0] ?? {}) as (keyof ComparisonRow)[];
-  const csv = createObjectCsvStringifier({ header: columns.map((id) => ({ id, title: id })) });
-  writeAtomic(file, csv.getHeaderString() + csv.stringifyRecords(rows));
+  const columns = Object.keys(rows[0] ?? {}).map((id) => ({ id, ...csvColumn(id) }));
+  const csv = createObjectCsvStringifier({ header: columns.map(({ id, title }) => ({ id, title })) });
+  const scaled = rows.map((r) => Object.fromEntries(columns.map(({ id, scale }) => {
+    const v = (r as unknown as Record<string, unknown>)[id];
+    return [id, scale !== 1 && typeof v === 'number' ? Number((v * scale).toFixed(6)) : v];
+  })));
+  writeAtomic(file, csv.getHeaderString() + csv.stringifyRecords(scaled));
 }
 
 const pct = (v: number) => (100 * v).toFixed(2);
 
-/**
- * Whether freeze, k, E and depthwise leave two rows looking alike (configs that differ in another
- * key, e.g. a sweep over width): then tables add the config group column.
- */
+/** Tables add the config column when the rows come from config groups with different labels. */
 export function needsGroupColumn(rows: ComparisonRow[]): boolean {
-  const seen = new Set(rows.map((r) => `${r.freeze}|${r.kernel_size}|${r.lc_expansion}|${r.lc_depthwise}`));
-  return seen.size < rows.length;
+  return new Set(rows.map((r) => r.group)).size > 1;
 }
 
-/** Plain-text table for the terminal. */
-export function formatComparison(rows: ComparisonRow[]): string {
+/** `81.00 ± 1.41`, or `50.00` alone for one seed (no spread to show). */
+export function formatMeanStd(mean: number, std: number | null): string {
+  return std === null ? pct(mean) : `${pct(mean)} ± ${pct(std)}`;
+}
+
+/**
+ * Plain-text table for the terminal. `accuracy` names what was measured: 'test accuracy' with
+ * val_split 0, 'validation accuracy' otherwise (accuracyName).
+ */
+export function formatComparison(rows: ComparisonRow[], accuracy = 'test accuracy'): string {
   const withGroup = needsGroupColumn(rows);
-  const header = [...(withGroup ? ['config'] : []), 'freeze', 'k', 'E', 'val acc % (mean ± std, n)', 'Δ vs standard (pp)', 'learnable', 'stored'];
+  const header = [...(withGroup ? ['config'] : []), 'freeze', 'k', 'E', `${accuracy.replace('validation', 'val').replace('accuracy', 'acc')} % (mean ± std, n)`, 'Δ vs standard (pp)', 'learnable', 'stored'];
   const body = rows.map((r) => [
     ...(withGroup ? [r.group] : []),
     r.freeze + (r.lc_depthwise ? ' (dw)' : ''),
     String(r.kernel_size),
     String(r.lc_expansion),
-    `${pct(r.val_acc_mean)} ± ${pct(r.val_acc_std)} (n=${r.n})`,
+    `${formatMeanStd(r.val_acc_mean, r.val_acc_std)} (n=${r.n})`,
     r.delta_vs_standard === null ? 'n/a' : `${r.delta_vs_standard >= 0 ? '+' : ''}${r.delta_vs_standard.toFixed(2)}`,
     r.learnable_params.toLocaleString('en-US'),
     r.stored_weights.toLocaleString('en-US'),

@@ -66,6 +66,8 @@ export interface RunSummary extends RunIdentity {
   arch: string;
   dataset: string;
   epochs: number;
+  /** Number of classes: chance accuracy is 1/classes (absent in summaries of older versions). */
+  classes?: number;
   final_val_acc: number;
   final_val_loss: number;
   best_val_acc: number;

@@ -6,7 +6,9 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { compareArms, needsGroupColumn, writeComparisonCsv, type ComparisonRow } from './comparison.js';
+import { parse } from 'yaml';
+import { compareArms, formatMeanStd, needsGroupColumn, writeComparisonCsv, type ComparisonRow } from './comparison.js';
+import { accuracyName, groupLabels } from './groups.js';
 import type { CurvePoint, RunPoint } from './plots.js';
 import type { RunSummary } from './records.js';
 import { CONFIG_FILE, ERROR_FILE, METRICS_FILE, readFinishedSummary, readTrialError, writeAtomic } from './run-dir.js';
@@ -16,7 +18,62 @@ export interface Report {
   runs: RunSummary[];
   failed: { run: string; message: string }[];
   unfinished: string[];
+  /** 'test accuracy' or 'validation accuracy' (dataset.val_split), for table headers and axes. */
+  accuracy: string;
   files: string[];
+}
+
+/** Every run directory of an experiment folder, read once: what comparison.csv and report.* show. */
+interface Gathered {
+  runs: RunSummary[];
+  /** Resolved config of each finished run (its config.yaml), by run id; absent for very old runs. */
+  configs: Map<string, Record<string, unknown>>;
+  failed: Report['failed'];
+  unfinished: string[];
+}
+
+function readRunConfig(dir: string): Record<string, unknown> | undefined {
+  const file = join(dir, CONFIG_FILE);
+  return existsSync(file) ? (parse(readFileSync(file, 'utf8')) as Record<string, unknown>) : undefined;
+}
+
+function gather(dir: string): Gathered {
+  const gathered: Gathered = { runs: [], configs: new Map(), failed: [], unfinished: [] };
+  const entries = existsSync(dir) ? readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory() && e.name !== 'sweep').map((e) => e.name).sort() : [];
+  for (const name of entries) {
+    const runDir = join(dir, name);
+    const summary = readFinishedSummary(runDir);
+    const error = summary ? null : readTrialError(runDir);
+    if (summary) {
+      gathered.runs.push(summary);
+      const config = readRunConfig(runDir);
+      if (config) gathered.configs.set(summary.runId, config);
+    } else if (error) {
+      gathered.failed.push({ run: name, message: error.message });
+    } else if (existsSync(join(runDir, METRICS_FILE)) || existsSync(join(runDir, CONFIG_FILE))) {
+      gathered.unfinished.push(name);
+    }
+  }
+  return gathered;
+}
+
+/** Arms of every finished run in the folder, groups named by their differing keys (groupLabels). */
+function compareGathered(g: Gathered): { rows: ComparisonRow[]; labels: Map<string, string>; accuracy: string } {
+  const groupConfigs = new Map<string, unknown>();
+  for (const r of g.runs) if (!groupConfigs.has(r.group) || groupConfigs.get(r.group) === undefined) groupConfigs.set(r.group, g.configs.get(r.runId));
+  const labels = groupLabels(groupConfigs);
+  const valSplits = [...g.configs.values()].map((c) => Number((c.dataset as { val_split?: number } | undefined)?.val_split ?? 0));
+  return { rows: compareArms(g.runs, labels), labels, accuracy: accuracyName(valSplits) };
+}
+
+/**
+ * comparison.csv of an experiment folder: every arm run there (this invocation's and earlier ones),
+ * so the file never forgets arms run before. Returns what it wrote, for the terminal table.
+ */
+export function writeFolderComparison(dir: string, file: string): { rows: ComparisonRow[]; accuracy: string } {
+  const { rows, accuracy } = compareGathered(gather(dir));
+  writeComparisonCsv(file, rows);
+  return { rows, accuracy };
 }
 
 /** The evaluated epochs of a metrics.csv (rows with an empty val_acc are skipped). */
@@ -36,17 +93,18 @@ const pct = (v: number) => (100 * v).toFixed(2);
 
 function reportMarkdown(title: string, report: Omit<Report, 'files'>, plots: string[]): string {
   const withGroup = needsGroupColumn(report.rows);
+  const acc = report.accuracy;
   const lines = [
     `# ${title}`,
     '',
-    `${report.runs.length} finished runs. Accuracy: final validation accuracy, mean ± sample std over seeds (n seeds). ` +
+    `${report.runs.length} finished runs. Accuracy: final ${acc}, mean ± sample std over seeds (n seeds; no std for one seed). ` +
       'Δ: difference of the mean from standard training (the `learned` arm of the same config, differing only in freeze mode and seed), in percentage points; n/a where that arm has no finished run.' +
-        (withGroup ? ' config: the hash of the settings other than freeze and seed, shown because some rows share freeze, k and E.' : ''),
+        (withGroup ? ' config: the settings in which this row\'s runs differ from the other rows\' (besides freeze, k and E).' : ''),
     '',
-    `|${withGroup ? ' config |' : ''} freeze | k | E | val acc % (mean ± std) | n | best val acc % (mean) | Δ vs standard (pp) | learnable weights | stored weights |`,
+    `|${withGroup ? ' config |' : ''} freeze | k | E | ${acc} % (mean ± std) | n | best ${acc} % (mean) | Δ vs standard (pp) | learnable weights | stored weights |`,
     `|${withGroup ? '---|' : ''}---|---:|---:|---:|---:|---:|---:|---:|---:|`,
     ...report.rows.map((r) =>
-      `|${withGroup ? ` ${r.group} |` : ''} ${r.freeze}${r.lc_depthwise ? ' (dw)' : ''} | ${r.kernel_size} | ${r.lc_expansion} | ${pct(r.val_acc_mean)} ± ${pct(r.val_acc_std)} | ${r.n} | ${pct(r.best_val_acc_mean)} | ` +
+      `|${withGroup ? ` ${r.group} |` : ''} ${r.freeze}${r.lc_depthwise ? ' (dw)' : ''} | ${r.kernel_size} | ${r.lc_expansion} | ${formatMeanStd(r.val_acc_mean, r.val_acc_std)} | ${r.n} | ${pct(r.best_val_acc_mean)} | ` +
         `${r.delta_vs_standard === null ? 'n/a' : `${r.delta_vs_standard >= 0 ? '+' : ''}${r.delta_vs_standard.toFixed(2)}`} | ${r.learnable_params.toLocaleString('en-US')} | ${r.stored_weights.toLocaleString('en-US')} |`,
     ),
   ];
@@ -58,38 +116,27 @@ function reportMarkdown(title: string, report: Omit<Report, 'files'>, plots: str
 
 /** Reads every run directory under `dir` and writes report.csv, report.md and the plots there. */
 export async function writeReport(dir: string, options: { plots?: boolean } = {}): Promise<Report> {
-  const runs: RunSummary[] = [];
-  const failed: Report['failed'] = [];
-  const unfinished: string[] = [];
-  const curves: CurvePoint[] = [];
-  const entries = existsSync(dir) ? readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory() && e.name !== 'sweep').map((e) => e.name).sort() : [];
-  for (const name of entries) {
-    const runDir = join(dir, name);
-    const summary = readFinishedSummary(runDir);
-    const error = summary ? null : readTrialError(runDir);
-    if (summary) {
-      runs.push(summary);
-      for (const p of readCurve(runDir)) {
-        curves.push({ run: summary.runId, freeze: summary.freeze, kernel_size: summary.kernelSize, lc_expansion: summary.lcExpansion, epoch: p.epoch, val_acc: 100 * p.val_acc, train_acc: 100 * p.train_acc });
-      }
-    } else if (error) {
-      failed.push({ run: name, message: error.message });
-    } else if (existsSync(join(runDir, METRICS_FILE)) || existsSync(join(runDir, CONFIG_FILE))) {
-      unfinished.push(name);
-    }
-  }
-  if (runs.length === 0) return { rows: [], runs, failed, unfinished, files: [] };
-  const rows = compareArms(runs);
+  const g = gather(dir);
+  const { failed, unfinished, runs } = g;
+  if (runs.length === 0) return { rows: [], runs, failed, unfinished, accuracy: 'test accuracy', files: [] };
+  const { rows, labels, accuracy } = compareGathered(g);
   const files = [join(dir, 'report.csv'), join(dir, 'report.md')];
   writeComparisonCsv(files[0]!, rows);
   let plots: string[] = [];
   if (options.plots !== false) {
     const { writePlots } = await import('./plots.js');
-    const points: RunPoint[] = runs.map((r) => ({ freeze: r.freeze, kernel_size: r.kernelSize, lc_expansion: r.lcExpansion, seed: r.seed, val_acc: 100 * r.final_val_acc }));
-    plots = await writePlots(dir, points, curves);
+    const points: RunPoint[] = runs.map((r) => ({
+      run: r.runId, freeze: r.freeze, kernel_size: r.kernelSize, lc_expansion: r.lcExpansion, group: labels.get(r.group) ?? '',
+      seed: r.seed, val_acc: 100 * r.final_val_acc, chance: r.classes ? 100 / r.classes : null,
+    }));
+    const curves: CurvePoint[] = runs.flatMap((r) => readCurve(join(dir, r.runId)).map((p) => ({
+      run: r.runId, freeze: r.freeze, kernel_size: r.kernelSize, lc_expansion: r.lcExpansion, group: labels.get(r.group) ?? '',
+      epoch: p.epoch, val_acc: 100 * p.val_acc, train_acc: 100 * p.train_acc,
+    })));
+    plots = await writePlots(dir, points, curves, accuracy);
     files.push(...plots);
   }
   const title = `Report: ${basename(dir)}`;
-  writeAtomic(files[1]!, reportMarkdown(title, { rows, runs, failed, unfinished }, plots.map((p) => basename(p))));
-  return { rows, runs, failed, unfinished, files };
+  writeAtomic(files[1]!, reportMarkdown(title, { rows, runs, failed, unfinished, accuracy }, plots.map((p) => basename(p))));
+  return { rows, runs, failed, unfinished, accuracy, files };
 }

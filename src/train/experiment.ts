@@ -9,9 +9,10 @@ import { armsOf, seedsOf } from '../config/grid.js';
 import type { Config } from '../config/schema.js';
 import { loadDataset, type Dataset } from '../data/index.js';
 import { gitCommit, versions } from '../provenance.js';
-import { compareArms, writeComparisonCsv, type ComparisonRow } from '../results/comparison.js';
+import type { ComparisonRow } from '../results/comparison.js';
 import type { RunIdentity, RunSink, RunSummary } from '../results/records.js';
 import { RunRecorder } from '../results/recorder.js';
+import { writeFolderComparison } from '../results/report.js';
 import { ERROR_FILE, experimentDir, readFinishedSummary, RUNNING_FILE, runIdentity, writeRunning, writeTrialError } from '../results/run-dir.js';
 import type { Trial } from '../sweep/trials.js';
 import { RunInterrupted, trainRun } from './trainer.js';
@@ -34,6 +35,8 @@ export interface ExperimentResult {
   runs: RunSummary[];
   comparison: ComparisonRow[];
   comparisonFile: string;
+  /** 'test accuracy' or 'validation accuracy', for the table header. */
+  accuracy: string;
 }
 
 /** Reuses a finished run (unless --force), else trains it (resuming its checkpoint with --resume). */
@@ -85,8 +88,8 @@ export async function runExperiment(config: Config, options: ExperimentOptions):
     for (const arm of armsOf(config)) runs.push(await trainOrReuse(arm, seed, () => dataFor(seed), commit, options));
   }
 
-  const comparison = compareArms(runs);
+  // Every arm in the experiment folder, not only this invocation's: earlier runs stay in the file.
   const comparisonFile = join(experimentDir(config), 'comparison.csv');
-  writeComparisonCsv(comparisonFile, comparison);
-  return { runs, comparison, comparisonFile };
+  const { rows: comparison, accuracy } = writeFolderComparison(experimentDir(config), comparisonFile);
+  return { runs, comparison, comparisonFile, accuracy };
 }

@@ -3,6 +3,7 @@
  * gradients of the learnable weights only, SGD step — with evaluation every `eval_every` epochs.
  * Emits plain rows to its sinks and returns the summary; aggregation over runs is the caller's.
  */
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import * as tf from '@tensorflow/tfjs';
 import type { Config } from '../config/schema.js';
 import { CIFAR_AUGMENT, evalBatches, stepsPerEpoch, trainBatches, type Batch } from '../data/batches.js';
@@ -143,7 +144,9 @@ export async function trainRun(input: TrainInput): Promise<RunSummary> {
       let step = 0;
       let lr = 0;
       for (const batch of trainBatches(data, train.batch_size, identity.seed, epoch, augment)) {
-        // Stop between steps: nothing of this epoch has been written, so abandoning it is clean.
+        // Let signal handlers run (a synchronous backend never returns to the event loop on its own),
+        // then stop between steps: nothing of this epoch has been written, so abandoning it is clean.
+        await yieldToEventLoop();
         if (input.signal?.aborted) {
           tf.dispose([lossSum, correct]);
           throw new RunInterrupted(epoch - 1);
@@ -190,7 +193,7 @@ export async function trainRun(input: TrainInput): Promise<RunSummary> {
     }
     const summary: RunSummary = {
       ...identity, status: 'finished', arch: config.model.arch, dataset: data.name, epochs: train.epochs,
-      final_val_acc: lastEval!.acc, final_val_loss: lastEval!.loss, best_val_acc: best!.acc, best_epoch: best!.epoch,
+      classes: data.classNames.length, final_val_acc: lastEval!.acc, final_val_loss: lastEval!.loss, best_val_acc: best!.acc, best_epoch: best!.epoch,
       final_train_acc: lastTrainAcc, params: model.counts, backend: input.backend.backend, device: input.backend.device,
       backend_skipped: input.backend.skipped ?? [], versions: input.versions, git_commit: input.gitCommit,
       wall_seconds: earlierWallSeconds + (performance.now() - wallStart) / 1000,

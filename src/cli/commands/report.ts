@@ -24,7 +24,7 @@ export const reportCommand: CommandModule<object, ReportArgs> = {
     const { formatComparison } = await import('../../results/comparison.js');
     const report = await writeReport(args.dir, { plots: args.plots });
     if (report.runs.length === 0) throw new InputError(`${args.dir}: no finished run (a run directory with summary.json) to report`);
-    process.stdout.write(`${formatComparison(report.rows)}\n\n`);
+    process.stdout.write(`${formatComparison(report.rows, report.accuracy)}\n\n`);
     if (report.failed.length) process.stdout.write(`failed: ${report.failed.map((f) => f.run).join(', ')}\n`);
     if (report.unfinished.length) process.stdout.write(`unfinished: ${report.unfinished.join(', ')}\n`);
     process.stdout.write(`${report.runs.length} runs reported; wrote ${report.files.join(', ')}\n`);

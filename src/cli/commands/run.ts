@@ -75,7 +75,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
       if (args.json) {
         process.stdout.write(`${JSON.stringify({ backend, runs: result.runs, comparison: result.comparison }, null, 2)}\n`);
       } else {
-        process.stdout.write(`\n${formatComparison(result.comparison)}\n\ncomparison written to ${result.comparisonFile}\n`);
+        process.stdout.write(`\n${formatComparison(result.comparison, result.accuracy)}\n\ncomparison written to ${result.comparisonFile}\n`);
       }
     } catch (err) {
       if (!(err instanceof RunInterrupted)) throw err;

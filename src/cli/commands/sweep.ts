@@ -79,7 +79,7 @@ export const sweepCommand: CommandModule<object, SweepArgs> = {
       const { writeReport } = await import('../../results/report.js');
       const { formatComparison } = await import('../../results/comparison.js');
       const r = await writeReport(experimentDir(config));
-      if (r.runs.length) say(`\n${formatComparison(r.rows)}\n\nreport: ${r.files.join(', ')}`);
+      if (r.runs.length) say(`\n${formatComparison(r.rows, r.accuracy)}\n\nreport: ${r.files.join(', ')}`);
     };
 
     if (args.executor === 'slurm') {
