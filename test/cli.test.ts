@@ -96,3 +96,35 @@ test('threads and backend do not change what a run computes, so they share its r
   assert.equal(runIdentity(tinyConfig(['threads=2', 'backend=auto']), 0).runId, base);
   assert.notEqual(runIdentity(tinyConfig(['train.lr=0.1']), 0).runId, base);
 });
+
+test('lcconv alone prints help; every command --help has examples; --backend lists its choices', () => {
+  const bare = lcconv([]);
+  assert.equal(bare.status, 0, bare.stderr);
+  assert.match(bare.stdout, /Commands:[\s\S]*lcconv run[\s\S]*Examples:/);
+  for (const command of ['run', 'sweep', 'report', 'config', 'data', 'doctor', 'bench']) {
+    const help = lcconv([command, '--help']);
+    assert.equal(help.status, 0, help.stderr);
+    assert.match(help.stdout, /Examples:\n {2}lcconv /, `${command} --help has examples`);
+  }
+  assert.match(lcconv(['run', '--help']).stdout, /--backend[\s\S]*choices: "auto", "tensorflow", "cpu-native", "webgpu", "wasm", "cpu"/);
+  const bad = lcconv(['run', '--backend', 'gpu']);
+  assert.equal(bad.status, 2);
+  assert.equal(bad.stderr.trim().split('\n').length, 1, bad.stderr);
+});
+
+test('an empty config file and a sweep of a config without sweep: are one-line errors (exit 2)', () => {
+  const dir = tempDir('empty');
+  writeFileSync(join(dir, 'empty.yaml'), '');
+  const empty = lcconv(['run', join(dir, 'empty.yaml'), '--set', `results_dir=${dir}`]);
+  assert.equal(empty.status, 2);
+  assert.match(empty.stderr, /^lcconv: .*empty\.yaml: empty file/);
+  assert.equal(empty.stderr.trim().split('\n').length, 1);
+  const noSweep = lcconv(['sweep', 'configs/smoke.yaml', '--set', `results_dir=${dir}`]);
+  assert.equal(noSweep.status, 2);
+  assert.match(noSweep.stderr, /^lcconv: configs\/smoke\.yaml: no sweep: block to run; .*--grid/);
+  assert.equal(noSweep.stderr.trim().split('\n').length, 1);
+  assert.deepEqual(readdirSync(dir), ['empty.yaml'], 'nothing written');
+  const grid = lcconv(['sweep', 'configs/smoke.yaml', '--set', `results_dir=${dir}`, '--grid', 'model.kernel_size=3,5', '--grid', 'freeze=learned,frozen', '--dry-run']);
+  assert.equal(grid.status, 0, grid.stderr);
+  assert.match(grid.stdout, /4 trials: 0 finished/);
+});

@@ -56,10 +56,12 @@ function toTensors(batch: Batch, data: Dataset): { x: tf.Tensor4D; y: tf.Tensor1
  * Mean loss (no label smoothing) and accuracy over a split, with BatchNorm in eval mode. Reads
  * results with `await data()`: the webgpu backend cannot read synchronously in Node.
  */
-export async function evaluate(model: Model, data: Dataset, batchSize: number): Promise<EvalResult> {
+export async function evaluate(model: Model, data: Dataset, batchSize: number, signal?: AbortSignal): Promise<EvalResult> {
   let lossSum = 0;
   let correct = 0;
   for (const batch of evalBatches(data, data.test, batchSize)) {
+    await yieldToEventLoop(); // signal handlers run between batches; an abort throws signal.reason
+    signal?.throwIfAborted();
     const sums = tf.tidy(() => {
       const { x, y } = toTensors(batch, data);
       const logits = model.forward(x, false);
@@ -175,7 +177,12 @@ export async function trainRun(input: TrainInput): Promise<RunSummary> {
 
       const evalNow = epoch % config.eval_every === 0 || epoch === train.epochs;
       if (evalNow) {
-        lastEval = await evaluate(model, data, Math.max(train.batch_size, 256));
+        try {
+          lastEval = await evaluate(model, data, Math.max(train.batch_size, 256), input.signal);
+        } catch (err) {
+          if (input.signal?.aborted) throw new RunInterrupted(epoch - 1); // nothing of this epoch written yet
+          throw err;
+        }
         if (!best || lastEval.acc > best.acc) best = { acc: lastEval.acc, epoch };
       }
       const row: EpochRow = {

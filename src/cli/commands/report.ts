@@ -17,7 +17,9 @@ export const reportCommand: CommandModule<object, ReportArgs> = {
   builder: (y: Argv) =>
     y
       .positional('dir', { type: 'string', demandOption: true, describe: 'experiment folder, e.g. results/kernel-sweep' })
-      .option('plots', { type: 'boolean', default: true, describe: 'render the plots (--no-plots skips them)' }) as unknown as Argv<ReportArgs>,
+      .option('plots', { type: 'boolean', default: true, describe: 'render the plots (--no-plots skips them)' })
+      .example('$0 report results/smoke-sweep', 'report.csv, report.md and plots of every finished run there')
+      .example('$0 report results/smoke --no-plots', 'tables only') as unknown as Argv<ReportArgs>,
   handler: async (args: ArgumentsCamelCase<ReportArgs>) => {
     if (!existsSync(args.dir)) throw new InputError(`${args.dir}: no such folder (give an experiment folder such as results/<name>)`);
     const { writeReport } = await import('../../results/report.js');
