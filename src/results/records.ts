@@ -89,6 +89,8 @@ export interface RunSummary extends RunIdentity {
 export interface RunSink {
   start(info: RunStart): void | Promise<void>;
   step?(progress: StepProgress): void;
+  /** The epoch's training steps are done and its evaluation starts. */
+  evaluating?(epoch: number): void;
   epoch(row: EpochRow): void | Promise<void>;
   end(summary: RunSummary): void | Promise<void>;
 }

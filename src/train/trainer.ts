@@ -177,6 +177,7 @@ export async function trainRun(input: TrainInput): Promise<RunSummary> {
 
       const evalNow = epoch % config.eval_every === 0 || epoch === train.epochs;
       if (evalNow) {
+        for (const s of sinks) s.evaluating?.(epoch);
         try {
           lastEval = await evaluate(model, data, Math.max(train.batch_size, 256), input.signal);
         } catch (err) {

@@ -57,7 +57,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
     const { releaseBackends } = await import('../../backends/index.js');
     const { runExperiment, runTrial } = await import('../../train/experiment.js');
     const { RunInterrupted } = await import('../../train/trainer.js');
-    const { formatComparison } = await import('../../results/comparison.js');
+    const { formatComparison, summarySentence } = await import('../../results/comparison.js');
     const out = args.json ? process.stderr : process.stdout;
     const say = (line: string) => { if (!args.quiet) out.write(`${line}\n`); };
 
@@ -80,7 +80,8 @@ export const runCommand: CommandModule<object, RunArgs> = {
       if (args.json) {
         process.stdout.write(`${JSON.stringify({ backend, runs: result.runs, comparison: result.comparison }, null, 2)}\n`);
       } else {
-        process.stdout.write(`\n${formatComparison(result.comparison, result.accuracy)}\n\ncomparison written to ${result.comparisonFile}\n`);
+        const sentence = summarySentence(result.comparison, result.accuracy);
+        process.stdout.write(`\n${formatComparison(result.comparison, result.accuracy)}\n\ncomparison written to ${result.comparisonFile}\n${sentence ? `${sentence}\n` : ''}`);
       }
     } catch (err) {
       if (!(err instanceof RunInterrupted)) throw err;
