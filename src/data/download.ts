@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import * as tar from 'tar';
 import { InputError } from '../errors.js';
 import { CIFAR10_LAYOUT, CIFAR100_LAYOUT, CIFAR_URLS, cifarFiles, type CifarLayout } from './cifar.js';
-import { formatCount } from './files.js';
+import { formatCount } from '../format.js';
 
 export const DOWNLOAD_NAMES = ['cifar10', 'cifar100'] as const;
 export type DownloadName = (typeof DOWNLOAD_NAMES)[number];

@@ -5,8 +5,9 @@
  * Gives mean ± std of final validation accuracy over seeds, with n, and Δ vs standard.
  */
 import { createObjectCsvStringifier } from 'csv-writer';
-import { writeAtomic } from './run-dir.js';
-import type { RunSummary } from './records.js';
+import { formatCount, formatMeanStd, pct, signedPp } from '../format.js';
+import { writeAtomic } from '../runs/files.js';
+import type { RunSummary } from '../runs/records.js';
 
 export interface ComparisonRow {
   freeze: string;
@@ -40,7 +41,7 @@ const FREEZE_ORDER = ['learned', 'frozen', 'shared'];
 export function compareArms(summaries: RunSummary[], labels = new Map<string, string>()): ComparisonRow[] {
   const groups = new Map<string, RunSummary[]>();
   // Summaries from before groups existed have none: they group by k, E and depthwise alone.
-  const groupOf = (s: RunSummary) => s.group ?? `k${s.kernelSize}-E${s.lcExpansion}${s.lcDepthwise ? '-dw' : ''}`;
+  const groupOf = (s: RunSummary) => s.group ?? `k${s.kernel_size}-E${s.lc_expansion}${s.lc_depthwise ? '-dw' : ''}`;
   const keyOf = (s: RunSummary, freeze = s.freeze) => `${freeze}|${groupOf(s)}`;
   for (const s of summaries) groups.set(keyOf(s), [...(groups.get(keyOf(s)) ?? []), s]);
   const rows = [...groups.values()].map((runs) => {
@@ -49,9 +50,9 @@ export function compareArms(summaries: RunSummary[], labels = new Map<string, st
     const standard = groups.get(keyOf(first, 'learned'));
     return {
       freeze: first.freeze,
-      kernel_size: first.kernelSize,
-      lc_expansion: first.lcExpansion,
-      lc_depthwise: first.lcDepthwise,
+      kernel_size: first.kernel_size,
+      lc_expansion: first.lc_expansion,
+      lc_depthwise: first.lc_depthwise,
       n: acc.n,
       val_acc_mean: acc.mean,
       val_acc_std: acc.n > 1 ? acc.std : null,
@@ -86,16 +87,9 @@ export function writeComparisonCsv(file: string, rows: ComparisonRow[]): void {
   writeAtomic(file, csv.getHeaderString() + csv.stringifyRecords(scaled));
 }
 
-const pct = (v: number) => (100 * v).toFixed(2);
-
 /** Tables add the config column when the rows come from config groups with different labels. */
 export function needsGroupColumn(rows: ComparisonRow[]): boolean {
   return new Set(rows.map((r) => r.group)).size > 1;
-}
-
-/** `81.00 ± 1.41`, or `50.00` alone for one seed (no spread to show). */
-export function formatMeanStd(mean: number, std: number | null): string {
-  return std === null ? pct(mean) : `${pct(mean)} ± ${pct(std)}`;
 }
 
 /**
@@ -111,9 +105,9 @@ export function formatComparison(rows: ComparisonRow[], accuracy = 'test accurac
     String(r.kernel_size),
     String(r.lc_expansion),
     `${formatMeanStd(r.val_acc_mean, r.val_acc_std)} (n=${r.n})`,
-    r.delta_vs_standard === null ? 'n/a' : `${r.delta_vs_standard >= 0 ? '+' : ''}${r.delta_vs_standard.toFixed(2)}`,
-    r.learnable_params.toLocaleString('en-US'),
-    r.stored_weights.toLocaleString('en-US'),
+    signedPp(r.delta_vs_standard),
+    formatCount(r.learnable_params),
+    formatCount(r.stored_weights),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => r[i]!.length)));
   const textColumns = withGroup ? 2 : 1; // left-aligned: config group and freeze
@@ -132,9 +126,9 @@ export function summarySentence(rows: ComparisonRow[], accuracy = 'test accuracy
     const standard = rows.find((s) => s.freeze === 'learned' && s.group === r.group && s.kernel_size === r.kernel_size && s.lc_expansion === r.lc_expansion && s.lc_depthwise === r.lc_depthwise)!;
     const d = r.delta_vs_standard;
     const how = Math.abs(d) < 0.005 ? 'the same as' : `${Math.abs(d).toFixed(2)} points ${d < 0 ? 'below' : 'above'}`;
-    const what = `${r.freeze === 'shared' ? 'shared' : 'frozen'} random filters (${r.group ? `${r.group}, ` : ''}k=${r.kernel_size}, E=${r.lc_expansion}${r.lc_depthwise ? ', depthwise' : ''}; ${r.learnable_params.toLocaleString('en-US')} learnable weights)`;
+    const what = `${r.freeze === 'shared' ? 'shared' : 'frozen'} random filters (${r.group ? `${r.group}, ` : ''}k=${r.kernel_size}, E=${r.lc_expansion}${r.lc_depthwise ? ', depthwise' : ''}; ${formatCount(r.learnable_params)} learnable weights)`;
     const seeds = r.n === 1 ? 'one seed' : `mean of ${r.n} seeds`;
-    return [`${what} reach ${pct(r.val_acc_mean)}% ${accuracy}, ${how} standard training (${pct(standard.val_acc_mean)}%, ${standard.learnable_params.toLocaleString('en-US')} learnable weights), ${seeds}`];
+    return [`${what} reach ${pct(r.val_acc_mean)}% ${accuracy}, ${how} standard training (${pct(standard.val_acc_mean)}%, ${formatCount(standard.learnable_params)} learnable weights), ${seeds}`];
   });
   if (parts.length === 0) return '';
   const text = parts.join('; ');

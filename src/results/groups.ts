@@ -4,7 +4,7 @@
  * the other groups of the same report (`train.epochs=1, model.width=8`), read from each run's
  * resolved config. k, E and depthwise have their own columns and axes, so they are left out.
  */
-import { PRESENTATION_KEYS } from './run-dir.js';
+import { PRESENTATION_KEYS } from '../runs/identity.js';
 
 /** Keys that never tell groups apart in a label: presentation, the arm, and k/E/depthwise (own columns). */
 const UNLABELLED = new Set<string>([...PRESENTATION_KEYS, 'freeze', 'model.kernel_size', 'model.lc_expansion', 'model.lc_depthwise']);

@@ -4,14 +4,15 @@
  * Numbers come from compareArms: mean ± sample std of the final validation accuracy over seeds
  * (with n), Δ in percentage points vs the `learned` arm of the same k and E (standard training).
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { parse } from 'yaml';
-import { compareArms, formatMeanStd, needsGroupColumn, writeComparisonCsv, type ComparisonRow } from './comparison.js';
+import { formatCount, formatMeanStd, pct, signedPp } from '../format.js';
+import { ERROR_FILE, hasStarted, readMetrics, readRunConfig, writeAtomic } from '../runs/files.js';
+import type { RunSummary } from '../runs/records.js';
+import { runState } from '../runs/state.js';
+import { compareArms, needsGroupColumn, writeComparisonCsv, type ComparisonRow } from './comparison.js';
 import { accuracyName, groupLabels } from './groups.js';
 import type { CurvePoint, RunPoint } from './plots.js';
-import type { RunSummary } from './records.js';
-import { CONFIG_FILE, ERROR_FILE, METRICS_FILE, readFinishedSummary, readTrialError, writeAtomic } from './run-dir.js';
 
 export interface Report {
   rows: ComparisonRow[];
@@ -32,25 +33,19 @@ interface Gathered {
   unfinished: string[];
 }
 
-function readRunConfig(dir: string): Record<string, unknown> | undefined {
-  const file = join(dir, CONFIG_FILE);
-  return existsSync(file) ? (parse(readFileSync(file, 'utf8')) as Record<string, unknown>) : undefined;
-}
-
 function gather(dir: string): Gathered {
   const gathered: Gathered = { runs: [], configs: new Map(), failed: [], unfinished: [] };
   const entries = existsSync(dir) ? readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory() && e.name !== 'sweep').map((e) => e.name).sort() : [];
   for (const name of entries) {
     const runDir = join(dir, name);
-    const summary = readFinishedSummary(runDir);
-    const error = summary ? null : readTrialError(runDir);
+    const { summary, error } = runState(runDir);
     if (summary) {
       gathered.runs.push(summary);
       const config = readRunConfig(runDir);
-      if (config) gathered.configs.set(summary.runId, config);
+      if (config) gathered.configs.set(summary.run_id, config);
     } else if (error) {
       gathered.failed.push({ run: name, message: error.message });
-    } else if (existsSync(join(runDir, METRICS_FILE)) || existsSync(join(runDir, CONFIG_FILE))) {
+    } else if (hasStarted(runDir)) {
       gathered.unfinished.push(name);
     }
   }
@@ -60,7 +55,7 @@ function gather(dir: string): Gathered {
 /** Arms of every finished run in the folder, groups named by their differing keys (groupLabels). */
 function compareGathered(g: Gathered): { rows: ComparisonRow[]; labels: Map<string, string>; accuracy: string } {
   const groupConfigs = new Map<string, unknown>();
-  for (const r of g.runs) if (!groupConfigs.has(r.group) || groupConfigs.get(r.group) === undefined) groupConfigs.set(r.group, g.configs.get(r.runId));
+  for (const r of g.runs) if (!groupConfigs.has(r.group) || groupConfigs.get(r.group) === undefined) groupConfigs.set(r.group, g.configs.get(r.run_id));
   const labels = groupLabels(groupConfigs);
   const valSplits = [...g.configs.values()].map((c) => Number((c.dataset as { val_split?: number } | undefined)?.val_split ?? 0));
   return { rows: compareArms(g.runs, labels), labels, accuracy: accuracyName(valSplits) };
@@ -76,21 +71,6 @@ export function writeFolderComparison(dir: string, file: string): { rows: Compar
   return { rows, accuracy };
 }
 
-/** The evaluated epochs of a metrics.csv (rows with an empty val_acc are skipped). */
-function readCurve(dir: string): { epoch: number; val_acc: number; train_acc: number }[] {
-  const file = join(dir, METRICS_FILE);
-  if (!existsSync(file)) return [];
-  const [header, ...lines] = readFileSync(file, 'utf8').trim().split('\n');
-  const cols = header!.split(',');
-  const at = (cells: string[], name: string) => cells[cols.indexOf(name)] ?? '';
-  return lines
-    .map((l) => l.split(','))
-    .filter((c) => at(c, 'val_acc') !== '')
-    .map((c) => ({ epoch: Number(at(c, 'epoch')), val_acc: Number(at(c, 'val_acc')), train_acc: Number(at(c, 'train_acc')) }));
-}
-
-const pct = (v: number) => (100 * v).toFixed(2);
-
 function reportMarkdown(title: string, report: Omit<Report, 'files'>, plots: string[]): string {
   const withGroup = needsGroupColumn(report.rows);
   const acc = report.accuracy;
@@ -105,7 +85,7 @@ function reportMarkdown(title: string, report: Omit<Report, 'files'>, plots: str
     `|${withGroup ? '---|' : ''}---|---:|---:|---:|---:|---:|---:|---:|---:|`,
     ...report.rows.map((r) =>
       `|${withGroup ? ` ${r.group} |` : ''} ${r.freeze}${r.lc_depthwise ? ' (dw)' : ''} | ${r.kernel_size} | ${r.lc_expansion} | ${formatMeanStd(r.val_acc_mean, r.val_acc_std)} | ${r.n} | ${pct(r.best_val_acc_mean)} | ` +
-        `${r.delta_vs_standard === null ? 'n/a' : `${r.delta_vs_standard >= 0 ? '+' : ''}${r.delta_vs_standard.toFixed(2)}`} | ${r.learnable_params.toLocaleString('en-US')} | ${r.stored_weights.toLocaleString('en-US')} |`,
+        `${signedPp(r.delta_vs_standard)} | ${formatCount(r.learnable_params)} | ${formatCount(r.stored_weights)} |`,
     ),
   ];
   if (plots.length) lines.push('', '## Plots', '', ...plots.map((p) => `![${p.replace(/_/g, ' ').replace('.svg', '')}](${p})\n`));
@@ -126,13 +106,13 @@ export async function writeReport(dir: string, options: { plots?: boolean } = {}
   if (options.plots !== false) {
     const { writePlots } = await import('./plots.js');
     const points: RunPoint[] = runs.map((r) => ({
-      run: r.runId, freeze: r.freeze, kernel_size: r.kernelSize, lc_expansion: r.lcExpansion, group: labels.get(r.group) ?? '',
+      run: r.run_id, freeze: r.freeze, kernel_size: r.kernel_size, lc_expansion: r.lc_expansion, group: labels.get(r.group) ?? '',
       seed: r.seed, val_acc: 100 * r.final_val_acc, chance: r.classes ? 100 / r.classes : null,
     }));
-    const curves: CurvePoint[] = runs.flatMap((r) => readCurve(join(dir, r.runId)).map((p) => ({
-      run: r.runId, freeze: r.freeze, kernel_size: r.kernelSize, lc_expansion: r.lcExpansion, group: labels.get(r.group) ?? '',
+    const curves: CurvePoint[] = runs.flatMap((r) => readMetrics(join(dir, r.run_id)).flatMap((p) => p.val_acc === null ? [] : [{ // epochs without evaluation have no point
+      run: r.run_id, freeze: r.freeze, kernel_size: r.kernel_size, lc_expansion: r.lc_expansion, group: labels.get(r.group) ?? '',
       epoch: p.epoch, val_acc: 100 * p.val_acc, train_acc: 100 * p.train_acc,
-    })));
+    }]));
     plots = await writePlots(dir, points, curves, accuracy);
     files.push(...plots);
   }

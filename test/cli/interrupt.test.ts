@@ -3,8 +3,8 @@ import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { checkpointEpoch } from '../src/train/checkpoint.js';
-import { BIN, tempDir, tinyYaml } from './fixtures.js';
+import { checkpointEpoch } from '../../src/runs/files.js';
+import { BIN, tempDir, tinyYaml } from '../fixtures.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
