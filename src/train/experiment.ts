@@ -11,7 +11,7 @@ import { gitCommit, versions } from '../provenance.js';
 import type { ComparisonRow } from '../results/comparison.js';
 import { writeFolderComparison } from '../results/report.js';
 import { experimentDir } from '../runs/identity.js';
-import { asTrial, openRun } from '../runs/lifecycle.js';
+import { asTrial, checkUnfinished, openRun } from '../runs/lifecycle.js';
 import type { RunIdentity, RunSink, RunSummary } from '../runs/records.js';
 import type { Trial } from '../sweep/trials.js';
 import { RunInterrupted, trainRun } from './trainer.js';
@@ -73,6 +73,8 @@ export async function runExperiment(config: Config, options: ExperimentOptions):
     return cache.get(key)!;
   };
 
+  // Refuse before training anything if a run would restart over its own checkpoint.
+  for (const seed of seedsOf(config)) for (const arm of armsOf(config)) checkUnfinished(arm, seed, options);
   for (const seed of seedsOf(config)) {
     for (const arm of armsOf(config)) runs.push(await trainOrReuse(arm, seed, () => dataFor(seed), commit, options));
   }

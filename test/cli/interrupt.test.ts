@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -8,7 +8,7 @@ import { BIN, tempDir, tinyYaml } from '../fixtures.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-test('Ctrl-C mid-epoch stops within a step, not at the end of the epoch; the checkpoint stays at the last finished epoch', { timeout: 600_000 }, async () => {
+test('Ctrl-C mid-epoch stops within a step, not at the end of the epoch; the checkpoint stays at the last finished epoch; a rerun without --resume/--force is refused', { timeout: 600_000 }, async () => {
   const dir = tempDir('interrupt');
   const config = join(dir, 'interrupt.yaml');
   const STEPS = 60; // per epoch: long enough that "the end of the epoch" is far from "the next step"
@@ -36,4 +36,11 @@ test('Ctrl-C mid-epoch stops within a step, not at the end of the epoch; the che
   assert.equal(checkpointEpoch(run!), 1, 'checkpoint of the last finished epoch');
   assert.equal(readFileSync(join(run!, 'metrics.csv'), 'utf8').trim().split('\n').length, 2, 'header and epoch 1 only');
   assert.equal(existsSync(join(run!, 'summary.json')), false);
+
+  // Rerunning without --resume or --force is refused (one line naming both), the progress kept.
+  const again = spawnSync(process.execPath, [BIN, 'run', config, '--set', `results_dir=${dir}`], { encoding: 'utf8' });
+  assert.equal(again.status, 2, again.stderr);
+  assert.match(again.stderr, /^lcconv: learned-k3-E1-seed0-\w+: interrupted after epoch 1 \(checkpoint in .*\); continue it with --resume, or start it over with --force\n$/);
+  assert.equal(checkpointEpoch(run!), 1);
+  assert.equal(readFileSync(join(run!, 'metrics.csv'), 'utf8').trim().split('\n').length, 2);
 });

@@ -35,7 +35,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
       .positional('config', { type: 'string', describe: 'YAML experiment (default: the built-in configs/smoke.yaml)' })
       .option('set', { type: 'string', array: true, default: [], describe: 'override a config key, e.g. --set train.epochs=2 (repeatable)' })
       .option('backend', BACKEND_OPTION)
-      .option('force', { type: 'boolean', default: false, describe: 'retrain runs that already finished' })
+      .option('force', { type: 'boolean', default: false, describe: 'retrain runs that already finished, and start interrupted ones over (dropping their checkpoint)' })
       .option('resume', { type: 'boolean', default: false, describe: 'continue unfinished runs from their last end-of-epoch checkpoint' })
       .option('trial', { type: 'string', describe: 'run one trial of the sweep: its index or run id (lcconv sweep --dry-run lists them)' })
       .option('quiet', { type: 'boolean', default: false, describe: 'print only errors and the final table' })
