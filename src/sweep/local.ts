@@ -14,7 +14,15 @@ import { join } from 'node:path';
 import { readFinishedSummary, readTrialError, TRIAL_LOG, writeTrialError } from '../runs/files.js';
 import { trialArgs, type Trial } from './trials.js';
 
+export type TrialOutcome = 'finished' | 'failed' | 'interrupted';
+
+/** Follows the trials as they start and end (the terminal's live view). */
+export interface TrialWatcher {
+  trial(trial: Trial, event: TrialOutcome | 'started'): void;
+}
+
 export interface LocalOptions {
+  watcher?: TrialWatcher;
   configCopy: string;
   workers: number;
   devices?: string[];
@@ -44,8 +52,10 @@ export async function runLocal(trials: Trial[], options: LocalOptions): Promise<
 
   const worker = async (slot: number) => {
     for (let trial = queue.shift(); trial && !options.signal?.aborted; trial = queue.shift()) {
+      options.watcher?.trial(trial, 'started');
       const outcome = await runChild(trial, slot, options);
       result[outcome].push(trial);
+      options.watcher?.trial(trial, outcome);
     }
   };
   try {
@@ -56,7 +66,7 @@ export async function runLocal(trials: Trial[], options: LocalOptions): Promise<
   return result;
 }
 
-function runChild(trial: Trial, slot: number, options: LocalOptions): Promise<'finished' | 'failed' | 'interrupted'> {
+function runChild(trial: Trial, slot: number, options: LocalOptions): Promise<TrialOutcome> {
   const { dir, run_id: runId } = trial.identity;
   mkdirSync(dir, { recursive: true });
   const logFile = join(dir, TRIAL_LOG);

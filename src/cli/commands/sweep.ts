@@ -8,6 +8,7 @@ import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { gridOverride, loadConfigFile } from '../../config/load.js';
 import { InputError } from '../../errors.js';
 import { handleInterrupts } from '../interrupt.js';
+import { SweepBoard } from '../sweep-board.js';
 
 export interface SweepArgs {
   config: string;
@@ -73,6 +74,7 @@ export const sweepCommand: CommandModule<object, SweepArgs> = {
       source: args.config, executor: args.executor, workers: args.workers, devices: args.devices?.split(','),
       dryRun: args.dryRun, status: args.status, wait: args.wait, poll: args.poll,
       say, warn: (line) => process.stderr.write(`lcconv: warning: ${line}\n`), interrupts: (onForce) => handleInterrupts(say, onForce),
+      board: process.stdout.isTTY && !process.env.CI ? (n) => new SweepBoard(process.stdout, n) : undefined,
     });
   },
 };
