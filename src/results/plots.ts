@@ -108,16 +108,18 @@ function accuracySpec(points: RunPoint[], x: Axis, accuracy: string): TopLevelSp
 
 /**
  * Δ accuracy vs standard training (the paper's main quantity) against k or E: each run's accuracy
- * minus the mean of the learned arm of its group, k and E; mean ± std over seeds with n. The solid
- * line is standard training (Δ = 0); dashes mark chance level (what Δ an untrained net would get).
+ * minus the mean of standard training (the learned arm with E = 1) of its group and k; mean ± std
+ * over seeds with n. Every other arm gets a point: frozen and shared ones, and learned ones with
+ * E > 1. The solid line is standard training (Δ = 0); dashes mark chance level (an untrained net's Δ).
  */
 export function deltaRows(points: RunPoint[]): (RunPoint & { delta: number; chance_delta: number | null })[] {
-  const armKey = (p: RunPoint) => `${p.group}|${p.kernel_size}|${p.lc_expansion}`;
-  const learned = new Map<string, number[]>();
-  for (const p of points) if (p.freeze === 'learned') learned.set(armKey(p), [...(learned.get(armKey(p)) ?? []), p.val_acc]);
+  const standardKey = (p: RunPoint) => `${p.group}|${p.kernel_size}`;
+  const isStandard = (p: RunPoint) => p.freeze === 'learned' && p.lc_expansion === 1;
+  const standard = new Map<string, number[]>();
+  for (const p of points) if (isStandard(p)) standard.set(standardKey(p), [...(standard.get(standardKey(p)) ?? []), p.val_acc]);
   return points.flatMap((p) => {
-    const base = learned.get(armKey(p));
-    if (p.freeze === 'learned' || !base) return [];
+    const base = standard.get(standardKey(p));
+    if (isStandard(p) || !base) return [];
     const mean = base.reduce((a, b) => a + b, 0) / base.length;
     return [{ ...p, delta: p.val_acc - mean, chance_delta: p.chance === null ? null : p.chance - mean }];
   });
@@ -129,7 +131,7 @@ function deltaSpec(points: RunPoint[], x: Axis, accuracy: string): TopLevelSpec 
   const other: Axis = x === 'kernel_size' ? 'lc_expansion' : 'kernel_size';
   const rows = withPanels(deltas, [other, 'group']);
   const xEnc = { field: x, type: 'ordinal', title: AXIS_TITLE[x], axis: { labelAngle: 0 } };
-  return panelled({ text: `Δ ${accuracy} vs standard training, by ${AXIS_TITLE[x]}`, subtitle: ['percentage points; mean ± std over seeds, n seeds per point', 'solid line: standard training; dashed ticks: chance level'] }, rows, {
+  return panelled({ text: `Δ ${accuracy} vs standard training, by ${AXIS_TITLE[x]}`, subtitle: ['percentage points vs learned filters with E = 1; mean ± std over seeds, n seeds per point', 'solid line: standard training; dashed ticks: chance level'] }, rows, {
     width: 220,
     height: 200,
     layer: [
@@ -161,7 +163,7 @@ function curvesSpec(curves: CurvePoint[], accuracy: string): TopLevelSpec {
 }
 
 /** Renders a vega-lite spec headless to an SVG string. */
-async function renderSvg(spec: TopLevelSpec): Promise<string> {
+export async function renderSvg(spec: TopLevelSpec): Promise<string> {
   const vega = await import('vega');
   const { compile } = await import('vega-lite');
   const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' });
@@ -172,7 +174,7 @@ async function renderSvg(spec: TopLevelSpec): Promise<string> {
   }
 }
 
-async function toPng(svg: string): Promise<Uint8Array> {
+export async function toPng(svg: string): Promise<Uint8Array> {
   const { Resvg } = (await import('@resvg/resvg-js')).default;
   return new Resvg(svg, { background: 'white', fitTo: { mode: 'zoom', value: 2 }, font: { loadSystemFonts: true } }).render().asPng();
 }

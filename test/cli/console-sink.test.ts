@@ -11,7 +11,7 @@ function fakeTerminal() {
 }
 
 const START: RunStart = {
-  run_id: 'frozen-k3-E8-seed2-abc', dir: '/tmp/x', seed: 2, freeze: 'frozen', kernel_size: 3, lc_expansion: 8, lc_depthwise: false, group: 'g',
+  run_id: 'frozen-k3-E8-seed2-abc', dir: '/tmp/x', seed: 2, freeze: 'frozen', kernel_size: 3, lc_expansion: 8, lc_depthwise: false, group: 'g', standard_group: 'g', spatial_init: 'default',
   arch: 'resnet8', dataset: 'synthetic', epochs: 4, stepsPerEpoch: 10, batchSize: 32,
   counts: { total: 10, learnable: 5, frozen: 5, stored: 10, buffers: 2 }, backend: 'cpu', device: 'CPU', firstEpoch: 1,
 };

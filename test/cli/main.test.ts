@@ -31,7 +31,7 @@ test('smoke run end to end: files, CSV columns, accuracy beats chance, compariso
     assert.equal(parse(readFileSync(join(dir, 'config.yaml'), 'utf8')).freeze, summary.freeze);
   }
   const comparison = readFileSync(join(exp, 'comparison.csv'), 'utf8').trim().split('\n');
-  assert.equal(comparison[0], 'freeze,kernel_size,lc_expansion,lc_depthwise,n,val_acc_mean_pct,val_acc_std_pct,best_val_acc_mean_pct,delta_vs_standard_pp,learnable_params,stored_weights,group');
+  assert.equal(comparison[0], 'freeze,kernel_size,lc_expansion,lc_depthwise,n,val_acc_mean_pct,val_acc_std_pct,best_val_acc_mean_pct,delta_vs_standard_pp,delta_vs_standard_ci95_low_pp,delta_vs_standard_ci95_high_pp,delta_vs_learned_same_e_pp,delta_vs_learned_same_e_ci95_low_pp,delta_vs_learned_same_e_ci95_high_pp,learnable_params,stored_weights,group');
   assert.equal(comparison.length, 3);
   assert.match(r.stdout, /Δ vs standard/);
   assert.match(r.stdout.trim().split('\n').at(-1)!, /^Frozen random filters \(k=3, E=8; [\d,]+ learnable weights\) reach [\d.]+% test accuracy, [\d.]+ points (below|above) standard training \([\d.]+%, [\d,]+ learnable weights\), one seed\.$/, 'ends with the table in one sentence');
