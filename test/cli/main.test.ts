@@ -16,7 +16,7 @@ test('smoke run end to end: files, CSV columns, accuracy beats chance, compariso
   assert.equal(r.status, 0, r.stderr);
   const exp = join(results, 'smoke');
   const runs = readdirSync(exp).filter((d) => !d.endsWith('.csv'));
-  assert.equal(runs.length, 2, 'frozen arm and standard-training arm');
+  assert.equal(runs.length, 3, 'frozen arm, learned at the same E, and standard training (E = 1)');
   for (const run of runs) {
     const dir = join(exp, run);
     const lines = readFileSync(join(dir, 'metrics.csv'), 'utf8').trim().split('\n');
@@ -32,21 +32,21 @@ test('smoke run end to end: files, CSV columns, accuracy beats chance, compariso
   }
   const comparison = readFileSync(join(exp, 'comparison.csv'), 'utf8').trim().split('\n');
   assert.equal(comparison[0], 'freeze,kernel_size,lc_expansion,lc_depthwise,n,val_acc_mean_pct,val_acc_std_pct,best_val_acc_mean_pct,delta_vs_standard_pp,delta_vs_standard_ci95_low_pp,delta_vs_standard_ci95_high_pp,delta_vs_learned_same_e_pp,delta_vs_learned_same_e_ci95_low_pp,delta_vs_learned_same_e_ci95_high_pp,learnable_params,stored_weights,group');
-  assert.equal(comparison.length, 3);
+  assert.equal(comparison.length, 4);
   assert.match(r.stdout, /Δ vs standard/);
   assert.match(r.stdout.trim().split('\n').at(-1)!, /^Frozen random filters \(k=3, E=8; [\d,]+ learnable weights\) reach [\d.]+% test accuracy, [\d.]+ points (below|above) standard training \([\d.]+%, [\d,]+ learnable weights\), one seed\.$/, 'ends with the table in one sentence');
 
   // A second run reuses both finished runs instead of retraining.
   const again = lcconv(['run', 'configs/smoke.yaml', '--set', `results_dir=${results}`, ...oneSeed, '--json']);
   assert.equal(again.status, 0, again.stderr);
-  assert.equal((again.stderr.match(/already finished/g) ?? []).length, 2);
-  assert.equal(JSON.parse(again.stdout).comparison.length, 2);
+  assert.equal((again.stderr.match(/already finished/g) ?? []).length, 3);
+  assert.equal(JSON.parse(again.stdout).comparison.length, 3);
 
   // Another invocation into the same folder adds its arm; comparison.csv keeps the earlier ones.
   const other = lcconv(['run', 'configs/smoke.yaml', '--set', `results_dir=${results}`, ...oneSeed, '--set', 'train.epochs=1', '--set', 'compare_to_standard=false', '--quiet']);
   assert.equal(other.status, 0, other.stderr);
   const all = readFileSync(join(exp, 'comparison.csv'), 'utf8').trim().split('\n');
-  assert.equal(all.length, 4, all.join('\n'));
+  assert.equal(all.length, 5, all.join('\n'));
   assert.ok(all.some((l) => l.startsWith('frozen') && l.endsWith(',train.epochs=1')), all.join('\n'));
 });
 
@@ -149,5 +149,5 @@ test('an empty config file and a sweep of a config without sweep: are one-line e
   assert.deepEqual(readdirSync(dir), ['empty.yaml'], 'nothing written');
   const grid = lcconv(['sweep', 'configs/smoke.yaml', '--set', `results_dir=${dir}`, '--grid', 'model.kernel_size=3,5', '--grid', 'freeze=learned,frozen', '--dry-run']);
   assert.equal(grid.status, 0, grid.stderr);
-  assert.match(grid.stdout, /12 trials: 0 finished/);
+  assert.match(grid.stdout, /18 trials: 0 finished/, '2 k × 2 freeze × 3 seeds, plus standard training (E = 1) per k and seed');
 });
