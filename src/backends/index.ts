@@ -169,7 +169,7 @@ export async function diagnose(probers: Probers = PROBERS): Promise<{ probes: Pr
 }
 
 export interface SelectOptions {
-  /** CPU threads for cpu-native (the config's `threads`); unset keeps $LCCONV_THREADS or 1. */
+  /** CPU threads for cpu-native (the config's `threads`); unset keeps $LCCONV_THREADS or the usable cores. */
   threads?: number;
 }
 
