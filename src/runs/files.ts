@@ -16,6 +16,7 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
 import type { EpochRow, RunSummary, TrainState } from './records.js';
 
 export const CONFIG_FILE = 'config.yaml';
@@ -37,6 +38,14 @@ export function writeAtomic(file: string, text: string): void {
 }
 
 const readJson = <T>(file: string): T | null => (existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as T) : null);
+
+// ---- config.yaml
+
+/** The resolved config a run recorded at its start (comments dropped), or null for a run without one. */
+export function readRunConfig(dir: string): Record<string, unknown> | null {
+  const file = join(dir, CONFIG_FILE);
+  return existsSync(file) ? ((parseYaml(readFileSync(file, 'utf8')) as Record<string, unknown> | null) ?? null) : null;
+}
 
 // ---- summary.json
 

@@ -8,9 +8,10 @@ import { armsOf, seedsOf } from '../config/grid.js';
 import type { Config } from '../config/schema.js';
 import { loadDataset, type Dataset } from '../data/index.js';
 import { gitCommit, versions } from '../provenance.js';
-import { compareArms, writeComparisonCsv, type ComparisonRow } from '../results/comparison.js';
+import type { ComparisonRow } from '../results/comparison.js';
+import { writeFolderComparison } from '../results/report.js';
 import { experimentDir } from '../runs/identity.js';
-import { asTrial, openRun } from '../runs/lifecycle.js';
+import { asTrial, checkUnfinished, openRun } from '../runs/lifecycle.js';
 import type { RunIdentity, RunSink, RunSummary } from '../runs/records.js';
 import type { Trial } from '../sweep/trials.js';
 import { RunInterrupted, trainRun } from './trainer.js';
@@ -33,6 +34,8 @@ export interface ExperimentResult {
   runs: RunSummary[];
   comparison: ComparisonRow[];
   comparisonFile: string;
+  /** 'test accuracy' or 'validation accuracy', for the table header. */
+  accuracy: string;
 }
 
 /** Reuses a finished run (unless --force), else trains it (resuming its checkpoint with --resume). */
@@ -70,12 +73,14 @@ export async function runExperiment(config: Config, options: ExperimentOptions):
     return cache.get(key)!;
   };
 
+  // Refuse before training anything if a run would restart over its own checkpoint.
+  for (const seed of seedsOf(config)) for (const arm of armsOf(config)) checkUnfinished(arm, seed, options);
   for (const seed of seedsOf(config)) {
     for (const arm of armsOf(config)) runs.push(await trainOrReuse(arm, seed, () => dataFor(seed), commit, options));
   }
 
-  const comparison = compareArms(runs);
+  // Every arm in the experiment folder, not only this invocation's: earlier runs stay in the file.
   const comparisonFile = join(experimentDir(config), 'comparison.csv');
-  writeComparisonCsv(comparisonFile, comparison);
-  return { runs, comparison, comparisonFile };
+  const { rows: comparison, accuracy } = writeFolderComparison(experimentDir(config), comparisonFile);
+  return { runs, comparison, comparisonFile, accuracy };
 }
