@@ -9,6 +9,7 @@ import { benchCommand } from './commands/bench.js';
 import { configCommand } from './commands/config.js';
 import { dataCommand } from './commands/data.js';
 import { doctorCommand } from './commands/doctor.js';
+import { evalCommand } from './commands/eval.js';
 import { reportCommand } from './commands/report.js';
 import { runCommand } from './commands/run.js';
 import { sweepCommand } from './commands/sweep.js';
@@ -21,6 +22,7 @@ export function buildCli(argv: string[]) {
     .command(configCommand)
     .command(sweepCommand)
     .command(reportCommand)
+    .command(evalCommand)
     .command(dataCommand)
     .command(doctorCommand)
     .command(benchCommand)

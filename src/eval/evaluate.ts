@@ -1,0 +1,131 @@
+/**
+ * Robustness evaluation of one trained model on one split: clean accuracy, FGSM / PGD (L∞) /
+ * PGD-L2 robust accuracy per ε, and accuracy on the built-in corruptions per severity. Returns plain
+ * rows; writing eval.csv and printing are the caller's. All reads use `await data()` (the webgpu
+ * backend cannot read synchronously).
+ *
+ * Counting: an image counts as correct under an attack only if it is classified correctly both
+ * clean and adversarially (AutoAttack's convention), so robust accuracy never exceeds clean.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { EvalConfig } from '../config/schema.js';
+import type { Dataset, ImageSplit } from '../data/dataset.js';
+import { permutation } from '../data/batches.js';
+import { rngFor } from '../models/init.js';
+import type { Model } from '../models/index.js';
+import { correctMask, fgsm, pgdRobustMask, type Classifier, type PgdOptions } from './attacks.js';
+import { corruptImages } from './corruptions.js';
+import type { AttackName, CorruptionName } from './names.js';
+
+export type EvalMetric = 'clean' | 'adversarial' | 'corruption';
+
+/** One line of eval.csv. */
+export interface EvalRow {
+  metric: EvalMetric;
+  /** 'clean', the attack or the corruption name. */
+  name: string;
+  /** Attack radius in [0,1] pixel units (L∞ or L2); null for clean and corruptions. */
+  epsilon: number | null;
+  severity: number | null;
+  /** PGD iterations and restarts; null where not an iterative attack. */
+  steps: number | null;
+  restarts: number | null;
+  accuracy: number;
+  n: number;
+  /** 'test', or 'val' when the run held out val_split of its training images and used that instead. */
+  split: 'test' | 'val';
+}
+
+export const EVAL_COLUMNS = ['metric', 'name', 'epsilon', 'severity', 'steps', 'restarts', 'accuracy', 'n', 'split'] as const satisfies readonly (keyof EvalRow)[];
+
+/** The images evaluated: all of the split, or `images` of them chosen from the eval seed (same for every run). */
+export function selectImages(split: ImageSplit, pixels: number, images: number | undefined, seed: number): ImageSplit {
+  if (images === undefined || images >= split.count) return split;
+  const chosen = Array.from(permutation(split.count, rngFor(seed, 'eval/images')).subarray(0, images)).sort((a, b) => a - b);
+  const out = new Uint8Array(images * pixels);
+  chosen.forEach((index, i) => out.set(split.images.subarray(index * pixels, (index + 1) * pixels), i * pixels));
+  return { images: out, labels: Uint8Array.from(chosen, (index) => split.labels[index]!), count: images };
+}
+
+/** The model as a classifier of [0,1] images: the run's per-channel normalisation is its first op. */
+export function pixelClassifier(model: Model, data: Pick<Dataset, 'mean' | 'std'>): Classifier {
+  const mean = tf.tensor1d(data.mean);
+  const std = tf.tensor1d(data.std);
+  return (x) => model.forward(tf.div(tf.sub(x, mean), std) as tf.Tensor4D, false);
+}
+
+interface Evaluation {
+  name: string;
+  metric: EvalMetric;
+  epsilon?: number;
+  severity?: number;
+  iterative?: boolean;
+  /** Images to classify instead of the clean ones (corruptions). */
+  images?: () => Uint8Array;
+  /** Correct-and-robust mask of one batch (attacks). */
+  robust?: (x: tf.Tensor4D, y: tf.Tensor1D, batchStart: number) => tf.Tensor1D;
+}
+
+/** Everything `config` asks for, in the order rows are written. */
+function plan(config: EvalConfig, split: ImageSplit, shape: { height: number; width: number; channels: number }, classify: Classifier): Evaluation[] {
+  const evaluations: Evaluation[] = [{ name: 'clean', metric: 'clean' }];
+  const pgdFor = (name: AttackName, epsilon: number): PgdOptions => ({
+    norm: name === 'pgd_l2' ? 'l2' : 'linf', epsilon, steps: config.steps, stepSize: (config.step_size * epsilon) / config.steps, randomStart: true,
+  });
+  for (const attack of config.attacks) {
+    const epsilons = attack === 'pgd_l2' ? config.l2_epsilons : config.linf_epsilons.map((e) => e / 255);
+    for (const epsilon of epsilons) {
+      const robust =
+        attack === 'fgsm'
+          ? (x: tf.Tensor4D, y: tf.Tensor1D) => tf.tidy(() => tf.mul(correctMask(classify, x, y), correctMask(classify, fgsm(classify, x, y, epsilon), y)) as tf.Tensor1D)
+          : (x: tf.Tensor4D, y: tf.Tensor1D, start: number) =>
+              pgdRobustMask(classify, x, y, pgdFor(attack, epsilon), config.restarts, rngFor(config.seed, `eval/${attack}/${epsilon}/${start}`));
+      evaluations.push({ name: attack, metric: 'adversarial', epsilon, iterative: attack !== 'fgsm', robust });
+    }
+  }
+  for (const name of config.corruptions) {
+    for (const severity of config.severities) {
+      evaluations.push({ name, metric: 'corruption', severity, images: () => corruptImages(name as CorruptionName, severity, split.images, split.count, shape, config.seed) });
+    }
+  }
+  return evaluations;
+}
+
+export interface EvaluateOptions {
+  /** Called after each row (progress). */
+  onRow?: (row: EvalRow) => void;
+}
+
+/**
+ * Evaluates `model` on `data.test` (which is the val_split hold-out when the run used one, as
+ * loadDataset arranges) with the evaluations `config` selects.
+ */
+export async function evaluateRobustness(model: Model, data: Dataset, split: 'test' | 'val', config: EvalConfig, options: EvaluateOptions = {}): Promise<EvalRow[]> {
+  const shape = { height: data.height, width: data.width, channels: data.channels };
+  const pixels = shape.height * shape.width * shape.channels;
+  const images = selectImages(data.test, pixels, config.images, config.seed);
+  const classify = pixelClassifier(model, data);
+  const rows: EvalRow[] = [];
+  for (const evaluation of plan(config, images, shape, classify)) {
+    const source = evaluation.images?.() ?? images.images;
+    let correct = 0;
+    for (let start = 0; start < images.count; start += config.batch_size) {
+      const size = Math.min(config.batch_size, images.count - start);
+      const hits = tf.tidy(() => {
+        const x = tf.tensor4d(Float32Array.from(source.subarray(start * pixels, (start + size) * pixels), (v) => v / 255), [size, shape.height, shape.width, shape.channels]);
+        const y = tf.tensor1d(Int32Array.from(images.labels.subarray(start, start + size)), 'int32');
+        return tf.sum(evaluation.robust ? evaluation.robust(x, y, start) : correctMask(classify, x, y));
+      });
+      correct += (await hits.data())[0]!;
+      hits.dispose();
+    }
+    const row: EvalRow = {
+      metric: evaluation.metric, name: evaluation.name, epsilon: evaluation.epsilon ?? null, severity: evaluation.severity ?? null,
+      steps: evaluation.iterative ? config.steps : null, restarts: evaluation.iterative ? config.restarts : null,
+      accuracy: correct / images.count, n: images.count, split,
+    };
+    rows.push(row);
+    options.onRow?.(row);
+  }
+  return rows;
+}

@@ -1,0 +1,111 @@
+/**
+ * `lcconv eval` and the config's `eval.after_training`: evaluate finished runs and write
+ * `<run dir>/eval.csv` (one row per evaluation, through csv-writer, written atomically).
+ * Which runs a folder holds, in what state, is decided here once: a run directory (config.yaml), or
+ * an experiment / sweep folder whose subfolders are run directories.
+ */
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { createObjectCsvStringifier } from 'csv-writer';
+import { loadDataset, type Dataset } from '../data/index.js';
+import { InputError } from '../errors.js';
+import { CONFIG_FILE, writeAtomic } from '../results/run-dir.js';
+import { EVAL_COLUMNS, evaluateRobustness, type EvalRow } from './evaluate.js';
+import { loadRunModel, readFinishedRun, type FinishedRun } from './load-run.js';
+
+export const EVAL_FILE = 'eval.csv';
+
+/** The run directories under `dir`: itself if it is one, else its subfolders that are. */
+export function runDirsUnder(dir: string): string[] {
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new InputError(`${dir}: no such folder (give a run directory, or an experiment or sweep folder)`);
+  if (existsSync(join(dir, CONFIG_FILE))) return [dir];
+  const runs = readdirSync(dir)
+    .map((name) => join(dir, name))
+    .filter((sub) => statSync(sub).isDirectory() && existsSync(join(sub, CONFIG_FILE)))
+    .sort();
+  if (runs.length === 0) throw new InputError(`${dir}: holds no run directory (a folder with ${CONFIG_FILE})`);
+  return runs;
+}
+
+export interface RunEvaluation {
+  run: FinishedRun;
+  rows: EvalRow[];
+  seconds: number;
+  file: string;
+}
+
+/**
+ * Evaluates one finished run with its config's `eval` block and writes eval.csv. `data` may be
+ * passed when already loaded (after training); it must be the run's dataset.
+ */
+export async function evaluateRun(run: FinishedRun, options: { data?: Dataset; onRow?: (row: EvalRow) => void } = {}): Promise<RunEvaluation> {
+  const t0 = performance.now();
+  const data = options.data ?? loadDataset(run.config.dataset, run.config.seed);
+  const model = await loadRunModel(run, { channels: data.channels, classes: data.classNames.length });
+  try {
+    const split = run.config.dataset.val_split > 0 ? 'val' : 'test';
+    const rows = await evaluateRobustness(model, data, split, run.config.eval, { onRow: options.onRow });
+    const file = join(run.dir, EVAL_FILE);
+    writeEvalCsv(file, rows);
+    return { run, rows, seconds: (performance.now() - t0) / 1000, file };
+  } finally {
+    model.dispose();
+  }
+}
+
+export function writeEvalCsv(file: string, rows: EvalRow[]): void {
+  const csv = createObjectCsvStringifier({ header: EVAL_COLUMNS.map((id) => ({ id, title: id })) });
+  writeAtomic(file, csv.getHeaderString()! + csv.stringifyRecords(rows));
+}
+
+/** Reads a run's eval.csv (for report), or null when it has none. */
+export function readEvalCsv(dir: string): EvalRow[] | null {
+  const file = join(dir, EVAL_FILE);
+  if (!existsSync(file)) return null;
+  return parseEvalCsv(readFileSync(file, 'utf8'));
+}
+
+/** eval.csv has only numbers and plain names (no quoting needed): split on commas. */
+export function parseEvalCsv(text: string): EvalRow[] {
+  const [header, ...lines] = text.split('\n').filter((l) => l.trim() !== '');
+  const columns = header!.split(',');
+  const num = (v: string | undefined) => (v === undefined || v === '' ? null : Number(v));
+  return lines.map((line) => {
+    const cells = Object.fromEntries(line.split(',').map((v, i) => [columns[i], v]));
+    return {
+      metric: cells.metric as EvalRow['metric'], name: cells.name!, epsilon: num(cells.epsilon), severity: num(cells.severity),
+      steps: num(cells.steps), restarts: num(cells.restarts), accuracy: Number(cells.accuracy), n: Number(cells.n), split: cells.split as EvalRow['split'],
+    };
+  });
+}
+
+const pct = (x: number) => (100 * x).toFixed(2);
+
+/** ε as people write it: k/255 for L∞, the plain number for L2. */
+export function formatEpsilon(row: Pick<EvalRow, 'name' | 'epsilon'>): string {
+  if (row.epsilon === null) return '';
+  if (row.name === 'pgd_l2') return `${row.epsilon}`;
+  return `${Number((row.epsilon * 255).toFixed(4))}/255`;
+}
+
+/** Mean accuracy over every corruption row (all names and severities), or null without any. */
+export function meanCorruptionAccuracy(rows: EvalRow[]): number | null {
+  const c = rows.filter((r) => r.metric === 'corruption');
+  return c.length ? c.reduce((s, r) => s + r.accuracy, 0) / c.length : null;
+}
+
+/** The printed table of one run's evaluation. */
+export function formatEvaluation(e: RunEvaluation): string {
+  const first = e.rows[0];
+  const lines = [`${e.run.summary.runId}: ${first?.n ?? 0} ${first?.split ?? 'test'} images, ${e.seconds.toFixed(1)} s → ${e.file}`];
+  const table = e.rows.map((r) => {
+    const setting = r.metric === 'corruption' ? `severity ${r.severity}` : r.metric === 'adversarial' ? `ε ${formatEpsilon(r)}${r.steps ? `, ${r.steps} steps${r.restarts! > 1 ? ` × ${r.restarts}` : ''}` : ''}` : '';
+    return [r.name, setting, pct(r.accuracy)];
+  });
+  const mean = meanCorruptionAccuracy(e.rows);
+  if (mean !== null) table.push(['corruptions', 'mean', pct(mean)]);
+  const header = ['evaluation', 'setting', 'accuracy %'];
+  const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => row[i]!.length)));
+  const fmt = (row: string[]) => `  ${row[0]!.padEnd(widths[0]!)}  ${row[1]!.padEnd(widths[1]!)}  ${row[2]!.padStart(widths[2]!)}`;
+  return [...lines, fmt(header), ...table.map(fmt)].join('\n');
+}
