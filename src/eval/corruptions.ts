@@ -30,7 +30,9 @@ function toUint8(x: Float64Array): Uint8Array {
 }
 
 function toUnit(image: Uint8Array): Float64Array {
-  return Float64Array.from(image, (v) => v / 255);
+  const x = new Float64Array(image.length);
+  for (let i = 0; i < image.length; i++) x[i] = image[i]! / 255;
+  return x;
 }
 
 /** Standard normal draws (Box–Muller, both values used). */
@@ -156,18 +158,14 @@ export function defocusKernel(radius: number, aliasBlur: number): { size: number
 function filter2d(x: Float64Array, shape: ImageShape, kernel: { size: number; weights: Float64Array }): Float64Array {
   const { height: H, width: W, channels: C } = shape;
   const half = (kernel.size - 1) / 2;
+  const taps: { dy: number; dx: number; w: number }[] = []; // the disk kernel is mostly zeros
+  kernel.weights.forEach((w, i) => { if (w !== 0) taps.push({ dy: Math.floor(i / kernel.size) - half, dx: (i % kernel.size) - half, w }); });
   const out = new Float64Array(x.length);
   for (let y = 0; y < H; y++) {
     for (let xx = 0; xx < W; xx++) {
       for (let c = 0; c < C; c++) {
         let s = 0;
-        for (let ky = 0; ky < kernel.size; ky++) {
-          const sy = reflect101(y + ky - half, H);
-          for (let kx = 0; kx < kernel.size; kx++) {
-            const w = kernel.weights[ky * kernel.size + kx]!;
-            if (w !== 0) s += w * x[(sy * W + reflect101(xx + kx - half, W)) * C + c]!;
-          }
-        }
+        for (const { dy, dx, w } of taps) s += w * x[(reflect101(y + dy, H) * W + reflect101(xx + dx, W)) * C + c]!;
         out[(y * W + xx) * C + c] = s;
       }
     }
@@ -225,19 +223,45 @@ export function boxResize(image: Uint8Array, shape: ImageShape, width: number, h
   return current.image;
 }
 
-const jpegRoundTrip = (image: Uint8Array, shape: ImageShape, quality: number): Uint8Array => {
+/**
+ * JPEG encode + decode of many images at once. jpeg-js rebuilds its tables for every encode (tens of
+ * ms), so the images are tiled into one mosaic of cells rounded up to whole 8×8 blocks, each cell
+ * padded by repeating its image's last row and column, exactly as jpeg-js pads a single image: with
+ * 4:4:4 sampling every block is coded on its own, so each image decodes to the same pixels as alone.
+ */
+function jpegRoundTrip(images: Uint8Array, count: number, shape: ImageShape, quality: number): Uint8Array {
   const { height: H, width: W, channels: C } = shape;
-  const rgba = Buffer.alloc(H * W * 4);
-  for (let p = 0; p < H * W; p++) {
-    for (let c = 0; c < 3; c++) rgba[p * 4 + c] = image[p * C + (C === 3 ? c : 0)]!;
-    rgba[p * 4 + 3] = 255;
+  const cellH = Math.ceil(H / 8) * 8;
+  const cellW = Math.ceil(W / 8) * 8;
+  const columns = Math.min(count, 16);
+  const rows = Math.ceil(count / columns);
+  const mosaicW = columns * cellW;
+  const rgba = Buffer.alloc(rows * cellH * mosaicW * 4, 255);
+  const pixel = (i: number, y: number, x: number, c: number) => images[((i * H + Math.min(y, H - 1)) * W + Math.min(x, W - 1)) * C + (C === 3 ? c : 0)]!;
+  for (let i = 0; i < count; i++) {
+    const top = Math.floor(i / columns) * cellH;
+    const left = (i % columns) * cellW;
+    for (let y = 0; y < cellH; y++) {
+      for (let x = 0; x < cellW; x++) {
+        const o = ((top + y) * mosaicW + left + x) * 4;
+        for (let c = 0; c < 3; c++) rgba[o + c] = pixel(i, y, x, c);
+      }
+    }
   }
-  const encoded = jpeg.encode({ data: rgba, width: W, height: H }, quality);
+  const encoded = jpeg.encode({ data: rgba, width: mosaicW, height: rows * cellH }, quality);
   const decoded = jpeg.decode(encoded.data, { useTArray: true, formatAsRGBA: true });
-  const out = new Uint8Array(H * W * C);
-  for (let p = 0; p < H * W; p++) for (let c = 0; c < C; c++) out[p * C + c] = decoded.data[p * 4 + c]!;
+  const out = new Uint8Array(count * H * W * C);
+  for (let i = 0; i < count; i++) {
+    const top = Math.floor(i / columns) * cellH;
+    const left = (i % columns) * cellW;
+    for (let y = 0; y < H; y++) {
+      for (let x = 0; x < W; x++) {
+        for (let c = 0; c < C; c++) out[((i * H + y) * W + x) * C + c] = decoded.data[((top + y) * mosaicW + left + x) * 4 + c]!;
+      }
+    }
+  }
   return out;
-};
+}
 
 /** Per severity 1..5, the parameter(s) of make_cifar_c.py. */
 export const CORRUPTION_PARAMS = {
@@ -264,7 +288,9 @@ const CORRUPT: Record<CorruptionName, Corrupt> = {
   },
   shot_noise: (image, _shape, severity, rng) => {
     const c = param('shot_noise', severity);
-    return toUint8(Float64Array.from(image, (v) => poisson((v / 255) * c, rng) / c));
+    const x = toUnit(image);
+    for (let i = 0; i < x.length; i++) x[i] = poisson(x[i]! * c, rng) / c;
+    return toUint8(x);
   },
   impulse_noise: (image, _shape, severity, rng) => {
     // skimage random_noise(mode='s&p'): each value independently becomes 0 or 1 (even odds) with probability `amount`.
@@ -311,7 +337,7 @@ const CORRUPT: Record<CorruptionName, Corrupt> = {
     const small = { ...shape, width: Math.trunc(shape.width * c), height: Math.trunc(shape.height * c) };
     return boxResize(boxResize(image, shape, small.width, small.height), small, shape.width, shape.height);
   },
-  jpeg_compression: (image, shape, severity) => jpegRoundTrip(image, shape, param('jpeg_compression', severity)),
+  jpeg_compression: (image, shape, severity) => jpegRoundTrip(image, 1, shape, param('jpeg_compression', severity)),
 };
 
 /** One corrupted image. */
@@ -324,8 +350,17 @@ export function corruptImage(name: CorruptionName, severity: number, image: Uint
  * every run evaluated with the same seed sees exactly the same corrupted images.
  */
 export function corruptImages(name: CorruptionName, severity: number, images: Uint8Array, count: number, shape: ImageShape, seed: number): Uint8Array {
-  const rng = rngFor(seed, `corruption/${name}/${severity}`);
   const pixels = shape.height * shape.width * shape.channels;
+  if (name === 'jpeg_compression') {
+    const out = new Uint8Array(count * pixels);
+    const chunk = 256; // images per mosaic
+    for (let i = 0; i < count; i += chunk) {
+      const n = Math.min(chunk, count - i);
+      out.set(jpegRoundTrip(images.subarray(i * pixels, (i + n) * pixels), n, shape, param('jpeg_compression', severity)), i * pixels);
+    }
+    return out;
+  }
+  const rng = rngFor(seed, `corruption/${name}/${severity}`);
   const out = new Uint8Array(count * pixels);
   for (let i = 0; i < count; i++) out.set(corruptImage(name, severity, images.subarray(i * pixels, (i + 1) * pixels), shape, rng), i * pixels);
   return out;

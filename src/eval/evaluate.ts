@@ -48,10 +48,10 @@ export function selectImages(split: ImageSplit, pixels: number, images: number |
 }
 
 /** The model as a classifier of [0,1] images: the run's per-channel normalisation is its first op. */
-export function pixelClassifier(model: Model, data: Pick<Dataset, 'mean' | 'std'>): Classifier {
+export function pixelClassifier(model: Model, data: Pick<Dataset, 'mean' | 'std'>): { classify: Classifier; dispose: () => void } {
   const mean = tf.tensor1d(data.mean);
   const std = tf.tensor1d(data.std);
-  return (x) => model.forward(tf.div(tf.sub(x, mean), std) as tf.Tensor4D, false);
+  return { classify: (x) => model.forward(tf.div(tf.sub(x, mean), std) as tf.Tensor4D, false), dispose: () => tf.dispose([mean, std]) };
 }
 
 interface Evaluation {
@@ -104,8 +104,9 @@ export async function evaluateRobustness(model: Model, data: Dataset, split: 'te
   const shape = { height: data.height, width: data.width, channels: data.channels };
   const pixels = shape.height * shape.width * shape.channels;
   const images = selectImages(data.test, pixels, config.images, config.seed);
-  const classify = pixelClassifier(model, data);
+  const { classify, dispose } = pixelClassifier(model, data);
   const rows: EvalRow[] = [];
+  try {
   for (const evaluation of plan(config, images, shape, classify)) {
     const source = evaluation.images?.() ?? images.images;
     let correct = 0;
@@ -126,6 +127,9 @@ export async function evaluateRobustness(model: Model, data: Dataset, split: 'te
     };
     rows.push(row);
     options.onRow?.(row);
+  }
+  } finally {
+    dispose();
   }
   return rows;
 }
