@@ -55,6 +55,8 @@ export class ParamStore {
   readonly learnable = new Map<string, tf.Variable>();
   readonly frozen = new Map<string, tf.Tensor>();
   readonly buffers = new Map<string, tf.Variable>();
+  /** Shared-mode filters by weight name: each a scaled slice of the bank, materialised on call (export). */
+  readonly sharedFilters = new Map<string, () => tf.Tensor4D>();
   private sharedUse = 0;
 
   constructor(
@@ -90,13 +92,16 @@ export class ParamStore {
     return initValues(size, this.init, fans, rngFor(this.seed, name));
   }
 
-  /** Registers one use of the shared bank by a layer; returns a getter for its filter. */
-  useShared(shape: [number, number, number, number], fans: Fans): () => tf.Tensor4D {
+  /** Registers one use of the shared bank by the layer weight `name`; returns a getter for its filter. */
+  useShared(name: string, shape: [number, number, number, number], fans: Fans): () => tf.Tensor4D {
     if (!this.shared) throw new Error('shared freeze mode needs a SharedBank');
+    this.assertNew(name);
     this.sharedUse += shape.reduce((a, b) => a * b, 1);
     const { scale } = initScale(this.init, fans);
     const bank = this.shared;
-    return () => bank.slice(shape, scale);
+    const filter = () => bank.slice(shape, scale);
+    this.sharedFilters.set(name, filter);
+    return filter;
   }
 
   counts(): ParamCounts {
@@ -119,6 +124,6 @@ export class ParamStore {
   }
 
   private assertNew(name: string): void {
-    if (this.learnable.has(name) || this.frozen.has(name) || this.buffers.has(name)) throw new Error(`duplicate parameter name ${name}`);
+    if (this.learnable.has(name) || this.frozen.has(name) || this.buffers.has(name) || this.sharedFilters.has(name)) throw new Error(`duplicate parameter name ${name}`);
   }
 }

@@ -62,7 +62,7 @@ export function makeSpatialConv(spec: SpatialConvSpec, store: ParamStore): Layer
     const t = store.addFrozen(filterName, shape, store.initValues(filterName, size, fans)) as tf.Tensor4D;
     filter = () => t;
   } else {
-    filter = store.useShared(shape, fans);
+    filter = store.useShared(filterName, shape, fans);
   }
 
   const pad = Math.floor(k / 2); // symmetric k//2 padding, as PyTorch's padding=k//2 (not TF 'same')
