@@ -6,7 +6,7 @@
  */
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { loadConfigText } from '../../config/load.js';
-import { InputError } from '../../errors.js';
+import { ConfigError, InputError } from '../../errors.js';
 import type { FinishedRun } from '../../eval/load-run.js';
 
 interface EvalArgs {
@@ -33,6 +33,27 @@ function listOverride(key: string, values: string[] | undefined): string[] {
   if (values === undefined) return [];
   const items = values.flatMap((v) => v.split(',')).map((v) => v.trim()).filter((v) => v !== '' && v !== 'none');
   return [`eval.${key}=[${items.join(',')}]`];
+}
+
+/** Which flag sets each eval key, so an error names the flag the user typed. */
+const FLAG_OF: Record<string, string> = {
+  attacks: '--attacks', linf_epsilons: '--eps', l2_epsilons: '--l2-eps', corruptions: '--corruptions', severities: '--severities',
+  steps: '--steps', step_size: '--step-size', restarts: '--restarts', images: '--images', seed: '--seed', batch_size: '--batch-size',
+};
+
+/** Validates the flags against the config schema; errors name the flag (`--eps: item 1: …`). */
+export function checkEvalFlags(args: Omit<EvalArgs, 'dir' | 'json' | 'quiet'>): string[] {
+  const overrides = evalOverrides(args);
+  try {
+    loadConfigText('{}', undefined, overrides);
+  } catch (err) {
+    const match = err instanceof ConfigError ? /^--set eval\.(\w+)(?:\.(\d+))?/.exec(err.where.keyPath ?? '') : null;
+    const flag = match && FLAG_OF[match[1]!];
+    const fromSet = match && args.set.some((s) => s.startsWith(`eval.${match[1]}=`));
+    if (err instanceof ConfigError && flag && !fromSet) throw new InputError(`${flag}${match[2] !== undefined ? ` value ${Number(match[2]) + 1}` : ''}: ${err.problem}`);
+    throw err;
+  }
+  return overrides;
 }
 
 /** The flags as `--set eval.…` overrides, so the schema validates them and names the key. */
@@ -72,8 +93,7 @@ export const evalCommand: CommandModule<object, EvalArgs> = {
       .option('quiet', { type: 'boolean', default: false, describe: 'print only the tables' })
       .option('json', { type: 'boolean', default: false, describe: 'print the rows of every run as JSON on stdout' }) as unknown as Argv<EvalArgs>,
   handler: async (args: ArgumentsCamelCase<EvalArgs>) => {
-    const overrides = evalOverrides(args);
-    loadConfigText('{}', undefined, overrides); // flag errors before any run is read
+    const overrides = checkEvalFlags(args); // before any run is read
     const { runDirsUnder, evaluateRun, formatEvaluation } = await import('../../eval/run-eval.js');
     const { readFinishedRun, loadRunModel } = await import('../../eval/load-run.js');
     const out = args.json ? process.stderr : process.stdout;
