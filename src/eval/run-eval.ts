@@ -9,11 +9,9 @@ import { join } from 'node:path';
 import { createObjectCsvStringifier } from 'csv-writer';
 import { loadDataset, type Dataset } from '../data/index.js';
 import { InputError } from '../errors.js';
-import { CONFIG_FILE, writeAtomic } from '../results/run-dir.js';
+import { CONFIG_FILE, EVAL_FILE, writeAtomic } from '../results/run-dir.js';
 import { EVAL_COLUMNS, evaluateRobustness, type EvalRow } from './evaluate.js';
 import { loadRunModel, readFinishedRun, type FinishedRun } from './load-run.js';
-
-export const EVAL_FILE = 'eval.csv';
 
 /** The run directories under `dir`: itself if it is one, else its subfolders that are. */
 export function runDirsUnder(dir: string): string[] {

@@ -59,6 +59,8 @@ export function experimentDir(config: Config): string {
 export const SUMMARY_FILE = 'summary.json';
 export const METRICS_FILE = 'metrics.csv';
 export const CONFIG_FILE = 'config.yaml';
+/** Robustness evaluation of a finished run (lcconv eval, eval.after_training). */
+export const EVAL_FILE = 'eval.csv';
 /** A trial that failed leaves its error here (lcconv run --trial, or the sweep's worker). */
 export const ERROR_FILE = 'error.json';
 /** Present while a trial runs: {pid, host, since, slurm_job}. */

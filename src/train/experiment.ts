@@ -3,7 +3,7 @@
  * arm of the same config. Finished runs are reused, not retrained. Returns the run summaries and
  * the comparison with standard training; the caller prints.
  */
-import { rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { armsOf, seedsOf } from '../config/grid.js';
 import type { Config } from '../config/schema.js';
@@ -12,7 +12,7 @@ import { gitCommit, versions } from '../provenance.js';
 import { compareArms, writeComparisonCsv, type ComparisonRow } from '../results/comparison.js';
 import type { RunIdentity, RunSink, RunSummary } from '../results/records.js';
 import { RunRecorder } from '../results/recorder.js';
-import { ERROR_FILE, experimentDir, readFinishedSummary, RUNNING_FILE, runIdentity, writeRunning, writeTrialError } from '../results/run-dir.js';
+import { ERROR_FILE, EVAL_FILE, experimentDir, readFinishedSummary, RUNNING_FILE, runIdentity, writeRunning, writeTrialError } from '../results/run-dir.js';
 import type { Trial } from '../sweep/trials.js';
 import { RunInterrupted, trainRun } from './trainer.js';
 
@@ -42,13 +42,24 @@ async function trainOrReuse(arm: Config, seed: number, data: () => Dataset, comm
   const finished = options.force ? null : readFinishedSummary(identity.dir);
   if (finished) {
     options.log?.(`${identity.runId}: already finished (${identity.dir}), reusing its results; --force retrains`);
+    if (arm.eval.after_training && !existsSync(join(identity.dir, EVAL_FILE))) await evaluateFinished(identity.dir, data(), options);
     return finished;
   }
   const sinks = [new RunRecorder(arm, { configFile: options.configFile, gitCommit: commit }), ...(options.sinksFor?.(identity) ?? [])];
-  return trainRun({
+  const summary = await trainRun({
     config: arm, data: data(), identity, sinks, backend: options.backend, versions: versions(), gitCommit: commit,
     resume: options.resume, signal: options.signal,
   });
+  if (arm.eval.after_training) await evaluateFinished(identity.dir, data(), options);
+  return summary;
+}
+
+/** `eval.after_training`: the robustness evaluation of `lcconv eval`, on the run just finished. */
+async function evaluateFinished(dir: string, data: Dataset, options: ExperimentOptions): Promise<void> {
+  const { evaluateRun, formatEvaluation } = await import('../eval/run-eval.js');
+  const { readFinishedRun } = await import('../eval/load-run.js');
+  options.log?.(`${dir}: evaluating (eval.after_training)`);
+  options.log?.(formatEvaluation(await evaluateRun(readFinishedRun(dir), { data })));
 }
 
 /**

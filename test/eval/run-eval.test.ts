@@ -11,16 +11,22 @@ let experiment = '';
 let runDir = '';
 before(() => {
   const dir = tempDir('eval');
-  const config = writeTinyConfig(join(dir, 'tiny.yaml'), { freeze: 'frozen', results_dir: join(dir, 'results') });
+  // eval.after_training evaluates the run as soon as it finishes (the first test checks its eval.csv).
+  const config = writeTinyConfig(join(dir, 'tiny.yaml'), {
+    freeze: 'frozen', results_dir: join(dir, 'results'),
+    eval: { after_training: true, images: 4, attacks: ['fgsm'], corruptions: ['brightness'], severities: [2] },
+  });
   const r = lcconv(['run', config, '--quiet']);
   assert.equal(r.status, 0, r.stderr);
   experiment = join(dir, 'results', 'tiny');
   runDir = join(experiment, readdirSync(experiment).find((d) => d.startsWith('frozen-'))!);
 });
 
-const QUICK = ['--images', '8', '--eps', '8', '--l2-eps', '0.5', '--severities', '1', '--corruptions', 'gaussian_noise,contrast', '--steps', '2'];
+const QUICK = ['--images', '8', '--attacks', 'fgsm,pgd,pgd_l2', '--eps', '8', '--l2-eps', '0.5', '--severities', '1', '--corruptions', 'gaussian_noise,contrast', '--steps', '2'];
 
-test('lcconv eval on an experiment folder writes eval.csv per run and prints JSON rows', () => {
+test('eval.after_training evaluated the run when it finished; lcconv eval on an experiment folder rewrites eval.csv and prints JSON rows', () => {
+  const automatic = parseEvalCsv(readFileSync(join(runDir, 'eval.csv'), 'utf8'));
+  assert.deepEqual(automatic.map((row) => [row.name, row.n, row.epsilon ?? row.severity]), [['clean', 4, null], ...[0.5, 1, 2, 4, 8].map((e) => ['fgsm', 4, e / 255]), ['brightness', 4, 2]]);
   const r = lcconv(['eval', experiment, ...QUICK, '--json']);
   assert.equal(r.status, 0, r.stderr);
   const [result] = JSON.parse(r.stdout) as { dir: string; rows: { name: string; accuracy: number; n: number }[] }[];
