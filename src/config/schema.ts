@@ -92,6 +92,7 @@ const Eval = z
     restarts: int().min(1).default(1).describe('PGD random restarts (an image is robust only if it survives all)'),
     corruptions: z.array(z.enum(CORRUPTION_NAMES)).default([...CORRUPTION_NAMES]).describe('built-in common corruptions (CIFAR-10-C parameters)'),
     severities: z.array(int().min(1).max(5)).default([1, 2, 3, 4, 5]).describe('corruption severities, 1..5'),
+    cifar_c: z.boolean().default(true).describe('cifar10/cifar100 runs: also the 15 corruptions of CIFAR-10-C / CIFAR-100-C when present under dataset.root (lcconv data download cifar10-c)'),
     images: int().min(1).optional().describe('evaluate on N images of the split (seeded choice, the same for every run); unset = all'),
     seed: int().min(0).default(0).describe('seed of the image choice, the corruptions and the PGD random starts (not the run seed, so every run sees the same images)'),
     batch_size: int().min(1).default(256).describe('images per evaluation batch'),

@@ -15,9 +15,10 @@ import { rngFor } from '../models/init.js';
 import type { Model } from '../models/index.js';
 import { correctMask, fgsm, pgdRobustMask, type Classifier, type PgdOptions } from './attacks.js';
 import { corruptImages } from './corruptions.js';
-import type { AttackName, CorruptionName } from './names.js';
+import { CIFAR_C_CORRUPTIONS, type AttackName, type CorruptionName } from './names.js';
+import { readCorrupted } from '../data/cifar-c.js';
 
-export type EvalMetric = 'clean' | 'adversarial' | 'corruption';
+export type EvalMetric = 'clean' | 'adversarial' | 'corruption' | 'cifar-c';
 
 /** One line of eval.csv. */
 export interface EvalRow {
@@ -38,13 +39,16 @@ export interface EvalRow {
 
 export const EVAL_COLUMNS = ['metric', 'name', 'epsilon', 'severity', 'steps', 'restarts', 'accuracy', 'n', 'split'] as const satisfies readonly (keyof EvalRow)[];
 
-/** The images evaluated: all of the split, or `images` of them chosen from the eval seed (same for every run). */
-export function selectImages(split: ImageSplit, pixels: number, images: number | undefined, seed: number): ImageSplit {
-  if (images === undefined || images >= split.count) return split;
+/**
+ * The images evaluated: all of the split, or `images` of them chosen from the eval seed (the same
+ * for every run), with their positions in the split.
+ */
+export function selectImages(split: ImageSplit, pixels: number, images: number | undefined, seed: number): { split: ImageSplit; indices: number[] } {
+  if (images === undefined || images >= split.count) return { split, indices: Array.from({ length: split.count }, (_, i) => i) };
   const chosen = Array.from(permutation(split.count, rngFor(seed, 'eval/images')).subarray(0, images)).sort((a, b) => a - b);
   const out = new Uint8Array(images * pixels);
   chosen.forEach((index, i) => out.set(split.images.subarray(index * pixels, (index + 1) * pixels), i * pixels));
-  return { images: out, labels: Uint8Array.from(chosen, (index) => split.labels[index]!), count: images };
+  return { split: { images: out, labels: Uint8Array.from(chosen, (index) => split.labels[index]!), count: images }, indices: chosen };
 }
 
 /** The model as a classifier of [0,1] images: the run's per-channel normalisation is its first op. */
@@ -66,8 +70,14 @@ interface Evaluation {
   robust?: (x: tf.Tensor4D, y: tf.Tensor1D, batchStart: number) => tf.Tensor1D;
 }
 
+/** Where the published corrupted test set (CIFAR-10-C / CIFAR-100-C) is, when it applies to a run. */
+export interface CorruptedTestSet {
+  dir: string;
+  perSeverity: number;
+}
+
 /** Everything `config` asks for, in the order rows are written. */
-function plan(config: EvalConfig, split: ImageSplit, shape: { height: number; width: number; channels: number }, classify: Classifier): Evaluation[] {
+function plan(config: EvalConfig, split: ImageSplit, indices: number[], shape: { height: number; width: number; channels: number }, classify: Classifier, published?: CorruptedTestSet): Evaluation[] {
   const evaluations: Evaluation[] = [{ name: 'clean', metric: 'clean' }];
   const pgdFor = (name: AttackName, epsilon: number): PgdOptions => ({
     norm: name === 'pgd_l2' ? 'l2' : 'linf', epsilon, steps: config.steps, stepSize: (config.step_size * epsilon) / config.steps, randomStart: true,
@@ -88,12 +98,21 @@ function plan(config: EvalConfig, split: ImageSplit, shape: { height: number; wi
       evaluations.push({ name, metric: 'corruption', severity, images: () => corruptImages(name as CorruptionName, severity, split.images, split.count, shape, config.seed) });
     }
   }
+  if (published) {
+    for (const name of CIFAR_C_CORRUPTIONS) {
+      for (const severity of config.severities) {
+        evaluations.push({ name, metric: 'cifar-c', severity, images: () => readCorrupted(published.dir, name, severity, indices, published.perSeverity) });
+      }
+    }
+  }
   return evaluations;
 }
 
 export interface EvaluateOptions {
   /** Called after each row (progress). */
   onRow?: (row: EvalRow) => void;
+  /** The published corrupted test set, evaluated too (only on the test split it was made from). */
+  published?: CorruptedTestSet;
 }
 
 /**
@@ -103,31 +122,31 @@ export interface EvaluateOptions {
 export async function evaluateRobustness(model: Model, data: Dataset, split: 'test' | 'val', config: EvalConfig, options: EvaluateOptions = {}): Promise<EvalRow[]> {
   const shape = { height: data.height, width: data.width, channels: data.channels };
   const pixels = shape.height * shape.width * shape.channels;
-  const images = selectImages(data.test, pixels, config.images, config.seed);
+  const { split: images, indices } = selectImages(data.test, pixels, config.images, config.seed);
   const { classify, dispose } = pixelClassifier(model, data);
   const rows: EvalRow[] = [];
   try {
-  for (const evaluation of plan(config, images, shape, classify)) {
-    const source = evaluation.images?.() ?? images.images;
-    let correct = 0;
-    for (let start = 0; start < images.count; start += config.batch_size) {
-      const size = Math.min(config.batch_size, images.count - start);
-      const hits = tf.tidy(() => {
-        const x = tf.tensor4d(Float32Array.from(source.subarray(start * pixels, (start + size) * pixels), (v) => v / 255), [size, shape.height, shape.width, shape.channels]);
-        const y = tf.tensor1d(Int32Array.from(images.labels.subarray(start, start + size)), 'int32');
-        return tf.sum(evaluation.robust ? evaluation.robust(x, y, start) : correctMask(classify, x, y));
-      });
-      correct += (await hits.data())[0]!;
-      hits.dispose();
+    for (const evaluation of plan(config, images, indices, shape, classify, split === 'test' ? options.published : undefined)) {
+      const source = evaluation.images?.() ?? images.images;
+      let correct = 0;
+      for (let start = 0; start < images.count; start += config.batch_size) {
+        const size = Math.min(config.batch_size, images.count - start);
+        const hits = tf.tidy(() => {
+          const x = tf.tensor4d(Float32Array.from(source.subarray(start * pixels, (start + size) * pixels), (v) => v / 255), [size, shape.height, shape.width, shape.channels]);
+          const y = tf.tensor1d(Int32Array.from(images.labels.subarray(start, start + size)), 'int32');
+          return tf.sum(evaluation.robust ? evaluation.robust(x, y, start) : correctMask(classify, x, y));
+        });
+        correct += (await hits.data())[0]!;
+        hits.dispose();
+      }
+      const row: EvalRow = {
+        metric: evaluation.metric, name: evaluation.name, epsilon: evaluation.epsilon ?? null, severity: evaluation.severity ?? null,
+        steps: evaluation.iterative ? config.steps : null, restarts: evaluation.iterative ? config.restarts : null,
+        accuracy: correct / images.count, n: images.count, split,
+      };
+      rows.push(row);
+      options.onRow?.(row);
     }
-    const row: EvalRow = {
-      metric: evaluation.metric, name: evaluation.name, epsilon: evaluation.epsilon ?? null, severity: evaluation.severity ?? null,
-      steps: evaluation.iterative ? config.steps : null, restarts: evaluation.iterative ? config.restarts : null,
-      accuracy: correct / images.count, n: images.count, split,
-    };
-    rows.push(row);
-    options.onRow?.(row);
-  }
   } finally {
     dispose();
   }

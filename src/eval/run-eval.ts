@@ -10,7 +10,8 @@ import { createObjectCsvStringifier } from 'csv-writer';
 import { loadDataset, type Dataset } from '../data/index.js';
 import { InputError } from '../errors.js';
 import { CONFIG_FILE, EVAL_FILE, writeAtomic } from '../results/run-dir.js';
-import { EVAL_COLUMNS, evaluateRobustness, type EvalRow } from './evaluate.js';
+import { CIFAR100C_LAYOUT, CIFAR10C_LAYOUT, checkCorruptedDir } from '../data/cifar-c.js';
+import { EVAL_COLUMNS, evaluateRobustness, type CorruptedTestSet, type EvalRow } from './evaluate.js';
 import { loadRunModel, readFinishedRun, type FinishedRun } from './load-run.js';
 
 /** The run directories under `dir`: itself if it is one, else its subfolders that are. */
@@ -42,13 +43,25 @@ export async function evaluateRun(run: FinishedRun, options: { data?: Dataset; o
   const model = await loadRunModel(run, { channels: data.channels, classes: data.classNames.length });
   try {
     const split = run.config.dataset.val_split > 0 ? 'val' : 'test';
-    const rows = await evaluateRobustness(model, data, split, run.config.eval, { onRow: options.onRow });
+    const rows = await evaluateRobustness(model, data, split, run.config.eval, { onRow: options.onRow, published: publishedCorruptions(run) });
     const file = join(run.dir, EVAL_FILE);
     writeEvalCsv(file, rows);
     return { run, rows, seconds: (performance.now() - t0) / 1000, file };
   } finally {
     model.dispose();
   }
+}
+
+/**
+ * CIFAR-10-C / CIFAR-100-C under the run's dataset.root, when the run is on that CIFAR set, the
+ * config asks for it and a complete copy is there (`lcconv data download cifar10-c`).
+ */
+function publishedCorruptions(run: FinishedRun): CorruptedTestSet | undefined {
+  const { dataset } = run.config;
+  const layout = dataset.name === 'cifar10' ? CIFAR10C_LAYOUT : dataset.name === 'cifar100' ? CIFAR100C_LAYOUT : null;
+  if (!layout || !run.config.eval.cifar_c) return undefined;
+  const dir = join(dataset.root, layout.dir);
+  return checkCorruptedDir(dir, layout) === null ? { dir, perSeverity: layout.perSeverity } : undefined;
 }
 
 export function writeEvalCsv(file: string, rows: EvalRow[]): void {
@@ -97,11 +110,13 @@ export function formatEvaluation(e: RunEvaluation): string {
   const first = e.rows[0];
   const lines = [`${e.run.summary.runId}: ${first?.n ?? 0} ${first?.split ?? 'test'} images, ${e.seconds.toFixed(1)} s → ${e.file}`];
   const table = e.rows.map((r) => {
-    const setting = r.metric === 'corruption' ? `severity ${r.severity}` : r.metric === 'adversarial' ? `ε ${formatEpsilon(r)}${r.steps ? `, ${r.steps} steps${r.restarts! > 1 ? ` × ${r.restarts}` : ''}` : ''}` : '';
+    const setting = r.metric === 'corruption' || r.metric === 'cifar-c' ? `${r.metric === 'cifar-c' ? 'CIFAR-C ' : ''}severity ${r.severity}` : r.metric === 'adversarial' ? `ε ${formatEpsilon(r)}${r.steps ? `, ${r.steps} steps${r.restarts! > 1 ? ` × ${r.restarts}` : ''}` : ''}` : '';
     return [r.name, setting, pct(r.accuracy)];
   });
   const mean = meanCorruptionAccuracy(e.rows);
   if (mean !== null) table.push(['corruptions', 'mean', pct(mean)]);
+  const published = e.rows.filter((r) => r.metric === 'cifar-c');
+  if (published.length) table.push(['CIFAR-C', 'mean', pct(published.reduce((s, r) => s + r.accuracy, 0) / published.length)]);
   const header = ['evaluation', 'setting', 'accuracy %'];
   const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => row[i]!.length)));
   const fmt = (row: string[]) => `  ${row[0]!.padEnd(widths[0]!)}  ${row[1]!.padEnd(widths[1]!)}  ${row[2]!.padStart(widths[2]!)}`;
