@@ -14,7 +14,7 @@ import * as tar from 'tar';
 import { InputError } from '../errors.js';
 import { CIFAR10_LAYOUT, CIFAR100_LAYOUT, CIFAR_URLS, cifarFiles, type CifarLayout } from './cifar.js';
 import { CIFAR100C_LAYOUT, CIFAR10C_LAYOUT, checkCorruptedDir } from './cifar-c.js';
-import { formatCount } from './files.js';
+import { formatCount } from '../format.js';
 
 export const DOWNLOAD_NAMES = ['cifar10', 'cifar100', 'cifar10-c', 'cifar100-c'] as const;
 export type DownloadName = (typeof DOWNLOAD_NAMES)[number];

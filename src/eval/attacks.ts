@@ -21,7 +21,8 @@
  * All random draws come from seeded streams, so an attack is reproducible.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { Rng } from '../models/init.js';
+import { unitDraws } from '../models/init.js';
+import type { Rng } from '../random.js';
 
 /** [B,H,W,C] images in [0,1] → logits [B, classes] (normalisation inside). */
 export type Classifier = (x: tf.Tensor4D) => tf.Tensor2D;
@@ -72,16 +73,10 @@ function project(x: tf.Tensor4D, adv: tf.Tensor4D, norm: Norm, epsilon: number):
 /** The random start: a point of the ε-ball drawn from `rng` (uniform per pixel for L∞; see the header for L2). */
 function randomStart(x: tf.Tensor4D, norm: Norm, epsilon: number, rng: Rng): tf.Tensor4D {
   const size = x.size;
-  const draws = new Float32Array(size);
+  const draws = unitDraws(size, norm === 'linf' ? 'uniform' : 'normal', rng); // U(−1, 1) or N(0, 1)
   if (norm === 'linf') {
-    for (let i = 0; i < size; i++) draws[i] = (2 * rng() - 1) * epsilon;
+    for (let i = 0; i < size; i++) draws[i]! *= epsilon;
   } else {
-    for (let i = 0; i < size; i += 2) {
-      const r = Math.sqrt(-2 * Math.log(1 - rng()));
-      const t = 2 * Math.PI * rng();
-      draws[i] = r * Math.cos(t);
-      if (i + 1 < size) draws[i + 1] = r * Math.sin(t);
-    }
     const per = size / x.shape[0];
     for (let b = 0; b < x.shape[0]; b++) {
       let sq = 0;

@@ -11,7 +11,8 @@
  * parameters are the 32×32 ones for every image size (pixelate scales with the size, as PIL's).
  */
 import jpeg from 'jpeg-js';
-import { rngFor, type Rng } from '../models/init.js';
+import { unitDraws } from '../models/init.js';
+import { rngFor, type Rng } from '../random.js';
 import type { CorruptionName } from './names.js';
 
 export interface ImageShape {
@@ -33,18 +34,6 @@ function toUnit(image: Uint8Array): Float64Array {
   const x = new Float64Array(image.length);
   for (let i = 0; i < image.length; i++) x[i] = image[i]! / 255;
   return x;
-}
-
-/** Standard normal draws (Box–Muller, both values used). */
-function normals(n: number, rng: Rng): Float64Array {
-  const out = new Float64Array(n);
-  for (let i = 0; i < n; i += 2) {
-    const r = Math.sqrt(-2 * Math.log(1 - rng()));
-    const t = 2 * Math.PI * rng();
-    out[i] = r * Math.cos(t);
-    if (i + 1 < n) out[i + 1] = r * Math.sin(t);
-  }
-  return out;
 }
 
 /** log(k!) — exact sum for small k, Stirling's series beyond. */
@@ -281,7 +270,7 @@ const param = <N extends CorruptionName>(name: N, severity: number) => CORRUPTIO
 const CORRUPT: Record<CorruptionName, Corrupt> = {
   gaussian_noise: (image, _shape, severity, rng) => {
     const x = toUnit(image);
-    const noise = normals(x.length, rng);
+    const noise = unitDraws(x.length, 'normal', rng);
     const sigma = param('gaussian_noise', severity);
     for (let i = 0; i < x.length; i++) x[i]! += sigma * noise[i]!;
     return toUint8(x);

@@ -11,7 +11,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { EvalConfig } from '../config/schema.js';
 import type { Dataset, ImageSplit } from '../data/dataset.js';
 import { permutation } from '../data/batches.js';
-import { rngFor } from '../models/init.js';
+import { rngFor } from '../random.js';
 import type { Model } from '../models/index.js';
 import { correctMask, fgsm, pgdRobustMask, type Classifier, type PgdOptions } from './attacks.js';
 import { corruptImages } from './corruptions.js';

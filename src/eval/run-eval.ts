@@ -9,10 +9,11 @@ import { join } from 'node:path';
 import { createObjectCsvStringifier } from 'csv-writer';
 import { loadDataset, type Dataset } from '../data/index.js';
 import { InputError } from '../errors.js';
-import { CONFIG_FILE, EVAL_FILE, writeAtomic } from '../results/run-dir.js';
+import { pct } from '../format.js';
+import { CONFIG_FILE, EVAL_FILE, writeAtomic } from '../runs/files.js';
 import { CIFAR100C_LAYOUT, CIFAR10C_LAYOUT, checkCorruptedDir } from '../data/cifar-c.js';
 import { EVAL_COLUMNS, evaluateRobustness, type CorruptedTestSet, type EvalRow } from './evaluate.js';
-import { loadRunModel, readFinishedRun, type FinishedRun } from './load-run.js';
+import { loadFinishedModel, type FinishedRun } from './load-run.js';
 
 /** The run directories under `dir`: itself if it is one, else its subfolders that are. */
 export function runDirsUnder(dir: string): string[] {
@@ -40,7 +41,7 @@ export interface RunEvaluation {
 export async function evaluateRun(run: FinishedRun, options: { data?: Dataset; onRow?: (row: EvalRow) => void } = {}): Promise<RunEvaluation> {
   const t0 = performance.now();
   const data = options.data ?? loadDataset(run.config.dataset, run.config.seed);
-  const model = await loadRunModel(run, { channels: data.channels, classes: data.classNames.length });
+  const model = await loadFinishedModel(run);
   try {
     const split = run.config.dataset.val_split > 0 ? 'val' : 'test';
     const rows = await evaluateRobustness(model, data, split, run.config.eval, { onRow: options.onRow, published: publishedCorruptions(run) });
@@ -90,7 +91,6 @@ export function parseEvalCsv(text: string): EvalRow[] {
   });
 }
 
-const pct = (x: number) => (100 * x).toFixed(2);
 
 /** ε as people write it: k/255 for L∞, the plain number for L2. */
 export function formatEpsilon(row: Pick<EvalRow, 'name' | 'epsilon'>): string {
@@ -108,7 +108,7 @@ export function meanCorruptionAccuracy(rows: EvalRow[]): number | null {
 /** The printed table of one run's evaluation. */
 export function formatEvaluation(e: RunEvaluation): string {
   const first = e.rows[0];
-  const lines = [`${e.run.summary.runId}: ${first?.n ?? 0} ${first?.split ?? 'test'} images, ${e.seconds.toFixed(1)} s → ${e.file}`];
+  const lines = [`${e.run.summary.run_id}: ${first?.n ?? 0} ${first?.split ?? 'test'} images, ${e.seconds.toFixed(1)} s → ${e.file}`];
   const table = e.rows.map((r) => {
     const setting = r.metric === 'corruption' || r.metric === 'cifar-c' ? `${r.metric === 'cifar-c' ? 'CIFAR-C ' : ''}severity ${r.severity}` : r.metric === 'adversarial' ? `ε ${formatEpsilon(r)}${r.steps ? `, ${r.steps} steps${r.restarts! > 1 ? ` × ${r.restarts}` : ''}` : ''}` : '';
     return [r.name, setting, pct(r.accuracy)];

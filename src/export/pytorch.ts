@@ -68,7 +68,7 @@ export async function torchStateDict(model: Model, spec: ResNetSpec): Promise<Ma
 export function exportMeta(run: FinishedRun, spec: ResNetSpec, data: Pick<Dataset, 'mean' | 'std' | 'classNames' | 'height' | 'width' | 'channels' | 'name'>) {
   return {
     format: 'lcconv-export-1',
-    run_id: run.summary.runId,
+    run_id: run.summary.run_id,
     final_val_acc: run.summary.final_val_acc,
     pytorch: {
       file: 'bench/pytorch_reference.py',
@@ -100,7 +100,7 @@ export async function exportRun(run: FinishedRun, model: Model, data: Dataset, o
   mkdirSync(outDir, { recursive: true });
   const weightsFile = join(outDir, EXPORT_WEIGHTS);
   const metaFile = join(outDir, EXPORT_META);
-  writeFileAtomic(weightsFile, encodeSafetensors(tensors, { format: 'pt', lcconv_run: run.summary.runId }));
+  writeFileAtomic(weightsFile, encodeSafetensors(tensors, { format: 'pt', lcconv_run: run.summary.run_id }));
   writeFileAtomic(metaFile, `${JSON.stringify(meta, null, 2)}\n`);
   return [weightsFile, metaFile];
 }

@@ -10,7 +10,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { join, resolve } from 'node:path';
 import type { Config, SlurmConfig } from '../config/schema.js';
 import { InputError } from '../errors.js';
-import { writeAtomic } from '../results/run-dir.js';
+import { writeAtomic } from '../runs/files.js';
 import { trialArgs, type Trial } from './trials.js';
 
 export interface SlurmSettings {

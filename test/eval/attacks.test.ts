@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { correctMask, fgsm, inputGradient, pgd, pgdRobustMask, type Classifier, type PgdOptions } from '../../src/eval/attacks.js';
 import { pixelClassifier } from '../../src/eval/evaluate.js';
-import { rngFor } from '../../src/models/init.js';
+import { rngFor } from '../../src/random.js';
 import { buildResNet } from '../../src/models/resnet.js';
 
 tf.env().set('PROD', true);

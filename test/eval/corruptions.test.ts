@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { corruptImage, corruptImages, defocusKernel, poisson } from '../../src/eval/corruptions.js';
 import { CORRUPTION_NAMES } from '../../src/eval/names.js';
-import { rngFor } from '../../src/models/init.js';
+import { rngFor } from '../../src/random.js';
 
 const grey = (h: number, w: number, values: number[]) => ({ image: Uint8Array.from(values), shape: { height: h, width: w, channels: 1 } });
 const noRng = () => { throw new Error('a deterministic corruption drew a random number'); };

@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { pixelClassifier } from '../../src/eval/evaluate.js';
 import { torchName, torchStateDict } from '../../src/export/pytorch.js';
 import { decodeSafetensors, encodeSafetensors, type SafeTensor } from '../../src/export/safetensors.js';
-import { rngFor } from '../../src/models/init.js';
+import { rngFor } from '../../src/random.js';
 import { buildResNet, type ResNetSpec } from '../../src/models/resnet.js';
 import { PACKAGE_ROOT } from '../../src/provenance.js';
 import { tempDir } from '../fixtures.js';

@@ -95,7 +95,7 @@ export const evalCommand: CommandModule<object, EvalArgs> = {
   handler: async (args: ArgumentsCamelCase<EvalArgs>) => {
     const overrides = checkEvalFlags(args); // before any run is read
     const { runDirsUnder, evaluateRun, formatEvaluation } = await import('../../eval/run-eval.js');
-    const { readFinishedRun, loadRunModel } = await import('../../eval/load-run.js');
+    const { readFinishedRun, loadFinishedModel } = await import('../../eval/load-run.js');
     const out = args.json ? process.stderr : process.stdout;
     const say = (line: string) => { if (!args.quiet) out.write(`${line}\n`); };
 
@@ -114,14 +114,11 @@ export const evalCommand: CommandModule<object, EvalArgs> = {
 
     const { chooseBackendFor } = await import('../backend-banner.js');
     const { releaseBackends } = await import('../../backends/index.js');
-    const { datasetShape, loadDataset } = await import('../../data/index.js');
+    const { loadDataset } = await import('../../data/index.js');
     await chooseBackendFor(runs[0]!.config, say);
     try {
       // Every checkpoint loads (digest checked) before the first eval.csv is written.
-      for (const run of runs) {
-        const shape = datasetShape(run.config.dataset);
-        (await loadRunModel(run, { channels: shape.channels, classes: shape.classes })).dispose();
-      }
+      for (const run of runs) (await loadFinishedModel(run)).dispose();
       // Runs of one experiment share their dataset (the synthetic set depends on the run seed).
       const datasets = new Map<string, ReturnType<typeof loadDataset>>();
       const dataOf = (run: FinishedRun) => {
@@ -137,7 +134,7 @@ export const evalCommand: CommandModule<object, EvalArgs> = {
         if (!args.json) process.stdout.write(`${formatEvaluation(result)}\n\n`);
       }
       if (args.json) {
-        process.stdout.write(`${JSON.stringify(results.map((r) => ({ run: r.run.summary.runId, dir: r.run.dir, seconds: r.seconds, file: r.file, rows: r.rows })), null, 2)}\n`);
+        process.stdout.write(`${JSON.stringify(results.map((r) => ({ run: r.run.summary.run_id, dir: r.run.dir, seconds: r.seconds, file: r.file, rows: r.rows })), null, 2)}\n`);
       }
     } finally {
       await releaseBackends();

@@ -3,6 +3,7 @@
  * model.json, loadable into bench/pytorch_reference.py's ResNet (README 'Exporting to PyTorch').
  */
 import { join } from 'node:path';
+import { EXPORT_DIR } from '../../runs/files.js';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 
 interface ExportArgs {
@@ -22,7 +23,7 @@ export const exportCommand: CommandModule<object, ExportArgs> = {
       .option('out', { type: 'string', describe: 'output folder (default: <run>/export)' })
       .option('json', { type: 'boolean', default: false, describe: 'print the written files as JSON' }) as unknown as Argv<ExportArgs>,
   handler: async (args: ArgumentsCamelCase<ExportArgs>) => {
-    const { readFinishedRun, loadRunModel } = await import('../../eval/load-run.js');
+    const { readFinishedRun, loadFinishedModel } = await import('../../eval/load-run.js');
     const run = readFinishedRun(args.run);
     const { selectBackend, releaseBackends } = await import('../../backends/index.js');
     await selectBackend('cpu'); // exact float32 reads; export does no heavy compute
@@ -30,10 +31,10 @@ export const exportCommand: CommandModule<object, ExportArgs> = {
       const { loadDataset } = await import('../../data/index.js');
       const { exportRun } = await import('../../export/pytorch.js');
       const data = loadDataset(run.config.dataset, run.config.seed);
-      const model = await loadRunModel(run, { channels: data.channels, classes: data.classNames.length });
+      const model = await loadFinishedModel(run);
       try {
-        const files = await exportRun(run, model, data, args.out ?? join(args.run, 'export'));
-        process.stdout.write(args.json ? `${JSON.stringify({ run: run.summary.runId, files })}\n` : `wrote ${files.join(', ')}\n`);
+        const files = await exportRun(run, model, data, args.out ?? join(args.run, EXPORT_DIR));
+        process.stdout.write(args.json ? `${JSON.stringify({ run: run.summary.run_id, files })}\n` : `wrote ${files.join(', ')}\n`);
       } finally {
         model.dispose();
       }
