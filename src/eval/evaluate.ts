@@ -16,28 +16,8 @@ import type { Model } from '../models/index.js';
 import { correctMask, fgsm, pgdRobustMask, type Classifier, type PgdOptions } from './attacks.js';
 import { corruptImages } from './corruptions.js';
 import { CIFAR_C_CORRUPTIONS, type AttackName, type CorruptionName } from './names.js';
+import type { EvalMetric, EvalRow } from './records.js';
 import { readCorrupted } from '../data/cifar-c.js';
-
-export type EvalMetric = 'clean' | 'adversarial' | 'corruption' | 'cifar-c';
-
-/** One line of eval.csv. */
-export interface EvalRow {
-  metric: EvalMetric;
-  /** 'clean', the attack or the corruption name. */
-  name: string;
-  /** Attack radius in [0,1] pixel units (L∞ or L2); null for clean and corruptions. */
-  epsilon: number | null;
-  severity: number | null;
-  /** PGD iterations and restarts; null where not an iterative attack. */
-  steps: number | null;
-  restarts: number | null;
-  accuracy: number;
-  n: number;
-  /** 'test', or 'val' when the run held out val_split of its training images and used that instead. */
-  split: 'test' | 'val';
-}
-
-export const EVAL_COLUMNS = ['metric', 'name', 'epsilon', 'severity', 'steps', 'restarts', 'accuracy', 'n', 'split'] as const satisfies readonly (keyof EvalRow)[];
 
 /**
  * The images evaluated: all of the split, or `images` of them chosen from the eval seed (the same

@@ -4,15 +4,15 @@
  * Which runs a folder holds, in what state, is decided here once: a run directory (config.yaml), or
  * an experiment / sweep folder whose subfolders are run directories.
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { createObjectCsvStringifier } from 'csv-writer';
 import { loadDataset, type Dataset } from '../data/index.js';
 import { InputError } from '../errors.js';
 import { pct } from '../format.js';
-import { CONFIG_FILE, EVAL_FILE, writeAtomic } from '../runs/files.js';
+import { CONFIG_FILE, EVAL_FILE } from '../runs/files.js';
 import { CIFAR100C_LAYOUT, CIFAR10C_LAYOUT, checkCorruptedDir } from '../data/cifar-c.js';
-import { EVAL_COLUMNS, evaluateRobustness, type CorruptedTestSet, type EvalRow } from './evaluate.js';
+import { evaluateRobustness, type CorruptedTestSet } from './evaluate.js';
+import { formatEpsilon, meanCorruptionAccuracy, writeEvalCsv, type EvalRow } from './records.js';
 import { loadFinishedModel, type FinishedRun } from './load-run.js';
 
 /** The run directories under `dir`: itself if it is one, else its subfolders that are. */
@@ -63,46 +63,6 @@ function publishedCorruptions(run: FinishedRun): CorruptedTestSet | undefined {
   if (!layout || !run.config.eval.cifar_c) return undefined;
   const dir = join(dataset.root, layout.dir);
   return checkCorruptedDir(dir, layout) === null ? { dir, perSeverity: layout.perSeverity } : undefined;
-}
-
-export function writeEvalCsv(file: string, rows: EvalRow[]): void {
-  const csv = createObjectCsvStringifier({ header: EVAL_COLUMNS.map((id) => ({ id, title: id })) });
-  writeAtomic(file, csv.getHeaderString()! + csv.stringifyRecords(rows));
-}
-
-/** Reads a run's eval.csv (for report), or null when it has none. */
-export function readEvalCsv(dir: string): EvalRow[] | null {
-  const file = join(dir, EVAL_FILE);
-  if (!existsSync(file)) return null;
-  return parseEvalCsv(readFileSync(file, 'utf8'));
-}
-
-/** eval.csv has only numbers and plain names (no quoting needed): split on commas. */
-export function parseEvalCsv(text: string): EvalRow[] {
-  const [header, ...lines] = text.split('\n').filter((l) => l.trim() !== '');
-  const columns = header!.split(',');
-  const num = (v: string | undefined) => (v === undefined || v === '' ? null : Number(v));
-  return lines.map((line) => {
-    const cells = Object.fromEntries(line.split(',').map((v, i) => [columns[i], v]));
-    return {
-      metric: cells.metric as EvalRow['metric'], name: cells.name!, epsilon: num(cells.epsilon), severity: num(cells.severity),
-      steps: num(cells.steps), restarts: num(cells.restarts), accuracy: Number(cells.accuracy), n: Number(cells.n), split: cells.split as EvalRow['split'],
-    };
-  });
-}
-
-
-/** ε as people write it: k/255 for L∞, the plain number for L2. */
-export function formatEpsilon(row: Pick<EvalRow, 'name' | 'epsilon'>): string {
-  if (row.epsilon === null) return '';
-  if (row.name === 'pgd_l2') return `${row.epsilon}`;
-  return `${Number((row.epsilon * 255).toFixed(4))}/255`;
-}
-
-/** Mean accuracy over every corruption row (all names and severities), or null without any. */
-export function meanCorruptionAccuracy(rows: EvalRow[]): number | null {
-  const c = rows.filter((r) => r.metric === 'corruption');
-  return c.length ? c.reduce((s, r) => s + r.accuracy, 0) / c.length : null;
 }
 
 /** The printed table of one run's evaluation. */

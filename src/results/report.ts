@@ -49,12 +49,14 @@ export async function writeReport(dir: string, options: { plots?: boolean } = {}
   const failed: Report['failed'] = [];
   const unfinished: string[] = [];
   const curves: CurvePoint[] = [];
+  const runDirs: { dir: string; summary: RunSummary }[] = []; // for the robustness section
   const entries = existsSync(dir) ? readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory() && e.name !== 'sweep').map((e) => e.name).sort() : [];
   for (const name of entries) {
     const runDir = join(dir, name);
     const { summary, error } = runState(runDir);
     if (summary) {
       runs.push(summary);
+      runDirs.push({ dir: runDir, summary });
       for (const p of readMetrics(runDir)) {
         if (p.val_acc === null) continue; // an epoch without evaluation
         curves.push({ run: summary.run_id, freeze: summary.freeze, kernel_size: summary.kernel_size, lc_expansion: summary.lc_expansion, epoch: p.epoch, val_acc: 100 * p.val_acc, train_acc: 100 * p.train_acc });
@@ -76,7 +78,10 @@ export async function writeReport(dir: string, options: { plots?: boolean } = {}
     plots = await writePlots(dir, points, curves);
     files.push(...plots);
   }
+  const { writeRobustness } = await import('./robustness.js');
+  const robustness = await writeRobustness(dir, runDirs, options);
+  files.push(...(robustness?.files ?? []));
   const title = `Report: ${basename(dir)}`;
-  writeAtomic(files[1]!, reportMarkdown(title, { rows, runs, failed, unfinished }, plots.map((p) => basename(p))));
+  writeAtomic(files[1]!, reportMarkdown(title, { rows, runs, failed, unfinished }, plots.map((p) => basename(p))) + (robustness ? `\n${robustness.markdown}\n` : ''));
   return { rows, runs, failed, unfinished, files };
 }
