@@ -50,7 +50,7 @@ function toTorchLayout(t: tf.Tensor, depthwise: boolean): tf.Tensor {
 export async function torchStateDict(model: Model, spec: ResNetSpec): Promise<Map<string, SafeTensor>> {
   const depthwiseFilters = new Set(planSpatialConvs(spec).filter((c) => c.depthwise).map((c) => `${c.name}.weight`));
   const weights = new Map<string, tf.Tensor>([...model.params.learnable, ...model.params.frozen, ...model.params.buffers]);
-  for (const [name, filter] of model.params.sharedFilters) weights.set(name, filter());
+  for (const [name, filter] of model.params.sharedSlices) weights.set(name, filter());
   const n = ARCHS[spec.arch].blocksPerStage;
   const out = new Map<string, SafeTensor>();
   for (const [name, t] of weights) {
@@ -60,7 +60,7 @@ export async function torchStateDict(model: Model, spec: ResNetSpec): Promise<Ma
     // PyTorch's BatchNorm counts batches only for momentum=None; lcconv uses a fixed momentum (0.1) and does not count.
     if (name.endsWith('.running_var')) out.set(torchName(name.replace(/running_var$/, 'num_batches_tracked'), n), { dtype: 'I64', shape: [], data: new BigInt64Array(1) });
   }
-  for (const name of model.params.sharedFilters.keys()) weights.get(name)!.dispose();
+  for (const name of model.params.sharedSlices.keys()) weights.get(name)!.dispose();
   return out;
 }
 

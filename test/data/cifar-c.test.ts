@@ -103,7 +103,7 @@ test('the published corruptions are evaluated per corruption and severity on the
     train: { images: new Uint8Array(0), labels: new Uint8Array(0), count: 0 },
     test: { images: new Uint8Array(PER * PIXELS).fill(100), labels: Uint8Array.from([0, 1]), count: PER },
   };
-  const model = buildResNet({ arch: 'resnet8', width: 4, kernelSize: 3, lcExpansion: 1, lcDepthwise: false, freeze: 'frozen', init: 'kaiming_uniform', inChannels: 3, numClasses: 2, seed: 0 });
+  const model = buildResNet({ arch: 'resnet8', width: 4, kernelSize: 3, lcExpansion: 1, lcDepthwise: false, freeze: 'frozen', init: 'kaiming_uniform', spatialInit: { kind: 'iid', scheme: 'kaiming_uniform' }, inChannels: 3, numClasses: 2, seed: 0 });
   const config = ConfigSchema.parse({ eval: { attacks: [], corruptions: [], severities: [1, 5] } }).eval;
   try {
     const rows = await evaluateRobustness(model, data, 'test', config, { published: { dir, perSeverity: PER } });

@@ -60,7 +60,7 @@ test('PyTorch loads the export and reproduces lcconv logits within 1e-4', { skip
   ];
   const dir = tempDir('export');
   for (const [i, variant] of variants.entries()) {
-    const spec: ResNetSpec = { arch: 'resnet8', width: 4, kernelSize: 3, lcExpansion: 1, lcDepthwise: false, freeze: 'frozen', init: 'kaiming_uniform', inChannels: 3, numClasses: 5, seed: i, ...variant };
+    const spec: ResNetSpec = { arch: 'resnet8', width: 4, kernelSize: 3, lcExpansion: 1, lcDepthwise: false, freeze: 'frozen', init: 'kaiming_uniform', spatialInit: { kind: 'iid', scheme: 'kaiming_uniform' }, inChannels: 3, numClasses: 5, seed: i, ...variant };
     const model = buildResNet(spec);
     const rng = rngFor(i, 'bn');
     for (const [name, v] of model.params.buffers) {

@@ -11,7 +11,7 @@ tf.env().set('PROD', true);
 
 const spec = (over: Partial<ResNetSpec> = {}): ResNetSpec => ({
   arch: 'resnet20', width: 16, kernelSize: 3, lcExpansion: 1, lcDepthwise: false, freeze: 'learned',
-  init: 'kaiming_uniform', inChannels: 3, numClasses: 10, seed: 0, ...over,
+  init: 'kaiming_uniform', spatialInit: { kind: 'iid', scheme: 'kaiming_uniform' }, inChannels: 3, numClasses: 10, seed: 0, ...over,
 });
 
 /**
