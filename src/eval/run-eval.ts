@@ -65,14 +65,23 @@ function publishedCorruptions(run: FinishedRun): CorruptedTestSet | undefined {
   return checkCorruptedDir(dir, layout) === null ? { dir, perSeverity: layout.perSeverity } : undefined;
 }
 
+/** What an evaluation row was measured at: ε and steps of an attack, a corruption's severity. */
+function settingOf(r: EvalRow): string {
+  if (r.metric === 'corruption' || r.metric === 'cifar-c') return `${r.metric === 'cifar-c' ? 'CIFAR-C ' : ''}severity ${r.severity}`;
+  if (r.metric === 'adversarial') return `ε ${formatEpsilon(r)}${r.steps ? `, ${r.steps} steps${r.restarts! > 1 ? ` × ${r.restarts}` : ''}` : ''}`;
+  return '';
+}
+
+/** One row as a progress line. */
+export function formatRow(r: EvalRow): string {
+  return `${r.name} ${settingOf(r)}: ${pct(r.accuracy)}%`;
+}
+
 /** The printed table of one run's evaluation. */
 export function formatEvaluation(e: RunEvaluation): string {
   const first = e.rows[0];
   const lines = [`${e.run.summary.run_id}: ${first?.n ?? 0} ${first?.split ?? 'test'} images, ${e.seconds.toFixed(1)} s → ${e.file}`];
-  const table = e.rows.map((r) => {
-    const setting = r.metric === 'corruption' || r.metric === 'cifar-c' ? `${r.metric === 'cifar-c' ? 'CIFAR-C ' : ''}severity ${r.severity}` : r.metric === 'adversarial' ? `ε ${formatEpsilon(r)}${r.steps ? `, ${r.steps} steps${r.restarts! > 1 ? ` × ${r.restarts}` : ''}` : ''}` : '';
-    return [r.name, setting, pct(r.accuracy)];
-  });
+  const table = e.rows.map((r) => [r.name, settingOf(r), pct(r.accuracy)]);
   const mean = meanCorruptionAccuracy(e.rows);
   if (mean !== null) table.push(['corruptions', 'mean', pct(mean)]);
   const published = e.rows.filter((r) => r.metric === 'cifar-c');

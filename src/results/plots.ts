@@ -98,6 +98,11 @@ export async function writePlots(dir: string, runs: RunPoint[], curves: CurvePoi
     ['accuracy_vs_lc_expansion', accuracySpec('Final accuracy vs LC expansion (mean ± std over seeds)', runs, 'lc_expansion', 'LC expansion E', 'kernel_size', 'kernel size k')],
     ['training_curves', curvesSpec(curves)],
   ];
+  return writeSpecs(dir, plots);
+}
+
+/** Renders each named spec to `<name>.svg` and `<name>.png` in `dir`; returns the SVG paths. */
+export async function writeSpecs(dir: string, plots: [string, TopLevelSpec][]): Promise<string[]> {
   const written: string[] = [];
   for (const [name, spec] of plots) {
     const svg = await renderSvg(spec);

@@ -3,10 +3,8 @@
  * ε for each attack, and mean corruption accuracy, one line or bar per freeze mode, one panel per
  * k and E, so frozen and shared arms are read against standard training.
  */
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { TopLevelSpec } from 'vega-lite';
-import { renderSvg, toPng } from './plots.js';
+import { writeSpecs } from './plots.js';
 import type { RobustnessRow } from './robustness.js';
 
 const FREEZE_COLORS = { domain: ['learned', 'frozen', 'shared'], range: ['#1f77b4', '#d62728', '#2ca02c'] };
@@ -56,12 +54,5 @@ export async function writeRobustnessPlots(dir: string, rows: RobustnessRow[]): 
       },
     } as TopLevelSpec]);
   }
-  const written: string[] = [];
-  for (const [name, spec] of plots) {
-    const svg = await renderSvg(spec);
-    writeFileSync(join(dir, `${name}.svg`), svg);
-    writeFileSync(join(dir, `${name}.png`), await toPng(svg));
-    written.push(join(dir, `${name}.svg`));
-  }
-  return written;
+  return writeSpecs(dir, plots);
 }

@@ -94,7 +94,7 @@ export const evalCommand: CommandModule<object, EvalArgs> = {
       .option('json', { type: 'boolean', default: false, describe: 'print the rows of every run as JSON on stdout' }) as unknown as Argv<EvalArgs>,
   handler: async (args: ArgumentsCamelCase<EvalArgs>) => {
     const overrides = checkEvalFlags(args); // before any run is read
-    const { runDirsUnder, evaluateRun, formatEvaluation } = await import('../../eval/run-eval.js');
+    const { runDirsUnder, evaluateRun, formatEvaluation, formatRow } = await import('../../eval/run-eval.js');
     const { readFinishedRun, loadFinishedModel } = await import('../../eval/load-run.js');
     const out = args.json ? process.stderr : process.stdout;
     const say = (line: string) => { if (!args.quiet) out.write(`${line}\n`); };
@@ -129,7 +129,7 @@ export const evalCommand: CommandModule<object, EvalArgs> = {
       const results = [];
       for (const run of runs) {
         say(`evaluating ${run.dir}`);
-        const result = await evaluateRun(run, { data: dataOf(run) });
+        const result = await evaluateRun(run, { data: dataOf(run), onRow: (row) => say(`  ${formatRow(row)}`) });
         results.push(result);
         if (!args.json) process.stdout.write(`${formatEvaluation(result)}\n\n`);
       }
