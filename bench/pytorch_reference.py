@@ -6,6 +6,11 @@ timed the same way (warm-up, then synchronise before reading the clock). Prints 
   python3 bench/pytorch_reference.py --depth 20 --width 16 --kernel-size 3 --freeze frozen \
       --batch-size 32 --steps 20 --warmup 5 --device cuda
 
+With --whole-run DIR it instead trains and evaluates for --epochs epochs on the dataset that
+`lcconv bench --whole-run` exported to DIR (the same uint8 images, split, normalisation, batch size,
+schedule and per-epoch evaluation; meta.json describes it) and prints train, eval and data-path
+seconds per epoch and the process's peak RSS.
+
 Frozen k x k convs are parameters with requires_grad=False, as the paper's code freezes them, so
 autograd computes no filter gradient for them (the input gradient still flows through).
 """
@@ -13,6 +18,7 @@ import argparse
 import json
 import math
 import os
+import resource
 import time
 
 import torch
@@ -110,6 +116,105 @@ def sync(device):
         torch.cuda.synchronize()
 
 
+def lr_at(step, s):
+    """lcconv's lrAt (src/train/schedule.ts): linear warm-up, then cosine / step / constant."""
+    if step < s["warmupSteps"]:
+        return s["lr"] * (step + 1) / s["warmupSteps"]
+    if s["schedule"] == "constant":
+        return s["lr"]
+    if s["schedule"] == "step":
+        return s["lr"] * s["gamma"] ** sum(1 for m in s["milestoneSteps"] if step >= m)
+    span = max(s["totalSteps"] - s["warmupSteps"], 1)
+    progress = min((step - s["warmupSteps"]) / span, 1)
+    return 0.5 * s["lr"] * (1 + math.cos(math.pi * progress))
+
+
+def load_export(folder):
+    """The dataset `lcconv bench --whole-run` wrote: raw uint8 NHWC images and labels plus meta.json."""
+    import numpy as np
+
+    with open(os.path.join(folder, "meta.json")) as f:
+        meta = json.load(f)
+    h, w, c = meta["height"], meta["width"], meta["channels"]
+
+    def split(name):
+        images = np.fromfile(os.path.join(folder, f"{name}-images.u8"), dtype=np.uint8).reshape(-1, h, w, c)
+        labels = np.fromfile(os.path.join(folder, f"{name}-labels.u8"), dtype=np.uint8)
+        return torch.from_numpy(images), torch.from_numpy(labels.astype(np.int64))
+
+    return meta, split("train"), split("test")
+
+
+def whole_run(a, model, opt, device):
+    """Epochs of shuffled, augmented, normalised batches as lcconv's trainBatches makes them (the last
+    incomplete batch dropped), evaluation on the test split after every epoch (batch max(B, 256))."""
+    meta, (train_x, train_y), (test_x, test_y) = load_export(a.whole_run)
+    mean = torch.tensor(meta["mean"]).view(1, -1, 1, 1)
+    std = torch.tensor(meta["std"]).view(1, -1, 1, 1)
+    pad, flip = meta["cropPadding"], meta["flip"]
+    schedule = meta["schedule"]
+    b = a.batch_size
+    steps = train_x.shape[0] // b
+
+    def prepare(images, augment):
+        x = images.permute(0, 3, 1, 2).float().div_(255)
+        if augment and pad > 0:  # zero-pad the raw pixels, crop, then normalise, as lcconv's writeImage
+            n, _, h, w = x.shape
+            padded = F.pad(x, (pad, pad, pad, pad))
+            dy = torch.randint(0, 2 * pad + 1, (n,))
+            dx = torch.randint(0, 2 * pad + 1, (n,))
+            x = torch.stack([padded[i, :, dy[i]:dy[i] + h, dx[i]:dx[i] + w] for i in range(n)])
+        if augment and flip:
+            mask = torch.rand(x.shape[0]) < 0.5
+            x[mask] = x[mask].flip(3)
+        x = x.sub_(mean).div_(std)
+        return x.contiguous(memory_format=torch.channels_last).to(device)
+
+    epochs = []
+    step = 0
+    for epoch in range(1, a.epochs + 1):
+        model.train()
+        data_s = 0.0
+        t0, c0 = time.perf_counter(), time.process_time()
+        order = torch.randperm(train_x.shape[0])
+        loss_sum = torch.zeros((), device=device)
+        correct = torch.zeros((), device=device)
+        for s in range(steps):
+            d0 = time.perf_counter()
+            idx = order[s * b:(s + 1) * b]
+            x, y = prepare(train_x[idx], True), train_y[idx].to(device)
+            data_s += time.perf_counter() - d0
+            for g in opt.param_groups:
+                g["lr"] = lr_at(step, schedule)
+            opt.zero_grad(set_to_none=True)
+            logits = model(x)
+            loss = F.cross_entropy(logits, y, label_smoothing=a.label_smoothing)
+            loss.backward()
+            opt.step()
+            loss_sum += loss.detach() * b
+            correct += (logits.argmax(1) == y).sum()
+            step += 1
+        train_loss, train_acc = loss_sum.item() / (steps * b), correct.item() / (steps * b)
+        sync(device)
+        train_s, train_cpu = time.perf_counter() - t0, time.process_time() - c0
+
+        model.eval()
+        t0, c0 = time.perf_counter(), time.process_time()
+        eval_batch = max(b, 256)
+        hits, val_loss = 0, 0.0
+        with torch.no_grad():
+            for s in range(0, test_x.shape[0], eval_batch):
+                x, y = prepare(test_x[s:s + eval_batch], False), test_y[s:s + eval_batch].to(device)
+                logits = model(x)  # loss and hits, as lcconv's evaluate computes both
+                val_loss += F.cross_entropy(logits, y, reduction="sum").item()
+                hits += (logits.argmax(1) == y).sum().item()
+        eval_s, eval_cpu = time.perf_counter() - t0, time.process_time() - c0
+        epochs.append({"epoch": epoch, "train_seconds": train_s, "eval_seconds": eval_s, "data_seconds": data_s,
+                       "train_cpu_seconds": train_cpu, "eval_cpu_seconds": eval_cpu,
+                       "train_loss": train_loss, "train_acc": train_acc, "val_acc": hits / test_x.shape[0]})
+    return {"train_images": steps * b, "test_images": int(test_x.shape[0]), "epochs": epochs}
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--depth", type=int, default=20)
@@ -132,6 +237,8 @@ def main():
     p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     p.add_argument("--threads", type=int, default=0, help="CPU threads (0 = PyTorch's default)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--whole-run", metavar="DIR", help="train and evaluate on the dataset lcconv exported to DIR")
+    p.add_argument("--epochs", type=int, default=2, help="--whole-run: epochs")
     a = p.parse_args()
     if a.threads:
         torch.set_num_threads(a.threads)
@@ -140,6 +247,16 @@ def main():
     model = ResNet(a.depth, a.width, a.kernel_size, a.freeze, a.lc_expansion, a.lc_depthwise, a.channels, a.classes, device).to(device)
     learnable = [q for q in model.parameters() if q.requires_grad]
     opt = torch.optim.SGD(learnable, lr=a.lr, momentum=a.momentum, nesterov=bool(a.nesterov) and a.momentum > 0, weight_decay=a.weight_decay)
+    if a.whole_run:
+        model = model.to(memory_format=torch.channels_last)
+        run = whole_run(a, model, opt, device)
+        print(json.dumps({
+            "framework": f"pytorch {torch.__version__}",
+            "device": f"cpu ({torch.get_num_threads()} threads, {os.cpu_count()} cores)" if device.type == "cpu" else torch.cuda.get_device_name(device),
+            **run,
+            "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+        }, indent=2))
+        return
     x = torch.randn(a.batch_size, a.channels, a.image_size, a.image_size, device=device)
     y = torch.randint(0, a.classes, (a.batch_size,), device=device)
 

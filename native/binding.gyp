@@ -9,6 +9,7 @@
         "src/addon.cc",
         "src/conv.cc",
         "src/matmul.cc",
+        "src/sgd.cc",
         "src/eltwise.cc",
         "src/reduce.cc",
         "src/batchnorm.cc"

@@ -127,6 +127,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("reduce", Napi::Function::New(env, Reduce));
   exports.Set("batchNormTrain", Napi::Function::New(env, BatchNormTrain));
   exports.Set("batchNormTrainGrad", Napi::Function::New(env, BatchNormTrainGrad));
+  exports.Set("batchNormInference", Napi::Function::New(env, BatchNormInference));
+  exports.Set("sgdUpdate", Napi::Function::New(env, SgdUpdate));
   return exports;
 }
 

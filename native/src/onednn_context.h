@@ -59,3 +59,5 @@ Napi::Value AddN(const Napi::CallbackInfo& info);
 Napi::Value Reduce(const Napi::CallbackInfo& info);
 Napi::Value BatchNormTrain(const Napi::CallbackInfo& info);
 Napi::Value BatchNormTrainGrad(const Napi::CallbackInfo& info);
+Napi::Value BatchNormInference(const Napi::CallbackInfo& info);
+Napi::Value SgdUpdate(const Napi::CallbackInfo& info);

@@ -137,7 +137,7 @@ export const ConfigSchema = z
     eval_every: int().min(1).default(1).describe('validate every N epochs (and always after the last)'),
     compare_to_standard: z.boolean().default(true).describe('also train (or reuse) the learned arm of the same config and report Δ accuracy'),
     backend: z.enum(BACKEND_CHOICES).default('auto').describe('tfjs backend; auto picks the fastest available'),
-    threads: int().min(1).optional().describe('CPU threads of the cpu-native backend (unset: $LCCONV_THREADS or 1, which measured best on 2 shared cores)'),
+    threads: int().min(1).optional().describe('CPU threads of the cpu-native backend (unset: $LCCONV_THREADS, else the cores the process may use: affinity, cgroup quota, SLURM_CPUS_PER_TASK; sweep workers share them)'),
     results_dir: z.string().min(1).default('results').describe('folder for run outputs'),
     sweep: Sweep.optional(),
     slurm: Slurm.prefault({}),

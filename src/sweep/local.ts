@@ -11,6 +11,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
+import { usableCores } from '../backends/cores.js';
 import { readFinishedSummary, readTrialError, TRIAL_LOG, writeTrialError } from '../runs/files.js';
 import { trialArgs, type Trial } from './trials.js';
 
@@ -32,6 +33,11 @@ export interface LocalResult {
 /** Children alive right now, so a second Ctrl-C can kill them. */
 const alive = new Set<ChildProcess>();
 
+/** CPU threads for each of `workers` concurrent trials on `cores` cores (at least 1). */
+export function threadsPerWorker(cores: number, workers: number): number {
+  return Math.max(1, Math.floor(cores / Math.max(1, workers)));
+}
+
 export function killChildren(): void {
   for (const child of alive) child.kill('SIGKILL');
 }
@@ -42,27 +48,30 @@ export async function runLocal(trials: Trial[], options: LocalOptions): Promise<
   const onAbort = () => { for (const child of alive) child.kill('SIGINT'); };
   options.signal?.addEventListener('abort', onAbort);
 
+  const concurrent = Math.max(1, Math.min(options.workers, trials.length));
   const worker = async (slot: number) => {
     for (let trial = queue.shift(); trial && !options.signal?.aborted; trial = queue.shift()) {
-      const outcome = await runChild(trial, slot, options);
+      const outcome = await runChild(trial, slot, options, concurrent);
       result[outcome].push(trial);
     }
   };
   try {
-    await Promise.all(Array.from({ length: Math.max(1, Math.min(options.workers, trials.length)) }, (_, slot) => worker(slot)));
+    await Promise.all(Array.from({ length: concurrent }, (_, slot) => worker(slot)));
   } finally {
     options.signal?.removeEventListener('abort', onAbort);
   }
   return result;
 }
 
-function runChild(trial: Trial, slot: number, options: LocalOptions): Promise<'finished' | 'failed' | 'interrupted'> {
+function runChild(trial: Trial, slot: number, options: LocalOptions, concurrent: number): Promise<'finished' | 'failed' | 'interrupted'> {
   const { dir, run_id: runId } = trial.identity;
   mkdirSync(dir, { recursive: true });
   const logFile = join(dir, TRIAL_LOG);
   const fd = openSync(logFile, 'a');
   const env: NodeJS.ProcessEnv = { ...process.env, CI: 'true' }; // plain per-epoch lines in the log, no progress bar
   if (options.devices?.length) env.CUDA_VISIBLE_DEVICES = options.devices[slot % options.devices.length]!;
+  // Workers divide the cores (a config's `threads` or an explicit LCCONV_THREADS still wins).
+  if (!env.LCCONV_THREADS) env.LCCONV_THREADS = String(threadsPerWorker(usableCores(), concurrent));
   const started = Date.now();
   options.log(`[worker ${slot}] trial ${trial.index} ${runId}: started (log ${logFile})`);
   // Own process group: a terminal's Ctrl-C reaches only this parent, which forwards one SIGINT, so a

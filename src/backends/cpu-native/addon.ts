@@ -31,6 +31,13 @@ export interface NativeAddon {
     x: Float32Array, gamma: Float32Array, mean: Float32Array, variance: Float32Array, dy: Float32Array,
     dMean: Float32Array, dVariance: Float32Array, dx: Float32Array, dGamma: Float32Array, dBeta: Float32Array, epsilon: number,
   ): void;
+  /** y = (x - mean)·scale/√(variance + ε) + offset per channel (last axis); null offset = 0, null scale = 1. */
+  batchNormInference(x: Float32Array, mean: Float32Array, variance: Float32Array, offset: Float32Array | null, scale: Float32Array | null, y: Float32Array, epsilon: number): void;
+  /** The fused SGD step over n parameters (src/backends/fused-ops.ts SGD_UPDATE); entry i of the five lists share a length. */
+  sgdUpdate(
+    params: Float32Array[], grads: Float32Array[], moms: Float32Array[], outParams: Float32Array[], outMoms: Float32Array[],
+    lr: number, momentum: number, nesterov: boolean, weightDecay: number,
+  ): void;
 }
 
 export interface PrimitiveCacheStats {

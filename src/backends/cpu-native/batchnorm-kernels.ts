@@ -1,13 +1,33 @@
 /**
- * The fused train-mode BatchNorm op (see src/backends/fused-ops.ts) and its gradient, as kernels of
- * 'cpu-native' only. Its gradient is registered globally (tfjs has one gradient registry), which is
- * safe because the op itself exists on no other backend: src/models/batchnorm.ts only runs it where
- * `tf.getKernel(BATCH_NORM_TRAIN, backend)` exists, and uses the composite form elsewhere.
+ * The fused train-mode BatchNorm op and its gradient (see src/backends/fused-ops.ts, which also
+ * registers the op's gradient) as native kernels of 'cpu-native', and inference BatchNorm (tfjs's
+ * FusedBatchNorm kernel, what tf.batchNorm runs in evaluation) in one native pass.
  */
 import * as tf from '@tensorflow/tfjs';
 import { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD } from '../fused-ops.js';
 import type { NativeAddon } from './addon.js';
-import { nativeKernel, output, sizeOf, values, type NativeKernelFunc } from './kernel-io.js';
+import { allFloat32, jsKernel, nativeKernel, output, sizeOf, values, type NativeKernelFunc } from './kernel-io.js';
+
+/**
+ * FusedBatchNorm with per-channel statistics ([C] mean, variance, offset, scale over x's last
+ * axis) in one native pass; any other broadcast (e.g. statistics shaped like x) runs tfjs's kernel.
+ */
+function inference(addon: NativeAddon): NativeKernelFunc {
+  const js = jsKernel(tf.FusedBatchNorm);
+  return (args) => {
+    const { backend } = args;
+    const { x, mean, variance, offset, scale } = args.inputs as Record<string, tf.TensorInfo | undefined>;
+    const c = x?.shape[x.shape.length - 1] ?? 0;
+    const perChannel = (t: tf.TensorInfo | undefined) => t === undefined || (t.shape.length === 1 && t.shape[0] === c);
+    if (!x || !mean || !variance || c === 0 || sizeOf(x.shape) === 0 || ![mean, variance, offset, scale].every(perChannel) || !allFloat32(backend, x, mean, variance, offset, scale)) {
+      return js(args);
+    }
+    const epsilon = Number((args.attrs as { varianceEpsilon?: number } | undefined)?.varianceEpsilon ?? 0.001); // tfjs's default
+    const y = new Float32Array(sizeOf(x.shape));
+    addon.batchNormInference(values(backend, x), values(backend, mean), values(backend, variance), offset ? values(backend, offset) : null, scale ? values(backend, scale) : null, y, epsilon);
+    return output(backend, [...x.shape], y);
+  };
+}
 
 function forward(addon: NativeAddon): NativeKernelFunc {
   return ({ inputs, backend, attrs }) => {
@@ -45,30 +65,6 @@ function backward(addon: NativeAddon): NativeKernelFunc {
   };
 }
 
-let gradientRegistered = false;
-
-/** dys arrive for all three outputs (tfjs fills unused ones with zeros), so the gradient is exact. */
-function registerBatchNormGradient(): void {
-  if (gradientRegistered) return;
-  gradientRegistered = true;
-  tf.registerGradient({
-    kernelName: BATCH_NORM_TRAIN,
-    inputsToSave: ['x', 'gamma'],
-    outputsToSave: [false, true, true],
-    gradFunc: (dys, saved, attrs) => {
-      const [dy, dMean, dVariance] = dys as tf.Tensor[];
-      const [x, gamma, mean, variance] = saved;
-      const [dx, dGamma, dBeta] = tf.engine().runKernel(
-        BATCH_NORM_TRAIN_GRAD,
-        { x: x!, gamma: gamma!, mean: mean!, variance: variance!, dy: dy!, dMean: dMean!, dVariance: dVariance! },
-        attrs,
-      ) as tf.Tensor[];
-      return { x: () => dx!, gamma: () => dGamma!, beta: () => dBeta! };
-    },
-  });
-}
-
 export function batchNormKernels(addon: NativeAddon): tf.KernelConfig[] {
-  registerBatchNormGradient();
-  return [nativeKernel(BATCH_NORM_TRAIN, forward(addon)), nativeKernel(BATCH_NORM_TRAIN_GRAD, backward(addon))];
+  return [nativeKernel(BATCH_NORM_TRAIN, forward(addon)), nativeKernel(BATCH_NORM_TRAIN_GRAD, backward(addon)), nativeKernel(tf.FusedBatchNorm, inference(addon))];
 }

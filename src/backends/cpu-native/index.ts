@@ -5,23 +5,18 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
+import { usableCores } from '../cores.js';
 import type { Probe } from '../index.js';
 import { loadAddon, type NativeAddon, type PrimitiveCacheStats } from './addon.js';
+import { installFusedGradients } from '../fused-ops.js';
 import { batchNormKernels } from './batchnorm-kernels.js';
 import { convKernels } from './conv-kernels.js';
 import { eltwiseKernels } from './eltwise-kernels.js';
 import { matMulKernels } from './matmul-kernels.js';
 import { reduceKernels } from './reduce-kernels.js';
-import { installReluGradient } from './relu-gradient.js';
+import { sgdKernels } from './sgd-kernels.js';
 
 export const BACKEND_NAME = 'cpu-native';
-
-/**
- * One thread by default: with Debian's libdnnl (GNU OpenMP) 2 threads were slower than 1 in the
- * prototype (JS dispatch is serial and OpenMP's spin-waits compete with V8's threads); see
- * docs/benchmarks-cpu-native.md for this backend's own 1-vs-2 numbers.
- */
-const DEFAULT_THREADS = 1;
 
 let active: NativeAddon | undefined;
 
@@ -71,7 +66,10 @@ function requireActive(): NativeAddon {
 
 function threadsFromEnv(): number | string {
   const raw = process.env.LCCONV_THREADS;
-  if (raw === undefined || raw === '') return DEFAULT_THREADS;
+  // Default: every core the process may use. (The prototype's 2 threads were slower than 1 while
+  // OpenMP workers spin-waited; addon.ts makes them sleep. docs/benchmarks.md, "Threads", says how
+  // to measure the scaling, which the shared machine did not allow.)
+  if (raw === undefined || raw === '') return usableCores();
   const n = Number(raw);
   return Number.isInteger(n) && n >= 1 ? n : `LCCONV_THREADS must be a positive integer, got '${raw}'`;
 }
@@ -83,11 +81,11 @@ function register(addon: NativeAddon): void {
     return new MathBackendCPU();
   }, 0);
   for (const config of tf.getKernelsForBackend('cpu')) tf.registerKernel({ ...config, backendName: BACKEND_NAME });
-  const natives = [...convKernels(addon), ...matMulKernels(addon), ...eltwiseKernels(addon), ...reduceKernels(addon), ...batchNormKernels(addon)];
+  const natives = [...convKernels(addon), ...matMulKernels(addon), ...eltwiseKernels(addon), ...reduceKernels(addon), ...batchNormKernels(addon), ...sgdKernels(addon)];
   for (const config of natives) {
     if (tf.getKernel(config.kernelName, BACKEND_NAME)) tf.unregisterKernel(config.kernelName, BACKEND_NAME);
     tf.registerKernel(config);
   }
-  installReluGradient();
+  installFusedGradients();
   active = addon;
 }

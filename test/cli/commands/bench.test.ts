@@ -4,13 +4,15 @@
  * docs/benchmarks.md, not in a test).
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../../../src/backends/index.js';
 import { loadWebGpu, releaseWebGpu } from '../../../src/backends/webgpu.js';
 import { buildModel } from '../../../src/models/index.js';
 import { benchThroughput } from '../../../src/train/bench.js';
-import { inputErrorOf, lcconv, tinyConfig } from '../../fixtures.js';
+import { inputErrorOf, lcconv, tempDir, tinyConfig, writeTinyConfig } from '../../fixtures.js';
 
 
 test('benchThroughput on cpu: numbers for the configured model and batch, no tensor left behind', async () => {
@@ -40,6 +42,10 @@ test('lcconv bench --json on webgpu (Mesa where there is no GPU) reports the bac
   assert.equal(out.device, probe.device);
   assert.equal(out.model.arch, 'resnet8');
   assert.ok(out.train.images_per_second > 0);
+  // One step, read back once as the trainer reads an epoch; dispatches are counted on the device.
+  assert.equal(out.per_step.reads, 1);
+  assert.equal(out.per_step.sync_reads, 0);
+  assert.ok(out.per_step.dispatches > 10 && out.per_step.kernels > 10, JSON.stringify(out.per_step));
 });
 
 test('lcconv bench: bad --steps is an input error (one line, exit 2)', async () => {
@@ -63,4 +69,24 @@ test('lcconv bench --pytorch with a Python that cannot run: one-line input error
   assert.equal(r.status, 2);
   assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
   assert.match(r.stderr, /--pytorch: cannot run '\/nonexistent\/python3'/);
+});
+
+test('lcconv bench --whole-run --pytorch: PyTorch trains the same images (same counts), ratios reported', { timeout: 120_000 }, async (t) => {
+  const probe = spawnSync('/usr/bin/python3', ['-c', 'import torch, numpy'], { encoding: 'utf8' });
+  if (probe.status !== 0) return t.skip('PyTorch (with numpy) not installed for /usr/bin/python3');
+  const dir = tempDir('whole-run');
+  const config = writeTinyConfig(join(dir, 'tiny.yaml'), { 'dataset.augment': true });
+  const r = lcconv(['bench', config, '--whole-run', '--epochs', '1', '--repeats', '1', '--pytorch', '/usr/bin/python3', '--json']);
+  assert.equal(r.status, 0, r.stderr);
+  const out = JSON.parse(r.stdout);
+  const torchSide = out.repeats[0].pytorch;
+  assert.match(torchSide.framework, /^pytorch /);
+  assert.equal(torchSide.epochs.length, 1);
+  assert.ok(torchSide.peak_rss_bytes > 0);
+  for (const k of ['train', 'eval', 'whole', 'train_cpu', 'eval_cpu', 'whole_cpu']) assert.ok(Number.isFinite(out.summary.ratio[k]) && out.summary.ratio[k] > 0, k);
+});
+
+test('lcconv bench: bad --epochs or --repeats is a one-line input error', async () => {
+  assert.equal((await inputErrorOf(['bench', 'configs/smoke.yaml', '--whole-run', '--epochs', '0'])).message, '--epochs: expected an integer ≥ 1, got 0');
+  assert.equal((await inputErrorOf(['bench', 'configs/smoke.yaml', '--whole-run', '--repeats', '1.5'])).message, '--repeats: expected an integer ≥ 1, got 1.5');
 });
