@@ -10,6 +10,8 @@ import { benchCommand } from './commands/bench.js';
 import { configCommand } from './commands/config.js';
 import { dataCommand } from './commands/data.js';
 import { doctorCommand } from './commands/doctor.js';
+import { evalCommand } from './commands/eval.js';
+import { exportCommand } from './commands/export.js';
 import { reportCommand } from './commands/report.js';
 import { runCommand } from './commands/run.js';
 import { sweepCommand } from './commands/sweep.js';
@@ -23,6 +25,8 @@ export function buildCli(argv: string[]) {
     .command(sweepCommand)
     .command(reportCommand)
     .command(analyzeCommand)
+    .command(evalCommand)
+    .command(exportCommand)
     .command(dataCommand)
     .command(doctorCommand)
     .command(benchCommand)

@@ -192,6 +192,11 @@ export async function writePlots(dir: string, runs: RunPoint[], curves: CurvePoi
   if (varies('kernel_size') || !varies('lc_expansion')) plots.push(['delta_vs_kernel_size', deltaSpec(runs, 'kernel_size', accuracy)]);
   if (varies('lc_expansion')) plots.push(['delta_vs_lc_expansion', deltaSpec(runs, 'lc_expansion', accuracy)]);
   if (curves.length) plots.push(['training_curves', curvesSpec(curves, accuracy)]);
+  return writeSpecs(dir, plots);
+}
+
+/** Renders each named spec (null: nothing to show) to `<name>.svg` and `<name>.png` in `dir`; returns the SVG paths. */
+export async function writeSpecs(dir: string, plots: [string, TopLevelSpec | null][]): Promise<string[]> {
   const written: string[] = [];
   for (const [name, spec] of plots) {
     if (!spec) continue;

@@ -102,6 +102,7 @@ export async function writeReport(dir: string, options: { plots?: boolean } = {}
   const { failed, unfinished, runs } = g;
   if (runs.length === 0) return { rows: [], runs, failed, unfinished, accuracy: 'test accuracy', files: [] };
   const { rows, labels, accuracy } = compareGathered(g);
+  const runDirs = runs.map((summary) => ({ dir: join(dir, summary.run_id), summary })); // for the robustness section
   const files = [join(dir, 'report.csv'), join(dir, 'report.md')];
   writeComparisonCsv(files[0]!, rows);
   let plots: string[] = [];
@@ -118,7 +119,10 @@ export async function writeReport(dir: string, options: { plots?: boolean } = {}
     plots = await writePlots(dir, points, curves, accuracy);
     files.push(...plots);
   }
+  const { writeRobustness } = await import('./robustness.js');
+  const robustness = await writeRobustness(dir, runDirs, options);
+  files.push(...(robustness?.files ?? []));
   const title = `Report: ${basename(dir)}`;
-  writeAtomic(files[1]!, reportMarkdown(title, { rows, runs, failed, unfinished, accuracy }, plots.map((p) => basename(p))));
+  writeAtomic(files[1]!, reportMarkdown(title, { rows, runs, failed, unfinished, accuracy }, plots.map((p) => basename(p))) + (robustness ? `\n${robustness.markdown}\n` : ''));
   return { rows, runs, failed, unfinished, accuracy, files };
 }

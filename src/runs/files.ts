@@ -10,6 +10,8 @@
  *   error.json     why the run failed (written by the run, or by the parent that saw it die)
  *   running.json   present while a process runs it: {pid, host, since, slurm_job}
  *   trial.log      a sweep worker's output for this run
+ *   eval.csv       robustness evaluation (lcconv eval, eval.after_training; src/eval/run-eval.ts)
+ *   export/        lcconv export's PyTorch weights (src/export/pytorch.ts)
  *
  * Files that must never be half-written are written to a temp file and renamed.
  */
@@ -25,6 +27,8 @@ export const SUMMARY_FILE = 'summary.json';
 export const ERROR_FILE = 'error.json';
 export const RUNNING_FILE = 'running.json';
 export const TRIAL_LOG = 'trial.log';
+export const EVAL_FILE = 'eval.csv';
+export const EXPORT_DIR = 'export';
 export const CHECKPOINT_DIR = 'checkpoint';
 export const CHECKPOINT_MANIFEST = 'checkpoint.json';
 export const CHECKPOINT_WEIGHTS = 'weights.bin';

@@ -3,6 +3,7 @@
  * arm of the same config. Finished runs are reused, not retrained. Returns the run summaries and
  * the comparison with standard training; the caller prints.
  */
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { armsOf, seedsOf } from '../config/grid.js';
 import type { Config } from '../config/schema.js';
@@ -10,6 +11,7 @@ import { loadDataset, type Dataset } from '../data/index.js';
 import { gitCommit, versions } from '../provenance.js';
 import type { ComparisonRow } from '../results/comparison.js';
 import { writeFolderComparison } from '../results/report.js';
+import { EVAL_FILE } from '../runs/files.js';
 import { experimentDir } from '../runs/identity.js';
 import { asTrial, checkUnfinished, openRun } from '../runs/lifecycle.js';
 import type { RunIdentity, RunSink, RunSummary } from '../runs/records.js';
@@ -44,12 +46,23 @@ async function trainOrReuse(arm: Config, seed: number, data: () => Dataset, comm
   const { identity } = run;
   if (run.finished) {
     options.log?.(`${identity.run_id}: already finished (${identity.dir}), reusing its results; --force retrains`);
+    if (arm.eval.after_training && !existsSync(join(identity.dir, EVAL_FILE))) await evaluateFinished(identity.dir, data(), options);
     return run.finished;
   }
-  return trainRun({
+  const summary = await trainRun({
     config: arm, data: data(), identity, sinks: [run.recorder, ...(options.sinksFor?.(identity) ?? [])], checkpoints: run.recorder,
     backend: options.backend, versions: versions(), gitCommit: commit, signal: options.signal,
   });
+  if (arm.eval.after_training) await evaluateFinished(identity.dir, data(), options);
+  return summary;
+}
+
+/** `eval.after_training`: the robustness evaluation of `lcconv eval`, on the run just finished. */
+async function evaluateFinished(dir: string, data: Dataset, options: ExperimentOptions): Promise<void> {
+  const { evaluateRun, formatEvaluation } = await import('../eval/run-eval.js');
+  const { readFinishedRun } = await import('../eval/load-run.js');
+  options.log?.(`${dir}: evaluating (eval.after_training)`);
+  options.log?.(formatEvaluation(await evaluateRun(readFinishedRun(dir), { data })));
 }
 
 /**
