@@ -8,3 +8,6 @@ export const signedPp = (delta: number | null) => (delta === null ? 'n/a' : `${d
 
 /** A count with thousands separators: 1234567 → "1,234,567". */
 export const formatCount = (n: number) => n.toLocaleString('en-US');
+
+/** Mean ± sample std of fractions in percent, `81.00 ± 1.41`; the mean alone when there is no std (one seed). */
+export const formatMeanStd = (mean: number, std: number | null) => (std === null ? pct(mean) : `${pct(mean)} ± ${pct(std)}`);

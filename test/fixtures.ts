@@ -71,18 +71,19 @@ export async function inputErrorOf(args: string[]): Promise<InputError> {
 /** Runs the CLI to completion, as CI would (no TTY, CI=true). */
 export const lcconv = (args: string[], cwd = PACKAGE_ROOT) => spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8', env: { ...process.env, CI: 'true' } });
 
-/** A finished run directory with a summary and a 3-epoch metrics.csv ending at `acc`. */
-export function fixtureRun(dir: string, freeze: string, k: number, seed: number, acc: number, learnable: number): void {
-  const runId = `${freeze}-k${k}-E1-seed${seed}-fixture0`;
+/** A finished run directory: summary, config.yaml and an `epochs`-epoch metrics.csv ending at `acc`. */
+export function fixtureRun(dir: string, freeze: string, k: number, seed: number, acc: number, learnable: number, epochs = 3, valSplit = 0): void {
+  const runId = `${freeze}-k${k}-E1-seed${seed}-fixture${epochs === 3 ? '0' : `-e${epochs}`}`;
   const runDir = join(dir, runId);
   mkdirSync(runDir, { recursive: true });
   const summary: RunSummary = {
-    run_id: runId, dir: runDir, seed, freeze, kernel_size: k, lc_expansion: 1, lc_depthwise: false, group: `k${k}`, standard_group: `k${k}`, spatial_init: 'default', status: 'finished', arch: 'resnet8',
-    dataset: 'synthetic', epochs: 3, final_val_acc: acc, final_val_loss: 1, best_val_acc: acc + 0.01, best_epoch: 3, final_train_acc: acc,
+    run_id: runId, dir: runDir, seed, freeze, kernel_size: k, lc_expansion: 1, lc_depthwise: false, group: `k${k}-e${epochs}`, standard_group: `k${k}-e${epochs}`, spatial_init: 'default', status: 'finished', arch: 'resnet8',
+    dataset: 'synthetic', epochs, classes: 10, final_val_acc: acc, final_val_loss: 1, best_val_acc: acc + 0.01, best_epoch: epochs, final_train_acc: acc,
     params: { total: 1000, learnable, frozen: 1000 - learnable, stored: 1000, buffers: 10 }, backend: 'cpu', device: 'cpu',
     backend_skipped: [], versions: {}, git_commit: null, wall_seconds: 1, train_images_per_second: 1, finished_at: '2026-01-01T00:00:00Z',
   };
   writeFileSync(join(runDir, 'summary.json'), JSON.stringify(summary));
-  const rows = [1, 2, 3].map((e) => [e, 0.1, 1, acc * e / 3, 1, acc * e / 3, acc * e / 3, 1, 1, learnable, 1000 - learnable].join(','));
+  writeFileSync(join(runDir, 'config.yaml'), `# lcconv resolved config\nname: fixture\nseed: ${seed}\nfreeze: ${freeze}\nbackend: cpu\nmodel:\n  kernel_size: ${k}\n  width: 4\ndataset:\n  val_split: ${valSplit}\ntrain:\n  epochs: ${epochs}\n`);
+  const rows = Array.from({ length: epochs }, (_, i) => i + 1).map((e) => [e, 0.1, 1, acc * e / epochs, 1, acc * e / epochs, acc * e / epochs, 1, 1, learnable, 1000 - learnable].join(','));
   writeFileSync(join(runDir, 'metrics.csv'), `${EPOCH_COLUMNS.join(',')}\n${rows.join('\n')}\n`);
 }

@@ -72,7 +72,8 @@ function spectrumSpec(title: string, analysis: RunAnalysis): TopLevelSpec {
     $schema: SCHEMA,
     title: { text: title, subtitle: 'eigenvalues of the k²×k² covariance of the effective filters (share of the total), trained vs initialisation' },
     data: { values: analysis.spectra },
-    transform: [{ fold: ['trained', 'init'], as: ['weights', 'share'] }],
+    // A log scale cannot show zero shares (rank-deficient filter sets): those points are left out.
+    transform: [{ fold: ['trained', 'init'], as: ['weights', 'share'] }, { filter: 'datum.share > 0' }],
     facet: { field: 'layer', type: 'nominal', title: null },
     columns: 5,
     spec: {

@@ -8,6 +8,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { createObjectCsvStringifier } from 'csv-writer';
+import type { Config } from '../config/schema.js';
 import { InputError } from '../errors.js';
 import { planSpatialConvs } from '../models/resnet.js';
 import { resNetSpec } from '../models/index.js';
@@ -28,6 +29,7 @@ export interface AnalyzeOptions {
 
 export interface AnalyzedRun {
   summary: RunSummary;
+  config: Config;
   analysis: RunAnalysis;
   out: string;
 }
@@ -75,7 +77,7 @@ export async function analyzeRun(dir: string, out: string, options: AnalyzeOptio
       const { writeRunPlots } = await import('./plots.js');
       await writeRunPlots(out, summary.run_id, analysis);
     }
-    return { summary, analysis, out };
+    return { summary, config, analysis, out };
   } finally {
     loaded.model.dispose();
     initial.dispose();
@@ -86,7 +88,7 @@ export async function analyzeRun(dir: string, out: string, options: AnalyzeOptio
 function runRow(run: AnalyzedRun): Record<string, unknown> {
   const s = run.summary;
   return {
-    run: s.run_id, freeze: s.freeze, spatial_init: s.spatial_init ?? 'default', kernel_size: s.kernel_size, lc_expansion: s.lc_expansion, lc_depthwise: s.lc_depthwise, seed: s.seed, group: s.group,
+    run: s.run_id, freeze: s.freeze, spatial_init: run.config.model.spatial_init, kernel_size: s.kernel_size, lc_expansion: s.lc_expansion, lc_depthwise: s.lc_depthwise, seed: s.seed, group: s.group,
     final_val_acc: s.final_val_acc,
     learnable: run.analysis.counts.learnable, frozen: run.analysis.counts.frozen, stored: run.analysis.counts.stored,
     stored_bytes: run.analysis.counts.stored_bytes, checkpoint_bytes: run.analysis.counts.checkpoint_bytes,

@@ -32,7 +32,10 @@ export function centreAndBorder(energy: number[], k: number): { centre: number; 
  * flat (1/k² each) for i.i.d. filters, concentrated in a few for structured (e.g. smooth) ones.
  */
 export function covarianceSpectrum(filters: ArrayLike<number>, k: number): number[] {
-  const eigenvalues = symmetricEigenvalues(filterSecondMoments(filters, k * k)).map((v) => Math.max(v, 0));
+  const raw = symmetricEigenvalues(filterSecondMoments(filters, k * k));
+  // Fewer filters than k² positions leave a rank-deficient matrix: its zero eigenvalues come out as
+  // round-off (±1e-17 of the largest), which would read as real directions; they are zero.
+  const eigenvalues = raw.map((v) => (v > 1e-10 * raw[0]! ? v : 0));
   const total = eigenvalues.reduce((a, b) => a + b, 0);
   return eigenvalues.map((v) => (total > 0 ? v / total : 0));
 }

@@ -2,8 +2,14 @@
  * What `run` and `bench` share about the backend: `--backend` as a config override, and choosing
  * it with the config's settings while telling the user which one and why better ones were skipped.
  */
-import type { Config } from '../config/schema.js';
+import { BACKEND_CHOICES, type Config } from '../config/schema.js';
 import type { BackendChoice } from '../backends/index.js';
+
+/** The `--backend` flag of run and bench: its choices listed in --help and checked by yargs. */
+export const BACKEND_OPTION = {
+  choices: BACKEND_CHOICES,
+  describe: 'tfjs backend (= --set backend=NAME); auto takes the fastest that loads here (lcconv doctor shows which)',
+} as const;
 
 /** `--set` overrides plus `--backend NAME` as `backend=NAME`. */
 export function configOverrides(args: { set: string[]; backend?: string }): string[] {

@@ -12,10 +12,31 @@ export type Verbosity = 'quiet' | 'normal';
 /** A fraction as a percentage, or a blank of the same width on epochs without evaluation. */
 const pctOrBlank = (v: number | null) => (v === null ? '   -  ' : `${pct(v)}%`);
 
+/** `75 s`, `12m05s`, `1h02m`: short enough for a progress line. */
+export function formatSeconds(seconds: number): string {
+  if (!Number.isFinite(seconds) || seconds < 0) return '?';
+  const s = Math.round(seconds);
+  if (s < 100) return `${s} s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+}
+
+/**
+ * Time since the run (this process's part of it) started, and the time left at the average step
+ * time so far (evaluation not counted), from the fraction of its training steps done.
+ */
+export function runTiming(elapsedSeconds: number, done: number, total: number): { run_elapsed: string; run_eta: string } {
+  return { run_elapsed: formatSeconds(elapsedSeconds), run_eta: done > 0 ? formatSeconds((elapsedSeconds * (total - done)) / done) : '?' };
+}
+
 export class ConsoleSink implements RunSink {
   private bar: cliProgress.SingleBar | null = null;
   private runId = '';
   private epochs = 0;
+  private firstEpoch = 1;
+  private arm = '';
+  private started = 0;
+  private last: StepProgress | null = null;
 
   constructor(
     private readonly out: NodeJS.WriteStream,
@@ -33,6 +54,9 @@ export class ConsoleSink implements RunSink {
   start(info: RunStart): void {
     this.runId = info.run_id;
     this.epochs = info.epochs;
+    this.firstEpoch = info.firstEpoch;
+    this.arm = `${info.freeze} k=${info.kernel_size} E=${info.lc_expansion}${info.lc_depthwise ? ' dw' : ''} seed ${info.seed}`;
+    this.started = performance.now();
     const c = info.counts;
     this.print(`run ${info.run_id}: ${info.arch} on ${info.dataset}, freeze=${info.freeze}, k=${info.kernel_size}, E=${info.lc_expansion}${info.lc_depthwise ? ' (depthwise)' : ''}, seed=${info.seed}`);
     this.print(`  params: total ${formatCount(c.total)}, learnable ${formatCount(c.learnable)}, frozen ${formatCount(c.frozen)}, stored ${formatCount(c.stored)} (+${formatCount(c.buffers)} BN buffers)`);
@@ -41,17 +65,35 @@ export class ConsoleSink implements RunSink {
   }
 
   step(p: StepProgress): void {
+    this.last = p;
     if (!this.tty) return;
-    const payload = { ep: p.epoch, loss: p.loss.toFixed(4), acc: (100 * p.acc).toFixed(1), ips: p.imagesPerSecond.toFixed(1) };
+    const payload = this.payload(p, 'train');
     if (!this.bar) {
       this.bar = new cliProgress.SingleBar(
-        { format: `epoch {ep}/${this.epochs} |{bar}| {value}/{total} steps | loss {loss} | acc {acc}% | {ips} img/s`, stream: this.out, clearOnComplete: true, hideCursor: true },
+        { format: `{arm} | epoch {ep}/${this.epochs} |{bar}| {value}/{total} {phase} | loss {loss} | acc {acc}% | {ips} img/s | {run_elapsed} elapsed, ETA {run_eta}`, stream: this.out, clearOnComplete: true, hideCursor: true },
         cliProgress.Presets.shades_classic,
       );
       this.bar.start(p.steps, p.step, payload);
     } else {
       this.bar.update(p.step, payload);
     }
+  }
+
+  /** The bar says so while the epoch's evaluation runs (it would otherwise sit at the last step). */
+  evaluating(): void {
+    if (!this.bar || !this.last) return;
+    this.bar.update(this.last.step, this.payload(this.last, 'evaluating'));
+    this.bar.render(); // now, not at the next throttled redraw: evaluation may take a while
+  }
+
+  private payload(p: StepProgress, phase: 'train' | 'evaluating') {
+    const stepsPerRun = (this.epochs - this.firstEpoch + 1) * p.steps;
+    const done = (p.epoch - this.firstEpoch) * p.steps + p.step;
+    return {
+      arm: this.arm, ep: p.epoch, phase: phase === 'train' ? 'steps' : 'steps, evaluating…', loss: p.loss.toFixed(4), acc: (100 * p.acc).toFixed(1),
+      ips: p.imagesPerSecond.toFixed(1), ...runTiming((performance.now() - this.started) / 1000, done, stepsPerRun),
+      // (cli-progress's own {eta} and {duration} cover one bar, i.e. one epoch; these cover the run)
+    };
   }
 
   epoch(row: EpochRow): void {

@@ -10,6 +10,8 @@ import { benchCommand } from './commands/bench.js';
 import { configCommand } from './commands/config.js';
 import { dataCommand } from './commands/data.js';
 import { doctorCommand } from './commands/doctor.js';
+import { evalCommand } from './commands/eval.js';
+import { exportCommand } from './commands/export.js';
 import { reportCommand } from './commands/report.js';
 import { runCommand } from './commands/run.js';
 import { sweepCommand } from './commands/sweep.js';
@@ -23,21 +25,31 @@ export function buildCli(argv: string[]) {
     .command(sweepCommand)
     .command(reportCommand)
     .command(analyzeCommand)
+    .command(evalCommand)
+    .command(exportCommand)
     .command(dataCommand)
     .command(doctorCommand)
     .command(benchCommand)
+    .example('$0 run', 'the built-in default experiment (about a minute on two cores)')
+    .example('$0 run configs/smoke.yaml --set model.kernel_size=5', 'an experiment file, with a key overridden')
+    .example('$0 sweep configs/smoke-sweep.yaml --workers 2', 'a grid of trials, then the report')
+    .example('$0 <command> --help', 'options and examples of a command')
     .option('verbose', { type: 'boolean', default: false, describe: 'show stack traces of failures' })
     .demandCommand(1, 'name a command, e.g. lcconv run configs/smoke.yaml')
     .strict()
     .help()
     .version()
     .fail((msg, err) => {
-      throw err ?? new InputError(msg);
+      throw err ?? new InputError(msg.replace(/\s*\n\s*/g, ' ')); // yargs words some errors on several lines
     });
 }
 
 export async function main(argv = hideBin(process.argv)): Promise<void> {
   const verbose = argv.includes('--verbose');
+  if (argv.length === 0) {
+    buildCli(argv).showHelp('log'); // `lcconv` alone: what it can do, not an error
+    return;
+  }
   try {
     await buildCli(argv).parseAsync();
   } catch (err) {

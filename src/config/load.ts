@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { LineCounter, parseDocument, isMap, isPair, isScalar, isSeq, type Document, type Node } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from '../errors.js';
-import { checkSweep, setKeyPath } from './grid.js';
+import { checkSweep } from './grid.js';
 import { ConfigSchema, type Config } from './schema.js';
 
 export interface LoadedConfig {
@@ -16,18 +16,58 @@ export interface LoadedConfig {
   file?: string;
 }
 
+/**
+ * A command-line override: `key.path=value` (`--set`), or a value list built from another flag
+ * (`--grid key=v1,v2` → `sweep.key=[v1, v2]`) with `flag` naming that flag's argument in errors.
+ */
+export type Override = string | { spec: string; flag: string };
+
 /** Parses `key.path=value`; the value is read as YAML so `2`, `true`, `[3,5]` get their types. */
-export function parseOverride(spec: string): { path: string[]; value: unknown } {
+export function parseOverride(spec: string, flag = `--set ${spec}`): { path: string[]; value: unknown } {
   const eq = spec.indexOf('=');
-  if (eq <= 0) throw new ConfigError({ keyPath: `--set ${spec}` }, 'expected key.path=value');
+  if (eq <= 0) throw new ConfigError({ keyPath: flag }, 'expected key.path=value');
   const path = spec.slice(0, eq).trim().split('.');
-  if (path.some((p) => p === '')) throw new ConfigError({ keyPath: `--set ${spec}` }, 'empty key in path');
+  if (path.some((p) => p === '')) throw new ConfigError({ keyPath: flag }, 'empty key in path');
   const doc = parseDocument(spec.slice(eq + 1));
-  if (doc.errors.length > 0) throw new ConfigError({ keyPath: `--set ${spec}` }, `invalid value: ${doc.errors[0]!.message.split('\n')[0]}`);
+  if (doc.errors.length > 0) throw new ConfigError({ keyPath: flag }, `invalid value: ${doc.errors[0]!.message.split('\n')[0]}`);
   return { path, value: doc.toJS() };
 }
 
-export function loadConfigFile(file: string, overrides: string[] = []): LoadedConfig {
+/**
+ * Hydra-style multirun: `--grid model.kernel_size=3,5,7` sweeps that key over the values (commas
+ * inside brackets belong to one value: `--grid x=[1,2],[3,4]`); it becomes `sweep.<key>=[3, 5, 7]`.
+ */
+export function gridOverride(spec: string): Override {
+  const flag = `--grid ${spec}`;
+  const eq = spec.indexOf('=');
+  if (eq <= 0 || eq === spec.length - 1) throw new ConfigError({ keyPath: flag }, 'expected key.path=value1,value2,…');
+  const values: string[] = [];
+  let depth = 0;
+  let current = '';
+  for (const ch of spec.slice(eq + 1)) {
+    if (ch === ',' && depth === 0) {
+      values.push(current);
+      current = '';
+      continue;
+    }
+    if (ch === '[' || ch === '{') depth++;
+    if (ch === ']' || ch === '}') depth--;
+    current += ch;
+  }
+  values.push(current);
+  if (values.some((v) => v.trim() === '')) throw new ConfigError({ keyPath: flag }, 'empty value in the list');
+  return { spec: `sweep.${spec.slice(0, eq).trim()}=[${values.join(', ')}]`, flag };
+}
+
+/**
+ * Where an override lands in the raw config. Under `sweep`, the rest of the path is one swept key
+ * (`sweep.model.kernel_size` → sweep['model.kernel_size']), as in the YAML's sweep block.
+ */
+function overrideKey(path: string[]): string[] {
+  return path[0] === 'sweep' && path.length > 2 && path[1] !== 'exclude' ? ['sweep', path.slice(1).join('.')] : path;
+}
+
+export function loadConfigFile(file: string, overrides: Override[] = []): LoadedConfig {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -38,7 +78,7 @@ export function loadConfigFile(file: string, overrides: string[] = []): LoadedCo
   return loadConfigText(text, file, overrides);
 }
 
-export function loadConfigText(text: string, file: string | undefined, overrides: string[] = []): LoadedConfig {
+export function loadConfigText(text: string, file: string | undefined, overrides: Override[] = []): LoadedConfig {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const yamlError = doc.errors[0];
@@ -46,18 +86,29 @@ export function loadConfigText(text: string, file: string | undefined, overrides
     const line = lineCounter.linePos(yamlError.pos[0]).line;
     throw new ConfigError({ file, line }, `invalid YAML: ${yamlError.message.split('\n')[0]}`);
   }
+  // An empty file (or one of comments only) is a mistake, not a request for every default.
+  if (file !== undefined && doc.contents === null) throw new ConfigError({ file }, 'empty file: expected config keys (see configs/smoke.yaml, or run lcconv run without a file for the built-in default)');
   const raw = doc.toJS() ?? {};
   if (typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError({ file }, 'expected a mapping of config keys at the top level');
 
-  const overridden = new Set<string>();
-  for (const spec of overrides) {
-    const { path, value } = parseOverride(spec);
+  // Key path of each override (as set in the raw config, e.g. sweep['model.kernel_size']) → its argument.
+  const overridden = new Map<string, string>();
+  for (const override of overrides) {
+    const { spec, flag } = typeof override === 'string' ? { spec: override, flag: `--set ${override}` } : override;
+    const parsed = parseOverride(spec, flag);
+    const path = overrideKey(parsed.path);
     try {
-      setKeyPath(raw as Record<string, unknown>, path.join('.'), value);
+      let node = raw as Record<string, unknown>;
+      for (const key of path.slice(0, -1)) {
+        if (node[key] === undefined || node[key] === null) node[key] = {};
+        else if (typeof node[key] !== 'object' || Array.isArray(node[key])) throw new Error(`${key} is not a group of keys`);
+        node = node[key] as Record<string, unknown>;
+      }
+      node[path[path.length - 1]!] = parsed.value;
     } catch (err) {
-      throw new ConfigError({ keyPath: `--set ${spec}` }, (err as Error).message);
+      throw new ConfigError({ keyPath: flag }, (err as Error).message);
     }
-    overridden.add(path.join('.'));
+    overridden.set(path.join('.'), flag);
   }
 
   const parsed = ConfigSchema.safeParse(raw, { reportInput: true });
@@ -67,24 +118,32 @@ export function loadConfigText(text: string, file: string | undefined, overrides
     // Path into the document (sweep.model.kernel_size[2]); the value's own problem as the schema words it.
     const keyPath = sweepIssue.path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('');
     const problem = sweepIssue.issue ? problemOf(sweepIssue.issue) : sweepIssue.message;
-    if (overridden.has('sweep') || [...overridden].some((o) => o.startsWith('sweep.'))) throw new ConfigError({ keyPath: `--set ${keyPath}` }, problem);
+    const at = overridden.has('sweep') ? 'sweep' : sweepIssue.path.slice(0, 2).join('.');
+    const flag = overridden.get(at);
+    if (flag) throw new ConfigError({ keyPath: flagAt(flag, at, keyPath) }, problem);
     throw new ConfigError({ file, line: lineOf(doc, lineCounter, sweepIssue.path.map(String)), keyPath }, problem);
   }
   return { config: parsed.data, file };
 }
 
 /** Maps the first schema issue to one located message. */
-function toConfigError(error: z.ZodError, doc: Document, lines: LineCounter, file: string | undefined, overridden: Set<string>): ConfigError {
+function toConfigError(error: z.ZodError, doc: Document, lines: LineCounter, file: string | undefined, overridden: Map<string, string>): ConfigError {
   const issue = error.issues[0]!;
   let path = issue.path.map(String);
   if (issue.code === 'unrecognized_keys') path = [...path, issue.keys[0]!];
   const problem = problemOf(issue);
   const keyPath = path.join('.') || '(top level)';
-  // An overridden key is reported against its --set flag, not the file's line.
+  // An overridden key is reported against its --set (or --grid) argument, not the file's line.
   for (let i = path.length; i > 0; i--) {
-    if (overridden.has(path.slice(0, i).join('.'))) return new ConfigError({ keyPath: `--set ${keyPath}` }, problem);
+    const flag = overridden.get(path.slice(0, i).join('.'));
+    if (flag) return new ConfigError({ keyPath: flagAt(flag, path.slice(0, i).join('.'), keyPath) }, problem);
   }
   return new ConfigError({ file, line: lineOf(doc, lines, path), keyPath }, problem);
+}
+
+/** The override's argument, plus where inside its value the problem is when that is deeper. */
+function flagAt(flag: string, overriddenKey: string, keyPath: string): string {
+  return keyPath === overriddenKey ? flag : `${flag} (at ${keyPath})`;
 }
 
 /** One schema issue in words, with the offending value. */

@@ -3,6 +3,7 @@
  * The TypeScript types, `--set` overrides, error key paths and docs/config.md all derive from it.
  */
 import { z } from 'zod';
+import { ATTACK_NAMES, CORRUPTION_NAMES } from '../eval/names.js';
 import { ARCH_NAMES } from '../models/registry.js';
 
 export const FREEZE_MODES = ['learned', 'frozen', 'shared'] as const;
@@ -89,6 +90,28 @@ const Sweep = z
   .catchall(z.array(z.unknown()).min(1))
   .describe('grid of trials: each other key is a config key path (e.g. model.kernel_size, freeze, seed) mapped to a list of values; the trials are their product');
 
+/**
+ * Robustness evaluation of a finished run (`lcconv eval`; README 'Evaluating robustness' says
+ * exactly what is computed). The command-line flags of `lcconv eval` override these.
+ */
+const Eval = z
+  .strictObject({
+    after_training: z.boolean().default(false).describe('evaluate every run of this config as soon as it finishes (also sweep trials, local or Slurm), writing eval.csv'),
+    attacks: z.array(z.enum(ATTACK_NAMES)).default([...ATTACK_NAMES]).describe('adversarial attacks: fgsm and pgd (L∞), pgd_l2'),
+    linf_epsilons: z.array(z.number().min(0)).default([0.5, 1, 2, 4, 8]).describe('ε of fgsm and pgd in units of 1/255 of the [0,1] pixel range (before normalisation)'),
+    l2_epsilons: z.array(z.number().min(0)).default([0.125, 0.25, 0.5, 1]).describe('ε of pgd_l2 in [0,1] pixel units (L2 norm over all pixels and channels of one image)'),
+    steps: int().min(1).default(10).describe('PGD iterations'),
+    step_size: z.number().positive().default(2.5).describe('PGD step α = step_size·ε/steps'),
+    restarts: int().min(1).default(1).describe('PGD random restarts (an image is robust only if it survives all)'),
+    corruptions: z.array(z.enum(CORRUPTION_NAMES)).default([...CORRUPTION_NAMES]).describe('built-in common corruptions (CIFAR-10-C parameters)'),
+    severities: z.array(int().min(1).max(5)).default([1, 2, 3, 4, 5]).describe('corruption severities, 1..5'),
+    cifar_c: z.boolean().default(true).describe('cifar10/cifar100 runs: also the 15 corruptions of CIFAR-10-C / CIFAR-100-C when present under dataset.root (lcconv data download cifar10-c)'),
+    images: int().min(1).optional().describe('evaluate on N images of the split (seeded choice, the same for every run); unset = all'),
+    seed: int().min(0).default(0).describe('seed of the image choice, the corruptions and the PGD random starts (not the run seed, so every run sees the same images)'),
+    batch_size: int().min(1).default(256).describe('images per evaluation batch'),
+  })
+  .describe('robustness evaluation (lcconv eval): adversarial attacks and common corruptions');
+
 /** Defaults of `lcconv sweep --executor slurm`; the command-line flags of the same name override them. */
 const Slurm = z
   .strictObject({
@@ -118,6 +141,7 @@ export const ConfigSchema = z
     results_dir: z.string().min(1).default('results').describe('folder for run outputs'),
     sweep: Sweep.optional(),
     slurm: Slurm.prefault({}),
+    eval: Eval.prefault({}),
   });
 
 export type Config = z.infer<typeof ConfigSchema>;
@@ -126,3 +150,4 @@ export type TrainConfig = Config['train'];
 export type DatasetConfig = Config['dataset'];
 export type SweepConfig = NonNullable<Config['sweep']>;
 export type SlurmConfig = Config['slurm'];
+export type EvalConfig = Config['eval'];

@@ -1,5 +1,6 @@
 /**
- * `lcconv data download`: fetches an official CIFAR binary archive (or a mirror's copy), verifies
+ * `lcconv data download`: fetches an official CIFAR binary archive or a CIFAR-10-C / CIFAR-100-C
+ * archive (or a mirror's copy), verifies
  * its MD5 while streaming, extracts it with `tar` into a temporary folder next to the destination
  * and renames the dataset folder into place only once every file has its exact size. Any failure
  * (HTTP error, cut connection, checksum mismatch, unreadable archive, full disk, Ctrl-C) removes the
@@ -12,20 +13,30 @@ import { join } from 'node:path';
 import * as tar from 'tar';
 import { InputError } from '../errors.js';
 import { CIFAR10_LAYOUT, CIFAR100_LAYOUT, CIFAR_URLS, cifarFiles, type CifarLayout } from './cifar.js';
+import { CIFAR100C_LAYOUT, CIFAR10C_LAYOUT, checkCorruptedDir } from './cifar-c.js';
 import { formatCount } from '../format.js';
 
-export const DOWNLOAD_NAMES = ['cifar10', 'cifar100'] as const;
+export const DOWNLOAD_NAMES = ['cifar10', 'cifar100', 'cifar10-c', 'cifar100-c'] as const;
 export type DownloadName = (typeof DOWNLOAD_NAMES)[number];
 
 export interface DownloadSpec {
   url: string;
-  md5: string; // published on https://www.cs.toronto.edu/~kriz/cifar.html
-  layout: CifarLayout;
+  md5: string; // as published with the archive
+  /** The folder the archive unpacks to, under the root. */
+  dir: string;
+  /** Why an unpacked folder is not complete, or null. */
+  check: (dir: string) => string | null;
 }
 
+const cifar = (url: string, md5: string, layout: CifarLayout): DownloadSpec => ({ url, md5, dir: layout.dir, check: (dir) => checkCifarDir(dir, layout) });
+
 export const DOWNLOADS: Record<DownloadName, DownloadSpec> = {
-  cifar10: { url: CIFAR_URLS.cifar10, md5: 'c32a1d4ab5d03f1284b67883e8d87530', layout: CIFAR10_LAYOUT },
-  cifar100: { url: CIFAR_URLS.cifar100, md5: '03b5dce01913d631647c71ecec9e9cb8', layout: CIFAR100_LAYOUT },
+  // MD5s from https://www.cs.toronto.edu/~kriz/cifar.html
+  cifar10: cifar(CIFAR_URLS.cifar10, 'c32a1d4ab5d03f1284b67883e8d87530', CIFAR10_LAYOUT),
+  cifar100: cifar(CIFAR_URLS.cifar100, '03b5dce01913d631647c71ecec9e9cb8', CIFAR100_LAYOUT),
+  // Zenodo records 2535967 and 3555552 (Hendrycks & Dietterich), MD5s as listed there; 2.9 GB each.
+  'cifar10-c': { url: 'https://zenodo.org/records/2535967/files/CIFAR-10-C.tar', md5: '56bf5dcef84df0e2308c6dcbcbbd8499', dir: CIFAR10C_LAYOUT.dir, check: (dir) => checkCorruptedDir(dir, CIFAR10C_LAYOUT) },
+  'cifar100-c': { url: 'https://zenodo.org/records/3555552/files/CIFAR-100-C.tar', md5: '11f0ed0f1191edbf9fa23466ae6021d3', dir: CIFAR100C_LAYOUT.dir, check: (dir) => checkCorruptedDir(dir, CIFAR100C_LAYOUT) },
 };
 
 /** Env variable naming a mirror: its value replaces everything before the archive's file name. */
@@ -56,6 +67,7 @@ export interface DownloadOptions {
   /** Overrides for tests (a small generated archive); the CLI always uses the official values. */
   md5?: string;
   layout?: CifarLayout;
+  check?: DownloadSpec['check'];
   force?: boolean;
   onProgress?: (received: number, total: number | null) => void;
 }
@@ -120,12 +132,12 @@ async function fetchTo(url: string, file: string, onProgress?: DownloadOptions['
  * removing everything it wrote.
  */
 export async function downloadDataset(name: DownloadName, opts: DownloadOptions): Promise<DownloadResult> {
-  const spec = DOWNLOADS[name];
-  const layout = opts.layout ?? spec.layout;
+  const spec = opts.layout ? cifar(DOWNLOADS[name].url, DOWNLOADS[name].md5, opts.layout) : DOWNLOADS[name];
+  const check = opts.check ?? spec.check;
   const md5 = opts.md5 ?? spec.md5;
   const url = resolveUrl(spec, opts.url);
-  const dest = join(opts.root, layout.dir);
-  if (!opts.force && checkCifarDir(dest, layout) === null) return { dir: dest, status: 'present' };
+  const dest = join(opts.root, spec.dir);
+  if (!opts.force && check(dest) === null) return { dir: dest, status: 'present' };
 
   try {
     mkdirSync(opts.root, { recursive: true });
@@ -135,7 +147,7 @@ export async function downloadDataset(name: DownloadName, opts: DownloadOptions)
   // Next to the destination, so the final rename stays on one file system (atomic).
   let tmp: string;
   try {
-    tmp = mkdtempSync(join(opts.root, `.${layout.dir}.partial-`));
+    tmp = mkdtempSync(join(opts.root, `.${spec.dir}.partial-`));
   } catch (err) {
     throw new DownloadError(`${opts.root}: cannot write a temporary folder there (${describe(err)})`);
   }
@@ -147,7 +159,7 @@ export async function downloadDataset(name: DownloadName, opts: DownloadOptions)
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
-    const archive = join(tmp, 'archive.tar.gz');
+    const archive = join(tmp, 'archive'); // .tar.gz or .tar: tar detects the compression
     const got = await fetchTo(url, archive, opts.onProgress);
     if (got.md5 !== md5) throw new DownloadError(`${url}: MD5 mismatch: expected ${md5}, got ${got.md5} (${formatCount(got.bytes)} bytes); nothing was kept`);
     try {
@@ -156,13 +168,13 @@ export async function downloadDataset(name: DownloadName, opts: DownloadOptions)
       throw new DownloadError(`${url}: unreadable archive (${describe(err)})`);
     }
     rmSync(archive);
-    const problem = checkCifarDir(join(tmp, layout.dir), layout);
-    if (problem) throw new DownloadError(`${url}: archive does not hold the expected ${layout.dir}/ (${problem.replace(`${tmp}/`, '')})`);
+    const problem = check(join(tmp, spec.dir));
+    if (problem) throw new DownloadError(`${url}: archive does not hold the expected ${spec.dir}/ (${problem.replaceAll(`${tmp}/`, '')})`);
     // An incomplete or --force'd old copy is moved aside, and put back if the new one cannot take its place.
     const replaced = join(tmp, 'replaced');
     if (existsSync(dest)) renameSync(dest, replaced);
     try {
-      renameSync(join(tmp, layout.dir), dest);
+      renameSync(join(tmp, spec.dir), dest);
     } catch (err) {
       if (existsSync(replaced)) renameSync(replaced, dest);
       throw err;

@@ -11,7 +11,7 @@
  * same seeds, Welch otherwise, none with a single seed).
  */
 import { createObjectCsvStringifier } from 'csv-writer';
-import { formatCount, pct, signedPp } from '../format.js';
+import { formatCount, formatMeanStd, pct, signedPp } from '../format.js';
 import { writeAtomic } from '../runs/files.js';
 import type { RunSummary } from '../runs/records.js';
 import { difference, meanStd, type SeedValues } from './stats.js';
@@ -23,9 +23,10 @@ export interface ComparisonRow {
   kernel_size: number;
   lc_expansion: number;
   lc_depthwise: boolean;
+  spatial_init: string; // model.spatial_init of the arm's k×k filters
   n: number; // seeds
   val_acc_mean: number;
-  val_acc_std: number; // sample std over seeds; 0 when n = 1
+  val_acc_std: number | null; // sample std over seeds; null (blank) when n = 1
   best_val_acc_mean: number;
   /** Percentage points vs standard training (learned, E = 1, not depthwise); null when it has no run. */
   delta_vs_standard: number | null;
@@ -37,7 +38,11 @@ export interface ComparisonRow {
   delta_vs_learned_same_e_ci95_high: number | null;
   learnable_params: number;
   stored_weights: number;
-  group: string; // runs whose configs differ only in freeze mode and seed (see RunIdentity.group)
+  /**
+   * The config group (runs whose configs differ only in freeze mode and seed, RunIdentity.group),
+   * named by the keys in which it differs from the other groups (groupLabels), '' when all agree.
+   */
+  group: string;
 }
 
 const FREEZE_ORDER = ['learned', 'frozen', 'shared'];
@@ -53,7 +58,8 @@ const percentPoints = (d: ReturnType<typeof difference> | null) => ({
   high: d?.ci95 ? 100 * d.ci95[1] : null,
 });
 
-export function compareArms(summaries: RunSummary[]): ComparisonRow[] {
+/** `labels` names each group hash (groupLabels); without it every group is labelled ''. */
+export function compareArms(summaries: RunSummary[], labels = new Map<string, string>()): ComparisonRow[] {
   const arms = new Map<string, RunSummary[]>();
   const armKey = (freeze: string, group: string) => `${freeze}|${group}`;
   for (const s of summaries) {
@@ -75,9 +81,10 @@ export function compareArms(summaries: RunSummary[]): ComparisonRow[] {
       kernel_size: first.kernel_size,
       lc_expansion: first.lc_expansion,
       lc_depthwise: first.lc_depthwise,
+      spatial_init: first.spatial_init ?? 'default',
       n: acc.n,
       val_acc_mean: acc.mean,
-      val_acc_std: acc.std,
+      val_acc_std: acc.n > 1 ? acc.std : null,
       best_val_acc_mean: meanStd(runs.map((r) => r.best_val_acc)).mean,
       delta_vs_standard: standard.delta,
       delta_vs_standard_ci95_low: standard.low,
@@ -87,10 +94,20 @@ export function compareArms(summaries: RunSummary[]): ComparisonRow[] {
       delta_vs_learned_same_e_ci95_high: learned.high,
       learnable_params: first.params.learnable,
       stored_weights: first.params.stored,
-      group: groupOf(first),
+      group: labels.get(groupOf(first)) ?? '',
     };
   });
   return rows.sort((a, b) => a.kernel_size - b.kernel_size || a.lc_expansion - b.lc_expansion || a.group.localeCompare(b.group) || FREEZE_ORDER.indexOf(a.freeze) - FREEZE_ORDER.indexOf(b.freeze));
+}
+
+/**
+ * One unit in the file, named in the header: accuracies (fractions in memory) are written in
+ * percent as `<name>_pct`, differences of accuracies (already percentage points) as `<name>_pp`.
+ */
+function csvColumn(name: string): { title: string; scale: number } {
+  if (name.startsWith('delta')) return { title: `${name}_pp`, scale: 1 };
+  if (/(^|_)acc(_|$)/.test(name)) return { title: `${name}_pct`, scale: 100 };
+  return { title: name, scale: 1 };
 }
 
 /** A Δ as text: "+1.23 [-0.40, +2.86]" (95 % CI), "+1.23" with one seed, "n/a" without a baseline. */
@@ -107,31 +124,38 @@ export const deltaVsLearned = (r: ComparisonRow) => formatDelta(r.delta_vs_learn
 
 /** Written whole and atomically: the file is a summary, replaced each time the experiment is reported. */
 export function writeComparisonCsv(file: string, rows: ComparisonRow[]): void {
-  const columns = Object.keys(rows[0] ?? {}) as (keyof ComparisonRow)[];
-  const csv = createObjectCsvStringifier({ header: columns.map((id) => ({ id, title: id })) });
-  writeAtomic(file, csv.getHeaderString() + csv.stringifyRecords(rows));
+  const columns = Object.keys(rows[0] ?? {}).map((id) => ({ id, ...csvColumn(id) }));
+  const csv = createObjectCsvStringifier({ header: columns.map(({ id, title }) => ({ id, title })) });
+  const scaled = rows.map((r) => Object.fromEntries(columns.map(({ id, scale }) => {
+    const v = (r as unknown as Record<string, unknown>)[id];
+    return [id, scale !== 1 && typeof v === 'number' ? Number((v * scale).toFixed(6)) : v];
+  })));
+  writeAtomic(file, csv.getHeaderString() + csv.stringifyRecords(scaled));
 }
 
+/** Tables add the config column when the rows come from config groups with different labels. */
+export function needsGroupColumn(rows: ComparisonRow[]): boolean {
+  return new Set(rows.map((r) => r.group)).size > 1;
+}
+
+/** The arm as a reader names it: freeze mode, plus "(dw)" for depthwise LC and a non-default k×k init. */
+export function armLabel(r: ComparisonRow): string {
+  return `${r.freeze}${r.lc_depthwise ? ' (dw)' : ''}${r.spatial_init !== 'default' ? ` (${r.spatial_init} init)` : ''}`;
+}
 
 /**
- * Whether freeze, k, E and depthwise leave two rows looking alike (configs that differ in another
- * key, e.g. a sweep over width): then tables add the config group column.
+ * Plain-text table for the terminal. `accuracy` names what was measured: 'test accuracy' with
+ * val_split 0, 'validation accuracy' otherwise (accuracyName).
  */
-export function needsGroupColumn(rows: ComparisonRow[]): boolean {
-  const seen = new Set(rows.map((r) => `${r.freeze}|${r.kernel_size}|${r.lc_expansion}|${r.lc_depthwise}`));
-  return seen.size < rows.length;
-}
-
-/** Plain-text table for the terminal. */
-export function formatComparison(rows: ComparisonRow[]): string {
+export function formatComparison(rows: ComparisonRow[], accuracy = 'test accuracy'): string {
   const withGroup = needsGroupColumn(rows);
-  const header = [...(withGroup ? ['config'] : []), 'freeze', 'k', 'E', 'val acc % (mean ± std, n)', DELTA_VS_STANDARD_TITLE, DELTA_VS_LEARNED_TITLE, 'learnable', 'stored'];
+  const header = [...(withGroup ? ['config'] : []), 'freeze', 'k', 'E', `${accuracy.replace('validation', 'val').replace('accuracy', 'acc')} % (mean ± std, n)`, DELTA_VS_STANDARD_TITLE, DELTA_VS_LEARNED_TITLE, 'learnable', 'stored'];
   const body = rows.map((r) => [
     ...(withGroup ? [r.group] : []),
-    r.freeze + (r.lc_depthwise ? ' (dw)' : ''),
+    armLabel(r),
     String(r.kernel_size),
     String(r.lc_expansion),
-    `${pct(r.val_acc_mean)} ± ${pct(r.val_acc_std)} (n=${r.n})`,
+    `${formatMeanStd(r.val_acc_mean, r.val_acc_std)} (n=${r.n})`,
     deltaVsStandard(r),
     deltaVsLearned(r),
     formatCount(r.learnable_params),
@@ -141,4 +165,26 @@ export function formatComparison(rows: ComparisonRow[]): string {
   const textColumns = withGroup ? 2 : 1; // left-aligned: config group and freeze
   const line = (cells: string[]) => cells.map((c, i) => (i < textColumns ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n');
+}
+
+/**
+ * The table in one sentence, for the last line of `lcconv run`: how far each non-standard arm is
+ * from standard training, e.g. "frozen random filters (k=3, E=8; 23,322 learnable weights) reach
+ * 87.34% test accuracy, 1.33 points below standard training (88.67%, 172,506 learnable weights), mean of 3 seeds."
+ */
+export function summarySentence(rows: ComparisonRow[], accuracy = 'test accuracy'): string {
+  const parts = rows.flatMap((r) => {
+    if (r.freeze === 'learned' || r.delta_vs_standard === null) return [];
+    // Standard training: the learned arm with E = 1, no depthwise block, of the same k and settings.
+    const standard = rows.find((s) => s.freeze === 'learned' && s.group === r.group && s.kernel_size === r.kernel_size && s.lc_expansion === 1 && !s.lc_depthwise);
+    if (!standard) return [];
+    const d = r.delta_vs_standard;
+    const how = Math.abs(d) < 0.005 ? 'the same as' : `${Math.abs(d).toFixed(2)} points ${d < 0 ? 'below' : 'above'}`;
+    const what = `${r.freeze === 'shared' ? 'shared' : 'frozen'} random filters (${r.group ? `${r.group}, ` : ''}k=${r.kernel_size}, E=${r.lc_expansion}${r.lc_depthwise ? ', depthwise' : ''}; ${formatCount(r.learnable_params)} learnable weights)`;
+    const seeds = r.n === 1 ? 'one seed' : `mean of ${r.n} seeds`;
+    return [`${what} reach ${pct(r.val_acc_mean)}% ${accuracy}, ${how} standard training (${pct(standard.val_acc_mean)}%, ${formatCount(standard.learnable_params)} learnable weights), ${seeds}`];
+  });
+  if (parts.length === 0) return '';
+  const text = parts.join('; ');
+  return `${text[0]!.toUpperCase()}${text.slice(1)}.`;
 }

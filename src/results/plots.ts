@@ -1,20 +1,27 @@
 /**
  * The report's plots, as vega-lite specs compiled to vega and rendered headless (a vega View with
- * renderer 'none' → SVG string), then rasterised to PNG with resvg. The accuracy plots aggregate
- * by freeze, k and E only: runs of a sweep over another key (width, lr, …) are pooled there, while
- * report.csv keeps them apart by config group; the training curves draw every run on its own.
+ * renderer 'none' → SVG string), then rasterised to PNG with resvg.
+ *
+ * Runs of different config groups are never pooled: every plot gets one panel per combination of
+ * the variables that have more than one value (config group, and k or E where they are not the x
+ * axis), labelled by the keys the group differs in. A variable with one value gets no panel, a
+ * freeze mode without runs no legend entry.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TopLevelSpec } from 'vega-lite';
 
-/** One finished run's final accuracy (a point of the accuracy plots). */
+/** One finished run's final accuracy (a point of the accuracy and Δ plots). */
 export interface RunPoint {
+  run: string;
   freeze: string;
   kernel_size: number;
   lc_expansion: number;
+  /** The group's label (groupLabels): '' when every run shares one config. */
+  group: string;
   seed: number;
   val_acc: number; // percent
+  chance: number | null; // percent, 100 / classes; null when unknown
 }
 
 /** One evaluated epoch of one run (a point of the training curves). */
@@ -23,55 +30,136 @@ export interface CurvePoint {
   freeze: string;
   kernel_size: number;
   lc_expansion: number;
+  group: string;
   epoch: number;
   val_acc: number; // percent
   train_acc: number; // percent
 }
 
-const FREEZE_COLORS = { domain: ['learned', 'frozen', 'shared'], range: ['#1f77b4', '#d62728', '#2ca02c'] };
+type Axis = 'kernel_size' | 'lc_expansion';
+type Panelled<T> = T & { panel: string };
 
-/** Mean over seeds as a line with points, ± one sample std as error bars, one colour per freeze mode. */
-function accuracySpec(title: string, rows: RunPoint[], x: 'kernel_size' | 'lc_expansion', xTitle: string, facet: 'kernel_size' | 'lc_expansion', facetTitle: string): TopLevelSpec {
-  const enc = {
-    x: { field: x, type: 'ordinal' as const, title: xTitle, axis: { labelAngle: 0 } },
-    color: { field: 'freeze', type: 'nominal' as const, title: 'freeze', scale: FREEZE_COLORS },
-  };
-  return {
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title,
-    data: { values: rows },
-    facet: { column: { field: facet, type: 'ordinal', title: facetTitle } },
-    spec: {
-      width: 220,
-      height: 200,
-      encoding: enc,
-      layer: [
-        { mark: { type: 'line', point: true }, encoding: { y: { aggregate: 'mean', field: 'val_acc', type: 'quantitative', title: 'final val accuracy (%)', scale: { zero: false } } } },
-        { mark: { type: 'errorbar', thickness: 1.5, extent: 'stdev' }, encoding: { y: { field: 'val_acc', type: 'quantitative', title: 'final val accuracy (%)' } } },
-      ],
-    },
-    resolve: { scale: { y: 'shared' } },
-  } as TopLevelSpec;
+const FREEZE_ORDER = ['learned', 'frozen', 'shared'];
+const FREEZE_COLOR: Record<string, string> = { learned: '#1f77b4', frozen: '#d62728', shared: '#2ca02c' };
+const AXIS_TITLE: Record<Axis, string> = { kernel_size: 'kernel size k', lc_expansion: 'LC expansion E' };
+const AXIS_SHORT: Record<Axis, string> = { kernel_size: 'k', lc_expansion: 'E' };
+const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
+
+const distinct = <T>(values: T[]) => [...new Set(values)];
+
+/** Colour by freeze mode, with only the modes that have runs in the legend (fixed order and colours). */
+function freezeColor(rows: { freeze: string }[], title = 'freeze') {
+  const present = FREEZE_ORDER.filter((f) => rows.some((r) => r.freeze === f));
+  const other = distinct(rows.map((r) => r.freeze)).filter((f) => !FREEZE_ORDER.includes(f));
+  const domain = [...present, ...other];
+  return { field: 'freeze', type: 'nominal' as const, title, scale: { domain, range: domain.map((f) => FREEZE_COLOR[f] ?? '#7f7f7f') } };
 }
 
-function curvesSpec(rows: CurvePoint[]): TopLevelSpec {
+/**
+ * Adds `panel`: the values of the multi-valued variables among `vars` (k, E, config group), e.g.
+ * `E=4 · train.epochs=1`; '' when all of them are single-valued (then the plot has no panels).
+ */
+function withPanels<T extends { kernel_size: number; lc_expansion: number; group: string }>(rows: T[], vars: (Axis | 'group')[]): Panelled<T>[] {
+  const multi = vars.filter((v) => distinct(rows.map((r) => r[v])).length > 1);
+  return rows.map((r) => ({ ...r, panel: multi.map((v) => (v === 'group' ? r.group : `${AXIS_SHORT[v]}=${r[v]}`)).join(' · ') }));
+}
+
+/** A single chart, or one panel per distinct `panel` value (wrapped, three per row). */
+function panelled(title: string | { text: string; subtitle: string[] }, rows: Panelled<object>[], inner: Record<string, unknown>): TopLevelSpec {
+  const panels = distinct(rows.map((r) => r.panel)).sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
+  const base = { $schema: SCHEMA, title, data: { values: rows }, config: { title: { anchor: 'start' } } };
+  if (panels.length <= 1) return { ...base, ...inner } as TopLevelSpec;
   return {
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: 'Validation accuracy during training (one line per run)',
-    data: { values: rows },
-    facet: { column: { field: 'kernel_size', type: 'ordinal', title: 'kernel size k' }, row: { field: 'lc_expansion', type: 'ordinal', title: 'LC expansion E' } },
-    spec: {
-      width: 220,
-      height: 160,
-      mark: { type: 'line', strokeWidth: 1.5, opacity: 0.8 },
-      encoding: {
-        x: { field: 'epoch', type: 'quantitative', title: 'epoch' },
-        y: { field: 'val_acc', type: 'quantitative', title: 'val accuracy (%)' },
-        color: { field: 'freeze', type: 'nominal', title: 'freeze', scale: FREEZE_COLORS },
-        detail: { field: 'run', type: 'nominal' },
-      },
+    ...base,
+    facet: { field: 'panel', type: 'nominal', title: null, sort: panels, header: { labelLimit: 0, labelFontSize: 11 } },
+    columns: Math.min(panels.length, 3),
+    spec: inner,
+  } as unknown as TopLevelSpec;
+}
+
+/** Mean line with points, ± one sample std as error bars, `n=` at each mean. */
+function meanWithSpread(x: Record<string, unknown>, field: string, yTitle: string, color: Record<string, unknown>, groupby: string[]): Record<string, unknown>[] {
+  const y = { field, type: 'quantitative', title: yTitle, scale: { zero: false } };
+  return [
+    { mark: { type: 'line', point: true }, encoding: { x, color, y: { ...y, aggregate: 'mean' } } },
+    { mark: { type: 'errorbar', thickness: 1.5, extent: 'stdev' }, encoding: { x, color, y } },
+    {
+      transform: [{ aggregate: [{ op: 'mean', field, as: 'mean' }, { op: 'count', as: 'n' }], groupby }, { calculate: "'n=' + datum.n", as: 'n_label' }],
+      mark: { type: 'text', dx: 14, dy: -8, fontSize: 9 },
+      encoding: { x, color, y: { field: 'mean', type: 'quantitative' }, text: { field: 'n_label' } },
     },
-  } as TopLevelSpec;
+  ];
+}
+
+/** Final accuracy against k or E: one line per freeze mode, chance level dashed. */
+function accuracySpec(points: RunPoint[], x: Axis, accuracy: string): TopLevelSpec {
+  const other: Axis = x === 'kernel_size' ? 'lc_expansion' : 'kernel_size';
+  const rows = withPanels(points, [other, 'group']);
+  const xEnc = { field: x, type: 'ordinal', title: AXIS_TITLE[x], axis: { labelAngle: 0 } };
+  return panelled({ text: `Final ${accuracy} vs ${AXIS_TITLE[x]}`, subtitle: ['mean ± std over seeds, n seeds per point', 'dashed: chance level'] }, rows, {
+    width: 220,
+    height: 200,
+    layer: [
+      ...meanWithSpread(xEnc, 'val_acc', `final ${accuracy} (%)`, freezeColor(points), [x, 'freeze', 'panel']),
+      { transform: [{ filter: 'datum.chance != null' }], mark: { type: 'rule', strokeDash: [4, 4], color: 'gray' }, encoding: { y: { field: 'chance', aggregate: 'mean', type: 'quantitative' } } },
+    ],
+  });
+}
+
+/**
+ * Δ accuracy vs standard training (the paper's main quantity) against k or E: each run's accuracy
+ * minus the mean of standard training (the learned arm with E = 1) of its group and k; mean ± std
+ * over seeds with n. Every other arm gets a point: frozen and shared ones, and learned ones with
+ * E > 1. The solid line is standard training (Δ = 0); dashes mark chance level (an untrained net's Δ).
+ */
+export function deltaRows(points: RunPoint[]): (RunPoint & { delta: number; chance_delta: number | null })[] {
+  const standardKey = (p: RunPoint) => `${p.group}|${p.kernel_size}`;
+  const isStandard = (p: RunPoint) => p.freeze === 'learned' && p.lc_expansion === 1;
+  const standard = new Map<string, number[]>();
+  for (const p of points) if (isStandard(p)) standard.set(standardKey(p), [...(standard.get(standardKey(p)) ?? []), p.val_acc]);
+  return points.flatMap((p) => {
+    const base = standard.get(standardKey(p));
+    if (isStandard(p) || !base) return [];
+    const mean = base.reduce((a, b) => a + b, 0) / base.length;
+    return [{ ...p, delta: p.val_acc - mean, chance_delta: p.chance === null ? null : p.chance - mean }];
+  });
+}
+
+function deltaSpec(points: RunPoint[], x: Axis, accuracy: string): TopLevelSpec | null {
+  const deltas = deltaRows(points);
+  if (deltas.length === 0) return null;
+  const other: Axis = x === 'kernel_size' ? 'lc_expansion' : 'kernel_size';
+  const rows = withPanels(deltas, [other, 'group']);
+  const xEnc = { field: x, type: 'ordinal', title: AXIS_TITLE[x], axis: { labelAngle: 0 } };
+  return panelled({ text: `Δ ${accuracy} vs standard training, by ${AXIS_TITLE[x]}`, subtitle: ['percentage points vs learned filters with E = 1; mean ± std over seeds, n seeds per point', 'solid line: standard training; dashed ticks: chance level'] }, rows, {
+    width: 220,
+    height: 200,
+    layer: [
+      { mark: { type: 'rule', color: 'black', strokeWidth: 1 }, encoding: { y: { datum: 0, type: 'quantitative' } } },
+      ...meanWithSpread(xEnc, 'delta', `Δ ${accuracy} vs standard (pp)`, freezeColor(deltas), [x, 'freeze', 'panel']),
+      {
+        transform: [{ filter: 'datum.chance_delta != null' }],
+        mark: { type: 'tick', strokeDash: [4, 3], color: 'gray', thickness: 1.5, size: 40 },
+        encoding: { x: xEnc, y: { field: 'chance_delta', aggregate: 'mean', type: 'quantitative' } },
+      },
+    ],
+  });
+}
+
+/** Accuracy per evaluated epoch, one line (with points, so a one-epoch run shows) per run. */
+function curvesSpec(curves: CurvePoint[], accuracy: string): TopLevelSpec {
+  const rows = withPanels(curves, ['kernel_size', 'lc_expansion', 'group']);
+  return panelled(`${accuracy[0]!.toUpperCase()}${accuracy.slice(1)} during training (one line per run)`, rows, {
+    width: 260,
+    height: 180,
+    mark: { type: 'line', point: { size: 20 }, strokeWidth: 1.5, opacity: 0.8 },
+    encoding: {
+      x: { field: 'epoch', type: 'quantitative', title: 'epoch', axis: { tickMinStep: 1, format: 'd' }, scale: { nice: false } },
+      y: { field: 'val_acc', type: 'quantitative', title: `${accuracy} (%)`, scale: { zero: false } },
+      color: freezeColor(curves),
+      detail: { field: 'run', type: 'nominal' },
+    },
+  });
 }
 
 /** Renders a vega-lite spec headless to an SVG string. */
@@ -91,15 +179,27 @@ export async function toPng(svg: string): Promise<Uint8Array> {
   return new Resvg(svg, { background: 'white', fitTo: { mode: 'zoom', value: 2 }, font: { loadSystemFonts: true } }).render().asPng();
 }
 
-/** Writes the three plots as `<name>.svg` and `<name>.png` into `dir`; returns the SVG paths. */
-export async function writePlots(dir: string, runs: RunPoint[], curves: CurvePoint[]): Promise<string[]> {
-  const plots: [string, TopLevelSpec][] = [
-    ['accuracy_vs_kernel_size', accuracySpec('Final accuracy vs kernel size (mean ± std over seeds)', runs, 'kernel_size', 'kernel size k', 'lc_expansion', 'LC expansion E')],
-    ['accuracy_vs_lc_expansion', accuracySpec('Final accuracy vs LC expansion (mean ± std over seeds)', runs, 'lc_expansion', 'LC expansion E', 'kernel_size', 'kernel size k')],
-    ['training_curves', curvesSpec(curves)],
-  ];
+/**
+ * The plots that have something to show: accuracy and Δ vs k (when k varies) and vs E (when E
+ * varies; Δ vs k also when neither does), and the training curves. Writes `<name>.svg` and
+ * `<name>.png` into `dir`; returns the SVG paths.
+ */
+export async function writePlots(dir: string, runs: RunPoint[], curves: CurvePoint[], accuracy = 'test accuracy'): Promise<string[]> {
+  const varies = (a: Axis) => distinct(runs.map((r) => r[a])).length > 1;
+  const plots: [string, TopLevelSpec | null][] = [];
+  if (varies('kernel_size')) plots.push(['accuracy_vs_kernel_size', accuracySpec(runs, 'kernel_size', accuracy)]);
+  if (varies('lc_expansion')) plots.push(['accuracy_vs_lc_expansion', accuracySpec(runs, 'lc_expansion', accuracy)]);
+  if (varies('kernel_size') || !varies('lc_expansion')) plots.push(['delta_vs_kernel_size', deltaSpec(runs, 'kernel_size', accuracy)]);
+  if (varies('lc_expansion')) plots.push(['delta_vs_lc_expansion', deltaSpec(runs, 'lc_expansion', accuracy)]);
+  if (curves.length) plots.push(['training_curves', curvesSpec(curves, accuracy)]);
+  return writeSpecs(dir, plots);
+}
+
+/** Renders each named spec (null: nothing to show) to `<name>.svg` and `<name>.png` in `dir`; returns the SVG paths. */
+export async function writeSpecs(dir: string, plots: [string, TopLevelSpec | null][]): Promise<string[]> {
   const written: string[] = [];
   for (const [name, spec] of plots) {
+    if (!spec) continue;
     const svg = await renderSvg(spec);
     writeFileSync(join(dir, `${name}.svg`), svg);
     writeFileSync(join(dir, `${name}.png`), await toPng(svg));

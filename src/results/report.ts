@@ -6,11 +6,12 @@
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { formatCount, pct } from '../format.js';
-import { ERROR_FILE, hasStarted, readMetrics, writeAtomic } from '../runs/files.js';
+import { formatCount, formatMeanStd, pct } from '../format.js';
+import { ERROR_FILE, hasStarted, readMetrics, readRunConfig, writeAtomic } from '../runs/files.js';
 import type { RunSummary } from '../runs/records.js';
 import { runState } from '../runs/state.js';
-import { compareArms, DELTA_VS_LEARNED_TITLE, DELTA_VS_STANDARD_TITLE, deltaVsLearned, deltaVsStandard, needsGroupColumn, writeComparisonCsv, type ComparisonRow } from './comparison.js';
+import { armLabel, compareArms, DELTA_VS_LEARNED_TITLE, DELTA_VS_STANDARD_TITLE, deltaVsLearned, deltaVsStandard, needsGroupColumn, writeComparisonCsv, type ComparisonRow } from './comparison.js';
+import { accuracyName, groupLabels } from './groups.js';
 import type { CurvePoint, RunPoint } from './plots.js';
 
 export interface Report {
@@ -18,24 +19,74 @@ export interface Report {
   runs: RunSummary[];
   failed: { run: string; message: string }[];
   unfinished: string[];
+  /** 'test accuracy' or 'validation accuracy' (dataset.val_split), for table headers and axes. */
+  accuracy: string;
   files: string[];
+}
+
+/** Every run directory of an experiment folder, read once: what comparison.csv and report.* show. */
+interface Gathered {
+  runs: RunSummary[];
+  /** Resolved config of each finished run (its config.yaml), by run id; absent for very old runs. */
+  configs: Map<string, Record<string, unknown>>;
+  failed: Report['failed'];
+  unfinished: string[];
+}
+
+function gather(dir: string): Gathered {
+  const gathered: Gathered = { runs: [], configs: new Map(), failed: [], unfinished: [] };
+  const entries = existsSync(dir) ? readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory() && e.name !== 'sweep').map((e) => e.name).sort() : [];
+  for (const name of entries) {
+    const runDir = join(dir, name);
+    const { summary, error } = runState(runDir);
+    if (summary) {
+      gathered.runs.push(summary);
+      const config = readRunConfig(runDir);
+      if (config) gathered.configs.set(summary.run_id, config);
+    } else if (error) {
+      gathered.failed.push({ run: name, message: error.message });
+    } else if (hasStarted(runDir)) {
+      gathered.unfinished.push(name);
+    }
+  }
+  return gathered;
+}
+
+/** Arms of every finished run in the folder, groups named by their differing keys (groupLabels). */
+function compareGathered(g: Gathered): { rows: ComparisonRow[]; labels: Map<string, string>; accuracy: string } {
+  const groupConfigs = new Map<string, unknown>();
+  for (const r of g.runs) if (!groupConfigs.has(r.group) || groupConfigs.get(r.group) === undefined) groupConfigs.set(r.group, g.configs.get(r.run_id));
+  const labels = groupLabels(groupConfigs);
+  const valSplits = [...g.configs.values()].map((c) => Number((c.dataset as { val_split?: number } | undefined)?.val_split ?? 0));
+  return { rows: compareArms(g.runs, labels), labels, accuracy: accuracyName(valSplits) };
+}
+
+/**
+ * comparison.csv of an experiment folder: every arm run there (this invocation's and earlier ones),
+ * so the file never forgets arms run before. Returns what it wrote, for the terminal table.
+ */
+export function writeFolderComparison(dir: string, file: string): { rows: ComparisonRow[]; accuracy: string } {
+  const { rows, accuracy } = compareGathered(gather(dir));
+  writeComparisonCsv(file, rows);
+  return { rows, accuracy };
 }
 
 function reportMarkdown(title: string, report: Omit<Report, 'files'>, plots: string[]): string {
   const withGroup = needsGroupColumn(report.rows);
+  const acc = report.accuracy;
   const lines = [
     `# ${title}`,
     '',
-    `${report.runs.length} finished runs. Accuracy: final validation accuracy, mean ± sample std over seeds (n seeds). ` +
+    `${report.runs.length} finished runs. Accuracy: final ${acc}, mean ± sample std over seeds (n seeds; no std for one seed). ` +
       'Δ vs standard: difference of the mean from standard training (learned k×k filters, E = 1, no depthwise LC block, same architecture, width, k, data and schedule); ' +
       'Δ vs learned same E: from the learned arm of the same config (differing only in freeze mode and seed). Both in percentage points with a 95% confidence interval over seeds ' +
       '(paired t-interval on per-seed differences when both arms ran the same seeds, Welch otherwise, none with one seed); n/a where the baseline has no finished run.' +
-        (withGroup ? ' config: the hash of the settings other than freeze and seed, shown because some rows share freeze, k and E.' : ''),
+        (withGroup ? ' config: the settings in which this row\'s runs differ from the other rows\' (besides freeze, k and E).' : ''),
     '',
-    `|${withGroup ? ' config |' : ''} freeze | k | E | val acc % (mean ± std) | n | best val acc % (mean) | ${DELTA_VS_STANDARD_TITLE} | ${DELTA_VS_LEARNED_TITLE} | learnable weights | stored weights |`,
+    `|${withGroup ? ' config |' : ''} freeze | k | E | ${acc} % (mean ± std) | n | best ${acc} % (mean) | ${DELTA_VS_STANDARD_TITLE} | ${DELTA_VS_LEARNED_TITLE} | learnable weights | stored weights |`,
     `|${withGroup ? '---|' : ''}---|---:|---:|---:|---:|---:|---:|---:|---:|---:|`,
     ...report.rows.map((r) =>
-      `|${withGroup ? ` ${r.group} |` : ''} ${r.freeze}${r.lc_depthwise ? ' (dw)' : ''} | ${r.kernel_size} | ${r.lc_expansion} | ${pct(r.val_acc_mean)} ± ${pct(r.val_acc_std)} | ${r.n} | ${pct(r.best_val_acc_mean)} | ` +
+      `|${withGroup ? ` ${r.group} |` : ''} ${armLabel(r)} | ${r.kernel_size} | ${r.lc_expansion} | ${formatMeanStd(r.val_acc_mean, r.val_acc_std)} | ${r.n} | ${pct(r.best_val_acc_mean)} | ` +
         `${deltaVsStandard(r)} | ${deltaVsLearned(r)} | ${formatCount(r.learnable_params)} | ${formatCount(r.stored_weights)} |`,
     ),
   ];
@@ -47,38 +98,31 @@ function reportMarkdown(title: string, report: Omit<Report, 'files'>, plots: str
 
 /** Reads every run directory under `dir` and writes report.csv, report.md and the plots there. */
 export async function writeReport(dir: string, options: { plots?: boolean } = {}): Promise<Report> {
-  const runs: RunSummary[] = [];
-  const failed: Report['failed'] = [];
-  const unfinished: string[] = [];
-  const curves: CurvePoint[] = [];
-  const entries = existsSync(dir) ? readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory() && e.name !== 'sweep').map((e) => e.name).sort() : [];
-  for (const name of entries) {
-    const runDir = join(dir, name);
-    const { summary, error } = runState(runDir);
-    if (summary) {
-      runs.push(summary);
-      for (const p of readMetrics(runDir)) {
-        if (p.val_acc === null) continue; // an epoch without evaluation
-        curves.push({ run: summary.run_id, freeze: summary.freeze, kernel_size: summary.kernel_size, lc_expansion: summary.lc_expansion, epoch: p.epoch, val_acc: 100 * p.val_acc, train_acc: 100 * p.train_acc });
-      }
-    } else if (error) {
-      failed.push({ run: name, message: error.message });
-    } else if (hasStarted(runDir)) {
-      unfinished.push(name);
-    }
-  }
-  if (runs.length === 0) return { rows: [], runs, failed, unfinished, files: [] };
-  const rows = compareArms(runs);
+  const g = gather(dir);
+  const { failed, unfinished, runs } = g;
+  if (runs.length === 0) return { rows: [], runs, failed, unfinished, accuracy: 'test accuracy', files: [] };
+  const { rows, labels, accuracy } = compareGathered(g);
+  const runDirs = runs.map((summary) => ({ dir: join(dir, summary.run_id), summary })); // for the robustness section
   const files = [join(dir, 'report.csv'), join(dir, 'report.md')];
   writeComparisonCsv(files[0]!, rows);
   let plots: string[] = [];
   if (options.plots !== false) {
     const { writePlots } = await import('./plots.js');
-    const points: RunPoint[] = runs.map((r) => ({ freeze: r.freeze, kernel_size: r.kernel_size, lc_expansion: r.lc_expansion, seed: r.seed, val_acc: 100 * r.final_val_acc }));
-    plots = await writePlots(dir, points, curves);
+    const points: RunPoint[] = runs.map((r) => ({
+      run: r.run_id, freeze: r.freeze, kernel_size: r.kernel_size, lc_expansion: r.lc_expansion, group: labels.get(r.group) ?? '',
+      seed: r.seed, val_acc: 100 * r.final_val_acc, chance: r.classes ? 100 / r.classes : null,
+    }));
+    const curves: CurvePoint[] = runs.flatMap((r) => readMetrics(join(dir, r.run_id)).flatMap((p) => p.val_acc === null ? [] : [{ // epochs without evaluation have no point
+      run: r.run_id, freeze: r.freeze, kernel_size: r.kernel_size, lc_expansion: r.lc_expansion, group: labels.get(r.group) ?? '',
+      epoch: p.epoch, val_acc: 100 * p.val_acc, train_acc: 100 * p.train_acc,
+    }]));
+    plots = await writePlots(dir, points, curves, accuracy);
     files.push(...plots);
   }
+  const { writeRobustness } = await import('./robustness.js');
+  const robustness = await writeRobustness(dir, runDirs, options);
+  files.push(...(robustness?.files ?? []));
   const title = `Report: ${basename(dir)}`;
-  writeAtomic(files[1]!, reportMarkdown(title, { rows, runs, failed, unfinished }, plots.map((p) => basename(p))));
-  return { rows, runs, failed, unfinished, files };
+  writeAtomic(files[1]!, reportMarkdown(title, { rows, runs, failed, unfinished, accuracy }, plots.map((p) => basename(p))) + (robustness ? `\n${robustness.markdown}\n` : ''));
+  return { rows, runs, failed, unfinished, accuracy, files };
 }

@@ -10,12 +10,15 @@
  *   error.json     why the run failed (written by the run, or by the parent that saw it die)
  *   running.json   present while a process runs it: {pid, host, since, slurm_job}
  *   trial.log      a sweep worker's output for this run
+ *   eval.csv       robustness evaluation (lcconv eval, eval.after_training; src/eval/run-eval.ts)
+ *   export/        lcconv export's PyTorch weights (src/export/pytorch.ts)
  *
  * Files that must never be half-written are written to a temp file and renamed.
  */
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
 import type { EpochRow, RunSummary, TrainState } from './records.js';
 
 export const CONFIG_FILE = 'config.yaml';
@@ -24,6 +27,8 @@ export const SUMMARY_FILE = 'summary.json';
 export const ERROR_FILE = 'error.json';
 export const RUNNING_FILE = 'running.json';
 export const TRIAL_LOG = 'trial.log';
+export const EVAL_FILE = 'eval.csv';
+export const EXPORT_DIR = 'export';
 export const CHECKPOINT_DIR = 'checkpoint';
 export const CHECKPOINT_MANIFEST = 'checkpoint.json';
 export const CHECKPOINT_WEIGHTS = 'weights.bin';
@@ -37,6 +42,14 @@ export function writeAtomic(file: string, text: string): void {
 }
 
 const readJson = <T>(file: string): T | null => (existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as T) : null);
+
+// ---- config.yaml
+
+/** The resolved config a run recorded at its start (comments dropped), or null for a run without one. */
+export function readRunConfig(dir: string): Record<string, unknown> | null {
+  const file = join(dir, CONFIG_FILE);
+  return existsSync(file) ? ((parseYaml(readFileSync(file, 'utf8')) as Record<string, unknown> | null) ?? null) : null;
+}
 
 // ---- summary.json
 

@@ -14,9 +14,10 @@ import type { RunIdentity } from './records.js';
 
 /**
  * Keys that change where, how fast or how a run is reported, not what it computes. `sweep` and
- * `slurm` are here so a sweep's trial and the same config run alone share one run directory.
+ * `slurm` are here so a sweep's trial and the same config run alone share one run directory;
+ * `eval` only adds an evaluation after training.
  */
-const PRESENTATION_KEYS = ['name', 'seeds', 'seed', 'compare_to_standard', 'backend', 'threads', 'results_dir', 'sweep', 'slurm'] as const;
+export const PRESENTATION_KEYS = ['name', 'seeds', 'seed', 'compare_to_standard', 'backend', 'threads', 'results_dir', 'sweep', 'slurm', 'eval'] as const;
 
 /**
  * The config of one run: a single seed, presentation keys dropped. `model.spatial_init_from` is

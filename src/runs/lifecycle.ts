@@ -1,13 +1,15 @@
 /**
  * The reuse and resume policy of a run directory, in one place:
  * - a finished run is reused, not retrained (unless `force`);
- * - an unfinished one continues from its checkpoint with `resume`, else restarts: its checkpoint is
- *   removed first, which a later resume would otherwise continue under this attempt's metrics.csv;
+ * - an unfinished one with a checkpoint continues from it with `resume`, starts over with `force`
+ *   (its checkpoint removed first, which a later resume would otherwise continue under the new
+ *   attempt's metrics.csv), and with neither is refused: progress is never discarded silently;
  * - a sweep trial marks its directory as running while it runs and records its failure in
  *   error.json (not an interruption, which leaves a checkpoint to resume from).
  */
 import type { Config } from '../config/schema.js';
-import { clearRunning, clearTrialError, readFinishedSummary, removeCheckpoint, writeRunning, writeTrialError } from './files.js';
+import { InputError } from '../errors.js';
+import { checkpointEpoch, clearRunning, clearTrialError, readFinishedSummary, removeCheckpoint, writeRunning, writeTrialError } from './files.js';
 import { runIdentity } from './identity.js';
 import type { RunIdentity, RunSummary } from './records.js';
 import { RunRecorder } from './recorder.js';
@@ -25,11 +27,24 @@ export type OpenedRun =
   | { identity: RunIdentity; finished: RunSummary }
   | { identity: RunIdentity; finished: null; recorder: RunRecorder };
 
+/**
+ * Throws (one line, exit 2) when the run of `config` with `seed` has unfinished progress (a
+ * checkpoint) and neither `resume` nor `force` says what to do with it. Callers that open several
+ * runs check them all first, so nothing trains before the refusal.
+ */
+export function checkUnfinished(config: Config, seed: number, options: Pick<OpenRunOptions, 'force' | 'resume'>): void {
+  if (options.force || options.resume) return;
+  const { dir, run_id } = runIdentity(config, seed);
+  const epoch = readFinishedSummary(dir) ? null : checkpointEpoch(dir);
+  if (epoch !== null) throw new InputError(`${run_id}: interrupted after epoch ${epoch} (checkpoint in ${dir}); continue it with --resume, or start it over with --force`);
+}
+
 /** The run of `config` with `seed`: its finished summary to reuse, or a recorder to train into. */
 export function openRun(config: Config, seed: number, options: OpenRunOptions): OpenedRun {
   const identity = runIdentity(config, seed);
   const finished = options.force ? null : readFinishedSummary(identity.dir);
   if (finished) return { identity, finished };
+  checkUnfinished(config, seed, options);
   if (!options.resume) removeCheckpoint(identity.dir);
   return { identity, finished: null, recorder: new RunRecorder(config, identity.dir, { configFile: options.configFile, gitCommit: options.gitCommit }) };
 }

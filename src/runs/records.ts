@@ -71,6 +71,8 @@ export interface RunSummary extends RunIdentity {
   arch: string;
   dataset: string;
   epochs: number;
+  /** Number of classes: chance accuracy is 1/classes (absent in summaries of older versions). */
+  classes?: number;
   final_val_acc: number;
   final_val_loss: number;
   best_val_acc: number;
@@ -92,6 +94,8 @@ export interface RunSummary extends RunIdentity {
 export interface RunSink {
   start(info: RunStart): void | Promise<void>;
   step?(progress: StepProgress): void;
+  /** The epoch's training steps are done and its evaluation starts. */
+  evaluating?(epoch: number): void;
   epoch(row: EpochRow): void | Promise<void>;
   end(summary: RunSummary): void | Promise<void>;
 }

@@ -15,7 +15,15 @@ import { usableCores } from '../backends/cores.js';
 import { readFinishedSummary, readTrialError, TRIAL_LOG, writeTrialError } from '../runs/files.js';
 import { trialArgs, type Trial } from './trials.js';
 
+export type TrialOutcome = 'finished' | 'failed' | 'interrupted';
+
+/** Follows the trials as they start and end (the terminal's live view). */
+export interface TrialWatcher {
+  trial(trial: Trial, event: TrialOutcome | 'started'): void;
+}
+
 export interface LocalOptions {
+  watcher?: TrialWatcher;
   configCopy: string;
   workers: number;
   devices?: string[];
@@ -51,8 +59,10 @@ export async function runLocal(trials: Trial[], options: LocalOptions): Promise<
   const concurrent = Math.max(1, Math.min(options.workers, trials.length));
   const worker = async (slot: number) => {
     for (let trial = queue.shift(); trial && !options.signal?.aborted; trial = queue.shift()) {
+      options.watcher?.trial(trial, 'started');
       const outcome = await runChild(trial, slot, options, concurrent);
       result[outcome].push(trial);
+      options.watcher?.trial(trial, outcome);
     }
   };
   try {
@@ -63,7 +73,7 @@ export async function runLocal(trials: Trial[], options: LocalOptions): Promise<
   return result;
 }
 
-function runChild(trial: Trial, slot: number, options: LocalOptions, concurrent: number): Promise<'finished' | 'failed' | 'interrupted'> {
+function runChild(trial: Trial, slot: number, options: LocalOptions, concurrent: number): Promise<TrialOutcome> {
   const { dir, run_id: runId } = trial.identity;
   mkdirSync(dir, { recursive: true });
   const logFile = join(dir, TRIAL_LOG);

@@ -11,6 +11,7 @@ import { ERROR_FILE } from '../runs/files.js';
 import { experimentDir } from '../runs/identity.js';
 import { formatStatus, sweepStatus } from './status.js';
 import { sweepDir, sweepTrials, writeConfigCopy } from './trials.js';
+import type { TrialWatcher } from './local.js';
 
 export interface SweepOptions {
   /** The config file the sweep came from (named in the config copy and in the resume hint). */
@@ -27,6 +28,8 @@ export interface SweepOptions {
   warn: (line: string) => void;
   /** local: the stop signal (Ctrl-C) and what a second one kills. */
   interrupts: (onForce: () => void) => { signal: AbortSignal; dispose: () => void };
+  /** local: a live view of the running trials (on a terminal), given the number of trials to run. */
+  board?: (trials: number) => TrialWatcher & { log(line: string): void; stop(): void };
 }
 
 /** Runs the sweep; throws when trials failed; returns the exit code (130 when stopped). */
@@ -46,7 +49,7 @@ export async function runSweep(config: Config, options: SweepOptions): Promise<n
     const { writeReport } = await import('../results/report.js');
     const { formatComparison } = await import('../results/comparison.js');
     const r = await writeReport(experimentDir(config));
-    if (r.runs.length) say(`\n${formatComparison(r.rows)}\n\nreport: ${r.files.join(', ')}`);
+    if (r.runs.length) say(`\n${formatComparison(r.rows, r.accuracy)}\n\nreport: ${r.files.join(', ')}`);
   };
 
   if (options.executor === 'slurm') {
@@ -74,12 +77,14 @@ export async function runSweep(config: Config, options: SweepOptions): Promise<n
 
   say(`${status.tally}; running ${todo.length} with ${Math.min(options.workers, Math.max(todo.length, 1))} worker(s); config copy ${configCopy}`);
   const { runLocal, killChildren } = await import('./local.js');
+  const board = options.board?.(todo.length);
   const interrupt = options.interrupts(killChildren);
   const started = performance.now();
   let result: Awaited<ReturnType<typeof runLocal>>;
   try {
-    result = await runLocal(todo, { configCopy, workers: options.workers, devices: options.devices, log: say, signal: interrupt.signal });
+    result = await runLocal(todo, { configCopy, workers: options.workers, devices: options.devices, log: board ? (l) => board.log(l) : say, signal: interrupt.signal, watcher: board });
   } finally {
+    board?.stop();
     interrupt.dispose();
   }
   say(`sweep: ${result.finished.length} finished, ${result.failed.length} failed, ${result.interrupted.length} stopped in ${((performance.now() - started) / 1000).toFixed(1)} s`);

@@ -3,14 +3,17 @@
  * arm of the same config. Finished runs are reused, not retrained. Returns the run summaries and
  * the comparison with standard training; the caller prints.
  */
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { armsOf, seedsOf } from '../config/grid.js';
 import type { Config } from '../config/schema.js';
 import { loadDataset, type Dataset } from '../data/index.js';
 import { gitCommit, versions } from '../provenance.js';
-import { compareArms, writeComparisonCsv, type ComparisonRow } from '../results/comparison.js';
+import type { ComparisonRow } from '../results/comparison.js';
+import { writeFolderComparison } from '../results/report.js';
+import { EVAL_FILE } from '../runs/files.js';
 import { experimentDir } from '../runs/identity.js';
-import { asTrial, openRun } from '../runs/lifecycle.js';
+import { asTrial, checkUnfinished, openRun } from '../runs/lifecycle.js';
 import type { RunIdentity, RunSink, RunSummary } from '../runs/records.js';
 import type { Trial } from '../sweep/trials.js';
 import { RunInterrupted, trainRun } from './trainer.js';
@@ -33,6 +36,8 @@ export interface ExperimentResult {
   runs: RunSummary[];
   comparison: ComparisonRow[];
   comparisonFile: string;
+  /** 'test accuracy' or 'validation accuracy', for the table header. */
+  accuracy: string;
 }
 
 /** Reuses a finished run (unless --force), else trains it (resuming its checkpoint with --resume). */
@@ -41,12 +46,23 @@ async function trainOrReuse(arm: Config, seed: number, data: () => Dataset, comm
   const { identity } = run;
   if (run.finished) {
     options.log?.(`${identity.run_id}: already finished (${identity.dir}), reusing its results; --force retrains`);
+    if (arm.eval.after_training && !existsSync(join(identity.dir, EVAL_FILE))) await evaluateFinished(identity.dir, data(), options);
     return run.finished;
   }
-  return trainRun({
+  const summary = await trainRun({
     config: arm, data: data(), identity, sinks: [run.recorder, ...(options.sinksFor?.(identity) ?? [])], checkpoints: run.recorder,
     backend: options.backend, versions: versions(), gitCommit: commit, signal: options.signal,
   });
+  if (arm.eval.after_training) await evaluateFinished(identity.dir, data(), options);
+  return summary;
+}
+
+/** `eval.after_training`: the robustness evaluation of `lcconv eval`, on the run just finished. */
+async function evaluateFinished(dir: string, data: Dataset, options: ExperimentOptions): Promise<void> {
+  const { evaluateRun, formatEvaluation } = await import('../eval/run-eval.js');
+  const { readFinishedRun } = await import('../eval/load-run.js');
+  options.log?.(`${dir}: evaluating (eval.after_training)`);
+  options.log?.(formatEvaluation(await evaluateRun(readFinishedRun(dir), { data })));
 }
 
 /**
@@ -70,12 +86,14 @@ export async function runExperiment(config: Config, options: ExperimentOptions):
     return cache.get(key)!;
   };
 
+  // Refuse before training anything if a run would restart over its own checkpoint.
+  for (const seed of seedsOf(config)) for (const arm of armsOf(config)) checkUnfinished(arm, seed, options);
   for (const seed of seedsOf(config)) {
     for (const arm of armsOf(config)) runs.push(await trainOrReuse(arm, seed, () => dataFor(seed), commit, options));
   }
 
-  const comparison = compareArms(runs);
+  // Every arm in the experiment folder, not only this invocation's: earlier runs stay in the file.
   const comparisonFile = join(experimentDir(config), 'comparison.csv');
-  writeComparisonCsv(comparisonFile, comparison);
-  return { runs, comparison, comparisonFile };
+  const { rows: comparison, accuracy } = writeFolderComparison(experimentDir(config), comparisonFile);
+  return { runs, comparison, comparisonFile, accuracy };
 }

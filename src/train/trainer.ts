@@ -3,6 +3,7 @@
  * gradients of the learnable weights only, SGD step — with evaluation every `eval_every` epochs.
  * Emits plain rows to its sinks and returns the summary; aggregation over runs is the caller's.
  */
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Config } from '../config/schema.js';
 import { CIFAR_AUGMENT, evalBatches, stepsPerEpoch, trainBatches, type Batch } from '../data/batches.js';
@@ -63,11 +64,16 @@ function toTensors(batch: Batch, shape: DatasetShape): { x: tf.Tensor4D; y: tf.T
  * Mean loss (no label smoothing) and accuracy over a split, with BatchNorm in eval mode. Reads
  * results with `await data()`: the webgpu backend cannot read synchronously in Node.
  */
-export async function evaluate(model: Model, data: Dataset, batchSize: number): Promise<EvalResult> {
+export async function evaluate(model: Model, data: Dataset, batchSize: number, signal?: AbortSignal): Promise<EvalResult> {
   // Summed on the device and read once: a read per batch would make the loop wait for the GPU.
   const shape = shapeOf(data);
   let sums: tf.Tensor1D = tf.keep(tf.zeros([2]));
   for (const batch of evalBatches(data, data.test, batchSize)) {
+    await yieldToEventLoop(); // signal handlers run between batches; an abort throws signal.reason
+    if (signal?.aborted) {
+      sums.dispose();
+      signal.throwIfAborted();
+    }
     const next = tf.tidy(() => {
       const { x, y } = toTensors(batch, shape);
       const logits = model.forward(x, false);
@@ -149,7 +155,9 @@ export async function trainRun(input: TrainInput): Promise<RunSummary> {
       let step = 0;
       let lr = 0;
       for (const batch of trainBatches(data, train.batch_size, identity.seed, epoch, augment)) {
-        // Stop between steps: nothing of this epoch has been written, so abandoning it is clean.
+        // Let signal handlers run (a synchronous backend never returns to the event loop on its own),
+        // then stop between steps: nothing of this epoch has been written, so abandoning it is clean.
+        await yieldToEventLoop();
         if (input.signal?.aborted) {
           totals.dispose();
           throw new RunInterrupted(epoch - 1);
@@ -174,7 +182,13 @@ export async function trainRun(input: TrainInput): Promise<RunSummary> {
 
       const evalNow = epoch % config.eval_every === 0 || epoch === train.epochs;
       if (evalNow) {
-        lastEval = await evaluate(model, data, Math.max(train.batch_size, 256));
+        for (const s of sinks) s.evaluating?.(epoch);
+        try {
+          lastEval = await evaluate(model, data, Math.max(train.batch_size, 256), input.signal);
+        } catch (err) {
+          if (input.signal?.aborted) throw new RunInterrupted(epoch - 1); // nothing of this epoch written yet
+          throw err;
+        }
         if (!best || lastEval.acc > best.acc) best = { acc: lastEval.acc, epoch };
       }
       const row: EpochRow = {
@@ -192,7 +206,7 @@ export async function trainRun(input: TrainInput): Promise<RunSummary> {
     }
     const summary: RunSummary = {
       ...identity, status: 'finished', arch: config.model.arch, dataset: data.name, epochs: train.epochs,
-      final_val_acc: lastEval!.acc, final_val_loss: lastEval!.loss, best_val_acc: best!.acc, best_epoch: best!.epoch,
+      classes: data.classNames.length, final_val_acc: lastEval!.acc, final_val_loss: lastEval!.loss, best_val_acc: best!.acc, best_epoch: best!.epoch,
       final_train_acc: lastTrainAcc, params: model.counts, backend: input.backend.backend, device: input.backend.device,
       backend_skipped: input.backend.skipped ?? [], versions: input.versions, git_commit: input.gitCommit,
       wall_seconds: earlierWallSeconds + (performance.now() - wallStart) / 1000,

@@ -11,16 +11,17 @@ import { BIN, fixtureRun, inputErrorOf, lcconv, tempDir, writeTinyConfig } from 
 
 test('smoke run end to end: files, CSV columns, accuracy beats chance, comparison table', { timeout: 600_000 }, () => {
   const results = tempDir('smoke');
-  const r = lcconv(['run', 'configs/smoke.yaml', '--set', `results_dir=${results}`]);
+  const oneSeed = ['--set', 'seeds=[0]']; // the default's three seeds are the same code three times
+  const r = lcconv(['run', 'configs/smoke.yaml', '--set', `results_dir=${results}`, ...oneSeed]);
   assert.equal(r.status, 0, r.stderr);
   const exp = join(results, 'smoke');
   const runs = readdirSync(exp).filter((d) => !d.endsWith('.csv'));
-  assert.equal(runs.length, 2, 'frozen arm and standard-training arm');
+  assert.equal(runs.length, 3, 'frozen arm, learned at the same E, and standard training (E = 1)');
   for (const run of runs) {
     const dir = join(exp, run);
     const lines = readFileSync(join(dir, 'metrics.csv'), 'utf8').trim().split('\n');
     assert.equal(lines[0], EPOCH_COLUMNS.join(','));
-    assert.equal(lines.length, 1 + 3, 'one row per epoch');
+    assert.equal(lines.length, 1 + 4, 'one row per epoch');
     const summary = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8'));
     assert.equal(summary.status, 'finished');
     assert.equal(summary.seed, 0);
@@ -30,15 +31,23 @@ test('smoke run end to end: files, CSV columns, accuracy beats chance, compariso
     assert.equal(parse(readFileSync(join(dir, 'config.yaml'), 'utf8')).freeze, summary.freeze);
   }
   const comparison = readFileSync(join(exp, 'comparison.csv'), 'utf8').trim().split('\n');
-  assert.equal(comparison[0], 'freeze,kernel_size,lc_expansion,lc_depthwise,n,val_acc_mean,val_acc_std,best_val_acc_mean,delta_vs_standard,delta_vs_standard_ci95_low,delta_vs_standard_ci95_high,delta_vs_learned_same_e,delta_vs_learned_same_e_ci95_low,delta_vs_learned_same_e_ci95_high,learnable_params,stored_weights,group');
-  assert.equal(comparison.length, 3);
+  assert.equal(comparison[0], 'freeze,kernel_size,lc_expansion,lc_depthwise,spatial_init,n,val_acc_mean_pct,val_acc_std_pct,best_val_acc_mean_pct,delta_vs_standard_pp,delta_vs_standard_ci95_low_pp,delta_vs_standard_ci95_high_pp,delta_vs_learned_same_e_pp,delta_vs_learned_same_e_ci95_low_pp,delta_vs_learned_same_e_ci95_high_pp,learnable_params,stored_weights,group');
+  assert.equal(comparison.length, 4);
   assert.match(r.stdout, /Δ vs standard/);
+  assert.match(r.stdout.trim().split('\n').at(-1)!, /^Frozen random filters \(k=3, E=8; [\d,]+ learnable weights\) reach [\d.]+% test accuracy, [\d.]+ points (below|above) standard training \([\d.]+%, [\d,]+ learnable weights\), one seed\.$/, 'ends with the table in one sentence');
 
   // A second run reuses both finished runs instead of retraining.
-  const again = lcconv(['run', 'configs/smoke.yaml', '--set', `results_dir=${results}`, '--json']);
+  const again = lcconv(['run', 'configs/smoke.yaml', '--set', `results_dir=${results}`, ...oneSeed, '--json']);
   assert.equal(again.status, 0, again.stderr);
-  assert.equal((again.stderr.match(/already finished/g) ?? []).length, 2);
-  assert.equal(JSON.parse(again.stdout).comparison.length, 2);
+  assert.equal((again.stderr.match(/already finished/g) ?? []).length, 3);
+  assert.equal(JSON.parse(again.stdout).comparison.length, 3);
+
+  // Another invocation into the same folder adds its arm; comparison.csv keeps the earlier ones.
+  const other = lcconv(['run', 'configs/smoke.yaml', '--set', `results_dir=${results}`, ...oneSeed, '--set', 'train.epochs=1', '--set', 'compare_to_standard=false', '--quiet']);
+  assert.equal(other.status, 0, other.stderr);
+  const all = readFileSync(join(exp, 'comparison.csv'), 'utf8').trim().split('\n');
+  assert.equal(all.length, 5, all.join('\n'));
+  assert.ok(all.some((l) => l.startsWith('frozen') && l.endsWith(',train.epochs=1')), all.join('\n'));
 });
 
 test('bad config: one line naming file, line and key; exit 2; no stack; nothing written', () => {
@@ -109,4 +118,36 @@ test('threads and backend do not change what a run computes, so they share its r
   const base = runIdentity(tinyConfig(), 0).run_id;
   assert.equal(runIdentity(tinyConfig(['threads=2', 'backend=auto']), 0).run_id, base);
   assert.notEqual(runIdentity(tinyConfig(['train.lr=0.1']), 0).run_id, base);
+});
+
+test('lcconv alone prints help; every command --help has examples; --backend lists its choices', () => {
+  const bare = lcconv([]);
+  assert.equal(bare.status, 0, bare.stderr);
+  assert.match(bare.stdout, /Commands:[\s\S]*lcconv run[\s\S]*Examples:/);
+  for (const command of ['run', 'sweep', 'report', 'config', 'data', 'doctor', 'bench']) {
+    const help = lcconv([command, '--help']);
+    assert.equal(help.status, 0, help.stderr);
+    assert.match(help.stdout, /Examples:\n {2}lcconv /, `${command} --help has examples`);
+  }
+  assert.match(lcconv(['run', '--help']).stdout, /--backend[\s\S]*choices: "auto", "tensorflow", "cpu-native", "webgpu", "wasm", "cpu"/);
+  const bad = lcconv(['run', '--backend', 'gpu']);
+  assert.equal(bad.status, 2);
+  assert.equal(bad.stderr.trim().split('\n').length, 1, bad.stderr);
+});
+
+test('an empty config file and a sweep of a config without sweep: are one-line errors (exit 2)', () => {
+  const dir = tempDir('empty');
+  writeFileSync(join(dir, 'empty.yaml'), '');
+  const empty = lcconv(['run', join(dir, 'empty.yaml'), '--set', `results_dir=${dir}`]);
+  assert.equal(empty.status, 2);
+  assert.match(empty.stderr, /^lcconv: .*empty\.yaml: empty file/);
+  assert.equal(empty.stderr.trim().split('\n').length, 1);
+  const noSweep = lcconv(['sweep', 'configs/smoke.yaml', '--set', `results_dir=${dir}`]);
+  assert.equal(noSweep.status, 2);
+  assert.match(noSweep.stderr, /^lcconv: configs\/smoke\.yaml: no sweep: block to run; .*--grid/);
+  assert.equal(noSweep.stderr.trim().split('\n').length, 1);
+  assert.deepEqual(readdirSync(dir), ['empty.yaml'], 'nothing written');
+  const grid = lcconv(['sweep', 'configs/smoke.yaml', '--set', `results_dir=${dir}`, '--grid', 'model.kernel_size=3,5', '--grid', 'freeze=learned,frozen', '--dry-run']);
+  assert.equal(grid.status, 0, grid.stderr);
+  assert.match(grid.stdout, /18 trials: 0 finished/, '2 k × 2 freeze × 3 seeds, plus standard training (E = 1) per k and seed');
 });

@@ -2,12 +2,12 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { loadConfigFile, loadConfigText } from '../../src/config/load.js';
+import { gridOverride, loadConfigFile, loadConfigText, type Override } from '../../src/config/load.js';
 import { configReferenceMarkdown } from '../../src/config/reference.js';
 import { PACKAGE_ROOT } from '../../src/provenance.js';
 import { ConfigError } from '../../src/errors.js';
 
-const errorOf = (text: string, overrides: string[] = []): string => {
+const errorOf = (text: string, overrides: Override[] = []): string => {
   try {
     loadConfigText(text, 'exp.yaml', overrides);
   } catch (err) {
@@ -62,8 +62,8 @@ test('--set overrides any key with a typed value, and bad overrides name the fla
   assert.equal(config.model.kernel_size, 7);
   assert.deepEqual(config.seeds, [1, 2]);
   assert.equal(config.dataset.augment, false);
-  assert.equal(errorOf('name: a\n', ['train.epochs=0']), '--set train.epochs: Too small: expected number to be >=1, got 0');
-  assert.match(errorOf('name: a\n', ['model.nope=1']), /^--set model\.nope: unknown key/);
+  assert.equal(errorOf('name: a\n', ['train.epochs=0']), '--set train.epochs=0: Too small: expected number to be >=1, got 0');
+  assert.match(errorOf('name: a\n', ['model.nope=1']), /^--set model\.nope=1: unknown key/);
   assert.match(errorOf('name: a\n', ['train.epochs']), /^--set train\.epochs: expected key\.path=value$/);
 });
 
@@ -73,4 +73,26 @@ test('a missing config file is a one-line ConfigError', () => {
 
 test('docs/config.md is the generated reference (regenerate with lcconv config --reference)', () => {
   assert.equal(readFileSync(join(PACKAGE_ROOT, 'docs', 'config.md'), 'utf8'), configReferenceMarkdown());
+});
+
+test('an empty config file is a one-line error, not the default experiment', () => {
+  assert.equal(errorOf(''), 'exp.yaml: empty file: expected config keys (see configs/smoke.yaml, or run lcconv run without a file for the built-in default)');
+  assert.match(errorOf('# only a comment\n'), /^exp\.yaml: empty file/);
+});
+
+test('--set reaches dotted keys under sweep, and an error in its value names the --set argument', () => {
+  const { config } = loadConfigText('name: a\nmodel:\n  width: 4\n', 'exp.yaml', ['sweep.model.kernel_size=[3,5]', 'sweep.freeze=[learned, frozen]']);
+  assert.deepEqual(config.sweep?.['model.kernel_size'], [3, 5]);
+  assert.deepEqual(config.sweep?.freeze, ['learned', 'frozen']);
+  assert.equal(errorOf('name: a\nmodel:\n  width: 4\n', ['sweep.model.kernel_size=[3,4]']), '--set sweep.model.kernel_size=[3,4] (at sweep.model.kernel_size[1]): must be odd (the conv is padded by k//2 on each side), got 4');
+  assert.match(errorOf('name: a\n', ['model.kernel_size=[3,5]']), /^--set model\.kernel_size=\[3,5\]: expected number, got a list/);
+});
+
+test('--grid key=v1,v2 is a sweep axis (Hydra-style multirun), errors name the --grid argument', () => {
+  const { config } = loadConfigText('name: a\n', 'exp.yaml', [gridOverride('model.kernel_size=3,5,7'), gridOverride('freeze=learned,frozen')]);
+  assert.deepEqual(config.sweep?.['model.kernel_size'], [3, 5, 7]);
+  assert.deepEqual(config.sweep?.freeze, ['learned', 'frozen']);
+  assert.equal((gridOverride('train.lr=[0.1,0.2],0.3') as { spec: string }).spec, 'sweep.train.lr=[[0.1,0.2], 0.3]');
+  assert.match(errorOf('name: a\n', [gridOverride('model.kernel_size=3,4')]), /^--grid model\.kernel_size=3,4 \(at sweep\.model\.kernel_size\[1\]\): must be odd/);
+  assert.throws(() => gridOverride('model.kernel_size='), /--grid model\.kernel_size=: expected key\.path=value1,value2/);
 });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { compareArms, formatComparison } from '../../src/results/comparison.js';
+import { accuracyName, groupLabels } from '../../src/results/groups.js';
 import type { RunSummary } from '../../src/runs/records.js';
 
 const run = (freeze: string, k: number, seed: number, acc: number, learnable = 100, group = `k${k}`, lcExpansion = 1, standardGroup = group): RunSummary =>
@@ -24,22 +25,35 @@ test('Δ vs standard is the difference of seed means within the same k, in perce
   assert.deepEqual(rows.map((r) => `${r.freeze}${r.kernel_size}`), ['learned3', 'frozen3', 'learned5', 'frozen5', 'shared7']);
   const table = formatComparison(rows);
   assert.match(table, /frozen\s+3\s+1\s+81\.00 ± 1\.41 \(n=2\)\s+-7\.00 \[-\d+\.\d\d, \+\d+\.\d\d\]\s+-7\.00 \[/);
-  assert.match(table, /frozen\s+5\s+1\s+70\.00 ± 0\.00 \(n=1\)\s+-15\.00\s+-15\.00\s+7\s+100/, 'one seed: no interval');
-  assert.match(table, /shared\s+7\s+1\s+50\.00 ± 0\.00 \(n=1\)\s+n\/a\s+n\/a/);
+  assert.match(table, /frozen\s+5\s+1\s+70\.00 \(n=1\)\s+-15\.00\s+-15\.00\s+7\s+100/, 'one seed: no interval');
+  assert.match(table, /shared\s+7\s+1\s+50\.00 \(n=1\)\s+n\/a\s+n\/a/, 'no std for one seed');
+  assert.equal(find('shared', 7).val_acc_std, null);
 });
 
 test('configs that differ in another key (e.g. width) are separate arms with their own standard', () => {
   const rows = compareArms([
     run('learned', 3, 0, 0.90, 100, 'w16'), run('frozen', 3, 0, 0.80, 5, 'w16'),
     run('learned', 3, 0, 0.70, 100, 'w4'), run('frozen', 3, 0, 0.40, 5, 'w4'),
-  ]);
+  ], groupLabels(new Map([['w16', { model: { width: 16, kernel_size: 3 }, seed: 0 }], ['w4', { model: { width: 4, kernel_size: 3 }, seed: 1 }]])));
   assert.equal(rows.length, 4);
   const frozen = (g: string) => rows.find((r) => r.freeze === 'frozen' && r.group === g)!;
-  assert.ok(Math.abs(frozen('w16').delta_vs_standard! - -10) < 1e-9);
-  assert.ok(Math.abs(frozen('w4').delta_vs_standard! - -30) < 1e-9);
-  assert.equal(frozen('w4').n, 1);
+  assert.ok(Math.abs(frozen('model.width=16').delta_vs_standard! - -10) < 1e-9);
+  assert.ok(Math.abs(frozen('model.width=4').delta_vs_standard! - -30) < 1e-9);
+  assert.equal(frozen('model.width=4').n, 1);
   assert.match(formatComparison(rows).split('\n')[0]!, /^config\s+freeze/);
-  assert.doesNotMatch(formatComparison(rows.filter((r) => r.group === 'w4')).split('\n')[0]!, /config/);
+  assert.doesNotMatch(formatComparison(rows.filter((r) => r.group === 'model.width=4')).split('\n')[0]!, /config/);
+});
+
+test('groups are named by the keys in which they differ, never by a hash', () => {
+  const labels = groupLabels(new Map<string, unknown>([
+    ['a1', { train: { epochs: 1, lr: 0.1 }, model: { kernel_size: 3 }, results_dir: 'x' }],
+    ['a2', { train: { epochs: 3, lr: 0.1 }, model: { kernel_size: 5 }, results_dir: 'y' }],
+    ['a3', undefined],
+  ]));
+  assert.deepEqual([...labels.values()], ['train.epochs=1', 'train.epochs=3', 'config a3']);
+  assert.deepEqual([...groupLabels(new Map([['only', { train: { epochs: 1 } }]])).values()], ['']);
+  assert.equal(accuracyName([0, 0]), 'test accuracy');
+  assert.equal(accuracyName([0.1]), 'validation accuracy');
 });
 
 test('a sweep over E: Δ vs standard is against learned E = 1, Δ vs learned against the same E, paired CIs', () => {

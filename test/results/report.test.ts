@@ -34,30 +34,35 @@ test('report: mean ± std over seeds with n, Δ vs standard and vs learned at th
 
   const report = await writeReport(dir);
   const csv = readFileSync(join(dir, 'report.csv'), 'utf8').trim().split('\n').map((l) => l.split(','));
-  assert.deepEqual(csv[0], ['freeze', 'kernel_size', 'lc_expansion', 'lc_depthwise', 'n', 'val_acc_mean', 'val_acc_std', 'best_val_acc_mean', 'delta_vs_standard', 'delta_vs_standard_ci95_low', 'delta_vs_standard_ci95_high', 'delta_vs_learned_same_e', 'delta_vs_learned_same_e_ci95_low', 'delta_vs_learned_same_e_ci95_high', 'learnable_params', 'stored_weights', 'group']);
+  // One unit, named in the header: accuracies in percent, Δ in percentage points.
+  assert.deepEqual(csv[0], ['freeze', 'kernel_size', 'lc_expansion', 'lc_depthwise', 'spatial_init', 'n', 'val_acc_mean_pct', 'val_acc_std_pct', 'best_val_acc_mean_pct', 'delta_vs_standard_pp', 'delta_vs_standard_ci95_low_pp', 'delta_vs_standard_ci95_high_pp', 'delta_vs_learned_same_e_pp', 'delta_vs_learned_same_e_ci95_low_pp', 'delta_vs_learned_same_e_ci95_high_pp', 'learnable_params', 'stored_weights', 'group']);
   const row = (freeze: string, k: string) => csv.find((r) => r[0] === freeze && r[1] === k)!;
-  assert.equal(row('learned', '3')[4], '2');
-  assert.ok(Math.abs(Number(row('learned', '3')[5]) - 0.75) < 1e-12);
-  assert.ok(Math.abs(Number(row('learned', '3')[6]) - Math.sqrt(0.005)) < 1e-12, 'sample std (n - 1)');
-  assert.equal(row('frozen', '3')[4], '3');
-  assert.ok(Math.abs(Number(row('frozen', '3')[5]) - 0.64) < 1e-12);
-  assert.ok(Math.abs(Number(row('frozen', '3')[6]) - 0.04) < 1e-12);
-  assert.ok(Math.abs(Number(row('frozen', '3')[8]) - -11) < 1e-9, 'Δ = 64 − 75 percentage points');
+  assert.equal(row('learned', '3')[5], '2');
+  assert.ok(Math.abs(Number(row('learned', '3')[6]) - 75) < 1e-9);
+  assert.ok(Math.abs(Number(row('learned', '3')[7]) - 100 * Math.sqrt(0.005)) < 1e-5, 'sample std (n - 1), in percent');
+  assert.equal(row('frozen', '3')[5], '3');
+  assert.ok(Math.abs(Number(row('frozen', '3')[6]) - 64) < 1e-9);
+  assert.ok(Math.abs(Number(row('frozen', '3')[7]) - 4) < 1e-9);
+  assert.ok(Math.abs(Number(row('frozen', '3')[9]) - -11) < 1e-9, 'Δ = 64 − 75 percentage points');
   // frozen seeds {0,1,2} vs learned {0,1}: not the same seeds, so a Welch interval around the Δ
-  assert.ok(Number(row('frozen', '3')[9]) < -11 && Number(row('frozen', '3')[10]) > -11, 'CI contains Δ');
-  assert.ok(Math.abs(Number(row('frozen', '3')[11]) - -11) < 1e-9, 'E = 1: learned at the same E is standard training');
-  assert.equal(row('frozen', '3')[14], '300');
-  assert.equal(row('frozen', '5')[8], '', 'no learned arm with k=5');
-  assert.equal(row('frozen', '5')[9], '', 'no interval without a baseline');
+  assert.ok(Number(row('frozen', '3')[10]) < -11 && Number(row('frozen', '3')[11]) > -11, 'CI contains Δ');
+  assert.ok(Math.abs(Number(row('frozen', '3')[12]) - -11) < 1e-9, 'E = 1: learned at the same E is standard training');
+  assert.equal(row('frozen', '3')[15], '300');
+  assert.equal(row('frozen', '5')[9], '', 'no learned arm with k=5');
+  assert.equal(row('frozen', '5')[10], '', 'no interval without a baseline');
+  assert.equal(row('frozen', '5')[7], '', 'no std for one seed');
+  assert.equal(row('frozen', '5')[17], '', 'one config: no group label');
   assert.deepEqual(report.failed, [{ run: 'frozen-k5-E1-seed1-broken00', message: 'boom' }]);
+  assert.equal(report.accuracy, 'test accuracy');
 
   const md = readFileSync(join(dir, 'report.md'), 'utf8');
   assert.match(md, /\| frozen \| 3 \| 1 \| 64\.00 ± 4\.00 \| 3 \| 65\.00 \| -11\.00 \[-\d+\.\d\d, \+\d+\.\d\d\] \| -11\.00 \[-\d+\.\d\d, \+\d+\.\d\d\] \| 300 \| 1,000 \|/);
-  assert.match(md, /\| frozen \| 5 \| 1 \| 50\.00 ± 0\.00 \| 1 \| 51\.00 \| n\/a \| n\/a \|/);
+  assert.match(md, /\| frozen \| 5 \| 1 \| 50\.00 \| 1 \| 51\.00 \| n\/a \| n\/a \|/);
+  assert.match(md, /test accuracy % \(mean ± std\)/);
   assert.match(md, /frozen-k5-E1-seed1-broken00`: boom/);
   assert.match(md, /!\[accuracy vs kernel size\]\(accuracy_vs_kernel_size\.svg\)/);
 
-  for (const name of ['accuracy_vs_kernel_size', 'accuracy_vs_lc_expansion', 'training_curves']) {
+  for (const name of ['accuracy_vs_kernel_size', 'delta_vs_kernel_size', 'training_curves']) {
     const svg = readFileSync(join(dir, `${name}.svg`), 'utf8');
     assertWellFormedSvg(svg);
     assert.match(svg, /class="mark-(line|symbol)/, `${name}: vega drew marks`);
@@ -69,6 +74,44 @@ test('report: mean ± std over seeds with n, Δ vs standard and vs learned at th
   assert.equal(lines('accuracy_vs_kernel_size'), 2);
   assert.equal(lines('training_curves'), 6);
   assert.ok(existsSync(join(dir, 'report.md')));
+});
+
+test('report: config groups are never pooled; labelled by the differing key; plots show only what exists', async () => {
+  const dir = tempDir('report-groups');
+  // Two groups that differ only in train.epochs (a 1-epoch and a 3-epoch experiment), validation split.
+  for (const [epochs, accs] of [[1, [0.5, 0.3]], [3, [0.9, 0.8]]] as const) {
+    fixtureRun(dir, 'learned', 3, 0, accs[0], 900, epochs, 0.1);
+    fixtureRun(dir, 'learned', 3, 1, accs[0] - 0.02, 900, epochs, 0.1);
+    fixtureRun(dir, 'frozen', 3, 0, accs[1], 300, epochs, 0.1);
+    fixtureRun(dir, 'frozen', 3, 1, accs[1] + 0.02, 300, epochs, 0.1);
+  }
+  const report = await writeReport(dir);
+  assert.equal(report.accuracy, 'validation accuracy');
+  assert.deepEqual(report.rows.map((r) => `${r.group}|${r.freeze}|${r.n}`), ['train.epochs=1|learned|2', 'train.epochs=1|frozen|2', 'train.epochs=3|learned|2', 'train.epochs=3|frozen|2']);
+  const frozen1 = report.rows.find((r) => r.group === 'train.epochs=1' && r.freeze === 'frozen')!;
+  assert.ok(Math.abs(frozen1.val_acc_mean - 0.31) < 1e-9, 'the 1-epoch runs are not pooled with the 3-epoch ones');
+  const md = readFileSync(join(dir, 'report.md'), 'utf8');
+  assert.match(md, /\| train\.epochs=1 \| frozen \| 3 \| 1 \| 31\.00 ± 1\.41 \| 2 \|/);
+  assert.doesNotMatch(md, /k3-e1/, 'no hash or internal group id in tables');
+
+  const svg = (name: string) => readFileSync(join(dir, `${name}.svg`), 'utf8');
+  const texts = (name: string) => [...svg(name).matchAll(/<text[^>]*>([^<]*)<\/text>/g)].map((m) => m[1]!);
+  // One panel per group, labelled by the key; one line per freeze mode in each.
+  for (const name of ['delta_vs_kernel_size', 'training_curves']) {
+    assert.ok(texts(name).includes('train.epochs=1') && texts(name).includes('train.epochs=3'), `${name}: a panel per group`);
+    assert.ok(!texts(name).some((t) => /^(E|k)=/.test(t)), `${name}: no panel for single-valued k or E`);
+    assert.ok(!texts(name).includes('shared'), `${name}: no legend entry for a mode without runs`);
+  }
+  assert.ok(texts('delta_vs_kernel_size').includes('n=2'), 'n per point');
+  assert.match(svg('delta_vs_kernel_size'), /aria-roledescription="tick"/, 'chance level drawn');
+  assert.ok(texts('training_curves').includes('validation accuracy (%)'), 'val_split > 0: validation accuracy');
+  assert.equal(existsSync(join(dir, 'accuracy_vs_kernel_size.svg')), false, 'one k: no accuracy-vs-k plot');
+  assert.equal(existsSync(join(dir, 'accuracy_vs_lc_expansion.svg')), false, 'one E: no accuracy-vs-E plot');
+  // Every evaluated epoch is a point, so the 1-epoch runs show; epoch ticks are whole numbers.
+  const points = (svg('training_curves').match(/aria-roledescription="point"/g) ?? []).length;
+  assert.equal(points, 4 * 1 + 4 * 3);
+  const epochTicks = texts('training_curves').filter((t) => /^\d+(\.\d+)?$/.test(t) && Number(t) <= 3);
+  assert.ok(epochTicks.length > 0 && epochTicks.every((t) => Number.isInteger(Number(t))), `integer epoch ticks, got ${epochTicks.join(' ')}`);
 });
 
 test('report on a sweep over E: standard (learned E = 1) is added and both Δ columns are filled, with CIs', { timeout: 120_000 }, async () => {

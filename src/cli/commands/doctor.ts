@@ -71,7 +71,9 @@ export const doctorCommand: CommandModule<object, DoctorArgs> = {
   command: 'doctor',
   describe: 'check Node and every tfjs backend (loads or not, device, fix)',
   builder: (y: Argv) =>
-    y.option('json', { type: 'boolean', default: false, describe: 'print the report as JSON' }) as unknown as Argv<DoctorArgs>,
+    y.option('json', { type: 'boolean', default: false, describe: 'print the report as JSON' })
+      .example('$0 doctor', 'which backends load here, their devices, and what auto would choose')
+      .example('$0 doctor --json', 'the same as JSON') as unknown as Argv<DoctorArgs>,
   handler: async (args: ArgumentsCamelCase<DoctorArgs>) => {
     const { releaseBackends } = await import('../../backends/index.js');
     try {

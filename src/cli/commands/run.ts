@@ -10,7 +10,7 @@ import { seedsOf } from '../../config/grid.js';
 import { loadConfigFile } from '../../config/load.js';
 import { InputError } from '../../errors.js';
 import { PACKAGE_ROOT } from '../../provenance.js';
-import { chooseBackendFor, configOverrides } from '../backend-banner.js';
+import { BACKEND_OPTION, chooseBackendFor, configOverrides } from '../backend-banner.js';
 import { ConsoleSink } from '../console-sink.js';
 import { handleInterrupts } from '../interrupt.js';
 
@@ -34,12 +34,17 @@ export const runCommand: CommandModule<object, RunArgs> = {
     y
       .positional('config', { type: 'string', describe: 'YAML experiment (default: the built-in configs/smoke.yaml)' })
       .option('set', { type: 'string', array: true, default: [], describe: 'override a config key, e.g. --set train.epochs=2 (repeatable)' })
-      .option('backend', { type: 'string', describe: 'shorthand for --set backend=NAME' })
-      .option('force', { type: 'boolean', default: false, describe: 'retrain runs that already finished' })
+      .option('backend', BACKEND_OPTION)
+      .option('force', { type: 'boolean', default: false, describe: 'retrain runs that already finished, and start interrupted ones over (dropping their checkpoint)' })
       .option('resume', { type: 'boolean', default: false, describe: 'continue unfinished runs from their last end-of-epoch checkpoint' })
       .option('trial', { type: 'string', describe: 'run one trial of the sweep: its index or run id (lcconv sweep --dry-run lists them)' })
       .option('quiet', { type: 'boolean', default: false, describe: 'print only errors and the final table' })
-      .option('json', { type: 'boolean', default: false, describe: 'print a JSON summary on stdout (logs go to stderr)' }) as unknown as Argv<RunArgs>,
+      .option('json', { type: 'boolean', default: false, describe: 'print a JSON summary on stdout (logs go to stderr)' })
+      .example('$0 run', 'the built-in default: frozen random filters in LC blocks vs standard training, on generated data')
+      .example('$0 run configs/smoke.yaml --set model.kernel_size=5', 'override any config key')
+      .example('$0 run my.yaml --set "seeds=[0,1,2]" --json', 'three seeds, JSON summary on stdout')
+      .example('$0 run my.yaml --resume', 'continue an interrupted run from its last checkpoint')
+      .example('$0 run configs/smoke-sweep.yaml --trial 3', 'one trial of a sweep (what a Slurm array task runs)') as unknown as Argv<RunArgs>,
   handler: async (args: ArgumentsCamelCase<RunArgs>) => {
     const file = args.config ?? DEFAULT_CONFIG;
     const { config } = loadConfigFile(file, configOverrides(args));
@@ -52,7 +57,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
     const { releaseBackends } = await import('../../backends/index.js');
     const { runExperiment, runTrial } = await import('../../train/experiment.js');
     const { RunInterrupted } = await import('../../train/trainer.js');
-    const { formatComparison } = await import('../../results/comparison.js');
+    const { formatComparison, summarySentence } = await import('../../results/comparison.js');
     const out = args.json ? process.stderr : process.stdout;
     const say = (line: string) => { if (!args.quiet) out.write(`${line}\n`); };
 
@@ -75,7 +80,8 @@ export const runCommand: CommandModule<object, RunArgs> = {
       if (args.json) {
         process.stdout.write(`${JSON.stringify({ backend, runs: result.runs, comparison: result.comparison }, null, 2)}\n`);
       } else {
-        process.stdout.write(`\n${formatComparison(result.comparison)}\n\ncomparison written to ${result.comparisonFile}\n`);
+        const sentence = summarySentence(result.comparison, result.accuracy);
+        process.stdout.write(`\n${formatComparison(result.comparison, result.accuracy)}\n\ncomparison written to ${result.comparisonFile}\n${sentence ? `${sentence}\n` : ''}`);
       }
     } catch (err) {
       if (!(err instanceof RunInterrupted)) throw err;

@@ -1,0 +1,143 @@
+/**
+ * `lcconv eval <run dir | experiment dir | sweep dir>`: reload every finished run and measure clean,
+ * adversarial (FGSM, PGD L∞, PGD L2) and common-corruption accuracy; write eval.csv in each run
+ * directory and print a table (or --json). Settings come from the run's `eval:` config block; the
+ * flags below override it and are validated by the same schema, before anything is loaded.
+ */
+import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import { loadConfigText } from '../../config/load.js';
+import { ConfigError, InputError } from '../../errors.js';
+import type { FinishedRun } from '../../eval/load-run.js';
+
+interface EvalArgs {
+  dir: string;
+  attacks?: string[];
+  eps?: string[];
+  l2Eps?: string[];
+  steps?: number;
+  stepSize?: number;
+  restarts?: number;
+  corruptions?: string[];
+  severities?: string[];
+  images?: number;
+  seed?: number;
+  batchSize?: number;
+  set: string[];
+  backend?: string;
+  json: boolean;
+  quiet: boolean;
+}
+
+/** A list flag as YAML: repeated and/or comma-separated values; 'none' is the empty list. */
+function listOverride(key: string, values: string[] | undefined): string[] {
+  if (values === undefined) return [];
+  const items = values.flatMap((v) => v.split(',')).map((v) => v.trim()).filter((v) => v !== '' && v !== 'none');
+  return [`eval.${key}=[${items.join(',')}]`];
+}
+
+/** Which flag sets each eval key, so an error names the flag the user typed. */
+const FLAG_OF: Record<string, string> = {
+  attacks: '--attacks', linf_epsilons: '--eps', l2_epsilons: '--l2-eps', corruptions: '--corruptions', severities: '--severities',
+  steps: '--steps', step_size: '--step-size', restarts: '--restarts', images: '--images', seed: '--seed', batch_size: '--batch-size',
+};
+
+/** Validates the flags against the config schema; errors name the flag (`--eps: item 1: …`). */
+export function checkEvalFlags(args: Omit<EvalArgs, 'dir' | 'json' | 'quiet'>): string[] {
+  const overrides = evalOverrides(args);
+  try {
+    loadConfigText('{}', undefined, overrides);
+  } catch (err) {
+    const match = err instanceof ConfigError ? /^--set eval\.(\w+)(?:\.(\d+))?/.exec(err.where.keyPath ?? '') : null;
+    const flag = match && FLAG_OF[match[1]!];
+    const fromSet = match && args.set.some((s) => s.startsWith(`eval.${match[1]}=`));
+    if (err instanceof ConfigError && flag && !fromSet) throw new InputError(`${flag}${match[2] !== undefined ? ` value ${Number(match[2]) + 1}` : ''}: ${err.problem}`);
+    throw err;
+  }
+  return overrides;
+}
+
+/** The flags as `--set eval.…` overrides, so the schema validates them and names the key. */
+export function evalOverrides(args: Omit<EvalArgs, 'dir' | 'json' | 'quiet'>): string[] {
+  const scalar = (key: string, value: number | undefined) => (value === undefined ? [] : [`eval.${key}=${value}`]);
+  for (const spec of args.set) {
+    if (!spec.startsWith('eval.')) throw new InputError(`--set ${spec}: lcconv eval only overrides eval.* keys (the run's other settings are fixed by its directory)`);
+  }
+  return [
+    ...listOverride('attacks', args.attacks), ...listOverride('linf_epsilons', args.eps), ...listOverride('l2_epsilons', args.l2Eps),
+    ...listOverride('corruptions', args.corruptions), ...listOverride('severities', args.severities),
+    ...scalar('steps', args.steps), ...scalar('step_size', args.stepSize), ...scalar('restarts', args.restarts),
+    ...scalar('images', args.images), ...scalar('seed', args.seed), ...scalar('batch_size', args.batchSize),
+    ...args.set, ...(args.backend ? [`backend=${args.backend}`] : []),
+  ];
+}
+
+export const evalCommand: CommandModule<object, EvalArgs> = {
+  command: 'eval <dir>',
+  describe: 'evaluate finished runs: clean, FGSM, PGD (L∞, L2) and common-corruption accuracy → eval.csv',
+  builder: (y: Argv) =>
+    y
+      .positional('dir', { type: 'string', demandOption: true, describe: 'a run directory, or an experiment or sweep folder of runs' })
+      .option('attacks', { type: 'string', array: true, describe: 'fgsm, pgd, pgd_l2 (comma-separated; none = no attacks)' })
+      .option('eps', { type: 'string', array: true, describe: 'L∞ ε of fgsm and pgd in units of 1/255, e.g. 0.5,1,2,4,8' })
+      .option('l2-eps', { type: 'string', array: true, describe: 'L2 ε of pgd_l2 in [0,1] pixel units, e.g. 0.25,0.5' })
+      .option('steps', { type: 'number', describe: 'PGD iterations (default 10)' })
+      .option('step-size', { type: 'number', describe: 'PGD step α = step-size·ε/steps (default 2.5)' })
+      .option('restarts', { type: 'number', describe: 'PGD random restarts (default 1)' })
+      .option('corruptions', { type: 'string', array: true, describe: 'built-in corruptions (comma-separated; none = no corruptions)' })
+      .option('severities', { type: 'string', array: true, describe: 'corruption severities 1..5' })
+      .option('images', { type: 'number', describe: 'evaluate N images of the split (seeded choice; default all)' })
+      .option('seed', { type: 'number', describe: 'seed of image choice, corruptions and random starts (default 0)' })
+      .option('batch-size', { type: 'number', describe: 'images per batch (default 256)' })
+      .option('set', { type: 'string', array: true, default: [], describe: 'override an eval.* key, e.g. --set eval.restarts=5' })
+      .option('backend', { type: 'string', describe: 'tfjs backend (default: the run config’s)' })
+      .option('quiet', { type: 'boolean', default: false, describe: 'print only the tables' })
+      .option('json', { type: 'boolean', default: false, describe: 'print the rows of every run as JSON on stdout' }) as unknown as Argv<EvalArgs>,
+  handler: async (args: ArgumentsCamelCase<EvalArgs>) => {
+    const overrides = checkEvalFlags(args); // before any run is read
+    const { runDirsUnder, evaluateRun, formatEvaluation, formatRow } = await import('../../eval/run-eval.js');
+    const { readFinishedRun, loadFinishedModel } = await import('../../eval/load-run.js');
+    const out = args.json ? process.stderr : process.stdout;
+    const say = (line: string) => { if (!args.quiet) out.write(`${line}\n`); };
+
+    const dirs = runDirsUnder(args.dir);
+    const single = dirs.length === 1 && dirs[0] === args.dir;
+    const runs: FinishedRun[] = [];
+    for (const dir of dirs) {
+      try {
+        runs.push(readFinishedRun(dir, overrides));
+      } catch (err) {
+        if (single || !(err instanceof InputError)) throw err;
+        say(`skipping ${err.message}`);
+      }
+    }
+    if (runs.length === 0) throw new InputError(`${args.dir}: no finished run to evaluate`);
+
+    const { chooseBackendFor } = await import('../backend-banner.js');
+    const { releaseBackends } = await import('../../backends/index.js');
+    const { loadDataset } = await import('../../data/index.js');
+    await chooseBackendFor(runs[0]!.config, say);
+    try {
+      // Every checkpoint loads (digest checked) before the first eval.csv is written.
+      for (const run of runs) (await loadFinishedModel(run)).dispose();
+      // Runs of one experiment share their dataset (the synthetic set depends on the run seed).
+      const datasets = new Map<string, ReturnType<typeof loadDataset>>();
+      const dataOf = (run: FinishedRun) => {
+        const key = JSON.stringify([run.config.dataset, run.config.dataset.name === 'synthetic' ? run.config.seed : 0]);
+        if (!datasets.has(key)) datasets.set(key, loadDataset(run.config.dataset, run.config.seed));
+        return datasets.get(key)!;
+      };
+      const results = [];
+      for (const run of runs) {
+        say(`evaluating ${run.dir}`);
+        const result = await evaluateRun(run, { data: dataOf(run), onRow: (row) => say(`  ${formatRow(row)}`) });
+        results.push(result);
+        if (!args.json) process.stdout.write(`${formatEvaluation(result)}\n\n`);
+      }
+      if (args.json) {
+        process.stdout.write(`${JSON.stringify(results.map((r) => ({ run: r.run.summary.run_id, dir: r.run.dir, seconds: r.seconds, file: r.file, rows: r.rows })), null, 2)}\n`);
+      }
+    } finally {
+      await releaseBackends();
+    }
+  },
+};

@@ -1,0 +1,45 @@
+/**
+ * `lcconv export <run dir>`: the trained network as a PyTorch state_dict (safetensors) plus
+ * model.json, loadable into bench/pytorch_reference.py's ResNet (README 'Exporting to PyTorch').
+ */
+import { join } from 'node:path';
+import { EXPORT_DIR } from '../../runs/files.js';
+import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+
+interface ExportArgs {
+  run: string;
+  format: 'safetensors';
+  out?: string;
+  json: boolean;
+}
+
+export const exportCommand: CommandModule<object, ExportArgs> = {
+  command: 'export <run>',
+  describe: 'write a finished run’s weights as a PyTorch state_dict (safetensors) and model.json',
+  builder: (y: Argv) =>
+    y
+      .positional('run', { type: 'string', demandOption: true, describe: 'a finished run directory' })
+      .option('format', { choices: ['safetensors'] as const, default: 'safetensors' as const, describe: 'weights file format' })
+      .option('out', { type: 'string', describe: 'output folder (default: <run>/export)' })
+      .option('json', { type: 'boolean', default: false, describe: 'print the written files as JSON' }) as unknown as Argv<ExportArgs>,
+  handler: async (args: ArgumentsCamelCase<ExportArgs>) => {
+    const { readFinishedRun, loadFinishedModel } = await import('../../eval/load-run.js');
+    const run = readFinishedRun(args.run);
+    const { selectBackend, releaseBackends } = await import('../../backends/index.js');
+    await selectBackend('cpu'); // exact float32 reads; export does no heavy compute
+    try {
+      const { loadDataset } = await import('../../data/index.js');
+      const { exportRun } = await import('../../export/pytorch.js');
+      const data = loadDataset(run.config.dataset, run.config.seed);
+      const model = await loadFinishedModel(run);
+      try {
+        const files = await exportRun(run, model, data, args.out ?? join(args.run, EXPORT_DIR));
+        process.stdout.write(args.json ? `${JSON.stringify({ run: run.summary.run_id, files })}\n` : `wrote ${files.join(', ')}\n`);
+      } finally {
+        model.dispose();
+      }
+    } finally {
+      await releaseBackends();
+    }
+  },
+};

@@ -1,0 +1,106 @@
+/**
+ * `lcconv export`: a finished run's network as a PyTorch state_dict in safetensors, for the model in
+ * bench/pytorch_reference.py (ResNet): PyTorch names, OIHW conv filters, [out, in] linear weights,
+ * every weight materialised — frozen filters and shared-bank slices included (so a shared run loads
+ * into that model built with freeze='frozen') — and BatchNorm running statistics. Beside it, a JSON
+ * file with what is needed to rebuild and feed the model (constructor arguments, input
+ * normalisation, class names) and the run's resolved config.
+ */
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import type { Dataset } from '../data/dataset.js';
+import type { Model } from '../models/index.js';
+import { resNetSpec } from '../models/index.js';
+import { ARCHS } from '../models/registry.js';
+import { planSpatialConvs, type ResNetSpec } from '../models/resnet.js';
+import type { FinishedRun } from '../eval/load-run.js';
+import { encodeSafetensors, type SafeTensor } from './safetensors.js';
+
+export const EXPORT_WEIGHTS = 'model.safetensors';
+export const EXPORT_META = 'model.json';
+
+/** lcconv weight name → the reference model's state_dict key. */
+export function torchName(name: string, blocksPerStage: number): string {
+  const stem = /^stem\.conv\.(.+)$/.exec(name);
+  if (stem) return `stem.${stem[1]}`;
+  if (name.startsWith('stem.bn.')) return `bn.${name.slice('stem.bn.'.length)}`;
+  const block = /^stage(\d+)\.block(\d+)\.(.+)$/.exec(name);
+  if (block) {
+    const index = (Number(block[1]) - 1) * blocksPerStage + Number(block[2]) - 1;
+    const rest = block[3]!.replace(/^shortcut\.conv\./, 'shortcut.0.').replace(/^shortcut\.bn\./, 'shortcut.1.');
+    return `blocks.${index}.${rest}`;
+  }
+  if (name.startsWith('fc.')) return name;
+  throw new Error(`no PyTorch name for weight ${name}`);
+}
+
+/** NHWC-world tensors to PyTorch layouts: conv [k,k,in,out] → [out,in,k,k]; depthwise [k,k,in,E] → [in·E,1,k,k]; linear [in,out] → [out,in]. */
+function toTorchLayout(t: tf.Tensor, depthwise: boolean): tf.Tensor {
+  if (t.rank === 4 && depthwise) {
+    const [k, , inC, e] = t.shape as [number, number, number, number];
+    return tf.reshape(tf.transpose(t, [2, 3, 0, 1]), [inC * e!, 1, k, k]);
+  }
+  if (t.rank === 4) return tf.transpose(t, [3, 2, 0, 1]);
+  if (t.rank === 2) return tf.transpose(t);
+  return tf.clone(t);
+}
+
+/** The state_dict of `model` (built from `spec`), as safetensors entries, read with `await data()`. */
+export async function torchStateDict(model: Model, spec: ResNetSpec): Promise<Map<string, SafeTensor>> {
+  const depthwiseFilters = new Set(planSpatialConvs(spec).filter((c) => c.depthwise).map((c) => `${c.name}.weight`));
+  const weights = new Map<string, tf.Tensor>([...model.params.learnable, ...model.params.frozen, ...model.params.buffers]);
+  for (const [name, filter] of model.params.sharedSlices) weights.set(name, filter());
+  const n = ARCHS[spec.arch].blocksPerStage;
+  const out = new Map<string, SafeTensor>();
+  for (const [name, t] of weights) {
+    const torch = tf.tidy(() => toTorchLayout(t, depthwiseFilters.has(name)));
+    out.set(torchName(name, n), { dtype: 'F32', shape: torch.shape, data: (await torch.data()) as Float32Array });
+    torch.dispose();
+    // PyTorch's BatchNorm counts batches only for momentum=None; lcconv uses a fixed momentum (0.1) and does not count.
+    if (name.endsWith('.running_var')) out.set(torchName(name.replace(/running_var$/, 'num_batches_tracked'), n), { dtype: 'I64', shape: [], data: new BigInt64Array(1) });
+  }
+  for (const name of model.params.sharedSlices.keys()) weights.get(name)!.dispose();
+  return out;
+}
+
+/** What model.json holds: enough to rebuild the PyTorch model and feed it images. */
+export function exportMeta(run: FinishedRun, spec: ResNetSpec, data: Pick<Dataset, 'mean' | 'std' | 'classNames' | 'height' | 'width' | 'channels' | 'name'>) {
+  return {
+    format: 'lcconv-export-1',
+    run_id: run.summary.run_id,
+    final_val_acc: run.summary.final_val_acc,
+    pytorch: {
+      file: 'bench/pytorch_reference.py',
+      class: 'ResNet',
+      // Shared filters are exported materialised per layer, so the model is built as 'frozen'.
+      kwargs: {
+        depth: 6 * ARCHS[spec.arch].blocksPerStage + 2, width: spec.width, k: spec.kernelSize, freeze: spec.freeze === 'shared' ? 'frozen' : spec.freeze,
+        expansion: spec.lcExpansion, depthwise: spec.lcDepthwise, channels: spec.inChannels, classes: spec.numClasses,
+      },
+    },
+    input: { layout: 'NCHW', height: data.height, width: data.width, channels: data.channels, scale: '1/255 to [0,1], then (x - mean) / std per channel', mean: data.mean, std: data.std },
+    dataset: data.name,
+    class_names: data.classNames,
+    config: run.config,
+  };
+}
+
+function writeFileAtomic(file: string, bytes: Uint8Array | string): void {
+  const tmp = `${file}.tmp-${process.pid}`;
+  writeFileSync(tmp, bytes);
+  renameSync(tmp, file);
+}
+
+/** Writes model.safetensors and model.json into `outDir`; returns their paths. */
+export async function exportRun(run: FinishedRun, model: Model, data: Dataset, outDir: string): Promise<string[]> {
+  const spec = resNetSpec(run.config, { channels: data.channels, classes: data.classNames.length }, run.config.seed);
+  const tensors = await torchStateDict(model, spec);
+  const meta = exportMeta(run, spec, data);
+  mkdirSync(outDir, { recursive: true });
+  const weightsFile = join(outDir, EXPORT_WEIGHTS);
+  const metaFile = join(outDir, EXPORT_META);
+  writeFileAtomic(weightsFile, encodeSafetensors(tensors, { format: 'pt', lcconv_run: run.summary.run_id }));
+  writeFileAtomic(metaFile, `${JSON.stringify(meta, null, 2)}\n`);
+  return [weightsFile, metaFile];
+}

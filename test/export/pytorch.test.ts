@@ -1,0 +1,91 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import * as tf from '@tensorflow/tfjs-core';
+import { pixelClassifier } from '../../src/eval/evaluate.js';
+import { torchName, torchStateDict } from '../../src/export/pytorch.js';
+import { decodeSafetensors, encodeSafetensors, type SafeTensor } from '../../src/export/safetensors.js';
+import { rngFor } from '../../src/random.js';
+import { buildResNet, type ResNetSpec } from '../../src/models/resnet.js';
+import { PACKAGE_ROOT } from '../../src/provenance.js';
+import { tempDir } from '../fixtures.js';
+
+tf.env().set('PROD', true);
+
+test('safetensors: what is written reads back, data 8-byte aligned; a truncated file is refused', () => {
+  const tensors = new Map<string, SafeTensor>([
+    ['a.weight', { dtype: 'F32', shape: [2, 3], data: Float32Array.from([1, 2, 3, 4, 5, 6.5]) }],
+    ['a.num_batches_tracked', { dtype: 'I64', shape: [], data: BigInt64Array.from([7n]) }],
+    ['b', { dtype: 'F32', shape: [1], data: Float32Array.from([-0.25]) }],
+  ]);
+  const bytes = encodeSafetensors(tensors, { format: 'pt' });
+  const headerLength = Number(new DataView(bytes.buffer).getBigUint64(0, true));
+  assert.equal((8 + headerLength) % 8, 0);
+  const back = decodeSafetensors(bytes);
+  assert.deepEqual(back.metadata, { format: 'pt' });
+  assert.deepEqual([...back.tensors.keys()], [...tensors.keys()]);
+  for (const [name, t] of tensors) assert.deepEqual(back.tensors.get(name), t, name);
+  assert.throws(() => decodeSafetensors(bytes.subarray(0, bytes.length - 4)), /do not fit/);
+});
+
+test('weight names map to bench/pytorch_reference.py state_dict keys', () => {
+  assert.equal(torchName('stem.conv.weight', 3), 'stem.weight');
+  assert.equal(torchName('stem.conv.combine.weight', 3), 'stem.combine.weight');
+  assert.equal(torchName('stem.bn.running_var', 3), 'bn.running_var');
+  assert.equal(torchName('stage1.block1.conv1.weight', 3), 'blocks.0.conv1.weight');
+  assert.equal(torchName('stage2.block3.bn2.bias', 3), 'blocks.5.bn2.bias');
+  assert.equal(torchName('stage3.block1.shortcut.conv.weight', 3), 'blocks.6.shortcut.0.weight');
+  assert.equal(torchName('stage3.block1.shortcut.bn.running_mean', 3), 'blocks.6.shortcut.1.running_mean');
+  assert.equal(torchName('fc.bias', 3), 'fc.bias');
+});
+
+const python = '/usr/bin/python3';
+const torchMissing = (() => {
+  const r = spawnSync(python, ['-c', 'import torch'], { encoding: 'utf8' });
+  return r.status === 0 ? false : `needs ${python} with torch (${(r.stderr || r.error?.message || '').trim().split('\n').pop()})`;
+})();
+
+/**
+ * Every freeze mode and LC variant: the exported state_dict loaded into the PyTorch reference model
+ * gives lcconv's logits. BatchNorm running statistics are set to random values first, so a wrong
+ * BN mapping or eval-mode mistake shows.
+ */
+test('PyTorch loads the export and reproduces lcconv logits within 1e-4', { skip: torchMissing }, async () => {
+  const variants: Partial<ResNetSpec>[] = [
+    { freeze: 'frozen', lcExpansion: 2 },
+    { freeze: 'shared', kernelSize: 5 },
+    { freeze: 'learned', lcExpansion: 2, lcDepthwise: true, inChannels: 1 },
+  ];
+  const dir = tempDir('export');
+  for (const [i, variant] of variants.entries()) {
+    const spec: ResNetSpec = { arch: 'resnet8', width: 4, kernelSize: 3, lcExpansion: 1, lcDepthwise: false, freeze: 'frozen', init: 'kaiming_uniform', spatialInit: { kind: 'iid', scheme: 'kaiming_uniform' }, inChannels: 3, numClasses: 5, seed: i, ...variant };
+    const model = buildResNet(spec);
+    const rng = rngFor(i, 'bn');
+    for (const [name, v] of model.params.buffers) {
+      v.assign(tf.tensor1d(Array.from({ length: v.size }, () => (name.endsWith('running_var') ? 0.5 + rng() : rng() - 0.5))));
+    }
+    const out = join(dir, `v${i}`);
+    mkdirSync(out);
+    writeFileSync(join(out, 'model.safetensors'), encodeSafetensors(await torchStateDict(model, spec)));
+    const mean = Array.from({ length: spec.inChannels }, (_, c) => 0.3 + 0.1 * c);
+    const std = Array.from({ length: spec.inChannels }, (_, c) => 0.2 + 0.05 * c);
+    const kwargs = { depth: 8, width: 4, k: spec.kernelSize, freeze: spec.freeze === 'shared' ? 'frozen' : spec.freeze, expansion: spec.lcExpansion, depthwise: spec.lcDepthwise, channels: spec.inChannels, classes: 5 };
+    writeFileSync(join(out, 'model.json'), JSON.stringify({ pytorch: { kwargs }, input: { mean, std } }));
+    const images = tf.tensor4d(Array.from({ length: 6 * 8 * 8 * spec.inChannels }, () => rng()), [6, 8, 8, spec.inChannels]);
+    const { classify, dispose } = pixelClassifier(model, { mean, std });
+    const logits = classify(images);
+    const check = join(out, 'check.safetensors');
+    writeFileSync(check, encodeSafetensors(new Map<string, SafeTensor>([
+      ['images', { dtype: 'F32', shape: images.shape, data: (await images.data()) as Float32Array }],
+      ['logits', { dtype: 'F32', shape: logits.shape, data: (await logits.data()) as Float32Array }],
+    ])));
+    tf.dispose([images, logits]);
+    dispose();
+    model.dispose();
+    const r = spawnSync(python, [join(PACKAGE_ROOT, 'bench', 'lcconv_export.py'), out, '--check', check, '--tol', '1e-4'], { encoding: 'utf8' });
+    assert.equal(r.status, 0, `${JSON.stringify(variant)}: ${r.stdout}${r.stderr}`);
+    assert.ok(JSON.parse(r.stdout).max_abs_diff <= 1e-4);
+  }
+});
