@@ -76,15 +76,32 @@ const Sweep = z
   .catchall(z.array(z.unknown()).min(1))
   .describe('grid of trials: each other key is a config key path (e.g. model.kernel_size, freeze, seed) mapped to a list of values; the trials are their product');
 
+/**
+ * Text that is written into the generated sbatch script. Quoting (scriptWord in src/sweep/slurm.ts)
+ * makes any printable text safe, but no quoting survives a newline on a `#SBATCH` line: refuse
+ * control characters here, where the error can name the key.
+ */
+// eslint-disable-next-line no-control-regex
+const scriptText = () => z.string().min(1).regex(/^[^\x00-\x1f\x7f]*$/, 'must not contain control characters (newline, tab, …)');
+
+/** sbatch options lcconv sets itself: overriding them would break the one-task-per-trial bookkeeping. */
+const RESERVED_SBATCH = ['--array', '-a', '--output', '-o', '--chdir', '-D', '--wrap', '--parsable', '--job-name', '-J'];
+
+const sbatchOption = scriptText()
+  .regex(/^(--[A-Za-z][A-Za-z0-9-]*(=.*)?|-[A-Za-z].*)$/s, 'must be one sbatch option, e.g. --account=abc or -Aabc')
+  .refine((arg) => !RESERVED_SBATCH.includes(arg.split('=')[0]!) && !RESERVED_SBATCH.some((o) => o.length === 2 && arg.startsWith(o)), {
+    message: `lcconv sets ${RESERVED_SBATCH.filter((o) => o.startsWith('--')).join(', ')} itself`,
+  });
+
 /** Defaults of `lcconv sweep --executor slurm`; the command-line flags of the same name override them. */
 const Slurm = z
   .strictObject({
-    partition: z.string().min(1).optional().describe('partition (sbatch --partition); unset = the cluster default'),
+    partition: scriptText().regex(/^[A-Za-z0-9_.+-]+(,[A-Za-z0-9_.+-]+)*$/, 'use partition names (letters, digits, _ . + -), comma-separated').optional().describe('partition (sbatch --partition); unset = the cluster default'),
     gpus_per_task: int().min(0).default(0).describe('GPUs per array task (sbatch --gres=gpu:N); each task runs one trial'),
     cpus_per_task: int().min(1).default(1).describe('CPU cores per array task (sbatch --cpus-per-task)'),
     time: z.string().regex(/^(\d+-)?\d+:\d{2}:\d{2}$/, 'use HH:MM:SS or D-HH:MM:SS').optional().describe('wall-time limit per task (sbatch --time); unset = the partition default'),
     max_parallel: int().min(1).optional().describe('at most this many tasks at once (the array %M throttle); unset = no limit'),
-    sbatch_args: z.array(z.string()).default([]).describe('extra sbatch options, one per item, e.g. --account=abc'),
+    sbatch_args: z.array(sbatchOption).default([]).describe('extra sbatch options, one per item, e.g. --account=abc'),
   })
   .describe('Slurm executor settings for lcconv sweep --executor slurm');
 
