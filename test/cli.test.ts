@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import { parse } from 'yaml';
 import { PACKAGE_ROOT } from '../src/provenance.js';
 import { EPOCH_COLUMNS } from '../src/results/records.js';
-import { lcconv, tempDir } from './fixtures.js';
+import { lcconv, tempDir, writeTinyConfig } from './fixtures.js';
 
 
 test('smoke run end to end: files, CSV columns, accuracy beats chance, comparison table', { timeout: 600_000 }, () => {
@@ -88,4 +88,21 @@ test('threads and backend do not change what a run computes, so they share its r
   const base = runIdentity(tinyConfig(), 0).runId;
   assert.equal(runIdentity(tinyConfig(['threads=2', 'backend=auto']), 0).runId, base);
   assert.notEqual(runIdentity(tinyConfig(['train.lr=0.1']), 0).runId, base);
+});
+
+test('nothing is written outside results_dir: name ".." is refused (exit 2), and a run writes only below results_dir', () => {
+  const dir = tempDir('contained');
+  const file = writeTinyConfig(join(dir, 'exp.yaml'), { results_dir: 'results/inner' });
+  const escape = lcconv(['run', file, '--set', 'name=..'], dir);
+  assert.equal(escape.status, 2);
+  assert.match(escape.stderr, /^lcconv: --set name: one folder name: .*got "\.\."\n$/);
+  const long = lcconv(['run', file, '--set', `name=${'x'.repeat(300)}`], dir);
+  assert.equal(long.status, 2);
+  assert.match(long.stderr, /name: at most 100 characters/);
+  assert.deepEqual(readdirSync(dir), ['exp.yaml']);
+
+  const r = lcconv(['run', file, '--quiet'], dir);
+  assert.equal(r.status, 0, r.stderr);
+  const written = (readdirSync(dir, { recursive: true }) as string[]).filter((p) => p !== 'exp.yaml');
+  assert.ok(written.length > 5 && written.every((p) => p === 'results' || p.startsWith(join('results', 'inner'))), written.join(', '));
 });

@@ -2,6 +2,7 @@
  * The one place a config key exists: type, default, bounds and a one-line doc for every key.
  * The TypeScript types, `--set` overrides, error key paths and docs/config.md all derive from it.
  */
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { ARCH_NAMES } from '../models/registry.js';
 
@@ -17,6 +18,14 @@ export type DatasetName = (typeof DATASET_NAMES)[number];
 export const BACKEND_CHOICES = ['auto', 'tensorflow', 'cpu-native', 'webgpu', 'wasm', 'cpu'] as const;
 
 const int = () => z.int();
+
+/** CPU cores this process may use (its affinity mask): the most threads that can run at once. */
+export function usableCores(): number {
+  return availableParallelism();
+}
+
+/** A sweep above this many grid points is refused unless `sweep.max_trials` (--max-trials) raises it. */
+export const DEFAULT_MAX_TRIALS = 10_000;
 const oddKernel = int().min(1).refine((k) => k % 2 === 1, { message: 'must be odd (the conv is padded by k//2 on each side)' });
 
 const Synthetic = z
@@ -65,16 +74,17 @@ const Train = z.strictObject({
 });
 
 /**
- * A grid of trials (`lcconv sweep`): every key but `exclude` is a config key path mapped to the list
+ * A grid of trials (`lcconv sweep`): every key but `exclude` and `max_trials` is a config key path mapped to the list
  * of values it takes; the trials are the product, in the order the keys are written (last fastest).
  * Each value is validated as if written at that key, so errors name e.g. sweep.model.kernel_size[2].
  */
 const Sweep = z
   .object({
+    max_trials: int().min(1).default(DEFAULT_MAX_TRIALS).describe('largest grid (number of points before exclude) a sweep may have; a guard against a typo expanding to millions of trials (lcconv sweep --max-trials N)'),
     exclude: z.array(z.record(z.string(), z.unknown())).default([]).describe('grid points to drop: each rule is a partial assignment {key.path: value, …}; a point matching every entry of a rule is dropped'),
   })
   .catchall(z.array(z.unknown()).min(1))
-  .describe('grid of trials: each other key is a config key path (e.g. model.kernel_size, freeze, seed) mapped to a list of values; the trials are their product');
+  .describe('grid of trials: each key but exclude and max_trials is a config key path (e.g. model.kernel_size, freeze, seed) mapped to a list of values; the trials are their product');
 
 /**
  * Text that is written into the generated sbatch script. Quoting (scriptWord in src/sweep/slurm.ts)
@@ -107,9 +117,9 @@ const Slurm = z
 
 export const ConfigSchema = z
   .strictObject({
-    name: z.string().regex(/^[A-Za-z0-9._-]+$/, 'use letters, digits, ".", "_" and "-" only').default('experiment').describe('experiment name: results go to <results_dir>/<name>/'),
+    name: z.string().max(100, 'at most 100 characters (it names a folder)').regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'one folder name: letters, digits, ".", "_" and "-", starting with a letter or digit').default('experiment').describe('experiment name: results go to <results_dir>/<name>/'),
     seed: int().min(0).default(0).describe('seed for initialisation, shuffling and augmentation'),
-    seeds: z.array(int().min(0)).min(1).optional().describe('several seeds: one run each (overrides seed)'),
+    seeds: z.array(int().min(0)).min(1).refine((seeds) => new Set(seeds).size === seeds.length, 'lists a seed twice (each seed is one run; a repeat would count one run as several)').optional().describe('several seeds: one run each (overrides seed)'),
     dataset: Dataset.prefault({}),
     model: Model.prefault({}),
     freeze: z.enum(FREEZE_MODES).default('learned').describe('learned = standard training; frozen = k×k filters random and never updated; shared = all k×k filters sliced from one frozen random tensor'),
@@ -118,7 +128,7 @@ export const ConfigSchema = z
     eval_every: int().min(1).default(1).describe('validate every N epochs (and always after the last)'),
     compare_to_standard: z.boolean().default(true).describe('also train (or reuse) the learned arm of the same config and report Δ accuracy'),
     backend: z.enum(BACKEND_CHOICES).default('auto').describe('tfjs backend; auto picks the fastest available'),
-    threads: int().min(1).optional().describe('CPU threads of the cpu-native backend (unset: $LCCONV_THREADS or 1, which measured best on 2 shared cores)'),
+    threads: int().min(1).max(usableCores(), `at most the ${usableCores()} CPU cores this process may use`).optional().describe('CPU threads of the cpu-native backend (unset: $LCCONV_THREADS or 1, which measured best on 2 shared cores)'),
     results_dir: z.string().min(1).default('results').describe('folder for run outputs'),
     sweep: Sweep.optional(),
     slurm: Slurm.prefault({}),

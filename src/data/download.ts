@@ -6,11 +6,12 @@
  * temporary folder, so a dataset folder under the root is either complete or absent.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, renameSync, rmSync, statSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tar from 'tar';
 import { InputError } from '../errors.js';
+import { makeDir } from '../fs-safety.js';
 import { CIFAR10_LAYOUT, CIFAR100_LAYOUT, CIFAR_URLS, cifarFiles, type CifarLayout } from './cifar.js';
 import { formatCount } from './files.js';
 
@@ -127,11 +128,7 @@ export async function downloadDataset(name: DownloadName, opts: DownloadOptions)
   const dest = join(opts.root, layout.dir);
   if (!opts.force && checkCifarDir(dest, layout) === null) return { dir: dest, status: 'present' };
 
-  try {
-    mkdirSync(opts.root, { recursive: true });
-  } catch (err) {
-    throw new DownloadError(`${opts.root}: cannot create the dataset root (${describe(err)})`);
-  }
+  makeDir(opts.root);
   // Next to the destination, so the final rename stays on one file system (atomic).
   let tmp: string;
   try {

@@ -3,11 +3,12 @@
  * `metrics.csv` row per epoch (appended through csv-writer, never rewritten), and `summary.json`
  * written atomically at the end — its presence marks the run as finished.
  */
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { createObjectCsvWriter } from 'csv-writer';
 import { stringify } from 'yaml';
 import type { Config } from '../config/schema.js';
+import { makeDir } from '../fs-safety.js';
 import { EPOCH_COLUMNS, type EpochRow, type RunSink, type RunStart, type RunSummary } from './records.js';
 import { CONFIG_FILE, METRICS_FILE, SUMMARY_FILE, writeAtomic } from './run-dir.js';
 
@@ -29,7 +30,7 @@ export class RunRecorder implements RunSink {
   ) {}
 
   start(info: RunStart): void {
-    mkdirSync(info.dir, { recursive: true });
+    makeDir(info.dir);
     const resolved = { ...this.config, seed: info.seed, seeds: undefined };
     const header = [
       `# lcconv resolved config for run ${info.runId}`,

@@ -4,10 +4,11 @@
  * Files that must never be half-written (summary, config) are written to a temp file and renamed.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Config } from '../config/schema.js';
+import { makeDir, within } from '../fs-safety.js';
 import type { RunIdentity, RunSummary } from './records.js';
 
 /**
@@ -41,7 +42,7 @@ export function runIdentity(config: Config, seed: number): RunIdentity {
   const runId = `${config.freeze}-k${m.kernel_size}-E${m.lc_expansion}${m.lc_depthwise ? '-dw' : ''}-seed${seed}-${hash}`;
   return {
     runId,
-    dir: join(experimentDir(config), runId),
+    dir: within(experimentDir(config), runId),
     seed,
     freeze: config.freeze,
     kernelSize: m.kernel_size,
@@ -51,8 +52,9 @@ export function runIdentity(config: Config, seed: number): RunIdentity {
   };
 }
 
+/** `<results_dir>/<name>`; every file of an experiment is written below it. */
 export function experimentDir(config: Config): string {
-  return join(config.results_dir, config.name);
+  return within(config.results_dir, config.name);
 }
 
 export const SUMMARY_FILE = 'summary.json';
@@ -73,7 +75,7 @@ export function readFinishedSummary(dir: string): RunSummary | null {
 
 /** Writes `text` to `file` atomically: a reader sees the old file or the new one, never a part. */
 export function writeAtomic(file: string, text: string): void {
-  mkdirSync(dirname(file), { recursive: true });
+  makeDir(dirname(file));
   const tmp = `${file}.tmp-${process.pid}`;
   writeFileSync(tmp, text);
   renameSync(tmp, file);

@@ -9,7 +9,8 @@
  * device choice (cpu, wasm) or pick the default adapter (webgpu).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
+import { makeDir } from '../fs-safety.js';
 import { join } from 'node:path';
 import { readFinishedSummary } from '../results/run-dir.js';
 import { readTrialError, writeTrialError } from '../results/run-dir.js';
@@ -59,7 +60,7 @@ export async function runLocal(trials: Trial[], options: LocalOptions): Promise<
 
 function runChild(trial: Trial, slot: number, options: LocalOptions): Promise<'finished' | 'failed' | 'interrupted'> {
   const { dir, runId } = trial.identity;
-  mkdirSync(dir, { recursive: true });
+  makeDir(dir);
   const logFile = join(dir, TRIAL_LOG);
   const fd = openSync(logFile, 'a');
   const env: NodeJS.ProcessEnv = { ...process.env, CI: 'true' }; // plain per-epoch lines in the log, no progress bar

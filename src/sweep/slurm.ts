@@ -6,10 +6,11 @@
  * recorded in `sweep/slurm/jobs.json`, which --status reads together with squeue.
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Config, SlurmConfig } from '../config/schema.js';
 import { InputError } from '../errors.js';
+import { makeDir } from '../fs-safety.js';
 import { writeAtomic } from '../results/run-dir.js';
 import { trialArgs, type Trial } from './trials.js';
 
@@ -228,7 +229,7 @@ export function submitSweep(config: Config, todo: Trial[], configCopy: string, s
     jobName: `lcconv-${config.name}`, indices, settings: slurmSettings(config.slurm),
     logDir: slurmDir, workDir: process.cwd(), node: process.execPath, configCopy,
   });
-  mkdirSync(slurmDir, { recursive: true });
+  makeDir(slurmDir);
   const scriptFile = join(slurmDir, `sweep-${new Date().toISOString().replace(/[:.]/g, '-')}.sbatch`);
   writeFileSync(scriptFile, script);
   chmodSync(scriptFile, 0o755);

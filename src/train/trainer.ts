@@ -8,7 +8,7 @@ import type { Config } from '../config/schema.js';
 import { CIFAR_AUGMENT, evalBatches, stepsPerEpoch, trainBatches, type Batch } from '../data/batches.js';
 import type { Dataset } from '../data/dataset.js';
 import { InputError } from '../errors.js';
-import { buildModel, type Model } from '../models/index.js';
+import { buildModel, checkModelFits, type Model } from '../models/index.js';
 import type { EpochRow, RunIdentity, RunSink, RunSummary } from '../results/records.js';
 import { loadCheckpoint, removeCheckpoint, saveCheckpoint, type TrainState } from './checkpoint.js';
 import { lrAt, scheduleFor } from './schedule.js';
@@ -105,6 +105,7 @@ export async function trainRun(input: TrainInput): Promise<RunSummary> {
   const steps = stepsPerEpoch(data.train.count, train.batch_size);
   if (steps === 0) throw new InputError(`train.batch_size: ${train.batch_size} is larger than the training set (${data.train.count} images of ${data.name}); lower it or raise dataset.subset`);
   const schedule = scheduleFor(train, steps);
+  checkModelFits(config, { channels: data.channels, classes: data.classNames.length, height: data.height, width: data.width });
   const model = buildModel(config, { channels: data.channels, classes: data.classNames.length }, identity.seed);
   const optimizer = new Sgd({ momentum: train.momentum, nesterov: train.nesterov, weightDecay: train.weight_decay });
   const augment = config.dataset.augment ? CIFAR_AUGMENT : null;

@@ -4,7 +4,7 @@
  * unreadable archive) leaving nothing under the root and exiting 2 with one line.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -168,4 +168,11 @@ test('CLI interrupted (SIGINT) mid-download: the temporary folder is removed', a
   });
   assert.equal(r.signal, 'SIGINT', r.stderr);
   assert.deepEqual(readdirSync(root), []);
+});
+
+test('CLI: a root where no folder can be created (/proc/nope) is one line and exit 2 at once, not a spinning mkdir', { skip: !existsSync('/proc/self') && 'no /proc here' }, () => {
+  const r = spawnSync(process.execPath, [join(PACKAGE_ROOT, 'bin', 'lcconv.js'), 'data', 'download', 'cifar10', '--root', '/proc/nope'], { encoding: 'utf8', timeout: 30_000 });
+  assert.equal(r.signal, null, 'no timeout');
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /^lcconv: \/proc\/nope: cannot create this folder: no such file or folder \(ENOENT\)$/m);
 });
