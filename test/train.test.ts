@@ -6,6 +6,7 @@ import { trainBatches } from '../src/data/batches.js';
 import { buildModel } from '../src/models/index.js';
 import { lrAt, scheduleFor } from '../src/train/schedule.js';
 import { Sgd } from '../src/train/sgd.js';
+import { checkFinite, countFinite, NonFiniteLoss } from '../src/train/non-finite.js';
 import { evaluate, trainStep } from '../src/train/trainer.js';
 import { tinyConfig } from './fixtures.js';
 
@@ -72,4 +73,20 @@ test('synthetic data and batches are deterministic from the seed', () => {
   assert.deepEqual(first(a, 1).x, first(b, 1).x);
   assert.notDeepEqual(first(a, 1).x, first(a, 2).x);
   assert.equal(first(a, 1).x.length, 16 * 8 * 8 * 3);
+});
+
+test('a non-finite loss is located on the device: the first bad step is named at the next read, with its learning rate', () => {
+  let finite = tf.scalar(0);
+  let total = tf.scalar(0);
+  for (const loss of [1, 2, NaN, 3, Infinity]) {
+    const nextTotal = tf.add(total, loss) as tf.Scalar;
+    const nextFinite = countFinite(finite, nextTotal);
+    tf.dispose([total, finite]);
+    [total, finite] = [nextTotal, nextFinite];
+  }
+  const [t, f] = [total.dataSync()[0]!, finite.dataSync()[0]!];
+  tf.dispose([total, finite]);
+  assert.equal(f, 2);
+  assert.throws(() => checkFinite(4, t, f, (step) => step * 10), (err: Error) => err instanceof NonFiniteLoss && err.message === 'training loss became NaN at epoch 4, step 3 (learning rate 30.0); the run stopped and is marked failed: lower train.lr (or check the data)');
+  checkFinite(4, 12.5, 5, () => 0.1); // finite: nothing
 });

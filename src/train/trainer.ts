@@ -11,6 +11,7 @@ import { InputError } from '../errors.js';
 import { buildModel, checkModelFits, type Model } from '../models/index.js';
 import type { EpochRow, RunIdentity, RunSink, RunSummary } from '../results/records.js';
 import { loadCheckpoint, removeCheckpoint, saveCheckpoint, type TrainState } from './checkpoint.js';
+import { checkFinite, countFinite, NonFiniteLoss } from './non-finite.js';
 import { lrAt, scheduleFor } from './schedule.js';
 import { Sgd } from './sgd.js';
 
@@ -99,6 +100,14 @@ export function trainStep(model: Model, optimizer: Sgd, batch: Batch, data: Data
   });
 }
 
+/** The epoch's running totals, read from the device in one transfer. */
+async function readTotals(lossSum: tf.Scalar, correct: tf.Scalar, finiteSteps: tf.Scalar): Promise<[number, number, number]> {
+  const all = tf.stack([lossSum, correct, finiteSteps]);
+  const [l, c, f] = await all.data();
+  all.dispose();
+  return [l!, c!, f!];
+}
+
 export async function trainRun(input: TrainInput): Promise<RunSummary> {
   const { config, data, identity, sinks } = input;
   const { train } = config;
@@ -140,33 +149,42 @@ export async function trainRun(input: TrainInput): Promise<RunSummary> {
       const t0 = performance.now();
       let lossSum = tf.keep(tf.scalar(0));
       let correct = tf.keep(tf.scalar(0));
+      let finiteSteps = tf.keep(tf.scalar(0)); // steps after which lossSum was still finite (non-finite.ts)
+      const lrOfStep = (s: number) => lrAt((epoch - 1) * steps + s - 1, schedule);
       let seen = 0;
       let step = 0;
       let lr = 0;
-      for (const batch of trainBatches(data, train.batch_size, identity.seed, epoch, augment)) {
-        // Stop between steps: nothing of this epoch has been written, so abandoning it is clean.
-        if (input.signal?.aborted) {
-          tf.dispose([lossSum, correct]);
-          throw new RunInterrupted(epoch - 1);
+      try {
+        for (const batch of trainBatches(data, train.batch_size, identity.seed, epoch, augment)) {
+          // Stop between steps: nothing of this epoch has been written, so abandoning it is clean.
+          if (input.signal?.aborted) throw new RunInterrupted(epoch - 1);
+          lr = lrAt((epoch - 1) * steps + step, schedule);
+          const out = trainStep(model, optimizer, batch, data, lr, train.label_smoothing);
+          const nextLoss = tf.keep(tf.add(lossSum, out.lossSum) as tf.Scalar);
+          const nextCorrect = tf.keep(tf.add(correct, out.correct) as tf.Scalar);
+          const nextFinite = tf.keep(countFinite(finiteSteps, nextLoss));
+          tf.dispose([lossSum, correct, finiteSteps, out.lossSum, out.correct]);
+          lossSum = nextLoss;
+          correct = nextCorrect;
+          finiteSteps = nextFinite;
+          seen += batch.size;
+          step++;
+          if (step % progressEvery === 0 || step === steps) {
+            const [l, c, f] = await readTotals(lossSum, correct, finiteSteps);
+            checkFinite(epoch, l, f, lrOfStep);
+            const elapsed = (performance.now() - t0) / 1000;
+            for (const s of sinks) s.step?.({ epoch, step, steps, loss: l / seen, acc: c / seen, imagesPerSecond: seen / elapsed });
+          }
         }
-        lr = lrAt((epoch - 1) * steps + step, schedule);
-        const out = trainStep(model, optimizer, batch, data, lr, train.label_smoothing);
-        const nextLoss = tf.keep(tf.add(lossSum, out.lossSum) as tf.Scalar);
-        const nextCorrect = tf.keep(tf.add(correct, out.correct) as tf.Scalar);
-        tf.dispose([lossSum, correct, out.lossSum, out.correct]);
-        lossSum = nextLoss;
-        correct = nextCorrect;
-        seen += batch.size;
-        step++;
-        if (step % progressEvery === 0 || step === steps) {
-          const [l, c] = [(await lossSum.data())[0]!, (await correct.data())[0]!];
-          const elapsed = (performance.now() - t0) / 1000;
-          for (const s of sinks) s.step?.({ epoch, step, steps, loss: l / seen, acc: c / seen, imagesPerSecond: seen / elapsed });
-        }
+      } catch (err) {
+        tf.dispose([lossSum, correct, finiteSteps]);
+        throw err;
       }
-      const trainLoss = (await lossSum.data())[0]! / seen;
-      const trainAcc = (await correct.data())[0]! / seen;
-      tf.dispose([lossSum, correct]);
+      const [lossTotal, correctTotal, finiteTotal] = await readTotals(lossSum, correct, finiteSteps);
+      tf.dispose([lossSum, correct, finiteSteps]);
+      checkFinite(epoch, lossTotal, finiteTotal, lrOfStep);
+      const trainLoss = lossTotal / seen;
+      const trainAcc = correctTotal / seen;
       const epochTrainSeconds = (performance.now() - t0) / 1000;
       trainSeconds += epochTrainSeconds;
       lastTrainAcc = trainAcc;
@@ -174,6 +192,8 @@ export async function trainRun(input: TrainInput): Promise<RunSummary> {
       const evalNow = epoch % config.eval_every === 0 || epoch === train.epochs;
       if (evalNow) {
         lastEval = await evaluate(model, data, Math.max(train.batch_size, 256));
+        // Weights can blow up in the epoch's last steps with every training loss still finite.
+        if (!Number.isFinite(lastEval.loss)) throw new NonFiniteLoss(`validation loss … after epoch ${epoch}`, lastEval.loss, lr);
         if (!best || lastEval.acc > best.acc) best = { acc: lastEval.acc, epoch };
       }
       const row: EpochRow = {
