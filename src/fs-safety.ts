@@ -4,8 +4,9 @@
  * name from a config can never point outside it; folders are created with `makeDir`, and a failed
  * file-system call is described by the path and its real cause (no space left, read-only…).
  */
-import { existsSync, mkdirSync } from 'node:fs';
-import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { InputError } from './errors.js';
 
 /**
@@ -66,5 +67,47 @@ export function makeDir(dir: string): void {
       if ((err as NodeJS.ErrnoException).code === 'EEXIST') continue; // made by another process meanwhile
       throw new InputError(`${d}: cannot create this folder: ${fsCause(err)}`);
     }
+  }
+}
+
+/** Whether process `pid` exists on this machine. */
+export function isProcessAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'; // exists, owned by another user
+  }
+}
+
+/**
+ * The temporary sibling of `path` this process writes before renaming it into place, named by host
+ * and pid so that a later process can tell a dead writer's leftover from a live writer's work.
+ */
+export function tempPath(path: string): string {
+  return `${path}.tmp-${hostname()}-${process.pid}`;
+}
+
+/**
+ * Removes the temporaries of `path` (files or folders, see tempPath) that a killed process left:
+ * those of dead processes on this host, or, with `anyHost` (the caller holds the run's lock, so no
+ * other process can be writing there), every one but this process's own.
+ */
+export function removeStaleTemps(path: string, anyHost = false): void {
+  const prefix = `${basename(path)}.tmp-`;
+  let names: string[];
+  try {
+    names = readdirSync(dirname(path));
+  } catch {
+    return; // no folder, nothing left over
+  }
+  for (const name of names) {
+    if (!name.startsWith(prefix)) continue;
+    const owner = name.slice(prefix.length); // "<host>-<pid>", or "<pid>" from older versions
+    const dash = owner.lastIndexOf('-');
+    const [host, pid] = dash < 0 ? [hostname(), Number(owner)] : [owner.slice(0, dash), Number(owner.slice(dash + 1))];
+    const mine = host === hostname() && pid === process.pid;
+    const dead = host === hostname() && !isProcessAlive(pid);
+    if (!mine && (dead || anyHost)) rmSync(join(dirname(path), name), { recursive: true, force: true });
   }
 }

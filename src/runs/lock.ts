@@ -11,6 +11,7 @@
 import { closeSync, existsSync, openSync, readFileSync, rmSync, statSync, utimesSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { InputError } from '../errors.js';
+import { isProcessAlive } from '../fs-safety.js';
 
 export interface LockOwner {
   pid: number;
@@ -48,15 +49,6 @@ function processStart(pid: number): string | null {
   }
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM'; // exists, owned by someone else
-  }
-}
-
 function parseOwner(text: string): LockOwner | null {
   try {
     const owner = JSON.parse(text) as LockOwner;
@@ -87,7 +79,7 @@ function holds(file: string, owner: LockOwner | null): boolean {
   // A requeued Slurm task keeps its job id: an owner with ours is an earlier, dead incarnation.
   if (owner.slurm_job !== null && owner.slurm_job === (process.env.SLURM_JOB_ID ?? null) && owner.pid !== process.pid) return false;
   if (owner.host === hostname()) {
-    if (!isAlive(owner.pid)) return false;
+    if (!isProcessAlive(owner.pid)) return false;
     const started = processStart(owner.pid);
     return owner.started === null || started === null || started === owner.started; // a different start: the pid was reused
   }
