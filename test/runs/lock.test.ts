@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { acquireLock, lockOwner, RunLocked, STALE_AFTER_MS, type LockOwner } from '../../src/runs/lock.js';
-import { tempDir } from '../fixtures.js';
+import { BIN, lcconv, tempDir, writeTinyConfig } from '../fixtures.js';
 
 const LOCK_MODULE = new URL('../../src/runs/lock.js', import.meta.url).href;
 
@@ -58,4 +58,26 @@ test('live locks hold: a live process on this host, a fresh lock of another host
   writeFileSync(join(dir, 'c'), '');
   for (const f of ['a', 'b', 'c']) assert.throws(() => acquireLock(join(dir, f), 'run-dir'), RunLocked, f);
   assert.match(tryInChild(join(dir, 'b')), /already being run by process 1 on elsewhere, Slurm job 17 since/);
+});
+
+test('CLI: two `lcconv run` of one config at once: the second says who holds the run and exits 2; metrics.csv stays in order', { timeout: 120_000 }, async () => {
+  const dir = tempDir('lock-cli');
+  const config = writeTinyConfig(join(dir, 'exp.yaml'), { results_dir: join(dir, 'results'), 'train.epochs': 40, 'dataset.synthetic.train_size': 32 });
+  const first = spawn(process.execPath, [BIN, 'run', config, '--quiet'], { env: { ...process.env, CI: 'true' }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const firstExit = new Promise<number | null>((resolve) => first.on('exit', (code) => resolve(code)));
+  let lockFile: string | undefined;
+  for (let i = 0; i < 600 && !lockFile; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    const runs = existsSync(join(dir, 'results', 'tiny')) ? readdirSync(join(dir, 'results', 'tiny')) : [];
+    lockFile = runs.map((r) => join(dir, 'results', 'tiny', r, 'running.json')).find((f) => existsSync(f));
+  }
+  assert.ok(lockFile, 'the first run took its lock');
+  const second = lcconv(['run', config, '--quiet']);
+  first.kill('SIGINT'); // enough overlap seen; stop the first one cleanly
+  assert.equal(second.status, 2, second.stderr);
+  assert.match(second.stderr, new RegExp(`^lcconv: .*: already being run by process ${first.pid} on ${hostname()} since .*; wait for it to end`, 'm'));
+  assert.equal(await firstExit, 130);
+  const epochs = readFileSync(join(lockFile!, '..', 'metrics.csv'), 'utf8').trim().split('\n').slice(1).map((l) => Number(l.split(',')[0]));
+  assert.deepEqual(epochs, epochs.map((_, i) => i + 1), 'one writer: epochs 1, 2, 3… in order');
+  assert.equal(existsSync(lockFile!), false, 'released');
 });
