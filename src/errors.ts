@@ -22,3 +22,9 @@ export class ConfigError extends InputError {
     return [loc, key].filter(Boolean).join(' ') + (loc || key ? ': ' : '') + problem;
   }
 }
+
+/** The first line of an error's message (native and GPU errors can run to many lines). */
+export function firstLine(err: unknown): string {
+  const msg = err instanceof Error ? err.message : String(err);
+  return msg.split('\n')[0] ?? msg;
+}

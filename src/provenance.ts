@@ -4,8 +4,8 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import * as tf from '@tensorflow/tfjs';
 
 /** The package root (holds package.json and configs/): the nearest folder above this file with a package.json. */
 export const PACKAGE_ROOT = (() => {
@@ -18,8 +18,14 @@ export function lcconvVersion(): string {
   return (JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 }
 
+/** tfjs-core's version from its package.json: importing tfjs only to ask would load all of it (~1 s). */
+function tfjsVersion(): string {
+  const require = createRequire(import.meta.url);
+  return (require('@tensorflow/tfjs-core/package.json') as { version: string }).version;
+}
+
 export function versions(): Record<string, string> {
-  return { lcconv: lcconvVersion(), tfjs: tf.version_core, node: process.version };
+  return { lcconv: lcconvVersion(), tfjs: tfjsVersion(), node: process.version };
 }
 
 export function gitCommit(): string | null {

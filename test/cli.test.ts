@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { parse } from 'yaml';
 import { PACKAGE_ROOT } from '../src/provenance.js';
-import { EPOCH_COLUMNS } from '../src/results/records.js';
-import { lcconv, tempDir, writeTinyConfig } from './fixtures.js';
+import { EPOCH_COLUMNS } from '../src/runs/records.js';
+import { BIN, fixtureRun, lcconv, tempDir, writeTinyConfig } from './fixtures.js';
 
 
 test('smoke run end to end: files, CSV columns, accuracy beats chance, comparison table', { timeout: 600_000 }, () => {
@@ -68,10 +69,33 @@ test('unknown flag and unknown command are one-line errors with exit 2', () => {
   assert.equal(lcconv(['frobnicate']).status, 2);
 });
 
-test('--help is fast and lists the commands', () => {
-  const r = lcconv(['--help']);
-  assert.equal(r.status, 0);
-  assert.match(r.stdout, /lcconv run \[config\]/);
+/**
+ * A module hook (node --import) that makes resolving any @tensorflow package throw: a command that
+ * loads tfjs (about 1 s, plus backend probing) then fails naming who imported it.
+ */
+const NO_TFJS = `data:text/javascript,import{register}from'node:module';register(${JSON.stringify(
+  'data:text/javascript,export async function resolve(s,c,next){if(s.startsWith("@tensorflow/"))throw new Error("tfjs loaded: "+s+" from "+c.parentURL);return next(s,c)}',
+)})`;
+
+test('commands that compute nothing do not load tfjs (--help, config --reference, sweep --dry-run, report)', () => {
+  const results = tempDir('notfjs');
+  const config = writeTinyConfig(join(results, 'tiny.yaml'), { results_dir: results, sweep: { 'model.kernel_size': [3, 5] } });
+  fixtureRun(join(results, 'fixture'), 'learned', 3, 0, 0.8, 900);
+  const withoutTfjs = (args: string[]) => spawnSync(process.execPath, ['--import', NO_TFJS, BIN, ...args], { cwd: PACKAGE_ROOT, encoding: 'utf8', env: { ...process.env, CI: 'true' } });
+  // The hook works: a command that trains does hit it.
+  assert.match(withoutTfjs(['run', config, '--trial', '0']).stderr, /tfjs loaded: @tensorflow\//);
+  for (const [args, expect] of [
+    [['--help'], /lcconv run \[config\]/],
+    [['config', '--reference'], /model\.kernel_size/],
+    [['sweep', config, '--dry-run'], /2 trials: 0 finished/],
+    [['sweep', config, '--status'], /2 trials: 0 finished/],
+    [['report', join(results, 'fixture'), '--no-plots'], /1 runs reported/],
+  ] as const) {
+    const r = withoutTfjs([...args]);
+    assert.equal(r.status, 0, `lcconv ${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stdout, expect);
+  }
+  rmSync(results, { recursive: true, force: true });
 });
 
 test('a batch larger than the training set is a one-line input error naming the key', () => {
@@ -83,11 +107,11 @@ test('a batch larger than the training set is a one-line input error naming the 
 });
 
 test('threads and backend do not change what a run computes, so they share its run directory', async () => {
-  const { runIdentity } = await import('../src/results/run-dir.js');
+  const { runIdentity } = await import('../src/runs/identity.js');
   const { tinyConfig } = await import('./fixtures.js');
-  const base = runIdentity(tinyConfig(), 0).runId;
-  assert.equal(runIdentity(tinyConfig(['threads=2', 'backend=auto']), 0).runId, base);
-  assert.notEqual(runIdentity(tinyConfig(['train.lr=0.1']), 0).runId, base);
+  const base = runIdentity(tinyConfig(), 0).run_id;
+  assert.equal(runIdentity(tinyConfig(['threads=2', 'backend=auto']), 0).run_id, base);
+  assert.notEqual(runIdentity(tinyConfig(['train.lr=0.1']), 0).run_id, base);
 });
 
 test('nothing is written outside results_dir: name ".." is refused (exit 2), and a run writes only below results_dir', () => {

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { compareArms, formatComparison, meanStd } from '../src/results/comparison.js';
-import type { RunSummary } from '../src/results/records.js';
+import type { RunSummary } from '../src/runs/records.js';
 
 const run = (freeze: string, k: number, seed: number, acc: number, learnable = 100, group = `k${k}`): RunSummary =>
   ({
-    runId: `${freeze}-${k}-${seed}`, dir: '', seed, freeze, kernelSize: k, lcExpansion: 1, lcDepthwise: false, group,
+    run_id: `${freeze}-${k}-${seed}`, dir: '', seed, freeze, kernel_size: k, lc_expansion: 1, lc_depthwise: false, group,
     final_val_acc: acc, best_val_acc: acc + 0.01, params: { total: 100, learnable, frozen: 100 - learnable, stored: 100, buffers: 0 },
   }) as RunSummary;
 

@@ -1,6 +1,6 @@
 /** Shared test fixtures: tiny experiments (8×8 images, W = 4, resnet8) so each test is fast. */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
@@ -8,6 +8,7 @@ import { setKeyPath } from '../src/config/grid.js';
 import { loadConfigText } from '../src/config/load.js';
 import type { Config } from '../src/config/schema.js';
 import { PACKAGE_ROOT } from '../src/provenance.js';
+import { EPOCH_COLUMNS, type RunSummary } from '../src/runs/records.js';
 
 /** The tiny experiment every test starts from: synthetic data, pure-JS cpu, no standard-training arm. */
 const TINY = {
@@ -44,3 +45,19 @@ export const BIN = join(PACKAGE_ROOT, 'bin', 'lcconv.js');
 
 /** Runs the CLI to completion, as CI would (no TTY, CI=true). */
 export const lcconv = (args: string[], cwd = PACKAGE_ROOT) => spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8', env: { ...process.env, CI: 'true' } });
+
+/** A finished run directory with a summary and a 3-epoch metrics.csv ending at `acc`. */
+export function fixtureRun(dir: string, freeze: string, k: number, seed: number, acc: number, learnable: number): void {
+  const runId = `${freeze}-k${k}-E1-seed${seed}-fixture0`;
+  const runDir = join(dir, runId);
+  mkdirSync(runDir, { recursive: true });
+  const summary: RunSummary = {
+    run_id: runId, dir: runDir, seed, freeze, kernel_size: k, lc_expansion: 1, lc_depthwise: false, group: `k${k}`, status: 'finished', arch: 'resnet8',
+    dataset: 'synthetic', epochs: 3, final_val_acc: acc, final_val_loss: 1, best_val_acc: acc + 0.01, best_epoch: 3, final_train_acc: acc,
+    params: { total: 1000, learnable, frozen: 1000 - learnable, stored: 1000, buffers: 10 }, backend: 'cpu', device: 'cpu',
+    backend_skipped: [], versions: {}, git_commit: null, wall_seconds: 1, train_images_per_second: 1, finished_at: '2026-01-01T00:00:00Z',
+  };
+  writeFileSync(join(runDir, 'summary.json'), JSON.stringify(summary));
+  const rows = [1, 2, 3].map((e) => [e, 0.1, 1, acc * e / 3, 1, acc * e / 3, acc * e / 3, 1, 1, learnable, 1000 - learnable].join(','));
+  writeFileSync(join(runDir, 'metrics.csv'), `${EPOCH_COLUMNS.join(',')}\n${rows.join('\n')}\n`);
+}

@@ -110,7 +110,7 @@ test('every arch and mode: forward gives finite [B, classes] logits', () => {
     }
 });
 
-const tinyData = { height: 8, width: 8, channels: 3, classNames: ['a', 'b', 'c', 'd'] } as never;
+const tinyShape = { height: 8, width: 8, channels: 3, classes: 4 };
 const batch = (seed: number) => ({
   x: Float32Array.from({ length: 8 * 8 * 8 * 3 }, (_, i) => Math.sin(i * 0.37 + seed)),
   y: Int32Array.from({ length: 8 }, (_, i) => i % 4),
@@ -127,7 +127,7 @@ for (const freeze of ['frozen', 'shared'] as FreezeMode[]) {
     const frozenBefore = snapshot(freeze === 'shared' ? [['bank', m.params.shared!.tensor]] : m.params.frozen);
     const learnBefore = snapshot(m.params.learnable);
     const opt = new Sgd({ momentum: 0.9, nesterov: true, weightDecay: 5e-4 });
-    for (let i = 0; i < 3; i++) tf.dispose(Object.values(trainStep(m, opt, batch(i), tinyData, 0.1, 0.1)));
+    for (let i = 0; i < 3; i++) tf.dispose(Object.values(trainStep(m, opt, batch(i), tinyShape, 0.1, 0.1)));
     for (const [name, after] of snapshot(freeze === 'shared' ? [['bank', m.params.shared!.tensor]] : m.params.frozen)) {
       assert.deepEqual(after, frozenBefore.get(name), `${name} changed`);
     }
@@ -144,7 +144,7 @@ test('learned: spatial filters change', () => {
   const m = buildResNet(spec({ arch: 'resnet8', width: 4, numClasses: 4 }));
   const before = m.params.learnable.get('stage1.block1.conv1.weight')!.dataSync().slice();
   const opt = new Sgd({ momentum: 0.9, nesterov: false, weightDecay: 0 });
-  tf.dispose(Object.values(trainStep(m, opt, batch(0), tinyData, 0.1, 0)));
+  tf.dispose(Object.values(trainStep(m, opt, batch(0), tinyShape, 0.1, 0)));
   assert.notDeepEqual(m.params.learnable.get('stage1.block1.conv1.weight')!.dataSync(), before);
   opt.dispose();
   m.dispose();
@@ -153,7 +153,7 @@ test('learned: spatial filters change', () => {
 test('no filter gradient is computed for frozen convs: Conv2DBackpropFilter runs only for learned 1×1 convs', async () => {
   const m = buildResNet(spec({ arch: 'resnet8', width: 4, freeze: 'frozen', numClasses: 4 }));
   const opt = new Sgd({ momentum: 0, nesterov: false, weightDecay: 0 });
-  const info = await tf.profile(() => tf.dispose(Object.values(trainStep(m, opt, batch(0), tinyData, 0.1, 0))));
+  const info = await tf.profile(() => tf.dispose(Object.values(trainStep(m, opt, batch(0), tinyShape, 0.1, 0))));
   const filterGrads = info.kernels.filter((k) => k.name === 'Conv2DBackpropFilter');
   // resnet8 has two learned 1×1 shortcut convs (stages 2 and 3) and 7 frozen 3×3 convs
   assert.equal(filterGrads.length, 2);

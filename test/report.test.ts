@@ -2,26 +2,8 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import type { RunSummary } from '../src/results/records.js';
-import { EPOCH_COLUMNS } from '../src/results/records.js';
 import { writeReport } from '../src/results/report.js';
-import { tempDir } from './fixtures.js';
-
-/** A finished run directory with a summary and a 3-epoch metrics.csv ending at `acc`. */
-function fixtureRun(dir: string, freeze: string, k: number, seed: number, acc: number, learnable: number): void {
-  const runId = `${freeze}-k${k}-E1-seed${seed}-fixture0`;
-  const runDir = join(dir, runId);
-  mkdirSync(runDir, { recursive: true });
-  const summary: RunSummary = {
-    runId, dir: runDir, seed, freeze, kernelSize: k, lcExpansion: 1, lcDepthwise: false, group: `k${k}`, status: 'finished', arch: 'resnet8',
-    dataset: 'synthetic', epochs: 3, final_val_acc: acc, final_val_loss: 1, best_val_acc: acc + 0.01, best_epoch: 3, final_train_acc: acc,
-    params: { total: 1000, learnable, frozen: 1000 - learnable, stored: 1000, buffers: 10 }, backend: 'cpu', device: 'cpu',
-    backend_skipped: [], versions: {}, git_commit: null, wall_seconds: 1, train_images_per_second: 1, finished_at: '2026-01-01T00:00:00Z',
-  };
-  writeFileSync(join(runDir, 'summary.json'), JSON.stringify(summary));
-  const rows = [1, 2, 3].map((e) => [e, 0.1, 1, acc * e / 3, 1, acc * e / 3, acc * e / 3, 1, 1, learnable, 1000 - learnable].join(','));
-  writeFileSync(join(runDir, 'metrics.csv'), `${EPOCH_COLUMNS.join(',')}\n${rows.join('\n')}\n`);
-}
+import { fixtureRun, tempDir } from './fixtures.js';
 
 /** Minimal XML well-formedness check: one <svg> root, every tag closed in order. */
 function assertWellFormedSvg(svg: string): void {

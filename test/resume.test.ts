@@ -3,7 +3,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { appendFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { checkpointEpoch } from '../src/train/checkpoint.js';
+import { checkpointEpoch } from '../src/runs/files.js';
 import { BIN, tempDir, tinyYaml } from './fixtures.js';
 
 const EPOCHS = 6;

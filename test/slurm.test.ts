@@ -11,7 +11,7 @@ import { after, before, test } from 'node:test';
 import { loadConfigFile } from '../src/config/load.js';
 import { PACKAGE_ROOT } from '../src/provenance.js';
 import { sweepTrials } from '../src/sweep/trials.js';
-import { checkpointEpoch } from '../src/train/checkpoint.js';
+import { checkpointEpoch } from '../src/runs/files.js';
 import { BIN, writeTinyConfig } from './fixtures.js';
 
 const SCRIPT = join(PACKAGE_ROOT, 'test', 'slurm', 'cluster.sh');

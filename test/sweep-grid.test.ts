@@ -71,11 +71,11 @@ test('trials: learned baselines are added once per (k, E, seed) unless the grid 
   assert.ok(both.every((t) => !t.baseline));
   assert.equal(new Set(both.map((t) => t.identity.dir)).size, 4);
   assert.equal(findTrial(both, '2'), both[2]);
-  assert.equal(findTrial(both, both[3]!.identity.runId), both[3]);
+  assert.equal(findTrial(both, both[3]!.identity.run_id), both[3]);
   assert.throws(() => findTrial(both, '4'), /--trial 4: no such trial \(give an index 0\.\.3 or a run id/);
   // A trial shares its run directory with the same config run alone (no sweep block).
   const alone = sweepTrials(loadConfigText(`${base}model: { arch: resnet8, width: 4, kernel_size: 5 }\nfreeze: frozen\nseed: 1\n`.replace(/^model: \{ arch: resnet8, width: 4 \}\nfreeze: frozen\n/m, ''), 'a.yaml').config);
-  assert.ok(alone.some((t) => t.identity.runId === frozenOnly[3]!.identity.runId));
+  assert.ok(alone.some((t) => t.identity.run_id === frozenOnly[3]!.identity.run_id));
 });
 
 test('grid size is checked before anything is expanded: a 10^7-point grid is one line; sweep.max_trials raises the bound', () => {

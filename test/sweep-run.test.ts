@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { loadConfigFile } from '../src/config/load.js';
 import { sweepTrials } from '../src/sweep/trials.js';
-import { checkpointEpoch } from '../src/train/checkpoint.js';
+import { checkpointEpoch } from '../src/runs/files.js';
 import { BIN, lcconv, tempDir, writeTinyConfig } from './fixtures.js';
 
 
@@ -45,7 +45,7 @@ test('sweep: a failed trial is recorded and the others go on; finished trials ar
   assert.deepEqual([0, 2].map((i) => statSync(join(dirs[i]!, 'summary.json')).mtimeMs), mtimes);
 
   // One trial alone, by run id, as an external scheduler would run it: reused, not retrained.
-  const alone = lcconv(['run', config, '--trial', trials[2]!.identity.runId]);
+  const alone = lcconv(['run', config, '--trial', trials[2]!.identity.run_id]);
   assert.equal(alone.status, 0, alone.stderr);
   assert.match(alone.stdout, /already finished/);
   const bad = lcconv(['run', config]);

@@ -3,7 +3,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import { loadDataset } from '../src/data/index.js';
+import { loadDataset, shapeOf } from '../src/data/index.js';
 import { trainBatches } from '../src/data/batches.js';
 import { buildModel } from '../src/models/index.js';
 import { lrAt, scheduleFor } from '../src/train/schedule.js';
@@ -55,9 +55,9 @@ test('no tensor leaks across training steps and evaluation', async () => {
   const model = buildModel(config, { channels: data.channels, classes: data.classNames.length }, 0);
   const opt = new Sgd({ momentum: 0.9, nesterov: true, weightDecay: 5e-4 });
   const batches = [...trainBatches(data, 16, 0, 1, null)];
-  tf.dispose(Object.values(trainStep(model, opt, batches[0]!, data, 0.1, 0.1))); // burn-in: creates momentum buffers
+  tf.dispose(Object.values(trainStep(model, opt, batches[0]!, shapeOf(data), 0.1, 0.1))); // burn-in: creates momentum buffers
   const before = tf.memory().numTensors;
-  for (const b of batches.slice(1)) tf.dispose(Object.values(trainStep(model, opt, b, data, 0.1, 0.1)));
+  for (const b of batches.slice(1)) tf.dispose(Object.values(trainStep(model, opt, b, shapeOf(data), 0.1, 0.1)));
   await evaluate(model, data, 16);
   assert.equal(tf.memory().numTensors, before);
   opt.dispose();

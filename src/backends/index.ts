@@ -4,7 +4,7 @@
  * together with why each better candidate was skipped, so a run can print and record it.
  */
 import * as tf from '@tensorflow/tfjs';
-import { InputError } from '../errors.js';
+import { firstLine, InputError } from '../errors.js';
 
 export const BACKEND_NAMES = ['auto', 'tensorflow', 'cpu-native', 'webgpu', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
@@ -204,10 +204,4 @@ async function activate(backend: string): Promise<void> {
   const ok = await tf.setBackend(backend);
   if (!ok) throw new BackendError(`backend '${backend}' failed to initialise`);
   await tf.ready();
-}
-
-/** An error's first line, for one-line reasons. */
-export function firstLine(err: unknown): string {
-  const msg = err instanceof Error ? err.message : String(err);
-  return msg.split('\n')[0] ?? msg;
 }

@@ -5,7 +5,8 @@
  * software adapter, which `auto` ranks below the native CPU paths.
  */
 import * as tf from '@tensorflow/tfjs';
-import { firstLine, type Probe } from './index.js';
+import { firstLine } from '../errors.js';
+import type { Probe } from './index.js';
 
 /** Debian/Ubuntu packages that give Dawn a (software) OpenGL ES adapter through Mesa's EGL. */
 const MESA_FIX = 'apt-get install libegl1 libegl-mesa0 libgles2 (software adapter via Mesa), or install the GPU driver with Vulkan (libvulkan1 + the vendor ICD)';

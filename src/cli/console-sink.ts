@@ -4,12 +4,13 @@
  * --json can keep stdout for the machine-readable summary.
  */
 import cliProgress from 'cli-progress';
-import type { EpochRow, RunSink, RunStart, RunSummary, StepProgress } from '../results/records.js';
+import { formatCount, pct } from '../format.js';
+import type { EpochRow, RunSink, RunStart, RunSummary, StepProgress } from '../runs/records.js';
 
 export type Verbosity = 'quiet' | 'normal';
 
-const pct = (v: number | null) => (v === null ? '   -  ' : `${(100 * v).toFixed(2)}%`);
-const fmtInt = (n: number) => n.toLocaleString('en-US');
+/** A fraction as a percentage, or a blank of the same width on epochs without evaluation. */
+const pctOrBlank = (v: number | null) => (v === null ? '   -  ' : `${pct(v)}%`);
 
 export class ConsoleSink implements RunSink {
   private bar: cliProgress.SingleBar | null = null;
@@ -30,11 +31,11 @@ export class ConsoleSink implements RunSink {
   }
 
   start(info: RunStart): void {
-    this.runId = info.runId;
+    this.runId = info.run_id;
     this.epochs = info.epochs;
     const c = info.counts;
-    this.print(`run ${info.runId}: ${info.arch} on ${info.dataset}, freeze=${info.freeze}, k=${info.kernelSize}, E=${info.lcExpansion}${info.lcDepthwise ? ' (depthwise)' : ''}, seed=${info.seed}`);
-    this.print(`  params: total ${fmtInt(c.total)}, learnable ${fmtInt(c.learnable)}, frozen ${fmtInt(c.frozen)}, stored ${fmtInt(c.stored)} (+${fmtInt(c.buffers)} BN buffers)`);
+    this.print(`run ${info.run_id}: ${info.arch} on ${info.dataset}, freeze=${info.freeze}, k=${info.kernel_size}, E=${info.lc_expansion}${info.lc_depthwise ? ' (depthwise)' : ''}, seed=${info.seed}`);
+    this.print(`  params: total ${formatCount(c.total)}, learnable ${formatCount(c.learnable)}, frozen ${formatCount(c.frozen)}, stored ${formatCount(c.stored)} (+${formatCount(c.buffers)} BN buffers)`);
     this.print(`  ${info.epochs} epochs × ${info.stepsPerEpoch} steps of ${info.batchSize} on ${info.backend} (${info.device}); output ${info.dir}`);
     if (info.firstEpoch > 1) this.print(`  resuming from the checkpoint of epoch ${info.firstEpoch - 1}`);
   }
@@ -57,13 +58,13 @@ export class ConsoleSink implements RunSink {
     this.bar?.stop();
     this.bar = null;
     this.print(
-      `[${this.runId}] epoch ${row.epoch}/${this.epochs} lr ${row.lr.toPrecision(3)} train_loss ${row.train_loss.toFixed(4)} train_acc ${pct(row.train_acc)} ` +
-        `val_loss ${row.val_loss === null ? '-' : row.val_loss.toFixed(4)} val_acc ${pct(row.val_acc)} best ${pct(row.best_val_acc)} ` +
+      `[${this.runId}] epoch ${row.epoch}/${this.epochs} lr ${row.lr.toPrecision(3)} train_loss ${row.train_loss.toFixed(4)} train_acc ${pctOrBlank(row.train_acc)} ` +
+        `val_loss ${row.val_loss === null ? '-' : row.val_loss.toFixed(4)} val_acc ${pctOrBlank(row.val_acc)} best ${pctOrBlank(row.best_val_acc)} ` +
         `${row.epoch_seconds.toFixed(1)} s ${row.images_per_second.toFixed(1)} img/s`,
     );
   }
 
   end(s: RunSummary): void {
-    this.print(`[${s.runId}] finished: final val_acc ${pct(s.final_val_acc)}, best ${pct(s.best_val_acc)} (epoch ${s.best_epoch}), ${s.wall_seconds.toFixed(1)} s`);
+    this.print(`[${s.run_id}] finished: final val_acc ${pctOrBlank(s.final_val_acc)}, best ${pctOrBlank(s.best_val_acc)} (epoch ${s.best_epoch}), ${s.wall_seconds.toFixed(1)} s`);
   }
 }

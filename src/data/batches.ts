@@ -3,7 +3,7 @@
  * zero padding, horizontal flip) and per-channel normalisation. Randomness comes from a seeded
  * stream per (seed, epoch), so an epoch is reproducible on its own, which makes resuming exact.
  */
-import { rngFor, type Rng } from '../models/init.js';
+import { rngFor, type Rng } from '../random.js';
 import type { Dataset, ImageSplit } from './dataset.js';
 
 export interface Batch {

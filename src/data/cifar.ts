@@ -6,6 +6,7 @@
  */
 import { join } from 'node:path';
 import { InputError } from '../errors.js';
+import { formatCount } from '../format.js';
 import { channelStats, type Dataset, type ImageSplit } from './dataset.js';
 import { readChecked, requireFiles } from './files.js';
 
@@ -77,7 +78,7 @@ function readRecords(files: string[], perFile: number, layout: CifarLayout, labe
   const count = files.length * perFile;
   const images = new Uint8Array(count * PIXELS);
   const labels = new Uint8Array(count);
-  const what = `${perFile.toLocaleString('en-US')} records of ${record.toLocaleString('en-US')}`;
+  const what = `${formatCount(perFile)} records of ${formatCount(record)}`;
   files.forEach((file, f) => {
     const bytes = readChecked(file, perFile * record, what);
     for (let r = 0; r < perFile; r++) {

@@ -23,6 +23,18 @@ export interface Dataset {
   flipAugment: boolean;
 }
 
+/** What a model and a training step need to know of a dataset: image shape and class count. */
+export interface DatasetShape {
+  height: number;
+  width: number;
+  channels: number;
+  classes: number;
+}
+
+export function shapeOf(data: Dataset): DatasetShape {
+  return { height: data.height, width: data.width, channels: data.channels, classes: data.classNames.length };
+}
+
 /** Per-channel mean and std over all pixels of a split (in [0, 1] units). */
 export function channelStats(split: ImageSplit, channels: number): { mean: number[]; std: number[] } {
   const sum = new Float64Array(channels);

@@ -13,7 +13,7 @@ import * as tar from 'tar';
 import { InputError } from '../errors.js';
 import { fsCause, isStorageError, makeDir, removeStaleTemps, tempPath } from '../fs-safety.js';
 import { CIFAR10_LAYOUT, CIFAR100_LAYOUT, CIFAR_URLS, cifarFiles, type CifarLayout } from './cifar.js';
-import { formatCount } from './files.js';
+import { formatCount } from '../format.js';
 
 export const DOWNLOAD_NAMES = ['cifar10', 'cifar100'] as const;
 export type DownloadName = (typeof DOWNLOAD_NAMES)[number];

@@ -5,9 +5,9 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { InputError } from '../errors.js';
+import { formatCount } from '../format.js';
 
 /** 30730000 → "30,730,000": sizes in messages are read by people. */
-export const formatCount = (v: number) => v.toLocaleString('en-US');
 const n = formatCount;
 
 /** Throws one line naming the first missing file and how to get it. */

@@ -9,7 +9,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../errors.js';
 import { channelStats, type Dataset, type ImageSplit } from './dataset.js';
-import { formatCount, readMaybeGzip } from './files.js';
+import { formatCount } from '../format.js';
+import { readMaybeGzip } from './files.js';
 import { DIGIT_CLASSES, FASHION_CLASSES } from './mnist-package.js';
 
 /** The file as named, or with .gz; null when neither exists. */

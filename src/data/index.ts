@@ -5,18 +5,11 @@
  */
 import type { DatasetConfig, DatasetName } from '../config/schema.js';
 import { CIFAR10_SHAPE, loadCifar10, loadCifar100 } from './cifar.js';
-import type { Dataset } from './dataset.js';
+import type { Dataset, DatasetShape } from './dataset.js';
 import { loadIdx } from './idx.js';
 import { loadFashionMnist, loadMnist10k } from './mnist-package.js';
 import { selectSplits } from './split.js';
 import { loadSynthetic } from './synthetic.js';
-
-export interface DatasetShape {
-  height: number;
-  width: number;
-  channels: number;
-  classes: number;
-}
 
 interface DatasetEntry {
   load: (cfg: DatasetConfig, seed: number) => Dataset;
@@ -51,4 +44,5 @@ export function datasetShape(cfg: DatasetConfig): DatasetShape {
   return LOADERS[cfg.name].shape(cfg);
 }
 
-export type { Dataset, ImageSplit } from './dataset.js';
+export type { Dataset, DatasetShape, ImageSplit } from './dataset.js';
+export { shapeOf } from './dataset.js';

@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DatasetName } from '../config/schema.js';
 import { InputError } from '../errors.js';
+import { formatCount } from '../format.js';
 import { CIFAR10_LAYOUT, CIFAR100_LAYOUT, CIFAR_URLS, downloadCommand } from './cifar.js';
 import { checkCifarDir } from './download.js';
 import { loadIdx } from './idx.js';
@@ -45,7 +46,7 @@ function idxStatus(name: DatasetName, root: string, kind: 'mnist' | 'fashion-mni
   if (!existsSync(dir)) return { name, status: 'missing', where: dir, detail: 'put the official IDX files (gzipped or not) here' };
   try {
     const d = loadIdx(root, kind);
-    return { name, status: 'ok', where: dir, detail: `${d.train.count.toLocaleString('en-US')} train / ${d.test.count.toLocaleString('en-US')} test, ${d.height}×${d.width}` };
+    return { name, status: 'ok', where: dir, detail: `${formatCount(d.train.count)} train / ${formatCount(d.test.count)} test, ${d.height}×${d.width}` };
   } catch (err) {
     if (err instanceof InputError) return { name, status: 'invalid', where: dir, detail: err.message };
     throw err;

@@ -15,7 +15,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { InputError } from '../errors.js';
 import { channelStats, type Dataset, type ImageSplit } from './dataset.js';
-import { formatCount } from './files.js';
+import { formatCount } from '../format.js';
 
 const SIDE = 28;
 const PIXELS = SIDE * SIDE;

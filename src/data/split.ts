@@ -7,7 +7,7 @@
  */
 import type { DatasetConfig } from '../config/schema.js';
 import { InputError } from '../errors.js';
-import { rngFor } from '../models/init.js';
+import { rngFor } from '../random.js';
 import { permutation } from './batches.js';
 import { channelStats, type Dataset, type ImageSplit } from './dataset.js';
 

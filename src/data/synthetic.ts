@@ -4,7 +4,7 @@
  * random brightness. Orientation and frequency differ between classes, so small convs separate them.
  */
 import type { DatasetConfig } from '../config/schema.js';
-import { rngFor, type Rng } from '../models/init.js';
+import { rngFor, type Rng } from '../random.js';
 import { channelStats, type Dataset, type ImageSplit } from './dataset.js';
 
 interface Grating {

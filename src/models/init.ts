@@ -3,14 +3,8 @@
  * seed gives the same weights on every backend and regardless of construction order.
  * kaiming_uniform is PyTorch's Conv2d/Linear default (a = √5 → U(±1/√fan_in)), as the authors ran it.
  */
-import seedrandom from 'seedrandom';
 import type { InitScheme } from '../config/schema.js';
-
-export type Rng = () => number;
-
-export function rngFor(seed: number, stream: string): Rng {
-  return seedrandom(`${seed}/${stream}`);
-}
+import type { Rng } from '../random.js';
 
 export interface Fans {
   fanIn: number;

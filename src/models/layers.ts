@@ -4,7 +4,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { batchNormTrain } from './batchnorm.js';
-import { biasValues, rngFor } from './init.js';
+import { rngFor } from '../random.js';
+import { biasValues } from './init.js';
 import type { ParamStore } from './params.js';
 
 export type Layer = (x: tf.Tensor4D, training: boolean) => tf.Tensor4D;

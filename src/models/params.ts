@@ -5,7 +5,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { InitScheme } from '../config/schema.js';
-import { initScale, initValues, rngFor, unitDraws, type Fans } from './init.js';
+import { rngFor } from '../random.js';
+import { initScale, initValues, unitDraws, type Fans } from './init.js';
 
 export interface ParamCounts {
   /** Every weight the forward pass uses (a shared slice counts once per layer that uses it). */

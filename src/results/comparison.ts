@@ -5,8 +5,9 @@
  * Gives mean ± std of final validation accuracy over seeds, with n, and Δ vs standard.
  */
 import { createObjectCsvStringifier } from 'csv-writer';
-import { writeAtomic } from './run-dir.js';
-import type { RunSummary } from './records.js';
+import { formatCount, pct, signedPp } from '../format.js';
+import { writeAtomic } from '../runs/files.js';
+import type { RunSummary } from '../runs/records.js';
 
 export interface ComparisonRow {
   freeze: string;
@@ -35,7 +36,7 @@ const FREEZE_ORDER = ['learned', 'frozen', 'shared'];
 export function compareArms(summaries: RunSummary[]): ComparisonRow[] {
   const groups = new Map<string, RunSummary[]>();
   // Summaries from before groups existed have none: they group by k, E and depthwise alone.
-  const groupOf = (s: RunSummary) => s.group ?? `k${s.kernelSize}-E${s.lcExpansion}${s.lcDepthwise ? '-dw' : ''}`;
+  const groupOf = (s: RunSummary) => s.group ?? `k${s.kernel_size}-E${s.lc_expansion}${s.lc_depthwise ? '-dw' : ''}`;
   const keyOf = (s: RunSummary, freeze = s.freeze) => `${freeze}|${groupOf(s)}`;
   for (const s of summaries) groups.set(keyOf(s), [...(groups.get(keyOf(s)) ?? []), s]);
   const rows = [...groups.values()].map((runs) => {
@@ -44,9 +45,9 @@ export function compareArms(summaries: RunSummary[]): ComparisonRow[] {
     const standard = groups.get(keyOf(first, 'learned'));
     return {
       freeze: first.freeze,
-      kernel_size: first.kernelSize,
-      lc_expansion: first.lcExpansion,
-      lc_depthwise: first.lcDepthwise,
+      kernel_size: first.kernel_size,
+      lc_expansion: first.lc_expansion,
+      lc_depthwise: first.lc_depthwise,
       n: acc.n,
       val_acc_mean: acc.mean,
       val_acc_std: acc.std,
@@ -67,7 +68,6 @@ export function writeComparisonCsv(file: string, rows: ComparisonRow[]): void {
   writeAtomic(file, csv.getHeaderString() + csv.stringifyRecords(rows));
 }
 
-const pct = (v: number) => (100 * v).toFixed(2);
 
 /**
  * Whether freeze, k, E and depthwise leave two rows looking alike (configs that differ in another
@@ -88,9 +88,9 @@ export function formatComparison(rows: ComparisonRow[]): string {
     String(r.kernel_size),
     String(r.lc_expansion),
     `${pct(r.val_acc_mean)} ± ${pct(r.val_acc_std)} (n=${r.n})`,
-    r.delta_vs_standard === null ? 'n/a' : `${r.delta_vs_standard >= 0 ? '+' : ''}${r.delta_vs_standard.toFixed(2)}`,
-    r.learnable_params.toLocaleString('en-US'),
-    r.stored_weights.toLocaleString('en-US'),
+    signedPp(r.delta_vs_standard),
+    formatCount(r.learnable_params),
+    formatCount(r.stored_weights),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => r[i]!.length)));
   const textColumns = withGroup ? 2 : 1; // left-aligned: config group and freeze

@@ -4,12 +4,14 @@
  * Numbers come from compareArms: mean ± sample std of the final validation accuracy over seeds
  * (with n), Δ in percentage points vs the `learned` arm of the same k and E (standard training).
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import { formatCount, pct, signedPp } from '../format.js';
+import { ERROR_FILE, hasStarted, readMetrics, writeAtomic } from '../runs/files.js';
+import type { RunSummary } from '../runs/records.js';
+import { runState } from '../runs/state.js';
 import { compareArms, needsGroupColumn, writeComparisonCsv, type ComparisonRow } from './comparison.js';
 import type { CurvePoint, RunPoint } from './plots.js';
-import type { RunSummary } from './records.js';
-import { CONFIG_FILE, ERROR_FILE, METRICS_FILE, readFinishedSummary, readTrialError, writeAtomic } from './run-dir.js';
 
 export interface Report {
   rows: ComparisonRow[];
@@ -18,21 +20,6 @@ export interface Report {
   unfinished: string[];
   files: string[];
 }
-
-/** The evaluated epochs of a metrics.csv (rows with an empty val_acc are skipped). */
-function readCurve(dir: string): { epoch: number; val_acc: number; train_acc: number }[] {
-  const file = join(dir, METRICS_FILE);
-  if (!existsSync(file)) return [];
-  const [header, ...lines] = readFileSync(file, 'utf8').trim().split('\n');
-  const cols = header!.split(',');
-  const at = (cells: string[], name: string) => cells[cols.indexOf(name)] ?? '';
-  return lines
-    .map((l) => l.split(','))
-    .filter((c) => at(c, 'val_acc') !== '')
-    .map((c) => ({ epoch: Number(at(c, 'epoch')), val_acc: Number(at(c, 'val_acc')), train_acc: Number(at(c, 'train_acc')) }));
-}
-
-const pct = (v: number) => (100 * v).toFixed(2);
 
 function reportMarkdown(title: string, report: Omit<Report, 'files'>, plots: string[]): string {
   const withGroup = needsGroupColumn(report.rows);
@@ -47,7 +34,7 @@ function reportMarkdown(title: string, report: Omit<Report, 'files'>, plots: str
     `|${withGroup ? '---|' : ''}---|---:|---:|---:|---:|---:|---:|---:|---:|`,
     ...report.rows.map((r) =>
       `|${withGroup ? ` ${r.group} |` : ''} ${r.freeze}${r.lc_depthwise ? ' (dw)' : ''} | ${r.kernel_size} | ${r.lc_expansion} | ${pct(r.val_acc_mean)} ± ${pct(r.val_acc_std)} | ${r.n} | ${pct(r.best_val_acc_mean)} | ` +
-        `${r.delta_vs_standard === null ? 'n/a' : `${r.delta_vs_standard >= 0 ? '+' : ''}${r.delta_vs_standard.toFixed(2)}`} | ${r.learnable_params.toLocaleString('en-US')} | ${r.stored_weights.toLocaleString('en-US')} |`,
+        `${signedPp(r.delta_vs_standard)} | ${formatCount(r.learnable_params)} | ${formatCount(r.stored_weights)} |`,
     ),
   ];
   if (plots.length) lines.push('', '## Plots', '', ...plots.map((p) => `![${p.replace(/_/g, ' ').replace('.svg', '')}](${p})\n`));
@@ -65,16 +52,16 @@ export async function writeReport(dir: string, options: { plots?: boolean } = {}
   const entries = existsSync(dir) ? readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory() && e.name !== 'sweep').map((e) => e.name).sort() : [];
   for (const name of entries) {
     const runDir = join(dir, name);
-    const summary = readFinishedSummary(runDir);
-    const error = summary ? null : readTrialError(runDir);
+    const { summary, error } = runState(runDir);
     if (summary) {
       runs.push(summary);
-      for (const p of readCurve(runDir)) {
-        curves.push({ run: summary.runId, freeze: summary.freeze, kernel_size: summary.kernelSize, lc_expansion: summary.lcExpansion, epoch: p.epoch, val_acc: 100 * p.val_acc, train_acc: 100 * p.train_acc });
+      for (const p of readMetrics(runDir)) {
+        if (p.val_acc === null) continue; // an epoch without evaluation
+        curves.push({ run: summary.run_id, freeze: summary.freeze, kernel_size: summary.kernel_size, lc_expansion: summary.lc_expansion, epoch: p.epoch, val_acc: 100 * p.val_acc, train_acc: 100 * p.train_acc });
       }
     } else if (error) {
       failed.push({ run: name, message: error.message });
-    } else if (existsSync(join(runDir, METRICS_FILE)) || existsSync(join(runDir, CONFIG_FILE))) {
+    } else if (hasStarted(runDir)) {
       unfinished.push(name);
     }
   }
@@ -85,7 +72,7 @@ export async function writeReport(dir: string, options: { plots?: boolean } = {}
   let plots: string[] = [];
   if (options.plots !== false) {
     const { writePlots } = await import('./plots.js');
-    const points: RunPoint[] = runs.map((r) => ({ freeze: r.freeze, kernel_size: r.kernelSize, lc_expansion: r.lcExpansion, seed: r.seed, val_acc: 100 * r.final_val_acc }));
+    const points: RunPoint[] = runs.map((r) => ({ freeze: r.freeze, kernel_size: r.kernel_size, lc_expansion: r.lc_expansion, seed: r.seed, val_acc: 100 * r.final_val_acc }));
     plots = await writePlots(dir, points, curves);
     files.push(...plots);
   }

@@ -10,11 +10,10 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
-import { makeDir } from '../fs-safety.js';
 import { join } from 'node:path';
-import { readFinishedSummary } from '../results/run-dir.js';
-import { readTrialError, writeTrialError } from '../results/run-dir.js';
-import { TRIAL_LOG, trialArgs, type Trial } from './trials.js';
+import { makeDir } from '../fs-safety.js';
+import { readFinishedSummary, readTrialError, TRIAL_LOG, writeTrialError } from '../runs/files.js';
+import { trialArgs, type Trial } from './trials.js';
 
 export interface LocalOptions {
   configCopy: string;
@@ -59,7 +58,7 @@ export async function runLocal(trials: Trial[], options: LocalOptions): Promise<
 }
 
 function runChild(trial: Trial, slot: number, options: LocalOptions): Promise<'finished' | 'failed' | 'interrupted'> {
-  const { dir, runId } = trial.identity;
+  const { dir, run_id: runId } = trial.identity;
   makeDir(dir);
   const logFile = join(dir, TRIAL_LOG);
   const fd = openSync(logFile, 'a');

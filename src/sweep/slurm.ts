@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path';
 import type { Config, SlurmConfig } from '../config/schema.js';
 import { InputError } from '../errors.js';
 import { makeDir } from '../fs-safety.js';
-import { writeAtomic } from '../results/run-dir.js';
+import { writeAtomic } from '../runs/files.js';
 import { trialArgs, type Trial } from './trials.js';
 
 export interface SlurmSettings {

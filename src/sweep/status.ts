@@ -5,8 +5,10 @@
  * (FAILED, CANCELLED, TIMEOUT…, with their log).
  */
 import { join } from 'node:path';
+import { TRIAL_LOG } from '../runs/files.js';
+import { runState } from '../runs/state.js';
 import { taskStates } from './slurm.js';
-import { formatTrials, TRIAL_LOG, trialState, type Trial } from './trials.js';
+import { formatTrials, type Trial } from './trials.js';
 
 export type StateName = 'finished' | 'running' | 'queued' | 'failed' | 'pending';
 
@@ -23,7 +25,7 @@ export interface SweepStatus {
 export function sweepStatus(trials: Trial[], slurmDir: string, epochs: number): SweepStatus {
   const tasks = taskStates(slurmDir) ?? new Map();
   const states = trials.map((trial): StatusLine => {
-    const disk = trialState(trial);
+    const disk = runState(trial.identity.dir);
     const task = tasks.get(trial.index);
     const ckpt = disk.checkpointEpoch ? `checkpoint at epoch ${disk.checkpointEpoch}/${epochs}` : '';
     const join2 = (...parts: string[]) => parts.filter(Boolean).join(', ');
@@ -33,7 +35,7 @@ export function sweepStatus(trials: Trial[], slurmDir: string, epochs: number): 
     const log = task ? task.log : join(trial.identity.dir, TRIAL_LOG);
     if (disk.error) return { name: 'failed', detail: join2(disk.error.message, ckpt, `log ${disk.error.log ?? log}`) };
     if (task && task.state !== 'COMPLETED') return { name: 'failed', detail: join2(`slurm ${task.jobId}_${task.trial} ${task.state}`, ckpt, `log ${task.log}`) };
-    return { name: 'pending', detail: ckpt };
+    return { name: 'pending', detail: ckpt }; // pending or interrupted: either way the next sweep runs it
   });
   const count = (n: StateName) => states.filter((s) => s.name === n).length;
   const tally = `${trials.length} trials: ${count('finished')} finished, ${count('running')} running, ${count('queued')} queued, ${count('failed')} failed, ${count('pending')} pending`;

@@ -3,21 +3,19 @@
  * arm of every point whose own freeze mode is not `learned` — unless that arm is already a point of
  * the grid (sweeping `freeze: [learned, …]`), in which case the grid's trial serves as the baseline.
  * Each trial is one run directory; its id is its index in this list or its run id, both stable for a
- * given config. Also: where a sweep keeps its files, and each trial's state on disk.
+ * given config. Also: where a sweep keeps its files (a trial's state is its run directory's, src/runs/state.ts).
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
-import { hostname } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { armsOf, expandGrid } from '../config/grid.js';
 import type { Config } from '../config/schema.js';
 import { InputError } from '../errors.js';
 import { PACKAGE_ROOT } from '../provenance.js';
-import type { RunIdentity } from '../results/records.js';
-import { experimentDir, readFinishedSummary, readTrialError, RUNNING_FILE, runIdentity, writeAtomic, type TrialError } from '../results/run-dir.js';
-
-import { checkpointEpoch } from '../train/checkpoint.js';
+import { writeAtomic } from '../runs/files.js';
+import { experimentDir, runIdentity } from '../runs/identity.js';
+import type { RunIdentity } from '../runs/records.js';
 
 export interface Trial {
   index: number;
@@ -34,8 +32,8 @@ export function sweepTrials(config: Config): Trial[] {
   const seen = new Set<string>();
   const add = (params: Record<string, unknown>, cfg: Config, baseline: boolean) => {
     const identity = runIdentity(cfg, cfg.seed);
-    if (seen.has(identity.runId)) return;
-    seen.add(identity.runId);
+    if (seen.has(identity.run_id)) return;
+    seen.add(identity.run_id);
     trials.push({ index: trials.length, params, baseline, config: cfg, identity });
   };
   const points = expandGrid(config);
@@ -58,51 +56,12 @@ export function trialArgs(configCopy: string, index: string): string[] {
 
 /** `--trial` accepts the index in the trial list or the run id. */
 export function findTrial(trials: Trial[], id: string): Trial {
-  const found = /^\d+$/.test(id) ? trials[Number(id)] : trials.find((t) => t.identity.runId === id);
+  const found = /^\d+$/.test(id) ? trials[Number(id)] : trials.find((t) => t.identity.run_id === id);
   if (!found) {
     const range = trials.length === 1 ? '0' : `0..${trials.length - 1}`;
     throw new InputError(`--trial ${id}: no such trial (give an index ${range} or a run id; lcconv sweep <config> --dry-run lists them)`);
   }
   return found;
-}
-
-export const TRIAL_LOG = 'trial.log';
-
-/** A running.json whose process is still alive (only checkable on the same host). */
-function runningHere(dir: string): boolean {
-  const file = join(dir, RUNNING_FILE);
-  if (!existsSync(file)) return false;
-  const { pid, host, slurm_job } = JSON.parse(readFileSync(file, 'utf8')) as { pid: number; host: string; slurm_job: string | null };
-  if (host !== hostname()) {
-    // Another node: a Slurm task's marker outlives a killed task (SIGKILL, node failure), so squeue
-    // decides for those; a local worker's marker on another host cannot be checked and is trusted.
-    return slurm_job === null;
-  }
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-type TrialStateName = 'finished' | 'running' | 'failed' | 'pending';
-
-export interface TrialState {
-  state: TrialStateName;
-  /** Last checkpointed epoch of an unfinished trial. */
-  checkpointEpoch: number | null;
-  error: TrialError | null;
-}
-
-/** A trial's state from its run directory alone (Slurm's view is merged in by the caller). */
-export function trialState(trial: Trial): TrialState {
-  const dir = trial.identity.dir;
-  if (readFinishedSummary(dir)) return { state: 'finished', checkpointEpoch: null, error: null };
-  const epoch = checkpointEpoch(dir);
-  if (runningHere(dir)) return { state: 'running', checkpointEpoch: epoch, error: null };
-  const error = readTrialError(dir);
-  return { state: error ? 'failed' : 'pending', checkpointEpoch: epoch, error };
 }
 
 /** The sweep's own folder inside the experiment folder: config copies, Slurm scripts and logs. */
@@ -127,7 +86,7 @@ export function writeConfigCopy(config: Config, source: string | undefined): str
 export function formatTrials(trials: Trial[], states: Map<number, string>): string {
   const rows = trials.map((t) => [
     String(t.index),
-    t.identity.runId,
+    t.identity.run_id,
     Object.entries(t.params).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join(' ') + (t.baseline ? ' (baseline for Δ)' : ''),
     states.get(t.index) ?? '',
   ]);

@@ -10,7 +10,7 @@ import { trainBatches, type Batch } from '../data/batches.js';
 import { datasetShape } from '../data/index.js';
 import type { Dataset, ImageSplit } from '../data/dataset.js';
 import { buildModel } from '../models/index.js';
-import { rngFor } from '../models/init.js';
+import { rngFor } from '../random.js';
 import { Sgd } from './sgd.js';
 import { evaluate, trainStep } from './trainer.js';
 
@@ -84,7 +84,7 @@ export async function benchThroughput(config: Config, options: BenchOptions): Pr
   const runSteps = async (n: number) => {
     let last: tf.Scalar | null = null;
     for (let i = 0; i < n; i++) {
-      const out = trainStep(model, optimizer, batches[i % batches.length]!, data, lr, config.train.label_smoothing);
+      const out = trainStep(model, optimizer, batches[i % batches.length]!, shape, lr, config.train.label_smoothing);
       out.correct.dispose();
       last?.dispose();
       last = out.lossSum;
@@ -96,7 +96,7 @@ export async function benchThroughput(config: Config, options: BenchOptions): Pr
   };
   try {
     // The last warm-up step is the profiled one (peak memory, kernel times), so profiling costs no extra step.
-    const profileStep = async () => tf.profile(() => tf.dispose(Object.values(trainStep(model, optimizer, batches[0]!, data, lr, config.train.label_smoothing))));
+    const profileStep = async () => tf.profile(() => tf.dispose(Object.values(trainStep(model, optimizer, batches[0]!, shape, lr, config.train.label_smoothing))));
     await runSteps(Math.max(warmup - 1, 0));
     const warmPeak = warmup > 0 ? await profileStep() : null;
     const trainSeconds = await timed(() => runSteps(steps));

@@ -3,16 +3,15 @@
  * arm of the same config. Finished runs are reused, not retrained. Returns the run summaries and
  * the comparison with standard training; the caller prints.
  */
-import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { armsOf, seedsOf } from '../config/grid.js';
 import type { Config } from '../config/schema.js';
 import { loadDataset, type Dataset } from '../data/index.js';
 import { gitCommit, versions } from '../provenance.js';
 import { compareArms, writeComparisonCsv, type ComparisonRow } from '../results/comparison.js';
-import type { RunIdentity, RunSink, RunSummary } from '../results/records.js';
-import { RunRecorder } from '../results/recorder.js';
-import { ERROR_FILE, experimentDir, readFinishedSummary, RUNNING_FILE, runIdentity, writeRunning, writeTrialError } from '../results/run-dir.js';
+import { experimentDir } from '../runs/identity.js';
+import { asTrial, openRun } from '../runs/lifecycle.js';
+import type { RunIdentity, RunSink, RunSummary } from '../runs/records.js';
 import type { Trial } from '../sweep/trials.js';
 import { RunInterrupted, trainRun } from './trainer.js';
 
@@ -38,16 +37,15 @@ export interface ExperimentResult {
 
 /** Reuses a finished run (unless --force), else trains it (resuming its checkpoint with --resume). */
 async function trainOrReuse(arm: Config, seed: number, data: () => Dataset, commit: string | null, options: ExperimentOptions): Promise<RunSummary> {
-  const identity = runIdentity(arm, seed);
-  const finished = options.force ? null : readFinishedSummary(identity.dir);
-  if (finished) {
-    options.log?.(`${identity.runId}: already finished (${identity.dir}), reusing its results; --force retrains`);
-    return finished;
+  const run = openRun(arm, seed, { force: options.force, resume: options.resume, configFile: options.configFile, gitCommit: commit });
+  const { identity } = run;
+  if (run.finished) {
+    options.log?.(`${identity.run_id}: already finished (${identity.dir}), reusing its results; --force retrains`);
+    return run.finished;
   }
-  const sinks = [new RunRecorder(arm, { configFile: options.configFile, gitCommit: commit }), ...(options.sinksFor?.(identity) ?? [])];
   return trainRun({
-    config: arm, data: data(), identity, sinks, backend: options.backend, versions: versions(), gitCommit: commit,
-    resume: options.resume, signal: options.signal,
+    config: arm, data: data(), identity, sinks: [run.recorder, ...(options.sinksFor?.(identity) ?? [])], checkpoints: run.recorder,
+    backend: options.backend, versions: versions(), gitCommit: commit, signal: options.signal,
   });
 }
 
@@ -56,18 +54,9 @@ async function trainOrReuse(arm: Config, seed: number, data: () => Dataset, comm
  * marks the run directory as running, and on failure leaves `error.json` there (not on Ctrl-C or
  * SIGTERM, which leave a checkpoint to resume from), so the sweep's status and report can tell.
  */
-export async function runTrial(trial: Trial, options: ExperimentOptions): Promise<RunSummary> {
-  const { dir } = trial.identity;
-  rmSync(join(dir, ERROR_FILE), { force: true });
-  writeRunning(dir);
-  try {
-    return await trainOrReuse(trial.config, trial.config.seed, () => loadDataset(trial.config.dataset, trial.config.seed), gitCommit(), options);
-  } catch (err) {
-    if (!(err instanceof RunInterrupted)) writeTrialError(dir, { message: err instanceof Error ? err.message : String(err) });
-    throw err;
-  } finally {
-    rmSync(join(dir, RUNNING_FILE), { force: true });
-  }
+export function runTrial(trial: Trial, options: ExperimentOptions): Promise<RunSummary> {
+  const { config } = trial;
+  return asTrial(trial.identity.dir, () => trainOrReuse(config, config.seed, () => loadDataset(config.dataset, config.seed), gitCommit(), options), (err) => err instanceof RunInterrupted);
 }
 
 export async function runExperiment(config: Config, options: ExperimentOptions): Promise<ExperimentResult> {

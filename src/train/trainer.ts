@@ -6,14 +6,20 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Config } from '../config/schema.js';
 import { CIFAR_AUGMENT, evalBatches, stepsPerEpoch, trainBatches, type Batch } from '../data/batches.js';
-import type { Dataset } from '../data/dataset.js';
+import { shapeOf, type Dataset, type DatasetShape } from '../data/dataset.js';
 import { InputError } from '../errors.js';
 import { buildModel, checkModelFits, type Model } from '../models/index.js';
-import type { EpochRow, RunIdentity, RunSink, RunSummary } from '../results/records.js';
-import { loadCheckpoint, removeCheckpoint, saveCheckpoint, type TrainState } from './checkpoint.js';
+import type { EpochRow, RunIdentity, RunSink, RunSummary, TrainState } from '../runs/records.js';
 import { checkFinite, countFinite, NonFiniteLoss } from './non-finite.js';
 import { lrAt, scheduleFor } from './schedule.js';
 import { Sgd } from './sgd.js';
+
+/** Where the trainer keeps its end-of-epoch checkpoint and finds the one to resume from (src/runs/ implements it). */
+export interface CheckpointStore {
+  /** The state to continue from, its weights loaded into model and optimizer; null to start at epoch 1. */
+  load(model: Model, optimizer: Sgd): Promise<TrainState | null>;
+  save(model: Model, optimizer: Sgd, state: TrainState): Promise<void>;
+}
 
 export interface TrainInput {
   config: Config;
@@ -26,8 +32,8 @@ export interface TrainInput {
   gitCommit: string | null;
   /** Steps between progress reads (each read syncs the device). */
   progressEvery?: number;
-  /** Continue from the run directory's checkpoint, if it has one (else start fresh). */
-  resume?: boolean;
+  /** Saves a checkpoint after every epoch and gives the one to resume from (none: no checkpoints). */
+  checkpoints?: CheckpointStore;
   /** Aborted = stop: the current epoch is abandoned, the last epoch's CSV row and checkpoint stay. */
   signal?: AbortSignal;
 }
@@ -45,9 +51,9 @@ interface EvalResult {
   acc: number;
 }
 
-function toTensors(batch: Batch, data: Dataset): { x: tf.Tensor4D; y: tf.Tensor1D } {
+function toTensors(batch: Batch, shape: DatasetShape): { x: tf.Tensor4D; y: tf.Tensor1D } {
   return {
-    x: tf.tensor4d(batch.x, [batch.size, data.height, data.width, data.channels]),
+    x: tf.tensor4d(batch.x, [batch.size, shape.height, shape.width, shape.channels]),
     y: tf.tensor1d(batch.y, 'int32'),
   };
 }
@@ -59,11 +65,12 @@ function toTensors(batch: Batch, data: Dataset): { x: tf.Tensor4D; y: tf.Tensor1
 export async function evaluate(model: Model, data: Dataset, batchSize: number): Promise<EvalResult> {
   let lossSum = 0;
   let correct = 0;
+  const shape = shapeOf(data);
   for (const batch of evalBatches(data, data.test, batchSize)) {
     const sums = tf.tidy(() => {
-      const { x, y } = toTensors(batch, data);
+      const { x, y } = toTensors(batch, shape);
       const logits = model.forward(x, false);
-      const loss = tf.losses.softmaxCrossEntropy(tf.oneHot(y, data.classNames.length), logits, undefined, 0, tf.Reduction.SUM);
+      const loss = tf.losses.softmaxCrossEntropy(tf.oneHot(y, shape.classes), logits, undefined, 0, tf.Reduction.SUM);
       const hits = tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), y), 'float32'));
       return tf.stack([loss, hits]);
     });
@@ -79,10 +86,10 @@ export async function evaluate(model: Model, data: Dataset, batchSize: number): 
  * One SGD step on a batch; returns the batch's summed loss and number of correct predictions as
  * tensors (kept), so the caller decides when to sync.
  */
-export function trainStep(model: Model, optimizer: Sgd, batch: Batch, data: Dataset, lr: number, labelSmoothing: number): { lossSum: tf.Scalar; correct: tf.Scalar } {
+export function trainStep(model: Model, optimizer: Sgd, batch: Batch, shape: DatasetShape, lr: number, labelSmoothing: number): { lossSum: tf.Scalar; correct: tf.Scalar } {
   return tf.tidy(() => {
-    const { x, y } = toTensors(batch, data);
-    const onehot = tf.oneHot(y, data.classNames.length);
+    const { x, y } = toTensors(batch, shape);
+    const onehot = tf.oneHot(y, shape.classes);
     let correct: tf.Scalar | undefined;
     const learnable = [...model.params.learnable.values()];
     const { value, grads } = tf.variableGrads(() => {
@@ -114,19 +121,18 @@ export async function trainRun(input: TrainInput): Promise<RunSummary> {
   const steps = stepsPerEpoch(data.train.count, train.batch_size);
   if (steps === 0) throw new InputError(`train.batch_size: ${train.batch_size} is larger than the training set (${data.train.count} images of ${data.name}); lower it or raise dataset.subset`);
   const schedule = scheduleFor(train, steps);
-  checkModelFits(config, { channels: data.channels, classes: data.classNames.length, height: data.height, width: data.width });
-  const model = buildModel(config, { channels: data.channels, classes: data.classNames.length }, identity.seed);
+  const shape = shapeOf(data);
+  checkModelFits(config, shape);
+  const model = buildModel(config, shape, identity.seed);
   const optimizer = new Sgd({ momentum: train.momentum, nesterov: train.nesterov, weightDecay: train.weight_decay });
   const augment = config.dataset.augment ? CIFAR_AUGMENT : null;
   const progressEvery = input.progressEvery ?? 10;
   const wallStart = performance.now();
 
-  // Resume from the run's checkpoint, or start fresh; a fresh start drops an older attempt's
-  // checkpoint, which a later --resume would otherwise continue under this attempt's metrics.csv.
-  if (!input.resume) removeCheckpoint(identity.dir);
+  // Resume from the store's checkpoint, if it gives one (whether to resume is the run directory's policy).
   let resumed: TrainState | null;
   try {
-    resumed = input.resume ? loadCheckpoint(identity.dir, model, optimizer) : null;
+    resumed = (await input.checkpoints?.load(model, optimizer)) ?? null;
   } catch (err) {
     optimizer.dispose();
     model.dispose();
@@ -159,7 +165,7 @@ export async function trainRun(input: TrainInput): Promise<RunSummary> {
           // Stop between steps: nothing of this epoch has been written, so abandoning it is clean.
           if (input.signal?.aborted) throw new RunInterrupted(epoch - 1);
           lr = lrAt((epoch - 1) * steps + step, schedule);
-          const out = trainStep(model, optimizer, batch, data, lr, train.label_smoothing);
+          const out = trainStep(model, optimizer, batch, shape, lr, train.label_smoothing);
           const nextLoss = tf.keep(tf.add(lossSum, out.lossSum) as tf.Scalar);
           const nextCorrect = tf.keep(tf.add(correct, out.correct) as tf.Scalar);
           const nextFinite = tf.keep(countFinite(finiteSteps, nextLoss));
@@ -205,7 +211,7 @@ export async function trainRun(input: TrainInput): Promise<RunSummary> {
       // Row first, then checkpoint: a kill in between leaves a row newer than the checkpoint, which a
       // resume truncates (RunRecorder), so metrics.csv and the checkpoint always agree.
       for (const s of sinks) await s.epoch(row);
-      await saveCheckpoint(identity.dir, model, optimizer, {
+      await input.checkpoints?.save(model, optimizer, {
         epoch, best, lastEval, lastTrainAcc, trainSeconds, wallSeconds: earlierWallSeconds + (performance.now() - wallStart) / 1000,
       });
     }

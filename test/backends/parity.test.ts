@@ -29,7 +29,7 @@ const RTOL = 1e-4;
 const ATOL = 1e-6;
 
 const CLASSES = 4;
-const data = { height: 8, width: 8, channels: 3, classNames: ['a', 'b', 'c', 'd'] } as never;
+const shape = { height: 8, width: 8, channels: 3, classes: 4 };
 const batch: Batch = {
   x: Float32Array.from({ length: 8 * 8 * 8 * 3 }, (_, i) => Math.sin(i * 0.37)),
   y: Int32Array.from({ length: 8 }, (_, i) => i % CLASSES),
@@ -137,7 +137,7 @@ test('one trainStep (SGD, Nesterov, weight decay) gives the same weights on cpu 
     await selectBackend(backend);
     const model = buildModel(config, { channels: 3, classes: CLASSES }, 0);
     const opt = new Sgd({ momentum: 0.9, nesterov: true, weightDecay: 5e-4 });
-    for (let i = 0; i < 2; i++) tf.dispose(Object.values(trainStep(model, opt, batch, data, 0.1, 0.1)));
+    for (let i = 0; i < 2; i++) tf.dispose(Object.values(trainStep(model, opt, batch, shape, 0.1, 0.1)));
     const weights = new Map<string, Float32Array>();
     for (const [name, v] of model.params.learnable) weights.set(name, (await v.data()) as Float32Array);
     opt.dispose();

@@ -65,7 +65,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
     };
     try {
       if (trial) {
-        say(`trial ${trial.index}: ${trial.identity.runId}`);
+        say(`trial ${trial.index}: ${trial.identity.run_id}`);
         const summary = await runTrial(trial, options);
         if (args.json) process.stdout.write(`${JSON.stringify({ backend, trial: trial.index, run: summary }, null, 2)}\n`);
         return;

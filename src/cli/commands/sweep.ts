@@ -1,15 +1,13 @@
 /**
  * `lcconv sweep <config>`: list (--dry-run), inspect (--status) or run every trial of the config's
- * `sweep:` grid. Trials that finished are skipped, unfinished ones resume from their checkpoint,
- * failures are recorded and the others go on. Executors: `local` (N worker processes, then the
- * report) or `slurm` (an sbatch array, one task per unfinished trial; --wait blocks, then reports).
+ * `sweep:` grid; the flags are parsed here and the workflow is src/sweep/run.ts's. Executors:
+ * `local` (N worker processes, then the report) or `slurm` (an sbatch array, one task per
+ * unfinished trial; --wait blocks, then reports).
  */
-import { join } from 'node:path';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { loadConfigFile } from '../../config/load.js';
 import { DEFAULT_MAX_TRIALS } from '../../config/schema.js';
 import { InputError } from '../../errors.js';
-import { ERROR_FILE } from '../../results/run-dir.js';
 import { handleInterrupts } from '../interrupt.js';
 
 export interface SweepArgs {
@@ -67,68 +65,12 @@ export const sweepCommand: CommandModule<object, SweepArgs> = {
   handler: async (args: ArgumentsCamelCase<SweepArgs>) => {
     if (!Number.isInteger(args.workers) || args.workers < 1) throw new InputError(`--workers: expected an integer >= 1, got ${args.workers}`);
     const { config } = loadConfigFile(args.config, [...args.set, ...slurmOverrides(args)]);
-    const { sweepTrials, sweepDir, writeConfigCopy } = await import('../../sweep/trials.js');
-    const { sweepStatus, formatStatus } = await import('../../sweep/status.js');
-    const trials = sweepTrials(config);
-    const slurmDir = join(sweepDir(config), 'slurm');
+    const { runSweep } = await import('../../sweep/run.js');
     const say = (line: string) => process.stdout.write(`${line}\n`);
-    const status = sweepStatus(trials, slurmDir, config.train.epochs);
-
-    if (args.status || (args.dryRun && args.executor === 'local')) {
-      say(formatStatus(trials, status));
-      return;
-    }
-    const todo = trials.filter((_, i) => status.states[i]!.name === 'failed' || status.states[i]!.name === 'pending');
-    const configCopy = writeConfigCopy(config, args.config);
-    const { experimentDir } = await import('../../results/run-dir.js');
-    const report = async () => {
-      const { writeReport } = await import('../../results/report.js');
-      const { formatComparison } = await import('../../results/comparison.js');
-      const r = await writeReport(experimentDir(config));
-      if (r.runs.length) say(`\n${formatComparison(r.rows)}\n\nreport: ${r.files.join(', ')}`);
-    };
-
-    if (args.executor === 'slurm') {
-      const slurm = await import('../../sweep/slurm.js');
-      const { PACKAGE_ROOT } = await import('../../provenance.js');
-      for (const w of slurm.sharedStorageWarnings({ 'results folder': experimentDir(config), 'lcconv checkout': PACKAGE_ROOT })) process.stderr.write(`lcconv: warning: ${w}\n`);
-      if (todo.length === 0) {
-        say(`${status.tally}; nothing to submit`);
-      } else {
-        const { scriptFile, script, jobId } = slurm.submitSweep(config, todo, configCopy, slurmDir, args.dryRun);
-        if (!jobId) {
-          say(`# ${scriptFile} (not submitted: --dry-run)\n${script}`);
-          return;
-        }
-        say(`submitted job ${jobId}: ${todo.length} array task(s) for trials ${slurm.arraySpec(todo.map((t) => t.index))} (script ${scriptFile}; logs ${slurmDir}/${jobId}_<trial>.log)`);
-      }
-      if (!args.wait) return;
-      await slurm.waitForTasks(slurmDir, args.poll);
-      const after = sweepStatus(trials, slurmDir, config.train.epochs);
-      say(formatStatus(trials, after));
-      await report();
-      const failed = trials.filter((_, i) => after.states[i]!.name === 'failed');
-      if (failed.length) throw new Error(`${failed.length} of ${trials.length} trials failed: ${failed.map((t) => `${t.index} (${after.states[t.index]!.detail})`).join(', ')}`);
-      return;
-    }
-
-    say(`${status.tally}; running ${todo.length} with ${Math.min(args.workers, Math.max(todo.length, 1))} worker(s); config copy ${configCopy}`);
-    const { runLocal, killChildren } = await import('../../sweep/local.js');
-    const interrupt = handleInterrupts(say, killChildren);
-    const started = performance.now();
-    let result;
-    try {
-      result = await runLocal(todo, { configCopy, workers: args.workers, devices: args.devices?.split(','), log: say, signal: interrupt.signal });
-    } finally {
-      interrupt.dispose();
-    }
-    say(`sweep: ${result.finished.length} finished, ${result.failed.length} failed, ${result.interrupted.length} stopped in ${((performance.now() - started) / 1000).toFixed(1)} s`);
-    await report();
-    if (result.interrupted.length) {
-      say(`stopped: rerun 'lcconv sweep ${args.config}' to resume`);
-      process.exitCode = 130;
-    } else if (result.failed.length) {
-      throw new Error(`${result.failed.length} of ${todo.length} trials failed: ${result.failed.map((t) => `${t.index} (${join(t.identity.dir, ERROR_FILE)})`).join(', ')}`);
-    }
+    process.exitCode = await runSweep(config, {
+      source: args.config, executor: args.executor, workers: args.workers, devices: args.devices?.split(','),
+      dryRun: args.dryRun, status: args.status, wait: args.wait, poll: args.poll,
+      say, warn: (line) => process.stderr.write(`lcconv: warning: ${line}\n`), interrupts: (onForce) => handleInterrupts(say, onForce),
+    });
   },
 };

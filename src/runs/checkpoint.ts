@@ -15,46 +15,28 @@
  * aside first and removed after), so a kill at any moment leaves one complete checkpoint.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { Model } from '../models/index.js';
-import type { Sgd } from './sgd.js';
+import type { Sgd } from '../train/sgd.js';
+import { CHECKPOINT_DIR, CHECKPOINT_MANIFEST, CHECKPOINT_WEIGHTS, checkpointFolder, readCheckpointManifest, type CheckpointManifest } from './files.js';
+import type { TrainState } from './records.js';
 
-const CHECKPOINT_DIR = 'checkpoint';
-const MANIFEST = 'checkpoint.json';
-const WEIGHTS = 'weights.bin';
 const FORMAT = 'lcconv-checkpoint-1';
-
-/** What the training loop needs besides the weights to continue after `epoch`. */
-export interface TrainState {
-  epoch: number; // last finished epoch
-  best: { acc: number; epoch: number } | null;
-  lastEval: { loss: number; acc: number } | null;
-  lastTrainAcc: number;
-  trainSeconds: number;
-  wallSeconds: number;
-}
-
-interface Manifest {
-  format: typeof FORMAT;
-  state: TrainState;
-  frozenDigest: string;
-  weightSpecs: tf.io.WeightsManifestEntry[];
-}
 
 /** Frozen weights never change during a run: their digest is computed once per model (one device read). */
 const digests = new WeakMap<Model, string>();
 
-/** sha256 over the frozen kernels and the shared bank, in name order. */
-function frozenDigest(model: Model): string {
+/** sha256 over the frozen kernels and the shared bank, in name order. Async reads: webgpu cannot read synchronously. */
+async function frozenDigest(model: Model): Promise<string> {
   const known = digests.get(model);
   if (known) return known;
   const hash = createHash('sha256');
   const frozen = [...model.params.frozen.entries()].sort(([a], [b]) => a.localeCompare(b));
-  for (const [name, t] of frozen) hash.update(name).update(new Uint8Array((t.dataSync() as Float32Array).buffer));
+  for (const [name, t] of frozen) hash.update(name).update(new Uint8Array(((await t.data()) as Float32Array).buffer));
   const bank = model.params.shared?.tensor;
-  if (bank) hash.update('shared-bank').update(new Uint8Array((bank.dataSync() as Float32Array).buffer));
+  if (bank) hash.update('shared-bank').update(new Uint8Array(((await bank.data()) as Float32Array).buffer));
   const digest = hash.digest('hex');
   digests.set(model, digest);
   return digest;
@@ -66,52 +48,38 @@ export async function saveCheckpoint(runDir: string, model: Model, optimizer: Sg
   for (const [name, v] of model.params.buffers) tensors[`buffers/${name}`] = v;
   for (const [name, v] of optimizer.buffers) tensors[`sgd/${name}`] = v;
   const { data, specs } = await tf.io.encodeWeights(tensors);
-  const manifest: Manifest = { format: FORMAT, state, frozenDigest: frozenDigest(model), weightSpecs: specs };
+  const manifest: CheckpointManifest = { format: FORMAT, state, frozenDigest: await frozenDigest(model), weightSpecs: specs };
 
   const final = join(runDir, CHECKPOINT_DIR);
   const tmp = `${final}.tmp-${process.pid}`;
   const old = `${final}.old`;
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });
-  writeFileSync(join(tmp, WEIGHTS), new Uint8Array(data));
-  writeFileSync(join(tmp, MANIFEST), `${JSON.stringify(manifest, null, 1)}\n`);
+  writeFileSync(join(tmp, CHECKPOINT_WEIGHTS), new Uint8Array(data));
+  writeFileSync(join(tmp, CHECKPOINT_MANIFEST), `${JSON.stringify(manifest, null, 1)}\n`);
   // A folder cannot be renamed over a non-empty one: move the old aside, put the new in, drop the old.
-  // A kill between the two renames leaves only checkpoint.old, which loadCheckpoint falls back to.
+  // A kill between the two renames leaves only checkpoint.old, which checkpointFolder falls back to.
   rmSync(old, { recursive: true, force: true });
   if (existsSync(final)) renameSync(final, old);
   renameSync(tmp, final);
   rmSync(old, { recursive: true, force: true });
 }
 
-/** The folder holding the newest complete checkpoint of a run, or null. */
-function checkpointFolder(runDir: string): string | null {
-  for (const name of [CHECKPOINT_DIR, `${CHECKPOINT_DIR}.old`]) {
-    if (existsSync(join(runDir, name, MANIFEST)) && existsSync(join(runDir, name, WEIGHTS))) return join(runDir, name);
-  }
-  return null;
-}
-
-/** The last finished epoch of a run's checkpoint, without loading weights (for status listings). */
-export function checkpointEpoch(runDir: string): number | null {
-  const folder = checkpointFolder(runDir);
-  if (!folder) return null;
-  return (JSON.parse(readFileSync(join(folder, MANIFEST), 'utf8')) as Manifest).state.epoch;
-}
-
 /**
- * Loads a run's checkpoint into a freshly built model and optimizer; returns the training state, or
- * null when the run has no checkpoint (it then starts at epoch 1).
+ * Loads a run's checkpoint into a freshly built model (and optimizer, when training continues);
+ * returns the training state, or null when the run has no checkpoint (it then starts at epoch 1).
+ * Fails when the frozen filters regenerated from the seed differ from the ones trained with.
  */
-export function loadCheckpoint(runDir: string, model: Model, optimizer: Sgd): TrainState | null {
+export async function loadCheckpoint(runDir: string, model: Model, optimizer: Sgd | null): Promise<TrainState | null> {
   const folder = checkpointFolder(runDir);
   if (!folder) return null;
-  const manifest = JSON.parse(readFileSync(join(folder, MANIFEST), 'utf8')) as Manifest;
+  const manifest = readCheckpointManifest(folder);
   if (manifest.format !== FORMAT) throw new Error(`${folder}: unknown checkpoint format ${String(manifest.format)}`);
-  if (manifest.frozenDigest !== frozenDigest(model)) {
+  if (manifest.frozenDigest !== (await frozenDigest(model))) {
     throw new Error(`${folder}: the frozen filters regenerated from the seed differ from the checkpoint's (model or init code changed); delete the checkpoint to restart`);
   }
-  const bytes = readFileSync(join(folder, WEIGHTS));
-  const tensors = tf.io.decodeWeights(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength), manifest.weightSpecs);
+  const bytes = readFileSync(join(folder, CHECKPOINT_WEIGHTS));
+  const tensors = tf.io.decodeWeights(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength), manifest.weightSpecs as tf.io.WeightsManifestEntry[]);
   try {
     const assign = (kind: string, params: Map<string, tf.Variable>) => {
       for (const [name, v] of params) {
@@ -123,7 +91,7 @@ export function loadCheckpoint(runDir: string, model: Model, optimizer: Sgd): Tr
     assign('learnable', model.params.learnable);
     assign('buffers', model.params.buffers);
     for (const [key, t] of Object.entries(tensors)) {
-      if (!key.startsWith('sgd/')) continue;
+      if (!optimizer || !key.startsWith('sgd/')) continue;
       const name = key.slice(4);
       optimizer.buffers.get(name)?.dispose();
       optimizer.buffers.set(name, tf.variable(t, false));
@@ -132,12 +100,4 @@ export function loadCheckpoint(runDir: string, model: Model, optimizer: Sgd): Tr
     tf.dispose(Object.values(tensors)); // assign and tf.variable keep their own reference to the data
   }
   return manifest.state;
-}
-
-/** Removes a run's checkpoint (a fresh start must not later resume from an older attempt). */
-export function removeCheckpoint(runDir: string): void {
-  if (!existsSync(runDir)) return;
-  for (const name of readdirSync(runDir)) {
-    if (name === CHECKPOINT_DIR || name.startsWith(`${CHECKPOINT_DIR}.`)) rmSync(join(runDir, name), { recursive: true, force: true });
-  }
 }

@@ -1,31 +1,30 @@
 /**
  * The run-directory sink: `config.yaml` (fully resolved, with provenance) at the start, one
- * `metrics.csv` row per epoch (appended through csv-writer, never rewritten), and `summary.json`
- * written atomically at the end — its presence marks the run as finished.
+ * `metrics.csv` row per epoch (appended through csv-writer, never rewritten), the checkpoint after
+ * each epoch, and `summary.json` written atomically at the end — its presence marks the run as
+ * finished. It is also the trainer's checkpoint store: it loads the checkpoint a resume starts from.
  */
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { createObjectCsvWriter } from 'csv-writer';
 import { stringify } from 'yaml';
 import type { Config } from '../config/schema.js';
 import { makeDir } from '../fs-safety.js';
-import { EPOCH_COLUMNS, type EpochRow, type RunSink, type RunStart, type RunSummary } from './records.js';
-import { CONFIG_FILE, METRICS_FILE, SUMMARY_FILE, writeAtomic } from './run-dir.js';
+import type { Model } from '../models/index.js';
+import type { CheckpointStore } from '../train/trainer.js';
+import type { Sgd } from '../train/sgd.js';
+import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
+import { CONFIG_FILE, METRICS_FILE, truncateMetrics, writeAtomic, writeSummary } from './files.js';
+import { EPOCH_COLUMNS, type EpochRow, type RunSink, type RunStart, type RunSummary, type TrainState } from './records.js';
 
 type CsvWriter = ReturnType<typeof createObjectCsvWriter>;
 
-/** Keeps the header and the rows of epochs <= `lastEpoch`; rewritten atomically. */
-function truncateAfter(file: string, lastEpoch: number): void {
-  const [header, ...rows] = readFileSync(file, 'utf8').split('\n').filter((l) => l !== '');
-  const kept = rows.filter((r) => Number(r.split(',')[0]) <= lastEpoch);
-  if (kept.length !== rows.length) writeAtomic(file, [header, ...kept].map((l) => `${l}\n`).join(''));
-}
-
-export class RunRecorder implements RunSink {
+export class RunRecorder implements RunSink, CheckpointStore {
   private csv: CsvWriter | null = null;
 
   constructor(
     private readonly config: Config,
+    private readonly dir: string,
     private readonly provenance: { configFile?: string; gitCommit: string | null },
   ) {}
 
@@ -33,7 +32,7 @@ export class RunRecorder implements RunSink {
     makeDir(info.dir);
     const resolved = { ...this.config, seed: info.seed, seeds: undefined };
     const header = [
-      `# lcconv resolved config for run ${info.runId}`,
+      `# lcconv resolved config for run ${info.run_id}`,
       `# source: ${this.provenance.configFile ?? '(built-in default)'}; git commit: ${this.provenance.gitCommit ?? 'unknown'}`,
       `# backend: ${info.backend} (${info.device})`,
     ].join('\n');
@@ -43,7 +42,7 @@ export class RunRecorder implements RunSink {
     // A fresh start replaces the rows of an earlier unfinished attempt; a resume appends after them,
     // first dropping rows past the checkpoint (written just before a kill that beat the checkpoint).
     if (!resuming) rmSync(metrics, { force: true });
-    else truncateAfter(metrics, info.firstEpoch - 1);
+    else truncateMetrics(info.dir, info.firstEpoch - 1);
     this.csv = createObjectCsvWriter({ path: metrics, header: EPOCH_COLUMNS.map((id) => ({ id, title: id })), append: resuming });
   }
 
@@ -51,7 +50,15 @@ export class RunRecorder implements RunSink {
     await this.csv!.writeRecords([row]);
   }
 
+  load(model: Model, optimizer: Sgd): Promise<TrainState | null> {
+    return loadCheckpoint(this.dir, model, optimizer);
+  }
+
+  save(model: Model, optimizer: Sgd, state: TrainState): Promise<void> {
+    return saveCheckpoint(this.dir, model, optimizer, state);
+  }
+
   end(summary: RunSummary): void {
-    writeAtomic(join(summary.dir, SUMMARY_FILE), `${JSON.stringify(summary, null, 2)}\n`);
+    writeSummary(summary);
   }
 }

@@ -1,17 +1,18 @@
 /**
- * Plain records that flow from the trainer to the sinks. No tensors, no behaviour: the results
- * module sees only these.
+ * Plain records that flow from the trainer to the sinks and into the run directory (metrics.csv
+ * rows, summary.json, the checkpoint's training state). No tensors, no behaviour: results/ reads
+ * only these.
  */
 import type { ParamCounts } from '../models/params.js';
 
 export interface RunIdentity {
-  runId: string;
+  run_id: string;
   dir: string;
   seed: number;
   freeze: string;
-  kernelSize: number;
-  lcExpansion: number;
-  lcDepthwise: boolean;
+  kernel_size: number;
+  lc_expansion: number;
+  lc_depthwise: boolean;
   /**
    * Hash of the run's config without freeze mode and seed: runs with equal groups differ only in
    * those, so they are seeds of one arm or arms to compare with each other.
@@ -89,4 +90,14 @@ export interface RunSink {
   step?(progress: StepProgress): void;
   epoch(row: EpochRow): void | Promise<void>;
   end(summary: RunSummary): void | Promise<void>;
+}
+
+/** What the training loop needs besides the weights to continue after `epoch` (stored in the checkpoint). */
+export interface TrainState {
+  epoch: number; // last finished epoch
+  best: { acc: number; epoch: number } | null;
+  lastEval: { loss: number; acc: number } | null;
+  lastTrainAcc: number;
+  trainSeconds: number;
+  wallSeconds: number;
 }
