@@ -111,3 +111,11 @@ export function removeStaleTemps(path: string, anyHost = false): void {
     if (!mine && (dead || anyHost)) rmSync(join(dirname(path), name), { recursive: true, force: true });
   }
 }
+
+/**
+ * A failed file-system call as one line naming `path` and its real cause, for storage errors
+ * (full, read-only, no permission…); any other error is returned as it is.
+ */
+export function storageError(path: string, action: string, err: unknown): unknown {
+  return isStorageError(err) ? new Error(`${path}: ${action}: ${fsCause(err)}`, { cause: err }) : err;
+}

@@ -51,7 +51,7 @@ export class RunRecorder implements RunSink, CheckpointStore {
   }
 
   load(model: Model, optimizer: Sgd): Promise<TrainState | null> {
-    return loadCheckpoint(this.dir, model, optimizer);
+    return loadCheckpoint(this.dir, model, optimizer, this.config.train.epochs);
   }
 
   save(model: Model, optimizer: Sgd, state: TrainState): Promise<void> {

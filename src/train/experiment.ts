@@ -10,7 +10,7 @@ import { loadDataset, type Dataset } from '../data/index.js';
 import { gitCommit, versions } from '../provenance.js';
 import { compareArms, writeComparisonCsv, type ComparisonRow } from '../results/comparison.js';
 import { experimentDir } from '../runs/identity.js';
-import { asTrial, openRun } from '../runs/lifecycle.js';
+import { withRun } from '../runs/lifecycle.js';
 import type { RunIdentity, RunSink, RunSummary } from '../runs/records.js';
 import type { Trial } from '../sweep/trials.js';
 import { RunInterrupted, trainRun } from './trainer.js';
@@ -35,28 +35,30 @@ export interface ExperimentResult {
   comparisonFile: string;
 }
 
-/** Reuses a finished run (unless --force), else trains it (resuming its checkpoint with --resume). */
-async function trainOrReuse(arm: Config, seed: number, data: () => Dataset, commit: string | null, options: ExperimentOptions): Promise<RunSummary> {
-  const run = openRun(arm, seed, { force: options.force, resume: options.resume, configFile: options.configFile, gitCommit: commit });
-  const { identity } = run;
-  if (run.finished) {
-    options.log?.(`${identity.run_id}: already finished (${identity.dir}), reusing its results; --force retrains`);
-    return run.finished;
-  }
-  return trainRun({
-    config: arm, data: data(), identity, sinks: [run.recorder, ...(options.sinksFor?.(identity) ?? [])], checkpoints: run.recorder,
-    backend: options.backend, versions: versions(), gitCommit: commit, signal: options.signal,
+/** Reuses a finished run (unless --force), else trains it (resuming its checkpoint with --resume), holding the run's lock. */
+function trainOrReuse(arm: Config, seed: number, data: () => Dataset, commit: string | null, options: ExperimentOptions): Promise<RunSummary> {
+  const policy = { force: options.force, resume: options.resume, configFile: options.configFile, gitCommit: commit, log: options.log, isInterruption: (err: unknown) => err instanceof RunInterrupted };
+  return withRun(arm, seed, policy, async (run) => {
+    const { identity } = run;
+    if (run.finished) {
+      options.log?.(`${identity.run_id}: already finished (${identity.dir}), reusing its results; --force retrains`);
+      return run.finished;
+    }
+    return trainRun({
+      config: arm, data: data(), identity, sinks: [run.recorder, ...(options.sinksFor?.(identity) ?? [])], checkpoints: run.recorder,
+      backend: options.backend, versions: versions(), gitCommit: commit, signal: options.signal,
+    });
   });
 }
 
 /**
- * One trial of a sweep, as `lcconv run <config> --trial <id>` runs it (locally or as a Slurm task):
- * marks the run directory as running, and on failure leaves `error.json` there (not on Ctrl-C or
- * SIGTERM, which leave a checkpoint to resume from), so the sweep's status and report can tell.
+ * One trial of a sweep, as `lcconv run <config> --trial <id>` runs it (locally or as a Slurm task).
+ * Like any run it holds its directory's lock and leaves `error.json` on failure, so the sweep's
+ * status and report can tell.
  */
 export function runTrial(trial: Trial, options: ExperimentOptions): Promise<RunSummary> {
   const { config } = trial;
-  return asTrial(trial.identity.dir, () => trainOrReuse(config, config.seed, () => loadDataset(config.dataset, config.seed), gitCommit(), options), (err) => err instanceof RunInterrupted);
+  return trainOrReuse(config, config.seed, () => loadDataset(config.dataset, config.seed), gitCommit(), options);
 }
 
 export async function runExperiment(config: Config, options: ExperimentOptions): Promise<ExperimentResult> {

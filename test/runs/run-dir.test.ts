@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { CHECKPOINT_DIR, CHECKPOINT_MANIFEST, CHECKPOINT_WEIGHTS, clearRunning, readMetrics, truncateMetrics, writeRunning, writeTrialError } from '../../src/runs/files.js';
+import { CHECKPOINT_DIR, CHECKPOINT_MANIFEST, CHECKPOINT_WEIGHTS, lockRun, readMetrics, truncateMetrics, writeTrialError } from '../../src/runs/files.js';
 import { openRun } from '../../src/runs/lifecycle.js';
 import { EPOCH_COLUMNS } from '../../src/runs/records.js';
 import { runState } from '../../src/runs/state.js';
@@ -32,11 +32,11 @@ test('metrics.csv: read as numbers with null for empty cells; truncated after a 
 test('run state: pending → running → failed / interrupted → finished, from the files alone', () => {
   const dir = join(tempDir('state'), 'run');
   assert.equal(runState(dir).state, 'pending');
-  writeRunning(dir);
+  const lock = lockRun(dir);
   assert.equal(runState(dir).state, 'running'); // this process is alive
   fakeCheckpoint(dir, 2);
   assert.equal(runState(dir).checkpointEpoch, 2);
-  clearRunning(dir);
+  lock.release();
   assert.equal(runState(dir).state, 'interrupted');
   writeTrialError(dir, { message: 'boom' });
   assert.deepEqual([runState(dir).state, runState(dir).error?.message], ['failed', 'boom']);
@@ -48,7 +48,7 @@ test('run state: pending → running → failed / interrupted → finished, from
   // A summary.json written before snake_case throughout still reads, in the new spelling.
   const oldDir = join(exp, 'old');
   mkdirSync(oldDir);
-  writeFileSync(join(oldDir, 'summary.json'), JSON.stringify({ status: 'finished', runId: 'r', kernelSize: 5, lcExpansion: 2, lcDepthwise: false }));
+  writeFileSync(join(oldDir, 'summary.json'), JSON.stringify({ status: 'finished', runId: 'r', kernelSize: 5, lcExpansion: 2, lcDepthwise: false, freeze: 'learned', seed: 0, final_val_acc: 0.5, best_val_acc: 0.5 }));
   const old = runState(oldDir).summary!;
   assert.deepEqual([old.run_id, old.kernel_size, old.lc_expansion, old.lc_depthwise, 'runId' in old], ['r', 5, 2, false, false]);
 });
@@ -64,7 +64,7 @@ test('reuse and resume policy: a finished run is reused unless forced; a fresh s
   openRun(config, 0, { gitCommit: null });
   assert.equal(runState(first.identity.dir).checkpointEpoch, null, 'a fresh start removes it');
 
-  const summary = { ...first.identity, status: 'finished', final_val_acc: 0.5 };
+  const summary = { ...first.identity, status: 'finished', final_val_acc: 0.5, best_val_acc: 0.5 };
   writeFileSync(join(first.identity.dir, 'summary.json'), JSON.stringify(summary));
   assert.equal(openRun(config, 0, { gitCommit: null }).finished?.final_val_acc, 0.5);
   assert.equal(openRun(config, 0, { force: true, gitCommit: null }).finished, null);
