@@ -1,12 +1,14 @@
 /** Shared test fixtures: tiny experiments (8×8 images, W = 4, resnet8) so each test is fast. */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { setKeyPath } from '../src/config/grid.js';
 import { loadConfigText } from '../src/config/load.js';
 import type { Config } from '../src/config/schema.js';
+import { buildCli } from '../src/cli/main.js';
+import { InputError } from '../src/errors.js';
 import { PACKAGE_ROOT } from '../src/provenance.js';
 import { EPOCH_COLUMNS, type RunSummary } from '../src/runs/records.js';
 
@@ -37,11 +39,34 @@ export function tinyConfig(overrides: string[] = []): Config {
   return loadConfigText(tinyYaml(), 'tiny.yaml', overrides).config;
 }
 
+/** Temp folders made by this test process; removed when it exits (set LCCONV_KEEP_TEST_DIRS=1 to inspect them). */
+const made: string[] = [];
+process.on('exit', () => {
+  if (!process.env.LCCONV_KEEP_TEST_DIRS) for (const dir of made) rmSync(dir, { recursive: true, force: true });
+});
+
 export function tempDir(prefix: string): string {
-  return mkdtempSync(join(tmpdir(), `lcconv-${prefix}-`));
+  const dir = mkdtempSync(join(tmpdir(), `lcconv-${prefix}-`));
+  made.push(dir);
+  return dir;
 }
 
 export const BIN = join(PACKAGE_ROOT, 'bin', 'lcconv.js');
+
+/**
+ * Parses `args` in this process with the CLI's own builder (and runs the handler, which for bad
+ * flags throws before doing anything); returns the InputError it threw — what `lcconv` prints as one
+ * line with exit 2 — or fails the test. For flag checks that need no child process.
+ */
+export async function inputErrorOf(args: string[]): Promise<InputError> {
+  try {
+    await buildCli(args).parseAsync();
+  } catch (err) {
+    if (err instanceof InputError) return err;
+    throw err;
+  }
+  throw new Error(`lcconv ${args.join(' ')}: expected an input error, got none`);
+}
 
 /** Runs the CLI to completion, as CI would (no TTY, CI=true). */
 export const lcconv = (args: string[], cwd = PACKAGE_ROOT) => spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8', env: { ...process.env, CI: 'true' } });

@@ -3,11 +3,11 @@
  * fix, so backend selection falls back. Runs everywhere: it needs no compiled addon.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { loadCpuNative } from '../../src/backends/cpu-native/index.js';
+import { tempDir } from '../fixtures.js';
 
 test('a missing addon gives a not-ok probe with reason and fix', async () => {
   const probe = await loadCpuNative({ addonPath: '/nonexistent/lcconv_native.node' });
@@ -19,7 +19,7 @@ test('a missing addon gives a not-ok probe with reason and fix', async () => {
 });
 
 test('the reason recorded by a skipped build is what the probe reports', async () => {
-  const build = join(mkdtempSync(join(tmpdir(), 'lcconv-native-')), 'build');
+  const build = join(tempDir('native'), 'build');
   mkdirSync(build);
   writeFileSync(join(build, 'status.json'), JSON.stringify({ ok: false, reason: 'no C++ compiler (g++) found' }));
   const probe = await loadCpuNative({ addonPath: join(build, 'Release', 'lcconv_native.node') });
@@ -28,7 +28,7 @@ test('the reason recorded by a skipped build is what the probe reports', async (
 });
 
 test('a file that is not a loadable addon gives a not-ok probe, not a crash', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'lcconv-native-'));
+  const dir = tempDir('native');
   const bogus = join(dir, 'lcconv_native.node');
   writeFileSync(bogus, 'not an ELF file');
   const probe = await loadCpuNative({ addonPath: bogus });

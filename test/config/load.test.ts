@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { loadConfigFile, loadConfigText } from '../src/config/load.js';
-import { configReferenceMarkdown } from '../src/config/reference.js';
-import { PACKAGE_ROOT } from '../src/provenance.js';
-import { ConfigError } from '../src/errors.js';
-import { usableCores } from '../src/config/schema.js';
+import { loadConfigFile, loadConfigText } from '../../src/config/load.js';
+import { configReferenceMarkdown } from '../../src/config/reference.js';
+import { PACKAGE_ROOT } from '../../src/provenance.js';
+import { ConfigError } from '../../src/errors.js';
+import { usableCores } from '../../src/config/schema.js';
 
 const errorOf = (text: string, overrides: string[] = []): string => {
   try {

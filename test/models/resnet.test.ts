@@ -1,15 +1,15 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import { loadConfigText } from '../src/config/load.js';
-import type { FreezeMode } from '../src/config/schema.js';
-import { InputError } from '../src/errors.js';
-import { estimateFootprint } from '../src/models/footprint.js';
-import { checkModelFits } from '../src/models/index.js';
-import { buildResNet, planSpatialConvs, type ResNetSpec } from '../src/models/resnet.js';
-import { ARCHS, ARCH_NAMES, depthOf } from '../src/models/registry.js';
-import { Sgd } from '../src/train/sgd.js';
-import { trainStep } from '../src/train/trainer.js';
+import { loadConfigText } from '../../src/config/load.js';
+import type { FreezeMode } from '../../src/config/schema.js';
+import { InputError } from '../../src/errors.js';
+import { estimateFootprint } from '../../src/models/footprint.js';
+import { checkModelFits } from '../../src/models/index.js';
+import { buildResNet, planSpatialConvs, type ResNetSpec } from '../../src/models/resnet.js';
+import { ARCHS, ARCH_NAMES, depthOf } from '../../src/models/registry.js';
+import { Sgd } from '../../src/train/sgd.js';
+import { trainStep } from '../../src/train/trainer.js';
 
 tf.env().set('PROD', true);
 

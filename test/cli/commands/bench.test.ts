@@ -6,11 +6,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import { selectBackend } from '../src/backends/index.js';
-import { loadWebGpu, releaseWebGpu } from '../src/backends/webgpu.js';
-import { buildModel } from '../src/models/index.js';
-import { benchThroughput } from '../src/train/bench.js';
-import { lcconv, tinyConfig } from './fixtures.js';
+import { selectBackend } from '../../../src/backends/index.js';
+import { loadWebGpu, releaseWebGpu } from '../../../src/backends/webgpu.js';
+import { buildModel } from '../../../src/models/index.js';
+import { benchThroughput } from '../../../src/train/bench.js';
+import { inputErrorOf, lcconv, tinyConfig } from '../../fixtures.js';
 
 
 test('benchThroughput on cpu: numbers for the configured model and batch, no tensor left behind', async () => {
@@ -42,14 +42,12 @@ test('lcconv bench --json on webgpu (Mesa where there is no GPU) reports the bac
   assert.ok(out.train.images_per_second > 0);
 });
 
-test('lcconv bench: bad --steps is a one-line input error (exit 2)', () => {
-  const r = lcconv(['bench', 'configs/smoke.yaml', '--steps', '0']);
-  assert.equal(r.status, 2);
-  assert.equal(r.stderr, 'lcconv: --steps: expected an integer ≥ 1, got 0\n');
+test('lcconv bench: bad --steps is an input error (one line, exit 2)', async () => {
+  assert.equal((await inputErrorOf(['bench', 'configs/smoke.yaml', '--steps', '0'])).message, '--steps: expected an integer ≥ 1, got 0');
 });
 
 test('lcconv bench --json: the profiled step lists its top kernels; threads come from the config', async (t) => {
-  const { loadCpuNative } = await import('../src/backends/cpu-native/index.js');
+  const { loadCpuNative } = await import('../../../src/backends/cpu-native/index.js');
   const native = (await loadCpuNative()).ok;
   const r = lcconv(['bench', 'configs/smoke.yaml', '--steps', '2', '--warmup', '1', '--json', '--set', 'threads=2', '--backend', native ? 'cpu-native' : 'cpu']);
   assert.equal(r.status, 0, r.stderr);

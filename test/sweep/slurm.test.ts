@@ -8,11 +8,11 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { loadConfigFile } from '../src/config/load.js';
-import { PACKAGE_ROOT } from '../src/provenance.js';
-import { sweepTrials } from '../src/sweep/trials.js';
-import { checkpointEpoch } from '../src/runs/files.js';
-import { BIN, writeTinyConfig } from './fixtures.js';
+import { loadConfigFile } from '../../src/config/load.js';
+import { PACKAGE_ROOT } from '../../src/provenance.js';
+import { sweepTrials } from '../../src/sweep/trials.js';
+import { checkpointEpoch } from '../../src/runs/files.js';
+import { BIN, writeTinyConfig } from '../fixtures.js';
 
 const SCRIPT = join(PACKAGE_ROOT, 'test', 'slurm', 'cluster.sh');
 const missing = ['slurmctld', 'slurmd', 'sbatch', 'squeue', 'scancel', 'munged', 'mungekey'].filter((b) => spawnSync('sh', ['-c', `command -v ${b}`]).status !== 0);

@@ -3,11 +3,11 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { test } from 'node:test';
-import { loadConfigText } from '../src/config/load.js';
-import { ConfigError } from '../src/errors.js';
-import { PACKAGE_ROOT } from '../src/provenance.js';
-import { arraySpec, sbatchScript, scriptWord, sharedStorageWarnings, slurmSettings } from '../src/sweep/slurm.js';
-import { BIN, tempDir } from './fixtures.js';
+import { loadConfigText } from '../../src/config/load.js';
+import { ConfigError } from '../../src/errors.js';
+import { PACKAGE_ROOT } from '../../src/provenance.js';
+import { arraySpec, sbatchScript, scriptWord, sharedStorageWarnings, slurmSettings } from '../../src/sweep/slurm.js';
+import { BIN, inputErrorOf, tempDir } from '../fixtures.js';
 
 
 test('array range: sorted, runs collapsed, %M throttle', () => {
@@ -113,15 +113,13 @@ test('sbatch script: array of trial indices, throttle, resources, per-task logs,
   assert.match(plain, /^#SBATCH --array=0$/m);
 });
 
-test('slurm flags are validated by the schema; no sbatch on PATH is a one-line error; --dry-run submits nothing', () => {
+test('slurm flags are validated by the schema; no sbatch on PATH is a one-line error; --dry-run submits nothing', async () => {
   const dir = tempDir('slurm-cli');
   const config = join(dir, 'exp.yaml');
   writeFileSync(config, `name: exp\nresults_dir: ${join(dir, 'results')}\nmodel: { arch: resnet8, width: 4 }\nsweep:\n  model.kernel_size: [3, 5]\n  freeze: [learned, frozen]\n`);
   const lcconv = (args: string[], env: NodeJS.ProcessEnv = process.env) => spawnSync(process.execPath, [BIN, 'sweep', config, '--executor', 'slurm', ...args], { encoding: 'utf8', env });
 
-  const badTime = lcconv(['--time', '5h']);
-  assert.equal(badTime.status, 2);
-  assert.match(badTime.stderr, /slurm\.time: use HH:MM:SS or D-HH:MM:SS, got "5h"/);
+  assert.match((await inputErrorOf(['sweep', config, '--executor', 'slurm', '--time', '5h'])).message, /slurm\.time: use HH:MM:SS or D-HH:MM:SS, got "5h"/);
 
   const noSlurm = lcconv([], { ...process.env, PATH: '/nonexistent' });
   assert.equal(noSlurm.status, 2);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { compareArms, formatComparison, meanStd } from '../src/results/comparison.js';
-import type { RunSummary } from '../src/runs/records.js';
+import { compareArms, formatComparison, meanStd } from '../../src/results/comparison.js';
+import type { RunSummary } from '../../src/runs/records.js';
 
 const run = (freeze: string, k: number, seed: number, acc: number, learnable = 100, group = `k${k}`): RunSummary =>
   ({

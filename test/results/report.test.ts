@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { writeReport } from '../src/results/report.js';
-import { fixtureRun, tempDir } from './fixtures.js';
+import { writeReport } from '../../src/results/report.js';
+import { fixtureRun, tempDir } from '../fixtures.js';
 
 /** Minimal XML well-formedness check: one <svg> root, every tag closed in order. */
 function assertWellFormedSvg(svg: string): void {

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { expandGrid } from '../src/config/grid.js';
-import { loadConfigText } from '../src/config/load.js';
-import { ConfigError } from '../src/errors.js';
-import { findTrial, sweepTrials } from '../src/sweep/trials.js';
+import { expandGrid } from '../../src/config/grid.js';
+import { loadConfigText } from '../../src/config/load.js';
+import { ConfigError } from '../../src/errors.js';
+import { findTrial, sweepTrials } from '../../src/sweep/trials.js';
 
 const base = `
 name: grid

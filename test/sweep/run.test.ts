@@ -3,10 +3,10 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { loadConfigFile } from '../src/config/load.js';
-import { sweepTrials } from '../src/sweep/trials.js';
-import { checkpointEpoch } from '../src/runs/files.js';
-import { BIN, lcconv, tempDir, writeTinyConfig } from './fixtures.js';
+import { loadConfigFile } from '../../src/config/load.js';
+import { sweepTrials } from '../../src/sweep/trials.js';
+import { checkpointEpoch } from '../../src/runs/files.js';
+import { BIN, lcconv, tempDir, writeTinyConfig } from '../fixtures.js';
 
 
 test('sweep: a failed trial is recorded and the others go on; finished trials are skipped on a rerun', { timeout: 300_000 }, () => {

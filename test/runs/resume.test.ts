@@ -3,8 +3,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import { appendFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { checkpointEpoch } from '../src/runs/files.js';
-import { BIN, tempDir, tinyYaml } from './fixtures.js';
+import { checkpointEpoch } from '../../src/runs/files.js';
+import { BIN, tempDir, tinyYaml } from '../fixtures.js';
 
 const EPOCHS = 6;
 const CONFIG = tinyYaml({ name: 'resume', 'dataset.augment': true, 'dataset.synthetic.train_size': 192, freeze: 'frozen', 'train.epochs': EPOCHS });

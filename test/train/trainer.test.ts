@@ -3,14 +3,14 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import { loadDataset, shapeOf } from '../src/data/index.js';
-import { trainBatches } from '../src/data/batches.js';
-import { buildModel } from '../src/models/index.js';
-import { lrAt, scheduleFor } from '../src/train/schedule.js';
-import { Sgd } from '../src/train/sgd.js';
-import { checkFinite, countFinite, NonFiniteLoss } from '../src/train/non-finite.js';
-import { evaluate, trainStep } from '../src/train/trainer.js';
-import { lcconv, tempDir, tinyConfig, writeTinyConfig } from './fixtures.js';
+import { loadDataset, shapeOf } from '../../src/data/index.js';
+import { trainBatches } from '../../src/data/batches.js';
+import { buildModel } from '../../src/models/index.js';
+import { lrAt, scheduleFor } from '../../src/train/schedule.js';
+import { Sgd } from '../../src/train/sgd.js';
+import { checkFinite, countFinite, NonFiniteLoss } from '../../src/train/non-finite.js';
+import { evaluate, trainStep } from '../../src/train/trainer.js';
+import { lcconv, tempDir, tinyConfig, writeTinyConfig } from '../fixtures.js';
 
 tf.env().set('PROD', true);
 
