@@ -7,8 +7,10 @@
  * - a run holds its directory's lock while it runs and records its failure in error.json (not an
  *   interruption, which leaves a checkpoint to resume from).
  */
+import { existsSync, rmdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { Config } from '../config/schema.js';
-import { checkpointFolder, clearTrialError, DamagedFile, lockRun, readFinishedSummary, removeCheckpoint, removeRunTemps, removeSummary, writeTrialError } from './files.js';
+import { checkpointFolder, clearTrialError, DamagedFile, hasStarted, lockRun, readFinishedSummary, removeCheckpoint, removeRunTemps, removeSummary, writeTrialError } from './files.js';
 import { runIdentity } from './identity.js';
 import type { RunIdentity, RunSummary } from './records.js';
 import { RunRecorder } from './recorder.js';
@@ -55,10 +57,17 @@ export function openRun(config: Config, seed: number, options: OpenRunOptions): 
  * checkpoint to resume from and record nothing.
  */
 export async function withRun(
-  config: Config, seed: number, options: OpenRunOptions & { isInterruption: (err: unknown) => boolean; log?: (line: string) => void },
+  config: Config, seed: number,
+  options: OpenRunOptions & {
+    isInterruption: (err: unknown) => boolean;
+    log?: (line: string) => void;
+    /** A sweep trial records every failure; a plain run only one after it started writing (bad input leaves nothing behind). */
+    trial?: boolean;
+  },
   work: (run: OpenedRun) => Promise<RunSummary>,
 ): Promise<RunSummary> {
   const { dir } = runIdentity(config, seed);
+  const created = [dirname(dir), dir].filter((d) => !existsSync(d));
   const lock = lockRun(dir);
   try {
     removeRunTemps(dir);
@@ -69,7 +78,7 @@ export async function withRun(
     try {
       return await work(run);
     } catch (err) {
-      if (!options.isInterruption(err)) {
+      if (!options.isInterruption(err) && (options.trial || hasStarted(dir))) {
         try {
           writeTrialError(dir, { message: err instanceof Error ? err.message : String(err) });
         } catch {
@@ -80,5 +89,13 @@ export async function withRun(
     }
   } finally {
     lock.release();
+    // Folders this call created and left empty (a run refused before it wrote anything) go again.
+    for (const d of created.reverse()) {
+      try {
+        rmdirSync(d);
+      } catch {
+        break; // not empty: the run wrote something
+      }
+    }
   }
 }

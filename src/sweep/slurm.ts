@@ -48,21 +48,23 @@ export function arraySpec(indices: number[], maxParallel?: number): string {
   return parts.join(',') + (maxParallel ? `%${maxParallel}` : '');
 }
 
-/** Any character but those that mean nothing special to bash and to sbatch's `#SBATCH` parser. */
-const SPECIAL = /[^A-Za-z0-9_/.,:=@%+-]/gu;
+/** Words made only of these need no quoting for bash or for sbatch's `#SBATCH` parser. */
+const PLAIN = /^[A-Za-z0-9_/.,:=@%+-]+$/;
 
 /**
  * The one quoting of every value that enters the sbatch script. The file has two readers: bash
- * (the exec line) and sbatch, which parses `#SBATCH` lines itself (quotes, backslash escapes, `#`
- * starts a comment). A backslash before each special character reads back as that character in
- * both, whereas single quotes do not (sbatch still takes `\` as an escape inside them). Control
- * characters cannot be quoted for a `#SBATCH` line (a newline would end the comment and start a
- * command), so they are refused; the schema refuses them in config values first.
+ * (the exec line) and sbatch, which parses `#SBATCH` lines itself: double quotes group (a
+ * backslash-escaped space does not), a backslash takes the next character literally, and `#`
+ * starts a comment. So: double quotes, with `\`, `"`, `$` and backquote backslash-escaped (read
+ * back the same by both), and each `#` outside the quotes as `\#` (bash and sbatch both read a
+ * literal #). Control characters cannot be quoted for a `#SBATCH` line (a newline would end the
+ * comment and start a command), so they are refused; the schema refuses them in config values first.
  */
 export function scriptWord(value: string): string {
   // eslint-disable-next-line no-control-regex
   if (/[\x00-\x1f\x7f]/.test(value)) throw new InputError(`cannot write ${JSON.stringify(value)} into a Slurm script: it contains a control character`);
-  return value === '' ? "''" : value.replace(SPECIAL, '\\$&');
+  if (PLAIN.test(value)) return value;
+  return `"${value.replace(/[\\"$`]/g, '\\$&').replace(/#/g, '"\\#"')}"`;
 }
 
 export interface ScriptInput {

@@ -36,8 +36,8 @@ export interface ExperimentResult {
 }
 
 /** Reuses a finished run (unless --force), else trains it (resuming its checkpoint with --resume), holding the run's lock. */
-function trainOrReuse(arm: Config, seed: number, data: () => Dataset, commit: string | null, options: ExperimentOptions): Promise<RunSummary> {
-  const policy = { force: options.force, resume: options.resume, configFile: options.configFile, gitCommit: commit, log: options.log, isInterruption: (err: unknown) => err instanceof RunInterrupted };
+function trainOrReuse(arm: Config, seed: number, data: () => Dataset, commit: string | null, options: ExperimentOptions, trial = false): Promise<RunSummary> {
+  const policy = { force: options.force, resume: options.resume, configFile: options.configFile, gitCommit: commit, log: options.log, trial, isInterruption: (err: unknown) => err instanceof RunInterrupted };
   return withRun(arm, seed, policy, async (run) => {
     const { identity } = run;
     if (run.finished) {
@@ -58,7 +58,7 @@ function trainOrReuse(arm: Config, seed: number, data: () => Dataset, commit: st
  */
 export function runTrial(trial: Trial, options: ExperimentOptions): Promise<RunSummary> {
   const { config } = trial;
-  return trainOrReuse(config, config.seed, () => loadDataset(config.dataset, config.seed), gitCommit(), options);
+  return trainOrReuse(config, config.seed, () => loadDataset(config.dataset, config.seed), gitCommit(), options, true);
 }
 
 export async function runExperiment(config: Config, options: ExperimentOptions): Promise<ExperimentResult> {

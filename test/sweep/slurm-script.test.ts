@@ -17,9 +17,10 @@ test('array range: sorted, runs collapsed, %M throttle', () => {
 });
 
 /**
- * How sbatch splits an `#SBATCH` line into arguments (Slurm's sbatch/opt.c): whitespace separates,
- * a backslash takes the next character literally (inside quotes too), '…' and "…" group, and an
- * unquoted # starts a comment.
+ * How sbatch splits an `#SBATCH` line into arguments (Slurm's sbatch/opt.c), taken strictly: only
+ * whitespace inside double quotes is kept (a backslash does not protect a space), a backslash takes
+ * the next other character literally, a single quote is an ordinary character, and an unescaped #
+ * ends the line even inside quotes.
  */
 function sbatchLineArgs(line: string): string[] {
   const args: string[] = [];
@@ -28,13 +29,12 @@ function sbatchLineArgs(line: string): string[] {
     while (i < line.length && /\s/.test(line[i]!)) i++;
     if (i >= line.length || line[i] === '#') return args;
     let arg = '';
-    let quote = '';
-    for (; i < line.length && (quote || !/\s/.test(line[i]!)); i++) {
+    let quoted = false;
+    for (; i < line.length && (quoted || !/\s/.test(line[i]!)); i++) {
       const c = line[i]!;
-      if (c === '\\') arg += line[++i] ?? '';
-      else if (quote && c === quote) quote = '';
-      else if (!quote && (c === '"' || c === "'")) quote = c;
-      else if (!quote && c === '#') return [...args, arg];
+      if (c === '\\' && i + 1 < line.length && !/\s/.test(line[i + 1]!)) arg += line[++i];
+      else if (c === '"') quoted = !quoted;
+      else if (c === '#') return [...args, arg];
       else arg += c;
     }
     args.push(arg);
@@ -99,13 +99,13 @@ test('sbatch script: array of trial indices, throttle, resources, per-task logs,
   });
   const directives = script.split('\n').filter((l) => l.startsWith('#SBATCH ')).map((l) => l.slice(8));
   assert.deepEqual(directives, [
-    '--job-name=lcconv-exp', '--array=1-2,4,7%3', '--output=/shared/results\\ with\\ space/exp/sweep/slurm/%A_%a.log',
-    '--chdir=/shared/results\\ with\\ space/exp', '--ntasks=1', '--cpus-per-task=4', '--gres=gpu:2', '--partition=gpu',
-    '--time=1-02:00:00', '--requeue', '--open-mode=append', '--account=my\\ lab',
+    '--job-name=lcconv-exp', '--array=1-2,4,7%3', '--output="/shared/results with space/exp/sweep/slurm/%A_%a.log"',
+    '--chdir="/shared/results with space/exp"', '--ntasks=1', '--cpus-per-task=4', '--gres=gpu:2', '--partition=gpu',
+    '--time=1-02:00:00', '--requeue', '--open-mode=append', '"--account=my lab"',
   ]);
   assert.ok(script.startsWith('#!/bin/bash\n'));
   const exec = script.split('\n').find((l) => l.startsWith('exec '))!;
-  assert.equal(exec, `exec /opt/node\\ 20/bin/node ${scriptWord(join(PACKAGE_ROOT, 'bin', 'lcconv.js'))} run ${scriptWord(`${dir}/sweep/config-abc.yaml`)} --trial "$SLURM_ARRAY_TASK_ID" --resume`);
+  assert.equal(exec, `exec "/opt/node 20/bin/node" ${scriptWord(join(PACKAGE_ROOT, 'bin', 'lcconv.js'))} run ${scriptWord(`${dir}/sweep/config-abc.yaml`)} --trial "$SLURM_ARRAY_TASK_ID" --resume`);
   assert.equal(spawnSync('bash', ['-n'], { input: script }).status, 0, 'valid bash');
   // Defaults: no GPUs, partition or time unless asked for.
   const plain = sbatchScript({ jobName: 'j', indices: [0], settings: slurmSettings(loadConfigText('{}', undefined).config.slurm), logDir: '/l', workDir: '/w', node: '/n', configCopy: '/c' });
