@@ -52,8 +52,10 @@ export async function writeReport(dir: string, options: { plots?: boolean } = {}
   const entries = existsSync(dir) ? readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory() && e.name !== 'sweep').map((e) => e.name).sort() : [];
   for (const name of entries) {
     const runDir = join(dir, name);
-    const { summary, error } = runState(runDir);
-    if (summary) {
+    const { summary, error, damage } = runState(runDir);
+    if (damage) {
+      failed.push({ run: name, message: `damaged: ${damage}` }); // reported by name; the others go on
+    } else if (summary) {
       runs.push(summary);
       for (const p of readMetrics(runDir)) {
         if (p.val_acc === null) continue; // an epoch without evaluation

@@ -114,7 +114,11 @@ function readMetricsLines(file: string): MetricsLines | null {
   if (!existsSync(file)) return null;
   const [header = '', ...lines] = readFileSync(file, 'utf8').split('\n').filter((l) => l !== '');
   const epochAt = header.split(',').indexOf('epoch');
-  return { header, rows: lines.map((line) => { const cells = line.split(','); return { epoch: Number(cells[epochAt]), line, cells }; }) };
+  if (epochAt < 0) throw new DamagedFile(file, 'damaged (no header with an epoch column)');
+  const rows = lines.map((line) => { const cells = line.split(','); return { epoch: Number(cells[epochAt]), line, cells }; });
+  const bad = rows.findIndex((r) => !Number.isInteger(r.epoch) || r.epoch < 1);
+  if (bad >= 0) throw new DamagedFile(file, `damaged (line ${bad + 2} has no epoch number)`);
+  return { header, rows };
 }
 
 /** The rows of a run's metrics.csv (empty cells, e.g. val_acc on epochs without evaluation, are null). */

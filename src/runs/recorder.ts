@@ -9,18 +9,19 @@ import { join } from 'node:path';
 import { createObjectCsvWriter } from 'csv-writer';
 import { stringify } from 'yaml';
 import type { Config } from '../config/schema.js';
-import { makeDir } from '../fs-safety.js';
+import { makeDir, storageError } from '../fs-safety.js';
 import type { Model } from '../models/index.js';
 import type { CheckpointStore } from '../train/trainer.js';
 import type { Sgd } from '../train/sgd.js';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
-import { CONFIG_FILE, METRICS_FILE, truncateMetrics, writeAtomic, writeSummary } from './files.js';
+import { CONFIG_FILE, DamagedFile, METRICS_FILE, truncateMetrics, writeAtomic, writeSummary } from './files.js';
 import { EPOCH_COLUMNS, type EpochRow, type RunSink, type RunStart, type RunSummary, type TrainState } from './records.js';
 
 type CsvWriter = ReturnType<typeof createObjectCsvWriter>;
 
 export class RunRecorder implements RunSink, CheckpointStore {
   private csv: CsvWriter | null = null;
+  private rowsWritten = 0;
 
   constructor(
     private readonly config: Config,
@@ -47,7 +48,15 @@ export class RunRecorder implements RunSink, CheckpointStore {
   }
 
   async epoch(row: EpochRow): Promise<void> {
-    await this.csv!.writeRecords([row]);
+    const metrics = join(this.dir, METRICS_FILE);
+    // Appending to a file someone deleted would restart it without a header and the earlier rows.
+    if (this.rowsWritten > 0 && !existsSync(metrics)) throw new DamagedFile(metrics, 'deleted while the run was writing it; the rows of earlier epochs are lost: start the run again without --resume');
+    try {
+      await this.csv!.writeRecords([row]);
+      this.rowsWritten++;
+    } catch (err) {
+      throw storageError(metrics, 'cannot append', err);
+    }
   }
 
   load(model: Model, optimizer: Sgd): Promise<TrainState | null> {

@@ -12,7 +12,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeDir } from '../fs-safety.js';
-import { readFinishedSummary, readTrialError, TRIAL_LOG, writeTrialError } from '../runs/files.js';
+import { runningHere, TRIAL_LOG, writeTrialError } from '../runs/files.js';
+import { runState } from '../runs/state.js';
 import { trialArgs, type Trial } from './trials.js';
 
 export interface LocalOptions {
@@ -28,6 +29,8 @@ export interface LocalResult {
   finished: Trial[];
   failed: Trial[];
   interrupted: Trial[];
+  /** Trials another process was already running (their lock was held): left to it. */
+  skipped: Trial[];
 }
 
 /** Children alive right now, so a second Ctrl-C can kill them. */
@@ -38,7 +41,7 @@ export function killChildren(): void {
 }
 
 export async function runLocal(trials: Trial[], options: LocalOptions): Promise<LocalResult> {
-  const result: LocalResult = { finished: [], failed: [], interrupted: [] };
+  const result: LocalResult = { finished: [], failed: [], interrupted: [], skipped: [] };
   const queue = [...trials];
   const onAbort = () => { for (const child of alive) child.kill('SIGINT'); };
   options.signal?.addEventListener('abort', onAbort);
@@ -57,7 +60,7 @@ export async function runLocal(trials: Trial[], options: LocalOptions): Promise<
   return result;
 }
 
-function runChild(trial: Trial, slot: number, options: LocalOptions): Promise<'finished' | 'failed' | 'interrupted'> {
+function runChild(trial: Trial, slot: number, options: LocalOptions): Promise<'finished' | 'failed' | 'interrupted' | 'skipped'> {
   const { dir, run_id: runId } = trial.identity;
   makeDir(dir);
   const logFile = join(dir, TRIAL_LOG);
@@ -77,7 +80,7 @@ function runChild(trial: Trial, slot: number, options: LocalOptions): Promise<'f
       alive.delete(child);
       closeSync(fd);
       const seconds = ((Date.now() - started) / 1000).toFixed(1);
-      if (code === 0 && readFinishedSummary(dir)) {
+      if (code === 0 && runState(dir).state === 'finished') {
         options.log(`[worker ${slot}] trial ${trial.index} ${runId}: finished in ${seconds} s`);
         return resolve('finished');
       }
@@ -85,10 +88,15 @@ function runChild(trial: Trial, slot: number, options: LocalOptions): Promise<'f
         options.log(`[worker ${slot}] trial ${trial.index} ${runId}: stopped after ${seconds} s (resumes from its checkpoint)`);
         return resolve('interrupted');
       }
+      if (code === 2 && runningHere(dir)) {
+        // Refused with RunLocked: a Slurm task or another sweep holds this trial; not a failure.
+        options.log(`[worker ${slot}] trial ${trial.index} ${runId}: skipped, another process is running it (log ${logFile})`);
+        return resolve('skipped');
+      }
       const exit = signal ? `signal ${signal}` : `exit code ${code}`;
-      const recorded = readTrialError(dir);
+      const recorded = runState(dir).error; // null when absent or damaged: then this parent records the failure
       if (!recorded || Date.parse(recorded.at) < started) writeTrialError(dir, { message: `trial process ended with ${exit}`, exit, log: logFile });
-      options.log(`[worker ${slot}] trial ${trial.index} ${runId}: FAILED (${exit}) after ${seconds} s: ${readTrialError(dir)?.message} (log ${logFile})`);
+      options.log(`[worker ${slot}] trial ${trial.index} ${runId}: FAILED (${exit}) after ${seconds} s: ${runState(dir).error?.message} (log ${logFile})`);
       resolve('failed');
     });
   });
