@@ -77,7 +77,7 @@ export function fixtureRun(dir: string, freeze: string, k: number, seed: number,
   const runDir = join(dir, runId);
   mkdirSync(runDir, { recursive: true });
   const summary: RunSummary = {
-    run_id: runId, dir: runDir, seed, freeze, kernel_size: k, lc_expansion: 1, lc_depthwise: false, group: `k${k}`, status: 'finished', arch: 'resnet8',
+    run_id: runId, dir: runDir, seed, freeze, kernel_size: k, lc_expansion: 1, lc_depthwise: false, group: `k${k}`, standard_group: `k${k}`, spatial_init: 'default', status: 'finished', arch: 'resnet8',
     dataset: 'synthetic', epochs: 3, final_val_acc: acc, final_val_loss: 1, best_val_acc: acc + 0.01, best_epoch: 3, final_train_acc: acc,
     params: { total: 1000, learnable, frozen: 1000 - learnable, stored: 1000, buffers: 10 }, backend: 'cpu', device: 'cpu',
     backend_skipped: [], versions: {}, git_commit: null, wall_seconds: 1, train_images_per_second: 1, finished_at: '2026-01-01T00:00:00Z',

@@ -5,6 +5,7 @@
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { InputError } from '../errors.js';
+import { analyzeCommand } from './commands/analyze.js';
 import { benchCommand } from './commands/bench.js';
 import { configCommand } from './commands/config.js';
 import { dataCommand } from './commands/data.js';
@@ -21,6 +22,7 @@ export function buildCli(argv: string[]) {
     .command(configCommand)
     .command(sweepCommand)
     .command(reportCommand)
+    .command(analyzeCommand)
     .command(dataCommand)
     .command(doctorCommand)
     .command(benchCommand)

@@ -11,10 +11,38 @@ export function seedsOf(config: Config): number[] {
   return config.seeds ?? [config.seed];
 }
 
-/** The arms an experiment trains: its own freeze mode, then standard training if asked for. */
+const sameValue = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+
+/** The same config with learned k×k filters: the baseline "learned at the same E". */
+export function learnedOf(config: Config): Config {
+  return { ...config, freeze: 'learned' };
+}
+
+/**
+ * Standard training, the baseline of the paper's claims: a plain ResNet of the same architecture,
+ * width, k, data and schedule with learned k×k filters, no LC block (E = 1, not depthwise), and the
+ * k×k filters initialised as by default (model.spatial_init and its parameters at their defaults).
+ */
+export function standardOf(config: Config): Config {
+  const defaults = ConfigSchema.parse({}).model;
+  const { spatial_init_from: _from, ...model } = config.model;
+  return {
+    ...config,
+    freeze: 'learned',
+    model: { ...model, lc_expansion: 1, lc_depthwise: false, spatial_init: defaults.spatial_init, spatial_init_length_scale: defaults.spatial_init_length_scale },
+  };
+}
+
+/**
+ * The arms an experiment trains: its own, then (with compare_to_standard) the learned arm at the
+ * same E and standard training, each only once (for a learned E = 1 config they are all the same).
+ */
 export function armsOf(config: Config): Config[] {
   const arms = [config];
-  if (config.compare_to_standard && config.freeze !== 'learned') arms.push({ ...config, freeze: 'learned' });
+  if (!config.compare_to_standard) return arms;
+  for (const arm of [learnedOf(config), standardOf(config)]) {
+    if (!arms.some((a) => sameValue(a, arm))) arms.push(arm);
+  }
   return arms;
 }
 
@@ -65,8 +93,6 @@ export function setKeyPath(target: Record<string, unknown>, path: string, value:
   }
   node[keys[keys.length - 1]!] = value;
 }
-
-const sameValue = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
 /** Applies `params` to the base config (sweep block dropped) and validates the result. */
 function pointConfig(config: Config, params: Record<string, unknown>): ReturnType<typeof ConfigSchema.safeParse> {

@@ -12,6 +12,10 @@ export type FreezeMode = (typeof FREEZE_MODES)[number];
 export const INIT_SCHEMES = ['kaiming_uniform', 'kaiming_normal', 'xavier_uniform', 'xavier_normal'] as const;
 export type InitScheme = (typeof INIT_SCHEMES)[number];
 
+/** k×k filter init: `default` follows `init`; the i.i.d. schemes; two Gaussians with a k²×k² covariance. */
+export const SPATIAL_INIT_SCHEMES = ['default', ...INIT_SCHEMES, 'smooth', 'from_run'] as const;
+export type SpatialInitScheme = (typeof SPATIAL_INIT_SCHEMES)[number];
+
 export const DATASET_NAMES = ['synthetic', 'cifar10', 'cifar100', 'fashion-mnist', 'mnist-10k', 'mnist-idx', 'fashion-mnist-idx'] as const;
 export type DatasetName = (typeof DATASET_NAMES)[number];
 
@@ -56,6 +60,15 @@ const Model = z.strictObject({
   kernel_size: oddKernel.default(3).describe('k of every spatial conv (odd, >= 1)'),
   lc_expansion: int().min(1).default(1).describe('E; 1 = plain conv, > 1 = LC block (k×k conv to E× channels, then learned 1×1 conv)'),
   lc_depthwise: z.boolean().default(false).describe('LC block spatial part grouped per input channel (depthwise) instead of full'),
+  spatial_init: z
+    .enum(SPATIAL_INIT_SCHEMES)
+    .default('default')
+    .describe("initialisation of the k×k filters only, in every freeze mode (1×1 convs, BN and classifier keep `init`): default = `init`; kaiming_*/xavier_* i.i.d. per weight; smooth = each filter ~ N(0, Σ) with Σ = exp(-d²/2ℓ²) between kernel positions at distance d; from_run = N(0, Σ) with Σ the second moments of the k×k filters of spatial_init_from. Gaussians are rescaled to the `init` scheme's per-weight variance"),
+  spatial_init_length_scale: z.number().positive().default(1).describe('ℓ of spatial_init: smooth, in pixels (larger = smoother filters)'),
+  spatial_init_from: z.string().min(1).optional().describe('spatial_init: from_run: directory of a finished run with the same k whose k×k filters give Σ'),
+}).superRefine((m, ctx) => {
+  if (m.spatial_init === 'from_run' && m.spatial_init_from === undefined) ctx.addIssue({ code: 'custom', path: ['spatial_init_from'], message: 'spatial_init: from_run needs the run directory to estimate the covariance from' });
+  if (m.spatial_init !== 'from_run' && m.spatial_init_from !== undefined) ctx.addIssue({ code: 'custom', path: ['spatial_init_from'], message: `is only used with spatial_init: from_run (spatial_init is ${m.spatial_init})` });
 });
 
 const Train = z.strictObject({
@@ -123,7 +136,7 @@ export const ConfigSchema = z
     dataset: Dataset.prefault({}),
     model: Model.prefault({}),
     freeze: z.enum(FREEZE_MODES).default('learned').describe('learned = standard training; frozen = k×k filters random and never updated; shared = all k×k filters sliced from one frozen random tensor'),
-    init: z.enum(INIT_SCHEMES).default('kaiming_uniform').describe("initialisation of conv and linear weights (kaiming_uniform = PyTorch's default, a=√5)"),
+    init: z.enum(INIT_SCHEMES).default('kaiming_uniform').describe("initialisation of conv and linear weights (kaiming_uniform = PyTorch's default, a=√5); model.spatial_init overrides it for the k×k filters"),
     train: Train.prefault({}),
     eval_every: int().min(1).default(1).describe('validate every N epochs (and always after the last)'),
     compare_to_standard: z.boolean().default(true).describe('also train (or reuse) the learned arm of the same config and report Δ accuracy'),

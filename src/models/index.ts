@@ -6,9 +6,29 @@ import { totalmem } from 'node:os';
 import type { Config } from '../config/schema.js';
 import { InputError } from '../errors.js';
 import { estimateFootprint } from './footprint.js';
+import { smoothCovariance, type SpatialInit } from './init.js';
 import { buildResNet, type Model, type ResNetSpec } from './resnet.js';
 
-export function resNetSpec(config: Config, data: { channels: number; classes: number }, seed: number): ResNetSpec {
+/**
+ * The k×k filters' init from the config. `from_run` needs the covariance estimated from that run's
+ * filters (src/runs resolves model.spatial_init_from, which the model layer cannot read).
+ */
+export function spatialInitOf(config: Config, runCovariance?: number[][]): SpatialInit {
+  const m = config.model;
+  switch (m.spatial_init) {
+    case 'default':
+      return { kind: 'iid', scheme: config.init };
+    case 'smooth':
+      return { kind: 'gaussian', scheme: config.init, covariance: smoothCovariance(m.kernel_size, m.spatial_init_length_scale) };
+    case 'from_run':
+      if (!runCovariance) throw new Error(`model.spatial_init: from_run: the covariance of ${m.spatial_init_from} was not resolved before building the model`);
+      return { kind: 'gaussian', scheme: config.init, covariance: runCovariance };
+    default:
+      return { kind: 'iid', scheme: m.spatial_init };
+  }
+}
+
+export function resNetSpec(config: Config, data: { channels: number; classes: number }, seed: number, runCovariance?: number[][]): ResNetSpec {
   return {
     arch: config.model.arch,
     width: config.model.width,
@@ -17,6 +37,7 @@ export function resNetSpec(config: Config, data: { channels: number; classes: nu
     lcDepthwise: config.model.lc_depthwise,
     freeze: config.freeze,
     init: config.init,
+    spatialInit: spatialInitOf(config, runCovariance),
     inChannels: data.channels,
     numClasses: data.classes,
     seed,
@@ -35,14 +56,16 @@ export function checkModelFits(config: Config, data: { channels: number; classes
   if (k > usefulK) {
     throw new InputError(`model.kernel_size: ${k} is wider than ${data.height}×${data.width} images allow: padded by k//2, a filter tap beyond ${usefulK} (2·${Math.max(data.height, data.width)} − 1) only ever sees padding; use at most ${usefulK}`);
   }
-  const { weights, bytes } = estimateFootprint(resNetSpec(config, data, 0), { height: data.height, width: data.width, batch: config.train.batch_size });
+  // The plan only: no spatial-init covariance (k²×k², large for big k) is computed here.
+  const plan = { ...resNetSpec({ ...config, model: { ...config.model, spatial_init: 'default' } }, data, 0), spatialInit: { kind: 'iid' as const, scheme: config.init } };
+  const { weights, bytes } = estimateFootprint(plan, { height: data.height, width: data.width, batch: config.train.batch_size });
   if (bytes > memoryLimit) {
     throw new InputError(`the model would need about ${gib(bytes)} to train (${weights.toLocaleString('en-US')} weights, batches of ${config.train.batch_size} ${data.height}×${data.width} images), more than this machine's ${gib(memoryLimit)}; lower model.width, model.kernel_size, model.lc_expansion or train.batch_size`);
   }
 }
 
-export function buildModel(config: Config, data: { channels: number; classes: number }, seed: number): Model {
-  return buildResNet(resNetSpec(config, data, seed));
+export function buildModel(config: Config, data: { channels: number; classes: number }, seed: number, runCovariance?: number[][]): Model {
+  return buildResNet(resNetSpec(config, data, seed, runCovariance));
 }
 
 export type { Model } from './resnet.js';

@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { InitScheme } from '../config/schema.js';
 import { rngFor } from '../random.js';
-import { initScale, initValues, unitDraws, type Fans } from './init.js';
+import { initValues, spatialScale, spatialUnitDraws, type Fans, type SpatialInit } from './init.js';
 
 export interface ParamCounts {
   /** Every weight the forward pass uses (a shared slice counts once per layer that uses it). */
@@ -22,20 +22,21 @@ export interface ParamCounts {
 }
 
 /**
- * Shared mode: one seeded tensor of unit draws, shape [k, k, maxIn, maxOut] over all spatial layers.
- * Slicing rule: a layer with a [k, k, in, out] filter takes the leading block bank[:, :, :in, :out]
- * and multiplies it by its own init scale (e.g. 1/√fan_in), which is derived, not stored. So layers
- * of equal shape use identical random filters, and the network stores exactly one filter bank.
+ * Shared mode: one seeded tensor of unit draws, shape [k, k, maxIn, maxOut] over all spatial layers,
+ * drawn from the spatial init (i.i.d., or one N(0, Σ) filter per channel pair, so every slice has
+ * the same distribution). Slicing rule: a layer with a [k, k, in, out] filter takes the leading
+ * block bank[:, :, :in, :out] and multiplies it by its own init scale (e.g. 1/√fan_in), which is
+ * derived, not stored. So layers of equal shape use identical random filters, and the network
+ * stores exactly one filter bank.
  */
 export class SharedBank {
   readonly tensor: tf.Tensor4D;
   constructor(
     readonly shape: [number, number, number, number],
-    readonly distribution: 'uniform' | 'normal',
+    spatialInit: SpatialInit,
     seed: number,
   ) {
-    const size = shape.reduce((a, b) => a * b, 1);
-    this.tensor = tf.tensor4d(unitDraws(size, distribution, rngFor(seed, 'shared-bank')), shape);
+    this.tensor = tf.tensor4d(spatialUnitDraws(shape, spatialInit, rngFor(seed, 'shared-bank')), shape);
   }
 
   /** The filter for one layer: leading slice times that layer's init scale (computed per forward). */
@@ -56,11 +57,14 @@ export class ParamStore {
   readonly learnable = new Map<string, tf.Variable>();
   readonly frozen = new Map<string, tf.Tensor>();
   readonly buffers = new Map<string, tf.Variable>();
+  /** Each shared layer's filter (a slice of the bank) by weight name, for analysis; not stored. */
+  readonly sharedSlices = new Map<string, () => tf.Tensor4D>();
   private sharedUse = 0;
 
   constructor(
     readonly seed: number,
     readonly init: InitScheme,
+    readonly spatialInit: SpatialInit = { kind: 'iid', scheme: init },
     readonly shared?: SharedBank,
   ) {}
 
@@ -91,13 +95,24 @@ export class ParamStore {
     return initValues(size, this.init, fans, rngFor(this.seed, name));
   }
 
+  /** Values of a k×k filter of this name, drawn with the spatial init from its own seeded stream. */
+  spatialValues(name: string, shape: [number, number, number, number], fans: Fans): Float32Array {
+    const out = spatialUnitDraws(shape, this.spatialInit, rngFor(this.seed, name));
+    const scale = spatialScale(this.spatialInit, fans);
+    for (let i = 0; i < out.length; i++) out[i]! *= scale;
+    return out;
+  }
+
   /** Registers one use of the shared bank by a layer; returns a getter for its filter. */
-  useShared(shape: [number, number, number, number], fans: Fans): () => tf.Tensor4D {
+  useShared(name: string, shape: [number, number, number, number], fans: Fans): () => tf.Tensor4D {
     if (!this.shared) throw new Error('shared freeze mode needs a SharedBank');
+    this.assertNew(name);
     this.sharedUse += shape.reduce((a, b) => a * b, 1);
-    const { scale } = initScale(this.init, fans);
+    const scale = spatialScale(this.spatialInit, fans);
     const bank = this.shared;
-    return () => bank.slice(shape, scale);
+    const slice = () => bank.slice(shape, scale);
+    this.sharedSlices.set(name, slice);
+    return slice;
   }
 
   counts(): ParamCounts {
@@ -120,6 +135,6 @@ export class ParamStore {
   }
 
   private assertNew(name: string): void {
-    if (this.learnable.has(name) || this.frozen.has(name) || this.buffers.has(name)) throw new Error(`duplicate parameter name ${name}`);
+    if (this.learnable.has(name) || this.frozen.has(name) || this.buffers.has(name) || this.sharedSlices.has(name)) throw new Error(`duplicate parameter name ${name}`);
   }
 }

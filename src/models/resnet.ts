@@ -10,7 +10,7 @@ import type { FreezeMode, InitScheme } from '../config/schema.js';
 import { makeBatchNorm, makeLinear, makePointwiseConv, type Layer } from './layers.js';
 import { ParamStore, SharedBank, type ParamCounts } from './params.js';
 import { ARCHS, type ArchName } from './registry.js';
-import { initScale } from './init.js';
+import type { SpatialInit } from './init.js';
 import { makeSpatialConv, spatialFilterShape, type SpatialConvSpec } from './spatial-conv.js';
 
 export interface ResNetSpec {
@@ -21,6 +21,7 @@ export interface ResNetSpec {
   lcDepthwise: boolean;
   freeze: FreezeMode;
   init: InitScheme;
+  spatialInit: SpatialInit; // the k×k filters only
   inChannels: number; // 3 for colour, 1 for grey images
   numClasses: number;
   seed: number;
@@ -90,7 +91,7 @@ function makeBasicBlock(plan: BlockPlan, convs: Map<string, SpatialConvSpec>, st
 export function buildResNet(spec: ResNetSpec): Model {
   const convSpecs = planSpatialConvs(spec);
   const shared = spec.freeze === 'shared' && spec.kernelSize > 1 ? makeSharedBank(spec, convSpecs) : undefined;
-  const store = new ParamStore(spec.seed, spec.init, shared);
+  const store = new ParamStore(spec.seed, spec.init, spec.spatialInit, shared);
   const convs = new Map(convSpecs.map((c) => [c.name, c]));
 
   const stem = makeSpatialConv(convs.get('stem.conv')!, store); // [B,H,W,C] → [B,H,W,W]
@@ -112,5 +113,5 @@ function makeSharedBank(spec: ResNetSpec, convSpecs: SpatialConvSpec[]): SharedB
   const k = spec.kernelSize;
   const maxIn = Math.max(...shapes.map((s) => s[2]));
   const maxOut = Math.max(...shapes.map((s) => s[3]));
-  return new SharedBank([k, k, maxIn, maxOut], initScale(spec.init, { fanIn: 1, fanOut: 1 }).distribution, spec.seed);
+  return new SharedBank([k, k, maxIn, maxOut], spec.spatialInit, spec.seed);
 }

@@ -51,18 +51,18 @@ export function makeSpatialConv(spec: SpatialConvSpec, store: ParamStore): Layer
   const fans = spec.depthwise
     ? { fanIn: receptive, fanOut: inC * outC * receptive }
     : { fanIn: inC * receptive, fanOut: outC * receptive };
-  const size = shape.reduce((a, b) => a * b, 1);
   const filterName = `${spec.name}.weight`;
 
+  // The k×k filter follows model.spatial_init in every mode; the LC 1×1 conv below keeps `init`.
   let filter: () => tf.Tensor4D;
   if (!isFrozen(spec)) {
-    const v = store.addLearnable(filterName, shape, store.initValues(filterName, size, fans)) as tf.Tensor4D;
+    const v = store.addLearnable(filterName, shape, store.spatialValues(filterName, shape, fans)) as tf.Tensor4D;
     filter = () => v;
   } else if (spec.freeze === 'frozen') {
-    const t = store.addFrozen(filterName, shape, store.initValues(filterName, size, fans)) as tf.Tensor4D;
+    const t = store.addFrozen(filterName, shape, store.spatialValues(filterName, shape, fans)) as tf.Tensor4D;
     filter = () => t;
   } else {
-    filter = store.useShared(shape, fans);
+    filter = store.useShared(filterName, shape, fans);
   }
 
   const pad = Math.floor(k / 2); // symmetric k//2 padding, as PyTorch's padding=k//2 (not TF 'same')

@@ -75,7 +75,7 @@ function curvesSpec(rows: CurvePoint[]): TopLevelSpec {
 }
 
 /** Renders a vega-lite spec headless to an SVG string. */
-async function renderSvg(spec: TopLevelSpec): Promise<string> {
+export async function renderSvg(spec: TopLevelSpec): Promise<string> {
   const vega = await import('vega');
   const { compile } = await import('vega-lite');
   const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' });
@@ -86,7 +86,7 @@ async function renderSvg(spec: TopLevelSpec): Promise<string> {
   }
 }
 
-async function toPng(svg: string): Promise<Uint8Array> {
+export async function toPng(svg: string): Promise<Uint8Array> {
   const { Resvg } = (await import('@resvg/resvg-js')).default;
   return new Resvg(svg, { background: 'white', fitTo: { mode: 'zoom', value: 2 }, font: { loadSystemFonts: true } }).render().asPng();
 }

@@ -2,15 +2,15 @@
  * `lcconv report <dir>`: gathers every run directory of an experiment folder (however its trials
  * were run: one process, local workers, Slurm tasks) into report.csv, report.md and plots.
  * Numbers come from compareArms: mean ± sample std of the final validation accuracy over seeds
- * (with n), Δ in percentage points vs the `learned` arm of the same k and E (standard training).
+ * (with n), Δ in percentage points vs standard training and vs the learned arm at the same E.
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { formatCount, pct, signedPp } from '../format.js';
+import { formatCount, pct } from '../format.js';
 import { ERROR_FILE, hasStarted, readMetrics, writeAtomic } from '../runs/files.js';
 import type { RunSummary } from '../runs/records.js';
 import { runState } from '../runs/state.js';
-import { compareArms, needsGroupColumn, writeComparisonCsv, type ComparisonRow } from './comparison.js';
+import { compareArms, DELTA_VS_LEARNED_TITLE, DELTA_VS_STANDARD_TITLE, deltaVsLearned, deltaVsStandard, needsGroupColumn, writeComparisonCsv, type ComparisonRow } from './comparison.js';
 import type { CurvePoint, RunPoint } from './plots.js';
 
 export interface Report {
@@ -27,14 +27,16 @@ function reportMarkdown(title: string, report: Omit<Report, 'files'>, plots: str
     `# ${title}`,
     '',
     `${report.runs.length} finished runs. Accuracy: final validation accuracy, mean ± sample std over seeds (n seeds). ` +
-      'Δ: difference of the mean from standard training (the `learned` arm of the same config, differing only in freeze mode and seed), in percentage points; n/a where that arm has no finished run.' +
+      'Δ vs standard: difference of the mean from standard training (learned k×k filters, E = 1, no depthwise LC block, same architecture, width, k, data and schedule); ' +
+      'Δ vs learned same E: from the learned arm of the same config (differing only in freeze mode and seed). Both in percentage points with a 95% confidence interval over seeds ' +
+      '(paired t-interval on per-seed differences when both arms ran the same seeds, Welch otherwise, none with one seed); n/a where the baseline has no finished run.' +
         (withGroup ? ' config: the hash of the settings other than freeze and seed, shown because some rows share freeze, k and E.' : ''),
     '',
-    `|${withGroup ? ' config |' : ''} freeze | k | E | val acc % (mean ± std) | n | best val acc % (mean) | Δ vs standard (pp) | learnable weights | stored weights |`,
-    `|${withGroup ? '---|' : ''}---|---:|---:|---:|---:|---:|---:|---:|---:|`,
+    `|${withGroup ? ' config |' : ''} freeze | k | E | val acc % (mean ± std) | n | best val acc % (mean) | ${DELTA_VS_STANDARD_TITLE} | ${DELTA_VS_LEARNED_TITLE} | learnable weights | stored weights |`,
+    `|${withGroup ? '---|' : ''}---|---:|---:|---:|---:|---:|---:|---:|---:|---:|`,
     ...report.rows.map((r) =>
       `|${withGroup ? ` ${r.group} |` : ''} ${r.freeze}${r.lc_depthwise ? ' (dw)' : ''} | ${r.kernel_size} | ${r.lc_expansion} | ${pct(r.val_acc_mean)} ± ${pct(r.val_acc_std)} | ${r.n} | ${pct(r.best_val_acc_mean)} | ` +
-        `${signedPp(r.delta_vs_standard)} | ${formatCount(r.learnable_params)} | ${formatCount(r.stored_weights)} |`,
+        `${deltaVsStandard(r)} | ${deltaVsLearned(r)} | ${formatCount(r.learnable_params)} | ${formatCount(r.stored_weights)} |`,
     ),
   ];
   if (plots.length) lines.push('', '## Plots', '', ...plots.map((p) => `![${p.replace(/_/g, ' ').replace('.svg', '')}](${p})\n`));

@@ -78,7 +78,7 @@ function readJson<T>(file: string): T | null {
 // ---- summary.json
 
 /** summary.json keys written in camelCase before one spelling (snake_case, as in YAML and CSV) was used throughout. */
-const OLD_SUMMARY_KEYS: Record<string, keyof RunSummary> = { runId: 'run_id', kernelSize: 'kernel_size', lcExpansion: 'lc_expansion', lcDepthwise: 'lc_depthwise' };
+const OLD_SUMMARY_KEYS: Record<string, keyof RunSummary> = { runId: 'run_id', kernelSize: 'kernel_size', lcExpansion: 'lc_expansion', lcDepthwise: 'lc_depthwise', standardGroup: 'standard_group' };
 
 /** The summary of a finished run, or null if the run has not finished. Reads older summaries too. */
 export function readFinishedSummary(dir: string): RunSummary | null {

@@ -18,6 +18,10 @@ export interface RunIdentity {
    * those, so they are seeds of one arm or arms to compare with each other.
    */
   group: string;
+  /** The group of this run's standard-training arm (learned, E = 1, not depthwise; see standardOf). */
+  standard_group: string;
+  /** model.spatial_init (how the k×k filters were initialised); absent in older summaries = default. */
+  spatial_init: string;
 }
 
 export interface RunStart extends RunIdentity {

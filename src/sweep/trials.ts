@@ -1,7 +1,7 @@
 /**
- * A sweep's trials: the grid points (src/config/grid.ts) plus, with compare_to_standard, the learned
- * arm of every point whose own freeze mode is not `learned` — unless that arm is already a point of
- * the grid (sweeping `freeze: [learned, …]`), in which case the grid's trial serves as the baseline.
+ * A sweep's trials: the grid points (src/config/grid.ts) plus, with compare_to_standard, every
+ * point's baselines (armsOf: the learned arm at the same E, and standard training: learned, E = 1,
+ * not depthwise) — unless the grid already has that arm, in which case the grid's trial serves.
  * Each trial is one run directory; its id is its index in this list or its run id, both stable for a
  * given config. Also: where a sweep keeps its files (a trial's state is its run directory's, src/runs/state.ts).
  */
@@ -39,9 +39,18 @@ export function sweepTrials(config: Config): Trial[] {
   const points = expandGrid(config);
   for (const p of points) add(p.params, p.config, false);
   for (const p of points) {
-    for (const arm of armsOf(p.config).slice(1)) add({ ...p.params, freeze: arm.freeze }, arm, true); // the standard-training baseline
+    for (const arm of armsOf(p.config).slice(1)) add({ ...p.params, ...baselineParams(p.config, arm) }, arm, true); // the baselines of Δ
   }
   return trials;
+}
+
+/** The keys in which a baseline arm differs from its grid point, for the trial list. */
+function baselineParams(point: Config, arm: Config): Record<string, unknown> {
+  const params: Record<string, unknown> = { freeze: arm.freeze };
+  for (const key of Object.keys(arm.model) as (keyof Config['model'])[]) {
+    if (JSON.stringify(arm.model[key]) !== JSON.stringify(point.model[key])) params[`model.${key}`] = arm.model[key];
+  }
+  return params;
 }
 
 const LCCONV_BIN = join(PACKAGE_ROOT, 'bin', 'lcconv.js');

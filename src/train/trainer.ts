@@ -8,7 +8,8 @@ import type { Config } from '../config/schema.js';
 import { CIFAR_AUGMENT, evalBatches, stepsPerEpoch, trainBatches, type Batch } from '../data/batches.js';
 import { shapeOf, type Dataset, type DatasetShape } from '../data/dataset.js';
 import { InputError } from '../errors.js';
-import { buildModel, checkModelFits, type Model } from '../models/index.js';
+import { checkModelFits, type Model } from '../models/index.js';
+import { buildRunModel } from '../runs/model.js';
 import type { EpochRow, RunIdentity, RunSink, RunSummary, TrainState } from '../runs/records.js';
 import { checkFinite, countFinite, NonFiniteLoss } from './non-finite.js';
 import { lrAt, scheduleFor } from './schedule.js';
@@ -123,7 +124,7 @@ export async function trainRun(input: TrainInput): Promise<RunSummary> {
   const schedule = scheduleFor(train, steps);
   const shape = shapeOf(data);
   checkModelFits(config, shape);
-  const model = buildModel(config, shape, identity.seed);
+  const model = await buildRunModel(config, identity.seed, shape);
   const optimizer = new Sgd({ momentum: train.momentum, nesterov: train.nesterov, weightDecay: train.weight_decay });
   const augment = config.dataset.augment ? CIFAR_AUGMENT : null;
   const progressEvery = input.progressEvery ?? 10;

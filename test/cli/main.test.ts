@@ -30,7 +30,7 @@ test('smoke run end to end: files, CSV columns, accuracy beats chance, compariso
     assert.equal(parse(readFileSync(join(dir, 'config.yaml'), 'utf8')).freeze, summary.freeze);
   }
   const comparison = readFileSync(join(exp, 'comparison.csv'), 'utf8').trim().split('\n');
-  assert.equal(comparison[0], 'freeze,kernel_size,lc_expansion,lc_depthwise,n,val_acc_mean,val_acc_std,best_val_acc_mean,delta_vs_standard,learnable_params,stored_weights,group');
+  assert.equal(comparison[0], 'freeze,kernel_size,lc_expansion,lc_depthwise,n,val_acc_mean,val_acc_std,best_val_acc_mean,delta_vs_standard,delta_vs_standard_ci95_low,delta_vs_standard_ci95_high,delta_vs_learned_same_e,delta_vs_learned_same_e_ci95_low,delta_vs_learned_same_e_ci95_high,learnable_params,stored_weights,group');
   assert.equal(comparison.length, 3);
   assert.match(r.stdout, /Δ vs standard/);
 

@@ -15,7 +15,7 @@ tf.env().set('PROD', true);
 
 const spec = (over: Partial<ResNetSpec> = {}): ResNetSpec => ({
   arch: 'resnet20', width: 16, kernelSize: 3, lcExpansion: 1, lcDepthwise: false, freeze: 'learned',
-  init: 'kaiming_uniform', inChannels: 3, numClasses: 10, seed: 0, ...over,
+  init: 'kaiming_uniform', spatialInit: { kind: 'iid', scheme: 'kaiming_uniform' }, inChannels: 3, numClasses: 10, seed: 0, ...over,
 });
 
 /**
@@ -175,7 +175,7 @@ test('same seed, same weights; different seed, different weights', () => {
 
 test('the footprint estimate counts the weights of the plan before anything is built (within BatchNorm of the count)', () => {
   for (const [arch, width, kernelSize, lcExpansion, lcDepthwise] of [['resnet20', 16, 3, 1, false], ['resnet8', 4, 5, 4, false], ['resnet8', 4, 3, 2, true]] as const) {
-    const spec = { arch, width, kernelSize, lcExpansion, lcDepthwise, freeze: 'learned' as const, init: 'kaiming_uniform' as const, inChannels: 3, numClasses: 10, seed: 0 };
+    const spec = { arch, width, kernelSize, lcExpansion, lcDepthwise, freeze: 'learned' as const, init: 'kaiming_uniform' as const, spatialInit: { kind: 'iid' as const, scheme: 'kaiming_uniform' as const }, inChannels: 3, numClasses: 10, seed: 0 };
     const model = buildResNet(spec);
     const { weights } = estimateFootprint(spec, { height: 8, width: 8, batch: 4 });
     assert.ok(weights <= model.counts.total && weights >= model.counts.total - 4 * 7 * width * 4, `${arch} k=${kernelSize} E=${lcExpansion}: ${weights} vs ${model.counts.total}`);

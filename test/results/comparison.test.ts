@@ -1,19 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { compareArms, formatComparison, meanStd } from '../../src/results/comparison.js';
+import { compareArms, formatComparison } from '../../src/results/comparison.js';
 import type { RunSummary } from '../../src/runs/records.js';
 
-const run = (freeze: string, k: number, seed: number, acc: number, learnable = 100, group = `k${k}`): RunSummary =>
+const run = (freeze: string, k: number, seed: number, acc: number, learnable = 100, group = `k${k}`, lcExpansion = 1, standardGroup = group): RunSummary =>
   ({
-    run_id: `${freeze}-${k}-${seed}`, dir: '', seed, freeze, kernel_size: k, lc_expansion: 1, lc_depthwise: false, group,
+    run_id: `${freeze}-${k}-${seed}`, dir: '', seed, freeze, kernel_size: k, lc_expansion: lcExpansion, lc_depthwise: false, group, standard_group: standardGroup, spatial_init: 'default',
     final_val_acc: acc, best_val_acc: acc + 0.01, params: { total: 100, learnable, frozen: 100 - learnable, stored: 100, buffers: 0 },
   }) as RunSummary;
-
-test('meanStd uses the sample std and reports n', () => {
-  assert.deepEqual(meanStd([0.5]), { mean: 0.5, std: 0, n: 1 });
-  const r = meanStd([0.8, 0.9]);
-  assert.ok(Math.abs(r.mean - 0.85) < 1e-12 && Math.abs(r.std - Math.SQRT1_2 * 0.1) < 1e-12 && r.n === 2);
-});
 
 test('Δ vs standard is the difference of seed means within the same k, in percentage points', () => {
   const rows = compareArms([
@@ -29,8 +23,9 @@ test('Δ vs standard is the difference of seed means within the same k, in perce
   assert.equal(find('shared', 7).delta_vs_standard, null);
   assert.deepEqual(rows.map((r) => `${r.freeze}${r.kernel_size}`), ['learned3', 'frozen3', 'learned5', 'frozen5', 'shared7']);
   const table = formatComparison(rows);
-  assert.match(table, /frozen\s+3\s+1\s+81\.00 ± 1\.41 \(n=2\)\s+-7\.00\s+5\s+100/);
-  assert.match(table, /shared\s+7\s+1\s+50\.00 ± 0\.00 \(n=1\)\s+n\/a/);
+  assert.match(table, /frozen\s+3\s+1\s+81\.00 ± 1\.41 \(n=2\)\s+-7\.00 \[-\d+\.\d\d, \+\d+\.\d\d\]\s+-7\.00 \[/);
+  assert.match(table, /frozen\s+5\s+1\s+70\.00 ± 0\.00 \(n=1\)\s+-15\.00\s+-15\.00\s+7\s+100/, 'one seed: no interval');
+  assert.match(table, /shared\s+7\s+1\s+50\.00 ± 0\.00 \(n=1\)\s+n\/a\s+n\/a/);
 });
 
 test('configs that differ in another key (e.g. width) are separate arms with their own standard', () => {
@@ -45,4 +40,26 @@ test('configs that differ in another key (e.g. width) are separate arms with the
   assert.equal(frozen('w4').n, 1);
   assert.match(formatComparison(rows).split('\n')[0]!, /^config\s+freeze/);
   assert.doesNotMatch(formatComparison(rows.filter((r) => r.group === 'w4')).split('\n')[0]!, /config/);
+});
+
+test('a sweep over E: Δ vs standard is against learned E = 1, Δ vs learned against the same E, paired CIs', () => {
+  // groups: E1 (standard's group), E4; both E = 4 arms name E1 as their standard group
+  const e4 = (freeze: string, seed: number, acc: number) => run(freeze, 3, seed, acc, 50, 'E4', 4, 'E1');
+  const rows = compareArms([
+    run('learned', 3, 0, 0.80, 100, 'E1'), run('learned', 3, 1, 0.84, 100, 'E1'), run('learned', 3, 2, 0.82, 100, 'E1'),
+    e4('learned', 0, 0.85), e4('learned', 1, 0.87), e4('learned', 2, 0.86),
+    e4('frozen', 0, 0.83), e4('frozen', 1, 0.86), e4('frozen', 2, 0.86),
+  ]);
+  const find = (f: string, e: number) => rows.find((r) => r.freeze === f && r.lc_expansion === e)!;
+  const frozen = find('frozen', 4);
+  assert.ok(Math.abs(frozen.delta_vs_standard! - (85 - 82)) < 1e-9, 'vs learned E = 1');
+  assert.ok(Math.abs(frozen.delta_vs_learned_same_e! - (85 - 86)) < 1e-9, 'vs learned E = 4');
+  // Paired by seed: per-seed differences vs standard are 3, 2, 4 → mean 3, sd 1, t(0.975, 2) = 4.302653
+  const half = (4.302653 * 1) / Math.sqrt(3);
+  assert.ok(Math.abs(frozen.delta_vs_standard_ci95_low! - (3 - half)) < 1e-4 && Math.abs(frozen.delta_vs_standard_ci95_high! - (3 + half)) < 1e-4);
+  // vs learned E = 4: differences -2, -1, 0 → mean -1, sd 1
+  assert.ok(Math.abs(frozen.delta_vs_learned_same_e_ci95_low! - (-1 - half)) < 1e-4);
+  assert.ok(Math.abs(find('learned', 4).delta_vs_standard! - 4) < 1e-9);
+  assert.equal(find('learned', 4).delta_vs_learned_same_e, 0);
+  assert.equal(find('learned', 1).delta_vs_standard, 0);
 });

@@ -2,8 +2,11 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { loadConfigText } from '../../src/config/load.js';
 import { writeReport } from '../../src/results/report.js';
-import { fixtureRun, tempDir } from '../fixtures.js';
+import { sweepTrials } from '../../src/sweep/trials.js';
+import { runTrial } from '../../src/train/experiment.js';
+import { fixtureRun, tempDir, tinyYaml } from '../fixtures.js';
 
 /** Minimal XML well-formedness check: one <svg> root, every tag closed in order. */
 function assertWellFormedSvg(svg: string): void {
@@ -18,7 +21,7 @@ function assertWellFormedSvg(svg: string): void {
   assert.deepEqual(stack, [], 'every tag closed');
 }
 
-test('report: mean ± std over seeds with n, Δ vs learned of the same k, weights; CSV, Markdown and plots', async () => {
+test('report: mean ± std over seeds with n, Δ vs standard and vs learned at the same E with CIs, weights; CSV, Markdown and plots', async () => {
   const dir = tempDir('report');
   fixtureRun(dir, 'learned', 3, 0, 0.80, 900);
   fixtureRun(dir, 'learned', 3, 1, 0.70, 900);
@@ -31,7 +34,7 @@ test('report: mean ± std over seeds with n, Δ vs learned of the same k, weight
 
   const report = await writeReport(dir);
   const csv = readFileSync(join(dir, 'report.csv'), 'utf8').trim().split('\n').map((l) => l.split(','));
-  assert.deepEqual(csv[0], ['freeze', 'kernel_size', 'lc_expansion', 'lc_depthwise', 'n', 'val_acc_mean', 'val_acc_std', 'best_val_acc_mean', 'delta_vs_standard', 'learnable_params', 'stored_weights', 'group']);
+  assert.deepEqual(csv[0], ['freeze', 'kernel_size', 'lc_expansion', 'lc_depthwise', 'n', 'val_acc_mean', 'val_acc_std', 'best_val_acc_mean', 'delta_vs_standard', 'delta_vs_standard_ci95_low', 'delta_vs_standard_ci95_high', 'delta_vs_learned_same_e', 'delta_vs_learned_same_e_ci95_low', 'delta_vs_learned_same_e_ci95_high', 'learnable_params', 'stored_weights', 'group']);
   const row = (freeze: string, k: string) => csv.find((r) => r[0] === freeze && r[1] === k)!;
   assert.equal(row('learned', '3')[4], '2');
   assert.ok(Math.abs(Number(row('learned', '3')[5]) - 0.75) < 1e-12);
@@ -40,13 +43,17 @@ test('report: mean ± std over seeds with n, Δ vs learned of the same k, weight
   assert.ok(Math.abs(Number(row('frozen', '3')[5]) - 0.64) < 1e-12);
   assert.ok(Math.abs(Number(row('frozen', '3')[6]) - 0.04) < 1e-12);
   assert.ok(Math.abs(Number(row('frozen', '3')[8]) - -11) < 1e-9, 'Δ = 64 − 75 percentage points');
-  assert.equal(row('frozen', '3')[9], '300');
+  // frozen seeds {0,1,2} vs learned {0,1}: not the same seeds, so a Welch interval around the Δ
+  assert.ok(Number(row('frozen', '3')[9]) < -11 && Number(row('frozen', '3')[10]) > -11, 'CI contains Δ');
+  assert.ok(Math.abs(Number(row('frozen', '3')[11]) - -11) < 1e-9, 'E = 1: learned at the same E is standard training');
+  assert.equal(row('frozen', '3')[14], '300');
   assert.equal(row('frozen', '5')[8], '', 'no learned arm with k=5');
+  assert.equal(row('frozen', '5')[9], '', 'no interval without a baseline');
   assert.deepEqual(report.failed, [{ run: 'frozen-k5-E1-seed1-broken00', message: 'boom' }]);
 
   const md = readFileSync(join(dir, 'report.md'), 'utf8');
-  assert.match(md, /\| frozen \| 3 \| 1 \| 64\.00 ± 4\.00 \| 3 \| 65\.00 \| -11\.00 \| 300 \| 1,000 \|/);
-  assert.match(md, /\| frozen \| 5 \| 1 \| 50\.00 ± 0\.00 \| 1 \| 51\.00 \| n\/a \|/);
+  assert.match(md, /\| frozen \| 3 \| 1 \| 64\.00 ± 4\.00 \| 3 \| 65\.00 \| -11\.00 \[-\d+\.\d\d, \+\d+\.\d\d\] \| -11\.00 \[-\d+\.\d\d, \+\d+\.\d\d\] \| 300 \| 1,000 \|/);
+  assert.match(md, /\| frozen \| 5 \| 1 \| 50\.00 ± 0\.00 \| 1 \| 51\.00 \| n\/a \| n\/a \|/);
   assert.match(md, /frozen-k5-E1-seed1-broken00`: boom/);
   assert.match(md, /!\[accuracy vs kernel size\]\(accuracy_vs_kernel_size\.svg\)/);
 
@@ -62,4 +69,24 @@ test('report: mean ± std over seeds with n, Δ vs learned of the same k, weight
   assert.equal(lines('accuracy_vs_kernel_size'), 2);
   assert.equal(lines('training_curves'), 6);
   assert.ok(existsSync(join(dir, 'report.md')));
+});
+
+test('report on a sweep over E: standard (learned E = 1) is added and both Δ columns are filled, with CIs', { timeout: 120_000 }, async () => {
+  const results = tempDir('sweep-e');
+  const config = loadConfigText(tinyYaml({ results_dir: results, freeze: 'frozen', compare_to_standard: true, seeds: [0, 1], 'dataset.synthetic.train_size': 32, 'dataset.synthetic.test_size': 16, sweep: { 'model.lc_expansion': [1, 4] } }), 'e.yaml').config;
+  const trials = sweepTrials(config);
+  assert.equal(trials.length, 8, '2 E × 2 seeds frozen + learned at each E (learned E = 1 is standard)');
+  for (const trial of trials) await runTrial(trial, { backend: { backend: 'cpu', device: 'cpu' } });
+  const report = await writeReport(join(results, 'tiny'), { plots: false });
+  const frozen = report.rows.filter((r) => r.freeze === 'frozen');
+  assert.deepEqual(frozen.map((r) => r.lc_expansion), [1, 4]);
+  const standard = report.rows.find((r) => r.freeze === 'learned' && r.lc_expansion === 1)!;
+  for (const r of frozen) {
+    const learned = report.rows.find((l) => l.freeze === 'learned' && l.lc_expansion === r.lc_expansion)!;
+    assert.ok(Math.abs(r.delta_vs_standard! - 100 * (r.val_acc_mean - standard.val_acc_mean)) < 1e-9);
+    assert.ok(Math.abs(r.delta_vs_learned_same_e! - 100 * (r.val_acc_mean - learned.val_acc_mean)) < 1e-9);
+    assert.ok(r.delta_vs_standard_ci95_low! <= r.delta_vs_standard! && r.delta_vs_standard! <= r.delta_vs_standard_ci95_high!);
+  }
+  const md = readFileSync(join(results, 'tiny', 'report.md'), 'utf8');
+  assert.match(md, /Δ vs standard \(pp, 95% CI\) \| Δ vs learned same E \(pp, 95% CI\)/);
 });

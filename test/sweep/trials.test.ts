@@ -66,6 +66,14 @@ test('trials: learned baselines are added once per (k, E, seed) unless the grid 
   assert.deepEqual(frozenOnly.slice(4).map((t) => [t.baseline, t.config.freeze, t.config.model.kernel_size, t.config.seed]), [
     [true, 'learned', 3, 0], [true, 'learned', 3, 1], [true, 'learned', 5, 0], [true, 'learned', 5, 1],
   ]);
+  // A sweep over E: each frozen point gets its learned arm at the same E, and standard training
+  // (learned, E = 1) once for all E.
+  const overE = sweepTrials(load('  model.lc_expansion: [1, 4]\n'));
+  assert.deepEqual(overE.map((t) => [t.baseline, t.config.freeze, t.config.model.lc_expansion]), [
+    [false, 'frozen', 1], [false, 'frozen', 4], [true, 'learned', 1], [true, 'learned', 4],
+  ]);
+  assert.deepEqual(overE[3]!.params, { 'model.lc_expansion': 4, seed: 0, freeze: 'learned' });
+  assert.equal(overE[1]!.identity.standard_group, overE[2]!.identity.group, "E = 4's standard is the learned E = 1 trial");
   const both = sweepTrials(load('  model.kernel_size: [3, 5]\n  freeze: [learned, frozen]\n'));
   assert.equal(both.length, 4, 'the grid already holds the learned arms');
   assert.ok(both.every((t) => !t.baseline));

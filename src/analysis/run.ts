@@ -1,0 +1,120 @@
+/**
+ * Where `lcconv analyze` gets its runs and puts its files. A run is loaded through src/runs (config +
+ * seed → model, trained weights from the checkpoint, frozen filters regenerated and digest-checked);
+ * its initialisation is the same model built again without the checkpoint. Outputs go to
+ * `<experiment folder>/analysis/` (one folder per run, plus the cross-run tables and plots), never
+ * into a run directory, which src/runs alone writes.
+ */
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { createObjectCsvStringifier } from 'csv-writer';
+import { InputError } from '../errors.js';
+import { planSpatialConvs } from '../models/resnet.js';
+import { resNetSpec } from '../models/index.js';
+import type { RunSummary } from '../runs/records.js';
+import { CHECKPOINT_WEIGHTS, checkpointFolder, readFinishedSummary, writeAtomic } from '../runs/files.js';
+import { buildRunModel, loadRunModel } from '../runs/model.js';
+import { datasetShape } from '../data/index.js';
+import { analyzeLayers, defaultPictureLayers, runStatistics, type RunAnalysis } from './analyze.js';
+import { layerWeights } from './layers.js';
+
+export const ANALYSIS_DIR = 'analysis';
+
+export interface AnalyzeOptions {
+  /** Layers drawn as filter pictures (default: the stem and the first conv of each stage). */
+  layers?: string[];
+  plots?: boolean;
+}
+
+export interface AnalyzedRun {
+  summary: RunSummary;
+  analysis: RunAnalysis;
+  out: string;
+}
+
+/** Writes rows as CSV (header from the first row's keys), whole and atomically. */
+function writeCsv(file: string, rows: object[]): void {
+  if (rows.length === 0) return;
+  const csv = createObjectCsvStringifier({ header: Object.keys(rows[0]!).map((id) => ({ id, title: id })) });
+  writeAtomic(file, csv.getHeaderString() + csv.stringifyRecords(rows as Record<string, unknown>[]));
+}
+
+/** The finished run directories `path` names: itself, or the finished runs in an experiment folder. */
+export function finishedRunDirs(path: string): string[] {
+  if (!existsSync(path) || !statSync(path).isDirectory()) throw new InputError(`${path}: no such folder (give a run directory or an experiment folder such as results/<name>)`);
+  if (readFinishedSummary(path)) return [path];
+  const runs = readdirSync(path, { withFileTypes: true })
+    .filter((e) => e.isDirectory() && readFinishedSummary(join(path, e.name)))
+    .map((e) => join(path, e.name))
+    .sort();
+  if (runs.length === 0) throw new InputError(`${path}: no finished run (a run directory with summary.json) to analyze`);
+  return runs;
+}
+
+/** Loads one finished run and its initial weights, computes its statistics and writes them to `out`. */
+export async function analyzeRun(dir: string, out: string, options: AnalyzeOptions = {}): Promise<AnalyzedRun> {
+  const summary = readFinishedSummary(dir)!;
+  const loaded = await loadRunModel(dir);
+  const { config } = loaded;
+  const initial = await buildRunModel(config, config.seed);
+  try {
+    const convs = planSpatialConvs(resNetSpec(config, datasetShape(config.dataset), config.seed));
+    const names = convs.map((c) => c.name);
+    const pictured = options.layers ?? defaultPictureLayers(names);
+    const unknown = pictured.filter((n) => !names.includes(n));
+    if (unknown.length) throw new InputError(`--layers ${unknown.join(',')}: no such spatial layer in ${basename(dir)} (layers: ${names.join(', ')})`);
+    const folder = checkpointFolder(dir);
+    const checkpointBytes = folder ? statSync(join(folder, CHECKPOINT_WEIGHTS)).size : null;
+    const analysis = analyzeLayers(await layerWeights(loaded.model, convs), await layerWeights(initial, convs), loaded.model.counts, checkpointBytes, pictured);
+    writeCsv(join(out, 'layers.csv'), analysis.layers);
+    writeCsv(join(out, 'spectrum.csv'), analysis.spectra);
+    writeCsv(join(out, 'energy.csv'), analysis.energy);
+    writeCsv(join(out, 'lc_weights.csv'), analysis.lcHistogram);
+    writeCsv(join(out, 'counts.csv'), [analysis.counts]);
+    if (options.plots !== false) {
+      const { writeRunPlots } = await import('./plots.js');
+      await writeRunPlots(out, summary.run_id, analysis);
+    }
+    return { summary, analysis, out };
+  } finally {
+    loaded.model.dispose();
+    initial.dispose();
+  }
+}
+
+/** One row per run for comparisons across a sweep: its parameters, counts and statistics. */
+function runRow(run: AnalyzedRun): Record<string, unknown> {
+  const s = run.summary;
+  return {
+    run: s.run_id, freeze: s.freeze, spatial_init: s.spatial_init ?? 'default', kernel_size: s.kernel_size, lc_expansion: s.lc_expansion, lc_depthwise: s.lc_depthwise, seed: s.seed, group: s.group,
+    final_val_acc: s.final_val_acc,
+    learnable: run.analysis.counts.learnable, frozen: run.analysis.counts.frozen, stored: run.analysis.counts.stored,
+    stored_bytes: run.analysis.counts.stored_bytes, checkpoint_bytes: run.analysis.counts.checkpoint_bytes,
+    ...runStatistics(run.analysis),
+  };
+}
+
+/**
+ * Analyzes a run directory or every finished run of an experiment (or sweep) folder. Writes
+ * `<experiment>/analysis/<run id>/` per run and, for a folder, `analysis/runs.csv`,
+ * `analysis/layers.csv` and the plots across runs. Returns the analyzed runs and the output folder.
+ */
+export async function analyzePath(path: string, options: AnalyzeOptions = {}): Promise<{ runs: AnalyzedRun[]; out: string; files: string[] }> {
+  const dirs = finishedRunDirs(path);
+  const single = dirs.length === 1 && dirs[0] === path;
+  const out = join(single ? dirname(path) : path, ANALYSIS_DIR);
+  const runs: AnalyzedRun[] = [];
+  for (const dir of dirs) runs.push(await analyzeRun(dir, join(out, basename(dir)), options));
+  const files: string[] = [];
+  if (!single) {
+    const rows = runs.map(runRow);
+    writeCsv(join(out, 'runs.csv'), rows);
+    writeCsv(join(out, 'layers.csv'), runs.flatMap((r) => r.analysis.layers.map((l) => ({ run: r.summary.run_id, ...l }))));
+    files.push(join(out, 'runs.csv'), join(out, 'layers.csv'));
+    if (options.plots !== false) {
+      const { writeSweepPlots } = await import('./plots.js');
+      files.push(...(await writeSweepPlots(out, rows)));
+    }
+  }
+  return { runs, out, files };
+}
