@@ -27,3 +27,13 @@ else
 fi
 
 npm ci --no-audit --no-fund
+
+# The tfjs-node packages are optional: npm drops them silently when their libtensorflow download
+# (storage.googleapis.com) fails. Say so in one line, with what it means.
+missing=()
+for pkg in tfjs-node-gpu tfjs-node; do
+  compgen -G "node_modules/@tensorflow/$pkg/lib/napi-v*/tfjs_binding.node" >/dev/null || missing+=("@tensorflow/$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: optional ${missing[*]} not installed (libtensorflow download failed): no 'tensorflow' backend (its CUDA build needs CUDA 11.2 + cuDNN 8.1); a GPU still trains through WebGPU (Vulkan), a CPU through cpu-native; see npx lcconv doctor" >&2
+fi

@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { firstLine, InputError } from '../errors.js';
+import { installFusedGradients } from './fused-ops.js';
 
 export const BACKEND_NAMES = ['auto', 'tensorflow', 'cpu-native', 'webgpu', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
@@ -39,8 +40,12 @@ async function probeTensorflow(): Promise<Probe> {
   for (const pkg of ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node']) {
     try {
       await import(pkg);
-      const gpu = pkg.endsWith('-gpu');
-      return { ok: true, backend: 'tensorflow', device: gpu ? 'TensorFlow (CUDA build)' : 'TensorFlow (CPU)', hardware: gpu };
+      if (!pkg.endsWith('-gpu')) return { ok: true, backend: 'tensorflow', device: 'TensorFlow (CPU)', hardware: false };
+      // The CUDA build falls back to the CPU without a word when CUDA 11.2 / cuDNN 8 cannot be loaded.
+      const { CUDA_RECIPE, cudaFacts, cudaMissing } = await import('./cuda.js');
+      const missing = cudaMissing(cudaFacts());
+      if (missing) return { ok: true, backend: 'tensorflow', device: `TensorFlow (CUDA build on the CPU: ${missing})`, hardware: false, fix: CUDA_RECIPE };
+      return { ok: true, backend: 'tensorflow', device: 'TensorFlow (CUDA)', hardware: true };
     } catch (err) {
       // npm drops the package when its libtensorflow download fails, so "not installed" is the usual case.
       const missing = (err as { code?: string }).code === 'ERR_MODULE_NOT_FOUND' && firstLine(err).includes(`'${pkg}'`);
@@ -51,7 +56,7 @@ async function probeTensorflow(): Promise<Probe> {
     ok: false,
     backend: 'tensorflow',
     reason: `libtensorflow binding not available (${failures.join('; ')})`,
-    fix: 'npm install @tensorflow/tfjs-node-gpu (needs CUDA 11 + cuDNN 8) or @tensorflow/tfjs-node, with access to storage.googleapis.com',
+    fix: 'npm install @tensorflow/tfjs-node-gpu (CUDA 11.2 + cuDNN 8.1) or @tensorflow/tfjs-node, with access to storage.googleapis.com',
   };
 }
 
@@ -204,4 +209,5 @@ async function activate(backend: string): Promise<void> {
   const ok = await tf.setBackend(backend);
   if (!ok) throw new BackendError(`backend '${backend}' failed to initialise`);
   await tf.ready();
+  installFusedGradients();
 }

@@ -54,6 +54,8 @@ export async function loadWebGpu(): Promise<Probe> {
         maxBufferSize: l.maxBufferSize,
         maxComputeWorkgroupSizeX: l.maxComputeWorkgroupSizeX,
         maxComputeInvocationsPerWorkgroup: l.maxComputeInvocationsPerWorkgroup,
+        // The fused BatchNorm gradient binds 10 storage buffers; WebGPU's default allows 8.
+        maxStorageBuffersPerShaderStage: l.maxStorageBuffersPerShaderStage,
       },
     });
     loaded = { gpu, adapter, device, dawnBackend };
@@ -67,6 +69,8 @@ export async function loadWebGpu(): Promise<Probe> {
     // on OpenGL ES; ours hands it the device chosen here.
     if (tf.findBackendFactory('webgpu')) tf.removeBackend('webgpu');
     tf.registerBackend('webgpu', () => new WebGPUBackend(device, adapter.info), 3);
+    const { registerWebGpuKernels } = await import('./webgpu-kernels.js'); // imports tfjs-backend-webgpu: after navigator.gpu
+    registerWebGpuKernels(device.limits.maxStorageBuffersPerShaderStage);
   }
   const { adapter, dawnBackend } = loaded;
   const info = adapter.info;

@@ -27,18 +27,33 @@ import { sealedManifest, verifiedManifest } from './checkpoint-integrity.js';
 import { CHECKPOINT_DIR, CHECKPOINT_MANIFEST, CHECKPOINT_WEIGHTS, checkpointFolder, PREVIOUS_CHECKPOINT_DIR, type CheckpointManifest } from './files.js';
 import type { TrainState } from './records.js';
 
+/**
+ * The values of `tensors` (float32), read from the device at once: flattened and concatenated
+ * there, then one download. Per-tensor reads would each make the loop wait for the GPU, and a
+ * synchronous read cannot work on the webgpu backend in Node.
+ */
+async function readAll(tensors: tf.Tensor[]): Promise<Float32Array[]> {
+  if (tensors.length === 0) return [];
+  const packed = tf.tidy(() => tf.concat(tensors.map((t) => tf.reshape(t, [-1]))));
+  const flat = (await packed.data()) as Float32Array;
+  packed.dispose();
+  let offset = 0;
+  return tensors.map((t) => flat.subarray(offset, (offset += t.size)));
+}
+
 /** Frozen weights never change during a run: their digest is computed once per model (one device read). */
 const digests = new WeakMap<Model, string>();
 
-/** sha256 over the frozen kernels and the shared bank, in name order. Async reads: webgpu cannot read synchronously. */
+/** sha256 over the frozen kernels and the shared bank, in name order. */
 async function frozenDigest(model: Model): Promise<string> {
   const known = digests.get(model);
   if (known) return known;
-  const hash = createHash('sha256');
-  const frozen = [...model.params.frozen.entries()].sort(([a], [b]) => a.localeCompare(b));
-  for (const [name, t] of frozen) hash.update(name).update(new Uint8Array(((await t.data()) as Float32Array).buffer));
+  const named: [string, tf.Tensor][] = [...model.params.frozen.entries()].sort(([a], [b]) => a.localeCompare(b));
   const bank = model.params.shared?.tensor;
-  if (bank) hash.update('shared-bank').update(new Uint8Array(((await bank.data()) as Float32Array).buffer));
+  if (bank) named.push(['shared-bank', bank]);
+  const values = await readAll(named.map(([, t]) => t));
+  const hash = createHash('sha256');
+  named.forEach(([name], i) => hash.update(name).update(new Uint8Array(values[i]!.buffer, values[i]!.byteOffset, values[i]!.byteLength)));
   const digest = hash.digest('hex');
   digests.set(model, digest);
   return digest;
@@ -49,8 +64,16 @@ export async function saveCheckpoint(runDir: string, model: Model, optimizer: Sg
   for (const [name, v] of model.params.learnable) tensors[`learnable/${name}`] = v;
   for (const [name, v] of model.params.buffers) tensors[`buffers/${name}`] = v;
   for (const [name, v] of optimizer.buffers) tensors[`sgd/${name}`] = v;
-  const { data, specs } = await tf.io.encodeWeights(tensors);
-  const weights = new Uint8Array(data);
+  // tf.io's weights format for float32 is the tensors' bytes back to back, in spec order.
+  const names = Object.keys(tensors);
+  const values = await readAll(names.map((n) => tensors[n]!));
+  const specs: tf.io.WeightsManifestEntry[] = names.map((name) => ({ name, shape: tensors[name]!.shape, dtype: 'float32' }));
+  const weights = new Uint8Array(values.reduce((n, v) => n + v.byteLength, 0));
+  let offset = 0;
+  for (const v of values) {
+    weights.set(new Uint8Array(v.buffer, v.byteOffset, v.byteLength), offset);
+    offset += v.byteLength;
+  }
   const manifest = sealedManifest({ state, frozenDigest: await frozenDigest(model), weightSpecs: specs }, weights);
 
   const final = join(runDir, CHECKPOINT_DIR);

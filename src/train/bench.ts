@@ -7,11 +7,13 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Config } from '../config/schema.js';
 import { trainBatches, type Batch } from '../data/batches.js';
+import { countDeviceWork } from '../backends/device-counters.js';
 import { datasetShape } from '../data/index.js';
 import type { Dataset, ImageSplit } from '../data/dataset.js';
 import { buildModel } from '../models/index.js';
 import { rngFor } from '../random.js';
 import { Sgd } from './sgd.js';
+import { EpochTotals, PROGRESS_EVERY } from './epoch-totals.js';
 import { evaluate, trainStep } from './trainer.js';
 
 export interface BenchOptions {
@@ -32,6 +34,11 @@ export interface BenchResult {
   eval: { images_per_second: number; seconds_per_batch: number };
   /** Most bytes held by tensors during one training step (tf.profile), weights and optimizer state included. */
   peak_tensor_bytes: number;
+  /**
+   * Per timed training step: tfjs kernels run, and on webgpu the GPU dispatches and GPU→CPU reads
+   * (null elsewhere). The timed loop reads results back as the trainer does.
+   */
+  per_step: { kernels: number; dispatches: number | null; reads: number | null; sync_reads: number | null };
   /** Kernels of the profiled training step by total time, most expensive first (top 8). */
   top_kernels: { name: string; ms: number; calls: number }[];
 }
@@ -81,26 +88,30 @@ export async function benchThroughput(config: Config, options: BenchOptions): Pr
   const model = buildModel(config, { channels: shape.channels, classes: shape.classes }, seed);
   const optimizer = new Sgd({ momentum: config.train.momentum, nesterov: config.train.nesterov, weightDecay: config.train.weight_decay });
   const lr = config.train.lr;
+  // Results are summed and read back as the training loop does (src/train/epoch-totals.ts), so the
+  // counted reads per step are the trainer's; the last read waits for the queued GPU work.
   const runSteps = async (n: number) => {
-    let last: tf.Scalar | null = null;
+    const totals = new EpochTotals();
     for (let i = 0; i < n; i++) {
-      const out = trainStep(model, optimizer, batches[i % batches.length]!, shape, lr, config.train.label_smoothing);
-      out.correct.dispose();
-      last?.dispose();
-      last = out.lossSum;
+      totals.add(trainStep(model, optimizer, batches[i % batches.length]!, shape, lr, config.train.label_smoothing), batchSize);
+      if ((i + 1) % PROGRESS_EVERY === 0 && i + 1 < n) totals.peek(() => {});
     }
-    if (last) {
-      await last.data(); // the steps are queued on a GPU backend: wait for the last one
-      last.dispose();
-    }
+    await totals.finish();
   };
   try {
     // The last warm-up step is the profiled one (peak memory, kernel times), so profiling costs no extra step.
     const profileStep = async () => tf.profile(() => tf.dispose(Object.values(trainStep(model, optimizer, batches[0]!, shape, lr, config.train.label_smoothing))));
     await runSteps(Math.max(warmup - 1, 0));
     const warmPeak = warmup > 0 ? await profileStep() : null;
-    const trainSeconds = await timed(() => runSteps(steps));
+    const counter = countDeviceWork();
+    let trainSeconds: number;
+    try {
+      trainSeconds = await timed(() => runSteps(steps));
+    } finally {
+      counter?.stop();
+    }
     const profile = warmPeak ?? (await profileStep());
+    const perStep = (n: number | undefined) => (n === undefined ? null : n / steps);
 
     const warmEval = evalData(Math.max(warmup, 1));
     await evaluate(model, warmEval, batchSize);
@@ -121,6 +132,7 @@ export async function benchThroughput(config: Config, options: BenchOptions): Pr
       train: { images_per_second: (steps * batchSize) / trainSeconds, seconds_per_step: trainSeconds / steps },
       eval: { images_per_second: (steps * batchSize) / evalSeconds, seconds_per_batch: evalSeconds / steps },
       peak_tensor_bytes: profile.peakBytes,
+      per_step: { kernels: profile.kernels.length, dispatches: perStep(counter?.counts.dispatches), reads: perStep(counter?.counts.reads), sync_reads: perStep(counter?.counts.syncReads) },
       top_kernels: topKernels(profile),
     };
   } finally {

@@ -11,7 +11,8 @@ import { InputError } from '../errors.js';
 import { checkModelFits, type Model } from '../models/index.js';
 import { buildRunModel } from '../runs/model.js';
 import type { EpochRow, RunIdentity, RunSink, RunSummary, TrainState } from '../runs/records.js';
-import { checkFinite, countFinite, NonFiniteLoss } from './non-finite.js';
+import { checkFinite, NonFiniteLoss } from './non-finite.js';
+import { EpochTotals, PROGRESS_EVERY } from './epoch-totals.js';
 import { lrAt, scheduleFor } from './schedule.js';
 import { Sgd } from './sgd.js';
 
@@ -31,7 +32,7 @@ export interface TrainInput {
   /** Provenance for summary.json. */
   versions: Record<string, string>;
   gitCommit: string | null;
-  /** Steps between progress reads (each read syncs the device). */
+  /** Steps between the non-blocking progress reads. */
   progressEvery?: number;
   /** Saves a checkpoint after every epoch and gives the one to resume from (none: no checkpoints). */
   checkpoints?: CheckpointStore;
@@ -64,23 +65,23 @@ function toTensors(batch: Batch, shape: DatasetShape): { x: tf.Tensor4D; y: tf.T
  * results with `await data()`: the webgpu backend cannot read synchronously in Node.
  */
 export async function evaluate(model: Model, data: Dataset, batchSize: number): Promise<EvalResult> {
-  let lossSum = 0;
-  let correct = 0;
+  // Summed on the device and read once: a read per batch would make the loop wait for the GPU.
   const shape = shapeOf(data);
+  let sums: tf.Tensor1D = tf.keep(tf.zeros([2]));
   for (const batch of evalBatches(data, data.test, batchSize)) {
-    const sums = tf.tidy(() => {
+    const next = tf.tidy(() => {
       const { x, y } = toTensors(batch, shape);
       const logits = model.forward(x, false);
       const loss = tf.losses.softmaxCrossEntropy(tf.oneHot(y, shape.classes), logits, undefined, 0, tf.Reduction.SUM);
       const hits = tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), y), 'float32'));
-      return tf.stack([loss, hits]);
+      return tf.keep(tf.add(sums, tf.stack([loss, hits])) as tf.Tensor1D);
     });
-    const [l, c] = await sums.data();
     sums.dispose();
-    lossSum += l!;
-    correct += c!;
+    sums = next;
   }
-  return { loss: lossSum / data.test.count, acc: correct / data.test.count };
+  const [lossSum, correct] = await sums.data();
+  sums.dispose();
+  return { loss: lossSum! / data.test.count, acc: correct! / data.test.count };
 }
 
 /**
@@ -108,14 +109,6 @@ export function trainStep(model: Model, optimizer: Sgd, batch: Batch, shape: Dat
   });
 }
 
-/** The epoch's running totals, read from the device in one transfer. */
-async function readTotals(lossSum: tf.Scalar, correct: tf.Scalar, finiteSteps: tf.Scalar): Promise<[number, number, number]> {
-  const all = tf.stack([lossSum, correct, finiteSteps]);
-  const [l, c, f] = await all.data();
-  all.dispose();
-  return [l!, c!, f!];
-}
-
 export async function trainRun(input: TrainInput): Promise<RunSummary> {
   const { config, data, identity, sinks } = input;
   const { train } = config;
@@ -127,7 +120,7 @@ export async function trainRun(input: TrainInput): Promise<RunSummary> {
   const model = await buildRunModel(config, identity.seed, shape);
   const optimizer = new Sgd({ momentum: train.momentum, nesterov: train.nesterov, weightDecay: train.weight_decay });
   const augment = config.dataset.augment ? CIFAR_AUGMENT : null;
-  const progressEvery = input.progressEvery ?? 10;
+  const progressEvery = input.progressEvery ?? PROGRESS_EVERY;
   const wallStart = performance.now();
 
   // Resume from the store's checkpoint, if it gives one (whether to resume is the run directory's policy).
@@ -154,45 +147,35 @@ export async function trainRun(input: TrainInput): Promise<RunSummary> {
     for (const s of sinks) await s.start(startInfo);
     for (let epoch = firstEpoch; epoch <= train.epochs; epoch++) {
       const t0 = performance.now();
-      let lossSum = tf.keep(tf.scalar(0));
-      let correct = tf.keep(tf.scalar(0));
-      let finiteSteps = tf.keep(tf.scalar(0)); // steps after which lossSum was still finite (non-finite.ts)
+      const totals = new EpochTotals();
       const lrOfStep = (s: number) => lrAt((epoch - 1) * steps + s - 1, schedule);
-      let seen = 0;
+      const progress: { nonFinite: { loss: number; finiteSteps: number } | null } = { nonFinite: null }; // set by a progress read
       let step = 0;
       let lr = 0;
-      try {
-        for (const batch of trainBatches(data, train.batch_size, identity.seed, epoch, augment)) {
-          // Stop between steps: nothing of this epoch has been written, so abandoning it is clean.
-          if (input.signal?.aborted) throw new RunInterrupted(epoch - 1);
-          lr = lrAt((epoch - 1) * steps + step, schedule);
-          const out = trainStep(model, optimizer, batch, shape, lr, train.label_smoothing);
-          const nextLoss = tf.keep(tf.add(lossSum, out.lossSum) as tf.Scalar);
-          const nextCorrect = tf.keep(tf.add(correct, out.correct) as tf.Scalar);
-          const nextFinite = tf.keep(countFinite(finiteSteps, nextLoss));
-          tf.dispose([lossSum, correct, finiteSteps, out.lossSum, out.correct]);
-          lossSum = nextLoss;
-          correct = nextCorrect;
-          finiteSteps = nextFinite;
-          seen += batch.size;
-          step++;
-          if (step % progressEvery === 0 || step === steps) {
-            const [l, c, f] = await readTotals(lossSum, correct, finiteSteps);
-            checkFinite(epoch, l, f, lrOfStep);
-            const elapsed = (performance.now() - t0) / 1000;
-            for (const s of sinks) s.step?.({ epoch, step, steps, loss: l / seen, acc: c / seen, imagesPerSecond: seen / elapsed });
-          }
+      for (const batch of trainBatches(data, train.batch_size, identity.seed, epoch, augment)) {
+        // Stop between steps: nothing of this epoch has been written, so abandoning it is clean.
+        if (input.signal?.aborted || progress.nonFinite) {
+          totals.dispose();
+          if (progress.nonFinite) checkFinite(epoch, progress.nonFinite.loss, progress.nonFinite.finiteSteps, lrOfStep);
+          throw new RunInterrupted(epoch - 1);
         }
-      } catch (err) {
-        tf.dispose([lossSum, correct, finiteSteps]);
-        throw err;
+        lr = lrAt((epoch - 1) * steps + step, schedule);
+        totals.add(trainStep(model, optimizer, batch, shape, lr, train.label_smoothing), batch.size);
+        step++;
+        if (step % progressEvery === 0 && step < steps) {
+          const at = { epoch, step, steps, imagesPerSecond: (step * train.batch_size) / ((performance.now() - t0) / 1000) };
+          totals.peek(({ loss, acc, finiteSteps }) => {
+            if (!Number.isFinite(loss)) progress.nonFinite = { loss, finiteSteps }; // the loop stops before its next step
+            for (const s of sinks) s.step?.({ ...at, loss, acc });
+          });
+          // Lets an earlier progress read land; waits for the event loop, never for the device.
+          await new Promise(setImmediate);
+        }
       }
-      const [lossTotal, correctTotal, finiteTotal] = await readTotals(lossSum, correct, finiteSteps);
-      tf.dispose([lossSum, correct, finiteSteps]);
-      checkFinite(epoch, lossTotal, finiteTotal, lrOfStep);
-      const trainLoss = lossTotal / seen;
-      const trainAcc = correctTotal / seen;
+      const { loss: trainLoss, acc: trainAcc, seen, finiteSteps } = await totals.finish();
+      checkFinite(epoch, trainLoss, finiteSteps, lrOfStep);
       const epochTrainSeconds = (performance.now() - t0) / 1000;
+      for (const s of sinks) s.step?.({ epoch, step, steps, loss: trainLoss, acc: trainAcc, imagesPerSecond: seen / epochTrainSeconds });
       trainSeconds += epochTrainSeconds;
       lastTrainAcc = trainAcc;
 

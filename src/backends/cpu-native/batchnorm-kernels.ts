@@ -1,8 +1,6 @@
 /**
- * The fused train-mode BatchNorm op (see src/backends/fused-ops.ts) and its gradient, as kernels of
- * 'cpu-native' only. Its gradient is registered globally (tfjs has one gradient registry), which is
- * safe because the op itself exists on no other backend: src/models/batchnorm.ts only runs it where
- * `tf.getKernel(BATCH_NORM_TRAIN, backend)` exists, and uses the composite form elsewhere.
+ * The fused train-mode BatchNorm op and its gradient (see src/backends/fused-ops.ts, which also
+ * registers the op's gradient) as native kernels of 'cpu-native'.
  */
 import * as tf from '@tensorflow/tfjs';
 import { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD } from '../fused-ops.js';
@@ -45,30 +43,6 @@ function backward(addon: NativeAddon): NativeKernelFunc {
   };
 }
 
-let gradientRegistered = false;
-
-/** dys arrive for all three outputs (tfjs fills unused ones with zeros), so the gradient is exact. */
-function registerBatchNormGradient(): void {
-  if (gradientRegistered) return;
-  gradientRegistered = true;
-  tf.registerGradient({
-    kernelName: BATCH_NORM_TRAIN,
-    inputsToSave: ['x', 'gamma'],
-    outputsToSave: [false, true, true],
-    gradFunc: (dys, saved, attrs) => {
-      const [dy, dMean, dVariance] = dys as tf.Tensor[];
-      const [x, gamma, mean, variance] = saved;
-      const [dx, dGamma, dBeta] = tf.engine().runKernel(
-        BATCH_NORM_TRAIN_GRAD,
-        { x: x!, gamma: gamma!, mean: mean!, variance: variance!, dy: dy!, dMean: dMean!, dVariance: dVariance! },
-        attrs,
-      ) as tf.Tensor[];
-      return { x: () => dx!, gamma: () => dGamma!, beta: () => dBeta! };
-    },
-  });
-}
-
 export function batchNormKernels(addon: NativeAddon): tf.KernelConfig[] {
-  registerBatchNormGradient();
   return [nativeKernel(BATCH_NORM_TRAIN, forward(addon)), nativeKernel(BATCH_NORM_TRAIN_GRAD, backward(addon))];
 }

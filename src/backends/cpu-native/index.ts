@@ -7,12 +7,12 @@ import * as tf from '@tensorflow/tfjs';
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import type { Probe } from '../index.js';
 import { loadAddon, type NativeAddon, type PrimitiveCacheStats } from './addon.js';
+import { installFusedGradients } from '../fused-ops.js';
 import { batchNormKernels } from './batchnorm-kernels.js';
 import { convKernels } from './conv-kernels.js';
 import { eltwiseKernels } from './eltwise-kernels.js';
 import { matMulKernels } from './matmul-kernels.js';
 import { reduceKernels } from './reduce-kernels.js';
-import { installReluGradient } from './relu-gradient.js';
 
 export const BACKEND_NAME = 'cpu-native';
 
@@ -88,6 +88,6 @@ function register(addon: NativeAddon): void {
     if (tf.getKernel(config.kernelName, BACKEND_NAME)) tf.unregisterKernel(config.kernelName, BACKEND_NAME);
     tf.registerKernel(config);
   }
-  installReluGradient();
+  installFusedGradients();
   active = addon;
 }

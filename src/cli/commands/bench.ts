@@ -8,6 +8,9 @@ import { loadConfigFile } from '../../config/load.js';
 import { InputError } from '../../errors.js';
 import { chooseBackendFor, configOverrides } from '../backend-banner.js';
 
+/** Counts per step are averages: whole numbers print as such, fractions with two decimals. */
+const fmtCount = (n: number) => (Number.isInteger(n) ? String(n) : n.toFixed(2));
+
 interface BenchArgs {
   config: string;
   set: string[];
@@ -57,6 +60,8 @@ export const benchCommand: CommandModule<object, BenchArgs> = {
       } else {
         log(`train: ${result.train.images_per_second.toFixed(2)} img/s (${result.train.seconds_per_step.toFixed(3)} s/step)`);
         log(`eval:  ${result.eval.images_per_second.toFixed(2)} img/s (${result.eval.seconds_per_batch.toFixed(3)} s/batch)`);
+        const ps = result.per_step;
+        log(`per training step: ${ps.kernels} kernels${ps.dispatches === null ? '' : `, ${fmtCount(ps.dispatches)} GPU dispatches, ${fmtCount(ps.reads!)} GPU→CPU reads (${fmtCount(ps.sync_reads!)} synchronous)`}`);
         log(`peak tensor memory: ${(result.peak_tensor_bytes / 2 ** 20).toFixed(1)} MiB`);
         log(`top kernels of one training step: ${result.top_kernels.map((k) => `${k.name} ${k.ms.toFixed(1)} ms (${k.calls}×)`).join(', ')}`);
         if (pytorch) {

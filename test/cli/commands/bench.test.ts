@@ -40,6 +40,10 @@ test('lcconv bench --json on webgpu (Mesa where there is no GPU) reports the bac
   assert.equal(out.device, probe.device);
   assert.equal(out.model.arch, 'resnet8');
   assert.ok(out.train.images_per_second > 0);
+  // One step, read back once as the trainer reads an epoch; dispatches are counted on the device.
+  assert.equal(out.per_step.reads, 1);
+  assert.equal(out.per_step.sync_reads, 0);
+  assert.ok(out.per_step.dispatches > 10 && out.per_step.kernels > 10, JSON.stringify(out.per_step));
 });
 
 test('lcconv bench: bad --steps is an input error (one line, exit 2)', async () => {
