@@ -61,21 +61,32 @@ interface GridPoint {
   config: Config;
 }
 
+/** Keys of the `sweep:` block that configure the sweep instead of naming an axis. */
+const SWEEP_SETTINGS = ['exclude', 'max_trials'];
+
 /** The grid's axes. `seeds: [...]` without a swept `seed` is an implicit last axis, so a sweep runs every seed. */
 function sweepAxes(config: Config): SweepAxis[] {
   const axes = Object.entries(config.sweep ?? {})
-    .filter(([key]) => key !== 'exclude')
+    .filter(([key]) => !SWEEP_SETTINGS.includes(key))
     .map(([key, values]) => ({ key, values: values as unknown[] }));
   if (!axes.some((a) => a.key === 'seed')) axes.push({ key: 'seed', values: seedsOf(config) });
   return axes;
 }
 
+/**
+ * Names JavaScript gives every object: as a key they reach Object.prototype (`__proto__.x` would set
+ * `x` on every object of the process), so no key path may use them.
+ */
+export const RESERVED_KEYS = ['__proto__', 'constructor', 'prototype'];
+
 /** Sets `value` at the dotted `path` of a plain object, creating groups as needed. */
 export function setKeyPath(target: Record<string, unknown>, path: string, value: unknown): void {
   const keys = path.split('.');
+  const reserved = keys.find((k) => RESERVED_KEYS.includes(k));
+  if (reserved !== undefined) throw new Error(`${reserved} is not a config key`);
   let node = target;
   for (const key of keys.slice(0, -1)) {
-    const next = node[key];
+    const next = Object.hasOwn(node, key) ? node[key] : undefined;
     if (next === undefined || next === null) node[key] = {};
     else if (typeof next !== 'object' || Array.isArray(next)) throw new Error(`${key} is not a group of keys`);
     node = node[key] as Record<string, unknown>;
@@ -102,7 +113,7 @@ export interface SweepIssue {
 export function checkSweep(config: Config): SweepIssue | null {
   const sweep = config.sweep;
   if (!sweep) return null;
-  const keys = Object.keys(sweep).filter((k) => k !== 'exclude');
+  const keys = Object.keys(sweep).filter((k) => !SWEEP_SETTINGS.includes(k));
   if (keys.length === 0) return { path: ['sweep'], message: 'no key to sweep (map a config key path to a list of values, e.g. model.kernel_size: [3, 5])' };
   for (const key of keys) {
     if (NOT_SWEEPABLE.includes(key.split('.')[0]!)) return { path: ['sweep', key], message: `cannot be swept (${NOT_SWEEPABLE.join(', ')} fix where a sweep lives; sweep seed instead of seeds)` };
@@ -133,20 +144,35 @@ export function checkSweep(config: Config): SweepIssue | null {
       if (!swept.includes(key)) return { path: ['sweep', 'exclude', r, key], message: `not a swept key (swept: ${swept.join(', ')})` };
     }
   }
+  // Counted before anything is expanded: a few short lists can multiply into millions of trials.
+  const axes = sweepAxes(config);
+  const size = axes.reduce((n, a) => n * a.values.length, 1);
+  if (size > sweep.max_trials) {
+    return { path: ['sweep'], message: `${axes.map((a) => a.values.length).join(' × ')} = ${size.toLocaleString('en-US')} grid points, more than sweep.max_trials = ${sweep.max_trials.toLocaleString('en-US')}; raise it (lcconv sweep --max-trials N) if you mean it` };
+  }
+  if (sweep.exclude.length > 0 && gridParams(axes, sweep.exclude).next().done) {
+    return { path: ['sweep', 'exclude'], message: `the rules drop all ${size.toLocaleString('en-US')} grid points, leaving no trial` };
+  }
   return null;
+}
+
+/** The swept values of each grid point not excluded, in order (last axis fastest), one at a time. */
+function* gridParams(axes: SweepAxis[], exclude: Record<string, unknown>[]): Generator<Record<string, unknown>> {
+  const at = axes.map(() => 0);
+  for (;;) {
+    const params = Object.fromEntries(axes.map((a, i) => [a.key, a.values[at[i]!]]));
+    if (!exclude.some((rule) => Object.entries(rule).every(([k, v]) => sameValue(params[k], v)))) yield params;
+    let i = axes.length - 1;
+    while (i >= 0 && ++at[i]! === axes[i]!.values.length) at[i--] = 0;
+    if (i < 0) return;
+  }
 }
 
 /** Every grid point, in order, without the excluded ones. */
 export function expandGrid(config: Config): GridPoint[] {
-  const axes = sweepAxes(config);
-  const exclude = config.sweep?.exclude ?? [];
-  let combos: Record<string, unknown>[] = [{}];
-  for (const axis of axes) combos = combos.flatMap((c) => axis.values.map((v) => ({ ...c, [axis.key]: v })));
-  return combos
-    .filter((params) => !exclude.some((rule) => Object.entries(rule).every(([k, v]) => sameValue(params[k], v))))
-    .map((params) => {
-      const parsed = pointConfig(config, params);
-      if (!parsed.success) throw new ConfigError({ keyPath: 'sweep' }, `grid point ${JSON.stringify(params)} is invalid at ${parsed.error.issues[0]!.path.join('.')}: ${parsed.error.issues[0]!.message} (drop it with an exclude rule)`);
-      return { params, config: parsed.data };
-    });
+  return [...gridParams(sweepAxes(config), config.sweep?.exclude ?? [])].map((params) => {
+    const parsed = pointConfig(config, params);
+    if (!parsed.success) throw new ConfigError({ keyPath: 'sweep' }, `grid point ${JSON.stringify(params)} is invalid at ${parsed.error.issues[0]!.path.join('.')}: ${parsed.error.issues[0]!.message} (drop it with an exclude rule)`);
+    return { params, config: parsed.data };
+  });
 }

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { LineCounter, parseDocument, isMap, isPair, isScalar, isSeq, type Document, type Node } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from '../errors.js';
-import { checkSweep } from './grid.js';
+import { checkSweep, RESERVED_KEYS, setKeyPath } from './grid.js';
 import { ConfigSchema, type Config } from './schema.js';
 
 export interface LoadedConfig {
@@ -22,6 +22,22 @@ export interface LoadedConfig {
  */
 export type Override = string | { spec: string; flag: string };
 
+/**
+ * Alias uses a config may expand to (the yaml package's guard against "billion laughs": a few
+ * nested aliases that expand to gigabytes). Real configs use a handful.
+ */
+const MAX_ALIAS_COUNT = 100;
+
+/** The document as plain data, with alias expansion bounded. */
+function toPlain(doc: Document, where: { file?: string; keyPath?: string }): unknown {
+  try {
+    return doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (err) {
+    if (!/alias/i.test((err as Error).message)) throw err;
+    throw new ConfigError(where, `YAML aliases expand beyond ${MAX_ALIAS_COUNT} copies (${(err as Error).message}); write the values out or use fewer aliases`);
+  }
+}
+
 /** Parses `key.path=value`; the value is read as YAML so `2`, `true`, `[3,5]` get their types. */
 export function parseOverride(spec: string, flag = `--set ${spec}`): { path: string[]; value: unknown } {
   const eq = spec.indexOf('=');
@@ -30,7 +46,7 @@ export function parseOverride(spec: string, flag = `--set ${spec}`): { path: str
   if (path.some((p) => p === '')) throw new ConfigError({ keyPath: flag }, 'empty key in path');
   const doc = parseDocument(spec.slice(eq + 1));
   if (doc.errors.length > 0) throw new ConfigError({ keyPath: flag }, `invalid value: ${doc.errors[0]!.message.split('\n')[0]}`);
-  return { path, value: doc.toJS() };
+  return { path, value: toPlain(doc, { keyPath: flag }) };
 }
 
 /**
@@ -88,8 +104,10 @@ export function loadConfigText(text: string, file: string | undefined, overrides
   }
   // An empty file (or one of comments only) is a mistake, not a request for every default.
   if (file !== undefined && doc.contents === null) throw new ConfigError({ file }, 'empty file: expected config keys (see configs/smoke.yaml, or run lcconv run without a file for the built-in default)');
-  const raw = doc.toJS() ?? {};
+  const raw = toPlain(doc, { file }) ?? {};
   if (typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError({ file }, 'expected a mapping of config keys at the top level');
+  const reserved = reservedKeyPath(raw);
+  if (reserved) throw new ConfigError({ file, line: lineOf(doc, lineCounter, reserved), keyPath: reserved.join('.') }, `${reserved.at(-1)} is not a config key`);
 
   // Key path of each override (as set in the raw config, e.g. sweep['model.kernel_size']) → its argument.
   const overridden = new Map<string, string>();
@@ -126,6 +144,17 @@ export function loadConfigText(text: string, file: string | undefined, overrides
   return { config: parsed.data, file };
 }
 
+/** Path to the first key that is or contains (as a dotted part) a reserved JavaScript name, or null. */
+function reservedKeyPath(value: unknown, path: string[] = []): string[] | null {
+  if (!value || typeof value !== 'object') return null;
+  for (const [key, child] of Object.entries(value)) {
+    if (key.split('.').some((part) => RESERVED_KEYS.includes(part))) return [...path, key];
+    const inner = reservedKeyPath(child, [...path, key]);
+    if (inner) return inner;
+  }
+  return null;
+}
+
 /** Maps the first schema issue to one located message. */
 function toConfigError(error: z.ZodError, doc: Document, lines: LineCounter, file: string | undefined, overridden: Map<string, string>): ConfigError {
   const issue = error.issues[0]!;
@@ -149,8 +178,9 @@ function flagAt(flag: string, overriddenKey: string, keyPath: string): string {
 /** One schema issue in words, with the offending value. */
 function problemOf(issue: z.core.$ZodIssue): string {
   if (issue.code === 'unrecognized_keys') return `unknown key${suggestion(issue.keys[0]!, issue.path.map(String))}`;
+  if (issue.code === 'invalid_type' && typeof issue.input === 'number') return `expected a finite ${issue.expected}, got ${show(issue.input)}`;
   if (issue.code === 'invalid_type') return `expected ${issue.expected}, got ${describe(issue.input)}`;
-  if ('input' in issue && issue.input !== undefined) return `${issue.message}, got ${JSON.stringify(issue.input)}`;
+  if ('input' in issue && issue.input !== undefined) return `${issue.message}, got ${show(issue.input)}`;
   return issue.message;
 }
 
@@ -159,7 +189,13 @@ function describe(input: unknown): string {
   if (input === null) return 'null';
   if (Array.isArray(input)) return 'a list';
   if (typeof input === 'object') return 'a mapping';
-  return `${typeof input} ${JSON.stringify(input)}`;
+  return `${typeof input} ${show(input)}`;
+}
+
+/** A value for a message: JSON, but NaN and ±Infinity (YAML .nan, .inf) by name, where JSON writes null. */
+function show(value: unknown): string {
+  if (typeof value === 'number') return String(value);
+  return JSON.stringify(value, (_, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v));
 }
 
 /** Line of the deepest node along `path` that exists in the YAML document. */

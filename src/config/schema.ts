@@ -2,6 +2,7 @@
  * The one place a config key exists: type, default, bounds and a one-line doc for every key.
  * The TypeScript types, `--set` overrides, error key paths and docs/config.md all derive from it.
  */
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { ATTACK_NAMES, CORRUPTION_NAMES } from '../eval/names.js';
 import { ARCH_NAMES } from '../models/registry.js';
@@ -22,6 +23,14 @@ export type DatasetName = (typeof DATASET_NAMES)[number];
 export const BACKEND_CHOICES = ['auto', 'tensorflow', 'cpu-native', 'webgpu', 'wasm', 'cpu'] as const;
 
 const int = () => z.int();
+
+/** CPU cores this process may use (its affinity mask): the most threads that can run at once. */
+export function usableCores(): number {
+  return availableParallelism();
+}
+
+/** A sweep above this many grid points is refused unless `sweep.max_trials` (--max-trials) raises it. */
+export const DEFAULT_MAX_TRIALS = 10_000;
 const oddKernel = int().min(1).refine((k) => k % 2 === 1, { message: 'must be odd (the conv is padded by k//2 on each side)' });
 
 const Synthetic = z
@@ -79,16 +88,34 @@ const Train = z.strictObject({
 });
 
 /**
- * A grid of trials (`lcconv sweep`): every key but `exclude` is a config key path mapped to the list
+ * A grid of trials (`lcconv sweep`): every key but `exclude` and `max_trials` is a config key path mapped to the list
  * of values it takes; the trials are the product, in the order the keys are written (last fastest).
  * Each value is validated as if written at that key, so errors name e.g. sweep.model.kernel_size[2].
  */
 const Sweep = z
   .object({
+    max_trials: int().min(1).default(DEFAULT_MAX_TRIALS).describe('largest grid (number of points before exclude) a sweep may have; a guard against a typo expanding to millions of trials (lcconv sweep --max-trials N)'),
     exclude: z.array(z.record(z.string(), z.unknown())).default([]).describe('grid points to drop: each rule is a partial assignment {key.path: value, …}; a point matching every entry of a rule is dropped'),
   })
   .catchall(z.array(z.unknown()).min(1))
-  .describe('grid of trials: each other key is a config key path (e.g. model.kernel_size, freeze, seed) mapped to a list of values; the trials are their product');
+  .describe('grid of trials: each key but exclude and max_trials is a config key path (e.g. model.kernel_size, freeze, seed) mapped to a list of values; the trials are their product');
+
+/**
+ * Text that is written into the generated sbatch script. Quoting (scriptWord in src/sweep/slurm.ts)
+ * makes any printable text safe, but no quoting survives a newline on a `#SBATCH` line: refuse
+ * control characters here, where the error can name the key.
+ */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it refuses
+const scriptText = () => z.string().min(1).regex(/^[^\x00-\x1f\x7f]*$/, 'must not contain control characters (newline, tab, …)');
+
+/** sbatch options lcconv sets itself: overriding them would break the one-task-per-trial bookkeeping. */
+const RESERVED_SBATCH = ['--array', '-a', '--output', '-o', '--chdir', '-D', '--wrap', '--parsable', '--job-name', '-J'];
+
+const sbatchOption = scriptText()
+  .regex(/^(--[A-Za-z][A-Za-z0-9-]*(=.*)?|-[A-Za-z].*)$/s, 'must be one sbatch option, e.g. --account=abc or -Aabc')
+  .refine((arg) => !RESERVED_SBATCH.includes(arg.split('=')[0]!) && !RESERVED_SBATCH.some((o) => o.length === 2 && arg.startsWith(o)), {
+    message: `lcconv sets ${RESERVED_SBATCH.filter((o) => o.startsWith('--')).join(', ')} itself`,
+  });
 
 /**
  * Robustness evaluation of a finished run (`lcconv eval`; README 'Evaluating robustness' says
@@ -115,20 +142,20 @@ const Eval = z
 /** Defaults of `lcconv sweep --executor slurm`; the command-line flags of the same name override them. */
 const Slurm = z
   .strictObject({
-    partition: z.string().min(1).optional().describe('partition (sbatch --partition); unset = the cluster default'),
+    partition: scriptText().regex(/^[A-Za-z0-9_.+-]+(,[A-Za-z0-9_.+-]+)*$/, 'use partition names (letters, digits, _ . + -), comma-separated').optional().describe('partition (sbatch --partition); unset = the cluster default'),
     gpus_per_task: int().min(0).default(0).describe('GPUs per array task (sbatch --gres=gpu:N); each task runs one trial'),
     cpus_per_task: int().min(1).default(1).describe('CPU cores per array task (sbatch --cpus-per-task)'),
     time: z.string().regex(/^(\d+-)?\d+:\d{2}:\d{2}$/, 'use HH:MM:SS or D-HH:MM:SS').optional().describe('wall-time limit per task (sbatch --time); unset = the partition default'),
     max_parallel: int().min(1).optional().describe('at most this many tasks at once (the array %M throttle); unset = no limit'),
-    sbatch_args: z.array(z.string()).default([]).describe('extra sbatch options, one per item, e.g. --account=abc'),
+    sbatch_args: z.array(sbatchOption).default([]).describe('extra sbatch options, one per item, e.g. --account=abc'),
   })
   .describe('Slurm executor settings for lcconv sweep --executor slurm');
 
 export const ConfigSchema = z
   .strictObject({
-    name: z.string().regex(/^[A-Za-z0-9._-]+$/, 'use letters, digits, ".", "_" and "-" only').default('experiment').describe('experiment name: results go to <results_dir>/<name>/'),
+    name: z.string().max(100, 'at most 100 characters (it names a folder)').regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'one folder name: letters, digits, ".", "_" and "-", starting with a letter or digit').default('experiment').describe('experiment name: results go to <results_dir>/<name>/'),
     seed: int().min(0).default(0).describe('seed for initialisation, shuffling and augmentation'),
-    seeds: z.array(int().min(0)).min(1).optional().describe('several seeds: one run each (overrides seed)'),
+    seeds: z.array(int().min(0)).min(1).refine((seeds) => new Set(seeds).size === seeds.length, 'lists a seed twice (each seed is one run; a repeat would count one run as several)').optional().describe('several seeds: one run each (overrides seed)'),
     dataset: Dataset.prefault({}),
     model: Model.prefault({}),
     freeze: z.enum(FREEZE_MODES).default('learned').describe('learned = standard training; frozen = k×k filters random and never updated; shared = all k×k filters sliced from one frozen random tensor'),
@@ -137,7 +164,7 @@ export const ConfigSchema = z
     eval_every: int().min(1).default(1).describe('validate every N epochs (and always after the last)'),
     compare_to_standard: z.boolean().default(true).describe('also train (or reuse) the learned arm of the same config and report Δ accuracy'),
     backend: z.enum(BACKEND_CHOICES).default('auto').describe('tfjs backend; auto picks the fastest available'),
-    threads: int().min(1).optional().describe('CPU threads of the cpu-native backend (unset: $LCCONV_THREADS, else the cores the process may use: affinity, cgroup quota, SLURM_CPUS_PER_TASK; sweep workers share them)'),
+    threads: int().min(1).max(usableCores(), `at most the ${usableCores()} CPU cores this process may use`).optional().describe('CPU threads of the cpu-native backend (unset: $LCCONV_THREADS, else the cores the process may use: affinity, cgroup quota, SLURM_CPUS_PER_TASK; sweep workers share them)'),
     results_dir: z.string().min(1).default('results').describe('folder for run outputs'),
     sweep: Sweep.optional(),
     slurm: Slurm.prefault({}),

@@ -7,11 +7,12 @@
  * temporary folder, so a dataset folder under the root is either complete or absent.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tar from 'tar';
 import { InputError } from '../errors.js';
+import { fsCause, isStorageError, makeDir, removeStaleTemps, tempPath } from '../fs-safety.js';
 import { CIFAR10_LAYOUT, CIFAR100_LAYOUT, CIFAR_URLS, cifarFiles, type CifarLayout } from './cifar.js';
 import { CIFAR100C_LAYOUT, CIFAR10C_LAYOUT, checkCorruptedDir } from './cifar-c.js';
 import { formatCount } from '../format.js';
@@ -86,7 +87,7 @@ class DownloadError extends InputError {
 
 function describe(err: unknown): string {
   const e = err as NodeJS.ErrnoException & { cause?: { message?: string; code?: string } };
-  if (e.code === 'ENOSPC') return 'no space left on device';
+  if (isStorageError(e)) return fsCause(e);
   const cause = e.cause?.message ?? e.cause?.code;
   return cause && cause !== e.message ? `${e.message}: ${cause}` : String(e.message ?? err);
 }
@@ -139,17 +140,16 @@ export async function downloadDataset(name: DownloadName, opts: DownloadOptions)
   const dest = join(opts.root, spec.dir);
   if (!opts.force && check(dest) === null) return { dir: dest, status: 'present' };
 
+  makeDir(opts.root);
+  // Next to the destination, so the final rename stays on one file system (atomic). Folders that
+  // killed downloads (SIGKILL, power loss) left are removed first.
+  const partial = join(opts.root, `.${spec.dir}`);
+  removeStaleTemps(partial);
+  const tmp = tempPath(partial);
   try {
-    mkdirSync(opts.root, { recursive: true });
+    mkdirSync(tmp);
   } catch (err) {
-    throw new DownloadError(`${opts.root}: cannot create the dataset root (${describe(err)})`);
-  }
-  // Next to the destination, so the final rename stays on one file system (atomic).
-  let tmp: string;
-  try {
-    tmp = mkdtempSync(join(opts.root, `.${spec.dir}.partial-`));
-  } catch (err) {
-    throw new DownloadError(`${opts.root}: cannot write a temporary folder there (${describe(err)})`);
+    throw new DownloadError(`${tmp}: cannot create a temporary folder (${describe(err)})`);
   }
   const cleanup = () => rmSync(tmp, { recursive: true, force: true });
   const onSignal = (signal: NodeJS.Signals) => {

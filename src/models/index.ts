@@ -2,7 +2,10 @@
  * Maps the validated config (snake_case keys) to the model builder's spec (camelCase): the one
  * place where config names become code names.
  */
+import { totalmem } from 'node:os';
 import type { Config } from '../config/schema.js';
+import { InputError } from '../errors.js';
+import { estimateFootprint } from './footprint.js';
 import { smoothCovariance, type SpatialInit } from './init.js';
 import { buildResNet, type Model, type ResNetSpec } from './resnet.js';
 
@@ -39,6 +42,26 @@ export function resNetSpec(config: Config, data: { channels: number; classes: nu
     numClasses: data.classes,
     seed,
   };
+}
+
+const gib = (bytes: number) => `${(bytes / 2 ** 30).toFixed(1)} GiB`;
+
+/**
+ * Refuses, before anything is allocated, a model that cannot train here: a kernel wider than the
+ * images allow, or an estimated training footprint above this machine's memory (`memoryLimit`).
+ */
+export function checkModelFits(config: Config, data: { channels: number; classes: number; height: number; width: number }, memoryLimit = totalmem()): void {
+  const k = config.model.kernel_size;
+  const usefulK = 2 * Math.max(data.height, data.width) - 1;
+  if (k > usefulK) {
+    throw new InputError(`model.kernel_size: ${k} is wider than ${data.height}×${data.width} images allow: padded by k//2, a filter tap beyond ${usefulK} (2·${Math.max(data.height, data.width)} − 1) only ever sees padding; use at most ${usefulK}`);
+  }
+  // The plan only: no spatial-init covariance (k²×k², large for big k) is computed here.
+  const plan = { ...resNetSpec({ ...config, model: { ...config.model, spatial_init: 'default' } }, data, 0), spatialInit: { kind: 'iid' as const, scheme: config.init } };
+  const { weights, bytes } = estimateFootprint(plan, { height: data.height, width: data.width, batch: config.train.batch_size });
+  if (bytes > memoryLimit) {
+    throw new InputError(`the model would need about ${gib(bytes)} to train (${weights.toLocaleString('en-US')} weights, batches of ${config.train.batch_size} ${data.height}×${data.width} images), more than this machine's ${gib(memoryLimit)}; lower model.width, model.kernel_size, model.lc_expansion or train.batch_size`);
+  }
 }
 
 export function buildModel(config: Config, data: { channels: number; classes: number }, seed: number, runCovariance?: number[][]): Model {

@@ -38,8 +38,10 @@ function gather(dir: string): Gathered {
   const entries = existsSync(dir) ? readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory() && e.name !== 'sweep').map((e) => e.name).sort() : [];
   for (const name of entries) {
     const runDir = join(dir, name);
-    const { summary, error } = runState(runDir);
-    if (summary) {
+    const { summary, error, damage } = runState(runDir);
+    if (damage) {
+      gathered.failed.push({ run: name, message: `damaged: ${damage}` }); // reported by name; the others go on
+    } else if (summary) {
       gathered.runs.push(summary);
       const config = readRunConfig(runDir);
       if (config) gathered.configs.set(summary.run_id, config);

@@ -11,19 +11,21 @@
  * model is built, and a digest of them is stored and checked on resume, so a changed init fails
  * loudly instead of silently mixing two networks.
  *
- * Written atomically: into a temp folder, then renamed into place (the previous checkpoint is moved
- * aside first and removed after), so a kill at any moment leaves one complete checkpoint.
+ * Written atomically: into a temp folder (files synced to disk), then renamed into place; the
+ * previous checkpoint is moved to checkpoint.prev/ first and kept, so a kill or a failed write at
+ * any moment leaves a complete checkpoint. Verified before it is trusted (checkpoint-integrity.ts):
+ * checksums of the weights and the manifest, and the state's ranges.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Model } from '../models/index.js';
 import type { Sgd } from '../train/sgd.js';
-import { CHECKPOINT_DIR, CHECKPOINT_MANIFEST, CHECKPOINT_WEIGHTS, checkpointFolder, readCheckpointManifest, type CheckpointManifest } from './files.js';
+import { storageError, tempPath } from '../fs-safety.js';
+import { sealedManifest, verifiedManifest } from './checkpoint-integrity.js';
+import { CHECKPOINT_DIR, CHECKPOINT_MANIFEST, CHECKPOINT_WEIGHTS, checkpointFolder, PREVIOUS_CHECKPOINT_DIR, type CheckpointManifest } from './files.js';
 import type { TrainState } from './records.js';
-
-const FORMAT = 'lcconv-checkpoint-1';
 
 /**
  * The values of `tensors` (float32), read from the device at once: flattened and concatenated
@@ -72,27 +74,43 @@ export async function saveCheckpoint(runDir: string, model: Model, optimizer: Sg
   const names = Object.keys(tensors);
   const values = await readAll(names.map((n) => tensors[n]!));
   const specs: tf.io.WeightsManifestEntry[] = names.map((name) => ({ name, shape: tensors[name]!.shape, dtype: 'float32' }));
-  const data = new Uint8Array(values.reduce((n, v) => n + v.byteLength, 0));
+  const weights = new Uint8Array(values.reduce((n, v) => n + v.byteLength, 0));
   let offset = 0;
   for (const v of values) {
-    data.set(new Uint8Array(v.buffer, v.byteOffset, v.byteLength), offset);
+    weights.set(new Uint8Array(v.buffer, v.byteOffset, v.byteLength), offset);
     offset += v.byteLength;
   }
-  const manifest: CheckpointManifest = { format: FORMAT, state, frozenDigest: await frozenDigest(model), weightSpecs: specs };
+  const manifest = sealedManifest({ state, frozenDigest: await frozenDigest(model), weightSpecs: specs }, weights);
 
   const final = join(runDir, CHECKPOINT_DIR);
-  const tmp = `${final}.tmp-${process.pid}`;
-  const old = `${final}.old`;
-  rmSync(tmp, { recursive: true, force: true });
-  mkdirSync(tmp, { recursive: true });
-  writeFileSync(join(tmp, CHECKPOINT_WEIGHTS), data);
-  writeFileSync(join(tmp, CHECKPOINT_MANIFEST), `${JSON.stringify(manifest, null, 1)}\n`);
-  // A folder cannot be renamed over a non-empty one: move the old aside, put the new in, drop the old.
-  // A kill between the two renames leaves only checkpoint.old, which checkpointFolder falls back to.
-  rmSync(old, { recursive: true, force: true });
-  if (existsSync(final)) renameSync(final, old);
+  const previous = join(runDir, PREVIOUS_CHECKPOINT_DIR);
+  const tmp = tempPath(final);
+  try {
+    rmSync(tmp, { recursive: true, force: true });
+    mkdirSync(tmp);
+    writeSynced(join(tmp, CHECKPOINT_WEIGHTS), weights);
+    writeSynced(join(tmp, CHECKPOINT_MANIFEST), manifest);
+  } catch (err) {
+    rmSync(tmp, { recursive: true, force: true });
+    throw storageError(final, 'cannot write the checkpoint (the previous one is kept)', err);
+  }
+  // A folder cannot be renamed over a non-empty one: the newest becomes the previous, the new one
+  // the newest. A kill between the two renames leaves checkpoint.prev alone, which checkpointFolder
+  // falls back to.
+  rmSync(previous, { recursive: true, force: true });
+  if (existsSync(final)) renameSync(final, previous);
   renameSync(tmp, final);
-  rmSync(old, { recursive: true, force: true });
+}
+
+/** Writes and fsyncs a file, so that a rename after it never exposes an empty file after a crash. */
+function writeSynced(file: string, data: string | Uint8Array): void {
+  const fd = openSync(file, 'w');
+  try {
+    writeSync(fd, typeof data === 'string' ? Buffer.from(data) : data);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /**
@@ -100,15 +118,19 @@ export async function saveCheckpoint(runDir: string, model: Model, optimizer: Sg
  * returns the training state, or null when the run has no checkpoint (it then starts at epoch 1).
  * Fails when the frozen filters regenerated from the seed differ from the ones trained with.
  */
-export async function loadCheckpoint(runDir: string, model: Model, optimizer: Sgd | null): Promise<TrainState | null> {
+export async function loadCheckpoint(runDir: string, model: Model, optimizer: Sgd | null, epochs = Infinity): Promise<TrainState | null> {
   const folder = checkpointFolder(runDir);
   if (!folder) return null;
-  const manifest = readCheckpointManifest(folder);
-  if (manifest.format !== FORMAT) throw new Error(`${folder}: unknown checkpoint format ${String(manifest.format)}`);
+  const files = { manifest: join(folder, CHECKPOINT_MANIFEST), weights: join(folder, CHECKPOINT_WEIGHTS) };
+  const bytes = readFileSync(files.weights);
+  const previous = join(runDir, PREVIOUS_CHECKPOINT_DIR);
+  const remedy = folder !== previous && existsSync(join(previous, CHECKPOINT_MANIFEST))
+    ? `delete ${folder} to resume from the previous checkpoint (${previous}), or run without --resume to start again from epoch 1`
+    : 'run without --resume to start again from epoch 1';
+  const manifest = verifiedManifest<CheckpointManifest>(files, readFileSync(files.manifest, 'utf8'), bytes, epochs, remedy);
   if (manifest.frozenDigest !== (await frozenDigest(model))) {
     throw new Error(`${folder}: the frozen filters regenerated from the seed differ from the checkpoint's (model or init code changed); delete the checkpoint to restart`);
   }
-  const bytes = readFileSync(join(folder, CHECKPOINT_WEIGHTS));
   const tensors = tf.io.decodeWeights(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength), manifest.weightSpecs as tf.io.WeightsManifestEntry[]);
   try {
     const assign = (kind: string, params: Map<string, tf.Variable>) => {

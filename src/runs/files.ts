@@ -5,20 +5,25 @@
  *
  *   config.yaml    the resolved config with provenance, written when the run starts
  *   metrics.csv    one row per epoch (EPOCH_COLUMNS), appended
- *   checkpoint/    the newest end-of-epoch checkpoint (checkpoint.json + weights.bin)
+ *   checkpoint/    the newest end-of-epoch checkpoint (checkpoint.json + weights.bin, with checksums)
+ *   checkpoint.prev/  the one before, kept until the newest is completely written
  *   summary.json   written last; its presence (status: finished) marks the run as finished
  *   error.json     why the run failed (written by the run, or by the parent that saw it die)
- *   running.json   present while a process runs it: {pid, host, since, slurm_job}
+ *   running.json   the run's lock, held while a process runs it: {pid, host, started, since, slurm_job}
  *   trial.log      a sweep worker's output for this run
  *   eval.csv       robustness evaluation (lcconv eval, eval.after_training; src/eval/run-eval.ts)
  *   export/        lcconv export's PyTorch weights (src/export/pytorch.ts)
  *
- * Files that must never be half-written are written to a temp file and renamed.
+ * Files that must never be half-written are written to a temp file and renamed. A file that is
+ * there but unreadable (malformed JSON, a CSV without its header…) raises DamagedFile, which
+ * state.ts turns into a `damaged` run, so one bad run never breaks a listing of the others.
  */
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import { makeDir, removeStaleTemps, storageError, tempPath } from '../fs-safety.js';
+import { acquireLock, lockOwner, type RunLock } from './lock.js';
 import type { EpochRow, RunSummary, TrainState } from './records.js';
 
 export const CONFIG_FILE = 'config.yaml';
@@ -33,15 +38,47 @@ export const CHECKPOINT_DIR = 'checkpoint';
 export const CHECKPOINT_MANIFEST = 'checkpoint.json';
 export const CHECKPOINT_WEIGHTS = 'weights.bin';
 
-/** Writes `text` to `file` atomically: a reader sees the old file or the new one, never a part. */
+/**
+ * Writes `text` to `file` atomically: a reader sees the old file or the new one, never a part. A
+ * failed write removes its temp file and names the file and the cause (no space left, read-only…);
+ * temp files of killed writers are removed first.
+ */
 export function writeAtomic(file: string, text: string): void {
-  mkdirSync(dirname(file), { recursive: true });
-  const tmp = `${file}.tmp-${process.pid}`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, file);
+  makeDir(dirname(file));
+  removeStaleTemps(file);
+  const tmp = tempPath(file);
+  try {
+    writeFileSync(tmp, text);
+    renameSync(tmp, file);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw storageError(file, 'cannot write', err);
+  }
 }
 
-const readJson = <T>(file: string): T | null => (existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as T) : null);
+/** A run-directory file that exists but cannot be read as what it should hold. */
+export class DamagedFile extends Error {
+  override name = 'DamagedFile';
+  constructor(
+    readonly file: string,
+    readonly problem: string,
+  ) {
+    super(`${file}: ${problem}`);
+  }
+}
+
+/** The JSON object in `file`, null when absent; DamagedFile when it is not a JSON object. */
+function readJson<T>(file: string): T | null {
+  if (!existsSync(file)) return null;
+  let value: unknown;
+  try {
+    value = JSON.parse(readFileSync(file, 'utf8'));
+  } catch {
+    throw new DamagedFile(file, 'damaged (not valid JSON)');
+  }
+  if (!value || typeof value !== 'object' || Array.isArray(value)) throw new DamagedFile(file, 'damaged (not a JSON object)');
+  return value as T;
+}
 
 // ---- config.yaml
 
@@ -64,7 +101,15 @@ export function readFinishedSummary(dir: string): RunSummary | null {
     if (old in raw && !(key in raw)) raw[key] = raw[old];
     delete raw[old];
   }
+  // What comparisons and reports compute with must be there, or the run is damaged, not a result.
+  const missing = ['run_id', 'freeze'].filter((k) => typeof raw[k] !== 'string')
+    .concat(['seed', 'kernel_size', 'lc_expansion', 'final_val_acc', 'best_val_acc'].filter((k) => typeof raw[k] !== 'number' || !Number.isFinite(raw[k])));
+  if (missing.length) throw new DamagedFile(join(dir, SUMMARY_FILE), `damaged (no valid ${missing.join(', ')})`);
   return raw as unknown as RunSummary;
+}
+
+export function removeSummary(dir: string): void {
+  rmSync(join(dir, SUMMARY_FILE), { force: true });
 }
 
 export function writeSummary(summary: RunSummary): void {
@@ -82,7 +127,11 @@ function readMetricsLines(file: string): MetricsLines | null {
   if (!existsSync(file)) return null;
   const [header = '', ...lines] = readFileSync(file, 'utf8').split('\n').filter((l) => l !== '');
   const epochAt = header.split(',').indexOf('epoch');
-  return { header, rows: lines.map((line) => { const cells = line.split(','); return { epoch: Number(cells[epochAt]), line, cells }; }) };
+  if (epochAt < 0) throw new DamagedFile(file, 'damaged (no header with an epoch column)');
+  const rows = lines.map((line) => { const cells = line.split(','); return { epoch: Number(cells[epochAt]), line, cells }; });
+  const bad = rows.findIndex((r) => !Number.isInteger(r.epoch) || r.epoch < 1);
+  if (bad >= 0) throw new DamagedFile(file, `damaged (line ${bad + 2} has no epoch number)`);
+  return { header, rows };
 }
 
 /** The rows of a run's metrics.csv (empty cells, e.g. val_acc on epochs without evaluation, are null). */
@@ -117,37 +166,32 @@ export function writeTrialError(dir: string, error: Omit<TrialError, 'at'>): voi
 }
 
 export function readTrialError(dir: string): TrialError | null {
-  return readJson<TrialError>(join(dir, ERROR_FILE));
+  const error = readJson<TrialError>(join(dir, ERROR_FILE));
+  if (error && typeof error.message !== 'string') throw new DamagedFile(join(dir, ERROR_FILE), 'damaged (no message)');
+  return error;
 }
 
 export function clearTrialError(dir: string): void {
   rmSync(join(dir, ERROR_FILE), { force: true });
 }
 
-/** Marks a run as running in this process (for --status); clearRunning removes the mark. */
-export function writeRunning(dir: string): void {
-  writeAtomic(join(dir, RUNNING_FILE), `${JSON.stringify({ pid: process.pid, host: hostname(), since: new Date().toISOString(), slurm_job: process.env.SLURM_JOB_ID ?? null })}\n`);
+/**
+ * Takes the run's lock (running.json) for this process: one writer per run directory. Throws
+ * RunLocked (exit 2, naming the holder) when another live process holds it; see lock.ts.
+ */
+export function lockRun(dir: string): RunLock {
+  makeDir(dir);
+  return acquireLock(join(dir, RUNNING_FILE), dir);
 }
 
-export function clearRunning(dir: string): void {
-  rmSync(join(dir, RUNNING_FILE), { force: true });
-}
-
-/** A running.json whose process is still alive (only checkable on the same host). */
+/** Whether a live process holds the run's lock (a dead or silent holder's lock is stale). */
 export function runningHere(dir: string): boolean {
-  const marker = readJson<{ pid: number; host: string; slurm_job: string | null }>(join(dir, RUNNING_FILE));
-  if (!marker) return false;
-  if (marker.host !== hostname()) {
-    // Another node: a Slurm task's marker outlives a killed task (SIGKILL, node failure), so squeue
-    // decides for those; a local worker's marker on another host cannot be checked and is trusted.
-    return marker.slurm_job === null;
-  }
-  try {
-    process.kill(marker.pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
+  return lockOwner(join(dir, RUNNING_FILE)) !== null;
+}
+
+/** Removes what killed writers left in a run directory; call with the run's lock held. */
+export function removeRunTemps(dir: string): void {
+  for (const name of [CONFIG_FILE, METRICS_FILE, SUMMARY_FILE, ERROR_FILE, CHECKPOINT_DIR]) removeStaleTemps(join(dir, name), true);
 }
 
 // ---- checkpoint/ (the folder; its tensors are src/runs/checkpoint.ts's)
@@ -160,23 +204,26 @@ export interface CheckpointManifest {
   weightSpecs: unknown[];
 }
 
+/** The previous checkpoint, kept until the newest is complete (and then as a fall-back). */
+export const PREVIOUS_CHECKPOINT_DIR = `${CHECKPOINT_DIR}.prev`;
+
 /** The folder holding the newest complete checkpoint of a run, or null. */
 export function checkpointFolder(dir: string): string | null {
-  // checkpoint.old is what a kill between saveCheckpoint's two renames leaves.
-  for (const name of [CHECKPOINT_DIR, `${CHECKPOINT_DIR}.old`]) {
+  // checkpoint.prev alone is what a kill between saveCheckpoint's two renames leaves.
+  for (const name of [CHECKPOINT_DIR, PREVIOUS_CHECKPOINT_DIR]) {
     if (existsSync(join(dir, name, CHECKPOINT_MANIFEST)) && existsSync(join(dir, name, CHECKPOINT_WEIGHTS))) return join(dir, name);
   }
   return null;
 }
 
-export function readCheckpointManifest(folder: string): CheckpointManifest {
-  return JSON.parse(readFileSync(join(folder, CHECKPOINT_MANIFEST), 'utf8')) as CheckpointManifest;
-}
-
-/** The last finished epoch of a run's checkpoint, without loading weights (for status listings). */
+/** The last finished epoch of a run's checkpoint, without loading or verifying weights (for status listings). */
 export function checkpointEpoch(dir: string): number | null {
   const folder = checkpointFolder(dir);
-  return folder ? readCheckpointManifest(folder).state.epoch : null;
+  if (!folder) return null;
+  const file = join(folder, CHECKPOINT_MANIFEST);
+  const epoch = readJson<CheckpointManifest>(file)?.state?.epoch;
+  if (typeof epoch !== 'number') throw new DamagedFile(file, 'damaged (no state.epoch)');
+  return epoch;
 }
 
 /** Removes a run's checkpoint (a fresh start must not later resume from an older attempt). */

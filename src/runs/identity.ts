@@ -10,6 +10,7 @@ import { standardOf } from '../config/grid.js';
 import type { Config } from '../config/schema.js';
 import { InputError } from '../errors.js';
 import { CHECKPOINT_WEIGHTS, checkpointFolder, readFinishedSummary } from './files.js';
+import { within } from '../fs-safety.js';
 import type { RunIdentity } from './records.js';
 
 /**
@@ -58,7 +59,7 @@ export function runIdentity(config: Config, seed: number): RunIdentity {
   const runId = `${config.freeze}-k${m.kernel_size}-E${m.lc_expansion}${m.lc_depthwise ? '-dw' : ''}${init}-seed${seed}-${hash}`;
   return {
     run_id: runId,
-    dir: join(experimentDir(config), runId),
+    dir: within(experimentDir(config), runId),
     seed,
     freeze: config.freeze,
     kernel_size: m.kernel_size,
@@ -76,6 +77,7 @@ function groupOf(config: Config): string {
   return shortHash(rest);
 }
 
+/** `<results_dir>/<name>`; every file of an experiment is written below it. */
 export function experimentDir(config: Config): string {
-  return join(config.results_dir, config.name);
+  return within(config.results_dir, config.name);
 }

@@ -4,12 +4,15 @@
  * - an unfinished one with a checkpoint continues from it with `resume`, starts over with `force`
  *   (its checkpoint removed first, which a later resume would otherwise continue under the new
  *   attempt's metrics.csv), and with neither is refused: progress is never discarded silently;
- * - a sweep trial marks its directory as running while it runs and records its failure in
- *   error.json (not an interruption, which leaves a checkpoint to resume from).
+ * - `--force` retrains a finished run from scratch, with or without `resume`;
+ * - a run holds its directory's lock while it runs and records its failure in error.json (not an
+ *   interruption, which leaves a checkpoint to resume from).
  */
+import { existsSync, rmdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { Config } from '../config/schema.js';
 import { InputError } from '../errors.js';
-import { checkpointEpoch, clearRunning, clearTrialError, readFinishedSummary, removeCheckpoint, writeRunning, writeTrialError } from './files.js';
+import { checkpointEpoch, checkpointFolder, clearTrialError, DamagedFile, hasStarted, lockRun, readFinishedSummary, removeCheckpoint, removeRunTemps, removeSummary, writeTrialError } from './files.js';
 import { runIdentity } from './identity.js';
 import type { RunIdentity, RunSummary } from './records.js';
 import { RunRecorder } from './recorder.js';
@@ -21,6 +24,16 @@ export interface OpenRunOptions {
   resume?: boolean;
   configFile?: string;
   gitCommit: string | null;
+}
+
+/** The finished summary, or null; a damaged summary.json counts as unfinished (the run is redone). */
+function readSummaryIfSound(dir: string): RunSummary | null {
+  try {
+    return readFinishedSummary(dir);
+  } catch (err) {
+    if (err instanceof DamagedFile) return null;
+    throw err;
+  }
 }
 
 export type OpenedRun =
@@ -42,26 +55,62 @@ export function checkUnfinished(config: Config, seed: number, options: Pick<Open
 /** The run of `config` with `seed`: its finished summary to reuse, or a recorder to train into. */
 export function openRun(config: Config, seed: number, options: OpenRunOptions): OpenedRun {
   const identity = runIdentity(config, seed);
-  const finished = options.force ? null : readFinishedSummary(identity.dir);
-  if (finished) return { identity, finished };
-  checkUnfinished(config, seed, options);
-  if (!options.resume) removeCheckpoint(identity.dir);
+  const finished = readSummaryIfSound(identity.dir);
+  if (finished && !options.force) return { identity, finished };
+  if (!finished) checkUnfinished(config, seed, options);
+  // A fresh start, and --force on a finished run even with --resume, retrains from epoch 1.
+  if (!options.resume || finished) removeCheckpoint(identity.dir);
+  if (finished) removeSummary(identity.dir); // not finished any more: a failed retrain must not look like one
   return { identity, finished: null, recorder: new RunRecorder(config, identity.dir, { configFile: options.configFile, gitCommit: options.gitCommit }) };
 }
 
 /**
- * Runs `work` as a trial of the run in `dir`: running.json while it runs, error.json when it fails
- * with an error that `isInterruption` does not accept.
+ * Runs `work` on the run of `config` with `seed` while holding its lock (one writer per run
+ * directory; a second process gets RunLocked, exit 2): leftovers of killed writers are removed,
+ * the reuse/resume policy decides (openRun), and a failure that `isInterruption` does not accept
+ * is recorded in error.json, so status and report list the run as failed. Interruptions leave the
+ * checkpoint to resume from and record nothing.
  */
-export async function asTrial<T>(dir: string, work: () => Promise<T>, isInterruption: (err: unknown) => boolean): Promise<T> {
-  clearTrialError(dir);
-  writeRunning(dir);
+export async function withRun(
+  config: Config, seed: number,
+  options: OpenRunOptions & {
+    isInterruption: (err: unknown) => boolean;
+    log?: (line: string) => void;
+    /** A sweep trial records every failure; a plain run only one after it started writing (bad input leaves nothing behind). */
+    trial?: boolean;
+  },
+  work: (run: OpenedRun) => Promise<RunSummary>,
+): Promise<RunSummary> {
+  const { dir } = runIdentity(config, seed);
+  const created = [dirname(dir), dir].filter((d) => !existsSync(d));
+  const lock = lockRun(dir);
   try {
-    return await work();
-  } catch (err) {
-    if (!isInterruption(err)) writeTrialError(dir, { message: err instanceof Error ? err.message : String(err) });
-    throw err;
+    removeRunTemps(dir);
+    const run = openRun(config, seed, options);
+    if (run.finished) return await work(run);
+    clearTrialError(dir);
+    if (options.resume && !checkpointFolder(dir)) options.log?.(`${run.identity.run_id}: no checkpoint to resume from in ${dir}; starting at epoch 1`);
+    try {
+      return await work(run);
+    } catch (err) {
+      if (!options.isInterruption(err) && (options.trial || hasStarted(dir))) {
+        try {
+          writeTrialError(dir, { message: err instanceof Error ? err.message : String(err) });
+        } catch {
+          // e.g. the disk is full: the original error says more than this one
+        }
+      }
+      throw err;
+    }
   } finally {
-    clearRunning(dir);
+    lock.release();
+    // Folders this call created and left empty (a run refused before it wrote anything) go again.
+    for (const d of created.reverse()) {
+      try {
+        rmdirSync(d);
+      } catch {
+        break; // not empty: the run wrote something
+      }
+    }
   }
 }

@@ -4,22 +4,24 @@
  * each epoch, and `summary.json` written atomically at the end — its presence marks the run as
  * finished. It is also the trainer's checkpoint store: it loads the checkpoint a resume starts from.
  */
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { createObjectCsvWriter } from 'csv-writer';
 import { stringify } from 'yaml';
 import type { Config } from '../config/schema.js';
+import { makeDir, storageError } from '../fs-safety.js';
 import type { Model } from '../models/index.js';
 import type { CheckpointStore } from '../train/trainer.js';
 import type { Sgd } from '../train/sgd.js';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
-import { CONFIG_FILE, METRICS_FILE, truncateMetrics, writeAtomic, writeSummary } from './files.js';
+import { CONFIG_FILE, DamagedFile, METRICS_FILE, truncateMetrics, writeAtomic, writeSummary } from './files.js';
 import { EPOCH_COLUMNS, type EpochRow, type RunSink, type RunStart, type RunSummary, type TrainState } from './records.js';
 
 type CsvWriter = ReturnType<typeof createObjectCsvWriter>;
 
 export class RunRecorder implements RunSink, CheckpointStore {
   private csv: CsvWriter | null = null;
+  private rowsWritten = 0;
 
   constructor(
     private readonly config: Config,
@@ -28,7 +30,7 @@ export class RunRecorder implements RunSink, CheckpointStore {
   ) {}
 
   start(info: RunStart): void {
-    mkdirSync(info.dir, { recursive: true });
+    makeDir(info.dir);
     const resolved = { ...this.config, seed: info.seed, seeds: undefined };
     const header = [
       `# lcconv resolved config for run ${info.run_id}`,
@@ -46,11 +48,19 @@ export class RunRecorder implements RunSink, CheckpointStore {
   }
 
   async epoch(row: EpochRow): Promise<void> {
-    await this.csv!.writeRecords([row]);
+    const metrics = join(this.dir, METRICS_FILE);
+    // Appending to a file someone deleted would restart it without a header and the earlier rows.
+    if (this.rowsWritten > 0 && !existsSync(metrics)) throw new DamagedFile(metrics, 'deleted while the run was writing it; the rows of earlier epochs are lost: start the run again without --resume');
+    try {
+      await this.csv!.writeRecords([row]);
+      this.rowsWritten++;
+    } catch (err) {
+      throw storageError(metrics, 'cannot append', err);
+    }
   }
 
   load(model: Model, optimizer: Sgd): Promise<TrainState | null> {
-    return loadCheckpoint(this.dir, model, optimizer);
+    return loadCheckpoint(this.dir, model, optimizer, this.config.train.epochs);
   }
 
   save(model: Model, optimizer: Sgd, state: TrainState): Promise<void> {

@@ -9,13 +9,15 @@
  * device choice (cpu, wasm) or pick the default adapter (webgpu).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { usableCores } from '../backends/cores.js';
-import { readFinishedSummary, readTrialError, TRIAL_LOG, writeTrialError } from '../runs/files.js';
+import { makeDir } from '../fs-safety.js';
+import { runningHere, TRIAL_LOG, writeTrialError } from '../runs/files.js';
+import { runState } from '../runs/state.js';
 import { trialArgs, type Trial } from './trials.js';
 
-export type TrialOutcome = 'finished' | 'failed' | 'interrupted';
+export type TrialOutcome = 'finished' | 'failed' | 'interrupted' | 'skipped';
 
 /** Follows the trials as they start and end (the terminal's live view). */
 export interface TrialWatcher {
@@ -36,6 +38,8 @@ export interface LocalResult {
   finished: Trial[];
   failed: Trial[];
   interrupted: Trial[];
+  /** Trials another process was already running (their lock was held): left to it. */
+  skipped: Trial[];
 }
 
 /** Children alive right now, so a second Ctrl-C can kill them. */
@@ -51,7 +55,7 @@ export function killChildren(): void {
 }
 
 export async function runLocal(trials: Trial[], options: LocalOptions): Promise<LocalResult> {
-  const result: LocalResult = { finished: [], failed: [], interrupted: [] };
+  const result: LocalResult = { finished: [], failed: [], interrupted: [], skipped: [] };
   const queue = [...trials];
   const onAbort = () => { for (const child of alive) child.kill('SIGINT'); };
   options.signal?.addEventListener('abort', onAbort);
@@ -75,7 +79,7 @@ export async function runLocal(trials: Trial[], options: LocalOptions): Promise<
 
 function runChild(trial: Trial, slot: number, options: LocalOptions, concurrent: number): Promise<TrialOutcome> {
   const { dir, run_id: runId } = trial.identity;
-  mkdirSync(dir, { recursive: true });
+  makeDir(dir);
   const logFile = join(dir, TRIAL_LOG);
   const fd = openSync(logFile, 'a');
   const env: NodeJS.ProcessEnv = { ...process.env, CI: 'true' }; // plain per-epoch lines in the log, no progress bar
@@ -95,7 +99,7 @@ function runChild(trial: Trial, slot: number, options: LocalOptions, concurrent:
       alive.delete(child);
       closeSync(fd);
       const seconds = ((Date.now() - started) / 1000).toFixed(1);
-      if (code === 0 && readFinishedSummary(dir)) {
+      if (code === 0 && runState(dir).state === 'finished') {
         options.log(`[worker ${slot}] trial ${trial.index} ${runId}: finished in ${seconds} s`);
         return resolve('finished');
       }
@@ -103,10 +107,15 @@ function runChild(trial: Trial, slot: number, options: LocalOptions, concurrent:
         options.log(`[worker ${slot}] trial ${trial.index} ${runId}: stopped after ${seconds} s (resumes from its checkpoint)`);
         return resolve('interrupted');
       }
+      if (code === 2 && runningHere(dir)) {
+        // Refused with RunLocked: a Slurm task or another sweep holds this trial; not a failure.
+        options.log(`[worker ${slot}] trial ${trial.index} ${runId}: skipped, another process is running it (log ${logFile})`);
+        return resolve('skipped');
+      }
       const exit = signal ? `signal ${signal}` : `exit code ${code}`;
-      const recorded = readTrialError(dir);
+      const recorded = runState(dir).error; // null when absent or damaged: then this parent records the failure
       if (!recorded || Date.parse(recorded.at) < started) writeTrialError(dir, { message: `trial process ended with ${exit}`, exit, log: logFile });
-      options.log(`[worker ${slot}] trial ${trial.index} ${runId}: FAILED (${exit}) after ${seconds} s: ${readTrialError(dir)?.message} (log ${logFile})`);
+      options.log(`[worker ${slot}] trial ${trial.index} ${runId}: FAILED (${exit}) after ${seconds} s: ${runState(dir).error?.message} (log ${logFile})`);
       resolve('failed');
     });
   });

@@ -43,7 +43,7 @@ export async function runSweep(config: Config, options: SweepOptions): Promise<n
     say(formatStatus(trials, status));
     return 0;
   }
-  const todo = trials.filter((_, i) => status.states[i]!.name === 'failed' || status.states[i]!.name === 'pending');
+  const todo = trials.filter((_, i) => ['failed', 'pending', 'damaged'].includes(status.states[i]!.name)); // a damaged summary is redone from the checkpoint
   const configCopy = writeConfigCopy(config, options.source);
   const report = async () => {
     const { writeReport } = await import('../results/report.js');
@@ -87,7 +87,7 @@ export async function runSweep(config: Config, options: SweepOptions): Promise<n
     board?.stop();
     interrupt.dispose();
   }
-  say(`sweep: ${result.finished.length} finished, ${result.failed.length} failed, ${result.interrupted.length} stopped in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  say(`sweep: ${result.finished.length} finished, ${result.failed.length} failed, ${result.interrupted.length} stopped${result.skipped.length ? `, ${result.skipped.length} skipped (run by another process)` : ''} in ${((performance.now() - started) / 1000).toFixed(1)} s`);
   await report();
   if (result.interrupted.length) {
     say(`stopped: rerun 'lcconv sweep ${options.source}' to resume`);

@@ -6,10 +6,11 @@
  * recorded in `sweep/slurm/jobs.json`, which --status reads together with squeue.
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Config, SlurmConfig } from '../config/schema.js';
 import { InputError } from '../errors.js';
+import { makeDir } from '../fs-safety.js';
 import { writeAtomic } from '../runs/files.js';
 import { trialArgs, type Trial } from './trials.js';
 
@@ -47,14 +48,23 @@ export function arraySpec(indices: number[], maxParallel?: number): string {
   return parts.join(',') + (maxParallel ? `%${maxParallel}` : '');
 }
 
-/** A word for bash: single-quoted, with embedded single quotes closed, escaped and reopened. */
-export function shellQuote(word: string): string {
-  return /^[A-Za-z0-9_/.,:=@%+-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
-}
+/** Words made only of these need no quoting for bash or for sbatch's `#SBATCH` parser. */
+const PLAIN = /^[A-Za-z0-9_/.,:=@%+-]+$/;
 
-/** A value on an `#SBATCH` line: sbatch's own parser takes double quotes and backslash escapes. */
-function directiveQuote(value: string): string {
-  return /^[A-Za-z0-9_/.,:=@%+-]+$/.test(value) ? value : `"${value.replace(/(["\\])/g, '\\$1')}"`;
+/**
+ * The one quoting of every value that enters the sbatch script. The file has two readers: bash
+ * (the exec line) and sbatch, which parses `#SBATCH` lines itself: double quotes group (a
+ * backslash-escaped space does not), a backslash takes the next character literally, and `#`
+ * starts a comment. So: double quotes, with `\`, `"`, `$` and backquote backslash-escaped (read
+ * back the same by both), and each `#` outside the quotes as `\#` (bash and sbatch both read a
+ * literal #). Control characters cannot be quoted for a `#SBATCH` line (a newline would end the
+ * comment and start a command), so they are refused; the schema refuses them in config values first.
+ */
+export function scriptWord(value: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it refuses
+  if (/[\x00-\x1f\x7f]/.test(value)) throw new InputError(`cannot write ${JSON.stringify(value)} into a Slurm script: it contains a control character`);
+  if (PLAIN.test(value)) return value;
+  return `"${value.replace(/[\\"$`]/g, '\\$&').replace(/#/g, '"\\#"')}"`;
 }
 
 export interface ScriptInput {
@@ -73,18 +83,18 @@ const TASK_ID = '$SLURM_ARRAY_TASK_ID';
 export function sbatchScript(s: ScriptInput): string {
   const { settings } = s;
   const directives = [
-    `--job-name=${directiveQuote(s.jobName)}`,
-    `--array=${arraySpec(s.indices, settings.maxParallel)}`,
-    `--output=${directiveQuote(join(s.logDir, '%A_%a.log'))}`,
-    `--chdir=${directiveQuote(s.workDir)}`,
+    `--job-name=${scriptWord(s.jobName)}`,
+    `--array=${scriptWord(arraySpec(s.indices, settings.maxParallel))}`,
+    `--output=${scriptWord(join(s.logDir, '%A_%a.log'))}`,
+    `--chdir=${scriptWord(s.workDir)}`,
     '--ntasks=1',
-    `--cpus-per-task=${settings.cpusPerTask}`,
-    ...(settings.gpusPerTask > 0 ? [`--gres=gpu:${settings.gpusPerTask}`] : []),
-    ...(settings.partition ? [`--partition=${directiveQuote(settings.partition)}`] : []),
-    ...(settings.time ? [`--time=${settings.time}`] : []),
+    `--cpus-per-task=${scriptWord(String(settings.cpusPerTask))}`,
+    ...(settings.gpusPerTask > 0 ? [`--gres=gpu:${scriptWord(String(settings.gpusPerTask))}`] : []),
+    ...(settings.partition ? [`--partition=${scriptWord(settings.partition)}`] : []),
+    ...(settings.time ? [`--time=${scriptWord(settings.time)}`] : []),
     '--requeue', // a preempted or failed-node task goes back to the queue and resumes from its checkpoint
     '--open-mode=append', // …and appends to its log instead of truncating it
-    ...settings.sbatchArgs.map(directiveQuote),
+    ...settings.sbatchArgs.map(scriptWord),
   ];
   return [
     '#!/bin/bash',
@@ -95,7 +105,7 @@ export function sbatchScript(s: ScriptInput): string {
     '# tasks continue where they stopped. The config is a resolved copy: editing the original',
     '# does not change this sweep.',
     'set -euo pipefail',
-    `exec ${[s.node, ...trialArgs(s.configCopy, TASK_ID)].map((w) => (w === TASK_ID ? `"${TASK_ID}"` : shellQuote(w))).join(' ')}`,
+    `exec ${[s.node, ...trialArgs(s.configCopy, TASK_ID)].map((w) => (w === TASK_ID ? `"${TASK_ID}"` : scriptWord(w))).join(' ')}`,
     '',
   ].join('\n');
 }
@@ -221,7 +231,7 @@ export function submitSweep(config: Config, todo: Trial[], configCopy: string, s
     jobName: `lcconv-${config.name}`, indices, settings: slurmSettings(config.slurm),
     logDir: slurmDir, workDir: process.cwd(), node: process.execPath, configCopy,
   });
-  mkdirSync(slurmDir, { recursive: true });
+  makeDir(slurmDir);
   const scriptFile = join(slurmDir, `sweep-${new Date().toISOString().replace(/[:.]/g, '-')}.sbatch`);
   writeFileSync(scriptFile, script);
   chmodSync(scriptFile, 0o755);

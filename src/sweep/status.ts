@@ -10,7 +10,7 @@ import { runState } from '../runs/state.js';
 import { taskStates } from './slurm.js';
 import { formatTrials, type Trial } from './trials.js';
 
-export type StateName = 'finished' | 'running' | 'queued' | 'failed' | 'pending';
+export type StateName = 'finished' | 'running' | 'queued' | 'failed' | 'pending' | 'damaged';
 
 export interface StatusLine {
   name: StateName;
@@ -30,6 +30,7 @@ export function sweepStatus(trials: Trial[], slurmDir: string, epochs: number): 
     const ckpt = disk.checkpointEpoch ? `checkpoint at epoch ${disk.checkpointEpoch}/${epochs}` : '';
     const join2 = (...parts: string[]) => parts.filter(Boolean).join(', ');
     if (disk.state === 'finished') return { name: 'finished', detail: '' };
+    if (disk.state === 'damaged') return { name: 'damaged', detail: disk.damage! };
     if (task?.active) return { name: task.state === 'PENDING' ? 'queued' : 'running', detail: join2(`slurm ${task.jobId}_${task.trial} ${task.state}`, ckpt, `log ${task.log}`) };
     if (disk.state === 'running') return { name: 'running', detail: join2('local process', ckpt) };
     const log = task ? task.log : join(trial.identity.dir, TRIAL_LOG);
@@ -38,7 +39,7 @@ export function sweepStatus(trials: Trial[], slurmDir: string, epochs: number): 
     return { name: 'pending', detail: ckpt }; // pending or interrupted: either way the next sweep runs it
   });
   const count = (n: StateName) => states.filter((s) => s.name === n).length;
-  const tally = `${trials.length} trials: ${count('finished')} finished, ${count('running')} running, ${count('queued')} queued, ${count('failed')} failed, ${count('pending')} pending`;
+  const tally = `${trials.length} trials: ${count('finished')} finished, ${count('running')} running, ${count('queued')} queued, ${count('failed')} failed, ${count('pending')} pending${count('damaged') ? `, ${count('damaged')} damaged` : ''}`;
   return { states, tally };
 }
 

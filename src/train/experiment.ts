@@ -13,7 +13,7 @@ import type { ComparisonRow } from '../results/comparison.js';
 import { writeFolderComparison } from '../results/report.js';
 import { EVAL_FILE } from '../runs/files.js';
 import { experimentDir } from '../runs/identity.js';
-import { asTrial, checkUnfinished, openRun } from '../runs/lifecycle.js';
+import { checkUnfinished, withRun } from '../runs/lifecycle.js';
 import type { RunIdentity, RunSink, RunSummary } from '../runs/records.js';
 import type { Trial } from '../sweep/trials.js';
 import { RunInterrupted, trainRun } from './trainer.js';
@@ -40,21 +40,26 @@ export interface ExperimentResult {
   accuracy: string;
 }
 
-/** Reuses a finished run (unless --force), else trains it (resuming its checkpoint with --resume). */
-async function trainOrReuse(arm: Config, seed: number, data: () => Dataset, commit: string | null, options: ExperimentOptions): Promise<RunSummary> {
-  const run = openRun(arm, seed, { force: options.force, resume: options.resume, configFile: options.configFile, gitCommit: commit });
-  const { identity } = run;
-  if (run.finished) {
-    options.log?.(`${identity.run_id}: already finished (${identity.dir}), reusing its results; --force retrains`);
-    if (arm.eval.after_training && !existsSync(join(identity.dir, EVAL_FILE))) await evaluateFinished(identity.dir, data(), options);
-    return run.finished;
-  }
-  const summary = await trainRun({
-    config: arm, data: data(), identity, sinks: [run.recorder, ...(options.sinksFor?.(identity) ?? [])], checkpoints: run.recorder,
-    backend: options.backend, versions: versions(), gitCommit: commit, signal: options.signal,
+/**
+ * Reuses a finished run (unless --force), else trains it (resuming its checkpoint with --resume),
+ * holding the run's lock; then runs `eval.after_training` where configured.
+ */
+function trainOrReuse(arm: Config, seed: number, data: () => Dataset, commit: string | null, options: ExperimentOptions, trial = false): Promise<RunSummary> {
+  const policy = { force: options.force, resume: options.resume, configFile: options.configFile, gitCommit: commit, log: options.log, trial, isInterruption: (err: unknown) => err instanceof RunInterrupted };
+  return withRun(arm, seed, policy, async (run) => {
+    const { identity } = run;
+    if (run.finished) {
+      options.log?.(`${identity.run_id}: already finished (${identity.dir}), reusing its results; --force retrains`);
+      if (arm.eval.after_training && !existsSync(join(identity.dir, EVAL_FILE))) await evaluateFinished(identity.dir, data(), options);
+      return run.finished;
+    }
+    const summary = await trainRun({
+      config: arm, data: data(), identity, sinks: [run.recorder, ...(options.sinksFor?.(identity) ?? [])], checkpoints: run.recorder,
+      backend: options.backend, versions: versions(), gitCommit: commit, signal: options.signal,
+    });
+    if (arm.eval.after_training) await evaluateFinished(identity.dir, data(), options);
+    return summary;
   });
-  if (arm.eval.after_training) await evaluateFinished(identity.dir, data(), options);
-  return summary;
 }
 
 /** `eval.after_training`: the robustness evaluation of `lcconv eval`, on the run just finished. */
@@ -66,13 +71,13 @@ async function evaluateFinished(dir: string, data: Dataset, options: ExperimentO
 }
 
 /**
- * One trial of a sweep, as `lcconv run <config> --trial <id>` runs it (locally or as a Slurm task):
- * marks the run directory as running, and on failure leaves `error.json` there (not on Ctrl-C or
- * SIGTERM, which leave a checkpoint to resume from), so the sweep's status and report can tell.
+ * One trial of a sweep, as `lcconv run <config> --trial <id>` runs it (locally or as a Slurm task).
+ * Like any run it holds its directory's lock and leaves `error.json` on failure, so the sweep's
+ * status and report can tell.
  */
 export function runTrial(trial: Trial, options: ExperimentOptions): Promise<RunSummary> {
   const { config } = trial;
-  return asTrial(trial.identity.dir, () => trainOrReuse(config, config.seed, () => loadDataset(config.dataset, config.seed), gitCommit(), options), (err) => err instanceof RunInterrupted);
+  return trainOrReuse(config, config.seed, () => loadDataset(config.dataset, config.seed), gitCommit(), options, true);
 }
 
 export async function runExperiment(config: Config, options: ExperimentOptions): Promise<ExperimentResult> {

@@ -9,9 +9,10 @@ import type { Config } from '../config/schema.js';
 import { CIFAR_AUGMENT, evalBatches, stepsPerEpoch, trainBatches, type Batch } from '../data/batches.js';
 import { shapeOf, type Dataset, type DatasetShape } from '../data/dataset.js';
 import { InputError } from '../errors.js';
-import type { Model } from '../models/index.js';
+import { checkModelFits, type Model } from '../models/index.js';
 import { buildRunModel } from '../runs/model.js';
 import type { EpochRow, RunIdentity, RunSink, RunSummary, TrainState } from '../runs/records.js';
+import { checkFinite, NonFiniteLoss } from './non-finite.js';
 import { EpochTotals, PROGRESS_EVERY } from './epoch-totals.js';
 import { lrAt, scheduleFor } from './schedule.js';
 import { Sgd } from './sgd.js';
@@ -121,6 +122,7 @@ export async function trainRun(input: TrainInput): Promise<RunSummary> {
   if (steps === 0) throw new InputError(`train.batch_size: ${train.batch_size} is larger than the training set (${data.train.count} images of ${data.name}); lower it or raise dataset.subset`);
   const schedule = scheduleFor(train, steps);
   const shape = shapeOf(data);
+  checkModelFits(config, shape);
   const model = await buildRunModel(config, identity.seed, shape);
   const optimizer = new Sgd({ momentum: train.momentum, nesterov: train.nesterov, weightDecay: train.weight_decay });
   const augment = config.dataset.augment ? CIFAR_AUGMENT : null;
@@ -152,14 +154,17 @@ export async function trainRun(input: TrainInput): Promise<RunSummary> {
     for (let epoch = firstEpoch; epoch <= train.epochs; epoch++) {
       const t0 = performance.now();
       const totals = new EpochTotals();
+      const lrOfStep = (s: number) => lrAt((epoch - 1) * steps + s - 1, schedule);
+      const progress: { nonFinite: { loss: number; finiteSteps: number } | null } = { nonFinite: null }; // set by a progress read
       let step = 0;
       let lr = 0;
       for (const batch of trainBatches(data, train.batch_size, identity.seed, epoch, augment)) {
         // Let signal handlers run (a synchronous backend never returns to the event loop on its own),
         // then stop between steps: nothing of this epoch has been written, so abandoning it is clean.
         await yieldToEventLoop();
-        if (input.signal?.aborted) {
+        if (input.signal?.aborted || progress.nonFinite) {
           totals.dispose();
+          if (progress.nonFinite) checkFinite(epoch, progress.nonFinite.loss, progress.nonFinite.finiteSteps, lrOfStep);
           throw new RunInterrupted(epoch - 1);
         }
         lr = lrAt((epoch - 1) * steps + step, schedule);
@@ -167,14 +172,16 @@ export async function trainRun(input: TrainInput): Promise<RunSummary> {
         step++;
         if (step % progressEvery === 0 && step < steps) {
           const at = { epoch, step, steps, imagesPerSecond: (step * train.batch_size) / ((performance.now() - t0) / 1000) };
-          totals.peek(({ loss, acc }) => {
+          totals.peek(({ loss, acc, finiteSteps }) => {
+            if (!Number.isFinite(loss)) progress.nonFinite = { loss, finiteSteps }; // the loop stops before its next step
             for (const s of sinks) s.step?.({ ...at, loss, acc });
           });
           // Lets an earlier progress read land; waits for the event loop, never for the device.
           await new Promise(setImmediate);
         }
       }
-      const { loss: trainLoss, acc: trainAcc, seen } = await totals.finish();
+      const { loss: trainLoss, acc: trainAcc, seen, finiteSteps } = await totals.finish();
+      checkFinite(epoch, trainLoss, finiteSteps, lrOfStep);
       const epochTrainSeconds = (performance.now() - t0) / 1000;
       for (const s of sinks) s.step?.({ epoch, step, steps, loss: trainLoss, acc: trainAcc, imagesPerSecond: seen / epochTrainSeconds });
       trainSeconds += epochTrainSeconds;
@@ -189,6 +196,8 @@ export async function trainRun(input: TrainInput): Promise<RunSummary> {
           if (input.signal?.aborted) throw new RunInterrupted(epoch - 1); // nothing of this epoch written yet
           throw err;
         }
+        // Weights can blow up in the epoch's last steps with every training loss still finite.
+        if (!Number.isFinite(lastEval.loss)) throw new NonFiniteLoss(`validation loss … after epoch ${epoch}`, lastEval.loss, lr);
         if (!best || lastEval.acc > best.acc) best = { acc: lastEval.acc, epoch };
       }
       const row: EpochRow = {

@@ -7,6 +7,7 @@
  * Runs in-process (trainRun), so the WGSL pipelines compile once for all cases.
  */
 import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import { countDeviceWork, type DeviceCounter } from '../../src/backends/device-counters.js';
@@ -65,6 +66,8 @@ async function train(backend: 'webgpu' | 'cpu-native' | 'cpu', config: Config, o
   };
   const data = loadDataset(config.dataset, config.seed);
   const identity = runIdentity(config, config.seed);
+  // The checkpoint store writes into the run directory, which openRun would have made.
+  mkdirSync(identity.dir, { recursive: true });
   // The checkpoint is written after the row: abort on the next row's way in, i.e. at the next step.
   const stopping: RunSink = { ...sink, epoch: (row) => void (row.epoch === options.stopAfter && abort.abort()) };
   try {

@@ -151,3 +151,20 @@ test('an empty config file and a sweep of a config without sweep: are one-line e
   assert.equal(grid.status, 0, grid.stderr);
   assert.match(grid.stdout, /18 trials: 0 finished/, '2 k × 2 freeze × 3 seeds, plus standard training (E = 1) per k and seed');
 });
+
+test('nothing is written outside results_dir: name ".." is refused (exit 2), and a run writes only below results_dir', () => {
+  const dir = tempDir('contained');
+  const file = writeTinyConfig(join(dir, 'exp.yaml'), { results_dir: 'results/inner' });
+  const escaped = lcconv(['run', file, '--set', 'name=..'], dir);
+  assert.equal(escaped.status, 2);
+  assert.match(escaped.stderr, /^lcconv: --set name: one folder name: .*got "\.\."\n$/);
+  const long = lcconv(['run', file, '--set', `name=${'x'.repeat(300)}`], dir);
+  assert.equal(long.status, 2);
+  assert.match(long.stderr, /name: at most 100 characters/);
+  assert.deepEqual(readdirSync(dir), ['exp.yaml']);
+
+  const r = lcconv(['run', file, '--quiet'], dir);
+  assert.equal(r.status, 0, r.stderr);
+  const written = (readdirSync(dir, { recursive: true }) as string[]).filter((p) => p !== 'exp.yaml');
+  assert.ok(written.length > 5 && written.every((p) => p === 'results' || p.startsWith(join('results', 'inner'))), written.join(', '));
+});

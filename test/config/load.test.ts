@@ -6,6 +6,7 @@ import { gridOverride, loadConfigFile, loadConfigText, type Override } from '../
 import { configReferenceMarkdown } from '../../src/config/reference.js';
 import { PACKAGE_ROOT } from '../../src/provenance.js';
 import { ConfigError } from '../../src/errors.js';
+import { usableCores } from '../../src/config/schema.js';
 
 const errorOf = (text: string, overrides: Override[] = []): string => {
   try {
@@ -95,4 +96,42 @@ test('--grid key=v1,v2 is a sweep axis (Hydra-style multirun), errors name the -
   assert.equal((gridOverride('train.lr=[0.1,0.2],0.3') as { spec: string }).spec, 'sweep.train.lr=[[0.1,0.2], 0.3]');
   assert.match(errorOf('name: a\n', [gridOverride('model.kernel_size=3,4')]), /^--grid model\.kernel_size=3,4 \(at sweep\.model\.kernel_size\[1\]\): must be odd/);
   assert.throws(() => gridOverride('model.kernel_size='), /--grid model\.kernel_size=: expected key\.path=value1,value2/);
+});
+
+test('names are one bounded folder name: "..", separators and 300 characters are refused before anything is written', () => {
+  assert.match(errorOf('name: ..\n'), /^exp\.yaml:1 name: one folder name: .*, got "\.\."$/);
+  assert.match(errorOf('name: "a/b"\n'), /name: one folder name/);
+  assert.match(errorOf('name: .hidden\n'), /name: one folder name/);
+  assert.match(errorOf(`name: ${'x'.repeat(300)}\n`), /name: at most 100 characters/);
+  assert.equal(loadConfigText('name: kernel-sweep_v2.1\n', 'exp.yaml').config.name, 'kernel-sweep_v2.1');
+});
+
+test('__proto__, constructor and prototype are refused as keys anywhere, and Object.prototype stays clean', () => {
+  assert.match(errorOf('sweep:\n  __proto__.polluted: [1, 2]\n'), /^exp\.yaml:2 sweep\.__proto__\.polluted: __proto__\.polluted is not a config key$/);
+  assert.match(errorOf('sweep:\n  __proto__: [1, 2]\n'), /^exp\.yaml:2 sweep\.__proto__: __proto__ is not a config key$/);
+  assert.match(errorOf('sweep:\n  model.kernel_size: [3, 5]\n  exclude: [{ constructor.prototype.polluted: 1 }]\n'), /sweep\.exclude\.0\.constructor\.prototype\.polluted: .* is not a config key/);
+  assert.match(errorOf('{}', ['__proto__.polluted=1']), /^--set __proto__\.polluted=1: __proto__ is not a config key$/);
+  assert.match(errorOf('{}', ['model.constructor=1']), /constructor is not a config key/);
+  assert.equal(({} as Record<string, unknown>).polluted, undefined);
+});
+
+test('YAML alias bombs ("billion laughs") are one located error, not a raw exception or gigabytes', () => {
+  const levels = ['a: &a [x, x, x, x, x, x, x, x, x, x]'];
+  for (let i = 1; i < 9; i++) levels.push(`l${i}: &l${i} [${Array(10).fill(i === 1 ? '*a' : `*l${i - 1}`).join(', ')}]`);
+  assert.match(errorOf(`${levels.join('\n')}\n`), /^exp\.yaml: YAML aliases expand beyond 100 copies/);
+  // A few aliases, as people use them, are fine.
+  assert.equal(loadConfigText('seed: &k 5\nmodel: { kernel_size: *k }\n', 'exp.yaml').config.model.kernel_size, 5);
+});
+
+test('NaN and Infinity are named, not shown as null; duplicate seeds are refused', () => {
+  assert.equal(errorOf('train: { lr: .nan }\n'), 'exp.yaml:1 train.lr: expected a finite number, got NaN');
+  assert.equal(errorOf('train: { momentum: -.inf }\n'), 'exp.yaml:1 train.momentum: expected a finite number, got -Infinity');
+  assert.equal(errorOf('{}', ['train.weight_decay=.inf']), '--set train.weight_decay: expected a finite number, got Infinity');
+  assert.match(errorOf('seeds: [0, 0, 0]\n'), /^exp\.yaml:1 seeds: lists a seed twice .*, got \[0,0,0\]$/);
+  assert.deepEqual(loadConfigText('seeds: [2, 0, 1]\n', 'exp.yaml').config.seeds, [2, 0, 1]);
+});
+
+test('threads are bounded by the usable CPU cores', () => {
+  assert.match(errorOf('threads: 100000\n'), new RegExp(`^exp\\.yaml:1 threads: at most the ${usableCores()} CPU cores this process may use, got 100000$`));
+  assert.equal(loadConfigText(`threads: ${usableCores()}\n`, 'exp.yaml').config.threads, usableCores());
 });

@@ -4,11 +4,12 @@
  * unreadable archive) leaving nothing under the root and exiting 2 with one line.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import * as tar from 'tar';
@@ -160,7 +161,7 @@ test('CLI interrupted (SIGINT) mid-download: the temporary folder is removed', a
   const root = join(tempDir('dl-int'), 'data');
   const r = await lcconv(['data', 'download', 'cifar10', '--root', root, '--url', `${base}/stall.tar.gz`], {}, (child) => {
     const poll = setInterval(() => {
-      if (existsSync(root) && readdirSync(root).some((f) => f.startsWith('.cifar-10-batches-bin.partial-'))) {
+      if (existsSync(root) && readdirSync(root).some((f) => f.startsWith('.cifar-10-batches-bin.tmp-'))) {
         clearInterval(poll);
         setTimeout(() => child.kill('SIGINT'), 200);
       }
@@ -168,4 +169,21 @@ test('CLI interrupted (SIGINT) mid-download: the temporary folder is removed', a
   });
   assert.equal(r.signal, 'SIGINT', r.stderr);
   assert.deepEqual(readdirSync(root), []);
+});
+
+test('CLI: a root where no folder can be created (/proc/nope) is one line and exit 2 at once, not a spinning mkdir', { skip: !existsSync('/proc/self') && 'no /proc here' }, () => {
+  const r = spawnSync(process.execPath, [join(PACKAGE_ROOT, 'bin', 'lcconv.js'), 'data', 'download', 'cifar10', '--root', '/proc/nope'], { encoding: 'utf8', timeout: 30_000 });
+  assert.equal(r.signal, null, 'no timeout');
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /^lcconv: \/proc\/nope: cannot create this folder: no such file or folder \(ENOENT\)$/m);
+});
+
+test("a killed download's temporary folder is removed by the next download; a live download's is left alone", async () => {
+  const root = join(tempDir('dl-leftover'), 'data');
+  const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout;
+  const leftover = join(root, `.${TINY.dir}.tmp-${hostname()}-${dead}`);
+  const live = join(root, `.${TINY.dir}.tmp-${hostname()}-${process.ppid}`);
+  for (const d of [leftover, live]) mkdirSync(join(d, TINY.dir), { recursive: true });
+  await downloadDataset('cifar10', { root, url: `${base}/cifar-10-binary.tar.gz`, md5: archiveMd5, layout: TINY });
+  assert.deepEqual(readdirSync(root).sort(), [`.${TINY.dir}.tmp-${hostname()}-${process.ppid}`, TINY.dir].sort());
 });

@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
+import { loadConfigText } from '../../src/config/load.js';
 import type { FreezeMode } from '../../src/config/schema.js';
+import { InputError } from '../../src/errors.js';
+import { estimateFootprint } from '../../src/models/footprint.js';
+import { checkModelFits } from '../../src/models/index.js';
 import { buildResNet, planSpatialConvs, type ResNetSpec } from '../../src/models/resnet.js';
 import { ARCHS, ARCH_NAMES, depthOf } from '../../src/models/registry.js';
 import { Sgd } from '../../src/train/sgd.js';
@@ -167,4 +171,23 @@ test('same seed, same weights; different seed, different weights', () => {
   // Kaiming-uniform a=√5: |w| ≤ 1/√fan_in, fan_in = 4·3·3
   assert.ok(Array.from(w(a)).every((v) => Math.abs(v) <= 1 / 6));
   for (const m of [a, b, c]) m.dispose();
+});
+
+test('the footprint estimate counts the weights of the plan before anything is built (within BatchNorm of the count)', () => {
+  for (const [arch, width, kernelSize, lcExpansion, lcDepthwise] of [['resnet20', 16, 3, 1, false], ['resnet8', 4, 5, 4, false], ['resnet8', 4, 3, 2, true]] as const) {
+    const spec = { arch, width, kernelSize, lcExpansion, lcDepthwise, freeze: 'learned' as const, init: 'kaiming_uniform' as const, spatialInit: { kind: 'iid' as const, scheme: 'kaiming_uniform' as const }, inChannels: 3, numClasses: 10, seed: 0 };
+    const model = buildResNet(spec);
+    const { weights } = estimateFootprint(spec, { height: 8, width: 8, batch: 4 });
+    assert.ok(weights <= model.counts.total && weights >= model.counts.total - 4 * 7 * width * 4, `${arch} k=${kernelSize} E=${lcExpansion}: ${weights} vs ${model.counts.total}`);
+    model.dispose();
+  }
+});
+
+test('a kernel wider than the images allow, or a model larger than memory, is refused before allocation with one line', () => {
+  const data = { channels: 3, classes: 4, height: 8, width: 8 };
+  const config = (settings: string[]) => loadConfigText('model: { arch: resnet8, width: 4 }\ntrain: { batch_size: 16 }\n', 'a.yaml', settings).config;
+  assert.throws(() => checkModelFits(config(['model.kernel_size=1001']), data), (err: Error) => err instanceof InputError && /^model\.kernel_size: 1001 is wider than 8×8 images allow: .* use at most 15$/.test(err.message));
+  checkModelFits(config(['model.kernel_size=15']), data);
+  assert.throws(() => checkModelFits(config(['model.width=100000']), data), (err: Error) => err instanceof InputError && /^the model would need about [\d.]+ GiB to train \([\d,]+ weights, batches of 16 8×8 images\), more than this machine's [\d.]+ GiB; lower model\.width/.test(err.message));
+  assert.throws(() => checkModelFits(config([]), data, 1000), /more than this machine's 0\.0 GiB/);
 });

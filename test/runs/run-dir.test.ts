@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { CHECKPOINT_DIR, CHECKPOINT_MANIFEST, CHECKPOINT_WEIGHTS, clearRunning, readMetrics, truncateMetrics, writeRunning, writeTrialError } from '../../src/runs/files.js';
+import { tempPath } from '../../src/fs-safety.js';
+import { CHECKPOINT_DIR, CHECKPOINT_MANIFEST, CHECKPOINT_WEIGHTS, lockRun, readMetrics, truncateMetrics, writeAtomic, writeTrialError } from '../../src/runs/files.js';
 import { InputError } from '../../src/errors.js';
 import { openRun } from '../../src/runs/lifecycle.js';
 import { EPOCH_COLUMNS } from '../../src/runs/records.js';
@@ -33,11 +35,11 @@ test('metrics.csv: read as numbers with null for empty cells; truncated after a 
 test('run state: pending → running → failed / interrupted → finished, from the files alone', () => {
   const dir = join(tempDir('state'), 'run');
   assert.equal(runState(dir).state, 'pending');
-  writeRunning(dir);
+  const lock = lockRun(dir);
   assert.equal(runState(dir).state, 'running'); // this process is alive
   fakeCheckpoint(dir, 2);
   assert.equal(runState(dir).checkpointEpoch, 2);
-  clearRunning(dir);
+  lock.release();
   assert.equal(runState(dir).state, 'interrupted');
   writeTrialError(dir, { message: 'boom' });
   assert.deepEqual([runState(dir).state, runState(dir).error?.message], ['failed', 'boom']);
@@ -49,7 +51,7 @@ test('run state: pending → running → failed / interrupted → finished, from
   // A summary.json written before snake_case throughout still reads, in the new spelling.
   const oldDir = join(exp, 'old');
   mkdirSync(oldDir);
-  writeFileSync(join(oldDir, 'summary.json'), JSON.stringify({ status: 'finished', runId: 'r', kernelSize: 5, lcExpansion: 2, lcDepthwise: false }));
+  writeFileSync(join(oldDir, 'summary.json'), JSON.stringify({ status: 'finished', runId: 'r', kernelSize: 5, lcExpansion: 2, lcDepthwise: false, freeze: 'learned', seed: 0, final_val_acc: 0.5, best_val_acc: 0.5 }));
   const old = runState(oldDir).summary!;
   assert.deepEqual([old.run_id, old.kernel_size, old.lc_expansion, old.lc_depthwise, 'runId' in old], ['r', 5, 2, false, false]);
 });
@@ -67,8 +69,63 @@ test('reuse and resume policy: a finished run is reused unless forced; an interr
   openRun(config, 0, { force: true, gitCommit: null });
   assert.equal(runState(first.identity.dir).checkpointEpoch, null, '--force starts over');
 
-  const summary = { ...first.identity, status: 'finished', final_val_acc: 0.5 };
+  const summary = { ...first.identity, status: 'finished', final_val_acc: 0.5, best_val_acc: 0.5 };
   writeFileSync(join(first.identity.dir, 'summary.json'), JSON.stringify(summary));
   assert.equal(openRun(config, 0, { gitCommit: null }).finished?.final_val_acc, 0.5);
   assert.equal(openRun(config, 0, { force: true, gitCommit: null }).finished, null);
+});
+
+test('damaged files (summary, metrics, error, running) make that run `damaged`, by name; report goes on with the others', async () => {
+  const exp = tempDir('damaged');
+  for (const seed of [0, 1, 2, 3, 4]) fixtureRun(exp, 'learned', 3, seed, 0.8, 900);
+  const dirOf = (seed: number) => join(exp, `learned-k3-E1-seed${seed}-fixture0`);
+  writeFileSync(join(dirOf(1), 'summary.json'), '{"status": "finished", "run_id": ');
+  writeFileSync(join(dirOf(2), 'metrics.csv'), 'garbage without header\n1,2,3\n');
+  rmSync(join(dirOf(3), 'summary.json'));
+  writeFileSync(join(dirOf(3), 'error.json'), '[]');
+  rmSync(join(dirOf(4), 'summary.json'));
+  writeFileSync(join(dirOf(4), 'running.json'), 'half-writ'); // a writer killed mid-write, long ago
+  utimesSync(join(dirOf(4), 'running.json'), new Date(0), new Date(0));
+  assert.equal(runState(dirOf(0)).state, 'finished');
+  assert.deepEqual([1, 2, 3].map((s) => [runState(dirOf(s)).state, runState(dirOf(s)).damage]), [
+    ['damaged', `${join(dirOf(1), 'summary.json')}: damaged (not valid JSON)`],
+    ['damaged', `${join(dirOf(2), 'metrics.csv')}: damaged (no header with an epoch column)`],
+    ['damaged', `${join(dirOf(3), 'error.json')}: damaged (not a JSON object)`],
+  ]);
+  assert.equal(runState(dirOf(4)).state, 'interrupted', 'a stale, unreadable lock is no lock');
+  const { writeReport } = await import('../../src/results/report.js');
+  const report = await writeReport(exp, { plots: false });
+  assert.equal(report.runs.length, 1);
+  assert.deepEqual(report.failed.map((f) => f.run).sort(), [1, 2, 3].map((s) => `learned-k3-E1-seed${s}-fixture0`));
+  assert.match(readFileSync(join(exp, 'report.md'), 'utf8'), /seed1-fixture0`: damaged: .*summary\.json: damaged \(not valid JSON\)/);
+});
+
+test('metrics.csv deleted while the run writes it stops the run with one line naming it, not a headerless restart', async () => {
+  const config = tinyConfig([`results_dir=${tempDir('metrics-gone')}`]);
+  const run = openRun(config, 0, { gitCommit: null });
+  assert.equal(run.finished, null);
+  if (run.finished) return;
+  const row = (epoch: number) => ({ epoch, lr: 0.1, train_loss: 1, train_acc: 0.5, val_loss: 1, val_acc: 0.5, best_val_acc: 0.5, epoch_seconds: 1, images_per_second: 1, learnable_params: 1, frozen_params: 0 });
+  run.recorder.start({ ...run.identity, arch: 'resnet8', dataset: 'synthetic', epochs: 3, stepsPerEpoch: 1, batchSize: 1, counts: { total: 1, learnable: 1, frozen: 0, stored: 1, buffers: 0 }, backend: 'cpu', device: 'cpu', firstEpoch: 1 });
+  await run.recorder.epoch(row(1));
+  rmSync(join(run.identity.dir, 'metrics.csv'));
+  await assert.rejects(run.recorder.epoch(row(2)), /metrics\.csv: deleted while the run was writing it; the rows of earlier epochs are lost/);
+});
+
+test('a failed atomic write names the file and the real cause and leaves no temp file (ENOSPC through /dev/full)', { skip: !existsSync('/dev/full') && 'no /dev/full' }, () => {
+  const dir = tempDir('enospc');
+  const file = join(dir, 'summary.json');
+  symlinkSync('/dev/full', tempPath(file)); // the temp file writeAtomic will write: every write to it fails with ENOSPC
+  assert.throws(() => writeAtomic(file, '{}'), (err: Error) => err.message === `${file}: cannot write: no space left on device (ENOSPC)`);
+  assert.deepEqual(readdirSync(dir), [], 'temp file removed, nothing half-written');
+});
+
+test('a read-only results folder is reported as read-only (EROFS), naming the path', { skip: (process.getuid?.() !== 0 || process.platform !== 'linux') && 'needs root to mount a read-only tmpfs' }, (t) => {
+  const dir = tempDir('erofs');
+  if (spawnSync('mount', ['-t', 'tmpfs', '-o', 'ro,size=64k', 'tmpfs', dir]).status !== 0) return t.skip('mount refused here');
+  try {
+    assert.throws(() => writeAtomic(join(dir, 'exp', 'summary.json'), '{}'), new RegExp(`^InputError: ${join(dir, 'exp')}: cannot create this folder: read-only file system \\(EROFS\\)$`));
+  } finally {
+    spawnSync('umount', [dir]);
+  }
 });

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { test } from 'node:test';
 import { loadConfigText } from '../../src/config/load.js';
+import { ConfigError } from '../../src/errors.js';
 import { PACKAGE_ROOT } from '../../src/provenance.js';
-import { arraySpec, sbatchScript, sharedStorageWarnings, shellQuote, slurmSettings } from '../../src/sweep/slurm.js';
+import { arraySpec, sbatchScript, scriptWord, sharedStorageWarnings, slurmSettings } from '../../src/sweep/slurm.js';
 import { BIN, inputErrorOf, tempDir } from '../fixtures.js';
 
 
@@ -15,10 +16,78 @@ test('array range: sorted, runs collapsed, %M throttle', () => {
   assert.equal(arraySpec([5]), '5');
 });
 
-test('shell quoting round-trips through bash: spaces, quotes, $ and backslashes', () => {
-  const words = ['/plain/path.yaml', '/results with space/a b.yaml', "it's", 'a"b', '$HOME `x` \\n', ''];
-  const r = spawnSync('bash', ['-c', `printf '%s\\n' ${words.map(shellQuote).join(' ')}`], { encoding: 'utf8' });
-  assert.equal(r.stdout, words.map((w) => `${w}\n`).join(''));
+/**
+ * How sbatch splits an `#SBATCH` line into arguments (Slurm's sbatch/opt.c), taken strictly: only
+ * whitespace inside double quotes is kept (a backslash does not protect a space), a backslash takes
+ * the next other character literally, a single quote is an ordinary character, and an unescaped #
+ * ends the line even inside quotes.
+ */
+function sbatchLineArgs(line: string): string[] {
+  const args: string[] = [];
+  let i = 0;
+  for (;;) {
+    while (i < line.length && /\s/.test(line[i]!)) i++;
+    if (i >= line.length || line[i] === '#') return args;
+    let arg = '';
+    let quoted = false;
+    for (; i < line.length && (quoted || !/\s/.test(line[i]!)); i++) {
+      const c = line[i]!;
+      if (c === '\\' && i + 1 < line.length && !/\s/.test(line[i + 1]!)) arg += line[++i];
+      else if (c === '"') quoted = !quoted;
+      else if (c === '#') return [...args, arg];
+      else arg += c;
+    }
+    args.push(arg);
+  }
+}
+
+/** Values an attacker would write into a config or a path, printable but full of shell syntax. */
+const HOSTILE = [
+  '/plain/path.yaml', '/results with space/a b.yaml', "it's", 'a"b', '$HOME `touch pwned` $(touch pwned)', 'x; touch pwned #',
+  'back\\slash\\', '~user', '*', '{a,b}', 'a=b', '-e', 'é ü 日本', "'\"'\"", '#comment', '',
+];
+
+test('scriptWord reads back as the same word in bash and in sbatch #SBATCH parsing; control characters are refused', () => {
+  const r = spawnSync('bash', ['-c', `printf '%s\\n' ${HOSTILE.map(scriptWord).join(' ')}`], { encoding: 'utf8' });
+  assert.equal(r.stdout, HOSTILE.map((w) => `${w}\n`).join(''));
+  assert.deepEqual(sbatchLineArgs(HOSTILE.map(scriptWord).join(' ')), HOSTILE);
+  for (const bad of ['gpu"\ntouch pwned\n#', 'a\rb', 'tab\there', '\u0000']) assert.throws(() => scriptWord(bad), /control character/);
+});
+
+test('slurm values are validated: the injection of the issue, control characters and non-options fail with one line naming the key', () => {
+  const bad = (yaml: string, message: RegExp) => assert.throws(() => loadConfigText(yaml, 'a.yaml'), (err: Error) => err instanceof ConfigError && message.test(err.message));
+  bad('slurm: { partition: "gpu\\"\\ntouch pwned\\n#" }\n', /^a\.yaml:1 slurm\.partition: must not contain control characters/);
+  bad('slurm: { partition: "gpu touch" }\n', /slurm\.partition: use partition names/);
+  bad('slurm: { sbatch_args: ["--account=a\\nrm -rf ~"] }\n', /slurm\.sbatch_args\.0: must not contain control characters/);
+  bad('slurm: { sbatch_args: ["account=a"] }\n', /slurm\.sbatch_args\.0: must be one sbatch option/);
+  bad('slurm: { sbatch_args: ["--output=/elsewhere/%j.log"] }\n', /slurm\.sbatch_args\.0: lcconv sets --array, --output/);
+  bad('slurm: { sbatch_args: ["-o/x"] }\n', /lcconv sets/);
+  assert.deepEqual(loadConfigText('slurm: { partition: "gpu,debug", sbatch_args: ["--account=lab", "-Alab", "--comment=it\'s $(x)"] }\n', 'a.yaml').config.slurm.sbatch_args, ['--account=lab', '-Alab', "--comment=it's $(x)"]);
+});
+
+test('a script built from hostile paths and options passes bash -n, parses back under sbatch rules, and runs only lcconv with the exact arguments', () => {
+  const dir = tempDir('slurm-hostile');
+  const weird = join(dir, "res $(touch pwned) `touch pwned` ; 'q' \"d\" #x");
+  mkdirSync(weird, { recursive: true });
+  // A stub in place of node: records the argv it is given, one NUL-terminated word each.
+  const stub = join(weird, 'node stub');
+  const argvFile = join(dir, 'argv');
+  writeFileSync(stub, `#!/bin/sh\nfor a in "$@"; do printf '%s\\0' "$a"; done > ${scriptWord(argvFile)}\n`);
+  chmodSync(stub, 0o755);
+  const config = loadConfigText('slurm: { partition: gpu, sbatch_args: ["--comment=x; touch pwned # $(touch pwned) \'q\' \\\\"] }\n', 'a.yaml').config;
+  const configCopy = join(weird, 'config-1.yaml');
+  const script = sbatchScript({ jobName: 'lcconv-exp', indices: [3], settings: slurmSettings(config.slurm), logDir: weird, workDir: weird, node: stub, configCopy });
+  assert.equal(spawnSync('bash', ['-n'], { input: script }).status, 0, 'valid bash');
+  const directives = script.split('\n').filter((l) => l.startsWith('#SBATCH ')).map((l) => sbatchLineArgs(l.slice(8)));
+  assert.ok(directives.every((args) => args.length === 1), 'one option per #SBATCH line');
+  assert.deepEqual(directives.map((a) => a[0]).filter((a) => /^--(output|chdir|comment)=/.test(a!)), [
+    `--output=${weird}/%A_%a.log`, `--chdir=${weird}`, "--comment=x; touch pwned # $(touch pwned) 'q' \\",
+  ]);
+  const run = spawnSync('bash', ['-c', script], { cwd: dir, encoding: 'utf8', env: { ...process.env, SLURM_ARRAY_TASK_ID: '3' } });
+  assert.equal(run.status, 0, run.stderr);
+  assert.deepEqual(readFileSync(argvFile, 'utf8').split('\0').slice(0, -1), [join(PACKAGE_ROOT, 'bin', 'lcconv.js'), 'run', configCopy, '--trial', '3', '--resume']);
+  assert.deepEqual(readdirSync(dir).sort(), ['argv', basename(weird)].sort(), 'nothing else ran: no pwned file');
+  assert.equal(existsSync(join(weird, 'pwned')), false);
 });
 
 test('sbatch script: array of trial indices, throttle, resources, per-task logs, one trial per task with --resume', () => {
@@ -36,7 +105,7 @@ test('sbatch script: array of trial indices, throttle, resources, per-task logs,
   ]);
   assert.ok(script.startsWith('#!/bin/bash\n'));
   const exec = script.split('\n').find((l) => l.startsWith('exec '))!;
-  assert.equal(exec, `exec '/opt/node 20/bin/node' ${shellQuote(join(PACKAGE_ROOT, 'bin', 'lcconv.js'))} run '${dir}/sweep/config-abc.yaml' --trial "$SLURM_ARRAY_TASK_ID" --resume`);
+  assert.equal(exec, `exec "/opt/node 20/bin/node" ${scriptWord(join(PACKAGE_ROOT, 'bin', 'lcconv.js'))} run ${scriptWord(`${dir}/sweep/config-abc.yaml`)} --trial "$SLURM_ARRAY_TASK_ID" --resume`);
   assert.equal(spawnSync('bash', ['-n'], { input: script }).status, 0, 'valid bash');
   // Defaults: no GPUs, partition or time unless asked for.
   const plain = sbatchScript({ jobName: 'j', indices: [0], settings: slurmSettings(loadConfigText('{}', undefined).config.slurm), logDir: '/l', workDir: '/w', node: '/n', configCopy: '/c' });

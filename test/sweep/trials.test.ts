@@ -85,3 +85,20 @@ test('trials: learned baselines are added once per (k, E, seed) unless the grid 
   const alone = sweepTrials(loadConfigText(`${base}model: { arch: resnet8, width: 4, kernel_size: 5 }\nfreeze: frozen\nseed: 1\n`.replace(/^model: \{ arch: resnet8, width: 4 \}\nfreeze: frozen\n/m, ''), 'a.yaml').config);
   assert.ok(alone.some((t) => t.identity.run_id === frozenOnly[3]!.identity.run_id));
 });
+
+test('grid size is checked before anything is expanded: a 10^7-point grid is one line; sweep.max_trials raises the bound', () => {
+  const ten = (first: number, step = 1) => `[${Array.from({ length: 10 }, (_, i) => first + step * i).join(', ')}]`;
+  const axes = ['model.kernel_size: ' + ten(1, 2), 'model.width: ' + ten(1), 'model.lc_expansion: ' + ten(1), 'dataset.split_seed: ' + ten(0), 'train.epochs: ' + ten(1), 'train.batch_size: ' + ten(1), 'seed: ' + ten(0)];
+  const huge = axes.map((a) => `  ${a}\n`).join('');
+  const before = process.memoryUsage().heapUsed;
+  assert.equal(errorOf(`${base}sweep:\n${huge}`), 'grid.yaml:5 sweep: 10 × 10 × 10 × 10 × 10 × 10 × 10 = 10,000,000 grid points, more than sweep.max_trials = 10,000; raise it (lcconv sweep --max-trials N) if you mean it');
+  assert.ok(process.memoryUsage().heapUsed - before < 100 * 2 ** 20, 'nothing was expanded');
+  const config = load('  model.kernel_size: [3, 5, 7]\n  seed: [0, 1, 2, 3]\n  max_trials: 12\n');
+  assert.equal(expandGrid(config).length, 12);
+  assert.match(errorOf(`${base}sweep:\n  model.kernel_size: [3, 5, 7]\n  seed: [0, 1, 2, 3]\n  max_trials: 11\n`), /3 × 4 = 12 grid points, more than sweep\.max_trials = 11/);
+});
+
+test('an exclude that removes every point is an error, not an empty sweep', () => {
+  assert.equal(errorOf(`${base}sweep:\n  model.kernel_size: [3, 5]\n  exclude:\n    - { model.kernel_size: 3 }\n    - { model.kernel_size: 5 }\n`), 'grid.yaml:7 sweep.exclude: the rules drop all 2 grid points, leaving no trial');
+  assert.equal(expandGrid(load('  model.kernel_size: [3, 5]\n  exclude:\n    - { model.kernel_size: 3 }\n')).length, 1);
+});

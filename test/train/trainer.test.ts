@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import { loadDataset, shapeOf } from '../../src/data/index.js';
@@ -6,8 +8,9 @@ import { trainBatches } from '../../src/data/batches.js';
 import { buildModel } from '../../src/models/index.js';
 import { lrAt, scheduleFor } from '../../src/train/schedule.js';
 import { Sgd } from '../../src/train/sgd.js';
+import { checkFinite, countFinite, NonFiniteLoss } from '../../src/train/non-finite.js';
 import { evaluate, trainStep } from '../../src/train/trainer.js';
-import { tinyConfig } from '../fixtures.js';
+import { lcconv, tempDir, tinyConfig, writeTinyConfig } from '../fixtures.js';
 
 tf.env().set('PROD', true);
 
@@ -72,4 +75,39 @@ test('synthetic data and batches are deterministic from the seed', () => {
   assert.deepEqual(first(a, 1).x, first(b, 1).x);
   assert.notDeepEqual(first(a, 1).x, first(a, 2).x);
   assert.equal(first(a, 1).x.length, 16 * 8 * 8 * 3);
+});
+
+test('a non-finite loss is located on the device: the first bad step is named at the next read, with its learning rate', () => {
+  let finite = tf.scalar(0);
+  let total = tf.scalar(0);
+  for (const loss of [1, 2, NaN, 3, Infinity]) {
+    const nextTotal = tf.add(total, loss) as tf.Scalar;
+    const nextFinite = countFinite(finite, nextTotal);
+    tf.dispose([total, finite]);
+    [total, finite] = [nextTotal, nextFinite];
+  }
+  const [t, f] = [total.dataSync()[0]!, finite.dataSync()[0]!];
+  tf.dispose([total, finite]);
+  assert.equal(f, 2);
+  assert.throws(() => checkFinite(4, t, f, (step) => step * 10), (err: Error) => err instanceof NonFiniteLoss && err.message === 'training loss became NaN at epoch 4, step 3 (learning rate 30.0); the run stopped and is marked failed: lower train.lr (or check the data)');
+  checkFinite(4, 12.5, 5, () => 0.1); // finite: nothing
+});
+
+test('CLI: --set train.lr=1e6 stops the run at the first non-finite loss: one line with epoch and lr, error.json, exit 1, listed as failed by report', { timeout: 120_000 }, () => {
+  const dir = tempDir('nan');
+  const config = writeTinyConfig(join(dir, 'exp.yaml'), { results_dir: join(dir, 'results'), 'train.epochs': 3 });
+  assert.equal(lcconv(['run', config, '--quiet']).status, 0, 'a sound run to report beside the failed one');
+  const r = lcconv(['run', config, '--set', 'train.lr=1e6', '--quiet']);
+  assert.equal(r.status, 1, r.stderr);
+  const line = r.stderr.trim().split('\n').find((l) => l.startsWith('lcconv:'))!;
+  assert.match(line, /(training loss became (NaN|Infinity) at epoch \d+, step \d+|validation loss became (NaN|Infinity) after epoch \d+) \(learning rate [\d.e+]+\); the run stopped and is marked failed: lower train\.lr/);
+  const run = readdirSync(join(dir, 'results', 'tiny')).find((d) => existsSync(join(dir, 'results', 'tiny', d, 'error.json')));
+  const error = JSON.parse(readFileSync(join(dir, 'results', 'tiny', run!, 'error.json'), 'utf8')) as { message: string };
+  assert.match(error.message, /became (NaN|Infinity)/);
+  assert.equal(existsSync(join(dir, 'results', 'tiny', run!, 'summary.json')), false, 'not a finished result');
+  const report = lcconv(['report', join(dir, 'results', 'tiny'), '--no-plots']);
+  assert.equal(report.status, 0, report.stderr);
+  assert.match(report.stdout, /\(n=1\)/, 'only the sound run is compared');
+  assert.match(report.stdout, new RegExp(`^failed: ${run}$`, 'm'));
+  assert.match(readFileSync(join(dir, 'results', 'tiny', 'report.md'), 'utf8'), /became (NaN|Infinity)/);
 });

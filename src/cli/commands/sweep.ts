@@ -6,6 +6,7 @@
  */
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { gridOverride, loadConfigFile } from '../../config/load.js';
+import { DEFAULT_MAX_TRIALS } from '../../config/schema.js';
 import { InputError } from '../../errors.js';
 import { handleInterrupts } from '../interrupt.js';
 import { SweepBoard } from '../sweep-board.js';
@@ -23,19 +24,23 @@ export interface SweepArgs {
   time?: string;
   maxParallel?: number;
   sbatchArg?: string[];
+  maxTrials?: number;
   dryRun: boolean;
   status: boolean;
   wait: boolean;
   poll: number;
 }
 
-/** Slurm flags become `--set slurm.*` overrides, so the one schema validates them. */
+/** Slurm flags and --max-trials become `--set` overrides, so the one schema validates them. */
 function slurmOverrides(args: SweepArgs): string[] {
   const flags: [string, unknown][] = [
     ['partition', args.partition], ['gpus_per_task', args.gpusPerTask], ['cpus_per_task', args.cpusPerTask],
     ['time', args.time], ['max_parallel', args.maxParallel], ['sbatch_args', args.sbatchArg],
   ];
-  return flags.filter(([, v]) => v !== undefined).map(([k, v]) => `slurm.${k}=${JSON.stringify(v)}`);
+  const overrides = flags.filter(([, v]) => v !== undefined).map(([k, v]) => `slurm.${k}=${JSON.stringify(v)}`);
+  // In the config (and so in the copy workers and Slurm tasks read), not only in this process.
+  if (args.maxTrials !== undefined) overrides.push(`sweep.max_trials=${JSON.stringify(args.maxTrials)}`);
+  return overrides;
 }
 
 export const sweepCommand: CommandModule<object, SweepArgs> = {
@@ -55,6 +60,7 @@ export const sweepCommand: CommandModule<object, SweepArgs> = {
       .option('time', { type: 'string', describe: 'slurm: wall-time limit per task, HH:MM:SS (= slurm.time)' })
       .option('max-parallel', { type: 'number', describe: 'slurm: at most M tasks at once, the array %M throttle (= slurm.max_parallel)' })
       .option('sbatch-arg', { type: 'string', array: true, describe: 'slurm: extra sbatch option, repeatable, e.g. --sbatch-arg=--account=abc (replaces slurm.sbatch_args)' })
+      .option('max-trials', { type: 'number', describe: `refuse grids larger than this (= sweep.max_trials, default ${DEFAULT_MAX_TRIALS.toLocaleString('en-US')})` })
       .option('dry-run', { type: 'boolean', default: false, describe: 'list the trials (slurm: write and print the sbatch script); run nothing' })
       .option('status', { type: 'boolean', default: false, describe: 'show which trials are finished, running (squeue), failed (with the log) or pending' })
       .option('wait', { type: 'boolean', default: false, describe: 'slurm: block until the array ends, then write the report' })

@@ -1,0 +1,121 @@
+/**
+ * Where lcconv may write, and how a failed write is reported. Every folder lcconv writes into is
+ * built with `within(root, name)` from a root the user chose (results_dir, the dataset root), so a
+ * name from a config can never point outside it; folders are created with `makeDir`, and a failed
+ * file-system call is described by the path and its real cause (no space left, read-only…).
+ */
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { InputError } from './errors.js';
+
+/**
+ * `root/segment`, refused unless it lies strictly inside `root`. The config schema already limits
+ * names to one bounded path segment; this is the check at the place the path is made.
+ */
+export function within(root: string, segment: string): string {
+  const rel = relative(resolve(root), resolve(root, segment));
+  if (segment.includes('/') || segment.includes(sep) || rel === '' || rel.startsWith('..') || isAbsolute(rel)) {
+    throw new InputError(`${JSON.stringify(segment)} is not a folder name inside ${root} (one name without "/", "." or "..")`);
+  }
+  return join(root, segment);
+}
+
+/** Words for the file-system errors a user can do something about; the code itself otherwise. */
+const CAUSES: Record<string, string> = {
+  ENOSPC: 'no space left on device',
+  EDQUOT: 'disk quota exceeded',
+  EROFS: 'read-only file system',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  ENAMETOOLONG: 'name too long',
+  ENOTDIR: 'a part of the path is a file, not a folder',
+  ENOENT: 'no such file or folder',
+  EISDIR: 'is a folder',
+  EMFILE: 'too many open files',
+  EIO: 'input/output error',
+};
+
+/** The real cause of a failed file-system call, in words (e.g. "read-only file system (EROFS)"). */
+export function fsCause(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  if (code && CAUSES[code]) return `${CAUSES[code]} (${code})`;
+  return code ?? (err instanceof Error ? err.message : String(err));
+}
+
+/** True for errors of the machine's storage (full, read-only, no permission…), as opposed to bugs. */
+export function isStorageError(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  return code !== undefined && code in CAUSES;
+}
+
+/**
+ * Creates `dir` and its missing parents, one level at a time. Node's `mkdirSync(…, {recursive})`
+ * loops forever where a parent exists but refuses children with ENOENT (e.g. under /proc); here
+ * that is one line naming the folder and the cause.
+ */
+export function makeDir(dir: string): void {
+  const missing: string[] = [];
+  for (let d = resolve(dir); !existsSync(d); d = dirname(d)) {
+    missing.unshift(d);
+    if (dirname(d) === d) break;
+  }
+  for (const d of missing) {
+    try {
+      mkdirSync(d);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') continue; // made by another process meanwhile
+      throw new InputError(`${d}: cannot create this folder: ${fsCause(err)}`);
+    }
+  }
+}
+
+/** Whether process `pid` exists on this machine. */
+export function isProcessAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'; // exists, owned by another user
+  }
+}
+
+/**
+ * The temporary sibling of `path` this process writes before renaming it into place, named by host
+ * and pid so that a later process can tell a dead writer's leftover from a live writer's work.
+ */
+export function tempPath(path: string): string {
+  return `${path}.tmp-${hostname()}-${process.pid}`;
+}
+
+/**
+ * Removes the temporaries of `path` (files or folders, see tempPath) that a killed process left:
+ * those of dead processes on this host, or, with `anyHost` (the caller holds the run's lock, so no
+ * other process can be writing there), every one but this process's own.
+ */
+export function removeStaleTemps(path: string, anyHost = false): void {
+  const prefix = `${basename(path)}.tmp-`;
+  let names: string[];
+  try {
+    names = readdirSync(dirname(path));
+  } catch {
+    return; // no folder, nothing left over
+  }
+  for (const name of names) {
+    if (!name.startsWith(prefix)) continue;
+    const owner = name.slice(prefix.length); // "<host>-<pid>", or "<pid>" from older versions
+    const dash = owner.lastIndexOf('-');
+    const [host, pid] = dash < 0 ? [hostname(), Number(owner)] : [owner.slice(0, dash), Number(owner.slice(dash + 1))];
+    const mine = host === hostname() && pid === process.pid;
+    const dead = host === hostname() && !isProcessAlive(pid);
+    if (!mine && (dead || anyHost)) rmSync(join(dirname(path), name), { recursive: true, force: true });
+  }
+}
+
+/**
+ * A failed file-system call as one line naming `path` and its real cause, for storage errors
+ * (full, read-only, no permission…); any other error is returned as it is.
+ */
+export function storageError(path: string, action: string, err: unknown): unknown {
+  return isStorageError(err) ? new Error(`${path}: ${action}: ${fsCause(err)}`, { cause: err }) : err;
+}

@@ -1,0 +1,37 @@
+/**
+ * What a model will take, known before it is built: its weights, counted from the plan of its
+ * convolutions, and a rough training-memory estimate (weights with their gradients and momentum,
+ * plus the activations of one batch). Lets a config that cannot fit (width: 100000) be refused with
+ * one line instead of allocating for minutes.
+ */
+import { planSpatialConvs, type ResNetSpec } from './resnet.js';
+import { isLcBlock, spatialFilterShape } from './spatial-conv.js';
+
+export interface Footprint {
+  /** Weights of the network (a shared bank counted per layer: an upper bound for `shared`). */
+  weights: number;
+  /** Estimated bytes to train one batch. */
+  bytes: number;
+}
+
+const FLOAT_BYTES = 4;
+/** Copies of every weight during training: the weight, its gradient, its momentum buffer. */
+const WEIGHT_COPIES = 3;
+/** Activation tensors per conv kept for the backward pass (conv output, BatchNorm output, ReLU) plus their gradient. */
+const ACTIVATION_COPIES = 4;
+
+export function estimateFootprint(spec: ResNetSpec, input: { height: number; width: number; batch: number }): Footprint {
+  let weights = spec.width * 4 * spec.numClasses + spec.numClasses; // classifier
+  let activations = 0;
+  let [h, w] = [input.height, input.width];
+  for (const conv of planSpatialConvs(spec)) {
+    const filter = spatialFilterShape(conv);
+    weights += filter.reduce((a, b) => a * b, 1);
+    const expanded = spec.lcDepthwise ? conv.inChannels * conv.lcExpansion : filter[3];
+    if (isLcBlock(conv)) weights += expanded * conv.outChannels; // the learned 1×1 combination
+    if (conv.name.endsWith('.conv1') && (conv.stride === 2 || conv.inChannels !== conv.outChannels)) weights += conv.inChannels * conv.outChannels; // 1×1 shortcut
+    [h, w] = [Math.ceil(h / conv.stride), Math.ceil(w / conv.stride)];
+    activations += input.batch * h * w * (expanded + conv.outChannels);
+  }
+  return { weights, bytes: FLOAT_BYTES * (WEIGHT_COPIES * weights + ACTIVATION_COPIES * activations) };
+}
