@@ -1,3 +1,4 @@
+import { mkdirSync } from 'node:fs';
 /**
  * Whole training runs on WebGPU (Mesa's software adapter in CI): every freeze mode and LC variant
  * trains to the end with checkpoints and evaluation, without a single synchronous GPU read (the
@@ -7,7 +8,6 @@
  * Runs in-process (trainRun), so the WGSL pipelines compile once for all cases.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import { countDeviceWork, type DeviceCounter } from '../../src/backends/device-counters.js';
@@ -66,8 +66,7 @@ async function train(backend: 'webgpu' | 'cpu-native' | 'cpu', config: Config, o
   };
   const data = loadDataset(config.dataset, config.seed);
   const identity = runIdentity(config, config.seed);
-  // The checkpoint store writes into the run directory, which openRun would have made.
-  mkdirSync(identity.dir, { recursive: true });
+  mkdirSync(identity.dir, { recursive: true }); // made by src/runs/lifecycle.ts in a real run
   // The checkpoint is written after the row: abort on the next row's way in, i.e. at the next step.
   const stopping: RunSink = { ...sink, epoch: (row) => void (row.epoch === options.stopAfter && abort.abort()) };
   try {
