@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { LineCounter, parseDocument, isMap, isPair, isScalar, isSeq, type Document, type Node } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from '../errors.js';
-import { checkSweep, RESERVED_KEYS, setKeyPath } from './grid.js';
+import { checkSweep, RESERVED_KEYS } from './grid.js';
 import { ConfigSchema, type Config } from './schema.js';
 
 export interface LoadedConfig {
@@ -44,6 +44,9 @@ export function parseOverride(spec: string, flag = `--set ${spec}`): { path: str
   if (eq <= 0) throw new ConfigError({ keyPath: flag }, 'expected key.path=value');
   const path = spec.slice(0, eq).trim().split('.');
   if (path.some((p) => p === '')) throw new ConfigError({ keyPath: flag }, 'empty key in path');
+  // The override walks plain objects: a reserved name would reach Object.prototype.
+  const reserved = path.find((p) => RESERVED_KEYS.includes(p));
+  if (reserved) throw new ConfigError({ keyPath: flag }, `${reserved} is not a config key`);
   const doc = parseDocument(spec.slice(eq + 1));
   if (doc.errors.length > 0) throw new ConfigError({ keyPath: flag }, `invalid value: ${doc.errors[0]!.message.split('\n')[0]}`);
   return { path, value: toPlain(doc, { keyPath: flag }) };

@@ -12,7 +12,7 @@ import { existsSync, rmdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Config } from '../config/schema.js';
 import { InputError } from '../errors.js';
-import { checkpointEpoch, checkpointFolder, clearTrialError, DamagedFile, hasStarted, lockRun, readFinishedSummary, removeCheckpoint, removeRunTemps, removeSummary, writeTrialError } from './files.js';
+import { checkpointEpoch, checkpointFolder, clearTrialError, DamagedFile, hasStarted, lockRun, readFinishedSummary, removeCheckpoint, removeRunTemps, removeSummary, runningHere, writeTrialError } from './files.js';
 import { runIdentity } from './identity.js';
 import type { RunIdentity, RunSummary } from './records.js';
 import { RunRecorder } from './recorder.js';
@@ -49,6 +49,8 @@ export type OpenedRun =
 export function checkUnfinished(config: Config, seed: number, options: Pick<OpenRunOptions, 'force' | 'resume'>): void {
   if (options.force || options.resume) return;
   const { dir, run_id } = runIdentity(config, seed);
+  // A live process is still training it: taking the lock will say who, which is the useful answer.
+  if (runningHere(dir)) return;
   const epoch = readFinishedSummary(dir) ? null : checkpointEpoch(dir);
   if (epoch !== null) throw new InputError(`${run_id}: interrupted after epoch ${epoch} (checkpoint in ${dir}); continue it with --resume, or start it over with --force`);
 }

@@ -1,3 +1,4 @@
+import { mkdirSync } from 'node:fs';
 /**
  * Whole training runs on WebGPU (Mesa's software adapter in CI): every freeze mode and LC variant
  * trains to the end with checkpoints and evaluation, without a single synchronous GPU read (the
@@ -65,6 +66,7 @@ async function train(backend: 'webgpu' | 'cpu-native' | 'cpu', config: Config, o
   };
   const data = loadDataset(config.dataset, config.seed);
   const identity = runIdentity(config, config.seed);
+  mkdirSync(identity.dir, { recursive: true }); // made by src/runs/lifecycle.ts in a real run
   // The checkpoint is written after the row: abort on the next row's way in, i.e. at the next step.
   const stopping: RunSink = { ...sink, epoch: (row) => void (row.epoch === options.stopAfter && abort.abort()) };
   try {

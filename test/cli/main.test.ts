@@ -157,10 +157,10 @@ test('nothing is written outside results_dir: name ".." is refused (exit 2), and
   const file = writeTinyConfig(join(dir, 'exp.yaml'), { results_dir: 'results/inner' });
   const escape = lcconv(['run', file, '--set', 'name=..'], dir);
   assert.equal(escape.status, 2);
-  assert.match(escape.stderr, /^lcconv: --set name: one folder name: .*got "\.\."\n$/);
+  assert.match(escape.stderr, /^lcconv: --set name=\.\.: one folder name: .*got "\.\."\n$/);
   const long = lcconv(['run', file, '--set', `name=${'x'.repeat(300)}`], dir);
   assert.equal(long.status, 2);
-  assert.match(long.stderr, /name: at most 100 characters/);
+  assert.match(long.stderr, /^lcconv: --set name=x{300}: at most 100 characters/);
   assert.deepEqual(readdirSync(dir), ['exp.yaml']);
 
   const r = lcconv(['run', file, '--quiet'], dir);

@@ -126,7 +126,7 @@ test('YAML alias bombs ("billion laughs") are one located error, not a raw excep
 test('NaN and Infinity are named, not shown as null; duplicate seeds are refused', () => {
   assert.equal(errorOf('train: { lr: .nan }\n'), 'exp.yaml:1 train.lr: expected a finite number, got NaN');
   assert.equal(errorOf('train: { momentum: -.inf }\n'), 'exp.yaml:1 train.momentum: expected a finite number, got -Infinity');
-  assert.equal(errorOf('{}', ['train.weight_decay=.inf']), '--set train.weight_decay: expected a finite number, got Infinity');
+  assert.equal(errorOf('{}', ['train.weight_decay=.inf']), '--set train.weight_decay=.inf: expected a finite number, got Infinity');
   assert.match(errorOf('seeds: [0, 0, 0]\n'), /^exp\.yaml:1 seeds: lists a seed twice .*, got \[0,0,0\]$/);
   assert.deepEqual(loadConfigText('seeds: [2, 0, 1]\n', 'exp.yaml').config.seeds, [2, 0, 1]);
 });

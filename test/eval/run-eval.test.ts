@@ -71,11 +71,11 @@ test('lcconv eval refuses unfinished runs and missing, corrupt or mismatched che
   const cases: [string, RegExp][] = [
     [broken('unfinished', (d) => writeFileSync(join(d, 'summary.json'), '{"status":"running"}')), /has not finished/],
     [broken('nocheckpoint', (d) => rmSync(join(d, 'checkpoint'), { recursive: true })), /no checkpoint/],
-    [broken('corrupt', (d) => writeFileSync(join(d, 'checkpoint', 'weights.bin'), 'garbage')), /cannot load the checkpoint/],
+    [broken('corrupt', (d) => writeFileSync(join(d, 'checkpoint', 'weights.bin'), 'garbage')), /cannot load the checkpoint|weights\.bin: SHA-256 differs/],
     [broken('digest', (d) => {
       const file = join(d, 'checkpoint', 'checkpoint.json');
       writeFileSync(file, readFileSync(file, 'utf8').replace(/"frozenDigest": "[0-9a-f]+"/, '"frozenDigest": "0000"'));
-    }), /frozen filters/],
+    }), /frozen filters|checkpoint\.json: contents do not match its checksum/],
   ];
   for (const [dir, message] of cases) {
     const r = lcconv(['eval', dir, ...QUICK]);

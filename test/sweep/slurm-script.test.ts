@@ -119,7 +119,7 @@ test('slurm flags are validated by the schema; no sbatch on PATH is a one-line e
   writeFileSync(config, `name: exp\nresults_dir: ${join(dir, 'results')}\nmodel: { arch: resnet8, width: 4 }\nsweep:\n  model.kernel_size: [3, 5]\n  freeze: [learned, frozen]\n`);
   const lcconv = (args: string[], env: NodeJS.ProcessEnv = process.env) => spawnSync(process.execPath, [BIN, 'sweep', config, '--executor', 'slurm', ...args], { encoding: 'utf8', env });
 
-  assert.match((await inputErrorOf(['sweep', config, '--executor', 'slurm', '--time', '5h'])).message, /slurm\.time: use HH:MM:SS or D-HH:MM:SS, got "5h"/);
+  assert.match((await inputErrorOf(['sweep', config, '--executor', 'slurm', '--time', '5h'])).message, /^--time: use HH:MM:SS or D-HH:MM:SS, got "5h"/);
 
   const noSlurm = lcconv([], { ...process.env, PATH: '/nonexistent' });
   assert.equal(noSlurm.status, 2);

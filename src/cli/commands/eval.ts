@@ -47,10 +47,13 @@ export function checkEvalFlags(args: Omit<EvalArgs, 'dir' | 'json' | 'quiet'>): 
   try {
     loadConfigText('{}', undefined, overrides);
   } catch (err) {
-    const match = err instanceof ConfigError ? /^--set eval\.(\w+)(?:\.(\d+))?/.exec(err.where.keyPath ?? '') : null;
+    // The loader names the override and where in its value (`--set eval.linf_epsilons=[…] (at eval.linf_epsilons.1)`).
+    const keyPath = err instanceof ConfigError ? (err.where.keyPath ?? '') : '';
+    const match = /^--set eval\.(\w+)/.exec(keyPath);
+    const item = /\.(\d+)\)$/.exec(keyPath)?.[1];
     const flag = match && FLAG_OF[match[1]!];
     const fromSet = match && args.set.some((s) => s.startsWith(`eval.${match[1]}=`));
-    if (err instanceof ConfigError && flag && !fromSet) throw new InputError(`${flag}${match[2] !== undefined ? ` value ${Number(match[2]) + 1}` : ''}: ${err.problem}`);
+    if (err instanceof ConfigError && flag && !fromSet) throw new InputError(`${flag}${item !== undefined ? ` value ${Number(item) + 1}` : ''}: ${err.problem}`);
     throw err;
   }
   return overrides;

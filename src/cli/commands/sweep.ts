@@ -5,7 +5,7 @@
  * unfinished trial; --wait blocks, then reports).
  */
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { gridOverride, loadConfigFile } from '../../config/load.js';
+import { gridOverride, loadConfigFile, type Override } from '../../config/load.js';
 import { DEFAULT_MAX_TRIALS } from '../../config/schema.js';
 import { InputError } from '../../errors.js';
 import { handleInterrupts } from '../interrupt.js';
@@ -31,16 +31,16 @@ export interface SweepArgs {
   poll: number;
 }
 
-/** Slurm flags and --max-trials become `--set` overrides, so the one schema validates them. */
-function slurmOverrides(args: SweepArgs): string[] {
-  const flags: [string, unknown][] = [
-    ['partition', args.partition], ['gpus_per_task', args.gpusPerTask], ['cpus_per_task', args.cpusPerTask],
-    ['time', args.time], ['max_parallel', args.maxParallel], ['sbatch_args', args.sbatchArg],
+/** Slurm flags and --max-trials become overrides, so the one schema validates them; errors name the flag. */
+function slurmOverrides(args: SweepArgs): Override[] {
+  const flags: [string, string, unknown][] = [
+    ['slurm.partition', '--partition', args.partition], ['slurm.gpus_per_task', '--gpus-per-task', args.gpusPerTask],
+    ['slurm.cpus_per_task', '--cpus-per-task', args.cpusPerTask], ['slurm.time', '--time', args.time],
+    ['slurm.max_parallel', '--max-parallel', args.maxParallel], ['slurm.sbatch_args', '--sbatch-arg', args.sbatchArg],
+    // In the config (and so in the copy workers and Slurm tasks read), not only in this process.
+    ['sweep.max_trials', '--max-trials', args.maxTrials],
   ];
-  const overrides = flags.filter(([, v]) => v !== undefined).map(([k, v]) => `slurm.${k}=${JSON.stringify(v)}`);
-  // In the config (and so in the copy workers and Slurm tasks read), not only in this process.
-  if (args.maxTrials !== undefined) overrides.push(`sweep.max_trials=${JSON.stringify(args.maxTrials)}`);
-  return overrides;
+  return flags.filter(([, , v]) => v !== undefined).map(([key, flag, v]) => ({ spec: `${key}=${JSON.stringify(v)}`, flag }));
 }
 
 export const sweepCommand: CommandModule<object, SweepArgs> = {
