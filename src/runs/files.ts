@@ -13,6 +13,7 @@
  *   trial.log      a sweep worker's output for this run
  *   eval.csv       robustness evaluation (lcconv eval, eval.after_training; src/eval/run-eval.ts)
  *   export/        lcconv export's PyTorch weights (src/export/pytorch.ts)
+ *   events.out.tfevents.<unix seconds>.<host>  TensorBoard event files, one per start of the run (src/runs/tensorboard.ts)
  *
  * Files that must never be half-written are written to a temp file and renamed. A file that is
  * there but unreadable (malformed JSON, a CSV without its header…) raises DamagedFile, which
@@ -37,6 +38,8 @@ export const EXPORT_DIR = 'export';
 export const CHECKPOINT_DIR = 'checkpoint';
 export const CHECKPOINT_MANIFEST = 'checkpoint.json';
 export const CHECKPOINT_WEIGHTS = 'weights.bin';
+/** TensorBoard event files start with this; the rest is `<unix seconds>.<host>` (src/runs/tensorboard.ts). */
+export const EVENTS_FILE_PREFIX = 'events.out.tfevents.';
 
 /**
  * Writes `text` to `file` atomically: a reader sees the old file or the new one, never a part. A

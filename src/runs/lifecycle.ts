@@ -16,6 +16,7 @@ import { checkpointEpoch, checkpointFolder, clearTrialError, DamagedFile, hasSta
 import { runIdentity } from './identity.js';
 import type { RunIdentity, RunSummary } from './records.js';
 import { RunRecorder } from './recorder.js';
+import { TensorBoardWriter } from './tensorboard.js';
 
 export interface OpenRunOptions {
   /** Retrain a run that already finished. */
@@ -38,7 +39,7 @@ function readSummaryIfSound(dir: string): RunSummary | null {
 
 export type OpenedRun =
   | { identity: RunIdentity; finished: RunSummary }
-  | { identity: RunIdentity; finished: null; recorder: RunRecorder };
+  | { identity: RunIdentity; finished: null; recorder: RunRecorder; tensorboard: TensorBoardWriter };
 
 /**
  * Throws (one line, exit 2) when the run of `config` with `seed` has unfinished progress (a
@@ -54,7 +55,7 @@ export function checkUnfinished(config: Config, seed: number, options: Pick<Open
   if (epoch !== null) throw new InputError(`${run_id}: interrupted after epoch ${epoch} (checkpoint in ${dir}); continue it with --resume, or start it over with --force`);
 }
 
-/** The run of `config` with `seed`: its finished summary to reuse, or a recorder to train into. */
+/** The run of `config` with `seed`: its finished summary to reuse, or the sinks to train into (run directory, TensorBoard). */
 export function openRun(config: Config, seed: number, options: OpenRunOptions): OpenedRun {
   const identity = runIdentity(config, seed);
   const finished = readSummaryIfSound(identity.dir);
@@ -63,7 +64,7 @@ export function openRun(config: Config, seed: number, options: OpenRunOptions): 
   // A fresh start, and --force on a finished run even with --resume, retrains from epoch 1.
   if (!options.resume || finished) removeCheckpoint(identity.dir);
   if (finished) removeSummary(identity.dir); // not finished any more: a failed retrain must not look like one
-  return { identity, finished: null, recorder: new RunRecorder(config, identity.dir, { configFile: options.configFile, gitCommit: options.gitCommit }) };
+  return { identity, finished: null, recorder: new RunRecorder(config, identity.dir, { configFile: options.configFile, gitCommit: options.gitCommit }), tensorboard: new TensorBoardWriter(config, identity.dir) };
 }
 
 /**

@@ -42,6 +42,7 @@ export interface StepProgress {
   step: number; // 1-based within the epoch
   steps: number;
   loss: number; // mean over the epoch so far
+  lr: number; // learning rate of the step
   acc: number;
   imagesPerSecond: number;
 }

@@ -54,9 +54,9 @@ function trainOrReuse(arm: Config, seed: number, data: () => Dataset, commit: st
       return run.finished;
     }
     const summary = await trainRun({
-      config: arm, data: data(), identity, sinks: [run.recorder, ...(options.sinksFor?.(identity) ?? [])], checkpoints: run.recorder,
+      config: arm, data: data(), identity, sinks: [run.recorder, run.tensorboard, ...(options.sinksFor?.(identity) ?? [])], checkpoints: run.recorder,
       backend: options.backend, versions: versions(), gitCommit: commit, signal: options.signal,
-    });
+    }).finally(() => run.tensorboard.close());
     if (arm.eval.after_training) await evaluateFinished(identity.dir, data(), options);
     return summary;
   });

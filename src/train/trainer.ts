@@ -171,7 +171,7 @@ export async function trainRun(input: TrainInput): Promise<RunSummary> {
         totals.add(trainStep(model, optimizer, batch, shape, lr, train.label_smoothing), batch.size);
         step++;
         if (step % progressEvery === 0 && step < steps) {
-          const at = { epoch, step, steps, imagesPerSecond: (step * train.batch_size) / ((performance.now() - t0) / 1000) };
+          const at = { epoch, step, steps, lr, imagesPerSecond: (step * train.batch_size) / ((performance.now() - t0) / 1000) };
           totals.peek(({ loss, acc, finiteSteps }) => {
             if (!Number.isFinite(loss)) progress.nonFinite = { loss, finiteSteps }; // the loop stops before its next step
             for (const s of sinks) s.step?.({ ...at, loss, acc });
@@ -183,7 +183,7 @@ export async function trainRun(input: TrainInput): Promise<RunSummary> {
       const { loss: trainLoss, acc: trainAcc, seen, finiteSteps } = await totals.finish();
       checkFinite(epoch, trainLoss, finiteSteps, lrOfStep);
       const epochTrainSeconds = (performance.now() - t0) / 1000;
-      for (const s of sinks) s.step?.({ epoch, step, steps, loss: trainLoss, acc: trainAcc, imagesPerSecond: seen / epochTrainSeconds });
+      for (const s of sinks) s.step?.({ epoch, step, steps, lr, loss: trainLoss, acc: trainAcc, imagesPerSecond: seen / epochTrainSeconds });
       trainSeconds += epochTrainSeconds;
       lastTrainAcc = trainAcc;
 

@@ -24,9 +24,9 @@ test('progress bar: run and arm, elapsed and ETA, and an evaluating state', asyn
   const sink = new ConsoleSink(term.stream, 'normal');
   sink.start(START);
   try {
-  sink.step({ epoch: 1, step: 5, steps: 10, loss: 1.5, acc: 0.4, imagesPerSecond: 100 });
+  sink.step({ epoch: 1, step: 5, steps: 10, lr: 0.1, loss: 1.5, acc: 0.4, imagesPerSecond: 100 });
   await new Promise((r) => setTimeout(r, 120)); // past the bar's redraw throttle
-  sink.step({ epoch: 1, step: 10, steps: 10, loss: 1.2, acc: 0.5, imagesPerSecond: 100 });
+  sink.step({ epoch: 1, step: 10, steps: 10, lr: 0.1, loss: 1.2, acc: 0.5, imagesPerSecond: 100 });
   await new Promise((r) => setTimeout(r, 120));
   sink.evaluating();
   const text = term.text();
