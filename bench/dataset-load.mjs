@@ -10,5 +10,9 @@ const s = (performance.now() - t0) / 1000;
 const after = process.memoryUsage();
 global.gc?.();
 const gc = process.memoryUsage();
-console.log(`${d.name}: ${d.train.count} train / ${d.test.count} test ${d.height}x${d.width}x${d.channels}, load ${s.toFixed(2)} s`);
-console.log(`RSS ${mb(before.rss)} -> ${mb(after.rss)} MiB; heap ${mb(before.heapUsed)} -> ${mb(after.heapUsed)} MiB, after GC ${mb(gc.heapUsed)} MiB; arrayBuffers after GC ${mb(gc.arrayBuffers)} MiB`);
+console.log(
+  `${d.name}: ${d.train.count} train / ${d.test.count} test ${d.height}x${d.width}x${d.channels}, load ${s.toFixed(2)} s`,
+);
+console.log(
+  `RSS ${mb(before.rss)} -> ${mb(after.rss)} MiB; heap ${mb(before.heapUsed)} -> ${mb(after.heapUsed)} MiB, after GC ${mb(gc.heapUsed)} MiB; arrayBuffers after GC ${mb(gc.arrayBuffers)} MiB`,
+);

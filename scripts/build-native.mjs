@@ -16,7 +16,10 @@ const FIX = 'apt-get install g++ libdnnl-dev && npm run build:native';
 
 function record(ok, reason) {
   mkdirSync(buildDir, { recursive: true });
-  writeFileSync(statusFile, `${JSON.stringify({ ok, reason, fix: ok ? undefined : FIX, at: new Date().toISOString() }, null, 2)}\n`);
+  writeFileSync(
+    statusFile,
+    `${JSON.stringify({ ok, reason, fix: ok ? undefined : FIX, at: new Date().toISOString() }, null, 2)}\n`,
+  );
 }
 
 function skip(reason) {
@@ -29,7 +32,17 @@ function skip(reason) {
 function findNodeGyp() {
   const candidates = [
     process.env.npm_config_node_gyp,
-    join(dirname(process.execPath), '..', 'lib', 'node_modules', 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'),
+    join(
+      dirname(process.execPath),
+      '..',
+      'lib',
+      'node_modules',
+      'npm',
+      'node_modules',
+      'node-gyp',
+      'bin',
+      'node-gyp.js',
+    ),
     '/usr/share/nodejs/node-gyp/bin/node-gyp.js',
     '/usr/lib/node_modules/npm/node_modules/node-gyp/bin/node-gyp.js',
   ];
@@ -64,7 +77,9 @@ function main() {
   });
   if (res.status !== 0) {
     const lines = `${res.stdout ?? ''}\n${res.stderr ?? ''}`.split('\n');
-    const firstError = lines.find((l) => /error/i.test(l) && !/^gyp (info|ERR! (cwd|node|node-gyp|System|command|stack))/.test(l));
+    const firstError = lines.find(
+      (l) => /error/i.test(l) && !/^gyp (info|ERR! (cwd|node|node-gyp|System|command|stack))/.test(l),
+    );
     skip(`node-gyp failed: ${(firstError ?? res.error?.message ?? `exit ${res.status}`).trim().slice(0, 300)}`);
   }
   record(true, 'built');

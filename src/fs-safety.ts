@@ -16,7 +16,9 @@ import { InputError } from './errors.js';
 export function within(root: string, segment: string): string {
   const rel = relative(resolve(root), resolve(root, segment));
   if (segment.includes('/') || segment.includes(sep) || rel === '' || rel.startsWith('..') || isAbsolute(rel)) {
-    throw new InputError(`${JSON.stringify(segment)} is not a folder name inside ${root} (one name without "/", "." or "..")`);
+    throw new InputError(
+      `${JSON.stringify(segment)} is not a folder name inside ${root} (one name without "/", "." or "..")`,
+    );
   }
   return join(root, segment);
 }

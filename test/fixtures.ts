@@ -15,7 +15,11 @@ import { EPOCH_COLUMNS, type RunSummary } from '../src/runs/records.js';
 /** The tiny experiment every test starts from: synthetic data, pure-JS cpu, no standard-training arm. */
 const TINY = {
   name: 'tiny',
-  dataset: { name: 'synthetic', augment: false, synthetic: { train_size: 64, test_size: 32, image_size: 8, classes: 4 } },
+  dataset: {
+    name: 'synthetic',
+    augment: false,
+    synthetic: { train_size: 64, test_size: 32, image_size: 8, classes: 4 },
+  },
   model: { arch: 'resnet8', width: 4, kernel_size: 3 },
   train: { epochs: 1, batch_size: 16, lr: 0.05 },
   compare_to_standard: false,
@@ -69,21 +73,63 @@ export async function inputErrorOf(args: string[]): Promise<InputError> {
 }
 
 /** Runs the CLI to completion, as CI would (no TTY, CI=true). */
-export const lcconv = (args: string[], cwd = PACKAGE_ROOT) => spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8', env: { ...process.env, CI: 'true' } });
+export const lcconv = (args: string[], cwd = PACKAGE_ROOT) =>
+  spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8', env: { ...process.env, CI: 'true' } });
 
 /** A finished run directory: summary, config.yaml and an `epochs`-epoch metrics.csv ending at `acc`. */
-export function fixtureRun(dir: string, freeze: string, k: number, seed: number, acc: number, learnable: number, epochs = 3, valSplit = 0): void {
+export function fixtureRun(
+  dir: string,
+  freeze: string,
+  k: number,
+  seed: number,
+  acc: number,
+  learnable: number,
+  epochs = 3,
+  valSplit = 0,
+): void {
   const runId = `${freeze}-k${k}-E1-seed${seed}-fixture${epochs === 3 ? '0' : `-e${epochs}`}`;
   const runDir = join(dir, runId);
   mkdirSync(runDir, { recursive: true });
   const summary: RunSummary = {
-    run_id: runId, dir: runDir, seed, freeze, kernel_size: k, lc_expansion: 1, lc_depthwise: false, group: `k${k}-e${epochs}`, standard_group: `k${k}-e${epochs}`, spatial_init: 'default', status: 'finished', arch: 'resnet8',
-    dataset: 'synthetic', epochs, classes: 10, final_val_acc: acc, final_val_loss: 1, best_val_acc: acc + 0.01, best_epoch: epochs, final_train_acc: acc,
-    params: { total: 1000, learnable, frozen: 1000 - learnable, stored: 1000, buffers: 10 }, backend: 'cpu', device: 'cpu',
-    backend_skipped: [], versions: {}, git_commit: null, wall_seconds: 1, train_images_per_second: 1, finished_at: '2026-01-01T00:00:00Z',
+    run_id: runId,
+    dir: runDir,
+    seed,
+    freeze,
+    kernel_size: k,
+    lc_expansion: 1,
+    lc_depthwise: false,
+    group: `k${k}-e${epochs}`,
+    standard_group: `k${k}-e${epochs}`,
+    spatial_init: 'default',
+    status: 'finished',
+    arch: 'resnet8',
+    dataset: 'synthetic',
+    epochs,
+    classes: 10,
+    final_val_acc: acc,
+    final_val_loss: 1,
+    best_val_acc: acc + 0.01,
+    best_epoch: epochs,
+    final_train_acc: acc,
+    params: { total: 1000, learnable, frozen: 1000 - learnable, stored: 1000, buffers: 10 },
+    backend: 'cpu',
+    device: 'cpu',
+    backend_skipped: [],
+    versions: {},
+    git_commit: null,
+    wall_seconds: 1,
+    train_images_per_second: 1,
+    finished_at: '2026-01-01T00:00:00Z',
   };
   writeFileSync(join(runDir, 'summary.json'), JSON.stringify(summary));
-  writeFileSync(join(runDir, 'config.yaml'), `# lcconv resolved config\nname: fixture\nseed: ${seed}\nfreeze: ${freeze}\nbackend: cpu\nmodel:\n  kernel_size: ${k}\n  width: 4\ndataset:\n  val_split: ${valSplit}\ntrain:\n  epochs: ${epochs}\n`);
-  const rows = Array.from({ length: epochs }, (_, i) => i + 1).map((e) => [e, 0.1, 1, acc * e / epochs, 1, acc * e / epochs, acc * e / epochs, 1, 1, learnable, 1000 - learnable].join(','));
+  writeFileSync(
+    join(runDir, 'config.yaml'),
+    `# lcconv resolved config\nname: fixture\nseed: ${seed}\nfreeze: ${freeze}\nbackend: cpu\nmodel:\n  kernel_size: ${k}\n  width: 4\ndataset:\n  val_split: ${valSplit}\ntrain:\n  epochs: ${epochs}\n`,
+  );
+  const rows = Array.from({ length: epochs }, (_, i) => i + 1).map((e) =>
+    [e, 0.1, 1, (acc * e) / epochs, 1, (acc * e) / epochs, (acc * e) / epochs, 1, 1, learnable, 1000 - learnable].join(
+      ',',
+    ),
+  );
   writeFileSync(join(runDir, 'metrics.csv'), `${EPOCH_COLUMNS.join(',')}\n${rows.join('\n')}\n`);
 }

@@ -10,7 +10,8 @@ import { tempDir } from './fixtures.js';
 test('within: a name stays inside its root; "..", ".", separators and absolute paths are refused', () => {
   assert.equal(within('results', 'exp'), join('results', 'exp'));
   assert.equal(within('/r', 'a..b'), '/r/a..b');
-  for (const bad of ['..', '.', '', 'a/b', '../x', '/etc', 'a/../../x']) assert.throws(() => within('results', bad), InputError, bad);
+  for (const bad of ['..', '.', '', 'a/b', '../x', '/etc', 'a/../../x'])
+    assert.throws(() => within('results', bad), InputError, bad);
 });
 
 test('makeDir creates missing parents, and where a parent refuses children (/proc) it fails at once naming the folder', () => {
@@ -19,10 +20,21 @@ test('makeDir creates missing parents, and where a parent refuses children (/pro
   assert.ok(existsSync(join(dir, 'a', 'b', 'c')));
   makeDir(join(dir, 'a', 'b')); // existing: nothing to do
   writeFileSync(join(dir, 'file'), '');
-  assert.throws(() => makeDir(join(dir, 'file', 'x')), /file\/x: cannot create this folder: a part of the path is a file, not a folder \(ENOTDIR\)$/);
+  assert.throws(
+    () => makeDir(join(dir, 'file', 'x')),
+    /file\/x: cannot create this folder: a part of the path is a file, not a folder \(ENOTDIR\)$/,
+  );
   if (existsSync('/proc/self')) {
     // Node's mkdirSync(…, { recursive: true }) spins forever here; run it in a child with a timeout to be safe.
-    const r = spawnSync(process.execPath, ['--input-type=module', '-e', `import { makeDir } from ${JSON.stringify(new URL('../src/fs-safety.js', import.meta.url).href)}; try { makeDir('/proc/nope/deeper'); } catch (e) { console.log(e.message); }`], { encoding: 'utf8', timeout: 10_000 });
+    const r = spawnSync(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `import { makeDir } from ${JSON.stringify(new URL('../src/fs-safety.js', import.meta.url).href)}; try { makeDir('/proc/nope/deeper'); } catch (e) { console.log(e.message); }`,
+      ],
+      { encoding: 'utf8', timeout: 10_000 },
+    );
     assert.equal(r.signal, null, 'finished, no timeout');
     assert.equal(r.stdout.trim(), '/proc/nope: cannot create this folder: no such file or folder (ENOENT)');
   }
@@ -30,7 +42,10 @@ test('makeDir creates missing parents, and where a parent refuses children (/pro
     const readOnly = join(dir, 'ro');
     makeDir(readOnly);
     chmodSync(readOnly, 0o500);
-    assert.throws(() => makeDir(join(readOnly, 'x')), /ro\/x: cannot create this folder: permission denied \(EACCES\)$/);
+    assert.throws(
+      () => makeDir(join(readOnly, 'x')),
+      /ro\/x: cannot create this folder: permission denied \(EACCES\)$/,
+    );
   }
 });
 

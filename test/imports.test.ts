@@ -12,12 +12,18 @@ import { fileURLToPath } from 'node:url';
 const SRC = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'src'); // dist/src
 
 function modules(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? modules(join(dir, e.name)) : e.name.endsWith('.js') ? [join(dir, e.name)] : []));
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? modules(join(dir, e.name)) : e.name.endsWith('.js') ? [join(dir, e.name)] : [],
+  );
 }
 
 /** Relative imports of a compiled module: `import … from`, `export … from`, `import '…'` and `import('…')`. */
 export function importsOf(file: string, code: string): string[] {
-  const specs = [...code.matchAll(/(?:^|[\s;])(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|(?:^|[\s;])import\s*['"]([^'"]+)['"]|\bimport\(\s*['"]([^'"]+)['"]\s*\)/gm)].map((m) => m[1] ?? m[2] ?? m[3]!);
+  const specs = [
+    ...code.matchAll(
+      /(?:^|[\s;])(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|(?:^|[\s;])import\s*['"]([^'"]+)['"]|\bimport\(\s*['"]([^'"]+)['"]\s*\)/gm,
+    ),
+  ].map((m) => m[1] ?? m[2] ?? m[3]!);
   return specs.filter((s) => s.startsWith('.')).map((s) => resolve(dirname(file), s));
 }
 
@@ -46,9 +52,33 @@ export function findCycle(graph: Map<string, string[]>): string[] | null {
 }
 
 test('the cycle finder finds a cycle and accepts a tree', () => {
-  assert.deepEqual(findCycle(new Map([['a', ['b']], ['b', ['c']], ['c', ['a']]])), ['a', 'b', 'c', 'a']);
-  assert.equal(findCycle(new Map([['a', ['b', 'c']], ['b', ['c']], ['c', []]])), null);
-  assert.deepEqual(importsOf('/x/a.js', "import { b } from './b.js';\nexport { c } from '../c.js';\nconst d = await import('./d.js');\nimport 'node:fs';"), ['/x/b.js', '/c.js', '/x/d.js']);
+  assert.deepEqual(
+    findCycle(
+      new Map([
+        ['a', ['b']],
+        ['b', ['c']],
+        ['c', ['a']],
+      ]),
+    ),
+    ['a', 'b', 'c', 'a'],
+  );
+  assert.equal(
+    findCycle(
+      new Map([
+        ['a', ['b', 'c']],
+        ['b', ['c']],
+        ['c', []],
+      ]),
+    ),
+    null,
+  );
+  assert.deepEqual(
+    importsOf(
+      '/x/a.js',
+      "import { b } from './b.js';\nexport { c } from '../c.js';\nconst d = await import('./d.js');\nimport 'node:fs';",
+    ),
+    ['/x/b.js', '/c.js', '/x/d.js'],
+  );
 });
 
 test('no runtime import cycle among the modules of src/', () => {

@@ -35,11 +35,34 @@ export interface LayerStats {
   lc_inputs: number | null; // inputs each output combines
 }
 
-export interface SpectrumRow { layer: string; rank: number; trained: number; init: number }
-export interface EnergyRow { layer: string; y: number; x: number; trained: number; init: number }
-export interface HistogramRow { layer: string; bin_start: number; bin_end: number; count: number }
+export interface SpectrumRow {
+  layer: string;
+  rank: number;
+  trained: number;
+  init: number;
+}
+export interface EnergyRow {
+  layer: string;
+  y: number;
+  x: number;
+  trained: number;
+  init: number;
+}
+export interface HistogramRow {
+  layer: string;
+  bin_start: number;
+  bin_end: number;
+  count: number;
+}
 /** One filter cell of a picture: each filter scaled by its own largest |w| to [-1, 1]. */
-export interface FilterCell { panel: string; row: number; col: number; y: number; x: number; value: number }
+export interface FilterCell {
+  panel: string;
+  row: number;
+  col: number;
+  y: number;
+  x: number;
+  value: number;
+}
 
 export interface WeightCounts extends ParamCounts {
   /** Bytes of the run's checkpoint weights file (learnable weights, BN statistics and momentum buffers). */
@@ -73,8 +96,14 @@ function combineHistogram(layer: LayerWeights): HistogramRow[] {
   let max = 0;
   for (const v of w) max = Math.max(max, Math.abs(v));
   const counts = new Array<number>(HISTOGRAM_BINS).fill(0);
-  for (const v of w) counts[Math.min(HISTOGRAM_BINS - 1, Math.floor((max > 0 ? Math.abs(v) / max : 0) * HISTOGRAM_BINS))]!++;
-  return counts.map((count, b) => ({ layer: layer.name, bin_start: b / HISTOGRAM_BINS, bin_end: (b + 1) / HISTOGRAM_BINS, count }));
+  for (const v of w)
+    counts[Math.min(HISTOGRAM_BINS - 1, Math.floor((max > 0 ? Math.abs(v) / max : 0) * HISTOGRAM_BINS))]!++;
+  return counts.map((count, b) => ({
+    layer: layer.name,
+    bin_start: b / HISTOGRAM_BINS,
+    bin_end: (b + 1) / HISTOGRAM_BINS,
+    count,
+  }));
 }
 
 /** Up to PICTURE_ROWS × PICTURE_COLS filters (input i = row, output o = col) of a [k, k, in, out] tensor. */
@@ -86,7 +115,8 @@ function pictureCells(panel: string, values: Float32Array, shape: [number, numbe
       const at = (p: number) => values[(p * inC + i) * outC + o]!;
       let max = 0;
       for (let p = 0; p < k * k; p++) max = Math.max(max, Math.abs(at(p)));
-      for (let p = 0; p < k * k; p++) cells.push({ panel, row: i, col: o, y: Math.floor(p / k), x: p % k, value: max > 0 ? at(p) / max : 0 });
+      for (let p = 0; p < k * k; p++)
+        cells.push({ panel, row: i, col: o, y: Math.floor(p / k), x: p % k, value: max > 0 ? at(p) / max : 0 });
     }
   }
   return cells;
@@ -96,9 +126,19 @@ function pictureCells(panel: string, values: Float32Array, shape: [number, numbe
  * Statistics of one run: `trained` and `initial` are the same layers after training and at
  * initialisation; `pictured` names the layers drawn as filter pictures.
  */
-export function analyzeLayers(trained: LayerWeights[], initial: LayerWeights[], counts: ParamCounts, checkpointBytes: number | null, pictured: string[]): RunAnalysis {
+export function analyzeLayers(
+  trained: LayerWeights[],
+  initial: LayerWeights[],
+  counts: ParamCounts,
+  checkpointBytes: number | null,
+  pictured: string[],
+): RunAnalysis {
   const analysis: RunAnalysis = {
-    layers: [], spectra: [], energy: [], lcHistogram: [], filterCells: [],
+    layers: [],
+    spectra: [],
+    energy: [],
+    lcHistogram: [],
+    filterCells: [],
     counts: { ...counts, checkpoint_bytes: checkpointBytes, stored_bytes: 4 * counts.stored },
   };
   trained.forEach((layer, index) => {
@@ -109,25 +149,61 @@ export function analyzeLayers(trained: LayerWeights[], initial: LayerWeights[], 
     const initEnergy = positionEnergy(init.effective, k);
     const spectrum = covarianceSpectrum(layer.effective, k);
     const initSpectrum = covarianceSpectrum(init.effective, k);
-    const sparsity = layer.combine ? combineSparsity(layer.combine, layer.combine.length / spec.outChannels, spec.outChannels) : null;
+    const sparsity = layer.combine
+      ? combineSparsity(layer.combine, layer.combine.length / spec.outChannels, spec.outChannels)
+      : null;
     const cb = centreAndBorder(energy, k);
     const initCb = centreAndBorder(initEnergy, k);
     analysis.layers.push({
-      layer: layer.name, mode: layer.mode, kernel_size: k, in_channels: spec.inChannels, out_channels: spec.outChannels,
-      lc_expansion: spec.lcExpansion, lc_depthwise: spec.depthwise, filters: spec.inChannels * spec.outChannels,
-      centre_energy: cb.centre, border_energy: cb.border, init_centre_energy: initCb.centre, init_border_energy: initCb.border,
-      top_eigen_share: spectrum[0]!, effective_rank: effectiveRank(spectrum), init_top_eigen_share: initSpectrum[0]!, init_effective_rank: effectiveRank(initSpectrum),
-      lc_below_1pct: sparsity?.below1pct ?? null, lc_below_10pct: sparsity?.below10pct ?? null, lc_hoyer: sparsity?.hoyer ?? null,
-      lc_effective_filters: sparsity?.effectiveInputs ?? null, lc_inputs: sparsity?.inputs ?? null,
+      layer: layer.name,
+      mode: layer.mode,
+      kernel_size: k,
+      in_channels: spec.inChannels,
+      out_channels: spec.outChannels,
+      lc_expansion: spec.lcExpansion,
+      lc_depthwise: spec.depthwise,
+      filters: spec.inChannels * spec.outChannels,
+      centre_energy: cb.centre,
+      border_energy: cb.border,
+      init_centre_energy: initCb.centre,
+      init_border_energy: initCb.border,
+      top_eigen_share: spectrum[0]!,
+      effective_rank: effectiveRank(spectrum),
+      init_top_eigen_share: initSpectrum[0]!,
+      init_effective_rank: effectiveRank(initSpectrum),
+      lc_below_1pct: sparsity?.below1pct ?? null,
+      lc_below_10pct: sparsity?.below10pct ?? null,
+      lc_hoyer: sparsity?.hoyer ?? null,
+      lc_effective_filters: sparsity?.effectiveInputs ?? null,
+      lc_inputs: sparsity?.inputs ?? null,
     });
-    analysis.spectra.push(...spectrum.map((v, r) => ({ layer: layer.name, rank: r + 1, trained: v, init: initSpectrum[r]! })));
-    analysis.energy.push(...energy.map((v, p) => ({ layer: layer.name, y: Math.floor(p / k), x: p % k, trained: v, init: initEnergy[p]! })));
+    analysis.spectra.push(
+      ...spectrum.map((v, r) => ({ layer: layer.name, rank: r + 1, trained: v, init: initSpectrum[r]! })),
+    );
+    analysis.energy.push(
+      ...energy.map((v, p) => ({
+        layer: layer.name,
+        y: Math.floor(p / k),
+        x: p % k,
+        trained: v,
+        init: initEnergy[p]!,
+      })),
+    );
     if (layer.combine) analysis.lcHistogram.push(...combineHistogram(layer));
     if (pictured.includes(layer.name)) {
-      analysis.filterCells.push(...pictureCells(`${layer.name} · ${layer.mode} k×k filters`, layer.spatial, layer.spatialShape));
+      analysis.filterCells.push(
+        ...pictureCells(`${layer.name} · ${layer.mode} k×k filters`, layer.spatial, layer.spatialShape),
+      );
       if (layer.combine) {
         const what = spec.depthwise ? `depthwise, E=${spec.lcExpansion}` : `E=${spec.lcExpansion}`;
-        analysis.filterCells.push(...pictureCells(`${layer.name} · effective (LC ${what} of ${layer.mode})`, layer.effective, [k, k, spec.inChannels, spec.outChannels]));
+        analysis.filterCells.push(
+          ...pictureCells(`${layer.name} · effective (LC ${what} of ${layer.mode})`, layer.effective, [
+            k,
+            k,
+            spec.inChannels,
+            spec.outChannels,
+          ]),
+        );
       }
     }
   });

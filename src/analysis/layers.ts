@@ -24,7 +24,12 @@ export interface LayerWeights {
  * Effective filters of an LC block: eff[·,·,i,o] = Σ_c spatial[·,·,i,c]·combine[c,o] (full), or
  * Σ_e spatial[·,·,i,e]·combine[i·E+e, o] (depthwise: channel i·E+e is input i's e-th filter).
  */
-export function effectiveFilters(spatial: Float32Array, shape: [number, number, number, number], combine: Float32Array, spec: Pick<SpatialConvSpec, 'outChannels' | 'depthwise'>): Float32Array {
+export function effectiveFilters(
+  spatial: Float32Array,
+  shape: [number, number, number, number],
+  combine: Float32Array,
+  spec: Pick<SpatialConvSpec, 'outChannels' | 'depthwise'>,
+): Float32Array {
   const [k, , inC, c] = shape;
   const out = spec.outChannels;
   const eff = new Float32Array(k * k * inC * out);

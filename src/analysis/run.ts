@@ -43,13 +43,17 @@ function writeCsv(file: string, rows: object[]): void {
 
 /** The finished run directories `path` names: itself, or the finished runs in an experiment folder. */
 export function finishedRunDirs(path: string): string[] {
-  if (!existsSync(path) || !statSync(path).isDirectory()) throw new InputError(`${path}: no such folder (give a run directory or an experiment folder such as results/<name>)`);
+  if (!existsSync(path) || !statSync(path).isDirectory())
+    throw new InputError(
+      `${path}: no such folder (give a run directory or an experiment folder such as results/<name>)`,
+    );
   if (readFinishedSummary(path)) return [path];
   const runs = readdirSync(path, { withFileTypes: true })
     .filter((e) => e.isDirectory() && readFinishedSummary(join(path, e.name)))
     .map((e) => join(path, e.name))
     .sort();
-  if (runs.length === 0) throw new InputError(`${path}: no finished run (a run directory with summary.json) to analyze`);
+  if (runs.length === 0)
+    throw new InputError(`${path}: no finished run (a run directory with summary.json) to analyze`);
   return runs;
 }
 
@@ -64,10 +68,19 @@ export async function analyzeRun(dir: string, out: string, options: AnalyzeOptio
     const names = convs.map((c) => c.name);
     const pictured = options.layers ?? defaultPictureLayers(names);
     const unknown = pictured.filter((n) => !names.includes(n));
-    if (unknown.length) throw new InputError(`--layers ${unknown.join(',')}: no such spatial layer in ${basename(dir)} (layers: ${names.join(', ')})`);
+    if (unknown.length)
+      throw new InputError(
+        `--layers ${unknown.join(',')}: no such spatial layer in ${basename(dir)} (layers: ${names.join(', ')})`,
+      );
     const folder = checkpointFolder(dir);
     const checkpointBytes = folder ? statSync(join(folder, CHECKPOINT_WEIGHTS)).size : null;
-    const analysis = analyzeLayers(await layerWeights(loaded.model, convs), await layerWeights(initial, convs), loaded.model.counts, checkpointBytes, pictured);
+    const analysis = analyzeLayers(
+      await layerWeights(loaded.model, convs),
+      await layerWeights(initial, convs),
+      loaded.model.counts,
+      checkpointBytes,
+      pictured,
+    );
     writeCsv(join(out, 'layers.csv'), analysis.layers);
     writeCsv(join(out, 'spectrum.csv'), analysis.spectra);
     writeCsv(join(out, 'energy.csv'), analysis.energy);
@@ -88,10 +101,20 @@ export async function analyzeRun(dir: string, out: string, options: AnalyzeOptio
 function runRow(run: AnalyzedRun): Record<string, unknown> {
   const s = run.summary;
   return {
-    run: s.run_id, freeze: s.freeze, spatial_init: run.config.model.spatial_init, kernel_size: s.kernel_size, lc_expansion: s.lc_expansion, lc_depthwise: s.lc_depthwise, seed: s.seed, group: s.group,
+    run: s.run_id,
+    freeze: s.freeze,
+    spatial_init: run.config.model.spatial_init,
+    kernel_size: s.kernel_size,
+    lc_expansion: s.lc_expansion,
+    lc_depthwise: s.lc_depthwise,
+    seed: s.seed,
+    group: s.group,
     final_val_acc: s.final_val_acc,
-    learnable: run.analysis.counts.learnable, frozen: run.analysis.counts.frozen, stored: run.analysis.counts.stored,
-    stored_bytes: run.analysis.counts.stored_bytes, checkpoint_bytes: run.analysis.counts.checkpoint_bytes,
+    learnable: run.analysis.counts.learnable,
+    frozen: run.analysis.counts.frozen,
+    stored: run.analysis.counts.stored,
+    stored_bytes: run.analysis.counts.stored_bytes,
+    checkpoint_bytes: run.analysis.counts.checkpoint_bytes,
     ...runStatistics(run.analysis),
   };
 }
@@ -101,7 +124,10 @@ function runRow(run: AnalyzedRun): Record<string, unknown> {
  * `<experiment>/analysis/<run id>/` per run and, for a folder, `analysis/runs.csv`,
  * `analysis/layers.csv` and the plots across runs. Returns the analyzed runs and the output folder.
  */
-export async function analyzePath(path: string, options: AnalyzeOptions = {}): Promise<{ runs: AnalyzedRun[]; out: string; files: string[] }> {
+export async function analyzePath(
+  path: string,
+  options: AnalyzeOptions = {},
+): Promise<{ runs: AnalyzedRun[]; out: string; files: string[] }> {
   const dirs = finishedRunDirs(path);
   const single = dirs.length === 1 && dirs[0] === path;
   const out = join(single ? dirname(path) : path, ANALYSIS_DIR);
@@ -111,7 +137,10 @@ export async function analyzePath(path: string, options: AnalyzeOptions = {}): P
   if (!single) {
     const rows = runs.map(runRow);
     writeCsv(join(out, 'runs.csv'), rows);
-    writeCsv(join(out, 'layers.csv'), runs.flatMap((r) => r.analysis.layers.map((l) => ({ run: r.summary.run_id, ...l }))));
+    writeCsv(
+      join(out, 'layers.csv'),
+      runs.flatMap((r) => r.analysis.layers.map((l) => ({ run: r.summary.run_id, ...l }))),
+    );
     files.push(join(out, 'runs.csv'), join(out, 'layers.csv'));
     if (options.plots !== false) {
       const { writeSweepPlots } = await import('./plots.js');

@@ -23,7 +23,8 @@ export function positionEnergy(filters: ArrayLike<number>, k: number): number[] 
 export function centreAndBorder(energy: number[], k: number): { centre: number; border: number } {
   const c = Math.floor(k / 2);
   let border = 0;
-  for (let y = 0; y < k; y++) for (let x = 0; x < k; x++) if (y === 0 || x === 0 || y === k - 1 || x === k - 1) border += energy[y * k + x]!;
+  for (let y = 0; y < k; y++)
+    for (let x = 0; x < k; x++) if (y === 0 || x === 0 || y === k - 1 || x === k - 1) border += energy[y * k + x]!;
   return { centre: energy[c * k + c]!, border: k === 1 ? 0 : border };
 }
 
@@ -61,14 +62,17 @@ export interface CombineSparsity {
 /** Sparsity of a 1×1 combination weight [inputs, outputs] (row-major, as the conv's [1, 1, in, out]). */
 export function combineSparsity(weights: ArrayLike<number>, inputs: number, outputs: number): CombineSparsity {
   const n = weights.length;
-  let max = 0, l1 = 0, l2 = 0;
+  let max = 0,
+    l1 = 0,
+    l2 = 0;
   for (let i = 0; i < n; i++) {
     const a = Math.abs(weights[i]!);
     max = Math.max(max, a);
     l1 += a;
     l2 += a * a;
   }
-  let below1 = 0, below10 = 0;
+  let below1 = 0,
+    below10 = 0;
   for (let i = 0; i < n; i++) {
     const a = Math.abs(weights[i]!);
     if (a < 0.01 * max) below1++;
@@ -76,7 +80,8 @@ export function combineSparsity(weights: ArrayLike<number>, inputs: number, outp
   }
   let effective = 0;
   for (let o = 0; o < outputs; o++) {
-    let s2 = 0, s4 = 0;
+    let s2 = 0,
+      s4 = 0;
     for (let c = 0; c < inputs; c++) {
       const w2 = weights[c * outputs + o]! ** 2;
       s2 += w2;

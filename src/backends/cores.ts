@@ -17,7 +17,9 @@ export function cgroupCpuLimit(read: (path: string) => string | null = readOptio
 }
 
 function quotaCores(quota: number, period: number): number | null {
-  return Number.isFinite(quota) && Number.isFinite(period) && quota > 0 && period > 0 ? Math.max(1, Math.ceil(quota / period)) : null;
+  return Number.isFinite(quota) && Number.isFinite(period) && quota > 0 && period > 0
+    ? Math.max(1, Math.ceil(quota / period))
+    : null;
 }
 
 function readOptional(path: string): string | null {
@@ -35,7 +37,13 @@ export interface CoreSources {
 }
 
 /** The cores this process may use (≥ 1). */
-export function usableCores(sources: CoreSources = { affinity: availableParallelism(), cgroup: cgroupCpuLimit(), slurm: process.env.SLURM_CPUS_PER_TASK }): number {
+export function usableCores(
+  sources: CoreSources = {
+    affinity: availableParallelism(),
+    cgroup: cgroupCpuLimit(),
+    slurm: process.env.SLURM_CPUS_PER_TASK,
+  },
+): number {
   const limits = [sources.affinity];
   if (sources.cgroup !== null) limits.push(sources.cgroup);
   const slurm = Number(sources.slurm);

@@ -11,7 +11,7 @@ import { existsSync, readdirSync } from 'node:fs';
 export const CUDA_LIBRARIES = ['libcudart.so.11.0', 'libcudnn.so.8'];
 
 export const CUDA_RECIPE =
-  'tfjs-node-gpu 4.22 needs an NVIDIA driver plus the CUDA 11.2 and cuDNN 8.1 libraries on the library path (e.g. LD_LIBRARY_PATH); with only CUDA 12, use WebGPU through Vulkan (libvulkan1 and the driver\'s ICD)';
+  "tfjs-node-gpu 4.22 needs an NVIDIA driver plus the CUDA 11.2 and cuDNN 8.1 libraries on the library path (e.g. LD_LIBRARY_PATH); with only CUDA 12, use WebGPU through Vulkan (libvulkan1 and the driver's ICD)";
 
 export interface CudaFacts {
   /** The NVIDIA driver's control device exists (/dev/nvidiactl). */

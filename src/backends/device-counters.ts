@@ -43,7 +43,11 @@ export function countDeviceWork(options: CountOptions = {}): DeviceCounter | nul
   const backend = tf.findBackend('webgpu') as unknown as WebGpuInternals | null;
   if (!backend || typeof backend.recordAndSubmit !== 'function') return null;
   const counts: DeviceCounts = { dispatches: 0, reads: 0, syncReads: 0 };
-  const own = { recordAndSubmit: backend.recordAndSubmit, getBufferData: backend.getBufferData, readSync: backend.readSync };
+  const own = {
+    recordAndSubmit: backend.recordAndSubmit,
+    getBufferData: backend.getBufferData,
+    readSync: backend.readSync,
+  };
   backend.recordAndSubmit = function (...args) {
     counts.dispatches++;
     return own.recordAndSubmit.apply(this, args);
@@ -56,7 +60,8 @@ export function countDeviceWork(options: CountOptions = {}): DeviceCounter | nul
     // Data already downloaded (values cached on the CPU) is no device read.
     if (this.tensorMap.get(dataId)?.values == null) {
       counts.syncReads++;
-      if (options.failOnSyncRead) throw new Error('synchronous GPU read (dataSync/arraySync/bufferSync) on the webgpu backend');
+      if (options.failOnSyncRead)
+        throw new Error('synchronous GPU read (dataSync/arraySync/bufferSync) on the webgpu backend');
     }
     return own.readSync.call(this, dataId);
   };

@@ -42,7 +42,18 @@ const AXES_NHW = [0, 1, 2];
 const COMPOSITES: Record<string, Composite> = {
   [BATCH_NORM_TRAIN]: ({ x, gamma, beta }, { epsilon }) => {
     const { mean, variance } = tf.moments(x!, AXES_NHW);
-    return [tf.batchNorm4d(x as tf.Tensor4D, mean as tf.Tensor1D, variance as tf.Tensor1D, beta as tf.Tensor1D, gamma as tf.Tensor1D, epsilon as number), mean, variance];
+    return [
+      tf.batchNorm4d(
+        x as tf.Tensor4D,
+        mean as tf.Tensor1D,
+        variance as tf.Tensor1D,
+        beta as tf.Tensor1D,
+        gamma as tf.Tensor1D,
+        epsilon as number,
+      ),
+      mean,
+      variance,
+    ];
   },
   [BATCH_NORM_TRAIN_GRAD]: ({ x, gamma, mean, variance, dy, dMean, dVariance }, { epsilon }) => {
     // The closed form of the gradient through the batch statistics (biased variance).
@@ -53,7 +64,10 @@ const COMPOSITES: Record<string, Composite> = {
     const dBeta = tf.sum(dy!, AXES_NHW);
     const dGamma = tf.sum(tf.mul(dy!, xhat), AXES_NHW);
     const inner = tf.sub(tf.sub(dy!, tf.div(dBeta, count)), tf.mul(xhat, tf.div(dGamma, count)));
-    const dx = tf.add(tf.add(tf.mul(inner, tf.mul(gamma!, rstd)), tf.div(dMean!, count)), tf.mul(centered, tf.mul(dVariance!, 2 / count)));
+    const dx = tf.add(
+      tf.add(tf.mul(inner, tf.mul(gamma!, rstd)), tf.div(dMean!, count)),
+      tf.mul(centered, tf.mul(dVariance!, 2 / count)),
+    );
     return [dx, dGamma, dBeta];
   },
   [RELU_GRAD]: ({ dy, x }) => tf.mul(dy!, tf.step(x!)),
@@ -79,11 +93,18 @@ function ensureKernel(name: string, backend: string): void {
     kernelName: name,
     backendName: backend,
     // Inside a kernel the engine records nothing on the gradient tape: the op's own gradient applies.
-    kernelFunc: ({ inputs, attrs }) => tf.tidy(() => composite(inputs as tf.NamedTensorMap, attrs as Record<string, unknown>)) as tf.TensorInfo | tf.TensorInfo[],
+    kernelFunc: ({ inputs, attrs }) =>
+      tf.tidy(() => composite(inputs as tf.NamedTensorMap, attrs as Record<string, unknown>)) as
+        | tf.TensorInfo
+        | tf.TensorInfo[],
   });
 }
 
-function runFused(name: string, inputs: tf.NamedTensorMap, attrs: Record<string, unknown> = {}): tf.Tensor | tf.Tensor[] {
+function runFused(
+  name: string,
+  inputs: tf.NamedTensorMap,
+  attrs: Record<string, unknown> = {},
+): tf.Tensor | tf.Tensor[] {
   ensureKernel(name, tf.getBackend());
   return tf.engine().runKernel(name, inputs, attrs as tf.NamedAttrMap) as tf.Tensor | tf.Tensor[];
 }
@@ -97,14 +118,22 @@ export interface BatchNormTrainResult {
 }
 
 /** Train-mode BatchNorm over NHWC activations with the batch's statistics (returned for the running update). */
-export function batchNormTrain(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, epsilon: number): BatchNormTrainResult {
+export function batchNormTrain(
+  x: tf.Tensor4D,
+  gamma: tf.Tensor1D,
+  beta: tf.Tensor1D,
+  epsilon: number,
+): BatchNormTrainResult {
   installFusedGradients();
   const [y, mean, variance] = runFused(BATCH_NORM_TRAIN, { x, gamma, beta }, { epsilon }) as tf.Tensor[];
   return { y: y as tf.Tensor4D, mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D };
 }
 
 /** One SGD update of every (p, g, m) triple; returns [p', m'] per triple. */
-export function sgdUpdate(triples: [tf.Tensor, tf.Tensor, tf.Tensor][], attrs: Omit<SgdUpdateAttrs, 'n'>): [tf.Tensor, tf.Tensor][] {
+export function sgdUpdate(
+  triples: [tf.Tensor, tf.Tensor, tf.Tensor][],
+  attrs: Omit<SgdUpdateAttrs, 'n'>,
+): [tf.Tensor, tf.Tensor][] {
   const inputs: tf.NamedTensorMap = {};
   triples.forEach(([p, g, m], i) => {
     Object.assign(inputs, { [`p${i}`]: p, [`g${i}`]: g, [`m${i}`]: m });
@@ -131,7 +160,11 @@ export function installFusedGradients(): void {
     gradFunc: (dys, saved, attrs) => {
       const [dy, dMean, dVariance] = dys as tf.Tensor[];
       const [x, gamma, mean, variance] = saved;
-      const [dx, dGamma, dBeta] = runFused(BATCH_NORM_TRAIN_GRAD, { x: x!, gamma: gamma!, mean: mean!, variance: variance!, dy: dy!, dMean: dMean!, dVariance: dVariance! }, attrs as Record<string, unknown>) as tf.Tensor[];
+      const [dx, dGamma, dBeta] = runFused(
+        BATCH_NORM_TRAIN_GRAD,
+        { x: x!, gamma: gamma!, mean: mean!, variance: variance!, dy: dy!, dMean: dMean!, dVariance: dVariance! },
+        attrs as Record<string, unknown>,
+      ) as tf.Tensor[];
       return { x: () => dx!, gamma: () => dGamma!, beta: () => dBeta! };
     },
   });

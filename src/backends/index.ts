@@ -41,11 +41,19 @@ async function probeTensorflow(): Promise<Probe> {
   for (const pkg of ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node']) {
     try {
       await import(pkg);
-      if (!pkg.endsWith('-gpu')) return { ok: true, backend: 'tensorflow', device: 'TensorFlow (CPU)', hardware: false };
+      if (!pkg.endsWith('-gpu'))
+        return { ok: true, backend: 'tensorflow', device: 'TensorFlow (CPU)', hardware: false };
       // The CUDA build falls back to the CPU without a word when CUDA 11.2 / cuDNN 8 cannot be loaded.
       const { CUDA_RECIPE, cudaFacts, cudaMissing } = await import('./cuda.js');
       const missing = cudaMissing(cudaFacts());
-      if (missing) return { ok: true, backend: 'tensorflow', device: `TensorFlow (CUDA build on the CPU: ${missing})`, hardware: false, fix: CUDA_RECIPE };
+      if (missing)
+        return {
+          ok: true,
+          backend: 'tensorflow',
+          device: `TensorFlow (CUDA build on the CPU: ${missing})`,
+          hardware: false,
+          fix: CUDA_RECIPE,
+        };
       return { ok: true, backend: 'tensorflow', device: 'TensorFlow (CUDA)', hardware: true };
     } catch (err) {
       // npm drops the package when its libtensorflow download fails, so "not installed" is the usual case.
@@ -93,7 +101,11 @@ async function probeWasm(): Promise<Probe> {
   }
   const missing = TRAINING_KERNELS.filter((k) => !tf.getKernel(k, 'wasm'));
   if (missing.length > 0) {
-    return { ok: false, backend: 'wasm', reason: `tfjs-backend-wasm ${tf.version_core} cannot train: no ${missing.join(', ')} kernel (the filter gradient of every conv)` };
+    return {
+      ok: false,
+      backend: 'wasm',
+      reason: `tfjs-backend-wasm ${tf.version_core} cannot train: no ${missing.join(', ')} kernel (the filter gradient of every conv)`,
+    };
   }
   return { ok: true, backend: 'wasm', device: 'CPU (WebAssembly kernels)', hardware: false };
 }
@@ -161,7 +173,13 @@ export function rank(p: Probe & { ok: true }): number {
 export function chooseBackend(probes: Probe[]): { chosen: Probe & { ok: true }; skipped: string[] } {
   const usable = probes.filter((p): p is Probe & { ok: true } => p.ok).sort((a, b) => rank(a) - rank(b));
   const chosen = usable[0];
-  if (!chosen) throw new BackendError(`no tfjs backend could be loaded: ${probes.map((p) => (p.ok ? '' : `${p.backend}: ${p.reason}`)).filter(Boolean).join('; ')}`);
+  if (!chosen)
+    throw new BackendError(
+      `no tfjs backend could be loaded: ${probes
+        .map((p) => (p.ok ? '' : `${p.backend}: ${p.reason}`))
+        .filter(Boolean)
+        .join('; ')}`,
+    );
   const skipped: string[] = [];
   const reported = new Set<string>([chosen.backend]);
   for (const place of AUTO_ORDER.slice(0, rank(chosen))) {
@@ -175,7 +193,9 @@ export function chooseBackend(probes: Probe[]): { chosen: Probe & { ok: true }; 
 }
 
 /** What `auto` sees: every probe and the choice made from them (or why there is none). `doctor` prints this. */
-export async function diagnose(probers: Probers = PROBERS): Promise<{ probes: Probe[]; choice: ReturnType<typeof chooseBackend> | { error: string } }> {
+export async function diagnose(
+  probers: Probers = PROBERS,
+): Promise<{ probes: Probe[]; choice: ReturnType<typeof chooseBackend> | { error: string } }> {
   const probes = await probeAll(probers);
   try {
     return { probes, choice: chooseBackend(probes) };
@@ -189,19 +209,32 @@ export interface SelectOptions {
   threads?: number;
 }
 
-export async function selectBackend(requested: BackendName, probers: Probers = PROBERS, options: SelectOptions = {}): Promise<BackendChoice> {
+export async function selectBackend(
+  requested: BackendName,
+  probers: Probers = PROBERS,
+  options: SelectOptions = {},
+): Promise<BackendChoice> {
   let chosen: Probe & { ok: true };
   let skipped: string[] = [];
   if (requested !== 'auto') {
     const probe = await safeProbe(requested, probers);
-    if (!probe.ok) throw new BackendError(`backend '${requested}' is not available: ${probe.reason}${probe.fix ? ` (fix: ${probe.fix})` : ''}`);
+    if (!probe.ok)
+      throw new BackendError(
+        `backend '${requested}' is not available: ${probe.reason}${probe.fix ? ` (fix: ${probe.fix})` : ''}`,
+      );
     chosen = probe;
   } else {
     ({ chosen, skipped } = chooseBackend(await probeAll(probers)));
   }
   await activate(chosen.backend);
   if (chosen.backend === 'cpu-native' && options.threads !== undefined) chosen = await withThreads(options.threads);
-  return { backend: chosen.backend, device: chosen.device, hardware: chosen.hardware, skipped, details: chosen.details };
+  return {
+    backend: chosen.backend,
+    device: chosen.device,
+    hardware: chosen.hardware,
+    skipped,
+    details: chosen.details,
+  };
 }
 
 /** Sets cpu-native's thread count and re-reads its probe, whose device line names the count. */

@@ -14,11 +14,22 @@ import { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD, RELU_GRAD, SGD_UPDATE, type Sg
 type Uniform = { type: 'float32' | 'int32'; data: number[] };
 
 /** An elementwise program over `shape`: `body` computes `value` for flat `index`. */
-function elementwise(key: string, shape: number[], variableNames: string[], uniforms: string, body: string): WebGPUProgram {
+function elementwise(
+  key: string,
+  shape: number[],
+  variableNames: string[],
+  uniforms: string,
+  body: string,
+): WebGPUProgram {
   const dispatchLayout = webgpu_util.flatDispatchLayout(shape);
   const workgroupSize: [number, number, number] = [64, 1, 1];
   return {
-    outputShape: shape, shaderKey: key, dispatchLayout, variableNames, workgroupSize, size: true,
+    outputShape: shape,
+    shaderKey: key,
+    dispatchLayout,
+    variableNames,
+    workgroupSize,
+    size: true,
     dispatch: webgpu_util.computeDispatch(dispatchLayout, shape, workgroupSize),
     ...(uniforms ? { uniforms } : {}),
     getUserCode: () => `
@@ -38,11 +49,22 @@ const REDUCE_THREADS = 64;
  * N·H·W positions, then a tree reduction in workgroup memory. `term` is the summand at flat index `i`
  * for channel `c`; the sum is multiplied by `scale`.
  */
-function channelSum(key: string, channels: number, variableNames: string[], uniforms: string, term: string, scale: string): WebGPUProgram {
+function channelSum(
+  key: string,
+  channels: number,
+  variableNames: string[],
+  uniforms: string,
+  term: string,
+  scale: string,
+): WebGPUProgram {
   const outputShape = [channels];
   const dispatchLayout = webgpu_util.flatDispatchLayout(outputShape);
   return {
-    outputShape, shaderKey: key, dispatchLayout, variableNames, workgroupSize: [REDUCE_THREADS, 1, 1],
+    outputShape,
+    shaderKey: key,
+    dispatchLayout,
+    variableNames,
+    workgroupSize: [REDUCE_THREADS, 1, 1],
     dispatch: webgpu_util.computeDispatch(dispatchLayout, outputShape, [1, 1, 1]),
     uniforms: `channels : i32, count : i32, ${uniforms}`,
     getUserCode: () => `
@@ -77,39 +99,96 @@ const i32 = (v: number): Uniform => ({ type: 'int32', data: [v] });
 function batchNormForward(backend: WebGPUBackend, { x, gamma, beta }: Inputs, epsilon: number): tf.TensorInfo[] {
   const c = x!.shape[3]!;
   const dims = [i32(c), i32(x!.shape[0]! * x!.shape[1]! * x!.shape[2]!)];
-  const mean = backend.runWebGPUProgram(channelSum('lcconv_bn_mean', c, ['x'], '', 'x[i]', '(1.0 / f32(uniforms.count))'), [x!], 'float32', dims);
+  const mean = backend.runWebGPUProgram(
+    channelSum('lcconv_bn_mean', c, ['x'], '', 'x[i]', '(1.0 / f32(uniforms.count))'),
+    [x!],
+    'float32',
+    dims,
+  );
   const variance = backend.runWebGPUProgram(
-    channelSum('lcconv_bn_var', c, ['x', 'mean'], '', '(x[i] - mean[c]) * (x[i] - mean[c])', '(1.0 / f32(uniforms.count))'), [x!, mean], 'float32', dims);
+    channelSum(
+      'lcconv_bn_var',
+      c,
+      ['x', 'mean'],
+      '',
+      '(x[i] - mean[c]) * (x[i] - mean[c])',
+      '(1.0 / f32(uniforms.count))',
+    ),
+    [x!, mean],
+    'float32',
+    dims,
+  );
   const y = backend.runWebGPUProgram(
-    elementwise('lcconv_bn_norm', x!.shape, ['x', 'mean', 'variance', 'gamma', 'beta'], 'channels : i32, epsilon : f32,', `
+    elementwise(
+      'lcconv_bn_norm',
+      x!.shape,
+      ['x', 'mean', 'variance', 'gamma', 'beta'],
+      'channels : i32, epsilon : f32,',
+      `
       let c = index % uniforms.channels;
-      let value = (x[index] - mean[c]) * inverseSqrt(variance[c] + uniforms.epsilon) * gamma[c] + beta[c];`),
-    [x!, mean, variance, gamma!, beta!], 'float32', [i32(c), f32(epsilon)]);
+      let value = (x[index] - mean[c]) * inverseSqrt(variance[c] + uniforms.epsilon) * gamma[c] + beta[c];`,
+    ),
+    [x!, mean, variance, gamma!, beta!],
+    'float32',
+    [i32(c), f32(epsilon)],
+  );
   return [y, mean, variance];
 }
 
-function batchNormBackward(backend: WebGPUBackend, { x, gamma, mean, variance, dy, dMean, dVariance }: Inputs, epsilon: number): tf.TensorInfo[] {
+function batchNormBackward(
+  backend: WebGPUBackend,
+  { x, gamma, mean, variance, dy, dMean, dVariance }: Inputs,
+  epsilon: number,
+): tf.TensorInfo[] {
   const c = x!.shape[3]!;
   const dims = [i32(c), i32(x!.shape[0]! * x!.shape[1]! * x!.shape[2]!)];
-  const dBeta = backend.runWebGPUProgram(channelSum('lcconv_bn_dbeta', c, ['dy'], '', 'dy[i]', '1.0'), [dy!], 'float32', dims);
+  const dBeta = backend.runWebGPUProgram(
+    channelSum('lcconv_bn_dbeta', c, ['dy'], '', 'dy[i]', '1.0'),
+    [dy!],
+    'float32',
+    dims,
+  );
   const dGamma = backend.runWebGPUProgram(
-    channelSum('lcconv_bn_dgamma', c, ['x', 'mean', 'variance', 'dy'], 'epsilon : f32,', 'dy[i] * (x[i] - mean[c]) * inverseSqrt(variance[c] + uniforms.epsilon)', '1.0'),
-    [x!, mean!, variance!, dy!], 'float32', [...dims, f32(epsilon)]);
+    channelSum(
+      'lcconv_bn_dgamma',
+      c,
+      ['x', 'mean', 'variance', 'dy'],
+      'epsilon : f32,',
+      'dy[i] * (x[i] - mean[c]) * inverseSqrt(variance[c] + uniforms.epsilon)',
+      '1.0',
+    ),
+    [x!, mean!, variance!, dy!],
+    'float32',
+    [...dims, f32(epsilon)],
+  );
   // dx = γ·rstd·(dy − ΣdY/M − x̂·Σ(dY·x̂)/M) + dMean/M + dVariance·2(x − mean)/M
   const dx = backend.runWebGPUProgram(
-    elementwise('lcconv_bn_dx', x!.shape, ['x', 'gamma', 'mean', 'variance', 'dy', 'dMean', 'dVariance', 'dBeta', 'dGamma'], 'channels : i32, count : f32, epsilon : f32,', `
+    elementwise(
+      'lcconv_bn_dx',
+      x!.shape,
+      ['x', 'gamma', 'mean', 'variance', 'dy', 'dMean', 'dVariance', 'dBeta', 'dGamma'],
+      'channels : i32, count : f32, epsilon : f32,',
+      `
       let c = index % uniforms.channels;
       let rstd = inverseSqrt(variance[c] + uniforms.epsilon);
       let centered = x[index] - mean[c];
       let xhat = centered * rstd;
       let inner = dy[index] - dBeta[c] / uniforms.count - xhat * dGamma[c] / uniforms.count;
-      let value = gamma[c] * rstd * inner + dMean[c] / uniforms.count + dVariance[c] * 2.0 * centered / uniforms.count;`),
-    [x!, gamma!, mean!, variance!, dy!, dMean!, dVariance!, dBeta, dGamma], 'float32', [i32(c), f32(dims[1]!.data[0]!), f32(epsilon)]);
+      let value = gamma[c] * rstd * inner + dMean[c] / uniforms.count + dVariance[c] * 2.0 * centered / uniforms.count;`,
+    ),
+    [x!, gamma!, mean!, variance!, dy!, dMean!, dVariance!, dBeta, dGamma],
+    'float32',
+    [i32(c), f32(dims[1]!.data[0]!), f32(epsilon)],
+  );
   return [dx, dGamma, dBeta];
 }
 
 function reluGrad(backend: WebGPUBackend, { dy, x }: Inputs): tf.TensorInfo {
-  return backend.runWebGPUProgram(elementwise('lcconv_relu_grad', x!.shape, ['dy', 'x'], '', 'let value = select(0.0, dy[index], x[index] > 0.0);'), [dy!, x!], 'float32');
+  return backend.runWebGPUProgram(
+    elementwise('lcconv_relu_grad', x!.shape, ['dy', 'x'], '', 'let value = select(0.0, dy[index], x[index] > 0.0);'),
+    [dy!, x!],
+    'float32',
+  );
 }
 
 function sgdUpdate(backend: WebGPUBackend, inputs: Inputs, attrs: SgdUpdateAttrs): tf.TensorInfo[] {
@@ -118,15 +197,32 @@ function sgdUpdate(backend: WebGPUBackend, inputs: Inputs, attrs: SgdUpdateAttrs
   for (let i = 0; i < n; i++) {
     const [p, g, m] = [inputs[`p${i}`]!, inputs[`g${i}`]!, inputs[`m${i}`]!];
     const next = backend.runWebGPUProgram(
-      elementwise('lcconv_sgd_momentum', p.shape, ['p', 'g', 'm'], 'momentum : f32, weightDecay : f32,',
-        'let value = uniforms.momentum * m[index] + g[index] + uniforms.weightDecay * p[index];'),
-      [p, g, m], 'float32', [f32(momentum), f32(weightDecay)]);
+      elementwise(
+        'lcconv_sgd_momentum',
+        p.shape,
+        ['p', 'g', 'm'],
+        'momentum : f32, weightDecay : f32,',
+        'let value = uniforms.momentum * m[index] + g[index] + uniforms.weightDecay * p[index];',
+      ),
+      [p, g, m],
+      'float32',
+      [f32(momentum), f32(weightDecay)],
+    );
     const param = backend.runWebGPUProgram(
-      elementwise('lcconv_sgd_param', p.shape, ['p', 'g', 'next'], 'lr : f32, momentum : f32, weightDecay : f32, nesterov : f32,', `
+      elementwise(
+        'lcconv_sgd_param',
+        p.shape,
+        ['p', 'g', 'next'],
+        'lr : f32, momentum : f32, weightDecay : f32, nesterov : f32,',
+        `
         let d = g[index] + uniforms.weightDecay * p[index];
         let step = select(next[index], d + uniforms.momentum * next[index], uniforms.nesterov > 0.5);
-        let value = p[index] - uniforms.lr * step;`),
-      [p, g, next], 'float32', [f32(lr), f32(momentum), f32(weightDecay), f32(nesterov ? 1 : 0)]);
+        let value = p[index] - uniforms.lr * step;`,
+      ),
+      [p, g, next],
+      'float32',
+      [f32(lr), f32(momentum), f32(weightDecay), f32(nesterov ? 1 : 0)],
+    );
     out.push(param, next);
   }
   return out;
@@ -141,10 +237,29 @@ const STORAGE_BUFFERS_NEEDED = 10;
  */
 export function registerWebGpuKernels(storageBuffers: number): void {
   const kernels: tf.KernelConfig[] = [
-    { kernelName: BATCH_NORM_TRAIN, backendName: 'webgpu', kernelFunc: ({ inputs, backend, attrs }) => batchNormForward(backend as WebGPUBackend, inputs as Inputs, Number(attrs!.epsilon)) },
-    { kernelName: BATCH_NORM_TRAIN_GRAD, backendName: 'webgpu', kernelFunc: ({ inputs, backend, attrs }) => batchNormBackward(backend as WebGPUBackend, inputs as Inputs, Number(attrs!.epsilon)) },
-    { kernelName: RELU_GRAD, backendName: 'webgpu', kernelFunc: ({ inputs, backend }) => reluGrad(backend as WebGPUBackend, inputs as Inputs) },
-    { kernelName: SGD_UPDATE, backendName: 'webgpu', kernelFunc: ({ inputs, backend, attrs }) => sgdUpdate(backend as WebGPUBackend, inputs as Inputs, attrs as unknown as SgdUpdateAttrs) },
+    {
+      kernelName: BATCH_NORM_TRAIN,
+      backendName: 'webgpu',
+      kernelFunc: ({ inputs, backend, attrs }) =>
+        batchNormForward(backend as WebGPUBackend, inputs as Inputs, Number(attrs!.epsilon)),
+    },
+    {
+      kernelName: BATCH_NORM_TRAIN_GRAD,
+      backendName: 'webgpu',
+      kernelFunc: ({ inputs, backend, attrs }) =>
+        batchNormBackward(backend as WebGPUBackend, inputs as Inputs, Number(attrs!.epsilon)),
+    },
+    {
+      kernelName: RELU_GRAD,
+      backendName: 'webgpu',
+      kernelFunc: ({ inputs, backend }) => reluGrad(backend as WebGPUBackend, inputs as Inputs),
+    },
+    {
+      kernelName: SGD_UPDATE,
+      backendName: 'webgpu',
+      kernelFunc: ({ inputs, backend, attrs }) =>
+        sgdUpdate(backend as WebGPUBackend, inputs as Inputs, attrs as unknown as SgdUpdateAttrs),
+    },
   ];
   for (const k of kernels) {
     if (k.kernelName === BATCH_NORM_TRAIN_GRAD && storageBuffers < STORAGE_BUFFERS_NEEDED) continue;

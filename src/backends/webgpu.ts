@@ -9,10 +9,12 @@ import { firstLine } from '../errors.js';
 import type { Probe } from './index.js';
 
 /** Debian/Ubuntu packages that give Dawn a (software) OpenGL ES adapter through Mesa's EGL. */
-const MESA_FIX = 'apt-get install libegl1 libegl-mesa0 libgles2 (software adapter via Mesa), or install the GPU driver with Vulkan (libvulkan1 + the vendor ICD)';
+const MESA_FIX =
+  'apt-get install libegl1 libegl-mesa0 libgles2 (software adapter via Mesa), or install the GPU driver with Vulkan (libvulkan1 + the vendor ICD)';
 
 /** What turns a software adapter into a GPU one: Dawn uses Vulkan on Linux. */
-const GPU_FIX = 'for a GPU adapter install its Vulkan driver: libvulkan1 and the vendor ICD (NVIDIA: the driver\'s nvidia_icd.json)';
+const GPU_FIX =
+  "for a GPU adapter install its Vulkan driver: libvulkan1 and the vendor ICD (NVIDIA: the driver's nvidia_icd.json)";
 
 /** Adapter names of CPU rasterisers: work, but are not accelerators. */
 const SOFTWARE_ADAPTER = /llvmpipe|lavapipe|softpipe|swiftshader|software|basic render/i;
@@ -36,12 +38,22 @@ export async function loadWebGpu(): Promise<Probe> {
     try {
       webgpu = await import('webgpu');
     } catch (err) {
-      return { ok: false, backend: 'webgpu', reason: `the webgpu (Dawn) package does not load: ${firstLine(err)}`, fix: 'npm install webgpu' };
+      return {
+        ok: false,
+        backend: 'webgpu',
+        reason: `the webgpu (Dawn) package does not load: ${firstLine(err)}`,
+        fix: 'npm install webgpu',
+      };
     }
     Object.assign(globalThis, webgpu.globals);
     const found = await requestAdapter(webgpu.create);
     if (!found) {
-      return { ok: false, backend: 'webgpu', reason: 'Dawn found no adapter (no Vulkan driver, no OpenGL ES through EGL)', fix: MESA_FIX };
+      return {
+        ok: false,
+        backend: 'webgpu',
+        reason: 'Dawn found no adapter (no Vulkan driver, no OpenGL ES through EGL)',
+        fix: MESA_FIX,
+      };
     }
     const { gpu, adapter, dawnBackend } = found;
     // The limits tfjs-backend-webgpu asks for in its own registration (base.ts), to allow big buffers.
@@ -75,8 +87,16 @@ export async function loadWebGpu(): Promise<Probe> {
   const { adapter, dawnBackend } = loaded;
   const info = adapter.info;
   // Dawn's GL backend reports the renderer (e.g. llvmpipe) as `device` and the GL version as `description`.
-  const name = [[info.vendor, info.device].filter(Boolean).join(' '), info.description.replace(/^OpenGL version /, '')].filter(Boolean).join(', ') || info.architecture || 'unnamed adapter';
-  const fallback = (adapter as GPUAdapter & { isFallbackAdapter?: boolean }).isFallbackAdapter ?? (info as GPUAdapterInfo & { isFallbackAdapter?: boolean }).isFallbackAdapter ?? false;
+  const name =
+    [[info.vendor, info.device].filter(Boolean).join(' '), info.description.replace(/^OpenGL version /, '')]
+      .filter(Boolean)
+      .join(', ') ||
+    info.architecture ||
+    'unnamed adapter';
+  const fallback =
+    (adapter as GPUAdapter & { isFallbackAdapter?: boolean }).isFallbackAdapter ??
+    (info as GPUAdapterInfo & { isFallbackAdapter?: boolean }).isFallbackAdapter ??
+    false;
   const software = fallback || SOFTWARE_ADAPTER.test(`${info.device} ${info.description} ${info.architecture}`);
   return {
     ok: true,
@@ -84,20 +104,32 @@ export async function loadWebGpu(): Promise<Probe> {
     device: `${name} (Dawn ${dawnBackend}${software ? ', software adapter' : ''})`,
     hardware: !software,
     ...(software ? { fix: GPU_FIX } : {}),
-    details: { dawn_backend: dawnBackend, adapter_vendor: info.vendor, adapter_device: info.device, adapter_description: info.description },
+    details: {
+      dawn_backend: dawnBackend,
+      adapter_vendor: info.vendor,
+      adapter_device: info.device,
+      adapter_description: info.description,
+    },
   };
 }
 
 /** Native APIs first (Dawn's default order: Vulkan / Metal / D3D12), then OpenGL ES in compatibility mode. */
-async function requestAdapter(create: (options: string[]) => GPU): Promise<{ gpu: GPU; adapter: GPUAdapter; dawnBackend: string } | null> {
+async function requestAdapter(
+  create: (options: string[]) => GPU,
+): Promise<{ gpu: GPU; adapter: GPUAdapter; dawnBackend: string } | null> {
   const attempts: { options: string[]; request: GPURequestAdapterOptions; dawnBackend: string }[] = [
     { options: [], request: { powerPreference: 'high-performance' }, dawnBackend: 'native' },
-    { options: ['backend=opengles'], request: { featureLevel: 'compatibility' } as GPURequestAdapterOptions, dawnBackend: 'opengles' },
+    {
+      options: ['backend=opengles'],
+      request: { featureLevel: 'compatibility' } as GPURequestAdapterOptions,
+      dawnBackend: 'opengles',
+    },
   ];
   for (const { options, request, dawnBackend } of attempts) {
     const gpu = create(options);
     const adapter = await gpu.requestAdapter(request).catch(() => null);
-    if (adapter) return { gpu, adapter, dawnBackend: dawnBackend === 'native' ? nativeBackendName(adapter) : dawnBackend };
+    if (adapter)
+      return { gpu, adapter, dawnBackend: dawnBackend === 'native' ? nativeBackendName(adapter) : dawnBackend };
   }
   return null;
 }

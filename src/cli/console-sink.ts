@@ -25,8 +25,15 @@ export function formatSeconds(seconds: number): string {
  * Time since the run (this process's part of it) started, and the time left at the average step
  * time so far (evaluation not counted), from the fraction of its training steps done.
  */
-export function runTiming(elapsedSeconds: number, done: number, total: number): { run_elapsed: string; run_eta: string } {
-  return { run_elapsed: formatSeconds(elapsedSeconds), run_eta: done > 0 ? formatSeconds((elapsedSeconds * (total - done)) / done) : '?' };
+export function runTiming(
+  elapsedSeconds: number,
+  done: number,
+  total: number,
+): { run_elapsed: string; run_eta: string } {
+  return {
+    run_elapsed: formatSeconds(elapsedSeconds),
+    run_eta: done > 0 ? formatSeconds((elapsedSeconds * (total - done)) / done) : '?',
+  };
 }
 
 export class ConsoleSink implements RunSink {
@@ -58,9 +65,15 @@ export class ConsoleSink implements RunSink {
     this.arm = `${info.freeze} k=${info.kernel_size} E=${info.lc_expansion}${info.lc_depthwise ? ' dw' : ''} seed ${info.seed}`;
     this.started = performance.now();
     const c = info.counts;
-    this.print(`run ${info.run_id}: ${info.arch} on ${info.dataset}, freeze=${info.freeze}, k=${info.kernel_size}, E=${info.lc_expansion}${info.lc_depthwise ? ' (depthwise)' : ''}, seed=${info.seed}`);
-    this.print(`  params: total ${formatCount(c.total)}, learnable ${formatCount(c.learnable)}, frozen ${formatCount(c.frozen)}, stored ${formatCount(c.stored)} (+${formatCount(c.buffers)} BN buffers)`);
-    this.print(`  ${info.epochs} epochs × ${info.stepsPerEpoch} steps of ${info.batchSize} on ${info.backend} (${info.device}); output ${info.dir}`);
+    this.print(
+      `run ${info.run_id}: ${info.arch} on ${info.dataset}, freeze=${info.freeze}, k=${info.kernel_size}, E=${info.lc_expansion}${info.lc_depthwise ? ' (depthwise)' : ''}, seed=${info.seed}`,
+    );
+    this.print(
+      `  params: total ${formatCount(c.total)}, learnable ${formatCount(c.learnable)}, frozen ${formatCount(c.frozen)}, stored ${formatCount(c.stored)} (+${formatCount(c.buffers)} BN buffers)`,
+    );
+    this.print(
+      `  ${info.epochs} epochs × ${info.stepsPerEpoch} steps of ${info.batchSize} on ${info.backend} (${info.device}); output ${info.dir}`,
+    );
     if (info.firstEpoch > 1) this.print(`  resuming from the checkpoint of epoch ${info.firstEpoch - 1}`);
   }
 
@@ -70,7 +83,12 @@ export class ConsoleSink implements RunSink {
     const payload = this.payload(p, 'train');
     if (!this.bar) {
       this.bar = new cliProgress.SingleBar(
-        { format: `{arm} | epoch {ep}/${this.epochs} |{bar}| {value}/{total} {phase} | loss {loss} | acc {acc}% | {ips} img/s | {run_elapsed} elapsed, ETA {run_eta}`, stream: this.out, clearOnComplete: true, hideCursor: true },
+        {
+          format: `{arm} | epoch {ep}/${this.epochs} |{bar}| {value}/{total} {phase} | loss {loss} | acc {acc}% | {ips} img/s | {run_elapsed} elapsed, ETA {run_eta}`,
+          stream: this.out,
+          clearOnComplete: true,
+          hideCursor: true,
+        },
         cliProgress.Presets.shades_classic,
       );
       this.bar.start(p.steps, p.step, payload);
@@ -90,8 +108,13 @@ export class ConsoleSink implements RunSink {
     const stepsPerRun = (this.epochs - this.firstEpoch + 1) * p.steps;
     const done = (p.epoch - this.firstEpoch) * p.steps + p.step;
     return {
-      arm: this.arm, ep: p.epoch, phase: phase === 'train' ? 'steps' : 'steps, evaluating…', loss: p.loss.toFixed(4), acc: (100 * p.acc).toFixed(1),
-      ips: p.imagesPerSecond.toFixed(1), ...runTiming((performance.now() - this.started) / 1000, done, stepsPerRun),
+      arm: this.arm,
+      ep: p.epoch,
+      phase: phase === 'train' ? 'steps' : 'steps, evaluating…',
+      loss: p.loss.toFixed(4),
+      acc: (100 * p.acc).toFixed(1),
+      ips: p.imagesPerSecond.toFixed(1),
+      ...runTiming((performance.now() - this.started) / 1000, done, stepsPerRun),
       // (cli-progress's own {eta} and {duration} cover one bar, i.e. one epoch; these cover the run)
     };
   }
@@ -107,6 +130,8 @@ export class ConsoleSink implements RunSink {
   }
 
   end(s: RunSummary): void {
-    this.print(`[${s.run_id}] finished: final val_acc ${pctOrBlank(s.final_val_acc)}, best ${pctOrBlank(s.best_val_acc)} (epoch ${s.best_epoch}), ${s.wall_seconds.toFixed(1)} s`);
+    this.print(
+      `[${s.run_id}] finished: final val_acc ${pctOrBlank(s.final_val_acc)}, best ${pctOrBlank(s.best_val_acc)} (epoch ${s.best_epoch}), ${s.wall_seconds.toFixed(1)} s`,
+    );
   }
 }

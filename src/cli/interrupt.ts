@@ -12,7 +12,9 @@ export function handleInterrupts(say: (line: string) => void, onForce: () => voi
   const controller = new AbortController();
   const handler = (sig: NodeJS.Signals) => {
     if (!controller.signal.aborted) {
-      say(`${sig}: stopping after the current step; the last finished epoch stays checkpointed (press Ctrl-C again to exit at once)`);
+      say(
+        `${sig}: stopping after the current step; the last finished epoch stays checkpointed (press Ctrl-C again to exit at once)`,
+      );
       controller.abort();
       return;
     }

@@ -19,7 +19,9 @@ import { sweepCommand } from './commands/sweep.js';
 export function buildCli(argv: string[]) {
   return yargs(argv)
     .scriptName('lcconv')
-    .usage('$0 <command> [options]\n\nExperiments for "The Power of Linear Combinations: Learning with Random Convolutions".')
+    .usage(
+      '$0 <command> [options]\n\nExperiments for "The Power of Linear Combinations: Learning with Random Convolutions".',
+    )
     .command(runCommand)
     .command(configCommand)
     .command(sweepCommand)
@@ -58,7 +60,9 @@ export async function main(argv = hideBin(process.argv)): Promise<void> {
       process.exitCode = 2;
     } else {
       const e = err instanceof Error ? err : new Error(String(err));
-      process.stderr.write(verbose ? `${e.stack}\n` : `lcconv: failed: ${e.message} (rerun with --verbose for the stack)\n`);
+      process.stderr.write(
+        verbose ? `${e.stack}\n` : `lcconv: failed: ${e.message} (rerun with --verbose for the stack)\n`,
+      );
       process.exitCode = 1;
     }
   }

@@ -31,10 +31,13 @@ const BAR_WIDTH = 30;
 /** The board's lines: the total bar first, then one per running trial (pure, for tests). */
 export function renderBoard(state: BoardState, accuracy = 'acc'): string[] {
   const filled = state.total ? Math.round((BAR_WIDTH * state.done) / state.total) : 0;
-  const total = `sweep |${'█'.repeat(filled)}${'░'.repeat(BAR_WIDTH - filled)}| ${state.done}/${state.total} trials done` +
+  const total =
+    `sweep |${'█'.repeat(filled)}${'░'.repeat(BAR_WIDTH - filled)}| ${state.done}/${state.total} trials done` +
     `${state.failed ? ` (${state.failed} failed)` : ''}, ${state.running.length} running, ${formatSeconds(state.elapsedSeconds)} elapsed`;
-  const trials = state.running.map((t) =>
-    `  trial ${t.index} ${t.runId}: epoch ${t.epoch}/${t.epochs}${t.acc === null ? '' : `, ${accuracy} ${(100 * t.acc).toFixed(2)}%`}`);
+  const trials = state.running.map(
+    (t) =>
+      `  trial ${t.index} ${t.runId}: epoch ${t.epoch}/${t.epochs}${t.acc === null ? '' : `, ${accuracy} ${(100 * t.acc).toFixed(2)}%`}`,
+  );
   return [total, ...trials];
 }
 
@@ -79,9 +82,21 @@ export class SweepBoard implements TrialWatcher {
     const running = [...this.running.values()].map((t) => {
       const rows = readMetrics(t.identity.dir);
       const evaluated = rows.filter((r) => r.val_acc !== null);
-      return { index: t.index, runId: t.identity.run_id, epoch: rows.at(-1)?.epoch ?? 0, epochs: t.config.train.epochs, acc: evaluated.at(-1)?.val_acc ?? null };
+      return {
+        index: t.index,
+        runId: t.identity.run_id,
+        epoch: rows.at(-1)?.epoch ?? 0,
+        epochs: t.config.train.epochs,
+        acc: evaluated.at(-1)?.val_acc ?? null,
+      };
     });
-    return { total: this.total, done: this.done, failed: this.failed, running, elapsedSeconds: (performance.now() - this.started) / 1000 };
+    return {
+      total: this.total,
+      done: this.done,
+      failed: this.failed,
+      running,
+      elapsedSeconds: (performance.now() - this.started) / 1000,
+    };
   }
 
   private clear(): void {

@@ -29,7 +29,13 @@ export function standardOf(config: Config): Config {
   return {
     ...config,
     freeze: 'learned',
-    model: { ...model, lc_expansion: 1, lc_depthwise: false, spatial_init: defaults.spatial_init, spatial_init_length_scale: defaults.spatial_init_length_scale },
+    model: {
+      ...model,
+      lc_expansion: 1,
+      lc_depthwise: false,
+      spatial_init: defaults.spatial_init,
+      spatial_init_length_scale: defaults.spatial_init_length_scale,
+    },
   };
 }
 
@@ -114,12 +120,21 @@ export function checkSweep(config: Config): SweepIssue | null {
   const sweep = config.sweep;
   if (!sweep) return null;
   const keys = Object.keys(sweep).filter((k) => !SWEEP_SETTINGS.includes(k));
-  if (keys.length === 0) return { path: ['sweep'], message: 'no key to sweep (map a config key path to a list of values, e.g. model.kernel_size: [3, 5])' };
+  if (keys.length === 0)
+    return {
+      path: ['sweep'],
+      message: 'no key to sweep (map a config key path to a list of values, e.g. model.kernel_size: [3, 5])',
+    };
   for (const key of keys) {
-    if (NOT_SWEEPABLE.includes(key.split('.')[0]!)) return { path: ['sweep', key], message: `cannot be swept (${NOT_SWEEPABLE.join(', ')} fix where a sweep lives; sweep seed instead of seeds)` };
+    if (NOT_SWEEPABLE.includes(key.split('.')[0]!))
+      return {
+        path: ['sweep', key],
+        message: `cannot be swept (${NOT_SWEEPABLE.join(', ')} fix where a sweep lives; sweep seed instead of seeds)`,
+      };
     const nested = keys.find((other) => other !== key && other.startsWith(`${key}.`));
     if (nested) return { path: ['sweep', key], message: `overlaps the swept key ${nested}` };
-    if (key === 'seed' && config.seeds) return { path: ['sweep', key], message: 'both seeds and sweep.seed are set; keep one' };
+    if (key === 'seed' && config.seeds)
+      return { path: ['sweep', key], message: 'both seeds and sweep.seed are set; keep one' };
     const values = sweep[key] as unknown[];
     for (let i = 0; i < values.length; i++) {
       let parsed: ReturnType<typeof pointConfig>;
@@ -130,28 +145,41 @@ export function checkSweep(config: Config): SweepIssue | null {
       }
       if (!parsed.success) {
         const issue = parsed.error.issues[0]!;
-        if (issue.code === 'unrecognized_keys') return { path: ['sweep', key], message: `not a config key path (unknown key ${[...issue.path, issue.keys[0]].join('.')})` };
+        if (issue.code === 'unrecognized_keys')
+          return {
+            path: ['sweep', key],
+            message: `not a config key path (unknown key ${[...issue.path, issue.keys[0]].join('.')})`,
+          };
         return { path: ['sweep', key, i], message: issue.message, issue };
       }
-      if (values.slice(0, i).some((v) => sameValue(v, values[i]))) return { path: ['sweep', key, i], message: `repeats the value ${JSON.stringify(values[i])}` };
+      if (values.slice(0, i).some((v) => sameValue(v, values[i])))
+        return { path: ['sweep', key, i], message: `repeats the value ${JSON.stringify(values[i])}` };
     }
   }
   const swept = sweepAxes(config).map((a) => a.key);
   for (let r = 0; r < sweep.exclude.length; r++) {
     const rule = sweep.exclude[r]!;
-    if (Object.keys(rule).length === 0) return { path: ['sweep', 'exclude', r], message: 'empty rule (it would drop every point)' };
+    if (Object.keys(rule).length === 0)
+      return { path: ['sweep', 'exclude', r], message: 'empty rule (it would drop every point)' };
     for (const key of Object.keys(rule)) {
-      if (!swept.includes(key)) return { path: ['sweep', 'exclude', r, key], message: `not a swept key (swept: ${swept.join(', ')})` };
+      if (!swept.includes(key))
+        return { path: ['sweep', 'exclude', r, key], message: `not a swept key (swept: ${swept.join(', ')})` };
     }
   }
   // Counted before anything is expanded: a few short lists can multiply into millions of trials.
   const axes = sweepAxes(config);
   const size = axes.reduce((n, a) => n * a.values.length, 1);
   if (size > sweep.max_trials) {
-    return { path: ['sweep'], message: `${axes.map((a) => a.values.length).join(' × ')} = ${size.toLocaleString('en-US')} grid points, more than sweep.max_trials = ${sweep.max_trials.toLocaleString('en-US')}; raise it (lcconv sweep --max-trials N) if you mean it` };
+    return {
+      path: ['sweep'],
+      message: `${axes.map((a) => a.values.length).join(' × ')} = ${size.toLocaleString('en-US')} grid points, more than sweep.max_trials = ${sweep.max_trials.toLocaleString('en-US')}; raise it (lcconv sweep --max-trials N) if you mean it`,
+    };
   }
   if (sweep.exclude.length > 0 && gridParams(axes, sweep.exclude).next().done) {
-    return { path: ['sweep', 'exclude'], message: `the rules drop all ${size.toLocaleString('en-US')} grid points, leaving no trial` };
+    return {
+      path: ['sweep', 'exclude'],
+      message: `the rules drop all ${size.toLocaleString('en-US')} grid points, leaving no trial`,
+    };
   }
   return null;
 }
@@ -172,7 +200,11 @@ function* gridParams(axes: SweepAxis[], exclude: Record<string, unknown>[]): Gen
 export function expandGrid(config: Config): GridPoint[] {
   return [...gridParams(sweepAxes(config), config.sweep?.exclude ?? [])].map((params) => {
     const parsed = pointConfig(config, params);
-    if (!parsed.success) throw new ConfigError({ keyPath: 'sweep' }, `grid point ${JSON.stringify(params)} is invalid at ${parsed.error.issues[0]!.path.join('.')}: ${parsed.error.issues[0]!.message} (drop it with an exclude rule)`);
+    if (!parsed.success)
+      throw new ConfigError(
+        { keyPath: 'sweep' },
+        `grid point ${JSON.stringify(params)} is invalid at ${parsed.error.issues[0]!.path.join('.')}: ${parsed.error.issues[0]!.message} (drop it with an exclude rule)`,
+      );
     return { params, config: parsed.data };
   });
 }

@@ -34,7 +34,10 @@ function toPlain(doc: Document, where: { file?: string; keyPath?: string }): unk
     return doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
   } catch (err) {
     if (!/alias/i.test((err as Error).message)) throw err;
-    throw new ConfigError(where, `YAML aliases expand beyond ${MAX_ALIAS_COUNT} copies (${(err as Error).message}); write the values out or use fewer aliases`);
+    throw new ConfigError(
+      where,
+      `YAML aliases expand beyond ${MAX_ALIAS_COUNT} copies (${(err as Error).message}); write the values out or use fewer aliases`,
+    );
   }
 }
 
@@ -48,7 +51,8 @@ export function parseOverride(spec: string, flag = `--set ${spec}`): { path: str
   const reserved = path.find((p) => RESERVED_KEYS.includes(p));
   if (reserved) throw new ConfigError({ keyPath: flag }, `${reserved} is not a config key`);
   const doc = parseDocument(spec.slice(eq + 1));
-  if (doc.errors.length > 0) throw new ConfigError({ keyPath: flag }, `invalid value: ${doc.errors[0]!.message.split('\n')[0]}`);
+  if (doc.errors.length > 0)
+    throw new ConfigError({ keyPath: flag }, `invalid value: ${doc.errors[0]!.message.split('\n')[0]}`);
   return { path, value: toPlain(doc, { keyPath: flag }) };
 }
 
@@ -106,11 +110,20 @@ export function loadConfigText(text: string, file: string | undefined, overrides
     throw new ConfigError({ file, line }, `invalid YAML: ${yamlError.message.split('\n')[0]}`);
   }
   // An empty file (or one of comments only) is a mistake, not a request for every default.
-  if (file !== undefined && doc.contents === null) throw new ConfigError({ file }, 'empty file: expected config keys (see configs/smoke.yaml, or run lcconv run without a file for the built-in default)');
+  if (file !== undefined && doc.contents === null)
+    throw new ConfigError(
+      { file },
+      'empty file: expected config keys (see configs/smoke.yaml, or run lcconv run without a file for the built-in default)',
+    );
   const raw = toPlain(doc, { file }) ?? {};
-  if (typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError({ file }, 'expected a mapping of config keys at the top level');
+  if (typeof raw !== 'object' || Array.isArray(raw))
+    throw new ConfigError({ file }, 'expected a mapping of config keys at the top level');
   const reserved = reservedKeyPath(raw);
-  if (reserved) throw new ConfigError({ file, line: lineOf(doc, lineCounter, reserved), keyPath: reserved.join('.') }, `${reserved.at(-1)} is not a config key`);
+  if (reserved)
+    throw new ConfigError(
+      { file, line: lineOf(doc, lineCounter, reserved), keyPath: reserved.join('.') },
+      `${reserved.at(-1)} is not a config key`,
+    );
 
   // Key path of each override (as set in the raw config, e.g. sweep['model.kernel_size']) → its argument.
   const overridden = new Map<string, string>();
@@ -122,7 +135,8 @@ export function loadConfigText(text: string, file: string | undefined, overrides
       let node = raw as Record<string, unknown>;
       for (const key of path.slice(0, -1)) {
         if (node[key] === undefined || node[key] === null) node[key] = {};
-        else if (typeof node[key] !== 'object' || Array.isArray(node[key])) throw new Error(`${key} is not a group of keys`);
+        else if (typeof node[key] !== 'object' || Array.isArray(node[key]))
+          throw new Error(`${key} is not a group of keys`);
         node = node[key] as Record<string, unknown>;
       }
       node[path[path.length - 1]!] = parsed.value;
@@ -159,7 +173,13 @@ function reservedKeyPath(value: unknown, path: string[] = []): string[] | null {
 }
 
 /** Maps the first schema issue to one located message. */
-function toConfigError(error: z.ZodError, doc: Document, lines: LineCounter, file: string | undefined, overridden: Map<string, string>): ConfigError {
+function toConfigError(
+  error: z.ZodError,
+  doc: Document,
+  lines: LineCounter,
+  file: string | undefined,
+  overridden: Map<string, string>,
+): ConfigError {
   const issue = error.issues[0]!;
   let path = issue.path.map(String);
   if (issue.code === 'unrecognized_keys') path = [...path, issue.keys[0]!];
@@ -181,7 +201,8 @@ function flagAt(flag: string, overriddenKey: string, keyPath: string): string {
 /** One schema issue in words, with the offending value. */
 function problemOf(issue: z.core.$ZodIssue): string {
   if (issue.code === 'unrecognized_keys') return `unknown key${suggestion(issue.keys[0]!, issue.path.map(String))}`;
-  if (issue.code === 'invalid_type' && typeof issue.input === 'number') return `expected a finite ${issue.expected}, got ${show(issue.input)}`;
+  if (issue.code === 'invalid_type' && typeof issue.input === 'number')
+    return `expected a finite ${issue.expected}, got ${show(issue.input)}`;
   if (issue.code === 'invalid_type') return `expected ${issue.expected}, got ${describe(issue.input)}`;
   if ('input' in issue && issue.input !== undefined) return `${issue.message}, got ${show(issue.input)}`;
   return issue.message;

@@ -12,14 +12,25 @@ interface KeyDoc {
   doc: string;
 }
 
-type Def = { type: string; innerType?: z.ZodType; defaultValue?: unknown; shape?: Record<string, z.ZodType>; entries?: Record<string, string>; element?: z.ZodType; format?: string; checks?: unknown[] };
+type Def = {
+  type: string;
+  innerType?: z.ZodType;
+  defaultValue?: unknown;
+  shape?: Record<string, z.ZodType>;
+  entries?: Record<string, string>;
+  element?: z.ZodType;
+  format?: string;
+  checks?: unknown[];
+};
 const defOf = (s: z.ZodType) => (s as unknown as { def: Def }).def;
 
 function describeType(schema: z.ZodType): string {
   const def = defOf(schema);
   switch (def.type) {
     case 'enum':
-      return Object.values(def.entries ?? {}).map((v) => `\`${v}\``).join(' \\| ');
+      return Object.values(def.entries ?? {})
+        .map((v) => `\`${v}\``)
+        .join(' \\| ');
     case 'array':
       return `list of ${describeType(def.element!)}`;
     case 'number':
@@ -40,7 +51,8 @@ function collect(schema: z.ZodType, prefix: string, out: KeyDoc[]): void {
   let doc = (s as unknown as { description?: string }).description ?? '';
   for (;;) {
     const def = defOf(s);
-    if (def.type === 'default' || def.type === 'prefault') dflt = typeof def.defaultValue === 'function' ? (def.defaultValue as () => unknown)() : def.defaultValue;
+    if (def.type === 'default' || def.type === 'prefault')
+      dflt = typeof def.defaultValue === 'function' ? (def.defaultValue as () => unknown)() : def.defaultValue;
     else if (def.type === 'optional') optional = true;
     else break;
     s = def.innerType!;
@@ -52,7 +64,12 @@ function collect(schema: z.ZodType, prefix: string, out: KeyDoc[]): void {
     for (const [key, child] of Object.entries(def.shape)) collect(child, prefix ? `${prefix}.${key}` : key, out);
     return;
   }
-  out.push({ path: prefix, type: describeType(s), default: dflt === undefined ? (optional ? '(unset)' : '(required)') : `\`${JSON.stringify(dflt)}\``, doc });
+  out.push({
+    path: prefix,
+    type: describeType(s),
+    default: dflt === undefined ? (optional ? '(unset)' : '(required)') : `\`${JSON.stringify(dflt)}\``,
+    doc,
+  });
 }
 
 export function configKeys(): KeyDoc[] {

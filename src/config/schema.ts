@@ -17,7 +17,15 @@ export type InitScheme = (typeof INIT_SCHEMES)[number];
 export const SPATIAL_INIT_SCHEMES = ['default', ...INIT_SCHEMES, 'smooth', 'from_run'] as const;
 export type SpatialInitScheme = (typeof SPATIAL_INIT_SCHEMES)[number];
 
-export const DATASET_NAMES = ['synthetic', 'cifar10', 'cifar100', 'fashion-mnist', 'mnist-10k', 'mnist-idx', 'fashion-mnist-idx'] as const;
+export const DATASET_NAMES = [
+  'synthetic',
+  'cifar10',
+  'cifar100',
+  'fashion-mnist',
+  'mnist-10k',
+  'mnist-idx',
+  'fashion-mnist-idx',
+] as const;
 export type DatasetName = (typeof DATASET_NAMES)[number];
 
 export const BACKEND_CHOICES = ['auto', 'tensorflow', 'cpu-native', 'webgpu', 'wasm', 'cpu'] as const;
@@ -31,7 +39,9 @@ export function usableCores(): number {
 
 /** A sweep above this many grid points is refused unless `sweep.max_trials` (--max-trials) raises it. */
 export const DEFAULT_MAX_TRIALS = 10_000;
-const oddKernel = int().min(1).refine((k) => k % 2 === 1, { message: 'must be odd (the conv is padded by k//2 on each side)' });
+const oddKernel = int()
+  .min(1)
+  .refine((k) => k % 2 === 1, { message: 'must be odd (the conv is padded by k//2 on each side)' });
 
 const Synthetic = z
   .strictObject({
@@ -40,37 +50,90 @@ const Synthetic = z
     image_size: int().min(4).default(16).describe('height = width in pixels'),
     channels: int().min(1).default(3).describe('colour channels'),
     classes: int().min(2).default(10).describe('number of classes'),
-    noise: z.number().min(0).default(0.35).describe('noise std relative to the class pattern contrast; higher is harder'),
+    noise: z
+      .number()
+      .min(0)
+      .default(0.35)
+      .describe('noise std relative to the class pattern contrast; higher is harder'),
   })
   .describe('generated data: each class is a seeded random oriented pattern, each image a shifted noisy copy');
 
 const Dataset = z.strictObject({
-  name: z.enum(DATASET_NAMES).default('synthetic').describe("dataset (README 'Datasets' gives each one's files and split)"),
+  name: z
+    .enum(DATASET_NAMES)
+    .default('synthetic')
+    .describe("dataset (README 'Datasets' gives each one's files and split)"),
   root: z.string().min(1).default('data').describe('folder holding downloaded datasets'),
-  augment: z.boolean().default(true).describe('random crop (4-pixel padding) and horizontal flip on training batches (no flip for digits)'),
-  label_mode: z.enum(['fine', 'coarse']).default('fine').describe('cifar100: the 100 fine classes or the 20 coarse superclasses'),
+  augment: z
+    .boolean()
+    .default(true)
+    .describe('random crop (4-pixel padding) and horizontal flip on training batches (no flip for digits)'),
+  label_mode: z
+    .enum(['fine', 'coarse'])
+    .default('fine')
+    .describe('cifar100: the 100 fine classes or the 20 coarse superclasses'),
   subset: int().min(1).optional().describe('keep only N training images per class (seeded choice); unset = all'),
-  val_split: z.number().min(0).max(0.9).default(0).describe('fraction of the training images held out (seeded, per class) and used as the validation split instead of the test set; 0 = validate on the test set'),
-  split_seed: int().min(0).default(0).describe('seed of the subset and val_split choices (not the run seed, so every arm and seed sees the same images)'),
+  val_split: z
+    .number()
+    .min(0)
+    .max(0.9)
+    .default(0)
+    .describe(
+      'fraction of the training images held out (seeded, per class) and used as the validation split instead of the test set; 0 = validate on the test set',
+    ),
+  split_seed: int()
+    .min(0)
+    .default(0)
+    .describe(
+      'seed of the subset and val_split choices (not the run seed, so every arm and seed sees the same images)',
+    ),
   synthetic: Synthetic.prefault({}),
 });
 
-const Model = z.strictObject({
-  arch: z.enum(ARCH_NAMES).default('resnet20').describe('CIFAR ResNet of depth 6n+2 (open_lth layout)'),
-  width: int().min(1).default(16).describe('W, channels of stage 1 (stages have W, 2W, 4W)'),
-  kernel_size: oddKernel.default(3).describe('k of every spatial conv (odd, >= 1)'),
-  lc_expansion: int().min(1).default(1).describe('E; 1 = plain conv, > 1 = LC block (k×k conv to E× channels, then learned 1×1 conv)'),
-  lc_depthwise: z.boolean().default(false).describe('LC block spatial part grouped per input channel (depthwise) instead of full'),
-  spatial_init: z
-    .enum(SPATIAL_INIT_SCHEMES)
-    .default('default')
-    .describe("initialisation of the k×k filters only, in every freeze mode (1×1 convs, BN and classifier keep `init`): default = `init`; kaiming_*/xavier_* i.i.d. per weight; smooth = each filter ~ N(0, Σ) with Σ = exp(-d²/2ℓ²) between kernel positions at distance d; from_run = N(0, Σ) with Σ the second moments of the k×k filters of spatial_init_from. Gaussians are rescaled to the `init` scheme's per-weight variance"),
-  spatial_init_length_scale: z.number().positive().default(1).describe('ℓ of spatial_init: smooth, in pixels (larger = smoother filters)'),
-  spatial_init_from: z.string().min(1).optional().describe('spatial_init: from_run: directory of a finished run with the same k whose k×k filters give Σ'),
-}).superRefine((m, ctx) => {
-  if (m.spatial_init === 'from_run' && m.spatial_init_from === undefined) ctx.addIssue({ code: 'custom', path: ['spatial_init_from'], message: 'spatial_init: from_run needs the run directory to estimate the covariance from' });
-  if (m.spatial_init !== 'from_run' && m.spatial_init_from !== undefined) ctx.addIssue({ code: 'custom', path: ['spatial_init_from'], message: `is only used with spatial_init: from_run (spatial_init is ${m.spatial_init})` });
-});
+const Model = z
+  .strictObject({
+    arch: z.enum(ARCH_NAMES).default('resnet20').describe('CIFAR ResNet of depth 6n+2 (open_lth layout)'),
+    width: int().min(1).default(16).describe('W, channels of stage 1 (stages have W, 2W, 4W)'),
+    kernel_size: oddKernel.default(3).describe('k of every spatial conv (odd, >= 1)'),
+    lc_expansion: int()
+      .min(1)
+      .default(1)
+      .describe('E; 1 = plain conv, > 1 = LC block (k×k conv to E× channels, then learned 1×1 conv)'),
+    lc_depthwise: z
+      .boolean()
+      .default(false)
+      .describe('LC block spatial part grouped per input channel (depthwise) instead of full'),
+    spatial_init: z
+      .enum(SPATIAL_INIT_SCHEMES)
+      .default('default')
+      .describe(
+        "initialisation of the k×k filters only, in every freeze mode (1×1 convs, BN and classifier keep `init`): default = `init`; kaiming_*/xavier_* i.i.d. per weight; smooth = each filter ~ N(0, Σ) with Σ = exp(-d²/2ℓ²) between kernel positions at distance d; from_run = N(0, Σ) with Σ the second moments of the k×k filters of spatial_init_from. Gaussians are rescaled to the `init` scheme's per-weight variance",
+      ),
+    spatial_init_length_scale: z
+      .number()
+      .positive()
+      .default(1)
+      .describe('ℓ of spatial_init: smooth, in pixels (larger = smoother filters)'),
+    spatial_init_from: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('spatial_init: from_run: directory of a finished run with the same k whose k×k filters give Σ'),
+  })
+  .superRefine((m, ctx) => {
+    if (m.spatial_init === 'from_run' && m.spatial_init_from === undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['spatial_init_from'],
+        message: 'spatial_init: from_run needs the run directory to estimate the covariance from',
+      });
+    if (m.spatial_init !== 'from_run' && m.spatial_init_from !== undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['spatial_init_from'],
+        message: `is only used with spatial_init: from_run (spatial_init is ${m.spatial_init})`,
+      });
+  });
 
 const Train = z.strictObject({
   epochs: int().min(1).default(75).describe('training length in epochs'),
@@ -79,11 +142,18 @@ const Train = z.strictObject({
   lr: z.number().positive().default(0.01).describe('peak learning rate'),
   momentum: z.number().min(0).max(1).default(0.9).describe('SGD momentum'),
   nesterov: z.boolean().default(true).describe('Nesterov momentum'),
-  weight_decay: z.number().min(0).default(5e-4).describe('L2 penalty on all learnable parameters (added to the gradient, as PyTorch SGD)'),
+  weight_decay: z
+    .number()
+    .min(0)
+    .default(5e-4)
+    .describe('L2 penalty on all learnable parameters (added to the gradient, as PyTorch SGD)'),
   label_smoothing: z.number().min(0).max(1).default(0.1).describe('label smoothing of the training loss'),
   schedule: z.enum(['cosine', 'step', 'constant']).default('cosine').describe('learning-rate schedule after warm-up'),
   warmup_epochs: z.number().min(0).default(0).describe('linear warm-up from 0 to lr, in epochs'),
-  step_milestones: z.array(int().min(1)).default([]).describe('step schedule: epochs at which lr is multiplied by step_gamma (empty = at 50% and 75%)'),
+  step_milestones: z
+    .array(int().min(1))
+    .default([])
+    .describe('step schedule: epochs at which lr is multiplied by step_gamma (empty = at 50% and 75%)'),
   step_gamma: z.number().positive().max(1).default(0.1).describe('step schedule: factor at each milestone'),
 });
 
@@ -94,28 +164,60 @@ const Train = z.strictObject({
  */
 const Sweep = z
   .object({
-    max_trials: int().min(1).default(DEFAULT_MAX_TRIALS).describe('largest grid (number of points before exclude) a sweep may have; a guard against a typo expanding to millions of trials (lcconv sweep --max-trials N)'),
-    exclude: z.array(z.record(z.string(), z.unknown())).default([]).describe('grid points to drop: each rule is a partial assignment {key.path: value, …}; a point matching every entry of a rule is dropped'),
+    max_trials: int()
+      .min(1)
+      .default(DEFAULT_MAX_TRIALS)
+      .describe(
+        'largest grid (number of points before exclude) a sweep may have; a guard against a typo expanding to millions of trials (lcconv sweep --max-trials N)',
+      ),
+    exclude: z
+      .array(z.record(z.string(), z.unknown()))
+      .default([])
+      .describe(
+        'grid points to drop: each rule is a partial assignment {key.path: value, …}; a point matching every entry of a rule is dropped',
+      ),
   })
   .catchall(z.array(z.unknown()).min(1))
-  .describe('grid of trials: each key but exclude and max_trials is a config key path (e.g. model.kernel_size, freeze, seed) mapped to a list of values; the trials are their product');
+  .describe(
+    'grid of trials: each key but exclude and max_trials is a config key path (e.g. model.kernel_size, freeze, seed) mapped to a list of values; the trials are their product',
+  );
 
 /**
  * Text that is written into the generated sbatch script. Quoting (scriptWord in src/sweep/slurm.ts)
  * makes any printable text safe, but no quoting survives a newline on a `#SBATCH` line: refuse
  * control characters here, where the error can name the key.
  */
-// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it refuses
-const scriptText = () => z.string().min(1).regex(/^[^\x00-\x1f\x7f]*$/, 'must not contain control characters (newline, tab, …)');
+const scriptText = () =>
+  z
+    .string()
+    .min(1)
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it refuses
+    .regex(/^[^\x00-\x1f\x7f]*$/, 'must not contain control characters (newline, tab, …)');
 
 /** sbatch options lcconv sets itself: overriding them would break the one-task-per-trial bookkeeping. */
-const RESERVED_SBATCH = ['--array', '-a', '--output', '-o', '--chdir', '-D', '--wrap', '--parsable', '--job-name', '-J'];
+const RESERVED_SBATCH = [
+  '--array',
+  '-a',
+  '--output',
+  '-o',
+  '--chdir',
+  '-D',
+  '--wrap',
+  '--parsable',
+  '--job-name',
+  '-J',
+];
 
 const sbatchOption = scriptText()
   .regex(/^(--[A-Za-z][A-Za-z0-9-]*(=.*)?|-[A-Za-z].*)$/s, 'must be one sbatch option, e.g. --account=abc or -Aabc')
-  .refine((arg) => !RESERVED_SBATCH.includes(arg.split('=')[0]!) && !RESERVED_SBATCH.some((o) => o.length === 2 && arg.startsWith(o)), {
-    message: `lcconv sets ${RESERVED_SBATCH.filter((o) => o.startsWith('--')).join(', ')} itself`,
-  });
+  .refine(
+    (arg) =>
+      !RESERVED_SBATCH.includes(arg.split('=')[0]!) &&
+      !RESERVED_SBATCH.some((o) => o.length === 2 && arg.startsWith(o)),
+    {
+      message: `lcconv sets ${RESERVED_SBATCH.filter((o) => o.startsWith('--')).join(', ')} itself`,
+    },
+  );
 
 /**
  * Robustness evaluation of a finished run (`lcconv eval`; README 'Evaluating robustness' says
@@ -123,18 +225,48 @@ const sbatchOption = scriptText()
  */
 const Eval = z
   .strictObject({
-    after_training: z.boolean().default(false).describe('evaluate every run of this config as soon as it finishes (also sweep trials, local or Slurm), writing eval.csv'),
-    attacks: z.array(z.enum(ATTACK_NAMES)).default([...ATTACK_NAMES]).describe('adversarial attacks: fgsm and pgd (L∞), pgd_l2'),
-    linf_epsilons: z.array(z.number().min(0)).default([0.5, 1, 2, 4, 8]).describe('ε of fgsm and pgd in units of 1/255 of the [0,1] pixel range (before normalisation)'),
-    l2_epsilons: z.array(z.number().min(0)).default([0.125, 0.25, 0.5, 1]).describe('ε of pgd_l2 in [0,1] pixel units (L2 norm over all pixels and channels of one image)'),
+    after_training: z
+      .boolean()
+      .default(false)
+      .describe(
+        'evaluate every run of this config as soon as it finishes (also sweep trials, local or Slurm), writing eval.csv',
+      ),
+    attacks: z
+      .array(z.enum(ATTACK_NAMES))
+      .default([...ATTACK_NAMES])
+      .describe('adversarial attacks: fgsm and pgd (L∞), pgd_l2'),
+    linf_epsilons: z
+      .array(z.number().min(0))
+      .default([0.5, 1, 2, 4, 8])
+      .describe('ε of fgsm and pgd in units of 1/255 of the [0,1] pixel range (before normalisation)'),
+    l2_epsilons: z
+      .array(z.number().min(0))
+      .default([0.125, 0.25, 0.5, 1])
+      .describe('ε of pgd_l2 in [0,1] pixel units (L2 norm over all pixels and channels of one image)'),
     steps: int().min(1).default(10).describe('PGD iterations'),
     step_size: z.number().positive().default(2.5).describe('PGD step α = step_size·ε/steps'),
     restarts: int().min(1).default(1).describe('PGD random restarts (an image is robust only if it survives all)'),
-    corruptions: z.array(z.enum(CORRUPTION_NAMES)).default([...CORRUPTION_NAMES]).describe('built-in common corruptions (CIFAR-10-C parameters)'),
+    corruptions: z
+      .array(z.enum(CORRUPTION_NAMES))
+      .default([...CORRUPTION_NAMES])
+      .describe('built-in common corruptions (CIFAR-10-C parameters)'),
     severities: z.array(int().min(1).max(5)).default([1, 2, 3, 4, 5]).describe('corruption severities, 1..5'),
-    cifar_c: z.boolean().default(true).describe('cifar10/cifar100 runs: also the 15 corruptions of CIFAR-10-C / CIFAR-100-C when present under dataset.root (lcconv data download cifar10-c)'),
-    images: int().min(1).optional().describe('evaluate on N images of the split (seeded choice, the same for every run); unset = all'),
-    seed: int().min(0).default(0).describe('seed of the image choice, the corruptions and the PGD random starts (not the run seed, so every run sees the same images)'),
+    cifar_c: z
+      .boolean()
+      .default(true)
+      .describe(
+        'cifar10/cifar100 runs: also the 15 corruptions of CIFAR-10-C / CIFAR-100-C when present under dataset.root (lcconv data download cifar10-c)',
+      ),
+    images: int()
+      .min(1)
+      .optional()
+      .describe('evaluate on N images of the split (seeded choice, the same for every run); unset = all'),
+    seed: int()
+      .min(0)
+      .default(0)
+      .describe(
+        'seed of the image choice, the corruptions and the PGD random starts (not the run seed, so every run sees the same images)',
+      ),
     batch_size: int().min(1).default(256).describe('images per evaluation batch'),
   })
   .describe('robustness evaluation (lcconv eval): adversarial attacks and common corruptions');
@@ -142,34 +274,84 @@ const Eval = z
 /** Defaults of `lcconv sweep --executor slurm`; the command-line flags of the same name override them. */
 const Slurm = z
   .strictObject({
-    partition: scriptText().regex(/^[A-Za-z0-9_.+-]+(,[A-Za-z0-9_.+-]+)*$/, 'use partition names (letters, digits, _ . + -), comma-separated').optional().describe('partition (sbatch --partition); unset = the cluster default'),
-    gpus_per_task: int().min(0).default(0).describe('GPUs per array task (sbatch --gres=gpu:N); each task runs one trial'),
+    partition: scriptText()
+      .regex(
+        /^[A-Za-z0-9_.+-]+(,[A-Za-z0-9_.+-]+)*$/,
+        'use partition names (letters, digits, _ . + -), comma-separated',
+      )
+      .optional()
+      .describe('partition (sbatch --partition); unset = the cluster default'),
+    gpus_per_task: int()
+      .min(0)
+      .default(0)
+      .describe('GPUs per array task (sbatch --gres=gpu:N); each task runs one trial'),
     cpus_per_task: int().min(1).default(1).describe('CPU cores per array task (sbatch --cpus-per-task)'),
-    time: z.string().regex(/^(\d+-)?\d+:\d{2}:\d{2}$/, 'use HH:MM:SS or D-HH:MM:SS').optional().describe('wall-time limit per task (sbatch --time); unset = the partition default'),
-    max_parallel: int().min(1).optional().describe('at most this many tasks at once (the array %M throttle); unset = no limit'),
+    time: z
+      .string()
+      .regex(/^(\d+-)?\d+:\d{2}:\d{2}$/, 'use HH:MM:SS or D-HH:MM:SS')
+      .optional()
+      .describe('wall-time limit per task (sbatch --time); unset = the partition default'),
+    max_parallel: int()
+      .min(1)
+      .optional()
+      .describe('at most this many tasks at once (the array %M throttle); unset = no limit'),
     sbatch_args: z.array(sbatchOption).default([]).describe('extra sbatch options, one per item, e.g. --account=abc'),
   })
   .describe('Slurm executor settings for lcconv sweep --executor slurm');
 
-export const ConfigSchema = z
-  .strictObject({
-    name: z.string().max(100, 'at most 100 characters (it names a folder)').regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'one folder name: letters, digits, ".", "_" and "-", starting with a letter or digit').default('experiment').describe('experiment name: results go to <results_dir>/<name>/'),
-    seed: int().min(0).default(0).describe('seed for initialisation, shuffling and augmentation'),
-    seeds: z.array(int().min(0)).min(1).refine((seeds) => new Set(seeds).size === seeds.length, 'lists a seed twice (each seed is one run; a repeat would count one run as several)').optional().describe('several seeds: one run each (overrides seed)'),
-    dataset: Dataset.prefault({}),
-    model: Model.prefault({}),
-    freeze: z.enum(FREEZE_MODES).default('learned').describe('learned = standard training; frozen = k×k filters random and never updated; shared = all k×k filters sliced from one frozen random tensor'),
-    init: z.enum(INIT_SCHEMES).default('kaiming_uniform').describe("initialisation of conv and linear weights (kaiming_uniform = PyTorch's default, a=√5); model.spatial_init overrides it for the k×k filters"),
-    train: Train.prefault({}),
-    eval_every: int().min(1).default(1).describe('validate every N epochs (and always after the last)'),
-    compare_to_standard: z.boolean().default(true).describe('also train (or reuse) the learned arm of the same config and report Δ accuracy'),
-    backend: z.enum(BACKEND_CHOICES).default('auto').describe('tfjs backend; auto picks the fastest available'),
-    threads: int().min(1).max(usableCores(), `at most the ${usableCores()} CPU cores this process may use`).optional().describe('CPU threads of the cpu-native backend (unset: $LCCONV_THREADS, else the cores the process may use: affinity, cgroup quota, SLURM_CPUS_PER_TASK; sweep workers share them)'),
-    results_dir: z.string().min(1).default('results').describe('folder for run outputs'),
-    sweep: Sweep.optional(),
-    slurm: Slurm.prefault({}),
-    eval: Eval.prefault({}),
-  });
+export const ConfigSchema = z.strictObject({
+  name: z
+    .string()
+    .max(100, 'at most 100 characters (it names a folder)')
+    .regex(
+      /^[A-Za-z0-9][A-Za-z0-9._-]*$/,
+      'one folder name: letters, digits, ".", "_" and "-", starting with a letter or digit',
+    )
+    .default('experiment')
+    .describe('experiment name: results go to <results_dir>/<name>/'),
+  seed: int().min(0).default(0).describe('seed for initialisation, shuffling and augmentation'),
+  seeds: z
+    .array(int().min(0))
+    .min(1)
+    .refine(
+      (seeds) => new Set(seeds).size === seeds.length,
+      'lists a seed twice (each seed is one run; a repeat would count one run as several)',
+    )
+    .optional()
+    .describe('several seeds: one run each (overrides seed)'),
+  dataset: Dataset.prefault({}),
+  model: Model.prefault({}),
+  freeze: z
+    .enum(FREEZE_MODES)
+    .default('learned')
+    .describe(
+      'learned = standard training; frozen = k×k filters random and never updated; shared = all k×k filters sliced from one frozen random tensor',
+    ),
+  init: z
+    .enum(INIT_SCHEMES)
+    .default('kaiming_uniform')
+    .describe(
+      "initialisation of conv and linear weights (kaiming_uniform = PyTorch's default, a=√5); model.spatial_init overrides it for the k×k filters",
+    ),
+  train: Train.prefault({}),
+  eval_every: int().min(1).default(1).describe('validate every N epochs (and always after the last)'),
+  compare_to_standard: z
+    .boolean()
+    .default(true)
+    .describe('also train (or reuse) the learned arm of the same config and report Δ accuracy'),
+  backend: z.enum(BACKEND_CHOICES).default('auto').describe('tfjs backend; auto picks the fastest available'),
+  threads: int()
+    .min(1)
+    .max(usableCores(), `at most the ${usableCores()} CPU cores this process may use`)
+    .optional()
+    .describe(
+      'CPU threads of the cpu-native backend (unset: $LCCONV_THREADS, else the cores the process may use: affinity, cgroup quota, SLURM_CPUS_PER_TASK; sweep workers share them)',
+    ),
+  results_dir: z.string().min(1).default('results').describe('folder for run outputs'),
+  sweep: Sweep.optional(),
+  slurm: Slurm.prefault({}),
+  eval: Eval.prefault({}),
+});
 
 export type Config = z.infer<typeof ConfigSchema>;
 export type ModelConfig = Config['model'];

@@ -33,7 +33,19 @@ export function permutation(n: number, rng: Rng): Uint32Array {
 }
 
 /** Copies image `index` into `out` at `slot`, cropped at (dy, dx) from the zero-padded image, optionally flipped, normalised. */
-function writeImage(data: Dataset, split: ImageSplit, index: number, out: Float32Array, slot: number, pad: number, dy: number, dx: number, flip: boolean, scale: Float32Array, shift: Float32Array): void {
+function writeImage(
+  data: Dataset,
+  split: ImageSplit,
+  index: number,
+  out: Float32Array,
+  slot: number,
+  pad: number,
+  dy: number,
+  dx: number,
+  flip: boolean,
+  scale: Float32Array,
+  shift: Float32Array,
+): void {
   const { height: H, width: W, channels: C } = data;
   const src = index * H * W * C;
   const dst = slot * H * W * C;
@@ -57,7 +69,13 @@ function normaliser(data: Dataset): { scale: Float32Array; shift: Float32Array }
 }
 
 /** Training batches for one epoch: shuffled, augmented, the last incomplete batch dropped (BN needs full batches). */
-export function* trainBatches(data: Dataset, batchSize: number, seed: number, epoch: number, augment: AugmentOptions | null): Generator<Batch> {
+export function* trainBatches(
+  data: Dataset,
+  batchSize: number,
+  seed: number,
+  epoch: number,
+  augment: AugmentOptions | null,
+): Generator<Batch> {
   const split = data.train;
   const order = permutation(split.count, rngFor(seed, `shuffle/${epoch}`));
   const rng = rngFor(seed, `augment/${epoch}`);

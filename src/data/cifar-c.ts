@@ -18,12 +18,37 @@ export interface CorruptedLayout {
 
 /** The archives hold these 19 corruptions; the check requires every one. */
 const ALL_CORRUPTIONS = [
-  'brightness', 'contrast', 'defocus_blur', 'elastic_transform', 'fog', 'frost', 'gaussian_blur', 'gaussian_noise', 'glass_blur', 'impulse_noise',
-  'jpeg_compression', 'motion_blur', 'pixelate', 'saturate', 'shot_noise', 'snow', 'spatter', 'speckle_noise', 'zoom_blur',
+  'brightness',
+  'contrast',
+  'defocus_blur',
+  'elastic_transform',
+  'fog',
+  'frost',
+  'gaussian_blur',
+  'gaussian_noise',
+  'glass_blur',
+  'impulse_noise',
+  'jpeg_compression',
+  'motion_blur',
+  'pixelate',
+  'saturate',
+  'shot_noise',
+  'snow',
+  'spatter',
+  'speckle_noise',
+  'zoom_blur',
 ];
 
-export const CIFAR10C_LAYOUT: CorruptedLayout = { dir: 'CIFAR-10-C', corruptions: ALL_CORRUPTIONS, perSeverity: 10_000 };
-export const CIFAR100C_LAYOUT: CorruptedLayout = { dir: 'CIFAR-100-C', corruptions: ALL_CORRUPTIONS, perSeverity: 10_000 };
+export const CIFAR10C_LAYOUT: CorruptedLayout = {
+  dir: 'CIFAR-10-C',
+  corruptions: ALL_CORRUPTIONS,
+  perSeverity: 10_000,
+};
+export const CIFAR100C_LAYOUT: CorruptedLayout = {
+  dir: 'CIFAR-100-C',
+  corruptions: ALL_CORRUPTIONS,
+  perSeverity: 10_000,
+};
 
 /** Why `dir` is not a complete copy (every file's .npy header, shape and size), or null. */
 export function checkCorruptedDir(dir: string, layout: CorruptedLayout): string | null {
@@ -35,7 +60,8 @@ export function checkCorruptedDir(dir: string, layout: CorruptedLayout): string 
     try {
       const { shape } = readNpyHeader(file);
       const want = name === 'labels' ? [n] : [n, 32, 32, 3];
-      if (shape.join(',') !== want.join(',')) return `${file}: shape (${shape.join(', ')}), expected (${want.join(', ')})`;
+      if (shape.join(',') !== want.join(','))
+        return `${file}: shape (${shape.join(', ')}), expected (${want.join(', ')})`;
     } catch (err) {
       if (err instanceof InputError) return err.message;
       throw err;
@@ -45,7 +71,13 @@ export function checkCorruptedDir(dir: string, layout: CorruptedLayout): string 
 }
 
 /** The test images at `indices` (positions in the CIFAR test set) corrupted by `name` at `severity`. */
-export function readCorrupted(dir: string, name: string, severity: number, indices: Uint32Array | number[], perSeverity: number): Uint8Array {
+export function readCorrupted(
+  dir: string,
+  name: string,
+  severity: number,
+  indices: Uint32Array | number[],
+  perSeverity: number,
+): Uint8Array {
   const file = join(dir, `${name}.npy`);
   const header = readNpyHeader(file);
   const pixels = 32 * 32 * 3;

@@ -73,7 +73,13 @@ const CIFAR100_COARSE = (
  * Reads label-prefixed records; checks every file's size and every label. `labelIndex` picks which
  * label byte is the class (CIFAR-100: 0 = coarse, 1 = fine); each label byte is range-checked.
  */
-function readRecords(files: string[], perFile: number, layout: CifarLayout, labelIndex: number, labelRanges: number[]): ImageSplit {
+function readRecords(
+  files: string[],
+  perFile: number,
+  layout: CifarLayout,
+  labelIndex: number,
+  labelRanges: number[],
+): ImageSplit {
   const record = layout.labelBytes + PIXELS;
   const count = files.length * perFile;
   const images = new Uint8Array(count * PIXELS);
@@ -86,7 +92,10 @@ function readRecords(files: string[], perFile: number, layout: CifarLayout, labe
       const off = r * record;
       for (let b = 0; b < layout.labelBytes; b++) {
         const label = bytes[off + b]!;
-        if (label >= labelRanges[b]!) throw new InputError(`${file}: record ${r} has ${layout.labelBytes > 1 ? ['coarse ', 'fine '][b] : ''}label ${label}, expected 0..${labelRanges[b]! - 1}`);
+        if (label >= labelRanges[b]!)
+          throw new InputError(
+            `${file}: record ${r} has ${layout.labelBytes > 1 ? ['coarse ', 'fine '][b] : ''}label ${label}, expected 0..${labelRanges[b]! - 1}`,
+          );
       }
       labels[i] = bytes[off + labelIndex]!;
       // channel-major (all R, all G, all B) → pixel-major NHWC
@@ -120,11 +129,25 @@ export function loadCifar10(root: string, layout: CifarLayout = CIFAR10_LAYOUT):
   requireFiles('cifar10', files, missingHint('cifar10', root));
   const train = readRecords(files.slice(0, -1), layout.trainRecordsPerFile, layout, 0, [10]);
   const test = readRecords(files.slice(-1), layout.testRecords, layout, 0, [10]);
-  return { name: 'cifar10', height: SIDE, width: SIDE, channels: 3, classNames: CIFAR10_CLASSES, train, test, ...channelStats(train, 3), flipAugment: true };
+  return {
+    name: 'cifar10',
+    height: SIDE,
+    width: SIDE,
+    channels: 3,
+    classNames: CIFAR10_CLASSES,
+    train,
+    test,
+    ...channelStats(train, 3),
+    flipAugment: true,
+  };
 }
 
 /** CIFAR-100 from `<root>/cifar-100-binary/`: the 100 fine classes, or the 20 coarse superclasses. */
-export function loadCifar100(root: string, labelMode: 'fine' | 'coarse', layout: CifarLayout = CIFAR100_LAYOUT): Dataset {
+export function loadCifar100(
+  root: string,
+  labelMode: 'fine' | 'coarse',
+  layout: CifarLayout = CIFAR100_LAYOUT,
+): Dataset {
   const dir = join(root, layout.dir);
   const files = [...layout.trainFiles, layout.testFile].map((f) => join(dir, f));
   requireFiles('cifar100', files, missingHint('cifar100', root));
@@ -133,5 +156,15 @@ export function loadCifar100(root: string, labelMode: 'fine' | 'coarse', layout:
   const train = readRecords(files.slice(0, -1), layout.trainRecordsPerFile, layout, labelIndex, ranges);
   const test = readRecords(files.slice(-1), layout.testRecords, layout, labelIndex, ranges);
   const classNames = labelMode === 'coarse' ? CIFAR100_COARSE : CIFAR100_FINE;
-  return { name: 'cifar100', height: SIDE, width: SIDE, channels: 3, classNames, train, test, ...channelStats(train, 3), flipAugment: true };
+  return {
+    name: 'cifar100',
+    height: SIDE,
+    width: SIDE,
+    channels: 3,
+    classNames,
+    train,
+    test,
+    ...channelStats(train, 3),
+    flipAugment: true,
+  };
 }

@@ -29,15 +29,30 @@ export interface DownloadSpec {
   check: (dir: string) => string | null;
 }
 
-const cifar = (url: string, md5: string, layout: CifarLayout): DownloadSpec => ({ url, md5, dir: layout.dir, check: (dir) => checkCifarDir(dir, layout) });
+const cifar = (url: string, md5: string, layout: CifarLayout): DownloadSpec => ({
+  url,
+  md5,
+  dir: layout.dir,
+  check: (dir) => checkCifarDir(dir, layout),
+});
 
 export const DOWNLOADS: Record<DownloadName, DownloadSpec> = {
   // MD5s from https://www.cs.toronto.edu/~kriz/cifar.html
   cifar10: cifar(CIFAR_URLS.cifar10, 'c32a1d4ab5d03f1284b67883e8d87530', CIFAR10_LAYOUT),
   cifar100: cifar(CIFAR_URLS.cifar100, '03b5dce01913d631647c71ecec9e9cb8', CIFAR100_LAYOUT),
   // Zenodo records 2535967 and 3555552 (Hendrycks & Dietterich), MD5s as listed there; 2.9 GB each.
-  'cifar10-c': { url: 'https://zenodo.org/records/2535967/files/CIFAR-10-C.tar', md5: '56bf5dcef84df0e2308c6dcbcbbd8499', dir: CIFAR10C_LAYOUT.dir, check: (dir) => checkCorruptedDir(dir, CIFAR10C_LAYOUT) },
-  'cifar100-c': { url: 'https://zenodo.org/records/3555552/files/CIFAR-100-C.tar', md5: '11f0ed0f1191edbf9fa23466ae6021d3', dir: CIFAR100C_LAYOUT.dir, check: (dir) => checkCorruptedDir(dir, CIFAR100C_LAYOUT) },
+  'cifar10-c': {
+    url: 'https://zenodo.org/records/2535967/files/CIFAR-10-C.tar',
+    md5: '56bf5dcef84df0e2308c6dcbcbbd8499',
+    dir: CIFAR10C_LAYOUT.dir,
+    check: (dir) => checkCorruptedDir(dir, CIFAR10C_LAYOUT),
+  },
+  'cifar100-c': {
+    url: 'https://zenodo.org/records/3555552/files/CIFAR-100-C.tar',
+    md5: '11f0ed0f1191edbf9fa23466ae6021d3',
+    dir: CIFAR100C_LAYOUT.dir,
+    check: (dir) => checkCorruptedDir(dir, CIFAR100C_LAYOUT),
+  },
 };
 
 /** Env variable naming a mirror: its value replaces everything before the archive's file name. */
@@ -93,7 +108,11 @@ function describe(err: unknown): string {
 }
 
 /** Streams `url` into `file`, hashing as it goes; returns the MD5 and byte count. */
-async function fetchTo(url: string, file: string, onProgress?: DownloadOptions['onProgress']): Promise<{ md5: string; bytes: number }> {
+async function fetchTo(
+  url: string,
+  file: string,
+  onProgress?: DownloadOptions['onProgress'],
+): Promise<{ md5: string; bytes: number }> {
   let res: Response;
   try {
     res = await fetch(url);
@@ -116,10 +135,16 @@ async function fetchTo(url: string, file: string, onProgress?: DownloadOptions['
       }
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
-      if (e.code === 'ENOSPC' || e.syscall === 'write') throw new DownloadError(`${file}: cannot write (${describe(err)})`);
-      throw new DownloadError(`${url}: connection lost after ${formatCount(received)}${total === null ? '' : ` of ${formatCount(total)}`} bytes (${describe(err)})`);
+      if (e.code === 'ENOSPC' || e.syscall === 'write')
+        throw new DownloadError(`${file}: cannot write (${describe(err)})`);
+      throw new DownloadError(
+        `${url}: connection lost after ${formatCount(received)}${total === null ? '' : ` of ${formatCount(total)}`} bytes (${describe(err)})`,
+      );
     }
-    if (total !== null && received !== total) throw new DownloadError(`${url}: connection closed after ${formatCount(received)} of ${formatCount(total)} bytes`);
+    if (total !== null && received !== total)
+      throw new DownloadError(
+        `${url}: connection closed after ${formatCount(received)} of ${formatCount(total)} bytes`,
+      );
     await out.sync();
   } finally {
     await out.close();
@@ -161,7 +186,10 @@ export async function downloadDataset(name: DownloadName, opts: DownloadOptions)
   try {
     const archive = join(tmp, 'archive'); // .tar.gz or .tar: tar detects the compression
     const got = await fetchTo(url, archive, opts.onProgress);
-    if (got.md5 !== md5) throw new DownloadError(`${url}: MD5 mismatch: expected ${md5}, got ${got.md5} (${formatCount(got.bytes)} bytes); nothing was kept`);
+    if (got.md5 !== md5)
+      throw new DownloadError(
+        `${url}: MD5 mismatch: expected ${md5}, got ${got.md5} (${formatCount(got.bytes)} bytes); nothing was kept`,
+      );
     try {
       await tar.x({ file: archive, cwd: tmp, strict: true });
     } catch (err) {
@@ -169,7 +197,10 @@ export async function downloadDataset(name: DownloadName, opts: DownloadOptions)
     }
     rmSync(archive);
     const problem = check(join(tmp, spec.dir));
-    if (problem) throw new DownloadError(`${url}: archive does not hold the expected ${spec.dir}/ (${problem.replaceAll(`${tmp}/`, '')})`);
+    if (problem)
+      throw new DownloadError(
+        `${url}: archive does not hold the expected ${spec.dir}/ (${problem.replaceAll(`${tmp}/`, '')})`,
+      );
     // An incomplete or --force'd old copy is moved aside, and put back if the new one cannot take its place.
     const replaced = join(tmp, 'replaced');
     if (existsSync(dest)) renameSync(dest, replaced);

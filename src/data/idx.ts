@@ -24,21 +24,37 @@ function readIdx(file: string, dims: 1 | 3): { shape: number[]; data: Uint8Array
   const header = 4 + 4 * dims;
   const magic = 0x0800 + dims;
   if (bytes.length < header || bytes.readUInt32BE(0) !== magic)
-    throw new InputError(`${file}: not an IDX file of uint8 ${dims}-D data (expected magic 0x${magic.toString(16).padStart(8, '0')}${bytes.length >= 4 ? `, found 0x${bytes.readUInt32BE(0).toString(16).padStart(8, '0')}` : `, file has ${bytes.length} bytes`})`);
+    throw new InputError(
+      `${file}: not an IDX file of uint8 ${dims}-D data (expected magic 0x${magic.toString(16).padStart(8, '0')}${bytes.length >= 4 ? `, found 0x${bytes.readUInt32BE(0).toString(16).padStart(8, '0')}` : `, file has ${bytes.length} bytes`})`,
+    );
   const shape = Array.from({ length: dims }, (_, d) => bytes.readUInt32BE(4 + 4 * d));
   const expected = header + shape.reduce((a, b) => a * b, 1);
-  if (bytes.length !== expected) throw new InputError(`${file}: expected ${formatCount(expected)} bytes${file.endsWith('.gz') ? ' after gunzip' : ''} (header ${shape.join('×')}), found ${formatCount(bytes.length)}`);
+  if (bytes.length !== expected)
+    throw new InputError(
+      `${file}: expected ${formatCount(expected)} bytes${file.endsWith('.gz') ? ' after gunzip' : ''} (header ${shape.join('×')}), found ${formatCount(bytes.length)}`,
+    );
   return { shape, data: bytes.subarray(header) };
 }
 
-function readSplit(dir: string, prefix: 'train' | 't10k', classes: number, hint: string): ImageSplit & { height: number; width: number } {
+function readSplit(
+  dir: string,
+  prefix: 'train' | 't10k',
+  classes: number,
+  hint: string,
+): ImageSplit & { height: number; width: number } {
   const imgFile = findIdx(dir, `${prefix}-images-idx3-ubyte`);
   const lblFile = findIdx(dir, `${prefix}-labels-idx1-ubyte`);
-  if (!imgFile || !lblFile) throw new InputError(`${join(dir, `${prefix}-${imgFile ? 'labels-idx1' : 'images-idx3'}-ubyte`)}[.gz] not found; ${hint}`);
+  if (!imgFile || !lblFile)
+    throw new InputError(
+      `${join(dir, `${prefix}-${imgFile ? 'labels-idx1' : 'images-idx3'}-ubyte`)}[.gz] not found; ${hint}`,
+    );
   const img = readIdx(imgFile, 3);
   const lbl = readIdx(lblFile, 1);
   const [count, height, width] = img.shape as [number, number, number];
-  if (lbl.shape[0] !== count) throw new InputError(`${lblFile}: expected ${formatCount(count)} labels (one per image in ${imgFile}), found ${formatCount(lbl.shape[0]!)}`);
+  if (lbl.shape[0] !== count)
+    throw new InputError(
+      `${lblFile}: expected ${formatCount(count)} labels (one per image in ${imgFile}), found ${formatCount(lbl.shape[0]!)}`,
+    );
   const bad = lbl.data.findIndex((l) => l >= classes);
   if (bad >= 0) throw new InputError(`${lblFile}: label ${bad} is ${lbl.data[bad]}, expected 0..${classes - 1}`);
   return { images: Uint8Array.from(img.data), labels: Uint8Array.from(lbl.data), count, height, width };
@@ -51,8 +67,21 @@ export function loadIdx(root: string, kind: 'mnist' | 'fashion-mnist'): Dataset 
   const hint = `put the official ${kind === 'mnist' ? 'MNIST' : 'Fashion-MNIST'} IDX files (gzipped or not) in ${dir}/`;
   const train = readSplit(dir, 'train', classNames.length, hint);
   const test = readSplit(dir, 't10k', classNames.length, hint);
-  if (test.height !== train.height || test.width !== train.width) throw new InputError(`${dir}: test images are ${test.height}×${test.width}, training images ${train.height}×${train.width}`);
+  if (test.height !== train.height || test.width !== train.width)
+    throw new InputError(
+      `${dir}: test images are ${test.height}×${test.width}, training images ${train.height}×${train.width}`,
+    );
   const strip = ({ images, labels, count }: ImageSplit): ImageSplit => ({ images, labels, count });
   // Flips keep clothing classes but not digits (see mnist-package.ts).
-  return { name, height: train.height, width: train.width, channels: 1, classNames, train: strip(train), test: strip(test), ...channelStats(train, 1), flipAugment: kind === 'fashion-mnist' };
+  return {
+    name,
+    height: train.height,
+    width: train.width,
+    channels: 1,
+    classNames,
+    train: strip(train),
+    test: strip(test),
+    ...channelStats(train, 1),
+    flipAugment: kind === 'fashion-mnist',
+  };
 }

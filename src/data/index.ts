@@ -21,7 +21,12 @@ const GREY_28 = { height: 28, width: 28, channels: 1, classes: 10 };
 export const LOADERS: Record<DatasetName, DatasetEntry> = {
   synthetic: {
     load: (cfg, seed) => loadSynthetic(cfg.synthetic, seed),
-    shape: ({ synthetic: s }) => ({ height: s.image_size, width: s.image_size, channels: s.channels, classes: s.classes }),
+    shape: ({ synthetic: s }) => ({
+      height: s.image_size,
+      width: s.image_size,
+      channels: s.channels,
+      classes: s.classes,
+    }),
   },
   cifar10: { load: (cfg) => loadCifar10(cfg.root), shape: () => CIFAR10_SHAPE },
   cifar100: {

@@ -38,15 +38,23 @@ function cifarStatus(name: keyof typeof CIFAR_URLS, root: string, layout: typeof
   const dir = join(root, layout.dir);
   const problem = checkCifarDir(dir, layout);
   if (problem === 'missing') return { name, status: 'missing', where: dir, detail: downloadCommand(name, root) };
-  return problem ? { name, status: 'invalid', where: dir, detail: problem } : { name, status: 'ok', where: dir, detail: 'all files have their exact sizes' };
+  return problem
+    ? { name, status: 'invalid', where: dir, detail: problem }
+    : { name, status: 'ok', where: dir, detail: 'all files have their exact sizes' };
 }
 
 function idxStatus(name: DatasetName, root: string, kind: 'mnist' | 'fashion-mnist'): DatasetStatus {
   const dir = join(root, kind);
-  if (!existsSync(dir)) return { name, status: 'missing', where: dir, detail: 'put the official IDX files (gzipped or not) here' };
+  if (!existsSync(dir))
+    return { name, status: 'missing', where: dir, detail: 'put the official IDX files (gzipped or not) here' };
   try {
     const d = loadIdx(root, kind);
-    return { name, status: 'ok', where: dir, detail: `${formatCount(d.train.count)} train / ${formatCount(d.test.count)} test, ${d.height}×${d.width}` };
+    return {
+      name,
+      status: 'ok',
+      where: dir,
+      detail: `${formatCount(d.train.count)} train / ${formatCount(d.test.count)} test, ${d.height}×${d.width}`,
+    };
   } catch (err) {
     if (err instanceof InputError) return { name, status: 'invalid', where: dir, detail: err.message };
     throw err;

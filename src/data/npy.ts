@@ -17,7 +17,8 @@ export function readNpyHeader(file: string): NpyHeader {
   try {
     const head = Buffer.alloc(12);
     readSync(fd, head, 0, 12, 0);
-    if (head.subarray(0, 6).toString('latin1') !== '\x93NUMPY') throw new InputError(`${file}: not a .npy file (no \\x93NUMPY magic)`);
+    if (head.subarray(0, 6).toString('latin1') !== '\x93NUMPY')
+      throw new InputError(`${file}: not a .npy file (no \\x93NUMPY magic)`);
     const major = head[6]!;
     const lengthBytes = major === 1 ? 2 : 4;
     const headerLength = major === 1 ? head.readUInt16LE(8) : head.readUInt32LE(8);
@@ -26,13 +27,21 @@ export function readNpyHeader(file: string): NpyHeader {
     const dict = text.toString('latin1');
     const dtype = /'descr':\s*'([^']+)'/.exec(dict)?.[1];
     const shapeText = /'shape':\s*\(([^)]*)\)/.exec(dict)?.[1];
-    if (!dtype || shapeText === undefined || /'fortran_order':\s*True/.test(dict)) throw new InputError(`${file}: unsupported .npy header ${dict.trim()}`);
-    const shape = shapeText.split(',').map((s) => s.trim()).filter(Boolean).map(Number);
+    if (!dtype || shapeText === undefined || /'fortran_order':\s*True/.test(dict))
+      throw new InputError(`${file}: unsupported .npy header ${dict.trim()}`);
+    const shape = shapeText
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)
+      .map(Number);
     const dataOffset = 8 + lengthBytes + headerLength;
     const itemBytes = Number(/\d+$/.exec(dtype)?.[0] ?? 1);
     const expected = dataOffset + shape.reduce((a, b) => a * b, 1) * itemBytes;
     const size = statSync(file).size;
-    if (size !== expected) throw new InputError(`${file}: expected ${expected.toLocaleString('en-US')} bytes for shape (${shape.join(', ')}) ${dtype}, found ${size.toLocaleString('en-US')}`);
+    if (size !== expected)
+      throw new InputError(
+        `${file}: expected ${expected.toLocaleString('en-US')} bytes for shape (${shape.join(', ')}) ${dtype}, found ${size.toLocaleString('en-US')}`,
+      );
     return { dtype, shape, dataOffset };
   } finally {
     closeSync(fd);
@@ -41,7 +50,8 @@ export function readNpyHeader(file: string): NpyHeader {
 
 /** Reads `count` consecutive items (first-axis rows) starting at row `start` of a uint8 .npy file. */
 export function readNpyRows(file: string, header: NpyHeader, start: number, count: number): Uint8Array {
-  if (header.dtype !== '|u1' && header.dtype !== '<u1') throw new InputError(`${file}: expected uint8 data, found ${header.dtype}`);
+  if (header.dtype !== '|u1' && header.dtype !== '<u1')
+    throw new InputError(`${file}: expected uint8 data, found ${header.dtype}`);
   const row = header.shape.slice(1).reduce((a, b) => a * b, 1);
   const out = new Uint8Array(count * row);
   const fd = openSync(file, 'r');

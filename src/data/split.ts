@@ -32,7 +32,9 @@ export function pick(split: ImageSplit, indices: number[], pixels: number): Imag
 
 /** Per class, a seeded shuffle of its indices (one stream per class, so classes are independent). */
 function shuffledByClass(split: ImageSplit, classes: number, seed: number, stream: string): number[][] {
-  return byClass(split, classes).map((idx, c) => Array.from(permutation(idx.length, rngFor(seed, `${stream}/${c}`)), (j) => idx[j]!));
+  return byClass(split, classes).map((idx, c) =>
+    Array.from(permutation(idx.length, rngFor(seed, `${stream}/${c}`)), (j) => idx[j]!),
+  );
 }
 
 /** Applies `subset` and `val_split` to a loaded dataset; returns it unchanged when neither is set. */
@@ -41,18 +43,33 @@ export function selectSplits(data: Dataset, cfg: Pick<DatasetConfig, 'subset' | 
   const classes = data.classNames.length;
   const pixels = data.height * data.width * data.channels;
   let train = data.train;
-  if (cfg.subset !== undefined) train = pick(train, shuffledByClass(train, classes, cfg.split_seed, 'subset').flatMap((idx) => idx.slice(0, cfg.subset)), pixels);
+  if (cfg.subset !== undefined)
+    train = pick(
+      train,
+      shuffledByClass(train, classes, cfg.split_seed, 'subset').flatMap((idx) => idx.slice(0, cfg.subset)),
+      pixels,
+    );
   let test = data.test;
   if (cfg.val_split > 0) {
     const perClass = shuffledByClass(train, classes, cfg.split_seed, 'val');
     const held = perClass.map((idx) => idx.slice(0, Math.round(idx.length * cfg.val_split)));
     const valCount = held.reduce((s, h) => s + h.length, 0);
     const fewest = Math.min(...perClass.map((idx) => idx.length));
-    if (valCount === 0) throw new InputError(`dataset.val_split: ${cfg.val_split} of ${fewest} training images per class (the smallest class) holds out none; use a larger fraction`);
+    if (valCount === 0)
+      throw new InputError(
+        `dataset.val_split: ${cfg.val_split} of ${fewest} training images per class (the smallest class) holds out none; use a larger fraction`,
+      );
     const emptied = perClass.findIndex((idx, c) => idx.length > 0 && held[c]!.length === idx.length);
-    if (emptied >= 0) throw new InputError(`dataset.val_split: ${cfg.val_split} holds out every training image of class ${emptied} (${perClass[emptied]!.length} images); use a smaller fraction or a larger dataset.subset`);
+    if (emptied >= 0)
+      throw new InputError(
+        `dataset.val_split: ${cfg.val_split} holds out every training image of class ${emptied} (${perClass[emptied]!.length} images); use a smaller fraction or a larger dataset.subset`,
+      );
     test = pick(train, held.flat(), pixels);
-    train = pick(train, perClass.flatMap((idx, c) => idx.slice(held[c]!.length)), pixels);
+    train = pick(
+      train,
+      perClass.flatMap((idx, c) => idx.slice(held[c]!.length)),
+      pixels,
+    );
   }
   return { ...data, train, test, ...channelStats(train, data.channels) };
 }

@@ -34,7 +34,14 @@ function gaussian(rng: Rng): number {
   return Math.sqrt(-2 * Math.log(1 - rng())) * Math.cos(2 * Math.PI * rng());
 }
 
-function makeSplit(patterns: Grating[][], count: number, size: number, channels: number, noise: number, rng: Rng): ImageSplit {
+function makeSplit(
+  patterns: Grating[][],
+  count: number,
+  size: number,
+  channels: number,
+  noise: number,
+  rng: Rng,
+): ImageSplit {
   const images = new Uint8Array(count * size * size * channels);
   const labels = new Uint8Array(count);
   for (let i = 0; i < count; i++) {
@@ -57,8 +64,22 @@ function makeSplit(patterns: Grating[][], count: number, size: number, channels:
 
 export function loadSynthetic(cfg: DatasetConfig['synthetic'], seed: number): Dataset {
   const patterns = classPatterns(cfg.classes, cfg.channels, rngFor(seed, 'synthetic/classes'));
-  const train = makeSplit(patterns, cfg.train_size, cfg.image_size, cfg.channels, cfg.noise, rngFor(seed, 'synthetic/train'));
-  const test = makeSplit(patterns, cfg.test_size, cfg.image_size, cfg.channels, cfg.noise, rngFor(seed, 'synthetic/test'));
+  const train = makeSplit(
+    patterns,
+    cfg.train_size,
+    cfg.image_size,
+    cfg.channels,
+    cfg.noise,
+    rngFor(seed, 'synthetic/train'),
+  );
+  const test = makeSplit(
+    patterns,
+    cfg.test_size,
+    cfg.image_size,
+    cfg.channels,
+    cfg.noise,
+    rngFor(seed, 'synthetic/test'),
+  );
   return {
     name: 'synthetic',
     height: cfg.image_size,

@@ -43,7 +43,13 @@ export function inputGradient(classify: Classifier, x: tf.Tensor4D, labels: tf.T
   return tf.tidy(() => {
     const loss = (input: tf.Tensor) => {
       const logits = classify(input as tf.Tensor4D);
-      return tf.losses.softmaxCrossEntropy(tf.oneHot(labels, logits.shape[1]), logits, undefined, 0, tf.Reduction.SUM) as tf.Scalar;
+      return tf.losses.softmaxCrossEntropy(
+        tf.oneHot(labels, logits.shape[1]),
+        logits,
+        undefined,
+        0,
+        tf.Reduction.SUM,
+      ) as tf.Scalar;
     };
     return tf.grad(loss)(x) as tf.Tensor4D;
   });
@@ -56,7 +62,9 @@ function imageNorms(t: tf.Tensor4D): tf.Tensor4D {
 
 /** FGSM: one signed-gradient step of size ε, clipped to [0,1]. */
 export function fgsm(classify: Classifier, x: tf.Tensor4D, labels: tf.Tensor1D, epsilon: number): tf.Tensor4D {
-  return tf.tidy(() => tf.clipByValue(tf.add(x, tf.mul(tf.sign(inputGradient(classify, x, labels)), epsilon)), 0, 1) as tf.Tensor4D);
+  return tf.tidy(
+    () => tf.clipByValue(tf.add(x, tf.mul(tf.sign(inputGradient(classify, x, labels)), epsilon)), 0, 1) as tf.Tensor4D,
+  );
 }
 
 /** Projects x' onto the ε-ball around x (in `norm`) intersected with [0,1]. */
@@ -89,7 +97,13 @@ function randomStart(x: tf.Tensor4D, norm: Norm, epsilon: number, rng: Rng): tf.
 }
 
 /** PGD from one start; returns the adversarial images. */
-export function pgd(classify: Classifier, x: tf.Tensor4D, labels: tf.Tensor1D, options: PgdOptions, rng: Rng): tf.Tensor4D {
+export function pgd(
+  classify: Classifier,
+  x: tf.Tensor4D,
+  labels: tf.Tensor1D,
+  options: PgdOptions,
+  rng: Rng,
+): tf.Tensor4D {
   const { norm, epsilon, stepSize } = options;
   let adv = options.randomStart ? randomStart(x, norm, epsilon, rng) : tf.clone(x);
   for (let step = 0; step < options.steps; step++) {
@@ -113,7 +127,14 @@ export function correctMask(classify: Classifier, x: tf.Tensor4D, labels: tf.Ten
  * Images still classified correctly after `restarts` PGD runs (worst case over restarts), as a
  * [B] 0/1 mask. Each restart draws its own random start from `rng`.
  */
-export function pgdRobustMask(classify: Classifier, x: tf.Tensor4D, labels: tf.Tensor1D, options: PgdOptions, restarts: number, rng: Rng): tf.Tensor1D {
+export function pgdRobustMask(
+  classify: Classifier,
+  x: tf.Tensor4D,
+  labels: tf.Tensor1D,
+  options: PgdOptions,
+  restarts: number,
+  rng: Rng,
+): tf.Tensor1D {
   let robust = correctMask(classify, x, labels);
   for (let r = 0; r < restarts; r++) {
     const adv = pgd(classify, x, labels, options, rng);

@@ -44,7 +44,9 @@ function logFactorial(k: number): number {
     return s;
   }
   const n = k + 1;
-  return (n - 0.5) * Math.log(n) - n + 0.5 * Math.log(2 * Math.PI) + 1 / (12 * n) - 1 / (360 * n ** 3) + 1 / (1260 * n ** 5);
+  return (
+    (n - 0.5) * Math.log(n) - n + 0.5 * Math.log(2 * Math.PI) + 1 / (12 * n) - 1 / (360 * n ** 3) + 1 / (1260 * n ** 5)
+  );
 }
 
 /**
@@ -76,12 +78,18 @@ export function poisson(lambda: number, rng: Rng): number {
     const k = Math.floor(((2 * a) / us + b) * u + lambda + 0.43);
     if (us >= 0.07 && v <= vr) return k;
     if (k < 0 || (us < 0.013 && v > us)) continue;
-    if (Math.log(v) + Math.log(invAlpha) - Math.log(a / (us * us) + b) <= -lambda + k * logLambda - logFactorial(k)) return k;
+    if (Math.log(v) + Math.log(invAlpha) - Math.log(a / (us * us) + b) <= -lambda + k * logLambda - logFactorial(k))
+      return k;
   }
 }
 
 /** Correlates each channel with a separable 1-D kernel along rows then columns; `at` maps an out-of-range index inside. */
-function separable(x: Float64Array, shape: ImageShape, kernel: number[], at: (i: number, n: number) => number): Float64Array {
+function separable(
+  x: Float64Array,
+  shape: ImageShape,
+  kernel: number[],
+  at: (i: number, n: number) => number,
+): Float64Array {
   const { height: H, width: W, channels: C } = shape;
   const r = (kernel.length - 1) / 2;
   const rows = new Float64Array(x.length);
@@ -139,7 +147,12 @@ export function defocusKernel(radius: number, aliasBlur: number): { size: number
     }
   }
   for (let i = 0; i < disk.length; i++) disk[i]! /= sum;
-  const blurred = separable(disk, { height: size, width: size, channels: 1 }, gaussianTaps(aliasBlur, radius <= 8 ? 1 : 2), reflect101);
+  const blurred = separable(
+    disk,
+    { height: size, width: size, channels: 1 },
+    gaussianTaps(aliasBlur, radius <= 8 ? 1 : 2),
+    reflect101,
+  );
   return { size, weights: blurred };
 }
 
@@ -148,7 +161,9 @@ function filter2d(x: Float64Array, shape: ImageShape, kernel: { size: number; we
   const { height: H, width: W, channels: C } = shape;
   const half = (kernel.size - 1) / 2;
   const taps: { dy: number; dx: number; w: number }[] = []; // the disk kernel is mostly zeros
-  kernel.weights.forEach((w, i) => { if (w !== 0) taps.push({ dy: Math.floor(i / kernel.size) - half, dx: (i % kernel.size) - half, w }); });
+  kernel.weights.forEach((w, i) => {
+    if (w !== 0) taps.push({ dy: Math.floor(i / kernel.size) - half, dx: (i % kernel.size) - half, w });
+  });
   const out = new Float64Array(x.length);
   for (let y = 0; y < H; y++) {
     for (let xx = 0; xx < W; xx++) {
@@ -166,7 +181,12 @@ function filter2d(x: Float64Array, shape: ImageShape, kernel: { size: number; we
  * PIL's BOX resampling along one axis of a uint8 image (Image.resize(..., Image.BOX)): output pixel
  * i averages the input pixels whose centres fall in its box [i·s, (i+1)·s), s = in/out, rounded.
  */
-function boxResizeAxis(src: Uint8Array, shape: ImageShape, outSize: number, axis: 'x' | 'y'): { image: Uint8Array; shape: ImageShape } {
+function boxResizeAxis(
+  src: Uint8Array,
+  shape: ImageShape,
+  outSize: number,
+  axis: 'x' | 'y',
+): { image: Uint8Array; shape: ImageShape } {
   const inSize = axis === 'x' ? shape.width : shape.height;
   const scale = inSize / outSize;
   const filterScale = Math.max(scale, 1);
@@ -226,7 +246,8 @@ function jpegRoundTrip(images: Uint8Array, count: number, shape: ImageShape, qua
   const rows = Math.ceil(count / columns);
   const mosaicW = columns * cellW;
   const rgba = Buffer.alloc(rows * cellH * mosaicW * 4, 255);
-  const pixel = (i: number, y: number, x: number, c: number) => images[((i * H + Math.min(y, H - 1)) * W + Math.min(x, W - 1)) * C + (C === 3 ? c : 0)]!;
+  const pixel = (i: number, y: number, x: number, c: number) =>
+    images[((i * H + Math.min(y, H - 1)) * W + Math.min(x, W - 1)) * C + (C === 3 ? c : 0)]!;
   for (let i = 0; i < count; i++) {
     const top = Math.floor(i / columns) * cellH;
     const left = (i % columns) * cellW;
@@ -245,7 +266,8 @@ function jpegRoundTrip(images: Uint8Array, count: number, shape: ImageShape, qua
     const left = (i % columns) * cellW;
     for (let y = 0; y < H; y++) {
       for (let x = 0; x < W; x++) {
-        for (let c = 0; c < C; c++) out[((i * H + y) * W + x) * C + c] = decoded.data[((top + y) * mosaicW + left + x) * 4 + c]!;
+        for (let c = 0; c < C; c++)
+          out[((i * H + y) * W + x) * C + c] = decoded.data[((top + y) * mosaicW + left + x) * 4 + c]!;
       }
     }
   }
@@ -257,7 +279,13 @@ export const CORRUPTION_PARAMS = {
   gaussian_noise: [0.04, 0.06, 0.08, 0.09, 0.1], // σ of additive N(0, σ²)
   shot_noise: [500, 250, 100, 75, 50], // photons per unit intensity: Poisson(x·c)/c
   impulse_noise: [0.01, 0.02, 0.03, 0.05, 0.07], // fraction of salt-and-pepper values
-  defocus_blur: [[0.3, 0.4], [0.4, 0.5], [0.5, 0.6], [1, 0.2], [1.5, 0.1]], // disk radius, alias blur σ
+  defocus_blur: [
+    [0.3, 0.4],
+    [0.4, 0.5],
+    [0.5, 0.6],
+    [1, 0.2],
+    [1.5, 0.1],
+  ], // disk radius, alias blur σ
   gaussian_blur: [0.4, 0.6, 0.7, 0.8, 1], // σ in pixels
   contrast: [0.75, 0.5, 0.4, 0.3, 0.15], // factor towards the per-channel mean
   brightness: [0.05, 0.1, 0.15, 0.2, 0.3], // added to HSV value
@@ -265,7 +293,8 @@ export const CORRUPTION_PARAMS = {
   jpeg_compression: [80, 65, 58, 50, 40], // JPEG quality
 } as const satisfies Record<CorruptionName, readonly unknown[]>;
 
-const param = <N extends CorruptionName>(name: N, severity: number) => CORRUPTION_PARAMS[name][severity - 1] as (typeof CORRUPTION_PARAMS)[N][number];
+const param = <N extends CorruptionName>(name: N, severity: number) =>
+  CORRUPTION_PARAMS[name][severity - 1] as (typeof CORRUPTION_PARAMS)[N][number];
 
 const CORRUPT: Record<CorruptionName, Corrupt> = {
   gaussian_noise: (image, _shape, severity, rng) => {
@@ -330,7 +359,13 @@ const CORRUPT: Record<CorruptionName, Corrupt> = {
 };
 
 /** One corrupted image. */
-export function corruptImage(name: CorruptionName, severity: number, image: Uint8Array, shape: ImageShape, rng: Rng): Uint8Array {
+export function corruptImage(
+  name: CorruptionName,
+  severity: number,
+  image: Uint8Array,
+  shape: ImageShape,
+  rng: Rng,
+): Uint8Array {
   return CORRUPT[name](image, shape, severity, rng);
 }
 
@@ -338,19 +373,30 @@ export function corruptImage(name: CorruptionName, severity: number, image: Uint
  * Corrupts `count` images (uint8 NHWC, in order) with one random stream per (seed, name, severity):
  * every run evaluated with the same seed sees exactly the same corrupted images.
  */
-export function corruptImages(name: CorruptionName, severity: number, images: Uint8Array, count: number, shape: ImageShape, seed: number): Uint8Array {
+export function corruptImages(
+  name: CorruptionName,
+  severity: number,
+  images: Uint8Array,
+  count: number,
+  shape: ImageShape,
+  seed: number,
+): Uint8Array {
   const pixels = shape.height * shape.width * shape.channels;
   if (name === 'jpeg_compression') {
     const out = new Uint8Array(count * pixels);
     const chunk = 256; // images per mosaic
     for (let i = 0; i < count; i += chunk) {
       const n = Math.min(chunk, count - i);
-      out.set(jpegRoundTrip(images.subarray(i * pixels, (i + n) * pixels), n, shape, param('jpeg_compression', severity)), i * pixels);
+      out.set(
+        jpegRoundTrip(images.subarray(i * pixels, (i + n) * pixels), n, shape, param('jpeg_compression', severity)),
+        i * pixels,
+      );
     }
     return out;
   }
   const rng = rngFor(seed, `corruption/${name}/${severity}`);
   const out = new Uint8Array(count * pixels);
-  for (let i = 0; i < count; i++) out.set(corruptImage(name, severity, images.subarray(i * pixels, (i + 1) * pixels), shape, rng), i * pixels);
+  for (let i = 0; i < count; i++)
+    out.set(corruptImage(name, severity, images.subarray(i * pixels, (i + 1) * pixels), shape, rng), i * pixels);
   return out;
 }

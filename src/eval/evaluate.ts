@@ -23,21 +23,38 @@ import { readCorrupted } from '../data/cifar-c.js';
  * The images evaluated: all of the split, or `images` of them chosen from the eval seed (the same
  * for every run), with their positions in the split.
  */
-export function selectImages(split: ImageSplit, pixels: number, images: number | undefined, seed: number): { split: ImageSplit; indices: number[] } {
-  if (images === undefined || images >= split.count) return { split, indices: Array.from({ length: split.count }, (_, i) => i) };
-  const chosen = Array.from(permutation(split.count, rngFor(seed, 'eval/images')).subarray(0, images)).sort((a, b) => a - b);
+export function selectImages(
+  split: ImageSplit,
+  pixels: number,
+  images: number | undefined,
+  seed: number,
+): { split: ImageSplit; indices: number[] } {
+  if (images === undefined || images >= split.count)
+    return { split, indices: Array.from({ length: split.count }, (_, i) => i) };
+  const chosen = Array.from(permutation(split.count, rngFor(seed, 'eval/images')).subarray(0, images)).sort(
+    (a, b) => a - b,
+  );
   const out = new Uint8Array(images * pixels);
   chosen.forEach((index, i) => {
     out.set(split.images.subarray(index * pixels, (index + 1) * pixels), i * pixels);
   });
-  return { split: { images: out, labels: Uint8Array.from(chosen, (index) => split.labels[index]!), count: images }, indices: chosen };
+  return {
+    split: { images: out, labels: Uint8Array.from(chosen, (index) => split.labels[index]!), count: images },
+    indices: chosen,
+  };
 }
 
 /** The model as a classifier of [0,1] images: the run's per-channel normalisation is its first op. */
-export function pixelClassifier(model: Model, data: Pick<Dataset, 'mean' | 'std'>): { classify: Classifier; dispose: () => void } {
+export function pixelClassifier(
+  model: Model,
+  data: Pick<Dataset, 'mean' | 'std'>,
+): { classify: Classifier; dispose: () => void } {
   const mean = tf.tensor1d(data.mean);
   const std = tf.tensor1d(data.std);
-  return { classify: (x) => model.forward(tf.div(tf.sub(x, mean), std) as tf.Tensor4D, false), dispose: () => tf.dispose([mean, std]) };
+  return {
+    classify: (x) => model.forward(tf.div(tf.sub(x, mean), std) as tf.Tensor4D, false),
+    dispose: () => tf.dispose([mean, std]),
+  };
 }
 
 interface Evaluation {
@@ -59,31 +76,66 @@ export interface CorruptedTestSet {
 }
 
 /** Everything `config` asks for, in the order rows are written. */
-function plan(config: EvalConfig, split: ImageSplit, indices: number[], shape: { height: number; width: number; channels: number }, classify: Classifier, published?: CorruptedTestSet): Evaluation[] {
+function plan(
+  config: EvalConfig,
+  split: ImageSplit,
+  indices: number[],
+  shape: { height: number; width: number; channels: number },
+  classify: Classifier,
+  published?: CorruptedTestSet,
+): Evaluation[] {
   const evaluations: Evaluation[] = [{ name: 'clean', metric: 'clean' }];
   const pgdFor = (name: AttackName, epsilon: number): PgdOptions => ({
-    norm: name === 'pgd_l2' ? 'l2' : 'linf', epsilon, steps: config.steps, stepSize: (config.step_size * epsilon) / config.steps, randomStart: true,
+    norm: name === 'pgd_l2' ? 'l2' : 'linf',
+    epsilon,
+    steps: config.steps,
+    stepSize: (config.step_size * epsilon) / config.steps,
+    randomStart: true,
   });
   for (const attack of config.attacks) {
     const epsilons = attack === 'pgd_l2' ? config.l2_epsilons : config.linf_epsilons.map((e) => e / 255);
     for (const epsilon of epsilons) {
       const robust =
         attack === 'fgsm'
-          ? (x: tf.Tensor4D, y: tf.Tensor1D) => tf.tidy(() => tf.mul(correctMask(classify, x, y), correctMask(classify, fgsm(classify, x, y, epsilon), y)) as tf.Tensor1D)
+          ? (x: tf.Tensor4D, y: tf.Tensor1D) =>
+              tf.tidy(
+                () =>
+                  tf.mul(
+                    correctMask(classify, x, y),
+                    correctMask(classify, fgsm(classify, x, y, epsilon), y),
+                  ) as tf.Tensor1D,
+              )
           : (x: tf.Tensor4D, y: tf.Tensor1D, start: number) =>
-              pgdRobustMask(classify, x, y, pgdFor(attack, epsilon), config.restarts, rngFor(config.seed, `eval/${attack}/${epsilon}/${start}`));
+              pgdRobustMask(
+                classify,
+                x,
+                y,
+                pgdFor(attack, epsilon),
+                config.restarts,
+                rngFor(config.seed, `eval/${attack}/${epsilon}/${start}`),
+              );
       evaluations.push({ name: attack, metric: 'adversarial', epsilon, iterative: attack !== 'fgsm', robust });
     }
   }
   for (const name of config.corruptions) {
     for (const severity of config.severities) {
-      evaluations.push({ name, metric: 'corruption', severity, images: () => corruptImages(name as CorruptionName, severity, split.images, split.count, shape, config.seed) });
+      evaluations.push({
+        name,
+        metric: 'corruption',
+        severity,
+        images: () => corruptImages(name as CorruptionName, severity, split.images, split.count, shape, config.seed),
+      });
     }
   }
   if (published) {
     for (const name of CIFAR_C_CORRUPTIONS) {
       for (const severity of config.severities) {
-        evaluations.push({ name, metric: 'cifar-c', severity, images: () => readCorrupted(published.dir, name, severity, indices, published.perSeverity) });
+        evaluations.push({
+          name,
+          metric: 'cifar-c',
+          severity,
+          images: () => readCorrupted(published.dir, name, severity, indices, published.perSeverity),
+        });
       }
     }
   }
@@ -101,20 +153,36 @@ export interface EvaluateOptions {
  * Evaluates `model` on `data.test` (which is the val_split hold-out when the run used one, as
  * loadDataset arranges) with the evaluations `config` selects.
  */
-export async function evaluateRobustness(model: Model, data: Dataset, split: 'test' | 'val', config: EvalConfig, options: EvaluateOptions = {}): Promise<EvalRow[]> {
+export async function evaluateRobustness(
+  model: Model,
+  data: Dataset,
+  split: 'test' | 'val',
+  config: EvalConfig,
+  options: EvaluateOptions = {},
+): Promise<EvalRow[]> {
   const shape = { height: data.height, width: data.width, channels: data.channels };
   const pixels = shape.height * shape.width * shape.channels;
   const { split: images, indices } = selectImages(data.test, pixels, config.images, config.seed);
   const { classify, dispose } = pixelClassifier(model, data);
   const rows: EvalRow[] = [];
   try {
-    for (const evaluation of plan(config, images, indices, shape, classify, split === 'test' ? options.published : undefined)) {
+    for (const evaluation of plan(
+      config,
+      images,
+      indices,
+      shape,
+      classify,
+      split === 'test' ? options.published : undefined,
+    )) {
       const source = evaluation.images?.() ?? images.images;
       let correct = 0;
       for (let start = 0; start < images.count; start += config.batch_size) {
         const size = Math.min(config.batch_size, images.count - start);
         const hits = tf.tidy(() => {
-          const x = tf.tensor4d(Float32Array.from(source.subarray(start * pixels, (start + size) * pixels), (v) => v / 255), [size, shape.height, shape.width, shape.channels]);
+          const x = tf.tensor4d(
+            Float32Array.from(source.subarray(start * pixels, (start + size) * pixels), (v) => v / 255),
+            [size, shape.height, shape.width, shape.channels],
+          );
           const y = tf.tensor1d(Int32Array.from(images.labels.subarray(start, start + size)), 'int32');
           return tf.sum(evaluation.robust ? evaluation.robust(x, y, start) : correctMask(classify, x, y));
         });
@@ -122,9 +190,15 @@ export async function evaluateRobustness(model: Model, data: Dataset, split: 'te
         hits.dispose();
       }
       const row: EvalRow = {
-        metric: evaluation.metric, name: evaluation.name, epsilon: evaluation.epsilon ?? null, severity: evaluation.severity ?? null,
-        steps: evaluation.iterative ? config.steps : null, restarts: evaluation.iterative ? config.restarts : null,
-        accuracy: correct / images.count, n: images.count, split,
+        metric: evaluation.metric,
+        name: evaluation.name,
+        epsilon: evaluation.epsilon ?? null,
+        severity: evaluation.severity ?? null,
+        steps: evaluation.iterative ? config.steps : null,
+        restarts: evaluation.iterative ? config.restarts : null,
+        accuracy: correct / images.count,
+        n: images.count,
+        split,
       };
       rows.push(row);
       options.onRow?.(row);

@@ -29,7 +29,10 @@ export function readFinishedRun(dir: string, overrides: string[] = []): Finished
   } catch {
     throw new InputError(`${dir}: summary.json is not valid JSON`);
   }
-  if (!summary) throw new InputError(`${dir}: the run has not finished (no finished summary.json); finish it with lcconv run --resume`);
+  if (!summary)
+    throw new InputError(
+      `${dir}: the run has not finished (no finished summary.json); finish it with lcconv run --resume`,
+    );
   return { dir, config: loadConfigFile(join(dir, CONFIG_FILE), overrides).config, summary };
 }
 
@@ -44,7 +47,9 @@ export async function loadFinishedModel(run: FinishedRun): Promise<Model> {
   }
   if (loaded.state.epoch !== run.summary.epochs) {
     loaded.model.dispose();
-    throw new InputError(`${run.dir}: the checkpoint is of epoch ${loaded.state.epoch}, the run finished at epoch ${run.summary.epochs}`);
+    throw new InputError(
+      `${run.dir}: the checkpoint is of epoch ${loaded.state.epoch}, the run finished at epoch ${run.summary.epochs}`,
+    );
   }
   return loaded.model;
 }

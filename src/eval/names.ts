@@ -8,11 +8,34 @@ export const ATTACK_NAMES = ['fgsm', 'pgd', 'pgd_l2'] as const;
 export type AttackName = (typeof ATTACK_NAMES)[number];
 
 /** The CIFAR-10-C file names of the built-in corruptions. */
-export const CORRUPTION_NAMES = ['gaussian_noise', 'shot_noise', 'impulse_noise', 'defocus_blur', 'gaussian_blur', 'contrast', 'brightness', 'pixelate', 'jpeg_compression'] as const;
+export const CORRUPTION_NAMES = [
+  'gaussian_noise',
+  'shot_noise',
+  'impulse_noise',
+  'defocus_blur',
+  'gaussian_blur',
+  'contrast',
+  'brightness',
+  'pixelate',
+  'jpeg_compression',
+] as const;
 export type CorruptionName = (typeof CORRUPTION_NAMES)[number];
 
 /** The 15 benchmark corruptions of CIFAR-10-C / CIFAR-100-C (their .npy file names), evaluated when the files are present. */
 export const CIFAR_C_CORRUPTIONS = [
-  'gaussian_noise', 'shot_noise', 'impulse_noise', 'defocus_blur', 'glass_blur', 'motion_blur', 'zoom_blur', 'snow', 'frost', 'fog',
-  'brightness', 'contrast', 'elastic_transform', 'pixelate', 'jpeg_compression',
+  'gaussian_noise',
+  'shot_noise',
+  'impulse_noise',
+  'defocus_blur',
+  'glass_blur',
+  'motion_blur',
+  'zoom_blur',
+  'snow',
+  'frost',
+  'fog',
+  'brightness',
+  'contrast',
+  'elastic_transform',
+  'pixelate',
+  'jpeg_compression',
 ] as const;

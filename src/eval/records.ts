@@ -26,7 +26,17 @@ export interface EvalRow {
   split: 'test' | 'val';
 }
 
-export const EVAL_COLUMNS = ['metric', 'name', 'epsilon', 'severity', 'steps', 'restarts', 'accuracy', 'n', 'split'] as const satisfies readonly (keyof EvalRow)[];
+export const EVAL_COLUMNS = [
+  'metric',
+  'name',
+  'epsilon',
+  'severity',
+  'steps',
+  'restarts',
+  'accuracy',
+  'n',
+  'split',
+] as const satisfies readonly (keyof EvalRow)[];
 
 export function writeEvalCsv(file: string, rows: EvalRow[]): void {
   const csv = createObjectCsvStringifier({ header: EVAL_COLUMNS.map((id) => ({ id, title: id })) });
@@ -48,8 +58,15 @@ export function parseEvalCsv(text: string): EvalRow[] {
   return lines.map((line) => {
     const cells = Object.fromEntries(line.split(',').map((v, i) => [columns[i], v]));
     return {
-      metric: cells.metric as EvalRow['metric'], name: cells.name!, epsilon: num(cells.epsilon), severity: num(cells.severity),
-      steps: num(cells.steps), restarts: num(cells.restarts), accuracy: Number(cells.accuracy), n: Number(cells.n), split: cells.split as EvalRow['split'],
+      metric: cells.metric as EvalRow['metric'],
+      name: cells.name!,
+      epsilon: num(cells.epsilon),
+      severity: num(cells.severity),
+      steps: num(cells.steps),
+      restarts: num(cells.restarts),
+      accuracy: Number(cells.accuracy),
+      n: Number(cells.n),
+      split: cells.split as EvalRow['split'],
     };
   });
 }
@@ -66,4 +83,3 @@ export function meanCorruptionAccuracy(rows: EvalRow[]): number | null {
   const c = rows.filter((r) => r.metric === 'corruption');
   return c.length ? c.reduce((s, r) => s + r.accuracy, 0) / c.length : null;
 }
-

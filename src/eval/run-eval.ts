@@ -17,7 +17,8 @@ import { loadFinishedModel, type FinishedRun } from './load-run.js';
 
 /** The run directories under `dir`: itself if it is one, else its subfolders that are. */
 export function runDirsUnder(dir: string): string[] {
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new InputError(`${dir}: no such folder (give a run directory, or an experiment or sweep folder)`);
+  if (!existsSync(dir) || !statSync(dir).isDirectory())
+    throw new InputError(`${dir}: no such folder (give a run directory, or an experiment or sweep folder)`);
   if (existsSync(join(dir, CONFIG_FILE))) return [dir];
   const runs = readdirSync(dir)
     .map((name) => join(dir, name))
@@ -38,13 +39,19 @@ export interface RunEvaluation {
  * Evaluates one finished run with its config's `eval` block and writes eval.csv. `data` may be
  * passed when already loaded (after training); it must be the run's dataset.
  */
-export async function evaluateRun(run: FinishedRun, options: { data?: Dataset; onRow?: (row: EvalRow) => void } = {}): Promise<RunEvaluation> {
+export async function evaluateRun(
+  run: FinishedRun,
+  options: { data?: Dataset; onRow?: (row: EvalRow) => void } = {},
+): Promise<RunEvaluation> {
   const t0 = performance.now();
   const data = options.data ?? loadDataset(run.config.dataset, run.config.seed);
   const model = await loadFinishedModel(run);
   try {
     const split = run.config.dataset.val_split > 0 ? 'val' : 'test';
-    const rows = await evaluateRobustness(model, data, split, run.config.eval, { onRow: options.onRow, published: publishedCorruptions(run) });
+    const rows = await evaluateRobustness(model, data, split, run.config.eval, {
+      onRow: options.onRow,
+      published: publishedCorruptions(run),
+    });
     const file = join(run.dir, EVAL_FILE);
     writeEvalCsv(file, rows);
     return { run, rows, seconds: (performance.now() - t0) / 1000, file };
@@ -67,8 +74,10 @@ function publishedCorruptions(run: FinishedRun): CorruptedTestSet | undefined {
 
 /** What an evaluation row was measured at: ε and steps of an attack, a corruption's severity. */
 function settingOf(r: EvalRow): string {
-  if (r.metric === 'corruption' || r.metric === 'cifar-c') return `${r.metric === 'cifar-c' ? 'CIFAR-C ' : ''}severity ${r.severity}`;
-  if (r.metric === 'adversarial') return `ε ${formatEpsilon(r)}${r.steps ? `, ${r.steps} steps${r.restarts! > 1 ? ` × ${r.restarts}` : ''}` : ''}`;
+  if (r.metric === 'corruption' || r.metric === 'cifar-c')
+    return `${r.metric === 'cifar-c' ? 'CIFAR-C ' : ''}severity ${r.severity}`;
+  if (r.metric === 'adversarial')
+    return `ε ${formatEpsilon(r)}${r.steps ? `, ${r.steps} steps${r.restarts! > 1 ? ` × ${r.restarts}` : ''}` : ''}`;
   return '';
 }
 
@@ -80,14 +89,18 @@ export function formatRow(r: EvalRow): string {
 /** The printed table of one run's evaluation. */
 export function formatEvaluation(e: RunEvaluation): string {
   const first = e.rows[0];
-  const lines = [`${e.run.summary.run_id}: ${first?.n ?? 0} ${first?.split ?? 'test'} images, ${e.seconds.toFixed(1)} s → ${e.file}`];
+  const lines = [
+    `${e.run.summary.run_id}: ${first?.n ?? 0} ${first?.split ?? 'test'} images, ${e.seconds.toFixed(1)} s → ${e.file}`,
+  ];
   const table = e.rows.map((r) => [r.name, settingOf(r), pct(r.accuracy)]);
   const mean = meanCorruptionAccuracy(e.rows);
   if (mean !== null) table.push(['corruptions', 'mean', pct(mean)]);
   const published = e.rows.filter((r) => r.metric === 'cifar-c');
-  if (published.length) table.push(['CIFAR-C', 'mean', pct(published.reduce((s, r) => s + r.accuracy, 0) / published.length)]);
+  if (published.length)
+    table.push(['CIFAR-C', 'mean', pct(published.reduce((s, r) => s + r.accuracy, 0) / published.length)]);
   const header = ['evaluation', 'setting', 'accuracy %'];
   const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => row[i]!.length)));
-  const fmt = (row: string[]) => `  ${row[0]!.padEnd(widths[0]!)}  ${row[1]!.padEnd(widths[1]!)}  ${row[2]!.padStart(widths[2]!)}`;
+  const fmt = (row: string[]) =>
+    `  ${row[0]!.padEnd(widths[0]!)}  ${row[1]!.padEnd(widths[1]!)}  ${row[2]!.padStart(widths[2]!)}`;
   return [...lines, fmt(header), ...table.map(fmt)].join('\n');
 }

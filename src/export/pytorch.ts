@@ -48,8 +48,16 @@ function toTorchLayout(t: tf.Tensor, depthwise: boolean): tf.Tensor {
 
 /** The state_dict of `model` (built from `spec`), as safetensors entries, read with `await data()`. */
 export async function torchStateDict(model: Model, spec: ResNetSpec): Promise<Map<string, SafeTensor>> {
-  const depthwiseFilters = new Set(planSpatialConvs(spec).filter((c) => c.depthwise).map((c) => `${c.name}.weight`));
-  const weights = new Map<string, tf.Tensor>([...model.params.learnable, ...model.params.frozen, ...model.params.buffers]);
+  const depthwiseFilters = new Set(
+    planSpatialConvs(spec)
+      .filter((c) => c.depthwise)
+      .map((c) => `${c.name}.weight`),
+  );
+  const weights = new Map<string, tf.Tensor>([
+    ...model.params.learnable,
+    ...model.params.frozen,
+    ...model.params.buffers,
+  ]);
   for (const [name, filter] of model.params.sharedSlices) weights.set(name, filter());
   const n = ARCHS[spec.arch].blocksPerStage;
   const out = new Map<string, SafeTensor>();
@@ -58,14 +66,23 @@ export async function torchStateDict(model: Model, spec: ResNetSpec): Promise<Ma
     out.set(torchName(name, n), { dtype: 'F32', shape: torch.shape, data: (await torch.data()) as Float32Array });
     torch.dispose();
     // PyTorch's BatchNorm counts batches only for momentum=None; lcconv uses a fixed momentum (0.1) and does not count.
-    if (name.endsWith('.running_var')) out.set(torchName(name.replace(/running_var$/, 'num_batches_tracked'), n), { dtype: 'I64', shape: [], data: new BigInt64Array(1) });
+    if (name.endsWith('.running_var'))
+      out.set(torchName(name.replace(/running_var$/, 'num_batches_tracked'), n), {
+        dtype: 'I64',
+        shape: [],
+        data: new BigInt64Array(1),
+      });
   }
   for (const name of model.params.sharedSlices.keys()) weights.get(name)!.dispose();
   return out;
 }
 
 /** What model.json holds: enough to rebuild the PyTorch model and feed it images. */
-export function exportMeta(run: FinishedRun, spec: ResNetSpec, data: Pick<Dataset, 'mean' | 'std' | 'classNames' | 'height' | 'width' | 'channels' | 'name'>) {
+export function exportMeta(
+  run: FinishedRun,
+  spec: ResNetSpec,
+  data: Pick<Dataset, 'mean' | 'std' | 'classNames' | 'height' | 'width' | 'channels' | 'name'>,
+) {
   return {
     format: 'lcconv-export-1',
     run_id: run.summary.run_id,
@@ -75,11 +92,25 @@ export function exportMeta(run: FinishedRun, spec: ResNetSpec, data: Pick<Datase
       class: 'ResNet',
       // Shared filters are exported materialised per layer, so the model is built as 'frozen'.
       kwargs: {
-        depth: 6 * ARCHS[spec.arch].blocksPerStage + 2, width: spec.width, k: spec.kernelSize, freeze: spec.freeze === 'shared' ? 'frozen' : spec.freeze,
-        expansion: spec.lcExpansion, depthwise: spec.lcDepthwise, channels: spec.inChannels, classes: spec.numClasses,
+        depth: 6 * ARCHS[spec.arch].blocksPerStage + 2,
+        width: spec.width,
+        k: spec.kernelSize,
+        freeze: spec.freeze === 'shared' ? 'frozen' : spec.freeze,
+        expansion: spec.lcExpansion,
+        depthwise: spec.lcDepthwise,
+        channels: spec.inChannels,
+        classes: spec.numClasses,
       },
     },
-    input: { layout: 'NCHW', height: data.height, width: data.width, channels: data.channels, scale: '1/255 to [0,1], then (x - mean) / std per channel', mean: data.mean, std: data.std },
+    input: {
+      layout: 'NCHW',
+      height: data.height,
+      width: data.width,
+      channels: data.channels,
+      scale: '1/255 to [0,1], then (x - mean) / std per channel',
+      mean: data.mean,
+      std: data.std,
+    },
     dataset: data.name,
     class_names: data.classNames,
     config: run.config,

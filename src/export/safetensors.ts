@@ -21,7 +21,8 @@ export function encodeSafetensors(tensors: Map<string, SafeTensor>, metadata: Re
   let offset = 0;
   for (const [name, t] of tensors) {
     const size = t.shape.reduce((a, b) => a * b, 1);
-    if (size !== t.data.length) throw new Error(`safetensors: ${name} has ${t.data.length} values for shape [${t.shape}]`);
+    if (size !== t.data.length)
+      throw new Error(`safetensors: ${name} has ${t.data.length} values for shape [${t.shape}]`);
     const bytes = size * BYTES[t.dtype];
     header[name] = { dtype: t.dtype, shape: t.shape, data_offsets: [offset, offset + bytes] };
     offset += bytes;
@@ -42,7 +43,10 @@ export function encodeSafetensors(tensors: Map<string, SafeTensor>, metadata: Re
 }
 
 /** Parses a safetensors file; throws on a malformed header or out-of-range offsets. */
-export function decodeSafetensors(file: Uint8Array): { tensors: Map<string, SafeTensor>; metadata: Record<string, string> } {
+export function decodeSafetensors(file: Uint8Array): {
+  tensors: Map<string, SafeTensor>;
+  metadata: Record<string, string>;
+} {
   if (file.length < 8) throw new Error('safetensors: file shorter than its 8-byte header length');
   const view = new DataView(file.buffer, file.byteOffset, file.byteLength);
   const n = Number(view.getBigUint64(0, true));
@@ -56,12 +60,21 @@ export function decodeSafetensors(file: Uint8Array): { tensors: Map<string, Safe
       metadata = entry as Record<string, string>;
       continue;
     }
-    const { dtype, shape, data_offsets: [begin, end] } = entry as { dtype: SafeDtype; shape: number[]; data_offsets: [number, number] };
+    const {
+      dtype,
+      shape,
+      data_offsets: [begin, end],
+    } = entry as { dtype: SafeDtype; shape: number[]; data_offsets: [number, number] };
     if (!(dtype in BYTES)) throw new Error(`safetensors: ${name} has unsupported dtype ${dtype}`);
     const size = shape.reduce((a, b) => a * b, 1);
-    if (end - begin !== size * BYTES[dtype] || base + end > file.length) throw new Error(`safetensors: ${name} offsets [${begin}, ${end}] do not fit shape [${shape}] or the file`);
+    if (end - begin !== size * BYTES[dtype] || base + end > file.length)
+      throw new Error(`safetensors: ${name} offsets [${begin}, ${end}] do not fit shape [${shape}] or the file`);
     const bytes = file.slice(base + begin, base + end); // copy: aligned for the typed array
-    tensors.set(name, { dtype, shape, data: dtype === 'F32' ? new Float32Array(bytes.buffer) : new BigInt64Array(bytes.buffer) });
+    tensors.set(name, {
+      dtype,
+      shape,
+      data: dtype === 'F32' ? new Float32Array(bytes.buffer) : new BigInt64Array(bytes.buffer),
+    });
   }
   return { tensors, metadata };
 }

@@ -9,7 +9,12 @@ import type { BatchNormTrainResult } from '../backends/fused-ops.js';
 export { batchNormTrain, type BatchNormTrainResult } from '../backends/fused-ops.js';
 
 /** tfjs's own ops, differentiated by autodiff: the reference the fused kernels are tested against. */
-export function batchNormTrainComposite(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, epsilon: number): BatchNormTrainResult {
+export function batchNormTrainComposite(
+  x: tf.Tensor4D,
+  gamma: tf.Tensor1D,
+  beta: tf.Tensor1D,
+  epsilon: number,
+): BatchNormTrainResult {
   const moments = tf.moments(x, [0, 1, 2]);
   const mean = moments.mean as tf.Tensor1D;
   const variance = moments.variance as tf.Tensor1D;

@@ -20,7 +20,10 @@ const WEIGHT_COPIES = 3;
 /** Activation tensors per conv kept for the backward pass (conv output, BatchNorm output, ReLU) plus their gradient. */
 const ACTIVATION_COPIES = 4;
 
-export function estimateFootprint(spec: ResNetSpec, input: { height: number; width: number; batch: number }): Footprint {
+export function estimateFootprint(
+  spec: ResNetSpec,
+  input: { height: number; width: number; batch: number },
+): Footprint {
   let weights = spec.width * 4 * spec.numClasses + spec.numClasses; // classifier
   let activations = 0;
   let [h, w] = [input.height, input.width];
@@ -29,7 +32,8 @@ export function estimateFootprint(spec: ResNetSpec, input: { height: number; wid
     weights += filter.reduce((a, b) => a * b, 1);
     const expanded = spec.lcDepthwise ? conv.inChannels * conv.lcExpansion : filter[3];
     if (isLcBlock(conv)) weights += expanded * conv.outChannels; // the learned 1×1 combination
-    if (conv.name.endsWith('.conv1') && (conv.stride === 2 || conv.inChannels !== conv.outChannels)) weights += conv.inChannels * conv.outChannels; // 1×1 shortcut
+    if (conv.name.endsWith('.conv1') && (conv.stride === 2 || conv.inChannels !== conv.outChannels))
+      weights += conv.inChannels * conv.outChannels; // 1×1 shortcut
     [h, w] = [Math.ceil(h / conv.stride), Math.ceil(w / conv.stride)];
     activations += input.batch * h * w * (expanded + conv.outChannels);
   }

@@ -19,16 +19,28 @@ export function spatialInitOf(config: Config, runCovariance?: number[][]): Spati
     case 'default':
       return { kind: 'iid', scheme: config.init };
     case 'smooth':
-      return { kind: 'gaussian', scheme: config.init, covariance: smoothCovariance(m.kernel_size, m.spatial_init_length_scale) };
+      return {
+        kind: 'gaussian',
+        scheme: config.init,
+        covariance: smoothCovariance(m.kernel_size, m.spatial_init_length_scale),
+      };
     case 'from_run':
-      if (!runCovariance) throw new Error(`model.spatial_init: from_run: the covariance of ${m.spatial_init_from} was not resolved before building the model`);
+      if (!runCovariance)
+        throw new Error(
+          `model.spatial_init: from_run: the covariance of ${m.spatial_init_from} was not resolved before building the model`,
+        );
       return { kind: 'gaussian', scheme: config.init, covariance: runCovariance };
     default:
       return { kind: 'iid', scheme: m.spatial_init };
   }
 }
 
-export function resNetSpec(config: Config, data: { channels: number; classes: number }, seed: number, runCovariance?: number[][]): ResNetSpec {
+export function resNetSpec(
+  config: Config,
+  data: { channels: number; classes: number },
+  seed: number,
+  runCovariance?: number[][],
+): ResNetSpec {
   return {
     arch: config.model.arch,
     width: config.model.width,
@@ -50,21 +62,41 @@ const gib = (bytes: number) => `${(bytes / 2 ** 30).toFixed(1)} GiB`;
  * Refuses, before anything is allocated, a model that cannot train here: a kernel wider than the
  * images allow, or an estimated training footprint above this machine's memory (`memoryLimit`).
  */
-export function checkModelFits(config: Config, data: { channels: number; classes: number; height: number; width: number }, memoryLimit = totalmem()): void {
+export function checkModelFits(
+  config: Config,
+  data: { channels: number; classes: number; height: number; width: number },
+  memoryLimit = totalmem(),
+): void {
   const k = config.model.kernel_size;
   const usefulK = 2 * Math.max(data.height, data.width) - 1;
   if (k > usefulK) {
-    throw new InputError(`model.kernel_size: ${k} is wider than ${data.height}×${data.width} images allow: padded by k//2, a filter tap beyond ${usefulK} (2·${Math.max(data.height, data.width)} − 1) only ever sees padding; use at most ${usefulK}`);
+    throw new InputError(
+      `model.kernel_size: ${k} is wider than ${data.height}×${data.width} images allow: padded by k//2, a filter tap beyond ${usefulK} (2·${Math.max(data.height, data.width)} − 1) only ever sees padding; use at most ${usefulK}`,
+    );
   }
   // The plan only: no spatial-init covariance (k²×k², large for big k) is computed here.
-  const plan = { ...resNetSpec({ ...config, model: { ...config.model, spatial_init: 'default' } }, data, 0), spatialInit: { kind: 'iid' as const, scheme: config.init } };
-  const { weights, bytes } = estimateFootprint(plan, { height: data.height, width: data.width, batch: config.train.batch_size });
+  const plan = {
+    ...resNetSpec({ ...config, model: { ...config.model, spatial_init: 'default' } }, data, 0),
+    spatialInit: { kind: 'iid' as const, scheme: config.init },
+  };
+  const { weights, bytes } = estimateFootprint(plan, {
+    height: data.height,
+    width: data.width,
+    batch: config.train.batch_size,
+  });
   if (bytes > memoryLimit) {
-    throw new InputError(`the model would need about ${gib(bytes)} to train (${weights.toLocaleString('en-US')} weights, batches of ${config.train.batch_size} ${data.height}×${data.width} images), more than this machine's ${gib(memoryLimit)}; lower model.width, model.kernel_size, model.lc_expansion or train.batch_size`);
+    throw new InputError(
+      `the model would need about ${gib(bytes)} to train (${weights.toLocaleString('en-US')} weights, batches of ${config.train.batch_size} ${data.height}×${data.width} images), more than this machine's ${gib(memoryLimit)}; lower model.width, model.kernel_size, model.lc_expansion or train.batch_size`,
+    );
   }
 }
 
-export function buildModel(config: Config, data: { channels: number; classes: number }, seed: number, runCovariance?: number[][]): Model {
+export function buildModel(
+  config: Config,
+  data: { channels: number; classes: number },
+  seed: number,
+  runCovariance?: number[][],
+): Model {
   return buildResNet(resNetSpec(config, data, seed, runCovariance));
 }
 

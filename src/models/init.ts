@@ -13,7 +13,10 @@ export interface Fans {
 }
 
 /** The init as "base draw × scale": uniform schemes draw U(-1, 1), normal ones N(0, 1). */
-export function initScale(scheme: InitScheme, { fanIn, fanOut }: Fans): { distribution: 'uniform' | 'normal'; scale: number } {
+export function initScale(
+  scheme: InitScheme,
+  { fanIn, fanOut }: Fans,
+): { distribution: 'uniform' | 'normal'; scale: number } {
   switch (scheme) {
     case 'kaiming_uniform':
       return { distribution: 'uniform', scale: 1 / Math.sqrt(fanIn) }; // gain √(2/(1+5)) · √(3/fan_in)
@@ -71,7 +74,9 @@ export type SpatialInit =
 /** Squared-exponential covariance between the k² kernel positions: exp(-d²/2ℓ²), d in pixels. */
 export function smoothCovariance(k: number, lengthScale: number): number[][] {
   const pos = Array.from({ length: k * k }, (_, p) => [Math.floor(p / k), p % k] as const);
-  return pos.map(([yi, xi]) => pos.map(([yj, xj]) => Math.exp(-((yi - yj) ** 2 + (xi - xj) ** 2) / (2 * lengthScale ** 2))));
+  return pos.map(([yi, xi]) =>
+    pos.map(([yj, xj]) => Math.exp(-((yi - yj) ** 2 + (xi - xj) ** 2) / (2 * lengthScale ** 2))),
+  );
 }
 
 /** Σ divided by its mean diagonal (the mean per-position variance becomes 1). */
@@ -103,7 +108,10 @@ export function spatialUnitDraws(shape: readonly number[], init: SpatialInit, rn
   const size = shape.reduce((a, b) => a * b, 1);
   if (init.kind === 'iid') return unitDraws(size, initScale(init.scheme, { fanIn: 1, fanOut: 1 }).distribution, rng);
   const positions = shape[0]! * shape[1]!;
-  if (init.covariance.length !== positions) throw new Error(`a ${init.covariance.length}×${init.covariance.length} covariance cannot draw ${shape[0]}×${shape[1]} filters`);
+  if (init.covariance.length !== positions)
+    throw new Error(
+      `a ${init.covariance.length}×${init.covariance.length} covariance cannot draw ${shape[0]}×${shape[1]} filters`,
+    );
   const pairs = size / positions; // in · out filters, each spread over `positions` rows of `pairs`
   const normals = unitDraws(size, 'normal', rng);
   const root = covarianceRoot(normaliseCovariance(init.covariance)).to2DArray();
@@ -145,5 +153,7 @@ export function filterSecondMoments(values: ArrayLike<number>, positions: number
 
 /** Eigenvalues of a symmetric matrix, largest first. */
 export function symmetricEigenvalues(matrix: number[][]): number[] {
-  return new EigenvalueDecomposition(new Matrix(matrix), { assumeSymmetric: true }).realEigenvalues.sort((a, b) => b - a);
+  return new EigenvalueDecomposition(new Matrix(matrix), { assumeSymmetric: true }).realEigenvalues.sort(
+    (a, b) => b - a,
+  );
 }

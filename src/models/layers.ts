@@ -11,10 +11,20 @@ import type { ParamStore } from './params.js';
 export type Layer = (x: tf.Tensor4D, training: boolean) => tf.Tensor4D;
 
 /** Learned 1×1 conv, no bias (every conv in open_lth's ResNet is bias-free). */
-export function makePointwiseConv(name: string, inChannels: number, outChannels: number, stride: 1 | 2, store: ParamStore): Layer {
+export function makePointwiseConv(
+  name: string,
+  inChannels: number,
+  outChannels: number,
+  stride: 1 | 2,
+  store: ParamStore,
+): Layer {
   const shape = [1, 1, inChannels, outChannels];
   const weight = `${name}.weight`;
-  const w = store.addLearnable(weight, shape, store.initValues(weight, inChannels * outChannels, { fanIn: inChannels, fanOut: outChannels }));
+  const w = store.addLearnable(
+    weight,
+    shape,
+    store.initValues(weight, inChannels * outChannels, { fanIn: inChannels, fanOut: outChannels }),
+  );
   return (x) => tf.conv2d(x, w as tf.Tensor4D, stride, 0);
 }
 
@@ -28,21 +38,37 @@ export function makeBatchNorm(name: string, channels: number, store: ParamStore)
   const runningMean = store.addBuffer(`${name}.running_mean`, [channels], new Float32Array(channels));
   const runningVar = store.addBuffer(`${name}.running_var`, [channels], new Float32Array(channels).fill(1));
   return (x, training) => {
-    if (!training) return tf.batchNorm4d(x, runningMean as tf.Tensor1D, runningVar as tf.Tensor1D, beta, gamma, BN_EPSILON);
+    if (!training)
+      return tf.batchNorm4d(x, runningMean as tf.Tensor1D, runningVar as tf.Tensor1D, beta, gamma, BN_EPSILON);
     const { y, mean, variance } = batchNormTrain(x, gamma, beta, BN_EPSILON);
     const n = x.shape[0] * x.shape[1] * x.shape[2];
     tf.tidy(() => {
       // Running variance is unbiased (n / (n - 1)), as in PyTorch.
       runningMean.assign(tf.add(tf.mul(runningMean, 1 - BN_MOMENTUM), tf.mul(mean, BN_MOMENTUM)));
-      runningVar.assign(tf.add(tf.mul(runningVar, 1 - BN_MOMENTUM), tf.mul(variance, (BN_MOMENTUM * n) / Math.max(n - 1, 1))));
+      runningVar.assign(
+        tf.add(tf.mul(runningVar, 1 - BN_MOMENTUM), tf.mul(variance, (BN_MOMENTUM * n) / Math.max(n - 1, 1))),
+      );
     });
     return y;
   };
 }
 
 /** Linear classifier with bias: [B, C] → [B, classes]. */
-export function makeLinear(name: string, inFeatures: number, outFeatures: number, store: ParamStore): (x: tf.Tensor2D) => tf.Tensor2D {
-  const w = store.addLearnable(`${name}.weight`, [inFeatures, outFeatures], store.initValues(`${name}.weight`, inFeatures * outFeatures, { fanIn: inFeatures, fanOut: outFeatures }));
-  const b = store.addLearnable(`${name}.bias`, [outFeatures], biasValues(outFeatures, inFeatures, rngFor(store.seed, `${name}.bias`)));
+export function makeLinear(
+  name: string,
+  inFeatures: number,
+  outFeatures: number,
+  store: ParamStore,
+): (x: tf.Tensor2D) => tf.Tensor2D {
+  const w = store.addLearnable(
+    `${name}.weight`,
+    [inFeatures, outFeatures],
+    store.initValues(`${name}.weight`, inFeatures * outFeatures, { fanIn: inFeatures, fanOut: outFeatures }),
+  );
+  const b = store.addLearnable(
+    `${name}.bias`,
+    [outFeatures],
+    biasValues(outFeatures, inFeatures, rngFor(store.seed, `${name}.bias`)),
+  );
   return (x) => tf.add(tf.matMul(x, w as tf.Tensor2D), b);
 }

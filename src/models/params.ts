@@ -135,6 +135,7 @@ export class ParamStore {
   }
 
   private assertNew(name: string): void {
-    if (this.learnable.has(name) || this.frozen.has(name) || this.buffers.has(name) || this.sharedSlices.has(name)) throw new Error(`duplicate parameter name ${name}`);
+    if (this.learnable.has(name) || this.frozen.has(name) || this.buffers.has(name) || this.sharedSlices.has(name))
+      throw new Error(`duplicate parameter name ${name}`);
   }
 }

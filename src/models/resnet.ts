@@ -63,12 +63,21 @@ function planBlocks(spec: ResNetSpec): BlockPlan[] {
 /** Every spatial conv of the network, in order (stem first), as the factory will receive them. */
 export function planSpatialConvs(spec: ResNetSpec): SpatialConvSpec[] {
   const conv = (name: string, inChannels: number, outChannels: number, stride: 1 | 2): SpatialConvSpec => ({
-    name, inChannels, outChannels, stride,
-    kernelSize: spec.kernelSize, freeze: spec.freeze, lcExpansion: spec.lcExpansion, depthwise: spec.lcDepthwise,
+    name,
+    inChannels,
+    outChannels,
+    stride,
+    kernelSize: spec.kernelSize,
+    freeze: spec.freeze,
+    lcExpansion: spec.lcExpansion,
+    depthwise: spec.lcDepthwise,
   });
   return [
     conv('stem.conv', spec.inChannels, spec.width, 1),
-    ...planBlocks(spec).flatMap((b) => [conv(`${b.name}.conv1`, b.inChannels, b.outChannels, b.stride), conv(`${b.name}.conv2`, b.outChannels, b.outChannels, 1)]),
+    ...planBlocks(spec).flatMap((b) => [
+      conv(`${b.name}.conv1`, b.inChannels, b.outChannels, b.stride),
+      conv(`${b.name}.conv2`, b.outChannels, b.outChannels, 1),
+    ]),
   ];
 }
 

@@ -29,7 +29,9 @@ export function isLcBlock(spec: Pick<SpatialConvSpec, 'lcExpansion' | 'depthwise
 }
 
 /** Filter shape of the k×k part: [k, k, in, out] (full) or [k, k, in, E] (depthwise multiplier). */
-export function spatialFilterShape(spec: Omit<SpatialConvSpec, 'name' | 'stride' | 'freeze'>): [number, number, number, number] {
+export function spatialFilterShape(
+  spec: Omit<SpatialConvSpec, 'name' | 'stride' | 'freeze'>,
+): [number, number, number, number] {
   const k = spec.kernelSize;
   if (spec.depthwise) return [k, k, spec.inChannels, spec.lcExpansion];
   return [k, k, spec.inChannels, isLcBlock(spec) ? spec.outChannels * spec.lcExpansion : spec.outChannels];

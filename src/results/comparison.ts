@@ -50,7 +50,8 @@ const FREEZE_ORDER = ['learned', 'frozen', 'shared'];
 // Summaries from before groups existed have none: they group by k, E and depthwise alone.
 const groupOf = (s: RunSummary) => s.group ?? `k${s.kernel_size}-E${s.lc_expansion}${s.lc_depthwise ? '-dw' : ''}`;
 /** Summaries from before standard_group existed: a run with E = 1 and no depthwise block is in its standard group. */
-const standardGroupOf = (s: RunSummary) => s.standard_group ?? (s.lc_expansion === 1 && !s.lc_depthwise ? groupOf(s) : null);
+const standardGroupOf = (s: RunSummary) =>
+  s.standard_group ?? (s.lc_expansion === 1 && !s.lc_depthwise ? groupOf(s) : null);
 
 const percentPoints = (d: ReturnType<typeof difference> | null) => ({
   delta: d ? 100 * d.delta : null,
@@ -97,7 +98,13 @@ export function compareArms(summaries: RunSummary[], labels = new Map<string, st
       group: labels.get(groupOf(first)) ?? '',
     };
   });
-  return rows.sort((a, b) => a.kernel_size - b.kernel_size || a.lc_expansion - b.lc_expansion || a.group.localeCompare(b.group) || FREEZE_ORDER.indexOf(a.freeze) - FREEZE_ORDER.indexOf(b.freeze));
+  return rows.sort(
+    (a, b) =>
+      a.kernel_size - b.kernel_size ||
+      a.lc_expansion - b.lc_expansion ||
+      a.group.localeCompare(b.group) ||
+      FREEZE_ORDER.indexOf(a.freeze) - FREEZE_ORDER.indexOf(b.freeze),
+  );
 }
 
 /**
@@ -119,17 +126,23 @@ export function formatDelta(delta: number | null, low: number | null, high: numb
 export const DELTA_VS_STANDARD_TITLE = 'Δ vs standard (pp, 95% CI)';
 export const DELTA_VS_LEARNED_TITLE = 'Δ vs learned same E (pp, 95% CI)';
 
-export const deltaVsStandard = (r: ComparisonRow) => formatDelta(r.delta_vs_standard, r.delta_vs_standard_ci95_low, r.delta_vs_standard_ci95_high);
-export const deltaVsLearned = (r: ComparisonRow) => formatDelta(r.delta_vs_learned_same_e, r.delta_vs_learned_same_e_ci95_low, r.delta_vs_learned_same_e_ci95_high);
+export const deltaVsStandard = (r: ComparisonRow) =>
+  formatDelta(r.delta_vs_standard, r.delta_vs_standard_ci95_low, r.delta_vs_standard_ci95_high);
+export const deltaVsLearned = (r: ComparisonRow) =>
+  formatDelta(r.delta_vs_learned_same_e, r.delta_vs_learned_same_e_ci95_low, r.delta_vs_learned_same_e_ci95_high);
 
 /** Written whole and atomically: the file is a summary, replaced each time the experiment is reported. */
 export function writeComparisonCsv(file: string, rows: ComparisonRow[]): void {
   const columns = Object.keys(rows[0] ?? {}).map((id) => ({ id, ...csvColumn(id) }));
   const csv = createObjectCsvStringifier({ header: columns.map(({ id, title }) => ({ id, title })) });
-  const scaled = rows.map((r) => Object.fromEntries(columns.map(({ id, scale }) => {
-    const v = (r as unknown as Record<string, unknown>)[id];
-    return [id, scale !== 1 && typeof v === 'number' ? Number((v * scale).toFixed(6)) : v];
-  })));
+  const scaled = rows.map((r) =>
+    Object.fromEntries(
+      columns.map(({ id, scale }) => {
+        const v = (r as unknown as Record<string, unknown>)[id];
+        return [id, scale !== 1 && typeof v === 'number' ? Number((v * scale).toFixed(6)) : v];
+      }),
+    ),
+  );
   writeAtomic(file, csv.getHeaderString() + csv.stringifyRecords(scaled));
 }
 
@@ -149,7 +162,17 @@ export function armLabel(r: ComparisonRow): string {
  */
 export function formatComparison(rows: ComparisonRow[], accuracy = 'test accuracy'): string {
   const withGroup = needsGroupColumn(rows);
-  const header = [...(withGroup ? ['config'] : []), 'freeze', 'k', 'E', `${accuracy.replace('validation', 'val').replace('accuracy', 'acc')} % (mean ± std, n)`, DELTA_VS_STANDARD_TITLE, DELTA_VS_LEARNED_TITLE, 'learnable', 'stored'];
+  const header = [
+    ...(withGroup ? ['config'] : []),
+    'freeze',
+    'k',
+    'E',
+    `${accuracy.replace('validation', 'val').replace('accuracy', 'acc')} % (mean ± std, n)`,
+    DELTA_VS_STANDARD_TITLE,
+    DELTA_VS_LEARNED_TITLE,
+    'learnable',
+    'stored',
+  ];
   const body = rows.map((r) => [
     ...(withGroup ? [r.group] : []),
     armLabel(r),
@@ -163,7 +186,8 @@ export function formatComparison(rows: ComparisonRow[], accuracy = 'test accurac
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => r[i]!.length)));
   const textColumns = withGroup ? 2 : 1; // left-aligned: config group and freeze
-  const line = (cells: string[]) => cells.map((c, i) => (i < textColumns ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  const line = (cells: string[]) =>
+    cells.map((c, i) => (i < textColumns ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n');
 }
 
@@ -176,13 +200,22 @@ export function summarySentence(rows: ComparisonRow[], accuracy = 'test accuracy
   const parts = rows.flatMap((r) => {
     if (r.freeze === 'learned' || r.delta_vs_standard === null) return [];
     // Standard training: the learned arm with E = 1, no depthwise block, of the same k and settings.
-    const standard = rows.find((s) => s.freeze === 'learned' && s.group === r.group && s.kernel_size === r.kernel_size && s.lc_expansion === 1 && !s.lc_depthwise);
+    const standard = rows.find(
+      (s) =>
+        s.freeze === 'learned' &&
+        s.group === r.group &&
+        s.kernel_size === r.kernel_size &&
+        s.lc_expansion === 1 &&
+        !s.lc_depthwise,
+    );
     if (!standard) return [];
     const d = r.delta_vs_standard;
     const how = Math.abs(d) < 0.005 ? 'the same as' : `${Math.abs(d).toFixed(2)} points ${d < 0 ? 'below' : 'above'}`;
     const what = `${r.freeze === 'shared' ? 'shared' : 'frozen'} random filters (${r.group ? `${r.group}, ` : ''}k=${r.kernel_size}, E=${r.lc_expansion}${r.lc_depthwise ? ', depthwise' : ''}; ${formatCount(r.learnable_params)} learnable weights)`;
     const seeds = r.n === 1 ? 'one seed' : `mean of ${r.n} seeds`;
-    return [`${what} reach ${pct(r.val_acc_mean)}% ${accuracy}, ${how} standard training (${pct(standard.val_acc_mean)}%, ${formatCount(standard.learnable_params)} learnable weights), ${seeds}`];
+    return [
+      `${what} reach ${pct(r.val_acc_mean)}% ${accuracy}, ${how} standard training (${pct(standard.val_acc_mean)}%, ${formatCount(standard.learnable_params)} learnable weights), ${seeds}`,
+    ];
   });
   if (parts.length === 0) return '';
   const text = parts.join('; ');

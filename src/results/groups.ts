@@ -7,7 +7,13 @@
 import { PRESENTATION_KEYS } from '../runs/identity.js';
 
 /** Keys that never tell groups apart in a label: presentation, the arm, and k/E/depthwise (own columns). */
-const UNLABELLED = new Set<string>([...PRESENTATION_KEYS, 'freeze', 'model.kernel_size', 'model.lc_expansion', 'model.lc_depthwise']);
+const UNLABELLED = new Set<string>([
+  ...PRESENTATION_KEYS,
+  'freeze',
+  'model.kernel_size',
+  'model.lc_expansion',
+  'model.lc_depthwise',
+]);
 
 /** `{a: {b: 1}}` → `{'a.b': '1'}` (values as compact JSON, lists whole). */
 function flatten(value: unknown, prefix = '', out = new Map<string, string>()): Map<string, string> {
@@ -29,14 +35,21 @@ export function groupLabels(configs: Map<string, unknown>): Map<string, string> 
   const known = [...flat.values()].filter((f): f is Map<string, string> => f !== null);
   const keys = [...new Set(known.flatMap((f) => [...f.keys()]))];
   const differing = keys.filter((k) => new Set(known.map((f) => f.get(k) ?? '(unset)')).size > 1);
-  return new Map([...flat].map(([group, f]) => [group, f === null ? `config ${group}` : differing.map((k) => `${k}=${f.get(k) ?? '(unset)'}`).join(', ')]));
+  return new Map(
+    [...flat].map(([group, f]) => [
+      group,
+      f === null ? `config ${group}` : differing.map((k) => `${k}=${f.get(k) ?? '(unset)'}`).join(', '),
+    ]),
+  );
 }
 
 /**
  * What the reported accuracy measured: the test set when `dataset.val_split` is 0 (the paper's
  * practice), the held-out validation split otherwise (README: Datasets).
  */
-export function accuracyName(valSplits: number[]): 'test accuracy' | 'validation accuracy' | 'test/validation accuracy' {
+export function accuracyName(
+  valSplits: number[],
+): 'test accuracy' | 'validation accuracy' | 'test/validation accuracy' {
   const kinds = new Set(valSplits.map((v) => (v > 0 ? 'validation' : 'test')));
   if (kinds.size > 1) return 'test/validation accuracy';
   return kinds.has('validation') ? 'validation accuracy' : 'test accuracy';

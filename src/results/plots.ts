@@ -52,20 +52,35 @@ function freezeColor(rows: { freeze: string }[], title = 'freeze') {
   const present = FREEZE_ORDER.filter((f) => rows.some((r) => r.freeze === f));
   const other = distinct(rows.map((r) => r.freeze)).filter((f) => !FREEZE_ORDER.includes(f));
   const domain = [...present, ...other];
-  return { field: 'freeze', type: 'nominal' as const, title, scale: { domain, range: domain.map((f) => FREEZE_COLOR[f] ?? '#7f7f7f') } };
+  return {
+    field: 'freeze',
+    type: 'nominal' as const,
+    title,
+    scale: { domain, range: domain.map((f) => FREEZE_COLOR[f] ?? '#7f7f7f') },
+  };
 }
 
 /**
  * Adds `panel`: the values of the multi-valued variables among `vars` (k, E, config group), e.g.
  * `E=4 · train.epochs=1`; '' when all of them are single-valued (then the plot has no panels).
  */
-function withPanels<T extends { kernel_size: number; lc_expansion: number; group: string }>(rows: T[], vars: (Axis | 'group')[]): Panelled<T>[] {
+function withPanels<T extends { kernel_size: number; lc_expansion: number; group: string }>(
+  rows: T[],
+  vars: (Axis | 'group')[],
+): Panelled<T>[] {
   const multi = vars.filter((v) => distinct(rows.map((r) => r[v])).length > 1);
-  return rows.map((r) => ({ ...r, panel: multi.map((v) => (v === 'group' ? r.group : `${AXIS_SHORT[v]}=${r[v]}`)).join(' · ') }));
+  return rows.map((r) => ({
+    ...r,
+    panel: multi.map((v) => (v === 'group' ? r.group : `${AXIS_SHORT[v]}=${r[v]}`)).join(' · '),
+  }));
 }
 
 /** A single chart, or one panel per distinct `panel` value (wrapped, three per row). */
-function panelled(title: string | { text: string; subtitle: string[] }, rows: Panelled<object>[], inner: Record<string, unknown>): TopLevelSpec {
+function panelled(
+  title: string | { text: string; subtitle: string[] },
+  rows: Panelled<object>[],
+  inner: Record<string, unknown>,
+): TopLevelSpec {
   const panels = distinct(rows.map((r) => r.panel)).sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
   const base = { $schema: SCHEMA, title, data: { values: rows }, config: { title: { anchor: 'start' } } };
   if (panels.length <= 1) return { ...base, ...inner } as TopLevelSpec;
@@ -78,13 +93,28 @@ function panelled(title: string | { text: string; subtitle: string[] }, rows: Pa
 }
 
 /** Mean line with points, ± one sample std as error bars, `n=` at each mean. */
-function meanWithSpread(x: Record<string, unknown>, field: string, yTitle: string, color: Record<string, unknown>, groupby: string[]): Record<string, unknown>[] {
+function meanWithSpread(
+  x: Record<string, unknown>,
+  field: string,
+  yTitle: string,
+  color: Record<string, unknown>,
+  groupby: string[],
+): Record<string, unknown>[] {
   const y = { field, type: 'quantitative', title: yTitle, scale: { zero: false } };
   return [
     { mark: { type: 'line', point: true }, encoding: { x, color, y: { ...y, aggregate: 'mean' } } },
     { mark: { type: 'errorbar', thickness: 1.5, extent: 'stdev' }, encoding: { x, color, y } },
     {
-      transform: [{ aggregate: [{ op: 'mean', field, as: 'mean' }, { op: 'count', as: 'n' }], groupby }, { calculate: "'n=' + datum.n", as: 'n_label' }],
+      transform: [
+        {
+          aggregate: [
+            { op: 'mean', field, as: 'mean' },
+            { op: 'count', as: 'n' },
+          ],
+          groupby,
+        },
+        { calculate: "'n=' + datum.n", as: 'n_label' },
+      ],
       mark: { type: 'text', dx: 14, dy: -8, fontSize: 9 },
       encoding: { x, color, y: { field: 'mean', type: 'quantitative' }, text: { field: 'n_label' } },
     },
@@ -96,14 +126,25 @@ function accuracySpec(points: RunPoint[], x: Axis, accuracy: string): TopLevelSp
   const other: Axis = x === 'kernel_size' ? 'lc_expansion' : 'kernel_size';
   const rows = withPanels(points, [other, 'group']);
   const xEnc = { field: x, type: 'ordinal', title: AXIS_TITLE[x], axis: { labelAngle: 0 } };
-  return panelled({ text: `Final ${accuracy} vs ${AXIS_TITLE[x]}`, subtitle: ['mean ± std over seeds, n seeds per point', 'dashed: chance level'] }, rows, {
-    width: 220,
-    height: 200,
-    layer: [
-      ...meanWithSpread(xEnc, 'val_acc', `final ${accuracy} (%)`, freezeColor(points), [x, 'freeze', 'panel']),
-      { transform: [{ filter: 'datum.chance != null' }], mark: { type: 'rule', strokeDash: [4, 4], color: 'gray' }, encoding: { y: { field: 'chance', aggregate: 'mean', type: 'quantitative' } } },
-    ],
-  });
+  return panelled(
+    {
+      text: `Final ${accuracy} vs ${AXIS_TITLE[x]}`,
+      subtitle: ['mean ± std over seeds, n seeds per point', 'dashed: chance level'],
+    },
+    rows,
+    {
+      width: 220,
+      height: 200,
+      layer: [
+        ...meanWithSpread(xEnc, 'val_acc', `final ${accuracy} (%)`, freezeColor(points), [x, 'freeze', 'panel']),
+        {
+          transform: [{ filter: 'datum.chance != null' }],
+          mark: { type: 'rule', strokeDash: [4, 4], color: 'gray' },
+          encoding: { y: { field: 'chance', aggregate: 'mean', type: 'quantitative' } },
+        },
+      ],
+    },
+  );
 }
 
 /**
@@ -116,7 +157,8 @@ export function deltaRows(points: RunPoint[]): (RunPoint & { delta: number; chan
   const standardKey = (p: RunPoint) => `${p.group}|${p.kernel_size}`;
   const isStandard = (p: RunPoint) => p.freeze === 'learned' && p.lc_expansion === 1;
   const standard = new Map<string, number[]>();
-  for (const p of points) if (isStandard(p)) standard.set(standardKey(p), [...(standard.get(standardKey(p)) ?? []), p.val_acc]);
+  for (const p of points)
+    if (isStandard(p)) standard.set(standardKey(p), [...(standard.get(standardKey(p)) ?? []), p.val_acc]);
   return points.flatMap((p) => {
     const base = standard.get(standardKey(p));
     if (isStandard(p) || !base) return [];
@@ -131,19 +173,29 @@ function deltaSpec(points: RunPoint[], x: Axis, accuracy: string): TopLevelSpec 
   const other: Axis = x === 'kernel_size' ? 'lc_expansion' : 'kernel_size';
   const rows = withPanels(deltas, [other, 'group']);
   const xEnc = { field: x, type: 'ordinal', title: AXIS_TITLE[x], axis: { labelAngle: 0 } };
-  return panelled({ text: `Δ ${accuracy} vs standard training, by ${AXIS_TITLE[x]}`, subtitle: ['percentage points vs learned filters with E = 1; mean ± std over seeds, n seeds per point', 'solid line: standard training; dashed ticks: chance level'] }, rows, {
-    width: 220,
-    height: 200,
-    layer: [
-      { mark: { type: 'rule', color: 'black', strokeWidth: 1 }, encoding: { y: { datum: 0, type: 'quantitative' } } },
-      ...meanWithSpread(xEnc, 'delta', `Δ ${accuracy} vs standard (pp)`, freezeColor(deltas), [x, 'freeze', 'panel']),
-      {
-        transform: [{ filter: 'datum.chance_delta != null' }],
-        mark: { type: 'tick', strokeDash: [4, 3], color: 'gray', thickness: 1.5, size: 40 },
-        encoding: { x: xEnc, y: { field: 'chance_delta', aggregate: 'mean', type: 'quantitative' } },
-      },
-    ],
-  });
+  return panelled(
+    {
+      text: `Δ ${accuracy} vs standard training, by ${AXIS_TITLE[x]}`,
+      subtitle: [
+        'percentage points vs learned filters with E = 1; mean ± std over seeds, n seeds per point',
+        'solid line: standard training; dashed ticks: chance level',
+      ],
+    },
+    rows,
+    {
+      width: 220,
+      height: 200,
+      layer: [
+        { mark: { type: 'rule', color: 'black', strokeWidth: 1 }, encoding: { y: { datum: 0, type: 'quantitative' } } },
+        ...meanWithSpread(xEnc, 'delta', `Δ ${accuracy} vs standard (pp)`, freezeColor(deltas), [x, 'freeze', 'panel']),
+        {
+          transform: [{ filter: 'datum.chance_delta != null' }],
+          mark: { type: 'tick', strokeDash: [4, 3], color: 'gray', thickness: 1.5, size: 40 },
+          encoding: { x: xEnc, y: { field: 'chance_delta', aggregate: 'mean', type: 'quantitative' } },
+        },
+      ],
+    },
+  );
 }
 
 /** Accuracy per evaluated epoch, one line (with points, so a one-epoch run shows) per run. */
@@ -154,7 +206,13 @@ function curvesSpec(curves: CurvePoint[], accuracy: string): TopLevelSpec {
     height: 180,
     mark: { type: 'line', point: { size: 20 }, strokeWidth: 1.5, opacity: 0.8 },
     encoding: {
-      x: { field: 'epoch', type: 'quantitative', title: 'epoch', axis: { tickMinStep: 1, format: 'd' }, scale: { nice: false } },
+      x: {
+        field: 'epoch',
+        type: 'quantitative',
+        title: 'epoch',
+        axis: { tickMinStep: 1, format: 'd' },
+        scale: { nice: false },
+      },
       y: { field: 'val_acc', type: 'quantitative', title: `${accuracy} (%)`, scale: { zero: false } },
       color: freezeColor(curves),
       detail: { field: 'run', type: 'nominal' },
@@ -176,7 +234,9 @@ export async function renderSvg(spec: TopLevelSpec): Promise<string> {
 
 export async function toPng(svg: string): Promise<Uint8Array> {
   const { Resvg } = (await import('@resvg/resvg-js')).default;
-  return new Resvg(svg, { background: 'white', fitTo: { mode: 'zoom', value: 2 }, font: { loadSystemFonts: true } }).render().asPng();
+  return new Resvg(svg, { background: 'white', fitTo: { mode: 'zoom', value: 2 }, font: { loadSystemFonts: true } })
+    .render()
+    .asPng();
 }
 
 /**
@@ -184,12 +244,18 @@ export async function toPng(svg: string): Promise<Uint8Array> {
  * varies; Δ vs k also when neither does), and the training curves. Writes `<name>.svg` and
  * `<name>.png` into `dir`; returns the SVG paths.
  */
-export async function writePlots(dir: string, runs: RunPoint[], curves: CurvePoint[], accuracy = 'test accuracy'): Promise<string[]> {
+export async function writePlots(
+  dir: string,
+  runs: RunPoint[],
+  curves: CurvePoint[],
+  accuracy = 'test accuracy',
+): Promise<string[]> {
   const varies = (a: Axis) => distinct(runs.map((r) => r[a])).length > 1;
   const plots: [string, TopLevelSpec | null][] = [];
   if (varies('kernel_size')) plots.push(['accuracy_vs_kernel_size', accuracySpec(runs, 'kernel_size', accuracy)]);
   if (varies('lc_expansion')) plots.push(['accuracy_vs_lc_expansion', accuracySpec(runs, 'lc_expansion', accuracy)]);
-  if (varies('kernel_size') || !varies('lc_expansion')) plots.push(['delta_vs_kernel_size', deltaSpec(runs, 'kernel_size', accuracy)]);
+  if (varies('kernel_size') || !varies('lc_expansion'))
+    plots.push(['delta_vs_kernel_size', deltaSpec(runs, 'kernel_size', accuracy)]);
   if (varies('lc_expansion')) plots.push(['delta_vs_lc_expansion', deltaSpec(runs, 'lc_expansion', accuracy)]);
   if (curves.length) plots.push(['training_curves', curvesSpec(curves, accuracy)]);
   return writeSpecs(dir, plots);

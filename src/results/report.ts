@@ -10,7 +10,17 @@ import { formatCount, formatMeanStd, pct } from '../format.js';
 import { ERROR_FILE, hasStarted, readMetrics, readRunConfig, writeAtomic } from '../runs/files.js';
 import type { RunSummary } from '../runs/records.js';
 import { runState } from '../runs/state.js';
-import { armLabel, compareArms, DELTA_VS_LEARNED_TITLE, DELTA_VS_STANDARD_TITLE, deltaVsLearned, deltaVsStandard, needsGroupColumn, writeComparisonCsv, type ComparisonRow } from './comparison.js';
+import {
+  armLabel,
+  compareArms,
+  DELTA_VS_LEARNED_TITLE,
+  DELTA_VS_STANDARD_TITLE,
+  deltaVsLearned,
+  deltaVsStandard,
+  needsGroupColumn,
+  writeComparisonCsv,
+  type ComparisonRow,
+} from './comparison.js';
 import { accuracyName, groupLabels } from './groups.js';
 import type { CurvePoint, RunPoint } from './plots.js';
 
@@ -35,7 +45,12 @@ interface Gathered {
 
 function gather(dir: string): Gathered {
   const gathered: Gathered = { runs: [], configs: new Map(), failed: [], unfinished: [] };
-  const entries = existsSync(dir) ? readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory() && e.name !== 'sweep').map((e) => e.name).sort() : [];
+  const entries = existsSync(dir)
+    ? readdirSync(dir, { withFileTypes: true })
+        .filter((e) => e.isDirectory() && e.name !== 'sweep')
+        .map((e) => e.name)
+        .sort()
+    : [];
   for (const name of entries) {
     const runDir = join(dir, name);
     const { summary, error, damage } = runState(runDir);
@@ -57,9 +72,13 @@ function gather(dir: string): Gathered {
 /** Arms of every finished run in the folder, groups named by their differing keys (groupLabels). */
 function compareGathered(g: Gathered): { rows: ComparisonRow[]; labels: Map<string, string>; accuracy: string } {
   const groupConfigs = new Map<string, unknown>();
-  for (const r of g.runs) if (!groupConfigs.has(r.group) || groupConfigs.get(r.group) === undefined) groupConfigs.set(r.group, g.configs.get(r.run_id));
+  for (const r of g.runs)
+    if (!groupConfigs.has(r.group) || groupConfigs.get(r.group) === undefined)
+      groupConfigs.set(r.group, g.configs.get(r.run_id));
   const labels = groupLabels(groupConfigs);
-  const valSplits = [...g.configs.values()].map((c) => Number((c.dataset as { val_split?: number } | undefined)?.val_split ?? 0));
+  const valSplits = [...g.configs.values()].map((c) =>
+    Number((c.dataset as { val_split?: number } | undefined)?.val_split ?? 0),
+  );
   return { rows: compareArms(g.runs, labels), labels, accuracy: accuracyName(valSplits) };
 }
 
@@ -83,18 +102,29 @@ function reportMarkdown(title: string, report: Omit<Report, 'files'>, plots: str
       'Δ vs standard: difference of the mean from standard training (learned k×k filters, E = 1, no depthwise LC block, same architecture, width, k, data and schedule); ' +
       'Δ vs learned same E: from the learned arm of the same config (differing only in freeze mode and seed). Both in percentage points with a 95% confidence interval over seeds ' +
       '(paired t-interval on per-seed differences when both arms ran the same seeds, Welch otherwise, none with one seed); n/a where the baseline has no finished run.' +
-        (withGroup ? ' config: the settings in which this row\'s runs differ from the other rows\' (besides freeze, k and E).' : ''),
+      (withGroup
+        ? " config: the settings in which this row's runs differ from the other rows' (besides freeze, k and E)."
+        : ''),
     '',
     `|${withGroup ? ' config |' : ''} freeze | k | E | ${acc} % (mean ± std) | n | best ${acc} % (mean) | ${DELTA_VS_STANDARD_TITLE} | ${DELTA_VS_LEARNED_TITLE} | learnable weights | stored weights |`,
     `|${withGroup ? '---|' : ''}---|---:|---:|---:|---:|---:|---:|---:|---:|---:|`,
-    ...report.rows.map((r) =>
-      `|${withGroup ? ` ${r.group} |` : ''} ${armLabel(r)} | ${r.kernel_size} | ${r.lc_expansion} | ${formatMeanStd(r.val_acc_mean, r.val_acc_std)} | ${r.n} | ${pct(r.best_val_acc_mean)} | ` +
+    ...report.rows.map(
+      (r) =>
+        `|${withGroup ? ` ${r.group} |` : ''} ${armLabel(r)} | ${r.kernel_size} | ${r.lc_expansion} | ${formatMeanStd(r.val_acc_mean, r.val_acc_std)} | ${r.n} | ${pct(r.best_val_acc_mean)} | ` +
         `${deltaVsStandard(r)} | ${deltaVsLearned(r)} | ${formatCount(r.learnable_params)} | ${formatCount(r.stored_weights)} |`,
     ),
   ];
-  if (plots.length) lines.push('', '## Plots', '', ...plots.map((p) => `![${p.replace(/_/g, ' ').replace('.svg', '')}](${p})\n`));
-  if (report.failed.length) lines.push('', '## Failed trials', '', ...report.failed.map((f) => `- \`${f.run}\`: ${f.message} (see ${f.run}/${ERROR_FILE})`));
-  if (report.unfinished.length) lines.push('', '## Unfinished trials', '', ...report.unfinished.map((u) => `- \`${u}\``));
+  if (plots.length)
+    lines.push('', '## Plots', '', ...plots.map((p) => `![${p.replace(/_/g, ' ').replace('.svg', '')}](${p})\n`));
+  if (report.failed.length)
+    lines.push(
+      '',
+      '## Failed trials',
+      '',
+      ...report.failed.map((f) => `- \`${f.run}\`: ${f.message} (see ${f.run}/${ERROR_FILE})`),
+    );
+  if (report.unfinished.length)
+    lines.push('', '## Unfinished trials', '', ...report.unfinished.map((u) => `- \`${u}\``));
   return `${lines.join('\n')}\n`;
 }
 
@@ -111,13 +141,34 @@ export async function writeReport(dir: string, options: { plots?: boolean } = {}
   if (options.plots !== false) {
     const { writePlots } = await import('./plots.js');
     const points: RunPoint[] = runs.map((r) => ({
-      run: r.run_id, freeze: r.freeze, kernel_size: r.kernel_size, lc_expansion: r.lc_expansion, group: labels.get(r.group) ?? '',
-      seed: r.seed, val_acc: 100 * r.final_val_acc, chance: r.classes ? 100 / r.classes : null,
+      run: r.run_id,
+      freeze: r.freeze,
+      kernel_size: r.kernel_size,
+      lc_expansion: r.lc_expansion,
+      group: labels.get(r.group) ?? '',
+      seed: r.seed,
+      val_acc: 100 * r.final_val_acc,
+      chance: r.classes ? 100 / r.classes : null,
     }));
-    const curves: CurvePoint[] = runs.flatMap((r) => readMetrics(join(dir, r.run_id)).flatMap((p) => p.val_acc === null ? [] : [{ // epochs without evaluation have no point
-      run: r.run_id, freeze: r.freeze, kernel_size: r.kernel_size, lc_expansion: r.lc_expansion, group: labels.get(r.group) ?? '',
-      epoch: p.epoch, val_acc: 100 * p.val_acc, train_acc: 100 * p.train_acc,
-    }]));
+    const curves: CurvePoint[] = runs.flatMap((r) =>
+      readMetrics(join(dir, r.run_id)).flatMap((p) =>
+        p.val_acc === null
+          ? []
+          : [
+              {
+                // epochs without evaluation have no point
+                run: r.run_id,
+                freeze: r.freeze,
+                kernel_size: r.kernel_size,
+                lc_expansion: r.lc_expansion,
+                group: labels.get(r.group) ?? '',
+                epoch: p.epoch,
+                val_acc: 100 * p.val_acc,
+                train_acc: 100 * p.train_acc,
+              },
+            ],
+      ),
+    );
     plots = await writePlots(dir, points, curves, accuracy);
     files.push(...plots);
   }
@@ -125,6 +176,13 @@ export async function writeReport(dir: string, options: { plots?: boolean } = {}
   const robustness = await writeRobustness(dir, runDirs, options);
   files.push(...(robustness?.files ?? []));
   const title = `Report: ${basename(dir)}`;
-  writeAtomic(files[1]!, reportMarkdown(title, { rows, runs, failed, unfinished, accuracy }, plots.map((p) => basename(p))) + (robustness ? `\n${robustness.markdown}\n` : ''));
+  writeAtomic(
+    files[1]!,
+    reportMarkdown(
+      title,
+      { rows, runs, failed, unfinished, accuracy },
+      plots.map((p) => basename(p)),
+    ) + (robustness ? `\n${robustness.markdown}\n` : ''),
+  );
   return { rows, runs, failed, unfinished, accuracy, files };
 }

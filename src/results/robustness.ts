@@ -29,7 +29,21 @@ export interface RobustnessRow {
   delta_vs_standard: number | null; // percentage points
 }
 
-const COLUMNS: (keyof RobustnessRow)[] = ['freeze', 'kernel_size', 'lc_expansion', 'lc_depthwise', 'group', 'metric', 'name', 'epsilon', 'severity', 'n', 'accuracy_mean', 'accuracy_std', 'delta_vs_standard'];
+const COLUMNS: (keyof RobustnessRow)[] = [
+  'freeze',
+  'kernel_size',
+  'lc_expansion',
+  'lc_depthwise',
+  'group',
+  'metric',
+  'name',
+  'epsilon',
+  'severity',
+  'n',
+  'accuracy_mean',
+  'accuracy_std',
+  'delta_vs_standard',
+];
 
 type Evaluation = Pick<EvalRow, 'metric' | 'name' | 'epsilon' | 'severity'>;
 const keyOf = (e: Evaluation) => `${e.metric}|${e.name}|${e.epsilon ?? ''}|${e.severity ?? ''}`;
@@ -39,7 +53,8 @@ function withMeans(rows: EvalRow[]): EvalRow[] {
   const out = [...rows];
   for (const metric of ['corruption', 'cifar-c'] as const) {
     const c = rows.filter((r) => r.metric === metric);
-    if (c.length) out.push({ ...c[0]!, name: 'mean', severity: null, accuracy: c.reduce((s, r) => s + r.accuracy, 0) / c.length });
+    if (c.length)
+      out.push({ ...c[0]!, name: 'mean', severity: null, accuracy: c.reduce((s, r) => s + r.accuracy, 0) / c.length });
   }
   return out;
 }
@@ -57,17 +72,40 @@ export function robustnessRows(runs: { dir: string; summary: RunSummary }[]): Ro
   }
   return [...byEvaluation.values()].flatMap(({ evaluation, runs: evaluated }) =>
     compareArms(evaluated).map((arm: ComparisonRow) => ({
-      freeze: arm.freeze, kernel_size: arm.kernel_size, lc_expansion: arm.lc_expansion, lc_depthwise: arm.lc_depthwise, group: arm.group,
-      metric: evaluation.metric, name: evaluation.name, epsilon: evaluation.epsilon, severity: evaluation.severity,
-      n: arm.n, accuracy_mean: arm.val_acc_mean, accuracy_std: arm.val_acc_std, delta_vs_standard: arm.delta_vs_standard,
+      freeze: arm.freeze,
+      kernel_size: arm.kernel_size,
+      lc_expansion: arm.lc_expansion,
+      lc_depthwise: arm.lc_depthwise,
+      group: arm.group,
+      metric: evaluation.metric,
+      name: evaluation.name,
+      epsilon: evaluation.epsilon,
+      severity: evaluation.severity,
+      n: arm.n,
+      accuracy_mean: arm.val_acc_mean,
+      accuracy_std: arm.val_acc_std,
+      delta_vs_standard: arm.delta_vs_standard,
     })),
   );
 }
 
 /** The markdown section: per arm, clean, each attack at each ε and the corruption means, with Δ vs standard. */
 function robustnessMarkdown(rows: RobustnessRow[], plots: string[]): string {
-  const columns = [...new Map(rows.filter((r) => r.metric === 'clean' || r.metric === 'adversarial' || r.name === 'mean').map((r) => [keyOf(r), r])).values()];
-  const title = (r: RobustnessRow) => (r.metric === 'clean' ? 'clean' : r.metric === 'adversarial' ? `${r.name} ${formatEpsilon(r)}` : r.metric === 'cifar-c' ? 'CIFAR-C mean' : 'corruptions mean');
+  const columns = [
+    ...new Map(
+      rows
+        .filter((r) => r.metric === 'clean' || r.metric === 'adversarial' || r.name === 'mean')
+        .map((r) => [keyOf(r), r]),
+    ).values(),
+  ];
+  const title = (r: RobustnessRow) =>
+    r.metric === 'clean'
+      ? 'clean'
+      : r.metric === 'adversarial'
+        ? `${r.name} ${formatEpsilon(r)}`
+        : r.metric === 'cifar-c'
+          ? 'CIFAR-C mean'
+          : 'corruptions mean';
   const arms = [...new Map(rows.map((r) => [`${r.group}|${r.freeze}`, r])).values()];
   const cell = (arm: RobustnessRow, column: RobustnessRow) => {
     const r = rows.find((x) => x.group === arm.group && x.freeze === arm.freeze && keyOf(x) === keyOf(column));
@@ -80,7 +118,10 @@ function robustnessMarkdown(rows: RobustnessRow[], plots: string[]): string {
     '',
     `| freeze | k | E | n | ${columns.map(title).join(' | ')} |`,
     `|---|---:|---:|---:|${columns.map(() => '---:').join('|')}|`,
-    ...arms.map((a) => `| ${a.freeze}${a.lc_depthwise ? ' (dw)' : ''} | ${a.kernel_size} | ${a.lc_expansion} | ${a.n} | ${columns.map((c) => cell(a, c)).join(' | ')} |`),
+    ...arms.map(
+      (a) =>
+        `| ${a.freeze}${a.lc_depthwise ? ' (dw)' : ''} | ${a.kernel_size} | ${a.lc_expansion} | ${a.n} | ${columns.map((c) => cell(a, c)).join(' | ')} |`,
+    ),
     ...(plots.length ? ['', ...plots.map((p) => `![${p.replace(/_/g, ' ').replace('.svg', '')}](${p})\n`)] : []),
   ].join('\n');
 }
@@ -89,7 +130,11 @@ function robustnessMarkdown(rows: RobustnessRow[], plots: string[]): string {
  * Writes robustness.csv (and with `plots` the robustness plots) into `dir`; returns the markdown
  * section for report.md and the files written, or null when no run has an eval.csv.
  */
-export async function writeRobustness(dir: string, runs: { dir: string; summary: RunSummary }[], options: { plots?: boolean } = {}): Promise<{ markdown: string; files: string[] } | null> {
+export async function writeRobustness(
+  dir: string,
+  runs: { dir: string; summary: RunSummary }[],
+  options: { plots?: boolean } = {},
+): Promise<{ markdown: string; files: string[] } | null> {
   const rows = robustnessRows(runs);
   if (rows.length === 0) return null;
   const csvFile = join(dir, 'robustness.csv');
@@ -100,5 +145,11 @@ export async function writeRobustness(dir: string, runs: { dir: string; summary:
     const { writeRobustnessPlots } = await import('./robustness-plots.js');
     plots = await writeRobustnessPlots(dir, rows);
   }
-  return { markdown: robustnessMarkdown(rows, plots.map((p) => p.slice(dir.length + 1))), files: [csvFile, ...plots] };
+  return {
+    markdown: robustnessMarkdown(
+      rows,
+      plots.map((p) => p.slice(dir.length + 1)),
+    ),
+    files: [csvFile, ...plots],
+  };
 }

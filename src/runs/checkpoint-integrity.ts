@@ -22,14 +22,21 @@ const seconds = z.number().min(0).refine(Number.isFinite, 'must be finite');
 
 /** The training state, checked against the run's length in epochs. */
 function stateSchema(epochs: number) {
-  return z.strictObject({
-    epoch: z.int().min(1).max(epochs),
-    best: z.strictObject({ acc: fraction, epoch: z.int().min(1) }).nullable(),
-    lastEval: z.strictObject({ loss: z.number().min(0).refine(Number.isFinite, 'must be finite'), acc: fraction }).nullable(),
-    lastTrainAcc: fraction,
-    trainSeconds: seconds,
-    wallSeconds: seconds,
-  }).refine((s) => !s.best || s.best.epoch <= s.epoch, { message: 'best epoch after the checkpoint epoch', path: ['best', 'epoch'] });
+  return z
+    .strictObject({
+      epoch: z.int().min(1).max(epochs),
+      best: z.strictObject({ acc: fraction, epoch: z.int().min(1) }).nullable(),
+      lastEval: z
+        .strictObject({ loss: z.number().min(0).refine(Number.isFinite, 'must be finite'), acc: fraction })
+        .nullable(),
+      lastTrainAcc: fraction,
+      trainSeconds: seconds,
+      wallSeconds: seconds,
+    })
+    .refine((s) => !s.best || s.best.epoch <= s.epoch, {
+      message: 'best epoch after the checkpoint epoch',
+      path: ['best', 'epoch'],
+    });
 }
 
 /** The manifest text to write for `manifest` and the weight bytes it describes. */
@@ -42,7 +49,13 @@ export function sealedManifest(manifest: Record<string, unknown>, weights: Uint8
  * The verified manifest of a checkpoint: checksums of the manifest and the weights, and the state
  * within `epochs`. `remedy` says what the user can do (it depends on what else the run has).
  */
-export function verifiedManifest<T extends { state: unknown }>(files: { manifest: string; weights: string }, text: string, weights: Uint8Array, epochs: number, remedy: string): T {
+export function verifiedManifest<T extends { state: unknown }>(
+  files: { manifest: string; weights: string },
+  text: string,
+  weights: Uint8Array,
+  epochs: number,
+  remedy: string,
+): T {
   const damaged = (file: string, problem: string) => new DamagedCheckpoint(`${file}: ${problem}; ${remedy}`);
   let parsed: Record<string, unknown>;
   try {
@@ -50,14 +63,23 @@ export function verifiedManifest<T extends { state: unknown }>(files: { manifest
   } catch {
     throw damaged(files.manifest, 'not valid JSON (damaged)');
   }
-  if (parsed?.format !== CHECKPOINT_FORMAT) throw damaged(files.manifest, `format ${JSON.stringify(parsed?.format)} is not ${CHECKPOINT_FORMAT} (written by another lcconv version, without checksums)`);
+  if (parsed?.format !== CHECKPOINT_FORMAT)
+    throw damaged(
+      files.manifest,
+      `format ${JSON.stringify(parsed?.format)} is not ${CHECKPOINT_FORMAT} (written by another lcconv version, without checksums)`,
+    );
   const { manifestSha256, ...body } = parsed;
-  if (manifestSha256 !== sha256(JSON.stringify(body))) throw damaged(files.manifest, 'contents do not match its checksum (edited or damaged)');
-  if (body.weightsSha256 !== sha256(weights)) throw damaged(files.weights, `SHA-256 differs from the one recorded in ${files.manifest} (damaged)`);
+  if (manifestSha256 !== sha256(JSON.stringify(body)))
+    throw damaged(files.manifest, 'contents do not match its checksum (edited or damaged)');
+  if (body.weightsSha256 !== sha256(weights))
+    throw damaged(files.weights, `SHA-256 differs from the one recorded in ${files.manifest} (damaged)`);
   const state = stateSchema(epochs).safeParse(body.state, { reportInput: true });
   if (!state.success) {
     const issue = state.error.issues[0]!;
-    throw damaged(files.manifest, `state.${issue.path.join('.')}: ${issue.message}, got ${JSON.stringify((issue as { input?: unknown }).input)}`);
+    throw damaged(
+      files.manifest,
+      `state.${issue.path.join('.')}: ${issue.message}, got ${JSON.stringify((issue as { input?: unknown }).input)}`,
+    );
   }
   return body as unknown as T;
 }

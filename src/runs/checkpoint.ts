@@ -17,14 +17,31 @@
  * checksums of the weights and the manifest, and the state's ranges.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Model } from '../models/index.js';
 import type { Sgd } from '../train/sgd.js';
 import { storageError, tempPath } from '../fs-safety.js';
 import { sealedManifest, verifiedManifest } from './checkpoint-integrity.js';
-import { CHECKPOINT_DIR, CHECKPOINT_MANIFEST, CHECKPOINT_WEIGHTS, checkpointFolder, PREVIOUS_CHECKPOINT_DIR, type CheckpointManifest } from './files.js';
+import {
+  CHECKPOINT_DIR,
+  CHECKPOINT_MANIFEST,
+  CHECKPOINT_WEIGHTS,
+  checkpointFolder,
+  PREVIOUS_CHECKPOINT_DIR,
+  type CheckpointManifest,
+} from './files.js';
 import type { TrainState } from './records.js';
 
 /**
@@ -73,7 +90,11 @@ export async function saveCheckpoint(runDir: string, model: Model, optimizer: Sg
   // tf.io's weights format for float32 is the tensors' bytes back to back, in spec order.
   const names = Object.keys(tensors);
   const values = await readAll(names.map((n) => tensors[n]!));
-  const specs: tf.io.WeightsManifestEntry[] = names.map((name) => ({ name, shape: tensors[name]!.shape, dtype: 'float32' }));
+  const specs: tf.io.WeightsManifestEntry[] = names.map((name) => ({
+    name,
+    shape: tensors[name]!.shape,
+    dtype: 'float32',
+  }));
   const weights = new Uint8Array(values.reduce((n, v) => n + v.byteLength, 0));
   let offset = 0;
   for (const v of values) {
@@ -118,20 +139,37 @@ function writeSynced(file: string, data: string | Uint8Array): void {
  * returns the training state, or null when the run has no checkpoint (it then starts at epoch 1).
  * Fails when the frozen filters regenerated from the seed differ from the ones trained with.
  */
-export async function loadCheckpoint(runDir: string, model: Model, optimizer: Sgd | null, epochs = Infinity): Promise<TrainState | null> {
+export async function loadCheckpoint(
+  runDir: string,
+  model: Model,
+  optimizer: Sgd | null,
+  epochs = Infinity,
+): Promise<TrainState | null> {
   const folder = checkpointFolder(runDir);
   if (!folder) return null;
   const files = { manifest: join(folder, CHECKPOINT_MANIFEST), weights: join(folder, CHECKPOINT_WEIGHTS) };
   const bytes = readFileSync(files.weights);
   const previous = join(runDir, PREVIOUS_CHECKPOINT_DIR);
-  const remedy = folder !== previous && existsSync(join(previous, CHECKPOINT_MANIFEST))
-    ? `delete ${folder} to resume from the previous checkpoint (${previous}), or run without --resume to start again from epoch 1`
-    : 'run without --resume to start again from epoch 1';
-  const manifest = verifiedManifest<CheckpointManifest>(files, readFileSync(files.manifest, 'utf8'), bytes, epochs, remedy);
+  const remedy =
+    folder !== previous && existsSync(join(previous, CHECKPOINT_MANIFEST))
+      ? `delete ${folder} to resume from the previous checkpoint (${previous}), or run without --resume to start again from epoch 1`
+      : 'run without --resume to start again from epoch 1';
+  const manifest = verifiedManifest<CheckpointManifest>(
+    files,
+    readFileSync(files.manifest, 'utf8'),
+    bytes,
+    epochs,
+    remedy,
+  );
   if (manifest.frozenDigest !== (await frozenDigest(model))) {
-    throw new Error(`${folder}: the frozen filters regenerated from the seed differ from the checkpoint's (model or init code changed); delete the checkpoint to restart`);
+    throw new Error(
+      `${folder}: the frozen filters regenerated from the seed differ from the checkpoint's (model or init code changed); delete the checkpoint to restart`,
+    );
   }
-  const tensors = tf.io.decodeWeights(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength), manifest.weightSpecs as tf.io.WeightsManifestEntry[]);
+  const tensors = tf.io.decodeWeights(
+    bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength),
+    manifest.weightSpecs as tf.io.WeightsManifestEntry[],
+  );
   try {
     const assign = (kind: string, params: Map<string, tf.Variable>) => {
       for (const [name, v] of params) {

@@ -19,8 +19,7 @@
  * there but unreadable (malformed JSON, a CSV without its header…) raises DamagedFile, which
  * state.ts turns into a `damaged` run, so one bad run never breaks a listing of the others.
  */
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { hostname } from 'node:os';
+import { existsSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { makeDir, removeStaleTemps, storageError, tempPath } from '../fs-safety.js';
@@ -79,7 +78,8 @@ function readJson<T>(file: string): T | null {
   } catch {
     throw new DamagedFile(file, 'damaged (not valid JSON)');
   }
-  if (!value || typeof value !== 'object' || Array.isArray(value)) throw new DamagedFile(file, 'damaged (not a JSON object)');
+  if (!value || typeof value !== 'object' || Array.isArray(value))
+    throw new DamagedFile(file, 'damaged (not a JSON object)');
   return value as T;
 }
 
@@ -94,7 +94,13 @@ export function readRunConfig(dir: string): Record<string, unknown> | null {
 // ---- summary.json
 
 /** summary.json keys written in camelCase before one spelling (snake_case, as in YAML and CSV) was used throughout. */
-const OLD_SUMMARY_KEYS: Record<string, keyof RunSummary> = { runId: 'run_id', kernelSize: 'kernel_size', lcExpansion: 'lc_expansion', lcDepthwise: 'lc_depthwise', standardGroup: 'standard_group' };
+const OLD_SUMMARY_KEYS: Record<string, keyof RunSummary> = {
+  runId: 'run_id',
+  kernelSize: 'kernel_size',
+  lcExpansion: 'lc_expansion',
+  lcDepthwise: 'lc_depthwise',
+  standardGroup: 'standard_group',
+};
 
 /** The summary of a finished run, or null if the run has not finished. Reads older summaries too. */
 export function readFinishedSummary(dir: string): RunSummary | null {
@@ -105,8 +111,13 @@ export function readFinishedSummary(dir: string): RunSummary | null {
     delete raw[old];
   }
   // What comparisons and reports compute with must be there, or the run is damaged, not a result.
-  const missing = ['run_id', 'freeze'].filter((k) => typeof raw[k] !== 'string')
-    .concat(['seed', 'kernel_size', 'lc_expansion', 'final_val_acc', 'best_val_acc'].filter((k) => typeof raw[k] !== 'number' || !Number.isFinite(raw[k])));
+  const missing = ['run_id', 'freeze']
+    .filter((k) => typeof raw[k] !== 'string')
+    .concat(
+      ['seed', 'kernel_size', 'lc_expansion', 'final_val_acc', 'best_val_acc'].filter(
+        (k) => typeof raw[k] !== 'number' || !Number.isFinite(raw[k]),
+      ),
+    );
   if (missing.length) throw new DamagedFile(join(dir, SUMMARY_FILE), `damaged (no valid ${missing.join(', ')})`);
   return raw as unknown as RunSummary;
 }
@@ -128,10 +139,15 @@ interface MetricsLines {
 
 function readMetricsLines(file: string): MetricsLines | null {
   if (!existsSync(file)) return null;
-  const [header = '', ...lines] = readFileSync(file, 'utf8').split('\n').filter((l) => l !== '');
+  const [header = '', ...lines] = readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l !== '');
   const epochAt = header.split(',').indexOf('epoch');
   if (epochAt < 0) throw new DamagedFile(file, 'damaged (no header with an epoch column)');
-  const rows = lines.map((line) => { const cells = line.split(','); return { epoch: Number(cells[epochAt]), line, cells }; });
+  const rows = lines.map((line) => {
+    const cells = line.split(',');
+    return { epoch: Number(cells[epochAt]), line, cells };
+  });
   const bad = rows.findIndex((r) => !Number.isInteger(r.epoch) || r.epoch < 1);
   if (bad >= 0) throw new DamagedFile(file, `damaged (line ${bad + 2} has no epoch number)`);
   return { header, rows };
@@ -142,7 +158,12 @@ export function readMetrics(dir: string): EpochRow[] {
   const metrics = readMetricsLines(join(dir, METRICS_FILE));
   if (!metrics) return [];
   const columns = metrics.header.split(',');
-  return metrics.rows.map(({ cells }) => Object.fromEntries(columns.map((c, i) => [c, cells[i] === undefined || cells[i] === '' ? null : Number(cells[i])])) as unknown as EpochRow);
+  return metrics.rows.map(
+    ({ cells }) =>
+      Object.fromEntries(
+        columns.map((c, i) => [c, cells[i] === undefined || cells[i] === '' ? null : Number(cells[i])]),
+      ) as unknown as EpochRow,
+  );
 }
 
 /** Keeps the header and the rows of epochs <= `lastEpoch` (rows written after the checkpoint a resume starts from). */
@@ -151,7 +172,8 @@ export function truncateMetrics(dir: string, lastEpoch: number): void {
   const metrics = readMetricsLines(file);
   if (!metrics) return;
   const kept = metrics.rows.filter((r) => r.epoch <= lastEpoch);
-  if (kept.length !== metrics.rows.length) writeAtomic(file, [metrics.header, ...kept.map((r) => r.line)].map((l) => `${l}\n`).join(''));
+  if (kept.length !== metrics.rows.length)
+    writeAtomic(file, [metrics.header, ...kept.map((r) => r.line)].map((l) => `${l}\n`).join(''));
 }
 
 // ---- error.json and running.json
@@ -194,7 +216,8 @@ export function runningHere(dir: string): boolean {
 
 /** Removes what killed writers left in a run directory; call with the run's lock held. */
 export function removeRunTemps(dir: string): void {
-  for (const name of [CONFIG_FILE, METRICS_FILE, SUMMARY_FILE, ERROR_FILE, CHECKPOINT_DIR]) removeStaleTemps(join(dir, name), true);
+  for (const name of [CONFIG_FILE, METRICS_FILE, SUMMARY_FILE, ERROR_FILE, CHECKPOINT_DIR])
+    removeStaleTemps(join(dir, name), true);
 }
 
 // ---- checkpoint/ (the folder; its tensors are src/runs/checkpoint.ts's)
@@ -214,7 +237,8 @@ export const PREVIOUS_CHECKPOINT_DIR = `${CHECKPOINT_DIR}.prev`;
 export function checkpointFolder(dir: string): string | null {
   // checkpoint.prev alone is what a kill between saveCheckpoint's two renames leaves.
   for (const name of [CHECKPOINT_DIR, PREVIOUS_CHECKPOINT_DIR]) {
-    if (existsSync(join(dir, name, CHECKPOINT_MANIFEST)) && existsSync(join(dir, name, CHECKPOINT_WEIGHTS))) return join(dir, name);
+    if (existsSync(join(dir, name, CHECKPOINT_MANIFEST)) && existsSync(join(dir, name, CHECKPOINT_WEIGHTS)))
+      return join(dir, name);
   }
   return null;
 }
@@ -233,7 +257,8 @@ export function checkpointEpoch(dir: string): number | null {
 export function removeCheckpoint(dir: string): void {
   if (!existsSync(dir)) return;
   for (const name of readdirSync(dir)) {
-    if (name === CHECKPOINT_DIR || name.startsWith(`${CHECKPOINT_DIR}.`)) rmSync(join(dir, name), { recursive: true, force: true });
+    if (name === CHECKPOINT_DIR || name.startsWith(`${CHECKPOINT_DIR}.`))
+      rmSync(join(dir, name), { recursive: true, force: true });
   }
 }
 

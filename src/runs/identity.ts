@@ -18,14 +18,28 @@ import type { RunIdentity } from './records.js';
  * `slurm` are here so a sweep's trial and the same config run alone share one run directory;
  * `eval` only adds an evaluation after training.
  */
-export const PRESENTATION_KEYS = ['name', 'seeds', 'seed', 'compare_to_standard', 'backend', 'threads', 'results_dir', 'sweep', 'slurm', 'eval'] as const;
+export const PRESENTATION_KEYS = [
+  'name',
+  'seeds',
+  'seed',
+  'compare_to_standard',
+  'backend',
+  'threads',
+  'results_dir',
+  'sweep',
+  'slurm',
+  'eval',
+] as const;
 
 /**
  * The config of one run: a single seed, presentation keys dropped. `model.spatial_init_from` is
  * replaced by that run's identity (run id and weights digest), so the hash follows the filters the
  * covariance is estimated from, not the path they were found at.
  */
-export function runConfig(config: Config, seed: number): Omit<Config, (typeof PRESENTATION_KEYS)[number]> & { seed: number } {
+export function runConfig(
+  config: Config,
+  seed: number,
+): Omit<Config, (typeof PRESENTATION_KEYS)[number]> & { seed: number } {
   const copy: Record<string, unknown> = structuredClone(config);
   for (const k of PRESENTATION_KEYS) delete copy[k];
   const from = config.model.spatial_init_from;
@@ -37,15 +51,24 @@ export function runConfig(config: Config, seed: number): Omit<Config, (typeof PR
 export function sourceRunIdentity(dir: string): string {
   const summary = readFinishedSummary(dir);
   const folder = checkpointFolder(dir);
-  if (!summary || !folder) throw new InputError(`model.spatial_init_from: ${dir} is not a finished run (no summary.json or checkpoint); train it first`);
-  return `${summary.run_id}@${createHash('sha256').update(readFileSync(join(folder, CHECKPOINT_WEIGHTS))).digest('hex').slice(0, 16)}`;
+  if (!summary || !folder)
+    throw new InputError(
+      `model.spatial_init_from: ${dir} is not a finished run (no summary.json or checkpoint); train it first`,
+    );
+  return `${summary.run_id}@${createHash('sha256')
+    .update(readFileSync(join(folder, CHECKPOINT_WEIGHTS)))
+    .digest('hex')
+    .slice(0, 16)}`;
 }
 
 /** Stable JSON (sorted keys) so the hash does not depend on key order. */
 function stableJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
   if (value && typeof value === 'object') {
-    return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${stableJson((value as Record<string, unknown>)[k])}`).join(',')}}`;
+    return `{${Object.keys(value)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${stableJson((value as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
   }
   return JSON.stringify(value);
 }

@@ -12,7 +12,20 @@ import { existsSync, rmdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Config } from '../config/schema.js';
 import { InputError } from '../errors.js';
-import { checkpointEpoch, checkpointFolder, clearTrialError, DamagedFile, hasStarted, lockRun, readFinishedSummary, removeCheckpoint, removeRunTemps, removeSummary, runningHere, writeTrialError } from './files.js';
+import {
+  checkpointEpoch,
+  checkpointFolder,
+  clearTrialError,
+  DamagedFile,
+  hasStarted,
+  lockRun,
+  readFinishedSummary,
+  removeCheckpoint,
+  removeRunTemps,
+  removeSummary,
+  runningHere,
+  writeTrialError,
+} from './files.js';
 import { runIdentity } from './identity.js';
 import type { RunIdentity, RunSummary } from './records.js';
 import { RunRecorder } from './recorder.js';
@@ -52,7 +65,10 @@ export function checkUnfinished(config: Config, seed: number, options: Pick<Open
   // A live process is still training it: taking the lock will say who, which is the useful answer.
   if (runningHere(dir)) return;
   const epoch = readFinishedSummary(dir) ? null : checkpointEpoch(dir);
-  if (epoch !== null) throw new InputError(`${run_id}: interrupted after epoch ${epoch} (checkpoint in ${dir}); continue it with --resume, or start it over with --force`);
+  if (epoch !== null)
+    throw new InputError(
+      `${run_id}: interrupted after epoch ${epoch} (checkpoint in ${dir}); continue it with --resume, or start it over with --force`,
+    );
 }
 
 /** The run of `config` with `seed`: its finished summary to reuse, or the sinks to train into (run directory, TensorBoard). */
@@ -64,7 +80,12 @@ export function openRun(config: Config, seed: number, options: OpenRunOptions): 
   // A fresh start, and --force on a finished run even with --resume, retrains from epoch 1.
   if (!options.resume || finished) removeCheckpoint(identity.dir);
   if (finished) removeSummary(identity.dir); // not finished any more: a failed retrain must not look like one
-  return { identity, finished: null, recorder: new RunRecorder(config, identity.dir, { configFile: options.configFile, gitCommit: options.gitCommit }), tensorboard: new TensorBoardWriter(config, identity.dir) };
+  return {
+    identity,
+    finished: null,
+    recorder: new RunRecorder(config, identity.dir, { configFile: options.configFile, gitCommit: options.gitCommit }),
+    tensorboard: new TensorBoardWriter(config, identity.dir),
+  };
 }
 
 /**
@@ -75,7 +96,8 @@ export function openRun(config: Config, seed: number, options: OpenRunOptions): 
  * checkpoint to resume from and record nothing.
  */
 export async function withRun(
-  config: Config, seed: number,
+  config: Config,
+  seed: number,
   options: OpenRunOptions & {
     isInterruption: (err: unknown) => boolean;
     log?: (line: string) => void;
@@ -92,7 +114,8 @@ export async function withRun(
     const run = openRun(config, seed, options);
     if (run.finished) return await work(run);
     clearTrialError(dir);
-    if (options.resume && !checkpointFolder(dir)) options.log?.(`${run.identity.run_id}: no checkpoint to resume from in ${dir}; starting at epoch 1`);
+    if (options.resume && !checkpointFolder(dir))
+      options.log?.(`${run.identity.run_id}: no checkpoint to resume from in ${dir}; starting at epoch 1`);
     try {
       return await work(run);
     } catch (err) {

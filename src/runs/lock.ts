@@ -35,7 +35,9 @@ export class RunLocked extends InputError {
     lockFile: string,
   ) {
     const slurm = owner.slurm_job ? `, Slurm job ${owner.slurm_job}` : '';
-    super(`${dir}: already being run by process ${owner.pid} on ${owner.host}${slurm} since ${owner.since}; wait for it to end (if that process is gone for sure, delete ${lockFile})`);
+    super(
+      `${dir}: already being run by process ${owner.pid} on ${owner.host}${slurm} since ${owner.since}; wait for it to end (if that process is gone for sure, delete ${lockFile})`,
+    );
   }
 }
 
@@ -77,7 +79,8 @@ function holds(file: string, owner: LockOwner | null): boolean {
     }
   }
   // A requeued Slurm task keeps its job id: an owner with ours is an earlier, dead incarnation.
-  if (owner.slurm_job !== null && owner.slurm_job === (process.env.SLURM_JOB_ID ?? null) && owner.pid !== process.pid) return false;
+  if (owner.slurm_job !== null && owner.slurm_job === (process.env.SLURM_JOB_ID ?? null) && owner.pid !== process.pid)
+    return false;
   if (owner.host === hostname()) {
     if (!isProcessAlive(owner.pid)) return false;
     const started = processStart(owner.pid);
@@ -159,7 +162,11 @@ function removeStale(file: string, staleText: string): void {
  */
 export function acquireLock(file: string, dir: string): RunLock {
   const owner: LockOwner = {
-    pid: process.pid, host: hostname(), started: processStart(process.pid), since: new Date().toISOString(), slurm_job: process.env.SLURM_JOB_ID ?? null,
+    pid: process.pid,
+    host: hostname(),
+    started: processStart(process.pid),
+    since: new Date().toISOString(),
+    slurm_job: process.env.SLURM_JOB_ID ?? null,
   };
   for (let attempt = 0; !tryCreate(file, owner); attempt++) {
     let text = '';
@@ -169,7 +176,8 @@ export function acquireLock(file: string, dir: string): RunLock {
       continue; // released meanwhile: try again
     }
     const current = parseOwner(text);
-    if (current && sameProcess(current, owner)) throw new Error(`${dir}: this process already holds the run (opened twice)`);
+    if (current && sameProcess(current, owner))
+      throw new Error(`${dir}: this process already holds the run (opened twice)`);
     if (holds(file, current) || attempt >= 5) throw new RunLocked(dir, current ?? NOBODY, file);
     removeStale(file, text);
   }

@@ -38,7 +38,8 @@ export function readRunConfig(dir: string): Config {
  * Throws InputError when the folder is not a run directory with a checkpoint.
  */
 export async function loadRunModel(dir: string): Promise<LoadedRun> {
-  if (!checkpointFolder(dir)) throw new InputError(`${dir}: no checkpoint (not a run directory, or a run that never finished an epoch)`);
+  if (!checkpointFolder(dir))
+    throw new InputError(`${dir}: no checkpoint (not a run directory, or a run that never finished an epoch)`);
   const config = readRunConfig(dir);
   const model = await buildRunModel(config, config.seed);
   try {
@@ -54,7 +55,11 @@ export async function loadRunModel(dir: string): Promise<LoadedRun> {
  * A run's network as initialised (nothing loaded): the model builder plus, for
  * model.spatial_init: from_run, the covariance estimated from the source run's filters.
  */
-export async function buildRunModel(config: Config, seed: number, shape: DatasetShape = datasetShape(config.dataset)): Promise<Model> {
+export async function buildRunModel(
+  config: Config,
+  seed: number,
+  shape: DatasetShape = datasetShape(config.dataset),
+): Promise<Model> {
   return buildModel(config, shape, seed, await sourceFilterCovariance(config));
 }
 
@@ -69,7 +74,10 @@ async function sourceFilterCovariance(config: Config): Promise<number[][] | unde
   const source = await loadRunModel(from);
   try {
     const k = source.config.model.kernel_size;
-    if (k !== config.model.kernel_size) throw new InputError(`model.spatial_init_from: ${from} has k = ${k}, this run k = ${config.model.kernel_size}; use a run with the same kernel size`);
+    if (k !== config.model.kernel_size)
+      throw new InputError(
+        `model.spatial_init_from: ${from} has k = ${k}, this run k = ${config.model.kernel_size}; use a run with the same kernel size`,
+      );
     const convs = planSpatialConvs(resNetSpec(source.config, datasetShape(source.config.dataset), source.config.seed));
     const layers = await layerWeights(source.model, convs);
     const sum = Array.from({ length: k * k }, () => new Array<number>(k * k).fill(0));

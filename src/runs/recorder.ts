@@ -15,7 +15,14 @@ import type { CheckpointStore } from '../train/trainer.js';
 import type { Sgd } from '../train/sgd.js';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { CONFIG_FILE, DamagedFile, METRICS_FILE, truncateMetrics, writeAtomic, writeSummary } from './files.js';
-import { EPOCH_COLUMNS, type EpochRow, type RunSink, type RunStart, type RunSummary, type TrainState } from './records.js';
+import {
+  EPOCH_COLUMNS,
+  type EpochRow,
+  type RunSink,
+  type RunStart,
+  type RunSummary,
+  type TrainState,
+} from './records.js';
 
 type CsvWriter = ReturnType<typeof createObjectCsvWriter>;
 
@@ -44,13 +51,21 @@ export class RunRecorder implements RunSink, CheckpointStore {
     // first dropping rows past the checkpoint (written just before a kill that beat the checkpoint).
     if (!resuming) rmSync(metrics, { force: true });
     else truncateMetrics(info.dir, info.firstEpoch - 1);
-    this.csv = createObjectCsvWriter({ path: metrics, header: EPOCH_COLUMNS.map((id) => ({ id, title: id })), append: resuming });
+    this.csv = createObjectCsvWriter({
+      path: metrics,
+      header: EPOCH_COLUMNS.map((id) => ({ id, title: id })),
+      append: resuming,
+    });
   }
 
   async epoch(row: EpochRow): Promise<void> {
     const metrics = join(this.dir, METRICS_FILE);
     // Appending to a file someone deleted would restart it without a header and the earlier rows.
-    if (this.rowsWritten > 0 && !existsSync(metrics)) throw new DamagedFile(metrics, 'deleted while the run was writing it; the rows of earlier epochs are lost: start the run again without --resume');
+    if (this.rowsWritten > 0 && !existsSync(metrics))
+      throw new DamagedFile(
+        metrics,
+        'deleted while the run was writing it; the rows of earlier epochs are lost: start the run again without --resume',
+      );
     try {
       await this.csv!.writeRecords([row]);
       this.rowsWritten++;

@@ -63,8 +63,17 @@ export interface EpochRow {
 }
 
 export const EPOCH_COLUMNS: (keyof EpochRow)[] = [
-  'epoch', 'lr', 'train_loss', 'train_acc', 'val_loss', 'val_acc', 'best_val_acc',
-  'epoch_seconds', 'images_per_second', 'learnable_params', 'frozen_params',
+  'epoch',
+  'lr',
+  'train_loss',
+  'train_acc',
+  'val_loss',
+  'val_acc',
+  'best_val_acc',
+  'epoch_seconds',
+  'images_per_second',
+  'learnable_params',
+  'frozen_params',
 ];
 
 export interface RunSummary extends RunIdentity {

@@ -8,7 +8,16 @@
  *   damaged      a file is there but unreadable (malformed JSON or CSV): named in `damage`, so a
  *                listing reports this run and goes on with the others
  */
-import { checkpointEpoch, DamagedFile, hasStarted, readFinishedSummary, readMetrics, readTrialError, runningHere, type TrialError } from './files.js';
+import {
+  checkpointEpoch,
+  DamagedFile,
+  hasStarted,
+  readFinishedSummary,
+  readMetrics,
+  readTrialError,
+  runningHere,
+  type TrialError,
+} from './files.js';
 import type { RunSummary } from './records.js';
 
 export type RunStateName = 'pending' | 'running' | 'finished' | 'failed' | 'interrupted' | 'damaged';
@@ -28,7 +37,13 @@ export function runState(dir: string): RunState {
     return stateFromFiles(dir);
   } catch (err) {
     if (!(err instanceof DamagedFile)) throw err;
-    return { state: runningHere(dir) ? 'running' : 'damaged', summary: null, checkpointEpoch: null, error: null, damage: err.message };
+    return {
+      state: runningHere(dir) ? 'running' : 'damaged',
+      summary: null,
+      checkpointEpoch: null,
+      error: null,
+      damage: err.message,
+    };
   }
 }
 

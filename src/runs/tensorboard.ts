@@ -78,7 +78,8 @@ function varint(value: bigint): number[] {
 
 const key = (field: number, wireType: number) => varint(BigInt((field << 3) | wireType));
 
-const varintField = (field: number, value: bigint | number) => Buffer.from([...key(field, VARINT), ...varint(BigInt(value))]);
+const varintField = (field: number, value: bigint | number) =>
+  Buffer.from([...key(field, VARINT), ...varint(BigInt(value))]);
 
 function doubleField(field: number, value: number): Buffer {
   const b = Buffer.alloc(8);
@@ -100,7 +101,8 @@ function bytesField(field: number, value: Uint8Array | string): Buffer {
 // ---- Event and Summary messages
 
 /** A Summary.Value holding one scalar (simple_value). */
-const scalarValue = (tag: string, value: number) => bytesField(1, Buffer.concat([bytesField(1, tag), floatField(2, value)]));
+const scalarValue = (tag: string, value: number) =>
+  bytesField(1, Buffer.concat([bytesField(1, tag), floatField(2, value)]));
 
 /**
  * A Summary.Value for TensorBoard's text plugin: metadata.plugin_data.plugin_name = "text" and a
@@ -118,7 +120,8 @@ function event(wallSeconds: number, step: number, body: Buffer): Buffer {
   return Buffer.concat([doubleField(1, wallSeconds), varintField(2, step), body]);
 }
 
-const summaryEvent = (wallSeconds: number, step: number, values: Buffer[]) => event(wallSeconds, step, bytesField(5, Buffer.concat(values)));
+const summaryEvent = (wallSeconds: number, step: number, values: Buffer[]) =>
+  event(wallSeconds, step, bytesField(5, Buffer.concat(values)));
 
 // ---- the sink
 
@@ -128,12 +131,22 @@ const fileSafeHost = () => hostname().replace(/[^A-Za-z0-9._-]/g, '_') || 'local
 /** The run's key settings and its whole resolved config, as markdown for the text plugin. */
 function configMarkdown(config: Config, seed: number): string {
   const keys: [string, unknown][] = [
-    ['freeze', config.freeze], ['model.kernel_size', config.model.kernel_size], ['model.lc_expansion', config.model.lc_expansion],
-    ['model.lc_depthwise', config.model.lc_depthwise], ['model.width', config.model.width], ['model.arch', config.model.arch],
-    ['train.lr', config.train.lr], ['train.epochs', config.train.epochs], ['train.batch_size', config.train.batch_size], ['seed', seed],
+    ['freeze', config.freeze],
+    ['model.kernel_size', config.model.kernel_size],
+    ['model.lc_expansion', config.model.lc_expansion],
+    ['model.lc_depthwise', config.model.lc_depthwise],
+    ['model.width', config.model.width],
+    ['model.arch', config.model.arch],
+    ['train.lr', config.train.lr],
+    ['train.epochs', config.train.epochs],
+    ['train.batch_size', config.train.batch_size],
+    ['seed', seed],
   ];
   const table = ['| key | value |', '|---|---|', ...keys.map(([k, v]) => `| ${k} | ${String(v)} |`)].join('\n');
-  const yaml = stringify({ ...config, seed, seeds: undefined }).split('\n').map((l) => `    ${l}`).join('\n');
+  const yaml = stringify({ ...config, seed, seeds: undefined })
+    .split('\n')
+    .map((l) => `    ${l}`)
+    .join('\n');
   return `${table}\n\nResolved config:\n\n${yaml}`;
 }
 
@@ -164,7 +177,9 @@ export class TensorBoardWriter implements RunSink {
   start(info: RunStart): void {
     makeDir(this.dir);
     this.stepsPerEpoch = info.stepsPerEpoch;
-    const earlier = readdirSync(this.dir).filter((name) => name.startsWith(EVENTS_FILE_PREFIX)).sort();
+    const earlier = readdirSync(this.dir)
+      .filter((name) => name.startsWith(EVENTS_FILE_PREFIX))
+      .sort();
     const resuming = info.firstEpoch > 1;
     if (!resuming) for (const name of earlier) rmSync(join(this.dir, name), { force: true });
     // Never reuse a name: a resume within the same second as the attempt before gets a suffix.
@@ -187,12 +202,21 @@ export class TensorBoardWriter implements RunSink {
 
   step(progress: StepProgress): void {
     const step = (progress.epoch - 1) * this.stepsPerEpoch + progress.step;
-    this.append(summaryEvent(Date.now() / 1000, step, [scalarValue('step/train_loss_epoch_mean', progress.loss), scalarValue('step/lr', progress.lr)]));
+    this.append(
+      summaryEvent(Date.now() / 1000, step, [
+        scalarValue('step/train_loss_epoch_mean', progress.loss),
+        scalarValue('step/lr', progress.lr),
+      ]),
+    );
   }
 
   epoch(row: EpochRow): void {
     this.raiseFailure();
-    const values = [scalarValue('epoch/train_loss', row.train_loss), scalarValue('epoch/train_acc', row.train_acc), scalarValue('epoch/lr', row.lr)];
+    const values = [
+      scalarValue('epoch/train_loss', row.train_loss),
+      scalarValue('epoch/train_acc', row.train_acc),
+      scalarValue('epoch/lr', row.lr),
+    ];
     if (row.val_loss !== null) values.push(scalarValue('epoch/val_loss', row.val_loss));
     if (row.val_acc !== null) values.push(scalarValue('epoch/val_acc', row.val_acc));
     values.push(scalarValue('epoch/images_per_second', row.images_per_second));

@@ -57,7 +57,9 @@ export function killChildren(): void {
 export async function runLocal(trials: Trial[], options: LocalOptions): Promise<LocalResult> {
   const result: LocalResult = { finished: [], failed: [], interrupted: [], skipped: [] };
   const queue = [...trials];
-  const onAbort = () => { for (const child of alive) child.kill('SIGINT'); };
+  const onAbort = () => {
+    for (const child of alive) child.kill('SIGINT');
+  };
   options.signal?.addEventListener('abort', onAbort);
 
   const concurrent = Math.max(1, Math.min(options.workers, trials.length));
@@ -91,7 +93,9 @@ function runChild(trial: Trial, slot: number, options: LocalOptions, concurrent:
   // Own process group: a terminal's Ctrl-C reaches only this parent, which forwards one SIGINT, so a
   // child never mistakes the parent's forwarding for a second Ctrl-C.
   const child = spawn(process.execPath, trialArgs(options.configCopy, String(trial.index)), {
-    stdio: ['ignore', fd, fd], env, detached: true,
+    stdio: ['ignore', fd, fd],
+    env,
+    detached: true,
   });
   alive.add(child);
   return new Promise((resolve) => {
@@ -104,18 +108,25 @@ function runChild(trial: Trial, slot: number, options: LocalOptions, concurrent:
         return resolve('finished');
       }
       if (options.signal?.aborted && (code === 130 || signal === 'SIGINT' || signal === 'SIGKILL')) {
-        options.log(`[worker ${slot}] trial ${trial.index} ${runId}: stopped after ${seconds} s (resumes from its checkpoint)`);
+        options.log(
+          `[worker ${slot}] trial ${trial.index} ${runId}: stopped after ${seconds} s (resumes from its checkpoint)`,
+        );
         return resolve('interrupted');
       }
       if (code === 2 && runningHere(dir)) {
         // Refused with RunLocked: a Slurm task or another sweep holds this trial; not a failure.
-        options.log(`[worker ${slot}] trial ${trial.index} ${runId}: skipped, another process is running it (log ${logFile})`);
+        options.log(
+          `[worker ${slot}] trial ${trial.index} ${runId}: skipped, another process is running it (log ${logFile})`,
+        );
         return resolve('skipped');
       }
       const exit = signal ? `signal ${signal}` : `exit code ${code}`;
       const recorded = runState(dir).error; // null when absent or damaged: then this parent records the failure
-      if (!recorded || Date.parse(recorded.at) < started) writeTrialError(dir, { message: `trial process ended with ${exit}`, exit, log: logFile });
-      options.log(`[worker ${slot}] trial ${trial.index} ${runId}: FAILED (${exit}) after ${seconds} s: ${runState(dir).error?.message} (log ${logFile})`);
+      if (!recorded || Date.parse(recorded.at) < started)
+        writeTrialError(dir, { message: `trial process ended with ${exit}`, exit, log: logFile });
+      options.log(
+        `[worker ${slot}] trial ${trial.index} ${runId}: FAILED (${exit}) after ${seconds} s: ${runState(dir).error?.message} (log ${logFile})`,
+      );
       resolve('failed');
     });
   });

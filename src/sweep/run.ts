@@ -54,7 +54,11 @@ export async function runSweep(config: Config, options: SweepOptions): Promise<n
 
   if (options.executor === 'slurm') {
     const slurm = await import('./slurm.js');
-    for (const w of slurm.sharedStorageWarnings({ 'results folder': experimentDir(config), 'lcconv checkout': PACKAGE_ROOT })) options.warn(w);
+    for (const w of slurm.sharedStorageWarnings({
+      'results folder': experimentDir(config),
+      'lcconv checkout': PACKAGE_ROOT,
+    }))
+      options.warn(w);
     if (todo.length === 0) {
       say(`${status.tally}; nothing to submit`);
     } else {
@@ -63,7 +67,9 @@ export async function runSweep(config: Config, options: SweepOptions): Promise<n
         say(`# ${scriptFile} (not submitted: --dry-run)\n${script}`);
         return 0;
       }
-      say(`submitted job ${jobId}: ${todo.length} array task(s) for trials ${slurm.arraySpec(todo.map((t) => t.index))} (script ${scriptFile}; logs ${slurmDir}/${jobId}_<trial>.log)`);
+      say(
+        `submitted job ${jobId}: ${todo.length} array task(s) for trials ${slurm.arraySpec(todo.map((t) => t.index))} (script ${scriptFile}; logs ${slurmDir}/${jobId}_<trial>.log)`,
+      );
     }
     if (!options.wait) return 0;
     await slurm.waitForTasks(slurmDir, options.poll);
@@ -71,30 +77,46 @@ export async function runSweep(config: Config, options: SweepOptions): Promise<n
     say(formatStatus(trials, after));
     await report();
     const failed = trials.filter((_, i) => after.states[i]!.name === 'failed');
-    if (failed.length) throw new Error(`${failed.length} of ${trials.length} trials failed: ${failed.map((t) => `${t.index} (${after.states[t.index]!.detail})`).join(', ')}`);
+    if (failed.length)
+      throw new Error(
+        `${failed.length} of ${trials.length} trials failed: ${failed.map((t) => `${t.index} (${after.states[t.index]!.detail})`).join(', ')}`,
+      );
     return 0;
   }
 
-  say(`${status.tally}; running ${todo.length} with ${Math.min(options.workers, Math.max(todo.length, 1))} worker(s); config copy ${configCopy}`);
+  say(
+    `${status.tally}; running ${todo.length} with ${Math.min(options.workers, Math.max(todo.length, 1))} worker(s); config copy ${configCopy}`,
+  );
   const { runLocal, killChildren } = await import('./local.js');
   const board = options.board?.(todo.length);
   const interrupt = options.interrupts(killChildren);
   const started = performance.now();
   let result: Awaited<ReturnType<typeof runLocal>>;
   try {
-    result = await runLocal(todo, { configCopy, workers: options.workers, devices: options.devices, log: board ? (l) => board.log(l) : say, signal: interrupt.signal, watcher: board });
+    result = await runLocal(todo, {
+      configCopy,
+      workers: options.workers,
+      devices: options.devices,
+      log: board ? (l) => board.log(l) : say,
+      signal: interrupt.signal,
+      watcher: board,
+    });
   } finally {
     board?.stop();
     interrupt.dispose();
   }
-  say(`sweep: ${result.finished.length} finished, ${result.failed.length} failed, ${result.interrupted.length} stopped${result.skipped.length ? `, ${result.skipped.length} skipped (run by another process)` : ''} in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  say(
+    `sweep: ${result.finished.length} finished, ${result.failed.length} failed, ${result.interrupted.length} stopped${result.skipped.length ? `, ${result.skipped.length} skipped (run by another process)` : ''} in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+  );
   await report();
   if (result.interrupted.length) {
     say(`stopped: rerun 'lcconv sweep ${options.source}' to resume`);
     return 130;
   }
   if (result.failed.length) {
-    throw new Error(`${result.failed.length} of ${todo.length} trials failed: ${result.failed.map((t) => `${t.index} (${join(t.identity.dir, ERROR_FILE)})`).join(', ')}`);
+    throw new Error(
+      `${result.failed.length} of ${todo.length} trials failed: ${result.failed.map((t) => `${t.index} (${join(t.identity.dir, ERROR_FILE)})`).join(', ')}`,
+    );
   }
   return 0;
 }

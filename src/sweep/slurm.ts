@@ -62,7 +62,8 @@ const PLAIN = /^[A-Za-z0-9_/.,:=@%+-]+$/;
  */
 export function scriptWord(value: string): string {
   // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it refuses
-  if (/[\x00-\x1f\x7f]/.test(value)) throw new InputError(`cannot write ${JSON.stringify(value)} into a Slurm script: it contains a control character`);
+  if (/[\x00-\x1f\x7f]/.test(value))
+    throw new InputError(`cannot write ${JSON.stringify(value)} into a Slurm script: it contains a control character`);
   if (PLAIN.test(value)) return value;
   return `"${value.replace(/[\\"$`]/g, '\\$&').replace(/#/g, '"\\#"')}"`;
 }
@@ -130,7 +131,9 @@ function readJobs(slurmDir: string): SubmittedJob[] {
 function slurmClient(cmd: string, args: string[]): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 60_000 });
   if ((r.error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT') {
-    throw new InputError(`${cmd} not found on PATH: the slurm executor needs the Slurm client tools (run on a login node of the cluster, or load its slurm module)`);
+    throw new InputError(
+      `${cmd} not found on PATH: the slurm executor needs the Slurm client tools (run on a login node of the cluster, or load its slurm module)`,
+    );
   }
   if (r.error) throw new InputError(`${cmd} failed: ${r.error.message}`);
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
@@ -145,7 +148,12 @@ function requireSbatch(): void {
 export function submit(script: string, slurmDir: string, trials: number[]): string {
   const r = slurmClient('sbatch', ['--parsable', script]);
   if (r.status !== 0) {
-    const message = r.stderr.trim().split('\n').map((l) => l.trim()).filter(Boolean).join(' | ');
+    const message = r.stderr
+      .trim()
+      .split('\n')
+      .map((l) => l.trim())
+      .filter(Boolean)
+      .join(' | ');
     throw new InputError(`sbatch rejected ${script}: ${message || `exit code ${r.status}`}`);
   }
   const jobId = r.stdout.trim().split(';')[0]!;
@@ -157,7 +165,19 @@ export function submit(script: string, slurmDir: string, trials: number[]): stri
 }
 
 /** Slurm states in which a task is still going (or about to). */
-const ACTIVE = new Set(['PENDING', 'CONFIGURING', 'RUNNING', 'COMPLETING', 'SUSPENDED', 'REQUEUED', 'REQUEUE_FED', 'REQUEUE_HOLD', 'RESIZING', 'SIGNALING', 'STAGE_OUT']);
+const ACTIVE = new Set([
+  'PENDING',
+  'CONFIGURING',
+  'RUNNING',
+  'COMPLETING',
+  'SUSPENDED',
+  'REQUEUED',
+  'REQUEUE_FED',
+  'REQUEUE_HOLD',
+  'RESIZING',
+  'SIGNALING',
+  'STAGE_OUT',
+]);
 
 export interface TaskState {
   jobId: string;
@@ -189,7 +209,13 @@ export function taskStates(slurmDir: string): Map<number, TaskState> | null {
       if (!m) continue;
       const [, jobId, task, state] = m as unknown as [string, string, string, string];
       const trial = Number(task);
-      states.set(trial, { jobId, trial, state, active: ACTIVE.has(state), log: join(slurmDir, `${jobId}_${trial}.log`) });
+      states.set(trial, {
+        jobId,
+        trial,
+        state,
+        active: ACTIVE.has(state),
+        log: join(slurmDir, `${jobId}_${trial}.log`),
+      });
     }
   }
   return states;
@@ -202,14 +228,28 @@ export function taskStates(slurmDir: string): Map<number, TaskState> | null {
  */
 export function sharedStorageWarnings(paths: Record<string, string>): string[] {
   const mounts = existsSync('/proc/mounts')
-    ? readFileSync('/proc/mounts', 'utf8').trim().split('\n').map((l) => l.split(' ')).map(([, point, type]) => ({ point: point!.replace(/\\040/g, ' '), type: type! }))
+    ? readFileSync('/proc/mounts', 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => l.split(' '))
+        .map(([, point, type]) => ({ point: point!.replace(/\\040/g, ' '), type: type! }))
     : [];
   const warnings: string[] = [];
   for (const [what, path] of Object.entries(paths)) {
     const abs = resolve(path);
-    const mount = mounts.filter((m) => abs === m.point || abs.startsWith(m.point.endsWith('/') ? m.point : `${m.point}/`)).sort((a, b) => b.point.length - a.point.length)[0];
-    const where = mount && ['tmpfs', 'ramfs', 'devtmpfs'].includes(mount.type) ? `on ${mount.type} (${mount.point})` : /^\/(tmp|var\/tmp|dev\/shm|run)(\/|$)/.test(abs) ? 'under a machine-local temp folder' : null;
-    if (where) warnings.push(`${what} ${abs} is ${where}: compute nodes other than this one will not see it; put it on a shared filesystem`);
+    const mount = mounts
+      .filter((m) => abs === m.point || abs.startsWith(m.point.endsWith('/') ? m.point : `${m.point}/`))
+      .sort((a, b) => b.point.length - a.point.length)[0];
+    const where =
+      mount && ['tmpfs', 'ramfs', 'devtmpfs'].includes(mount.type)
+        ? `on ${mount.type} (${mount.point})`
+        : /^\/(tmp|var\/tmp|dev\/shm|run)(\/|$)/.test(abs)
+          ? 'under a machine-local temp folder'
+          : null;
+    if (where)
+      warnings.push(
+        `${what} ${abs} is ${where}: compute nodes other than this one will not see it; put it on a shared filesystem`,
+      );
   }
   return warnings;
 }
@@ -224,12 +264,23 @@ export interface Submission {
  * Writes the sbatch script for `todo` into `slurmDir` and, unless `dryRun`, submits it. The tasks
  * run this process's node binary and this lcconv checkout, by absolute path.
  */
-export function submitSweep(config: Config, todo: Trial[], configCopy: string, slurmDir: string, dryRun: boolean): Submission {
+export function submitSweep(
+  config: Config,
+  todo: Trial[],
+  configCopy: string,
+  slurmDir: string,
+  dryRun: boolean,
+): Submission {
   if (!dryRun) requireSbatch();
   const indices = todo.map((t) => t.index);
   const script = sbatchScript({
-    jobName: `lcconv-${config.name}`, indices, settings: slurmSettings(config.slurm),
-    logDir: slurmDir, workDir: process.cwd(), node: process.execPath, configCopy,
+    jobName: `lcconv-${config.name}`,
+    indices,
+    settings: slurmSettings(config.slurm),
+    logDir: slurmDir,
+    workDir: process.cwd(),
+    node: process.execPath,
+    configCopy,
   });
   makeDir(slurmDir);
   const scriptFile = join(slurmDir, `sweep-${new Date().toISOString().replace(/[:.]/g, '-')}.sbatch`);

@@ -31,11 +31,19 @@ export function sweepStatus(trials: Trial[], slurmDir: string, epochs: number): 
     const join2 = (...parts: string[]) => parts.filter(Boolean).join(', ');
     if (disk.state === 'finished') return { name: 'finished', detail: '' };
     if (disk.state === 'damaged') return { name: 'damaged', detail: disk.damage! };
-    if (task?.active) return { name: task.state === 'PENDING' ? 'queued' : 'running', detail: join2(`slurm ${task.jobId}_${task.trial} ${task.state}`, ckpt, `log ${task.log}`) };
+    if (task?.active)
+      return {
+        name: task.state === 'PENDING' ? 'queued' : 'running',
+        detail: join2(`slurm ${task.jobId}_${task.trial} ${task.state}`, ckpt, `log ${task.log}`),
+      };
     if (disk.state === 'running') return { name: 'running', detail: join2('local process', ckpt) };
     const log = task ? task.log : join(trial.identity.dir, TRIAL_LOG);
     if (disk.error) return { name: 'failed', detail: join2(disk.error.message, ckpt, `log ${disk.error.log ?? log}`) };
-    if (task && task.state !== 'COMPLETED') return { name: 'failed', detail: join2(`slurm ${task.jobId}_${task.trial} ${task.state}`, ckpt, `log ${task.log}`) };
+    if (task && task.state !== 'COMPLETED')
+      return {
+        name: 'failed',
+        detail: join2(`slurm ${task.jobId}_${task.trial} ${task.state}`, ckpt, `log ${task.log}`),
+      };
     return { name: 'pending', detail: ckpt }; // pending or interrupted: either way the next sweep runs it
   });
   const count = (n: StateName) => states.filter((s) => s.name === n).length;

@@ -68,7 +68,9 @@ export function findTrial(trials: Trial[], id: string): Trial {
   const found = /^\d+$/.test(id) ? trials[Number(id)] : trials.find((t) => t.identity.run_id === id);
   if (!found) {
     const range = trials.length === 1 ? '0' : `0..${trials.length - 1}`;
-    throw new InputError(`--trial ${id}: no such trial (give an index ${range} or a run id; lcconv sweep <config> --dry-run lists them)`);
+    throw new InputError(
+      `--trial ${id}: no such trial (give an index ${range} or a run id; lcconv sweep <config> --dry-run lists them)`,
+    );
   }
   return found;
 }
@@ -87,7 +89,11 @@ export function writeConfigCopy(config: Config, source: string | undefined): str
   const resolved = { ...config, results_dir: resolve(config.results_dir) };
   const body = stringify(resolved);
   const file = join(sweepDir(config), `config-${createHash('sha256').update(body).digest('hex').slice(0, 8)}.yaml`);
-  if (!existsSync(file)) writeAtomic(file, `# lcconv sweep: resolved copy of ${source ?? '(built-in default)'}; trials read this file\n${body}`);
+  if (!existsSync(file))
+    writeAtomic(
+      file,
+      `# lcconv sweep: resolved copy of ${source ?? '(built-in default)'}; trials read this file\n${body}`,
+    );
   return file;
 }
 
@@ -96,11 +102,17 @@ export function formatTrials(trials: Trial[], states: Map<number, string>): stri
   const rows = trials.map((t) => [
     String(t.index),
     t.identity.run_id,
-    Object.entries(t.params).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join(' ') + (t.baseline ? ' (baseline for Δ)' : ''),
+    Object.entries(t.params)
+      .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+      .join(' ') + (t.baseline ? ' (baseline for Δ)' : ''),
     states.get(t.index) ?? '',
   ]);
   const header = ['#', 'run id', 'parameters', 'state'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
   return [line(header), ...rows.map(line)].join('\n');
 }

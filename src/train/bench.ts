@@ -23,7 +23,16 @@ export interface BenchOptions {
 }
 
 export interface BenchResult {
-  model: { arch: string; width: number; kernel_size: number; freeze: string; lc_expansion: number; lc_depthwise: boolean; learnable_params: number; total_params: number };
+  model: {
+    arch: string;
+    width: number;
+    kernel_size: number;
+    freeze: string;
+    lc_expansion: number;
+    lc_depthwise: boolean;
+    learnable_params: number;
+    total_params: number;
+  };
   batch_size: number;
   /** [height, width, channels] of the synthetic images, the configured dataset's shape. */
   image: [number, number, number];
@@ -51,7 +60,10 @@ function topKernels(info: Awaited<ReturnType<typeof tf.profile>>, count = 8): Be
     const e = byName.get(k.name) ?? { ms: 0, calls: 0 };
     byName.set(k.name, { ms: e.ms + ms, calls: e.calls + 1 });
   }
-  return [...byName].map(([name, e]) => ({ name, ...e })).sort((a, b) => b.ms - a.ms).slice(0, count);
+  return [...byName]
+    .map(([name, e]) => ({ name, ...e }))
+    .sort((a, b) => b.ms - a.ms)
+    .slice(0, count);
 }
 
 /** Random uint8 images and labels: throughput does not depend on the pixel values. */
@@ -78,29 +90,49 @@ export async function benchThroughput(config: Config, options: BenchOptions): Pr
   const distinct = Math.min(steps + warmup, 4);
   const split = randomSplit(distinct * batchSize, pixels, shape.classes, seed);
   const data: Dataset = {
-    name: `random ${config.dataset.name}-shaped`, height: shape.height, width: shape.width, channels: shape.channels,
+    name: `random ${config.dataset.name}-shaped`,
+    height: shape.height,
+    width: shape.width,
+    channels: shape.channels,
     classNames: Array.from({ length: shape.classes }, (_, i) => String(i)),
-    train: split, test: split, mean: Array(shape.channels).fill(0.5), std: Array(shape.channels).fill(0.25), flipAugment: false,
+    train: split,
+    test: split,
+    mean: Array(shape.channels).fill(0.5),
+    std: Array(shape.channels).fill(0.25),
+    flipAugment: false,
   };
   const batches: Batch[] = [...trainBatches(data, batchSize, seed, 1, null)];
-  const evalData = (count: number): Dataset => ({ ...data, test: randomSplit(count * batchSize, pixels, shape.classes, seed + 1) });
+  const evalData = (count: number): Dataset => ({
+    ...data,
+    test: randomSplit(count * batchSize, pixels, shape.classes, seed + 1),
+  });
 
   const model = buildModel(config, { channels: shape.channels, classes: shape.classes }, seed);
-  const optimizer = new Sgd({ momentum: config.train.momentum, nesterov: config.train.nesterov, weightDecay: config.train.weight_decay });
+  const optimizer = new Sgd({
+    momentum: config.train.momentum,
+    nesterov: config.train.nesterov,
+    weightDecay: config.train.weight_decay,
+  });
   const lr = config.train.lr;
   // Results are summed and read back as the training loop does (src/train/epoch-totals.ts), so the
   // counted reads per step are the trainer's; the last read waits for the queued GPU work.
   const runSteps = async (n: number) => {
     const totals = new EpochTotals();
     for (let i = 0; i < n; i++) {
-      totals.add(trainStep(model, optimizer, batches[i % batches.length]!, shape, lr, config.train.label_smoothing), batchSize);
+      totals.add(
+        trainStep(model, optimizer, batches[i % batches.length]!, shape, lr, config.train.label_smoothing),
+        batchSize,
+      );
       if ((i + 1) % PROGRESS_EVERY === 0 && i + 1 < n) totals.peek(() => {});
     }
     await totals.finish();
   };
   try {
     // The last warm-up step is the profiled one (peak memory, kernel times), so profiling costs no extra step.
-    const profileStep = async () => tf.profile(() => tf.dispose(Object.values(trainStep(model, optimizer, batches[0]!, shape, lr, config.train.label_smoothing))));
+    const profileStep = async () =>
+      tf.profile(() =>
+        tf.dispose(Object.values(trainStep(model, optimizer, batches[0]!, shape, lr, config.train.label_smoothing))),
+      );
     await runSteps(Math.max(warmup - 1, 0));
     const warmPeak = warmup > 0 ? await profileStep() : null;
     const counter = countDeviceWork();
@@ -120,9 +152,14 @@ export async function benchThroughput(config: Config, options: BenchOptions): Pr
 
     return {
       model: {
-        arch: config.model.arch, width: config.model.width, kernel_size: config.model.kernel_size, freeze: config.freeze,
-        lc_expansion: config.model.lc_expansion, lc_depthwise: config.model.lc_depthwise,
-        learnable_params: model.counts.learnable, total_params: model.counts.total,
+        arch: config.model.arch,
+        width: config.model.width,
+        kernel_size: config.model.kernel_size,
+        freeze: config.freeze,
+        lc_expansion: config.model.lc_expansion,
+        lc_depthwise: config.model.lc_depthwise,
+        learnable_params: model.counts.learnable,
+        total_params: model.counts.total,
       },
       batch_size: batchSize,
       image: [shape.height, shape.width, shape.channels],
@@ -132,7 +169,12 @@ export async function benchThroughput(config: Config, options: BenchOptions): Pr
       train: { images_per_second: (steps * batchSize) / trainSeconds, seconds_per_step: trainSeconds / steps },
       eval: { images_per_second: (steps * batchSize) / evalSeconds, seconds_per_batch: evalSeconds / steps },
       peak_tensor_bytes: profile.peakBytes,
-      per_step: { kernels: profile.kernels.length, dispatches: perStep(counter?.counts.dispatches), reads: perStep(counter?.counts.reads), sync_reads: perStep(counter?.counts.syncReads) },
+      per_step: {
+        kernels: profile.kernels.length,
+        dispatches: perStep(counter?.counts.dispatches),
+        reads: perStep(counter?.counts.reads),
+        sync_reads: perStep(counter?.counts.syncReads),
+      },
       top_kernels: topKernels(profile),
     };
   } finally {

@@ -27,7 +27,10 @@ export class EpochTotals {
 
   /** Adds one step's summed loss and correct count (both disposed here). */
   add(step: { lossSum: tf.Scalar; correct: tf.Scalar }, size: number): void {
-    const [lossSum, correct] = tf.tidy(() => [tf.keep(tf.add(this.lossSum, step.lossSum) as tf.Scalar), tf.keep(tf.add(this.correct, step.correct) as tf.Scalar)]);
+    const [lossSum, correct] = tf.tidy(() => [
+      tf.keep(tf.add(this.lossSum, step.lossSum) as tf.Scalar),
+      tf.keep(tf.add(this.correct, step.correct) as tf.Scalar),
+    ]);
     const finiteSteps = tf.keep(countFinite(this.finiteSteps, lossSum!));
     tf.dispose([this.lossSum, this.correct, this.finiteSteps, step.lossSum, step.correct]);
     this.lossSum = lossSum!;

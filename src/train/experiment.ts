@@ -44,18 +44,41 @@ export interface ExperimentResult {
  * Reuses a finished run (unless --force), else trains it (resuming its checkpoint with --resume),
  * holding the run's lock; then runs `eval.after_training` where configured.
  */
-function trainOrReuse(arm: Config, seed: number, data: () => Dataset, commit: string | null, options: ExperimentOptions, trial = false): Promise<RunSummary> {
-  const policy = { force: options.force, resume: options.resume, configFile: options.configFile, gitCommit: commit, log: options.log, trial, isInterruption: (err: unknown) => err instanceof RunInterrupted };
+function trainOrReuse(
+  arm: Config,
+  seed: number,
+  data: () => Dataset,
+  commit: string | null,
+  options: ExperimentOptions,
+  trial = false,
+): Promise<RunSummary> {
+  const policy = {
+    force: options.force,
+    resume: options.resume,
+    configFile: options.configFile,
+    gitCommit: commit,
+    log: options.log,
+    trial,
+    isInterruption: (err: unknown) => err instanceof RunInterrupted,
+  };
   return withRun(arm, seed, policy, async (run) => {
     const { identity } = run;
     if (run.finished) {
       options.log?.(`${identity.run_id}: already finished (${identity.dir}), reusing its results; --force retrains`);
-      if (arm.eval.after_training && !existsSync(join(identity.dir, EVAL_FILE))) await evaluateFinished(identity.dir, data(), options);
+      if (arm.eval.after_training && !existsSync(join(identity.dir, EVAL_FILE)))
+        await evaluateFinished(identity.dir, data(), options);
       return run.finished;
     }
     const summary = await trainRun({
-      config: arm, data: data(), identity, sinks: [run.recorder, run.tensorboard, ...(options.sinksFor?.(identity) ?? [])], checkpoints: run.recorder,
-      backend: options.backend, versions: versions(), gitCommit: commit, signal: options.signal,
+      config: arm,
+      data: data(),
+      identity,
+      sinks: [run.recorder, run.tensorboard, ...(options.sinksFor?.(identity) ?? [])],
+      checkpoints: run.recorder,
+      backend: options.backend,
+      versions: versions(),
+      gitCommit: commit,
+      signal: options.signal,
     }).finally(() => run.tensorboard.close());
     if (arm.eval.after_training) await evaluateFinished(identity.dir, data(), options);
     return summary;

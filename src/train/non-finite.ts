@@ -14,7 +14,9 @@ export class NonFiniteLoss extends Error {
     readonly loss: number,
     readonly lr: number,
   ) {
-    super(`${where.replace('…', `became ${loss}`)} (learning rate ${lr.toPrecision(3)}); the run stopped and is marked failed: lower train.lr (or check the data)`);
+    super(
+      `${where.replace('…', `became ${loss}`)} (learning rate ${lr.toPrecision(3)}); the run stopped and is marked failed: lower train.lr (or check the data)`,
+    );
   }
 }
 
@@ -27,7 +29,12 @@ export function countFinite(finiteSteps: tf.Scalar, lossSum: tf.Scalar): tf.Scal
  * Throws NonFiniteLoss when the read total `lossSum` is not finite; `finiteSteps` is the device
  * count read with it, and `lrOfStep` the learning rate a step of this epoch used (1-based).
  */
-export function checkFinite(epoch: number, lossSum: number, finiteSteps: number, lrOfStep: (step: number) => number): void {
+export function checkFinite(
+  epoch: number,
+  lossSum: number,
+  finiteSteps: number,
+  lrOfStep: (step: number) => number,
+): void {
   if (Number.isFinite(lossSum)) return;
   const step = finiteSteps + 1;
   throw new NonFiniteLoss(`training loss … at epoch ${epoch}, step ${step}`, lossSum, lrOfStep(step));

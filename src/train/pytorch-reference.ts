@@ -34,19 +34,49 @@ function modelArgs(config: Config): string[] {
   const m = config.model;
   return [
     join(PACKAGE_ROOT, 'bench', 'pytorch_reference.py'),
-    '--depth', String(depthOf(m.arch)), '--width', String(m.width), '--kernel-size', String(m.kernel_size),
-    '--freeze', config.freeze, '--lc-expansion', String(m.lc_expansion), ...(m.lc_depthwise ? ['--lc-depthwise'] : []),
-    '--batch-size', String(config.train.batch_size), '--image-size', String(shape.height), '--channels', String(shape.channels),
-    '--classes', String(shape.classes), '--lr', String(config.train.lr), '--momentum', String(config.train.momentum),
-    '--nesterov', config.train.nesterov ? '1' : '0', '--weight-decay', String(config.train.weight_decay),
-    '--label-smoothing', String(config.train.label_smoothing), '--seed', String(config.seed),
+    '--depth',
+    String(depthOf(m.arch)),
+    '--width',
+    String(m.width),
+    '--kernel-size',
+    String(m.kernel_size),
+    '--freeze',
+    config.freeze,
+    '--lc-expansion',
+    String(m.lc_expansion),
+    ...(m.lc_depthwise ? ['--lc-depthwise'] : []),
+    '--batch-size',
+    String(config.train.batch_size),
+    '--image-size',
+    String(shape.height),
+    '--channels',
+    String(shape.channels),
+    '--classes',
+    String(shape.classes),
+    '--lr',
+    String(config.train.lr),
+    '--momentum',
+    String(config.train.momentum),
+    '--nesterov',
+    config.train.nesterov ? '1' : '0',
+    '--weight-decay',
+    String(config.train.weight_decay),
+    '--label-smoothing',
+    String(config.train.label_smoothing),
+    '--seed',
+    String(config.seed),
   ];
 }
 
 export function runPytorchReference(config: Config, options: ReferenceOptions): ReferenceResult {
   const args = [
-    ...modelArgs(config), '--steps', String(options.steps), '--warmup', String(options.warmup),
-    ...(options.device ? ['--device', options.device] : []), ...(options.threads ? ['--threads', String(options.threads)] : []),
+    ...modelArgs(config),
+    '--steps',
+    String(options.steps),
+    '--warmup',
+    String(options.warmup),
+    ...(options.device ? ['--device', options.device] : []),
+    ...(options.threads ? ['--threads', String(options.threads)] : []),
   ];
   return runReference(options.python, args) as ReferenceResult;
 }
@@ -56,14 +86,33 @@ export interface WholeRunReferenceResult {
   device: string;
   train_images: number;
   test_images: number;
-  epochs: { epoch: number; train_seconds: number; eval_seconds: number; data_seconds: number; train_cpu_seconds: number; eval_cpu_seconds: number; train_acc: number; val_acc: number }[];
+  epochs: {
+    epoch: number;
+    train_seconds: number;
+    eval_seconds: number;
+    data_seconds: number;
+    train_cpu_seconds: number;
+    eval_cpu_seconds: number;
+    train_acc: number;
+    val_acc: number;
+  }[];
   peak_rss_bytes: number;
 }
 
 /** The reference's --whole-run mode on the dataset exported to `dataDir` (see src/train/whole-run.ts), on the CPU. */
-export function runPytorchWholeRun(config: Config, dataDir: string, options: { python: string; epochs: number; threads?: number }): WholeRunReferenceResult {
+export function runPytorchWholeRun(
+  config: Config,
+  dataDir: string,
+  options: { python: string; epochs: number; threads?: number },
+): WholeRunReferenceResult {
   const args = [
-    ...modelArgs(config), '--whole-run', dataDir, '--epochs', String(options.epochs), '--device', 'cpu',
+    ...modelArgs(config),
+    '--whole-run',
+    dataDir,
+    '--epochs',
+    String(options.epochs),
+    '--device',
+    'cpu',
     ...(options.threads ? ['--threads', String(options.threads)] : []),
   ];
   return runReference(options.python, args) as WholeRunReferenceResult;
@@ -71,10 +120,15 @@ export function runPytorchWholeRun(config: Config, dataDir: string, options: { p
 
 function runReference(python: string, args: string[]): unknown {
   const r = spawnSync(python, args, { encoding: 'utf8', maxBuffer: 64 << 20 });
-  if (r.error) throw new InputError(`--pytorch: cannot run '${python}' (${r.error.message}); name a Python with PyTorch, e.g. --pytorch /usr/bin/python3`);
+  if (r.error)
+    throw new InputError(
+      `--pytorch: cannot run '${python}' (${r.error.message}); name a Python with PyTorch, e.g. --pytorch /usr/bin/python3`,
+    );
   if (r.status !== 0) {
     const last = r.stderr.trim().split('\n').pop() ?? '';
-    throw new InputError(`--pytorch: the PyTorch reference failed under '${python}': ${last} (Debian/Ubuntu: apt-get install python3-torch)`);
+    throw new InputError(
+      `--pytorch: the PyTorch reference failed under '${python}': ${last} (Debian/Ubuntu: apt-get install python3-torch)`,
+    );
   }
   return JSON.parse(r.stdout);
 }

@@ -15,7 +15,10 @@ export interface ScheduleSteps {
 }
 
 export function scheduleFor(train: TrainConfig, stepsPerEpoch: number): ScheduleSteps {
-  const milestones = train.step_milestones.length > 0 ? train.step_milestones : [Math.round(train.epochs * 0.5), Math.round(train.epochs * 0.75)];
+  const milestones =
+    train.step_milestones.length > 0
+      ? train.step_milestones
+      : [Math.round(train.epochs * 0.5), Math.round(train.epochs * 0.75)];
   return {
     lr: train.lr,
     schedule: train.schedule,

@@ -65,7 +65,12 @@ function toTensors(batch: Batch, shape: DatasetShape): { x: tf.Tensor4D; y: tf.T
  * Mean loss (no label smoothing) and accuracy over a split, with BatchNorm in eval mode. Reads
  * results with `await data()`: the webgpu backend cannot read synchronously in Node.
  */
-export async function evaluate(model: Model, data: Dataset, batchSize: number, signal?: AbortSignal): Promise<EvalResult> {
+export async function evaluate(
+  model: Model,
+  data: Dataset,
+  batchSize: number,
+  signal?: AbortSignal,
+): Promise<EvalResult> {
   // Summed on the device and read once: a read per batch would make the loop wait for the GPU.
   const shape = shapeOf(data);
   let sums: tf.Tensor1D = tf.keep(tf.zeros([2]));
@@ -94,7 +99,14 @@ export async function evaluate(model: Model, data: Dataset, batchSize: number, s
  * One SGD step on a batch; returns the batch's summed loss and number of correct predictions as
  * tensors (kept), so the caller decides when to sync.
  */
-export function trainStep(model: Model, optimizer: Sgd, batch: Batch, shape: DatasetShape, lr: number, labelSmoothing: number): { lossSum: tf.Scalar; correct: tf.Scalar } {
+export function trainStep(
+  model: Model,
+  optimizer: Sgd,
+  batch: Batch,
+  shape: DatasetShape,
+  lr: number,
+  labelSmoothing: number,
+): { lossSum: tf.Scalar; correct: tf.Scalar } {
   return tf.tidy(() => {
     const { x, y } = toTensors(batch, shape);
     const onehot = tf.oneHot(y, shape.classes);
@@ -119,7 +131,10 @@ export async function trainRun(input: TrainInput): Promise<RunSummary> {
   const { config, data, identity, sinks } = input;
   const { train } = config;
   const steps = stepsPerEpoch(data.train.count, train.batch_size);
-  if (steps === 0) throw new InputError(`train.batch_size: ${train.batch_size} is larger than the training set (${data.train.count} images of ${data.name}); lower it or raise dataset.subset`);
+  if (steps === 0)
+    throw new InputError(
+      `train.batch_size: ${train.batch_size} is larger than the training set (${data.train.count} images of ${data.name}); lower it or raise dataset.subset`,
+    );
   const schedule = scheduleFor(train, steps);
   const shape = shapeOf(data);
   checkModelFits(config, shape);
@@ -140,8 +155,16 @@ export async function trainRun(input: TrainInput): Promise<RunSummary> {
   }
   const firstEpoch = resumed ? resumed.epoch + 1 : 1;
   const startInfo = {
-    ...identity, arch: config.model.arch, dataset: data.name, epochs: train.epochs, stepsPerEpoch: steps,
-    batchSize: train.batch_size, counts: model.counts, backend: input.backend.backend, device: input.backend.device, firstEpoch,
+    ...identity,
+    arch: config.model.arch,
+    dataset: data.name,
+    epochs: train.epochs,
+    stepsPerEpoch: steps,
+    batchSize: train.batch_size,
+    counts: model.counts,
+    backend: input.backend.backend,
+    device: input.backend.device,
+    firstEpoch,
   };
 
   let best: { acc: number; epoch: number } | null = resumed?.best ?? null;
@@ -171,7 +194,13 @@ export async function trainRun(input: TrainInput): Promise<RunSummary> {
         totals.add(trainStep(model, optimizer, batch, shape, lr, train.label_smoothing), batch.size);
         step++;
         if (step % progressEvery === 0 && step < steps) {
-          const at = { epoch, step, steps, lr, imagesPerSecond: (step * train.batch_size) / ((performance.now() - t0) / 1000) };
+          const at = {
+            epoch,
+            step,
+            steps,
+            lr,
+            imagesPerSecond: (step * train.batch_size) / ((performance.now() - t0) / 1000),
+          };
           totals.peek(({ loss, acc, finiteSteps }) => {
             if (!Number.isFinite(loss)) progress.nonFinite = { loss, finiteSteps }; // the loop stops before its next step
             for (const s of sinks) s.step?.({ ...at, loss, acc });
@@ -183,7 +212,8 @@ export async function trainRun(input: TrainInput): Promise<RunSummary> {
       const { loss: trainLoss, acc: trainAcc, seen, finiteSteps } = await totals.finish();
       checkFinite(epoch, trainLoss, finiteSteps, lrOfStep);
       const epochTrainSeconds = (performance.now() - t0) / 1000;
-      for (const s of sinks) s.step?.({ epoch, step, steps, lr, loss: trainLoss, acc: trainAcc, imagesPerSecond: seen / epochTrainSeconds });
+      for (const s of sinks)
+        s.step?.({ epoch, step, steps, lr, loss: trainLoss, acc: trainAcc, imagesPerSecond: seen / epochTrainSeconds });
       trainSeconds += epochTrainSeconds;
       lastTrainAcc = trainAcc;
 
@@ -197,29 +227,56 @@ export async function trainRun(input: TrainInput): Promise<RunSummary> {
           throw err;
         }
         // Weights can blow up in the epoch's last steps with every training loss still finite.
-        if (!Number.isFinite(lastEval.loss)) throw new NonFiniteLoss(`validation loss … after epoch ${epoch}`, lastEval.loss, lr);
+        if (!Number.isFinite(lastEval.loss))
+          throw new NonFiniteLoss(`validation loss … after epoch ${epoch}`, lastEval.loss, lr);
         if (!best || lastEval.acc > best.acc) best = { acc: lastEval.acc, epoch };
       }
       const row: EpochRow = {
-        epoch, lr, train_loss: trainLoss, train_acc: trainAcc,
-        val_loss: evalNow ? lastEval!.loss : null, val_acc: evalNow ? lastEval!.acc : null, best_val_acc: best?.acc ?? null,
-        epoch_seconds: (performance.now() - t0) / 1000, images_per_second: seen / epochTrainSeconds,
-        learnable_params: model.counts.learnable, frozen_params: model.counts.frozen,
+        epoch,
+        lr,
+        train_loss: trainLoss,
+        train_acc: trainAcc,
+        val_loss: evalNow ? lastEval!.loss : null,
+        val_acc: evalNow ? lastEval!.acc : null,
+        best_val_acc: best?.acc ?? null,
+        epoch_seconds: (performance.now() - t0) / 1000,
+        images_per_second: seen / epochTrainSeconds,
+        learnable_params: model.counts.learnable,
+        frozen_params: model.counts.frozen,
       };
       // Row first, then checkpoint: a kill in between leaves a row newer than the checkpoint, which a
       // resume truncates (RunRecorder), so metrics.csv and the checkpoint always agree.
       for (const s of sinks) await s.epoch(row);
       await input.checkpoints?.save(model, optimizer, {
-        epoch, best, lastEval, lastTrainAcc, trainSeconds, wallSeconds: earlierWallSeconds + (performance.now() - wallStart) / 1000,
+        epoch,
+        best,
+        lastEval,
+        lastTrainAcc,
+        trainSeconds,
+        wallSeconds: earlierWallSeconds + (performance.now() - wallStart) / 1000,
       });
     }
     const summary: RunSummary = {
-      ...identity, status: 'finished', arch: config.model.arch, dataset: data.name, epochs: train.epochs,
-      classes: data.classNames.length, final_val_acc: lastEval!.acc, final_val_loss: lastEval!.loss, best_val_acc: best!.acc, best_epoch: best!.epoch,
-      final_train_acc: lastTrainAcc, params: model.counts, backend: input.backend.backend, device: input.backend.device,
-      backend_skipped: input.backend.skipped ?? [], versions: input.versions, git_commit: input.gitCommit,
+      ...identity,
+      status: 'finished',
+      arch: config.model.arch,
+      dataset: data.name,
+      epochs: train.epochs,
+      classes: data.classNames.length,
+      final_val_acc: lastEval!.acc,
+      final_val_loss: lastEval!.loss,
+      best_val_acc: best!.acc,
+      best_epoch: best!.epoch,
+      final_train_acc: lastTrainAcc,
+      params: model.counts,
+      backend: input.backend.backend,
+      device: input.backend.device,
+      backend_skipped: input.backend.skipped ?? [],
+      versions: input.versions,
+      git_commit: input.gitCommit,
       wall_seconds: earlierWallSeconds + (performance.now() - wallStart) / 1000,
-      train_images_per_second: (train.epochs * steps * train.batch_size) / trainSeconds, finished_at: new Date().toISOString(),
+      train_images_per_second: (train.epochs * steps * train.batch_size) / trainSeconds,
+      finished_at: new Date().toISOString(),
     };
     for (const s of sinks) await s.end(summary);
     return summary;

@@ -58,7 +58,14 @@ export interface WholeRunResult {
   summary: {
     lcconv: SideSummary;
     pytorch: SideSummary | null;
-    ratio: { train: number; eval: number; whole: number; train_cpu: number; eval_cpu: number; whole_cpu: number } | null;
+    ratio: {
+      train: number;
+      eval: number;
+      whole: number;
+      train_cpu: number;
+      eval_cpu: number;
+      whole_cpu: number;
+    } | null;
   };
 }
 
@@ -83,7 +90,10 @@ export interface WholeRunOptions {
 export async function lcconvWholeRun(config: Config, data: Dataset, epochs: number): Promise<EpochTiming[]> {
   const { train } = config;
   const steps = stepsPerEpoch(data.train.count, train.batch_size);
-  if (steps === 0) throw new InputError(`train.batch_size: ${train.batch_size} is larger than the training set (${data.train.count} images)`);
+  if (steps === 0)
+    throw new InputError(
+      `train.batch_size: ${train.batch_size} is larger than the training set (${data.train.count} images)`,
+    );
   const schedule = scheduleFor({ ...train, epochs }, steps);
   const model = buildModel(config, { channels: data.channels, classes: data.classNames.length }, config.seed);
   const optimizer = new Sgd({ momentum: train.momentum, nesterov: train.nesterov, weightDecay: train.weight_decay });
@@ -103,7 +113,14 @@ export async function lcconvWholeRun(config: Config, data: Dataset, epochs: numb
         dataMs += performance.now() - d0;
         if (next.done) break;
         const batch: Batch = next.value;
-        const result = trainStep(model, optimizer, batch, shape, lrAt((epoch - 1) * steps + step, schedule), train.label_smoothing);
+        const result = trainStep(
+          model,
+          optimizer,
+          batch,
+          shape,
+          lrAt((epoch - 1) * steps + step, schedule),
+          train.label_smoothing,
+        );
         const sum = tf.keep(tf.add(correct, result.correct) as tf.Scalar);
         tf.dispose([correct, result.correct, result.lossSum]);
         correct = sum;
@@ -116,8 +133,14 @@ export async function lcconvWholeRun(config: Config, data: Dataset, epochs: numb
       const ec0 = process.cpuUsage();
       const evalResult = await evaluate(model, data, Math.max(train.batch_size, 256));
       out.push({
-        epoch, train_seconds: trainSeconds, eval_seconds: (performance.now() - e0) / 1000, data_seconds: dataMs / 1000,
-        train_cpu_seconds: trainCpu, eval_cpu_seconds: cpuSeconds(ec0), train_acc: trainAcc, val_acc: evalResult.acc,
+        epoch,
+        train_seconds: trainSeconds,
+        eval_seconds: (performance.now() - e0) / 1000,
+        data_seconds: dataMs / 1000,
+        train_cpu_seconds: trainCpu,
+        eval_cpu_seconds: cpuSeconds(ec0),
+        train_acc: trainAcc,
+        val_acc: evalResult.acc,
       });
     }
     return out;
@@ -137,12 +160,22 @@ export function exportForReference(config: Config, data: Dataset, dir: string, e
   const steps = stepsPerEpoch(data.train.count, config.train.batch_size);
   const augment = config.dataset.augment ? CIFAR_AUGMENT : null;
   const meta = {
-    name: data.name, height: data.height, width: data.width, channels: data.channels, classes: data.classNames.length,
-    mean: data.mean, std: data.std, cropPadding: augment?.cropPadding ?? 0, flip: (augment?.flip ?? false) && data.flipAugment,
+    name: data.name,
+    height: data.height,
+    width: data.width,
+    channels: data.channels,
+    classes: data.classNames.length,
+    mean: data.mean,
+    std: data.std,
+    cropPadding: augment?.cropPadding ?? 0,
+    flip: (augment?.flip ?? false) && data.flipAugment,
     schedule: scheduleFor({ ...config.train, epochs }, steps),
   };
   writeFileSync(join(dir, 'meta.json'), JSON.stringify(meta));
-  for (const [name, split] of [['train', data.train], ['test', data.test]] as const) {
+  for (const [name, split] of [
+    ['train', data.train],
+    ['test', data.test],
+  ] as const) {
     writeFileSync(join(dir, `${name}-images.u8`), split.images);
     writeFileSync(join(dir, `${name}-labels.u8`), split.labels);
   }
@@ -154,8 +187,10 @@ const median = (xs: number[]): number => {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 };
 type EpochKey = 'train_seconds' | 'eval_seconds' | 'data_seconds' | 'train_cpu_seconds' | 'eval_cpu_seconds';
-const perEpoch = (side: WholeRunSide, key: EpochKey) => side.epochs.reduce((s, e) => s + e[key], 0) / side.epochs.length;
-const loadAverage = async (): Promise<number[]> => (await import('node:os')).loadavg().map((l) => Math.round(l * 100) / 100);
+const perEpoch = (side: WholeRunSide, key: EpochKey) =>
+  side.epochs.reduce((s, e) => s + e[key], 0) / side.epochs.length;
+const loadAverage = async (): Promise<number[]> =>
+  (await import('node:os')).loadavg().map((l) => Math.round(l * 100) / 100);
 
 /** lcconv, then PyTorch, `repeats` times; both see the same exported images. */
 export async function benchWholeRun(config: Config, data: Dataset, options: WholeRunOptions): Promise<WholeRunResult> {
@@ -167,32 +202,55 @@ export async function benchWholeRun(config: Config, data: Dataset, options: Whol
     for (let r = 1; r <= repeats; r++) {
       const load = await loadAverage();
       const lcconvEpochs = await lcconvWholeRun(config, data, epochs);
-      const lcconv: WholeRunSide = { framework: `lcconv (${tf.getBackend()})`, epochs: lcconvEpochs, peak_rss_bytes: process.resourceUsage().maxRSS * 1024 };
+      const lcconv: WholeRunSide = {
+        framework: `lcconv (${tf.getBackend()})`,
+        epochs: lcconvEpochs,
+        peak_rss_bytes: process.resourceUsage().maxRSS * 1024,
+      };
       log?.(`repeat ${r} lcconv:  ${describe(lcconv)} (load ${load.join(' ')})`);
       let pytorch: WholeRunSide | null = null;
       if (dir && options.python) {
         const ref = runPytorchWholeRun(config, dir, { python: options.python, epochs, threads: options.threads });
-        pytorch = { framework: `${ref.framework} on ${ref.device}`, epochs: ref.epochs, peak_rss_bytes: ref.peak_rss_bytes };
+        pytorch = {
+          framework: `${ref.framework} on ${ref.device}`,
+          epochs: ref.epochs,
+          peak_rss_bytes: ref.peak_rss_bytes,
+        };
         log?.(`repeat ${r} pytorch: ${describe(pytorch)}`);
       }
       reps.push({ lcconv, pytorch, load });
     }
     const side = (pick: (r: WholeRunResult['repeats'][number]) => WholeRunSide): SideSummary => {
       const m = (key: EpochKey) => median(reps.map((r) => perEpoch(pick(r), key)));
-      return { train: m('train_seconds'), eval: m('eval_seconds'), data: m('data_seconds'), train_cpu: m('train_cpu_seconds'), eval_cpu: m('eval_cpu_seconds') };
+      return {
+        train: m('train_seconds'),
+        eval: m('eval_seconds'),
+        data: m('data_seconds'),
+        train_cpu: m('train_cpu_seconds'),
+        eval_cpu: m('eval_cpu_seconds'),
+      };
     };
     const lcconv = side((r) => r.lcconv);
     const pytorch = options.python ? side((r) => r.pytorch!) : null;
     return {
-      dataset: data.name, train_images: data.train.count, test_images: data.test.count, batch_size: config.train.batch_size, epochs, repeats: reps,
+      dataset: data.name,
+      train_images: data.train.count,
+      test_images: data.test.count,
+      batch_size: config.train.batch_size,
+      epochs,
+      repeats: reps,
       summary: {
-        lcconv, pytorch,
+        lcconv,
+        pytorch,
         ratio: pytorch
           ? {
-            train: pytorch.train / lcconv.train, eval: pytorch.eval / lcconv.eval, whole: (pytorch.train + pytorch.eval) / (lcconv.train + lcconv.eval),
-            train_cpu: pytorch.train_cpu / lcconv.train_cpu, eval_cpu: pytorch.eval_cpu / lcconv.eval_cpu,
-            whole_cpu: (pytorch.train_cpu + pytorch.eval_cpu) / (lcconv.train_cpu + lcconv.eval_cpu),
-          }
+              train: pytorch.train / lcconv.train,
+              eval: pytorch.eval / lcconv.eval,
+              whole: (pytorch.train + pytorch.eval) / (lcconv.train + lcconv.eval),
+              train_cpu: pytorch.train_cpu / lcconv.train_cpu,
+              eval_cpu: pytorch.eval_cpu / lcconv.eval_cpu,
+              whole_cpu: (pytorch.train_cpu + pytorch.eval_cpu) / (lcconv.train_cpu + lcconv.eval_cpu),
+            }
           : null,
       },
     };

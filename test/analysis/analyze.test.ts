@@ -12,8 +12,18 @@ import { tempDir } from '../fixtures.js';
 tf.env().set('PROD', true);
 
 const spec = (over: Partial<ResNetSpec> = {}): ResNetSpec => ({
-  arch: 'resnet8', width: 4, kernelSize: 3, lcExpansion: 2, lcDepthwise: false, freeze: 'frozen',
-  init: 'kaiming_uniform', spatialInit: { kind: 'iid', scheme: 'kaiming_uniform' }, inChannels: 1, numClasses: 3, seed: 0, ...over,
+  arch: 'resnet8',
+  width: 4,
+  kernelSize: 3,
+  lcExpansion: 2,
+  lcDepthwise: false,
+  freeze: 'frozen',
+  init: 'kaiming_uniform',
+  spatialInit: { kind: 'iid', scheme: 'kaiming_uniform' },
+  inChannels: 1,
+  numClasses: 3,
+  seed: 0,
+  ...over,
 });
 
 test('effective filters: an LC block equals one conv with them (full and depthwise)', () => {
@@ -25,9 +35,16 @@ test('effective filters: an LC block equals one conv with them (full and depthwi
       const spatial = model.params.frozen.get(`${conv.name}.weight`)!;
       const combine = model.params.learnable.get(`${conv.name}.combine.weight`)!;
       const x = tf.randomNormal([2, 6, 6, 4], 0, 1, 'float32', 1) as tf.Tensor4D;
-      const expanded = depthwise ? tf.depthwiseConv2d(x, spatial as tf.Tensor4D, 1, 1) : tf.conv2d(x, spatial as tf.Tensor4D, 1, 1);
+      const expanded = depthwise
+        ? tf.depthwiseConv2d(x, spatial as tf.Tensor4D, 1, 1)
+        : tf.conv2d(x, spatial as tf.Tensor4D, 1, 1);
       const viaBlock = tf.conv2d(expanded, combine as tf.Tensor4D, 1, 0);
-      const eff = effectiveFilters(spatial.dataSync() as Float32Array, spatial.shape as [number, number, number, number], combine.dataSync() as Float32Array, conv);
+      const eff = effectiveFilters(
+        spatial.dataSync() as Float32Array,
+        spatial.shape as [number, number, number, number],
+        combine.dataSync() as Float32Array,
+        conv,
+      );
       const viaEffective = tf.conv2d(x, tf.tensor4d(eff, [3, 3, 4, 4]), 1, 1);
       const diff = tf.max(tf.abs(tf.sub(viaBlock, viaEffective))).dataSync()[0]!;
       assert.ok(diff < 1e-5, `depthwise=${depthwise}: ${diff}`);
@@ -45,9 +62,21 @@ test('analyze a hand-built model: known sparsity, energy, spectrum and counts; p
   try {
     // Stem: every k×k filter a centre-only spike, combined one-hot: output o uses only expanded channel o.
     const stem = convs[0]!;
-    const k = 3, expanded = 8, out = 4;
-    model.params.learnable.get(`${stem.name}.weight`)!.assign(tf.tensor4d(Array.from({ length: 9 * expanded }, (_, i) => (Math.floor(i / expanded) === 4 ? 1 + (i % expanded) : 0)), [k, k, 1, expanded]));
-    model.params.learnable.get(`${stem.name}.combine.weight`)!.assign(tf.tensor4d(Array.from({ length: expanded * out }, (_, i) => (Math.floor(i / out) === i % out ? 2 : 0)), [1, 1, expanded, out]));
+    const k = 3,
+      expanded = 8,
+      out = 4;
+    model.params.learnable.get(`${stem.name}.weight`)!.assign(
+      tf.tensor4d(
+        Array.from({ length: 9 * expanded }, (_, i) => (Math.floor(i / expanded) === 4 ? 1 + (i % expanded) : 0)),
+        [k, k, 1, expanded],
+      ),
+    );
+    model.params.learnable.get(`${stem.name}.combine.weight`)!.assign(
+      tf.tensor4d(
+        Array.from({ length: expanded * out }, (_, i) => (Math.floor(i / out) === i % out ? 2 : 0)),
+        [1, 1, expanded, out],
+      ),
+    );
     const trained = await layerWeights(model, convs);
     const init = await layerWeights(initial, convs);
     const analysis = analyzeLayers(trained, init, model.counts, 1234, defaultPictureLayers(convs.map((c) => c.name)));
@@ -61,19 +90,32 @@ test('analyze a hand-built model: known sparsity, energy, spectrum and counts; p
     assert.equal(stemStats.lc_inputs, 8);
     assert.equal(stemStats.lc_effective_filters, 1, 'one-hot: each output uses one filter');
     assert.equal(stemStats.lc_below_1pct, 28 / 32);
-    assert.ok(Math.abs(stemStats.lc_hoyer! - (Math.sqrt(32) - 8 / 4) / (Math.sqrt(32) - 1)) < 1e-9, '4 equal non-zeros of 32: ‖w‖₁/‖w‖₂ = 2');
+    assert.ok(
+      Math.abs(stemStats.lc_hoyer! - (Math.sqrt(32) - 8 / 4) / (Math.sqrt(32) - 1)) < 1e-9,
+      '4 equal non-zeros of 32: ‖w‖₁/‖w‖₂ = 2',
+    );
     // At init (i.i.d.), energy is spread: the centre holds far less than all of it.
     assert.ok(stemStats.init_centre_energy < 0.5 && stemStats.init_effective_rank > 2);
     assert.equal(analysis.layers.length, convs.length);
     assert.equal(analysis.spectra.filter((r) => r.layer === 'stem.conv').length, 9);
-    assert.deepEqual(analysis.counts, { ...model.counts, checkpoint_bytes: 1234, stored_bytes: 4 * model.counts.stored });
+    assert.deepEqual(analysis.counts, {
+      ...model.counts,
+      checkpoint_bytes: 1234,
+      stored_bytes: 4 * model.counts.stored,
+    });
     // Pictured: stem + first conv of each stage, each with its effective filters (LC block).
-    assert.deepEqual([...new Set(analysis.filterCells.map((c) => c.panel.split(' · ')[0]))], ['stem.conv', 'stage1.block1.conv1', 'stage2.block1.conv1', 'stage3.block1.conv1']);
+    assert.deepEqual(
+      [...new Set(analysis.filterCells.map((c) => c.panel.split(' · ')[0]))],
+      ['stem.conv', 'stage1.block1.conv1', 'stage2.block1.conv1', 'stage3.block1.conv1'],
+    );
     assert.ok(analysis.filterCells.every((c) => c.value >= -1 && c.value <= 1));
 
     const dir = tempDir('analyze');
     const written = await writeRunPlots(dir, 'hand-built', analysis);
-    assert.deepEqual(written.map((f) => f.slice(dir.length + 1)), ['filters.svg', 'lc_weights.svg', 'spectrum.svg', 'energy.svg']);
+    assert.deepEqual(
+      written.map((f) => f.slice(dir.length + 1)),
+      ['filters.svg', 'lc_weights.svg', 'spectrum.svg', 'energy.svg'],
+    );
     for (const f of written) {
       assert.match(readFileSync(f, 'utf8'), /<svg[\s\S]*mark-(rect|line)/);
       assert.ok(existsSync(f.replace('.svg', '.png')));

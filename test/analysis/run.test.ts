@@ -8,9 +8,19 @@ import { sweepTrials } from '../../src/sweep/trials.js';
 import { runTrial } from '../../src/train/experiment.js';
 import { lcconv, tempDir, tinyYaml } from '../fixtures.js';
 
-test('analyze a trained sweep over E: per-run files, runs.csv across runs, plots; deterministic; bad input is one line', { timeout: 180_000 }, async () => {
+test('analyze a trained sweep over E: per-run files, runs.csv across runs, plots; deterministic; bad input is one line', {
+  timeout: 180_000,
+}, async () => {
   const results = tempDir('analyze-sweep');
-  const config = loadConfigText(tinyYaml({ results_dir: results, 'dataset.synthetic.train_size': 32, 'dataset.synthetic.test_size': 16, sweep: { freeze: ['learned', 'frozen', 'shared'], 'model.lc_expansion': [1, 2] } }), 'a.yaml').config;
+  const config = loadConfigText(
+    tinyYaml({
+      results_dir: results,
+      'dataset.synthetic.train_size': 32,
+      'dataset.synthetic.test_size': 16,
+      sweep: { freeze: ['learned', 'frozen', 'shared'], 'model.lc_expansion': [1, 2] },
+    }),
+    'a.yaml',
+  ).config;
   for (const trial of sweepTrials(config)) await runTrial(trial, { backend: { backend: 'cpu', device: 'cpu' } });
   const folder = join(results, 'tiny');
 
@@ -24,17 +34,32 @@ test('analyze a trained sweep over E: per-run files, runs.csv across runs, plots
     const cells = row.split(',');
     const lc = cells[col('lc_expansion')] === '2';
     assert.equal(cells[col('lc_hoyer')] === '', !lc, 'LC statistics only for LC runs');
-    if (cells[col('freeze')] === 'shared') assert.ok(Number(cells[col('stored')]) > Number(cells[col('learnable')]), 'the shared bank is stored');
+    if (cells[col('freeze')] === 'shared')
+      assert.ok(Number(cells[col('stored')]) > Number(cells[col('learnable')]), 'the shared bank is stored');
     assert.ok(Number(cells[col('checkpoint_bytes')]) > 0);
   }
   // Frozen and shared filters never change: their init and trained statistics agree for E = 1.
   const frozen = first.runs.find((r) => r.summary.freeze === 'frozen' && r.summary.lc_expansion === 1)!;
-  for (const l of frozen.analysis.layers) assert.ok(Math.abs(l.centre_energy - l.init_centre_energy) < 1e-12 && Math.abs(l.effective_rank - l.init_effective_rank) < 1e-9);
+  for (const l of frozen.analysis.layers)
+    assert.ok(
+      Math.abs(l.centre_energy - l.init_centre_energy) < 1e-12 &&
+        Math.abs(l.effective_rank - l.init_effective_rank) < 1e-9,
+    );
   for (const r of first.runs) {
-    for (const f of ['layers.csv', 'spectrum.csv', 'energy.csv', 'counts.csv', 'filters.png', 'spectrum.svg', 'energy.png']) assert.ok(existsSync(join(r.out, f)), `${r.summary.run_id}/${f}`);
+    for (const f of [
+      'layers.csv',
+      'spectrum.csv',
+      'energy.csv',
+      'counts.csv',
+      'filters.png',
+      'spectrum.svg',
+      'energy.png',
+    ])
+      assert.ok(existsSync(join(r.out, f)), `${r.summary.run_id}/${f}`);
     assert.equal(existsSync(join(r.out, 'lc_weights.png')), r.summary.lc_expansion > 1);
   }
-  for (const f of ['sparsity_vs_lc_expansion.png', 'spectrum_vs_kernel_size.svg', 'centre_energy_vs_kernel_size.png']) assert.ok(existsSync(join(first.out, f)), f);
+  for (const f of ['sparsity_vs_lc_expansion.png', 'spectrum_vs_kernel_size.svg', 'centre_energy_vs_kernel_size.png'])
+    assert.ok(existsSync(join(first.out, f)), f);
 
   // Deterministic: a second analysis writes the same numbers.
   const layersCsv = readFileSync(join(first.out, 'layers.csv'), 'utf8');

@@ -30,7 +30,16 @@ export const ENTRY_POINTS: EntryPoint[] = [
   { name: 'setThreads', valid: () => [1] },
   { name: 'setCacheLimit', valid: () => [256] },
   { name: 'convForward', valid: () => [f32(150), f32(108), null, f32(200), conv()] },
-  { name: 'convForward', valid: () => [f32(150), f32(108), f32(4), f32(200), i32(2, 5, 5, 3, 5, 5, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1)] },
+  {
+    name: 'convForward',
+    valid: () => [
+      f32(150),
+      f32(108),
+      f32(4),
+      f32(200),
+      i32(2, 5, 5, 3, 5, 5, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1),
+    ],
+  },
   { name: 'convBackwardData', valid: () => [f32(200), f32(108), f32(150), conv()] },
   { name: 'convBackwardWeights', valid: () => [f32(150), f32(200), f32(108), conv()] },
   { name: 'matMul', valid: () => [f32(12), f32(15), null, f32(20), i32(2, 1, 2, 3, 5, 0, 0, 0)], optional: [2] },
@@ -40,9 +49,16 @@ export const ENTRY_POINTS: EntryPoint[] = [
   { name: 'addN', valid: () => [f32(6), [f32(6), f32(6)]] },
   { name: 'reduce', valid: () => [f32(24), i32(2, 3, 4), i32(1, 0, 1), f32(3), 0] },
   { name: 'batchNormTrain', valid: () => [f32(24), f32(3), f32(3), f32(24), f32(3), f32(3), 1e-5] },
-  { name: 'batchNormTrainGrad', valid: () => [f32(24), f32(3), f32(3), f32(3), f32(24), f32(3), f32(3), f32(24), f32(3), f32(3), 1e-5] },
+  {
+    name: 'batchNormTrainGrad',
+    valid: () => [f32(24), f32(3), f32(3), f32(3), f32(24), f32(3), f32(3), f32(24), f32(3), f32(3), 1e-5],
+  },
   { name: 'batchNormInference', valid: () => [f32(24), f32(3), f32(3), null, null, f32(24), 1e-5] },
-  { name: 'batchNormInference', valid: () => [f32(24), f32(3), f32(3), f32(3), f32(3), f32(24), 1e-5], optional: [3, 4] },
+  {
+    name: 'batchNormInference',
+    valid: () => [f32(24), f32(3), f32(3), f32(3), f32(3), f32(24), 1e-5],
+    optional: [3, 4],
+  },
   { name: 'sgdUpdate', valid: () => [...[0, 1, 2, 3, 4].map(() => [f32(6), f32(4)]), 0.1, 0.9, false, 5e-4] },
 ];
 
@@ -83,8 +99,14 @@ export function calls(entry: EntryPoint): Call[] {
     } else if (v instanceof Int32Array) {
       at('as Float32Array', Float32Array.from(v));
       at('one element short', v.subarray(1));
-      at('with a negative entry', Int32Array.from(v, (x, j) => (j === 0 ? -1 : x)));
-      at('with a huge entry', Int32Array.from(v, (x, j) => (j === 0 ? 2 ** 31 - 1 : x)));
+      at(
+        'with a negative entry',
+        Int32Array.from(v, (x, j) => (j === 0 ? -1 : x)),
+      );
+      at(
+        'with a huge entry',
+        Int32Array.from(v, (x, j) => (j === 0 ? 2 ** 31 - 1 : x)),
+      );
     } else if (Array.isArray(v)) {
       at('empty', []);
       at('with a short element', [...v.slice(1), f32(1)]);

@@ -9,8 +9,18 @@ const files = (map: Record<string, string>) => (path: string) => map[path] ?? nu
 test('cgroup quota: v2 cpu.max and v1 cfs files, rounded up; unlimited or absent is null', () => {
   assert.equal(cgroupCpuLimit(files({ '/sys/fs/cgroup/cpu.max': '150000 100000\n' })), 2);
   assert.equal(cgroupCpuLimit(files({ '/sys/fs/cgroup/cpu.max': 'max 100000\n' })), null);
-  assert.equal(cgroupCpuLimit(files({ '/sys/fs/cgroup/cpu/cpu.cfs_quota_us': '400000', '/sys/fs/cgroup/cpu/cpu.cfs_period_us': '100000' })), 4);
-  assert.equal(cgroupCpuLimit(files({ '/sys/fs/cgroup/cpu/cpu.cfs_quota_us': '-1', '/sys/fs/cgroup/cpu/cpu.cfs_period_us': '100000' })), null);
+  assert.equal(
+    cgroupCpuLimit(
+      files({ '/sys/fs/cgroup/cpu/cpu.cfs_quota_us': '400000', '/sys/fs/cgroup/cpu/cpu.cfs_period_us': '100000' }),
+    ),
+    4,
+  );
+  assert.equal(
+    cgroupCpuLimit(
+      files({ '/sys/fs/cgroup/cpu/cpu.cfs_quota_us': '-1', '/sys/fs/cgroup/cpu/cpu.cfs_period_us': '100000' }),
+    ),
+    null,
+  );
   assert.equal(cgroupCpuLimit(files({})), null);
 });
 

@@ -39,9 +39,16 @@ test('every exported function is exercised by the bad-argument test', { skip }, 
 
 test('bad arguments to any addon function throw a TypeError/RangeError naming it, never crash', { skip }, () => {
   const child = spawnSync(process.execPath, [CHILD], { encoding: 'utf8', timeout: 60_000 });
-  const lines = child.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { start?: string } & Partial<Done>);
+  const lines = child.stdout
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as { start?: string } & Partial<Done>);
   const started = lines.filter((l) => l.start).at(-1)?.start;
-  assert.equal(child.status, 0, `child died (${child.signal ?? `exit ${child.status}`}) during ${started}:\n${child.stderr.slice(-2000)}`);
+  assert.equal(
+    child.status,
+    0,
+    `child died (${child.signal ?? `exit ${child.status}`}) during ${started}:\n${child.stderr.slice(-2000)}`,
+  );
   const done = lines.filter((l): l is Done => typeof l.done === 'string');
   assert.ok(done.length > 250, `only ${done.length} calls ran`);
   const wrong: string[] = [];
@@ -51,7 +58,9 @@ test('bad arguments to any addon function throw a TypeError/RangeError naming it
     } else if (!d.error) {
       wrong.push(`${d.done}: did not throw`);
     } else if (!['TypeError', 'RangeError'].includes(d.error.type) || !d.error.message.startsWith(`${d.name}: `)) {
-      wrong.push(`${d.done}: threw ${d.error.type} '${d.error.message}' (want a TypeError/RangeError starting '${d.name}: ')`);
+      wrong.push(
+        `${d.done}: threw ${d.error.type} '${d.error.message}' (want a TypeError/RangeError starting '${d.name}: ')`,
+      );
     }
   }
   assert.deepEqual(wrong, []);

@@ -31,8 +31,14 @@ async function compare(backend: string, shape: [number, number, number, number],
   const rand = rng(seed);
   const c = shape[3];
   // An offset mean and a non-unit scale, as real activations have.
-  const x = tf.tensor(randomData(rand, shape).map((v) => 3 * v + 0.5), shape);
-  const gamma = tf.tensor(randomData(rand, [c]).map((v) => v + 1.5), [c]);
+  const x = tf.tensor(
+    randomData(rand, shape).map((v) => 3 * v + 0.5),
+    shape,
+  );
+  const gamma = tf.tensor(
+    randomData(rand, [c]).map((v) => v + 1.5),
+    [c],
+  );
   const beta = tf.tensor(randomData(rand, [c]), [c]);
   const dy = tf.tensor(randomData(rand, shape), shape);
   const results = [batchNormTrain, batchNormTrainComposite].map((bn) => {
@@ -47,17 +53,35 @@ async function compare(backend: string, shape: [number, number, number, number],
   return { fused: results[0]!, composite: results[1]! };
 }
 
-test('cpu-native registers native fused kernels; a backend without them gets the composite kernel', { skip }, async () => {
+test('cpu-native registers native fused kernels; a backend without them gets the composite kernel', {
+  skip,
+}, async () => {
   const native = tf.getKernel(BATCH_NORM_TRAIN, 'cpu-native');
   assert.ok(native);
   await tf.setBackend('cpu');
-  tf.dispose(Object.values(batchNormTrain(tf.ones([1, 2, 2, 3]) as tf.Tensor4D, tf.ones([3]) as tf.Tensor1D, tf.zeros([3]) as tf.Tensor1D, EPS)));
+  tf.dispose(
+    Object.values(
+      batchNormTrain(
+        tf.ones([1, 2, 2, 3]) as tf.Tensor4D,
+        tf.ones([3]) as tf.Tensor1D,
+        tf.zeros([3]) as tf.Tensor1D,
+        EPS,
+      ),
+    ),
+  );
   const composite = tf.getKernel(BATCH_NORM_TRAIN, 'cpu');
   assert.ok(composite && composite.kernelFunc !== native.kernelFunc);
 });
 
 test('fused BatchNorm matches the composite form: values and gradients', { skip }, async () => {
-  for (const [i, shape] of ([[4, 5, 5, 3], [2, 8, 8, 16], [32, 4, 4, 8], [1, 3, 3, 1]] as [number, number, number, number][]).entries()) {
+  for (const [i, shape] of (
+    [
+      [4, 5, 5, 3],
+      [2, 8, 8, 16],
+      [32, 4, 4, 8],
+      [1, 3, 3, 1],
+    ] as [number, number, number, number][]
+  ).entries()) {
     for (const useStats of [false, true]) {
       const { fused, composite } = await compare('cpu-native', shape, useStats, 10 + i);
       const names = ['y', 'mean', 'variance'];
@@ -72,27 +96,39 @@ test('fused BatchNorm matches the composite form: values and gradients', { skip 
   }
 });
 
-test('batchNormTrain runs as one op everywhere: native kernels on cpu-native, the composite kernel on cpu', { skip }, async () => {
+test('batchNormTrain runs as one op everywhere: native kernels on cpu-native, the composite kernel on cpu', {
+  skip,
+}, async () => {
   const kernelsOn = async (backend: string) => {
     await tf.setBackend(backend);
     const x = tf.randomNormal([2, 4, 4, 3]) as tf.Tensor4D;
-    const gamma = tf.ones([3]) as tf.Tensor1D, beta = tf.zeros([3]) as tf.Tensor1D;
-    const info = await tf.profile(() => tf.dispose(tf.grads((a: tf.Tensor) => tf.sum(batchNormTrain(a as tf.Tensor4D, gamma, beta, EPS).y))([x])));
+    const gamma = tf.ones([3]) as tf.Tensor1D,
+      beta = tf.zeros([3]) as tf.Tensor1D;
+    const info = await tf.profile(() =>
+      tf.dispose(tf.grads((a: tf.Tensor) => tf.sum(batchNormTrain(a as tf.Tensor4D, gamma, beta, EPS).y))([x])),
+    );
     tf.dispose([x, gamma, beta]);
     return new Set(info.kernels.map((k) => k.name));
   };
   const native = await kernelsOn('cpu-native');
   assert.ok(native.has(BATCH_NORM_TRAIN), 'fused forward ran');
   assert.ok(native.has(BATCH_NORM_TRAIN_GRAD), `fused gradient ran: ${[...native].join(', ')}`);
-  assert.ok(!native.has(tf.Mean) && !native.has(tf.Rsqrt), `no composite internals on cpu-native: ${[...native].join(', ')}`);
+  assert.ok(
+    !native.has(tf.Mean) && !native.has(tf.Rsqrt),
+    `no composite internals on cpu-native: ${[...native].join(', ')}`,
+  );
   const plain = await kernelsOn('cpu');
-  assert.ok(plain.has(BATCH_NORM_TRAIN) && plain.has(BATCH_NORM_TRAIN_GRAD), `the same ops on cpu: ${[...plain].join(', ')}`);
+  assert.ok(
+    plain.has(BATCH_NORM_TRAIN) && plain.has(BATCH_NORM_TRAIN_GRAD),
+    `the same ops on cpu: ${[...plain].join(', ')}`,
+  );
 });
 
 test('mismatched gamma/beta sizes are rejected before reaching native code', { skip }, async () => {
   await tf.setBackend('cpu-native');
   const x = tf.zeros([2, 3, 3, 4]) as tf.Tensor4D;
-  const gamma = tf.ones([3]) as tf.Tensor1D, beta = tf.zeros([3]) as tf.Tensor1D;
+  const gamma = tf.ones([3]) as tf.Tensor1D,
+    beta = tf.zeros([3]) as tf.Tensor1D;
   assert.throws(() => batchNormTrain(x, gamma, beta, EPS), /gamma\/beta \[4\]/);
   tf.dispose([x, gamma, beta]);
 });

@@ -7,7 +7,10 @@ test('tfjs-node-gpu counts as a GPU only with the driver, the CUDA 11 runtime an
   assert.equal(cudaMissing({ driver: true, libraries: all }), null);
   assert.match(cudaMissing({ driver: false, libraries: all })!, /no NVIDIA driver/);
   // CUDA 12 only: the 11.0 runtime soname is what libtensorflow 2.9 opens.
-  assert.match(cudaMissing({ driver: true, libraries: new Set(['libcudart.so.12', 'libcudnn.so.8']) })!, /^libcudart\.so\.11\.0 not found/);
+  assert.match(
+    cudaMissing({ driver: true, libraries: new Set(['libcudart.so.12', 'libcudnn.so.8']) })!,
+    /^libcudart\.so\.11\.0 not found/,
+  );
   assert.match(cudaMissing({ driver: true, libraries: new Set(['libcudart.so.11.0']) })!, /^libcudnn\.so\.8 not found/);
 });
 

@@ -19,12 +19,24 @@ before(async () => {
   const probe = await loadWebGpu();
   if (probe.ok) backends.push('webgpu');
   else if (!/no adapter/.test(probe.reason)) throw new Error(`webgpu probe failed: ${probe.reason}`);
-  if (await selectBackend('cpu-native').then(() => true, () => false)) backends.push('cpu-native');
+  if (
+    await selectBackend('cpu-native').then(
+      () => true,
+      () => false,
+    )
+  )
+    backends.push('cpu-native');
 });
 after(releaseBackends);
 
 /** |a − e| ≤ atol + rtol·max|e|: float32 sums in another order differ by a few ulps of the largest value. */
-function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, what: string, rtol = 1e-4, atol = 1e-5): void {
+function assertClose(
+  actual: ArrayLike<number>,
+  expected: ArrayLike<number>,
+  what: string,
+  rtol = 1e-4,
+  atol = 1e-5,
+): void {
   assert.equal(actual.length, expected.length, `${what}: length`);
   let scale = 0;
   for (let i = 0; i < expected.length; i++) scale = Math.max(scale, Math.abs(expected[i]!));
@@ -41,8 +53,14 @@ async function batchNormOn(backend: string, bn: typeof batchNormTrain, shape: nu
   await selectBackend(backend as 'cpu');
   const rand = rng(seed);
   const c = shape[3]!;
-  const x = tf.tensor4d(randomData(rand, shape).map((v) => 3 * v + 0.5), shape as [number, number, number, number]);
-  const gamma = tf.tensor(randomData(rand, [c]).map((v) => v + 1.5), [c]) as tf.Tensor1D;
+  const x = tf.tensor4d(
+    randomData(rand, shape).map((v) => 3 * v + 0.5),
+    shape as [number, number, number, number],
+  );
+  const gamma = tf.tensor(
+    randomData(rand, [c]).map((v) => v + 1.5),
+    [c],
+  ) as tf.Tensor1D;
   const beta = tf.tensor(randomData(rand, [c]), [c]) as tf.Tensor1D;
   const dy = tf.tensor(randomData(rand, shape), shape);
   const loss = (a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
@@ -59,7 +77,11 @@ async function batchNormOn(backend: string, bn: typeof batchNormTrain, shape: nu
 test('fused BatchNorm (values and gradients) matches tfjs autodiff on every backend', async () => {
   const names = ['y', 'mean', 'variance', 'dx', 'dgamma', 'dbeta'];
   // M = N·H·W from below one workgroup (18) to several strides of it (1,152); odd channel counts.
-  for (const [i, shape] of [[2, 3, 3, 5], [8, 12, 12, 3], [4, 8, 8, 16]].entries()) {
+  for (const [i, shape] of [
+    [2, 3, 3, 5],
+    [8, 12, 12, 3],
+    [4, 8, 8, 16],
+  ].entries()) {
     const expected = await batchNormOn('cpu', batchNormTrainComposite, shape, 40 + i);
     for (const backend of backends) {
       const actual = await batchNormOn(backend, batchNormTrain, shape, 40 + i);
@@ -83,13 +105,21 @@ test('the Relu gradient (fused RELU_GRAD) is dy where x > 0, else 0, on every ba
     const info = await tf.profile(() => tf.grad((a: tf.Tensor) => tf.relu(a))(x, dy));
     const [g] = await read([info.result as tf.Tensor]);
     assertClose(g!, expected, `${backend} relu gradient`, 0, 0);
-    assert.ok(info.kernels.some((k) => k.name === RELU_GRAD), `${backend}: ran ${RELU_GRAD}`);
+    assert.ok(
+      info.kernels.some((k) => k.name === RELU_GRAD),
+      `${backend}: ran ${RELU_GRAD}`,
+    );
     tf.dispose([x, dy, info.result as tf.Tensor]);
   }
 });
 
 /** torch.optim.SGD in float64. */
-function sgdReference(p: Float32Array, g: Float32Array, m: Float32Array, o: { lr: number; momentum: number; nesterov: boolean; weightDecay: number }) {
+function sgdReference(
+  p: Float32Array,
+  g: Float32Array,
+  m: Float32Array,
+  o: { lr: number; momentum: number; nesterov: boolean; weightDecay: number },
+) {
   const next = Array.from(p, (pi, i) => o.momentum * m[i]! + g[i]! + o.weightDecay * pi);
   const param = Array.from(p, (pi, i) => {
     const d = g[i]! + o.weightDecay * pi;
@@ -102,10 +132,20 @@ test('fused SGD update matches torch.optim.SGD math on every backend, and on web
   const rand = rng(3);
   const shapes = [[3, 3, 4, 8], [8], [17, 5]];
   const data = shapes.map((s) => [randomData(rand, s), randomData(rand, s), randomData(rand, s)] as const);
-  for (const options of [{ lr: 0.1, momentum: 0.9, nesterov: true, weightDecay: 5e-4 }, { lr: 0.05, momentum: 0.5, nesterov: false, weightDecay: 0 }]) {
+  for (const options of [
+    { lr: 0.1, momentum: 0.9, nesterov: true, weightDecay: 5e-4 },
+    { lr: 0.05, momentum: 0.5, nesterov: false, weightDecay: 0 },
+  ]) {
     for (const backend of backends) {
       await selectBackend(backend as 'cpu');
-      const triples = data.map(([p, g, m], i) => [tf.tensor(p, shapes[i]), tf.tensor(g, shapes[i]), tf.tensor(m, shapes[i])] as [tf.Tensor, tf.Tensor, tf.Tensor]);
+      const triples = data.map(
+        ([p, g, m], i) =>
+          [tf.tensor(p, shapes[i]), tf.tensor(g, shapes[i]), tf.tensor(m, shapes[i])] as [
+            tf.Tensor,
+            tf.Tensor,
+            tf.Tensor,
+          ],
+      );
       const counter = backend === 'webgpu' ? countDeviceWork() : null;
       const out = sgdUpdate(triples, options);
       counter?.stop();
@@ -119,5 +159,8 @@ test('fused SGD update matches torch.optim.SGD math on every backend, and on web
       tf.dispose([...triples.flat(), ...out.flat()]);
     }
   }
-  assert.ok(tf.getKernel(SGD_UPDATE, 'cpu') && tf.getKernel(BATCH_NORM_TRAIN, 'cpu'), 'composite kernels registered on cpu');
+  assert.ok(
+    tf.getKernel(SGD_UPDATE, 'cpu') && tf.getKernel(BATCH_NORM_TRAIN, 'cpu'),
+    'composite kernels registered on cpu',
+  );
 });

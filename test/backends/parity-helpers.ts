@@ -42,22 +42,39 @@ export interface Run {
  * Evaluates f on `backend` with fresh tensors made from `inputs`; gradients of sum(f * dy) with
  * respect to every input, dy drawn from `dySeed` so both backends see the same upstream gradient.
  */
-export async function runOn(backend: string, f: (...xs: tf.Tensor[]) => tf.Tensor, inputs: Input[], dySeed: number, withGrads = true): Promise<Run> {
+export async function runOn(
+  backend: string,
+  f: (...xs: tf.Tensor[]) => tf.Tensor,
+  inputs: Input[],
+  dySeed: number,
+  withGrads = true,
+): Promise<Run> {
   assert.ok(await tf.setBackend(backend), `backend ${backend} failed to initialise`);
   const xs = inputs.map((i) => tf.tensor(i.data, i.shape, 'float32'));
   const y = f(...xs);
   const dy = tf.tensor(randomData(rng(dySeed), y.shape), y.shape, 'float32');
   const grads = withGrads ? tf.grads((...args: tf.Tensor[]) => f(...args))(xs, dy) : [];
-  const run = { value: y.dataSync() as Float32Array, shape: y.shape, grads: grads.map((g) => g.dataSync() as Float32Array) };
+  const run = {
+    value: y.dataSync() as Float32Array,
+    shape: y.shape,
+    grads: grads.map((g) => g.dataSync() as Float32Array),
+  };
   tf.dispose([...xs, y, dy, ...grads]);
   return run;
 }
 
 /** |a - b| <= atol + rtol * |b| elementwise; names the first offending index. */
-export function assertClose(actual: Float32Array, expected: Float32Array, what: string, atol = 1e-4, rtol = 1e-4): void {
+export function assertClose(
+  actual: Float32Array,
+  expected: Float32Array,
+  what: string,
+  atol = 1e-4,
+  rtol = 1e-4,
+): void {
   assert.equal(actual.length, expected.length, `${what}: length`);
   for (let i = 0; i < expected.length; i++) {
-    const a = actual[i]!, e = expected[i]!;
+    const a = actual[i]!,
+      e = expected[i]!;
     if (Number.isNaN(e) && Number.isNaN(a)) continue;
     if (!(Math.abs(a - e) <= atol + rtol * Math.abs(e))) {
       assert.fail(`${what}: index ${i}: cpu-native ${a} vs cpu ${e} (atol ${atol}, rtol ${rtol})`);
@@ -73,7 +90,13 @@ export interface ParityOptions {
 }
 
 /** Runs f on pure-JS 'cpu' and on 'cpu-native' and compares values and all gradients. */
-export async function assertParity(what: string, f: (...xs: tf.Tensor[]) => tf.Tensor, inputs: Input[], seed: number, opts: ParityOptions = {}): Promise<void> {
+export async function assertParity(
+  what: string,
+  f: (...xs: tf.Tensor[]) => tf.Tensor,
+  inputs: Input[],
+  seed: number,
+  opts: ParityOptions = {},
+): Promise<void> {
   const { atol = 1e-4, rtol = 1e-4, grads = true } = opts;
   const expected = await runOn('cpu', f, inputs, seed, grads);
   const actual = await runOn('cpu-native', f, inputs, seed, grads);

@@ -99,7 +99,10 @@ function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, wha
   const tol = ATOL + RTOL * scale;
   for (let i = 0; i < expected.length; i++) {
     const d = Math.abs(actual[i]! - expected[i]!);
-    assert.ok(d <= tol, `${what}[${i}]: webgpu ${actual[i]} vs cpu ${expected[i]} (|Δ| ${d.toExponential(2)} > ${tol.toExponential(2)})`);
+    assert.ok(
+      d <= tol,
+      `${what}[${i}]: webgpu ${actual[i]} vs cpu ${expected[i]} (|Δ| ${d.toExponential(2)} > ${tol.toExponential(2)})`,
+    );
   }
 }
 

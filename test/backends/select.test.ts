@@ -7,16 +7,35 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
-import { BackendError, chooseBackend, PROBERS, selectBackend, type Probe, type Probers } from '../../src/backends/index.js';
+import {
+  BackendError,
+  chooseBackend,
+  PROBERS,
+  selectBackend,
+  type Probe,
+  type Probers,
+} from '../../src/backends/index.js';
 import { doctorReport, formatDoctor } from '../../src/cli/commands/doctor.js';
 import { PACKAGE_ROOT } from '../../src/provenance.js';
 
-const ok = (backend: string, hardware: boolean, device = `${backend} device`): Probe => ({ ok: true, backend, device, hardware });
-const missing = (backend: string, reason = `${backend} missing`, fix?: string): Probe => ({ ok: false, backend, reason, ...(fix ? { fix } : {}) });
+const ok = (backend: string, hardware: boolean, device = `${backend} device`): Probe => ({
+  ok: true,
+  backend,
+  device,
+  hardware,
+});
+const missing = (backend: string, reason = `${backend} missing`, fix?: string): Probe => ({
+  ok: false,
+  backend,
+  reason,
+  ...(fix ? { fix } : {}),
+});
 
 /** A machine: every backend absent unless listed. */
 function machine(...probes: Probe[]): Probe[] {
-  return (['tensorflow', 'webgpu', 'cpu-native', 'wasm', 'cpu'] as const).map((b) => probes.find((p) => p.backend === b) ?? missing(b));
+  return (['tensorflow', 'webgpu', 'cpu-native', 'wasm', 'cpu'] as const).map(
+    (b) => probes.find((p) => p.backend === b) ?? missing(b),
+  );
 }
 
 test('auto order: CUDA tensorflow > hardware webgpu > CPU tensorflow > cpu-native > software webgpu > wasm > cpu', () => {
@@ -29,11 +48,18 @@ test('auto order: CUDA tensorflow > hardware webgpu > CPU tensorflow > cpu-nativ
     [machine(ok('wasm', false), ok('cpu', false)), 'wasm'],
     [machine(ok('cpu', false)), 'cpu'],
   ];
-  for (const [probes, expected] of cases) assert.equal(chooseBackend(probes).chosen.backend, expected, JSON.stringify(probes.filter((p) => p.ok)));
+  for (const [probes, expected] of cases)
+    assert.equal(chooseBackend(probes).chosen.backend, expected, JSON.stringify(probes.filter((p) => p.ok)));
 });
 
 test('auto says why every better candidate was skipped, and nothing about worse ones', () => {
-  const { chosen, skipped } = chooseBackend(machine(missing('tensorflow', 'libtensorflow binding not available'), ok('webgpu', false, 'llvmpipe'), ok('cpu', false)));
+  const { chosen, skipped } = chooseBackend(
+    machine(
+      missing('tensorflow', 'libtensorflow binding not available'),
+      ok('webgpu', false, 'llvmpipe'),
+      ok('cpu', false),
+    ),
+  );
   assert.equal(chosen.backend, 'webgpu');
   assert.deepEqual(skipped, ['tensorflow: libtensorflow binding not available', 'cpu-native: cpu-native missing']);
 
@@ -44,23 +70,44 @@ test('auto says why every better candidate was skipped, and nothing about worse 
 });
 
 test('no usable backend is a one-line BackendError listing every reason', () => {
-  assert.throws(() => chooseBackend(machine(missing('cpu', 'broken'))), (e: unknown) => e instanceof BackendError && /cpu: broken/.test(e.message) && !e.message.includes('\n'));
+  assert.throws(
+    () => chooseBackend(machine(missing('cpu', 'broken'))),
+    (e: unknown) => e instanceof BackendError && /cpu: broken/.test(e.message) && !e.message.includes('\n'),
+  );
 });
 
 test('selectBackend uses an injected probe table and activates the choice', async () => {
-  const probers: Probers = { ...PROBERS, tensorflow: async () => missing('tensorflow', 'faked away'), webgpu: async () => missing('webgpu', 'faked away'), 'cpu-native': async () => missing('cpu-native'), wasm: async () => missing('wasm') };
+  const probers: Probers = {
+    ...PROBERS,
+    tensorflow: async () => missing('tensorflow', 'faked away'),
+    webgpu: async () => missing('webgpu', 'faked away'),
+    'cpu-native': async () => missing('cpu-native'),
+    wasm: async () => missing('wasm'),
+  };
   const choice = await selectBackend('auto', probers);
   assert.equal(choice.backend, 'cpu');
   assert.equal(tf.getBackend(), 'cpu');
-  assert.deepEqual(choice.skipped, ['tensorflow: faked away', 'webgpu: faked away', 'cpu-native: cpu-native missing', 'wasm: wasm missing']);
+  assert.deepEqual(choice.skipped, [
+    'tensorflow: faked away',
+    'webgpu: faked away',
+    'cpu-native: cpu-native missing',
+    'wasm: wasm missing',
+  ]);
   // An explicit request for a missing backend fails with the reason and the fix, not mid-run.
-  await assert.rejects(selectBackend('webgpu', { ...probers, webgpu: async () => missing('webgpu', 'Dawn found no adapter', 'apt-get install libegl1') }), /backend 'webgpu' is not available: Dawn found no adapter \(fix: apt-get install libegl1\)/);
+  await assert.rejects(
+    selectBackend('webgpu', {
+      ...probers,
+      webgpu: async () => missing('webgpu', 'Dawn found no adapter', 'apt-get install libegl1'),
+    }),
+    /backend 'webgpu' is not available: Dawn found no adapter \(fix: apt-get install libegl1\)/,
+  );
 });
 
 test('doctor shows each missing backend with its reason and fix, and what auto picks', async () => {
   const probers: Probers = {
     ...PROBERS,
-    tensorflow: async () => missing('tensorflow', 'libtensorflow binding not available', 'npm install @tensorflow/tfjs-node'),
+    tensorflow: async () =>
+      missing('tensorflow', 'libtensorflow binding not available', 'npm install @tensorflow/tfjs-node'),
     webgpu: async () => missing('webgpu', 'Dawn found no adapter', 'apt-get install libegl1 libegl-mesa0 libgles2'),
     'cpu-native': async () => missing('cpu-native', 'addon not built'),
     wasm: async () => missing('wasm', 'cannot train'),
@@ -69,14 +116,27 @@ test('doctor shows each missing backend with its reason and fix, and what auto p
   const text = formatDoctor(report);
   assert.match(text, /^node {6}v\d+/m);
   assert.match(text, /-- {2}webgpu {6}Dawn found no adapter\n\s+fix: apt-get install libegl1 libegl-mesa0 libgles2\n/);
-  assert.match(text, /-- {2}tensorflow {2}libtensorflow binding not available\n\s+fix: npm install @tensorflow\/tfjs-node\n/);
+  assert.match(
+    text,
+    /-- {2}tensorflow {2}libtensorflow binding not available\n\s+fix: npm install @tensorflow\/tfjs-node\n/,
+  );
   assert.match(text, /ok {2}cpu {9}CPU \(pure JavaScript kernels\)/);
-  assert.match(text, /^auto: cpu — CPU \(pure JavaScript kernels\)\n {2}skipped tensorflow: libtensorflow binding not available\n/m);
-  assert.deepEqual(report.probes.map((p) => p.backend), ['tensorflow', 'webgpu', 'cpu-native', 'wasm', 'cpu']);
+  assert.match(
+    text,
+    /^auto: cpu — CPU \(pure JavaScript kernels\)\n {2}skipped tensorflow: libtensorflow binding not available\n/m,
+  );
+  assert.deepEqual(
+    report.probes.map((p) => p.backend),
+    ['tensorflow', 'webgpu', 'cpu-native', 'wasm', 'cpu'],
+  );
 });
 
-test('lcconv doctor --json runs here: every backend probed, cpu usable, wasm says why it cannot train', { timeout: 60_000 }, async () => {
-  const r = spawnSync(process.execPath, [join(PACKAGE_ROOT, 'bin', 'lcconv.js'), 'doctor', '--json'], { encoding: 'utf8' });
+test('lcconv doctor --json runs here: every backend probed, cpu usable, wasm says why it cannot train', {
+  timeout: 60_000,
+}, async () => {
+  const r = spawnSync(process.execPath, [join(PACKAGE_ROOT, 'bin', 'lcconv.js'), 'doctor', '--json'], {
+    encoding: 'utf8',
+  });
   assert.equal(r.status, 0, r.stderr);
   const report = JSON.parse(r.stdout);
   assert.equal(report.probes.length, 5);

@@ -42,7 +42,8 @@ export async function run(): Promise<void> {
   env.addReporter({
     specDone(r) {
       counts[r.status] = (counts[r.status] ?? 0) + 1;
-      if (r.status === 'failed') failures.push({ spec: r.fullName, messages: r.failedExpectations.map((e) => e.message.slice(0, 300)) });
+      if (r.status === 'failed')
+        failures.push({ spec: r.fullName, messages: r.failedExpectations.map((e) => e.message.slice(0, 300)) });
     },
   });
   await env.execute();

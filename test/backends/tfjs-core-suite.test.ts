@@ -20,15 +20,42 @@ const ADDON = join(ROOT, 'native', 'build', 'Release', 'lcconv_native.node');
 /** tfjs-core/dist/ops/<name>_test.js files covering the kernels cpu-native overrides. */
 const TEST_FILES = [
   // Conv2D, FusedConv2D, Conv2DBackpropInput/Filter, the depthwise family, and ops built on them.
-  'conv2d', 'conv2d_transpose', 'conv1d', 'conv2d_separable', 'depthwise_conv2d', 'fused/fused_conv2d',
+  'conv2d',
+  'conv2d_transpose',
+  'conv1d',
+  'conv2d_separable',
+  'depthwise_conv2d',
+  'fused/fused_conv2d',
   'fused/fused_depthwise_conv2d',
   // BatchMatMul, _FusedMatMul.
-  'mat_mul', 'fused/fused_mat_mul',
+  'mat_mul',
+  'fused/fused_mat_mul',
   // Binary ops (arithmetic: mul, div; binary_ops: maximum, minimum, squaredDifference) and unary ops.
-  'add', 'sub', 'arithmetic', 'binary_ops', 'relu', 'neg', 'exp', 'log', 'sqrt', 'rsqrt', 'square', 'abs', 'step',
-  'reciprocal', 'sigmoid', 'tanh', 'add_n',
+  'add',
+  'sub',
+  'arithmetic',
+  'binary_ops',
+  'relu',
+  'neg',
+  'exp',
+  'log',
+  'sqrt',
+  'rsqrt',
+  'square',
+  'abs',
+  'step',
+  'reciprocal',
+  'sigmoid',
+  'tanh',
+  'add_n',
   // Sum, Mean, Max, and the ops a training step builds from them.
-  'sum', 'mean', 'max', 'moments', 'softmax', 'log_softmax', 'losses/softmax_cross_entropy',
+  'sum',
+  'mean',
+  'max',
+  'moments',
+  'softmax',
+  'log_softmax',
+  'losses/softmax_cross_entropy',
 ];
 
 const skip = loadAddon(ADDON).ok ? false : 'cpu-native addon not built';
@@ -53,15 +80,25 @@ test("tfjs-core's op tests pass on cpu-native", { skip, timeout: 240_000 }, asyn
     ignoreAnnotations: true,
     // jasmine-core is CommonJS that reads its own folder: load it from node_modules as it is.
     external: ['jasmine-core', 'jasmine-core/*'],
-    banner: { js: "import { createRequire as lcconvCreateRequire } from 'node:module'; const require = lcconvCreateRequire(import.meta.url);" },
+    banner: {
+      js: "import { createRequire as lcconvCreateRequire } from 'node:module'; const require = lcconvCreateRequire(import.meta.url);",
+    },
     logLevel: 'error',
   });
   const run = spawnSync(process.execPath, [outfile], {
-    encoding: 'utf8', env: { ...process.env, LCCONV_NATIVE_ADDON: ADDON }, maxBuffer: 64 << 20,
+    encoding: 'utf8',
+    env: { ...process.env, LCCONV_NATIVE_ADDON: ADDON },
+    maxBuffer: 64 << 20,
   });
-  assert.equal(run.status, 0, `suite process failed (${run.signal ?? `exit ${run.status}`}):\n${run.stderr.slice(-3000)}`);
+  assert.equal(
+    run.status,
+    0,
+    `suite process failed (${run.signal ?? `exit ${run.status}`}):\n${run.stderr.slice(-3000)}`,
+  );
   const result = JSON.parse(run.stdout.trim().split('\n').at(-1) ?? '{}') as {
-    counts?: Record<string, number>; failures?: { spec: string; messages: string[] }[]; skip?: string;
+    counts?: Record<string, number>;
+    failures?: { spec: string; messages: string[] }[];
+    skip?: string;
   };
   assert.equal(result.skip, undefined);
   assert.deepEqual(result.failures, [], 'failing tfjs-core specs');

@@ -24,7 +24,15 @@ import { tempDir, tinyConfig } from '../fixtures.js';
 const EPOCHS = 2;
 /** Tiny and short: 32 images in 2 steps per epoch, 2 epochs, 32 test images. */
 const base = (overrides: string[], results: string): Config =>
-  tinyConfig([`train.epochs=${EPOCHS}`, 'dataset.synthetic.train_size=32', 'train.momentum=0.9', 'train.nesterov=true', 'train.weight_decay=0.0005', `results_dir=${results}`, ...overrides]);
+  tinyConfig([
+    `train.epochs=${EPOCHS}`,
+    'dataset.synthetic.train_size=32',
+    'train.momentum=0.9',
+    'train.nesterov=true',
+    'train.weight_decay=0.0005',
+    `results_dir=${results}`,
+    ...overrides,
+  ]);
 
 const MODES = [
   { name: 'learned', overrides: ['freeze=learned'] },
@@ -52,7 +60,11 @@ interface Trained {
 }
 
 /** Trains `config` on `backend` (resuming its run directory's checkpoint if any); with `stopAfter`, aborts once that epoch is checkpointed. */
-async function train(backend: 'webgpu' | 'cpu-native' | 'cpu', config: Config, options: { stopAfter?: number } = {}): Promise<Trained> {
+async function train(
+  backend: 'webgpu' | 'cpu-native' | 'cpu',
+  config: Config,
+  options: { stopAfter?: number } = {},
+): Promise<Trained> {
   await selectBackend(backend);
   if (backend === 'webgpu' && !counter) counter = countDeviceWork({ failOnSyncRead: true });
   const rows: EpochRow[] = [];
@@ -71,9 +83,16 @@ async function train(backend: 'webgpu' | 'cpu-native' | 'cpu', config: Config, o
   const stopping: RunSink = { ...sink, epoch: (row) => void (row.epoch === options.stopAfter && abort.abort()) };
   try {
     const summary = await trainRun({
-      config, data, identity, sinks: [sink, stopping], backend: { backend, device: backend }, versions: {}, gitCommit: null,
+      config,
+      data,
+      identity,
+      sinks: [sink, stopping],
+      backend: { backend, device: backend },
+      versions: {},
+      gitCommit: null,
       // The run directory's store: a fresh temp folder has no checkpoint, a resume finds the interrupted one's.
-      checkpoints: new RunRecorder(config, identity.dir, { gitCommit: null }), signal: abort.signal,
+      checkpoints: new RunRecorder(config, identity.dir, { gitCommit: null }),
+      signal: abort.signal,
     });
     return { rows, summary };
   } catch (err) {
@@ -91,7 +110,8 @@ const trainedOnWebGpu = (overrides: string[]) => {
 };
 
 /** The computed columns of metrics.csv (not the timings). */
-const computed = (rows: EpochRow[]) => rows.map((r) => [r.epoch, r.lr, r.train_loss, r.train_acc, r.val_loss, r.val_acc, r.best_val_acc]);
+const computed = (rows: EpochRow[]) =>
+  rows.map((r) => [r.epoch, r.lr, r.train_loss, r.train_acc, r.val_loss, r.val_acc, r.best_val_acc]);
 
 test('the counter fails a synchronous read of GPU data (the check below can fail)', async (t) => {
   if (skip) return t.skip(skip);
@@ -103,7 +123,10 @@ test('the counter fails a synchronous read of GPU data (the check below can fail
     const x = tf.add(tf.ones([4]), 1);
     assert.throws(() => x.dataSync(), /synchronous GPU read/);
     assert.deepEqual([...(await x.data())], [2, 2, 2, 2]);
-    assert.ok(probe.counts.dispatches >= 1 && probe.counts.reads === 1 && probe.counts.syncReads === 1, JSON.stringify(probe.counts));
+    assert.ok(
+      probe.counts.dispatches >= 1 && probe.counts.reads === 1 && probe.counts.syncReads === 1,
+      JSON.stringify(probe.counts),
+    );
     x.dispose();
   } finally {
     tf.env().set('WEBGPU_CPU_FORWARD', cpuForward);
@@ -138,14 +161,25 @@ test('frozen on webgpu: interrupted after epoch 1, then --resume, ends with the 
 test('LC E=4 frozen: webgpu ends close to the same run on the CPU', async (t) => {
   if (skip) return t.skip(skip);
   const gpu = await trainedOnWebGpu(['freeze=frozen', 'model.lc_expansion=4']);
-  const cpuBackend = await selectBackend('cpu-native').then(() => 'cpu-native' as const, () => 'cpu' as const);
+  const cpuBackend = await selectBackend('cpu-native').then(
+    () => 'cpu-native' as const,
+    () => 'cpu' as const,
+  );
   const cpu = await train(cpuBackend, base(['freeze=frozen', 'model.lc_expansion=4'], tempDir('webgpu-vs-cpu')));
   const [g, c] = [gpu.summary!, cpu.summary!];
-  t.diagnostic(`val loss webgpu ${g.final_val_loss} vs ${cpuBackend} ${c.final_val_loss}; val acc ${g.final_val_acc} vs ${c.final_val_acc}`);
+  t.diagnostic(
+    `val loss webgpu ${g.final_val_loss} vs ${cpuBackend} ${c.final_val_loss}; val acc ${g.final_val_acc} vs ${c.final_val_acc}`,
+  );
   // Both backends compute the same float32 math in a different summation order (tiled GPU
   // reductions vs oneDNN/JS loops): ~1e-6 relative per step, amplified over 4 SGD steps.
-  assert.ok(Math.abs(g.final_val_loss - c.final_val_loss) <= LOSS_TOL * Math.abs(c.final_val_loss), `val loss webgpu ${g.final_val_loss} vs ${cpuBackend} ${c.final_val_loss}`);
-  assert.ok(Math.abs(g.final_val_acc - c.final_val_acc) <= ACC_TOL, `val acc webgpu ${g.final_val_acc} vs ${cpuBackend} ${c.final_val_acc}`);
+  assert.ok(
+    Math.abs(g.final_val_loss - c.final_val_loss) <= LOSS_TOL * Math.abs(c.final_val_loss),
+    `val loss webgpu ${g.final_val_loss} vs ${cpuBackend} ${c.final_val_loss}`,
+  );
+  assert.ok(
+    Math.abs(g.final_val_acc - c.final_val_acc) <= ACC_TOL,
+    `val acc webgpu ${g.final_val_acc} vs ${cpuBackend} ${c.final_val_acc}`,
+  );
 });
 
 /** Relative; see the test for why. */

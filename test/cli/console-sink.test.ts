@@ -6,17 +6,42 @@ import type { RunStart } from '../../src/runs/records.js';
 /** A stream that says it is a terminal and keeps what is written. */
 function fakeTerminal() {
   const chunks: string[] = [];
-  const stream = { isTTY: true, columns: 250, write: (c: string) => {
+  const stream = {
+    isTTY: true,
+    columns: 250,
+    write: (c: string) => {
       chunks.push(String(c));
       return true;
-    }, cursorTo: () => true, clearLine: () => true, moveCursor: () => true, on: () => stream, removeListener: () => stream };
+    },
+    cursorTo: () => true,
+    clearLine: () => true,
+    moveCursor: () => true,
+    on: () => stream,
+    removeListener: () => stream,
+  };
   return { stream: stream as unknown as NodeJS.WriteStream, text: () => chunks.join('') };
 }
 
 const START: RunStart = {
-  run_id: 'frozen-k3-E8-seed2-abc', dir: '/tmp/x', seed: 2, freeze: 'frozen', kernel_size: 3, lc_expansion: 8, lc_depthwise: false, group: 'g', standard_group: 'g', spatial_init: 'default',
-  arch: 'resnet8', dataset: 'synthetic', epochs: 4, stepsPerEpoch: 10, batchSize: 32,
-  counts: { total: 10, learnable: 5, frozen: 5, stored: 10, buffers: 2 }, backend: 'cpu', device: 'CPU', firstEpoch: 1,
+  run_id: 'frozen-k3-E8-seed2-abc',
+  dir: '/tmp/x',
+  seed: 2,
+  freeze: 'frozen',
+  kernel_size: 3,
+  lc_expansion: 8,
+  lc_depthwise: false,
+  group: 'g',
+  standard_group: 'g',
+  spatial_init: 'default',
+  arch: 'resnet8',
+  dataset: 'synthetic',
+  epochs: 4,
+  stepsPerEpoch: 10,
+  batchSize: 32,
+  counts: { total: 10, learnable: 5, frozen: 5, stored: 10, buffers: 2 },
+  backend: 'cpu',
+  device: 'CPU',
+  firstEpoch: 1,
 };
 
 test('progress bar: run and arm, elapsed and ETA, and an evaluating state', async () => {
@@ -24,17 +49,29 @@ test('progress bar: run and arm, elapsed and ETA, and an evaluating state', asyn
   const sink = new ConsoleSink(term.stream, 'normal');
   sink.start(START);
   try {
-  sink.step({ epoch: 1, step: 5, steps: 10, lr: 0.1, loss: 1.5, acc: 0.4, imagesPerSecond: 100 });
-  await new Promise((r) => setTimeout(r, 120)); // past the bar's redraw throttle
-  sink.step({ epoch: 1, step: 10, steps: 10, lr: 0.1, loss: 1.2, acc: 0.5, imagesPerSecond: 100 });
-  await new Promise((r) => setTimeout(r, 120));
-  sink.evaluating();
-  const text = term.text();
-  assert.match(text, /frozen k=3 E=8 seed 2 \| epoch 1\/4 \|/);
-  assert.match(text, /\d+ s elapsed, ETA (\d+ s|\?)/);
-  assert.match(text, /10\/10 steps, evaluating…/);
+    sink.step({ epoch: 1, step: 5, steps: 10, lr: 0.1, loss: 1.5, acc: 0.4, imagesPerSecond: 100 });
+    await new Promise((r) => setTimeout(r, 120)); // past the bar's redraw throttle
+    sink.step({ epoch: 1, step: 10, steps: 10, lr: 0.1, loss: 1.2, acc: 0.5, imagesPerSecond: 100 });
+    await new Promise((r) => setTimeout(r, 120));
+    sink.evaluating();
+    const text = term.text();
+    assert.match(text, /frozen k=3 E=8 seed 2 \| epoch 1\/4 \|/);
+    assert.match(text, /\d+ s elapsed, ETA (\d+ s|\?)/);
+    assert.match(text, /10\/10 steps, evaluating…/);
   } finally {
-  sink.epoch({ epoch: 1, lr: 0.1, train_loss: 1.2, train_acc: 0.5, val_loss: 1, val_acc: 0.6, best_val_acc: 0.6, epoch_seconds: 1, images_per_second: 100, learnable_params: 5, frozen_params: 5 }); // stops the bar and its redraw timer
+    sink.epoch({
+      epoch: 1,
+      lr: 0.1,
+      train_loss: 1.2,
+      train_acc: 0.5,
+      val_loss: 1,
+      val_acc: 0.6,
+      best_val_acc: 0.6,
+      epoch_seconds: 1,
+      images_per_second: 100,
+      learnable_params: 5,
+      frozen_params: 5,
+    }); // stops the bar and its redraw timer
   }
 });
 

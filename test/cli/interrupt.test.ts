@@ -8,16 +8,23 @@ import { BIN, tempDir, tinyYaml } from '../fixtures.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-test('Ctrl-C mid-epoch stops within a step, not at the end of the epoch; the checkpoint stays at the last finished epoch; a rerun without --resume/--force is refused', { timeout: 600_000 }, async () => {
+test('Ctrl-C mid-epoch stops within a step, not at the end of the epoch; the checkpoint stays at the last finished epoch; a rerun without --resume/--force is refused', {
+  timeout: 600_000,
+}, async () => {
   const dir = tempDir('interrupt');
   const config = join(dir, 'interrupt.yaml');
   const STEPS = 60; // per epoch: long enough that "the end of the epoch" is far from "the next step"
   writeFileSync(config, tinyYaml({ name: 'interrupt', 'dataset.synthetic.train_size': 16 * STEPS, 'train.epochs': 2 }));
-  const child = spawn(process.execPath, [BIN, 'run', config, '--set', `results_dir=${dir}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, 'run', config, '--set', `results_dir=${dir}`], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));
   const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-  const runDir = () => readdirSync(join(dir, 'interrupt')).map((d) => join(dir, 'interrupt', d)).find((d) => existsSync(join(d, 'metrics.csv')));
+  const runDir = () =>
+    readdirSync(join(dir, 'interrupt'))
+      .map((d) => join(dir, 'interrupt', d))
+      .find((d) => existsSync(join(d, 'metrics.csv')));
 
   // Epoch 1 finished and checkpointed: its duration says how long epoch 2 would take.
   let run: string | undefined;
@@ -36,7 +43,10 @@ test('Ctrl-C mid-epoch stops within a step, not at the end of the epoch; the che
 
   assert.equal(code, 130, stderr);
   assert.match(stderr, /SIGINT: stopping after the current step/);
-  assert.ok(stopSeconds < epochSeconds / 2, `stopped ${stopSeconds.toFixed(2)} s after the signal; the epoch takes ${epochSeconds.toFixed(2)} s`);
+  assert.ok(
+    stopSeconds < epochSeconds / 2,
+    `stopped ${stopSeconds.toFixed(2)} s after the signal; the epoch takes ${epochSeconds.toFixed(2)} s`,
+  );
   assert.equal(checkpointEpoch(run!), 1, 'checkpoint of the last finished epoch');
   assert.equal(readFileSync(join(run!, 'metrics.csv'), 'utf8').trim().split('\n').length, 2, 'header and epoch 1 only');
   assert.equal(existsSync(join(run!, 'summary.json')), false);
@@ -44,7 +54,10 @@ test('Ctrl-C mid-epoch stops within a step, not at the end of the epoch; the che
   // Rerunning without --resume or --force is refused (one line naming both), the progress kept.
   const again = spawnSync(process.execPath, [BIN, 'run', config, '--set', `results_dir=${dir}`], { encoding: 'utf8' });
   assert.equal(again.status, 2, again.stderr);
-  assert.match(again.stderr, /^lcconv: learned-k3-E1-seed0-\w+: interrupted after epoch 1 \(checkpoint in .*\); continue it with --resume, or start it over with --force\n$/);
+  assert.match(
+    again.stderr,
+    /^lcconv: learned-k3-E1-seed0-\w+: interrupted after epoch 1 \(checkpoint in .*\); continue it with --resume, or start it over with --force\n$/,
+  );
   assert.equal(checkpointEpoch(run!), 1);
   assert.equal(readFileSync(join(run!, 'metrics.csv'), 'utf8').trim().split('\n').length, 2);
 });

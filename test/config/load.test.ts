@@ -39,7 +39,10 @@ test('every shipped config validates', () => {
 });
 
 test('unknown key: file, line, key path and a suggestion', () => {
-  assert.equal(errorOf('name: a\nmodel:\n  kernal_size: 3\n'), "exp.yaml:3 model.kernal_size: unknown key (did you mean 'kernel_size'?)");
+  assert.equal(
+    errorOf('name: a\nmodel:\n  kernal_size: 3\n'),
+    "exp.yaml:3 model.kernal_size: unknown key (did you mean 'kernel_size'?)",
+  );
 });
 
 test('wrong type names the key and what was found', () => {
@@ -58,18 +61,29 @@ test('invalid YAML gives the line', () => {
 });
 
 test('--set overrides any key with a typed value, and bad overrides name the flag', () => {
-  const { config } = loadConfigText('name: a\n', 'exp.yaml', ['train.epochs=2', 'model.kernel_size=7', 'seeds=[1, 2]', 'dataset.augment=false']);
+  const { config } = loadConfigText('name: a\n', 'exp.yaml', [
+    'train.epochs=2',
+    'model.kernel_size=7',
+    'seeds=[1, 2]',
+    'dataset.augment=false',
+  ]);
   assert.equal(config.train.epochs, 2);
   assert.equal(config.model.kernel_size, 7);
   assert.deepEqual(config.seeds, [1, 2]);
   assert.equal(config.dataset.augment, false);
-  assert.equal(errorOf('name: a\n', ['train.epochs=0']), '--set train.epochs=0: Too small: expected number to be >=1, got 0');
+  assert.equal(
+    errorOf('name: a\n', ['train.epochs=0']),
+    '--set train.epochs=0: Too small: expected number to be >=1, got 0',
+  );
   assert.match(errorOf('name: a\n', ['model.nope=1']), /^--set model\.nope=1: unknown key/);
   assert.match(errorOf('name: a\n', ['train.epochs']), /^--set train\.epochs: expected key\.path=value$/);
 });
 
 test('a missing config file is a one-line ConfigError', () => {
-  assert.throws(() => loadConfigFile('/nonexistent/exp.yaml'), /^ConfigError: \/nonexistent\/exp\.yaml: file not found$/);
+  assert.throws(
+    () => loadConfigFile('/nonexistent/exp.yaml'),
+    /^ConfigError: \/nonexistent\/exp\.yaml: file not found$/,
+  );
 });
 
 test('docs/config.md is the generated reference (regenerate with lcconv config --reference)', () => {
@@ -77,25 +91,46 @@ test('docs/config.md is the generated reference (regenerate with lcconv config -
 });
 
 test('an empty config file is a one-line error, not the default experiment', () => {
-  assert.equal(errorOf(''), 'exp.yaml: empty file: expected config keys (see configs/smoke.yaml, or run lcconv run without a file for the built-in default)');
+  assert.equal(
+    errorOf(''),
+    'exp.yaml: empty file: expected config keys (see configs/smoke.yaml, or run lcconv run without a file for the built-in default)',
+  );
   assert.match(errorOf('# only a comment\n'), /^exp\.yaml: empty file/);
 });
 
 test('--set reaches dotted keys under sweep, and an error in its value names the --set argument', () => {
-  const { config } = loadConfigText('name: a\nmodel:\n  width: 4\n', 'exp.yaml', ['sweep.model.kernel_size=[3,5]', 'sweep.freeze=[learned, frozen]']);
+  const { config } = loadConfigText('name: a\nmodel:\n  width: 4\n', 'exp.yaml', [
+    'sweep.model.kernel_size=[3,5]',
+    'sweep.freeze=[learned, frozen]',
+  ]);
   assert.deepEqual(config.sweep?.['model.kernel_size'], [3, 5]);
   assert.deepEqual(config.sweep?.freeze, ['learned', 'frozen']);
-  assert.equal(errorOf('name: a\nmodel:\n  width: 4\n', ['sweep.model.kernel_size=[3,4]']), '--set sweep.model.kernel_size=[3,4] (at sweep.model.kernel_size[1]): must be odd (the conv is padded by k//2 on each side), got 4');
-  assert.match(errorOf('name: a\n', ['model.kernel_size=[3,5]']), /^--set model\.kernel_size=\[3,5\]: expected number, got a list/);
+  assert.equal(
+    errorOf('name: a\nmodel:\n  width: 4\n', ['sweep.model.kernel_size=[3,4]']),
+    '--set sweep.model.kernel_size=[3,4] (at sweep.model.kernel_size[1]): must be odd (the conv is padded by k//2 on each side), got 4',
+  );
+  assert.match(
+    errorOf('name: a\n', ['model.kernel_size=[3,5]']),
+    /^--set model\.kernel_size=\[3,5\]: expected number, got a list/,
+  );
 });
 
 test('--grid key=v1,v2 is a sweep axis (Hydra-style multirun), errors name the --grid argument', () => {
-  const { config } = loadConfigText('name: a\n', 'exp.yaml', [gridOverride('model.kernel_size=3,5,7'), gridOverride('freeze=learned,frozen')]);
+  const { config } = loadConfigText('name: a\n', 'exp.yaml', [
+    gridOverride('model.kernel_size=3,5,7'),
+    gridOverride('freeze=learned,frozen'),
+  ]);
   assert.deepEqual(config.sweep?.['model.kernel_size'], [3, 5, 7]);
   assert.deepEqual(config.sweep?.freeze, ['learned', 'frozen']);
   assert.equal((gridOverride('train.lr=[0.1,0.2],0.3') as { spec: string }).spec, 'sweep.train.lr=[[0.1,0.2], 0.3]');
-  assert.match(errorOf('name: a\n', [gridOverride('model.kernel_size=3,4')]), /^--grid model\.kernel_size=3,4 \(at sweep\.model\.kernel_size\[1\]\): must be odd/);
-  assert.throws(() => gridOverride('model.kernel_size='), /--grid model\.kernel_size=: expected key\.path=value1,value2/);
+  assert.match(
+    errorOf('name: a\n', [gridOverride('model.kernel_size=3,4')]),
+    /^--grid model\.kernel_size=3,4 \(at sweep\.model\.kernel_size\[1\]\): must be odd/,
+  );
+  assert.throws(
+    () => gridOverride('model.kernel_size='),
+    /--grid model\.kernel_size=: expected key\.path=value1,value2/,
+  );
 });
 
 test('names are one bounded folder name: "..", separators and 300 characters are refused before anything is written', () => {
@@ -107,9 +142,18 @@ test('names are one bounded folder name: "..", separators and 300 characters are
 });
 
 test('__proto__, constructor and prototype are refused as keys anywhere, and Object.prototype stays clean', () => {
-  assert.match(errorOf('sweep:\n  __proto__.polluted: [1, 2]\n'), /^exp\.yaml:2 sweep\.__proto__\.polluted: __proto__\.polluted is not a config key$/);
-  assert.match(errorOf('sweep:\n  __proto__: [1, 2]\n'), /^exp\.yaml:2 sweep\.__proto__: __proto__ is not a config key$/);
-  assert.match(errorOf('sweep:\n  model.kernel_size: [3, 5]\n  exclude: [{ constructor.prototype.polluted: 1 }]\n'), /sweep\.exclude\.0\.constructor\.prototype\.polluted: .* is not a config key/);
+  assert.match(
+    errorOf('sweep:\n  __proto__.polluted: [1, 2]\n'),
+    /^exp\.yaml:2 sweep\.__proto__\.polluted: __proto__\.polluted is not a config key$/,
+  );
+  assert.match(
+    errorOf('sweep:\n  __proto__: [1, 2]\n'),
+    /^exp\.yaml:2 sweep\.__proto__: __proto__ is not a config key$/,
+  );
+  assert.match(
+    errorOf('sweep:\n  model.kernel_size: [3, 5]\n  exclude: [{ constructor.prototype.polluted: 1 }]\n'),
+    /sweep\.exclude\.0\.constructor\.prototype\.polluted: .* is not a config key/,
+  );
   assert.match(errorOf('{}', ['__proto__.polluted=1']), /^--set __proto__\.polluted=1: __proto__ is not a config key$/);
   assert.match(errorOf('{}', ['model.constructor=1']), /constructor is not a config key/);
   assert.equal(({} as Record<string, unknown>).polluted, undefined);
@@ -117,7 +161,12 @@ test('__proto__, constructor and prototype are refused as keys anywhere, and Obj
 
 test('YAML alias bombs ("billion laughs") are one located error, not a raw exception or gigabytes', () => {
   const levels = ['a: &a [x, x, x, x, x, x, x, x, x, x]'];
-  for (let i = 1; i < 9; i++) levels.push(`l${i}: &l${i} [${Array(10).fill(i === 1 ? '*a' : `*l${i - 1}`).join(', ')}]`);
+  for (let i = 1; i < 9; i++)
+    levels.push(
+      `l${i}: &l${i} [${Array(10)
+        .fill(i === 1 ? '*a' : `*l${i - 1}`)
+        .join(', ')}]`,
+    );
   assert.match(errorOf(`${levels.join('\n')}\n`), /^exp\.yaml: YAML aliases expand beyond 100 copies/);
   // A few aliases, as people use them, are fine.
   assert.equal(loadConfigText('seed: &k 5\nmodel: { kernel_size: *k }\n', 'exp.yaml').config.model.kernel_size, 5);
@@ -125,13 +174,22 @@ test('YAML alias bombs ("billion laughs") are one located error, not a raw excep
 
 test('NaN and Infinity are named, not shown as null; duplicate seeds are refused', () => {
   assert.equal(errorOf('train: { lr: .nan }\n'), 'exp.yaml:1 train.lr: expected a finite number, got NaN');
-  assert.equal(errorOf('train: { momentum: -.inf }\n'), 'exp.yaml:1 train.momentum: expected a finite number, got -Infinity');
-  assert.equal(errorOf('{}', ['train.weight_decay=.inf']), '--set train.weight_decay=.inf: expected a finite number, got Infinity');
+  assert.equal(
+    errorOf('train: { momentum: -.inf }\n'),
+    'exp.yaml:1 train.momentum: expected a finite number, got -Infinity',
+  );
+  assert.equal(
+    errorOf('{}', ['train.weight_decay=.inf']),
+    '--set train.weight_decay=.inf: expected a finite number, got Infinity',
+  );
   assert.match(errorOf('seeds: [0, 0, 0]\n'), /^exp\.yaml:1 seeds: lists a seed twice .*, got \[0,0,0\]$/);
   assert.deepEqual(loadConfigText('seeds: [2, 0, 1]\n', 'exp.yaml').config.seeds, [2, 0, 1]);
 });
 
 test('threads are bounded by the usable CPU cores', () => {
-  assert.match(errorOf('threads: 100000\n'), new RegExp(`^exp\\.yaml:1 threads: at most the ${usableCores()} CPU cores this process may use, got 100000$`));
+  assert.match(
+    errorOf('threads: 100000\n'),
+    new RegExp(`^exp\\.yaml:1 threads: at most the ${usableCores()} CPU cores this process may use, got 100000$`),
+  );
   assert.equal(loadConfigText(`threads: ${usableCores()}\n`, 'exp.yaml').config.threads, usableCores());
 });

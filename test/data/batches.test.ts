@@ -19,11 +19,23 @@ function greyData(flipAugment: boolean): Dataset {
   const base = loadSynthetic({ train_size: 40, test_size: 8, image_size: 6, channels: 1, classes: 4, noise: 0.2 }, 3);
   const H = 10;
   const W = 6;
-  const images = Uint8Array.from({ length: 40 * H * W }, (_, i) => (i * 37 + ((i % W) * 11)) % 256);
-  return { ...base, name: 'grey', height: H, width: W, train: { ...base.train, images }, test: { images: images.slice(0, 8 * H * W), labels: base.test.labels, count: 8 }, mean: [0.5], std: [0.25], flipAugment };
+  const images = Uint8Array.from({ length: 40 * H * W }, (_, i) => (i * 37 + (i % W) * 11) % 256);
+  return {
+    ...base,
+    name: 'grey',
+    height: H,
+    width: W,
+    train: { ...base.train, images },
+    test: { images: images.slice(0, 8 * H * W), labels: base.test.labels, count: 8 },
+    mean: [0.5],
+    std: [0.25],
+    flipAugment,
+  };
 }
 
-const all = (data: Dataset, seed: number, epoch: number, aug = CIFAR_AUGMENT) => [...trainBatches(data, 8, seed, epoch, aug)];
+const all = (data: Dataset, seed: number, epoch: number, aug = CIFAR_AUGMENT) => [
+  ...trainBatches(data, 8, seed, epoch, aug),
+];
 
 test('augmented batches: same (seed, epoch) → identical; another epoch or seed → different; shapes and dtype kept', () => {
   const data = greyData(true);
@@ -50,7 +62,8 @@ test('flips: applied to about half the images when allowed, never for a set mark
   for (const flipAugment of [true, false]) {
     const data = greyData(flipAugment);
     const originals = new Set<string>();
-    for (const batch of evalBatches(data, data.train, 8)) for (let b = 0; b < batch.size; b++) originals.add(toKey(batch.x.subarray(b * px, (b + 1) * px)));
+    for (const batch of evalBatches(data, data.train, 8))
+      for (let b = 0; b < batch.size; b++) originals.add(toKey(batch.x.subarray(b * px, (b + 1) * px)));
     let flipped = 0;
     for (const batch of all(data, 5, 0, flipOnly))
       for (let b = 0; b < batch.size; b++) {
@@ -69,7 +82,8 @@ test('crop with padding shifts content and zero-fills (normalised 0) at the bord
   const zero = -data.mean[0]! / data.std[0]!; // a padded pixel after normalisation
   let shiftedBorder = 0;
   for (const batch of all(data, 7, 0, { cropPadding: 4, flip: false }))
-    for (let b = 0; b < batch.size; b++) if (batch.x.subarray(b * 60, (b + 1) * 60).some((v) => Math.abs(v - zero) < 1e-6)) shiftedBorder++;
+    for (let b = 0; b < batch.size; b++)
+      if (batch.x.subarray(b * 60, (b + 1) * 60).some((v) => Math.abs(v - zero) < 1e-6)) shiftedBorder++;
   assert.ok(shiftedBorder > 20, `most crops include padding, got ${shiftedBorder} of 40`);
 });
 

@@ -42,7 +42,8 @@ before(async () => {
   const dir = join(src, TINY.dir);
   mkdirSync(dir);
   let n = 0;
-  for (const f of [...TINY.trainFiles, TINY.testFile]) writeFileSync(join(dir, f), Buffer.concat([0, 1, 2].map((r) => record(n++, (n + r) % 10))));
+  for (const f of [...TINY.trainFiles, TINY.testFile])
+    writeFileSync(join(dir, f), Buffer.concat([0, 1, 2].map((r) => record(n++, (n + r) % 10))));
   const file = join(src, 'cifar.tar.gz');
   await tar.c({ gzip: true, file, cwd: src }, [TINY.dir]);
   archive = readFileSync(file);
@@ -77,9 +78,15 @@ after(() => {
 });
 
 /** The CLI as a child process; async, so this process's server keeps answering. */
-function lcconv(args: string[], env: Record<string, string> = {}, onSpawn?: (child: import('node:child_process').ChildProcess) => void): Promise<{ status: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
+function lcconv(
+  args: string[],
+  env: Record<string, string> = {},
+  onSpawn?: (child: import('node:child_process').ChildProcess) => void,
+): Promise<{ status: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(PACKAGE_ROOT, 'bin', 'lcconv.js'), ...args], { env: { ...process.env, CI: 'true', ...env } });
+    const child = spawn(process.execPath, [join(PACKAGE_ROOT, 'bin', 'lcconv.js'), ...args], {
+      env: { ...process.env, CI: 'true', ...env },
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -89,12 +96,22 @@ function lcconv(args: string[], env: Record<string, string> = {}, onSpawn?: (chi
   });
 }
 
-const errorLine = (stderr: string) => stderr.trim().split('\n').filter((l) => l.startsWith('lcconv:'));
+const errorLine = (stderr: string) =>
+  stderr
+    .trim()
+    .split('\n')
+    .filter((l) => l.startsWith('lcconv:'));
 
 test('download round trip: fetch, MD5, extract, install, load; a second call keeps the complete copy', async () => {
   const root = join(tempDir('dl'), 'data');
   const progress: number[] = [];
-  const result = await downloadDataset('cifar10', { root, url: `${base}/cifar-10-binary.tar.gz`, md5: archiveMd5, layout: TINY, onProgress: (r) => progress.push(r) });
+  const result = await downloadDataset('cifar10', {
+    root,
+    url: `${base}/cifar-10-binary.tar.gz`,
+    md5: archiveMd5,
+    layout: TINY,
+    onProgress: (r) => progress.push(r),
+  });
   assert.equal(result.status, 'downloaded');
   assert.equal(result.bytes, archive.length);
   assert.equal(progress.at(-1), archive.length);
@@ -108,7 +125,12 @@ test('download round trip: fetch, MD5, extract, install, load; a second call kee
   for (let c = 0; c < 3; c++) assert.equal(data.train.images[4 * 3072 + p * 3 + c], (4 * 7 + c * 31 + p) % 256);
   assert.equal(data.train.labels[4], (5 + 1) % 10);
 
-  const again = await downloadDataset('cifar10', { root, url: `${base}/missing.tar.gz`, md5: archiveMd5, layout: TINY });
+  const again = await downloadDataset('cifar10', {
+    root,
+    url: `${base}/missing.tar.gz`,
+    md5: archiveMd5,
+    layout: TINY,
+  });
   assert.equal(again.status, 'present', 'no second fetch (the URL would 404)');
 });
 
@@ -118,7 +140,12 @@ test('CLI with LCCONV_MIRROR: the official MD5 does not match the generated arch
   assert.equal(r.status, 2, r.stderr);
   const lines = errorLine(r.stderr);
   assert.equal(lines.length, 1, r.stderr);
-  assert.match(lines[0]!, new RegExp(`${base}/cifar-10-binary\\.tar\\.gz: MD5 mismatch: expected c32a1d4ab5d03f1284b67883e8d87530, got ${archiveMd5}`));
+  assert.match(
+    lines[0]!,
+    new RegExp(
+      `${base}/cifar-10-binary\\.tar\\.gz: MD5 mismatch: expected c32a1d4ab5d03f1284b67883e8d87530, got ${archiveMd5}`,
+    ),
+  );
   assert.doesNotMatch(r.stderr, /at .*\.js:\d+/);
   assert.deepEqual(readdirSync(root), [], 'no archive, no partial folder, no dataset folder');
 });
@@ -136,10 +163,21 @@ test('CLI: a connection dropped mid-transfer → one line, exit 2, nothing left'
 test('an unreadable archive (right MD5) and an HTTP 404 are one-line errors and leave nothing', async () => {
   const root = join(tempDir('dl-bad'), 'data');
   const garbageMd5 = createHash('md5').update('this is not a tar.gz archive').digest('hex');
-  await assert.rejects(downloadDataset('cifar10', { root, url: `${base}/garbage.tar.gz`, md5: garbageMd5, layout: TINY }), (e: Error) => e instanceof InputError && /garbage\.tar\.gz: unreadable archive/.test(e.message));
-  await assert.rejects(downloadDataset('cifar10', { root, url: `${base}/nope.tar.gz`, layout: TINY }), (e: Error) => e instanceof InputError && /nope\.tar\.gz: HTTP 404/.test(e.message));
+  await assert.rejects(
+    downloadDataset('cifar10', { root, url: `${base}/garbage.tar.gz`, md5: garbageMd5, layout: TINY }),
+    (e: Error) => e instanceof InputError && /garbage\.tar\.gz: unreadable archive/.test(e.message),
+  );
+  await assert.rejects(
+    downloadDataset('cifar10', { root, url: `${base}/nope.tar.gz`, layout: TINY }),
+    (e: Error) => e instanceof InputError && /nope\.tar\.gz: HTTP 404/.test(e.message),
+  );
   // An archive that is valid but lacks the expected files (the official layout wants 10,000 records per file).
-  await assert.rejects(downloadDataset('cifar10', { root, url: `${base}/cifar-10-binary.tar.gz`, md5: archiveMd5 }), (e: Error) => e instanceof InputError && /does not hold the expected cifar-10-batches-bin\/ .*expected 30,730,000 bytes, found 9,219/.test(e.message));
+  await assert.rejects(
+    downloadDataset('cifar10', { root, url: `${base}/cifar-10-binary.tar.gz`, md5: archiveMd5 }),
+    (e: Error) =>
+      e instanceof InputError &&
+      /does not hold the expected cifar-10-batches-bin\/ .*expected 30,730,000 bytes, found 9,219/.test(e.message),
+  );
   assert.deepEqual(readdirSync(root), []);
   assert.equal(existsSync(join(root, TINY.dir)), false);
 });
@@ -159,20 +197,30 @@ test('data list reports a tiny generated CIFAR-10 copy as invalid (wrong sizes) 
 
 test('CLI interrupted (SIGINT) mid-download: the temporary folder is removed', async () => {
   const root = join(tempDir('dl-int'), 'data');
-  const r = await lcconv(['data', 'download', 'cifar10', '--root', root, '--url', `${base}/stall.tar.gz`], {}, (child) => {
-    const poll = setInterval(() => {
-      if (existsSync(root) && readdirSync(root).some((f) => f.startsWith('.cifar-10-batches-bin.tmp-'))) {
-        clearInterval(poll);
-        setTimeout(() => child.kill('SIGINT'), 200);
-      }
-    }, 50);
-  });
+  const r = await lcconv(
+    ['data', 'download', 'cifar10', '--root', root, '--url', `${base}/stall.tar.gz`],
+    {},
+    (child) => {
+      const poll = setInterval(() => {
+        if (existsSync(root) && readdirSync(root).some((f) => f.startsWith('.cifar-10-batches-bin.tmp-'))) {
+          clearInterval(poll);
+          setTimeout(() => child.kill('SIGINT'), 200);
+        }
+      }, 50);
+    },
+  );
   assert.equal(r.signal, 'SIGINT', r.stderr);
   assert.deepEqual(readdirSync(root), []);
 });
 
-test('CLI: a root where no folder can be created (/proc/nope) is one line and exit 2 at once, not a spinning mkdir', { skip: !existsSync('/proc/self') && 'no /proc here' }, () => {
-  const r = spawnSync(process.execPath, [join(PACKAGE_ROOT, 'bin', 'lcconv.js'), 'data', 'download', 'cifar10', '--root', '/proc/nope'], { encoding: 'utf8', timeout: 30_000 });
+test('CLI: a root where no folder can be created (/proc/nope) is one line and exit 2 at once, not a spinning mkdir', {
+  skip: !existsSync('/proc/self') && 'no /proc here',
+}, () => {
+  const r = spawnSync(
+    process.execPath,
+    [join(PACKAGE_ROOT, 'bin', 'lcconv.js'), 'data', 'download', 'cifar10', '--root', '/proc/nope'],
+    { encoding: 'utf8', timeout: 30_000 },
+  );
   assert.equal(r.signal, null, 'no timeout');
   assert.equal(r.status, 2);
   assert.match(r.stderr, /^lcconv: \/proc\/nope: cannot create this folder: no such file or folder \(ENOENT\)$/m);
@@ -180,7 +228,9 @@ test('CLI: a root where no folder can be created (/proc/nope) is one line and ex
 
 test("a killed download's temporary folder is removed by the next download; a live download's is left alone", async () => {
   const root = join(tempDir('dl-leftover'), 'data');
-  const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout;
+  const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], {
+    encoding: 'utf8',
+  }).stdout;
   const leftover = join(root, `.${TINY.dir}.tmp-${hostname()}-${dead}`);
   const live = join(root, `.${TINY.dir}.tmp-${hostname()}-${process.ppid}`);
   for (const d of [leftover, live]) mkdirSync(join(d, TINY.dir), { recursive: true });

@@ -4,8 +4,13 @@ import { corruptImage, corruptImages, defocusKernel, poisson } from '../../src/e
 import { CORRUPTION_NAMES } from '../../src/eval/names.js';
 import { rngFor } from '../../src/random.js';
 
-const grey = (h: number, w: number, values: number[]) => ({ image: Uint8Array.from(values), shape: { height: h, width: w, channels: 1 } });
-const noRng = () => { throw new Error('a deterministic corruption drew a random number'); };
+const grey = (h: number, w: number, values: number[]) => ({
+  image: Uint8Array.from(values),
+  shape: { height: h, width: w, channels: 1 },
+});
+const noRng = () => {
+  throw new Error('a deterministic corruption drew a random number');
+};
 
 test('every corruption at every severity is deterministic from the seed, for grey and colour images', () => {
   for (const channels of [1, 3]) {
@@ -17,10 +22,19 @@ test('every corruption at every severity is deterministic from the seed, for gre
       for (const severity of name === 'jpeg_compression' ? [5] : [1, 2, 3, 4, 5]) {
         const a = corruptImages(name, severity, images, 2, shape, 7);
         assert.equal(a.length, images.length, `${name} keeps the shape`);
-        assert.deepEqual(corruptImages(name, severity, images, 2, shape, 7), a, `${name} ${severity} differs between two calls with one seed`);
-        if (name.endsWith('_noise')) assert.notDeepEqual(corruptImages(name, severity, images, 2, shape, 8), a, `${name} ignores the seed`);
+        assert.deepEqual(
+          corruptImages(name, severity, images, 2, shape, 7),
+          a,
+          `${name} ${severity} differs between two calls with one seed`,
+        );
+        if (name.endsWith('_noise'))
+          assert.notDeepEqual(corruptImages(name, severity, images, 2, shape, 8), a, `${name} ignores the seed`);
       }
-      assert.notDeepEqual(corruptImages(name, 5, images, 2, shape, 7), images, `${name} at severity 5 changes the images`);
+      assert.notDeepEqual(
+        corruptImages(name, 5, images, 2, shape, 7),
+        images,
+        `${name} at severity 5 changes the images`,
+      );
     }
   }
 });
@@ -32,16 +46,28 @@ test('contrast, brightness and pixelate match hand-computed pixels', () => {
   // brightness severity 5 (+0.3 on HSV value): (100, 50, 0) has V = 100/255 → 176.5/255, so every
   // channel scales by 1.765: (176.5, 88.25, 0) → (176, 88, 0). Black (S = 0) becomes grey 76.5 → 76.
   const rgb = Uint8Array.from([100, 50, 0, 0, 0, 0]);
-  assert.deepEqual([...corruptImage('brightness', 5, rgb, { height: 1, width: 2, channels: 3 }, noRng)], [176, 88, 0, 76, 76, 76]);
+  assert.deepEqual(
+    [...corruptImage('brightness', 5, rgb, { height: 1, width: 2, channels: 3 }, noRng)],
+    [176, 88, 0, 76, 76, 76],
+  );
   const b = grey(1, 2, [0, 240]);
   assert.deepEqual([...corruptImage('brightness', 5, b.image, b.shape, noRng)], [76, 255]);
   // pixelate severity 5 on 4×4: box-average to int(4·0.65) = 2 per side, then back to 4×4.
   const p = grey(4, 4, [0, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100, 110, 120, 130, 140, 151]);
-  assert.deepEqual([...corruptImage('pixelate', 5, p.image, p.shape, noRng)], [25, 25, 45, 45, 25, 25, 45, 45, 105, 105, 125, 125, 105, 105, 125, 125].map((v, i) => (i >= 10 && i % 4 >= 2 ? 126 : v)));
+  assert.deepEqual(
+    [...corruptImage('pixelate', 5, p.image, p.shape, noRng)],
+    [25, 25, 45, 45, 25, 25, 45, 45, 105, 105, 125, 125, 105, 105, 125, 125].map((v, i) =>
+      i >= 10 && i % 4 >= 2 ? 126 : v,
+    ),
+  );
 });
 
 test('the blurs match hand-computed kernels on a single bright pixel', () => {
-  const impulse = grey(9, 9, Array.from({ length: 81 }, (_, i) => (i === 40 ? 255 : 0)));
+  const impulse = grey(
+    9,
+    9,
+    Array.from({ length: 81 }, (_, i) => (i === 40 ? 255 : 0)),
+  );
   // gaussian_blur severity 5, σ = 1: 1-D taps e^(−t²/2)/2.506628 for |t| ≤ 4; centre 0.398943² · 255 = 40.58.
   const g = corruptImage('gaussian_blur', 5, impulse.image, impulse.shape, noRng);
   assert.equal(g[40], 40);
@@ -92,7 +118,11 @@ test('Poisson draws have mean and variance λ, small and large', () => {
 
 test('JPEG round trip: stronger compression loses more, grey images stay grey', () => {
   const rng = rngFor(2, 'jpeg');
-  const smooth = grey(16, 16, Array.from({ length: 256 }, (_, i) => Math.floor(8 * (i % 16) + 4 * Math.floor(i / 16) + 20 * rng())));
+  const smooth = grey(
+    16,
+    16,
+    Array.from({ length: 256 }, (_, i) => Math.floor(8 * (i % 16) + 4 * Math.floor(i / 16) + 20 * rng())),
+  );
   const err = (severity: number) => {
     const out = corruptImage('jpeg_compression', severity, smooth.image, smooth.shape, noRng);
     return out.reduce((s, v, i) => s + Math.abs(v - smooth.image[i]!), 0) / out.length;
@@ -103,14 +133,21 @@ test('JPEG round trip: stronger compression loses more, grey images stay grey', 
 });
 
 test('JPEG of many images at once equals JPEG of each alone (the mosaic is exact)', () => {
-  for (const shape of [{ height: 10, width: 13, channels: 3 }, { height: 8, width: 8, channels: 1 }]) {
+  for (const shape of [
+    { height: 10, width: 13, channels: 3 },
+    { height: 8, width: 8, channels: 1 },
+  ]) {
     const rng = rngFor(3, 'mosaic');
     const pixels = shape.height * shape.width * shape.channels;
     const images = Uint8Array.from({ length: 5 * pixels }, () => Math.floor(rng() * 256));
     const together = corruptImages('jpeg_compression', 3, images, 5, shape, 0);
     for (let i = 0; i < 5; i++) {
       const alone = corruptImage('jpeg_compression', 3, images.subarray(i * pixels, (i + 1) * pixels), shape, noRng);
-      assert.deepEqual(together.subarray(i * pixels, (i + 1) * pixels), alone, `image ${i} of ${JSON.stringify(shape)}`);
+      assert.deepEqual(
+        together.subarray(i * pixels, (i + 1) * pixels),
+        alone,
+        `image ${i} of ${JSON.stringify(shape)}`,
+      );
     }
   }
 });

@@ -13,7 +13,8 @@ before(() => {
   const dir = tempDir('eval');
   // eval.after_training evaluates the run as soon as it finishes (the first test checks its eval.csv).
   const config = writeTinyConfig(join(dir, 'tiny.yaml'), {
-    freeze: 'frozen', results_dir: join(dir, 'results'),
+    freeze: 'frozen',
+    results_dir: join(dir, 'results'),
     eval: { after_training: true, images: 4, attacks: ['fgsm'], corruptions: ['brightness'], severities: [2] },
   });
   const r = lcconv(['run', config, '--quiet']);
@@ -22,17 +23,38 @@ before(() => {
   runDir = join(experiment, readdirSync(experiment).find((d) => d.startsWith('frozen-'))!);
 });
 
-const QUICK = ['--images', '8', '--attacks', 'fgsm,pgd,pgd_l2', '--eps', '8', '--l2-eps', '0.5', '--severities', '1', '--corruptions', 'gaussian_noise,contrast', '--steps', '2'];
+const QUICK = [
+  '--images',
+  '8',
+  '--attacks',
+  'fgsm,pgd,pgd_l2',
+  '--eps',
+  '8',
+  '--l2-eps',
+  '0.5',
+  '--severities',
+  '1',
+  '--corruptions',
+  'gaussian_noise,contrast',
+  '--steps',
+  '2',
+];
 
 test('eval.after_training evaluated the run when it finished; lcconv eval on an experiment folder rewrites eval.csv and prints JSON rows', () => {
   const automatic = parseEvalCsv(readFileSync(join(runDir, 'eval.csv'), 'utf8'));
-  assert.deepEqual(automatic.map((row) => [row.name, row.n, row.epsilon ?? row.severity]), [['clean', 4, null], ...[0.5, 1, 2, 4, 8].map((e) => ['fgsm', 4, e / 255]), ['brightness', 4, 2]]);
+  assert.deepEqual(
+    automatic.map((row) => [row.name, row.n, row.epsilon ?? row.severity]),
+    [['clean', 4, null], ...[0.5, 1, 2, 4, 8].map((e) => ['fgsm', 4, e / 255]), ['brightness', 4, 2]],
+  );
   const r = lcconv(['eval', experiment, ...QUICK, '--json']);
   assert.equal(r.status, 0, r.stderr);
   const [result] = JSON.parse(r.stdout) as { dir: string; rows: { name: string; accuracy: number; n: number }[] }[];
   assert.equal(result!.dir, runDir);
   const rows = parseEvalCsv(readFileSync(join(runDir, 'eval.csv'), 'utf8'));
-  assert.deepEqual(rows.map((row) => row.name), ['clean', 'fgsm', 'pgd', 'pgd_l2', 'gaussian_noise', 'contrast']);
+  assert.deepEqual(
+    rows.map((row) => row.name),
+    ['clean', 'fgsm', 'pgd', 'pgd_l2', 'gaussian_noise', 'contrast'],
+  );
   assert.deepEqual(rows, result!.rows);
   assert.ok(rows.every((row) => row.n === 8 && row.split === 'test'));
   assert.equal(rows.find((row) => row.name === 'pgd')!.epsilon, 8 / 255);
@@ -71,18 +93,31 @@ test('lcconv eval refuses unfinished runs and missing, corrupt or mismatched che
   const cases: [string, RegExp][] = [
     [broken('unfinished', (d) => writeFileSync(join(d, 'summary.json'), '{"status":"running"}')), /has not finished/],
     [broken('nocheckpoint', (d) => rmSync(join(d, 'checkpoint'), { recursive: true })), /no checkpoint/],
-    [broken('corrupt', (d) => writeFileSync(join(d, 'checkpoint', 'weights.bin'), 'garbage')), /cannot load the checkpoint|weights\.bin: SHA-256 differs/],
-    [broken('digest', (d) => {
-      const file = join(d, 'checkpoint', 'checkpoint.json');
-      writeFileSync(file, readFileSync(file, 'utf8').replace(/"frozenDigest": "[0-9a-f]+"/, '"frozenDigest": "0000"'));
-    }), /frozen filters|checkpoint\.json: contents do not match its checksum/],
+    [
+      broken('corrupt', (d) => writeFileSync(join(d, 'checkpoint', 'weights.bin'), 'garbage')),
+      /cannot load the checkpoint|weights\.bin: SHA-256 differs/,
+    ],
+    [
+      broken('digest', (d) => {
+        const file = join(d, 'checkpoint', 'checkpoint.json');
+        writeFileSync(
+          file,
+          readFileSync(file, 'utf8').replace(/"frozenDigest": "[0-9a-f]+"/, '"frozenDigest": "0000"'),
+        );
+      }),
+      /frozen filters|checkpoint\.json: contents do not match its checksum/,
+    ],
   ];
   for (const [dir, message] of cases) {
     const r = lcconv(['eval', dir, ...QUICK]);
     assert.equal(r.status, 2, `${dir}: ${r.stderr}`);
     assert.match(r.stderr, message);
     assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
-    assert.ok(!existsSync(join(dir, 'eval.csv')) || readFileSync(join(dir, 'eval.csv'), 'utf8') === readFileSync(join(runDir, 'eval.csv'), 'utf8'), 'nothing written');
+    assert.ok(
+      !existsSync(join(dir, 'eval.csv')) ||
+        readFileSync(join(dir, 'eval.csv'), 'utf8') === readFileSync(join(runDir, 'eval.csv'), 'utf8'),
+      'nothing written',
+    );
   }
 });
 
@@ -95,6 +130,15 @@ test('lcconv export writes a PyTorch state_dict and model.json', () => {
   assert.deepEqual(tensors.get('fc.weight')!.shape, [4, 16]);
   assert.ok(tensors.has('blocks.1.shortcut.1.running_var'));
   const meta = JSON.parse(readFileSync(join(out, 'model.json'), 'utf8'));
-  assert.deepEqual(meta.pytorch.kwargs, { depth: 8, width: 4, k: 3, freeze: 'frozen', expansion: 1, depthwise: false, channels: 3, classes: 4 });
+  assert.deepEqual(meta.pytorch.kwargs, {
+    depth: 8,
+    width: 4,
+    k: 3,
+    freeze: 'frozen',
+    expansion: 1,
+    depthwise: false,
+    channels: 3,
+    classes: 4,
+  });
   assert.equal(meta.input.mean.length, 3);
 });

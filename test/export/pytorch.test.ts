@@ -44,7 +44,9 @@ test('weight names map to bench/pytorch_reference.py state_dict keys', () => {
 const python = '/usr/bin/python3';
 const torchMissing = (() => {
   const r = spawnSync(python, ['-c', 'import torch'], { encoding: 'utf8' });
-  return r.status === 0 ? false : `needs ${python} with torch (${(r.stderr || r.error?.message || '').trim().split('\n').pop()})`;
+  return r.status === 0
+    ? false
+    : `needs ${python} with torch (${(r.stderr || r.error?.message || '').trim().split('\n').pop()})`;
 })();
 
 /**
@@ -60,31 +62,67 @@ test('PyTorch loads the export and reproduces lcconv logits within 1e-4', { skip
   ];
   const dir = tempDir('export');
   for (const [i, variant] of variants.entries()) {
-    const spec: ResNetSpec = { arch: 'resnet8', width: 4, kernelSize: 3, lcExpansion: 1, lcDepthwise: false, freeze: 'frozen', init: 'kaiming_uniform', spatialInit: { kind: 'iid', scheme: 'kaiming_uniform' }, inChannels: 3, numClasses: 5, seed: i, ...variant };
+    const spec: ResNetSpec = {
+      arch: 'resnet8',
+      width: 4,
+      kernelSize: 3,
+      lcExpansion: 1,
+      lcDepthwise: false,
+      freeze: 'frozen',
+      init: 'kaiming_uniform',
+      spatialInit: { kind: 'iid', scheme: 'kaiming_uniform' },
+      inChannels: 3,
+      numClasses: 5,
+      seed: i,
+      ...variant,
+    };
     const model = buildResNet(spec);
     const rng = rngFor(i, 'bn');
     for (const [name, v] of model.params.buffers) {
-      v.assign(tf.tensor1d(Array.from({ length: v.size }, () => (name.endsWith('running_var') ? 0.5 + rng() : rng() - 0.5))));
+      v.assign(
+        tf.tensor1d(Array.from({ length: v.size }, () => (name.endsWith('running_var') ? 0.5 + rng() : rng() - 0.5))),
+      );
     }
     const out = join(dir, `v${i}`);
     mkdirSync(out);
     writeFileSync(join(out, 'model.safetensors'), encodeSafetensors(await torchStateDict(model, spec)));
     const mean = Array.from({ length: spec.inChannels }, (_, c) => 0.3 + 0.1 * c);
     const std = Array.from({ length: spec.inChannels }, (_, c) => 0.2 + 0.05 * c);
-    const kwargs = { depth: 8, width: 4, k: spec.kernelSize, freeze: spec.freeze === 'shared' ? 'frozen' : spec.freeze, expansion: spec.lcExpansion, depthwise: spec.lcDepthwise, channels: spec.inChannels, classes: 5 };
+    const kwargs = {
+      depth: 8,
+      width: 4,
+      k: spec.kernelSize,
+      freeze: spec.freeze === 'shared' ? 'frozen' : spec.freeze,
+      expansion: spec.lcExpansion,
+      depthwise: spec.lcDepthwise,
+      channels: spec.inChannels,
+      classes: 5,
+    };
     writeFileSync(join(out, 'model.json'), JSON.stringify({ pytorch: { kwargs }, input: { mean, std } }));
-    const images = tf.tensor4d(Array.from({ length: 6 * 8 * 8 * spec.inChannels }, () => rng()), [6, 8, 8, spec.inChannels]);
+    const images = tf.tensor4d(
+      Array.from({ length: 6 * 8 * 8 * spec.inChannels }, () => rng()),
+      [6, 8, 8, spec.inChannels],
+    );
     const { classify, dispose } = pixelClassifier(model, { mean, std });
     const logits = classify(images);
     const check = join(out, 'check.safetensors');
-    writeFileSync(check, encodeSafetensors(new Map<string, SafeTensor>([
-      ['images', { dtype: 'F32', shape: images.shape, data: (await images.data()) as Float32Array }],
-      ['logits', { dtype: 'F32', shape: logits.shape, data: (await logits.data()) as Float32Array }],
-    ])));
+    writeFileSync(
+      check,
+      encodeSafetensors(
+        new Map<string, SafeTensor>([
+          ['images', { dtype: 'F32', shape: images.shape, data: (await images.data()) as Float32Array }],
+          ['logits', { dtype: 'F32', shape: logits.shape, data: (await logits.data()) as Float32Array }],
+        ]),
+      ),
+    );
     tf.dispose([images, logits]);
     dispose();
     model.dispose();
-    const r = spawnSync(python, [join(PACKAGE_ROOT, 'bench', 'lcconv_export.py'), out, '--check', check, '--tol', '1e-4'], { encoding: 'utf8' });
+    const r = spawnSync(
+      python,
+      [join(PACKAGE_ROOT, 'bench', 'lcconv_export.py'), out, '--check', check, '--tol', '1e-4'],
+      { encoding: 'utf8' },
+    );
     assert.equal(r.status, 0, `${JSON.stringify(variant)}: ${r.stdout}${r.stderr}`);
     assert.ok(JSON.parse(r.stdout).max_abs_diff <= 1e-4);
   }

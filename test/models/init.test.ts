@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
-import { filterSecondMoments, normaliseCovariance, smoothCovariance, spatialUnitDraws, type SpatialInit } from '../../src/models/init.js';
+import {
+  filterSecondMoments,
+  normaliseCovariance,
+  smoothCovariance,
+  spatialUnitDraws,
+  type SpatialInit,
+} from '../../src/models/init.js';
 import { rngFor } from '../../src/random.js';
 import { buildResNet, type ResNetSpec } from '../../src/models/resnet.js';
 
@@ -15,7 +21,10 @@ function assertCovarianceMatches(sample: number[][], expected: number[][], n: nu
   for (let p = 0; p < expected.length; p++) {
     for (let q = 0; q < expected.length; q++) {
       const se = Math.sqrt((expected[p]![p]! * expected[q]![q]! + expected[p]![q]! ** 2) / n);
-      assert.ok(Math.abs(sample[p]![q]! - expected[p]![q]!) < 5 * se, `Σ[${p}][${q}]: ${sample[p]![q]} vs ${expected[p]![q]} (se ${se})`);
+      assert.ok(
+        Math.abs(sample[p]![q]! - expected[p]![q]!) < 5 * se,
+        `Σ[${p}][${q}]: ${sample[p]![q]} vs ${expected[p]![q]} (se ${se})`,
+      );
     }
   }
 }
@@ -33,11 +42,16 @@ test('Gaussian spatial init: the sample covariance of many filters is the reques
   for (const [k, covariance] of [
     [3, smoothCovariance(3, 1)],
     // An arbitrary covariance with unequal variances (as estimated from a run): B·Bᵀ + I, scaled by 7.
-    [5, (() => {
-      const rng = rngFor(1, 'B');
-      const b = Array.from({ length: 25 }, () => Array.from({ length: 25 }, () => rng() - 0.5));
-      return b.map((row, i) => row.map((_, j) => 7 * (b[i]!.reduce((s, v, m) => s + v * b[j]![m]!, 0) + (i === j ? 1 : 0))));
-    })()],
+    [
+      5,
+      (() => {
+        const rng = rngFor(1, 'B');
+        const b = Array.from({ length: 25 }, () => Array.from({ length: 25 }, () => rng() - 0.5));
+        return b.map((row, i) =>
+          row.map((_, j) => 7 * (b[i]!.reduce((s, v, m) => s + v * b[j]![m]!, 0) + (i === j ? 1 : 0))),
+        );
+      })(),
+    ],
   ] as const) {
     const init: SpatialInit = { kind: 'gaussian', scheme: 'kaiming_uniform', covariance: covariance as number[][] };
     const draws = spatialUnitDraws([k, k, 64, 64], init, rngFor(0, 'filters'));
@@ -50,8 +64,18 @@ test('Gaussian spatial init: the sample covariance of many filters is the reques
 });
 
 const spec = (over: Partial<ResNetSpec> = {}): ResNetSpec => ({
-  arch: 'resnet8', width: 8, kernelSize: 3, lcExpansion: 1, lcDepthwise: false, freeze: 'frozen',
-  init: 'kaiming_uniform', spatialInit: { kind: 'iid', scheme: 'kaiming_uniform' }, inChannels: 3, numClasses: 10, seed: 0, ...over,
+  arch: 'resnet8',
+  width: 8,
+  kernelSize: 3,
+  lcExpansion: 1,
+  lcDepthwise: false,
+  freeze: 'frozen',
+  init: 'kaiming_uniform',
+  spatialInit: { kind: 'iid', scheme: 'kaiming_uniform' },
+  inChannels: 3,
+  numClasses: 10,
+  seed: 0,
+  ...over,
 });
 const smooth: SpatialInit = { kind: 'gaussian', scheme: 'kaiming_uniform', covariance: smoothCovariance(3, 1) };
 
@@ -100,7 +124,8 @@ test('frozen and shared filters of a model follow the requested covariance, at t
       const merged = new Float32Array(all.length);
       for (const u of unit) {
         const pairs = u.length / positions;
-        for (let p = 0; p < positions; p++) merged.set(u.subarray(p * pairs, (p + 1) * pairs), p * perPosition + offset);
+        for (let p = 0; p < positions; p++)
+          merged.set(u.subarray(p * pairs, (p + 1) * pairs), p * perPosition + offset);
         offset += pairs;
       }
       assertCovarianceMatches(filterSecondMoments(merged, positions), smoothCovariance(3, 1), perPosition);

@@ -14,8 +14,18 @@ import { trainStep } from '../../src/train/trainer.js';
 tf.env().set('PROD', true);
 
 const spec = (over: Partial<ResNetSpec> = {}): ResNetSpec => ({
-  arch: 'resnet20', width: 16, kernelSize: 3, lcExpansion: 1, lcDepthwise: false, freeze: 'learned',
-  init: 'kaiming_uniform', spatialInit: { kind: 'iid', scheme: 'kaiming_uniform' }, inChannels: 3, numClasses: 10, seed: 0, ...over,
+  arch: 'resnet20',
+  width: 16,
+  kernelSize: 3,
+  lcExpansion: 1,
+  lcDepthwise: false,
+  freeze: 'learned',
+  init: 'kaiming_uniform',
+  spatialInit: { kind: 'iid', scheme: 'kaiming_uniform' },
+  inChannels: 3,
+  numClasses: 10,
+  seed: 0,
+  ...over,
 });
 
 /**
@@ -24,7 +34,9 @@ const spec = (over: Partial<ResNetSpec> = {}): ResNetSpec => ({
  */
 function formulaCounts(s: ResNetSpec): { spatial: number; other: number } {
   const n = ARCHS[s.arch].blocksPerStage;
-  const W = s.width, k = s.kernelSize, E = s.lcExpansion;
+  const W = s.width,
+    k = s.kernelSize,
+    E = s.lcExpansion;
   const lc = E > 1 || s.lcDepthwise;
   const conv = (i: number, o: number) => (s.lcDepthwise ? k * k * i * E : k * k * i * (lc ? o * E : o));
   const combine = (i: number, o: number) => (lc ? (s.lcDepthwise ? i * E * o : o * E * o) : 0);
@@ -60,13 +72,22 @@ test('ResNet-20 parameter counts match the PyTorch reference at k = 3, 5, 7, 9',
 
 test('frozen ResNet-20 learns 4,778 weights; its 267,696 spatial weights are frozen', () => {
   const m = buildResNet(spec({ freeze: 'frozen' }));
-  assert.deepEqual([m.counts.learnable, m.counts.frozen, m.counts.total, m.counts.stored], [4778, 267_696, 272_474, 272_474]);
+  assert.deepEqual(
+    [m.counts.learnable, m.counts.frozen, m.counts.total, m.counts.stored],
+    [4778, 267_696, 272_474, 272_474],
+  );
   m.dispose();
 });
 
 test('counts follow the formula for every freeze mode, k, E and depthwise', () => {
   for (const freeze of ['learned', 'frozen', 'shared'] as FreezeMode[])
-    for (const [k, E, dw] of [[3, 1, false], [5, 1, false], [3, 4, false], [3, 2, true], [1, 1, false]] as const) {
+    for (const [k, E, dw] of [
+      [3, 1, false],
+      [5, 1, false],
+      [3, 4, false],
+      [3, 2, true],
+      [1, 1, false],
+    ] as const) {
       const s = spec({ arch: 'resnet8', width: 4, freeze, kernelSize: k, lcExpansion: E, lcDepthwise: dw });
       const { spatial, other } = formulaCounts(s);
       const m = buildResNet(s);
@@ -77,7 +98,9 @@ test('counts follow the formula for every freeze mode, k, E and depthwise', () =
       assert.equal(m.counts.frozen, frozen ? spatial : 0, label);
       if (freeze === 'shared' && frozen) {
         // one bank [k, k, max in, max out] over all spatial filters
-        const shapes = planSpatialConvs(s).map((c) => (c.depthwise ? [c.inChannels, c.lcExpansion] : [c.inChannels, E > 1 || dw ? c.outChannels * E : c.outChannels]));
+        const shapes = planSpatialConvs(s).map((c) =>
+          c.depthwise ? [c.inChannels, c.lcExpansion] : [c.inChannels, E > 1 || dw ? c.outChannels * E : c.outChannels],
+        );
         const bank = k * k * Math.max(...shapes.map((x) => x[0]!)) * Math.max(...shapes.map((x) => x[1]!));
         assert.equal(m.counts.stored, other + bank, label);
       } else {
@@ -132,7 +155,13 @@ for (const freeze of ['frozen', 'shared'] as FreezeMode[]) {
       assert.deepEqual(after, frozenBefore.get(name), `${name} changed`);
     }
     const after = snapshot(m.params.learnable);
-    for (const name of ['stem.conv.combine.weight', 'stem.bn.weight', 'stage2.block1.shortcut.conv.weight', 'fc.weight', 'fc.bias']) {
+    for (const name of [
+      'stem.conv.combine.weight',
+      'stem.bn.weight',
+      'stage2.block1.shortcut.conv.weight',
+      'fc.weight',
+      'fc.bias',
+    ]) {
       assert.notDeepEqual(after.get(name), learnBefore.get(name), `${name} did not change`);
     }
     opt.dispose();
@@ -174,20 +203,52 @@ test('same seed, same weights; different seed, different weights', () => {
 });
 
 test('the footprint estimate counts the weights of the plan before anything is built (within BatchNorm of the count)', () => {
-  for (const [arch, width, kernelSize, lcExpansion, lcDepthwise] of [['resnet20', 16, 3, 1, false], ['resnet8', 4, 5, 4, false], ['resnet8', 4, 3, 2, true]] as const) {
-    const spec = { arch, width, kernelSize, lcExpansion, lcDepthwise, freeze: 'learned' as const, init: 'kaiming_uniform' as const, spatialInit: { kind: 'iid' as const, scheme: 'kaiming_uniform' as const }, inChannels: 3, numClasses: 10, seed: 0 };
+  for (const [arch, width, kernelSize, lcExpansion, lcDepthwise] of [
+    ['resnet20', 16, 3, 1, false],
+    ['resnet8', 4, 5, 4, false],
+    ['resnet8', 4, 3, 2, true],
+  ] as const) {
+    const spec = {
+      arch,
+      width,
+      kernelSize,
+      lcExpansion,
+      lcDepthwise,
+      freeze: 'learned' as const,
+      init: 'kaiming_uniform' as const,
+      spatialInit: { kind: 'iid' as const, scheme: 'kaiming_uniform' as const },
+      inChannels: 3,
+      numClasses: 10,
+      seed: 0,
+    };
     const model = buildResNet(spec);
     const { weights } = estimateFootprint(spec, { height: 8, width: 8, batch: 4 });
-    assert.ok(weights <= model.counts.total && weights >= model.counts.total - 4 * 7 * width * 4, `${arch} k=${kernelSize} E=${lcExpansion}: ${weights} vs ${model.counts.total}`);
+    assert.ok(
+      weights <= model.counts.total && weights >= model.counts.total - 4 * 7 * width * 4,
+      `${arch} k=${kernelSize} E=${lcExpansion}: ${weights} vs ${model.counts.total}`,
+    );
     model.dispose();
   }
 });
 
 test('a kernel wider than the images allow, or a model larger than memory, is refused before allocation with one line', () => {
   const data = { channels: 3, classes: 4, height: 8, width: 8 };
-  const config = (settings: string[]) => loadConfigText('model: { arch: resnet8, width: 4 }\ntrain: { batch_size: 16 }\n', 'a.yaml', settings).config;
-  assert.throws(() => checkModelFits(config(['model.kernel_size=1001']), data), (err: Error) => err instanceof InputError && /^model\.kernel_size: 1001 is wider than 8×8 images allow: .* use at most 15$/.test(err.message));
+  const config = (settings: string[]) =>
+    loadConfigText('model: { arch: resnet8, width: 4 }\ntrain: { batch_size: 16 }\n', 'a.yaml', settings).config;
+  assert.throws(
+    () => checkModelFits(config(['model.kernel_size=1001']), data),
+    (err: Error) =>
+      err instanceof InputError &&
+      /^model\.kernel_size: 1001 is wider than 8×8 images allow: .* use at most 15$/.test(err.message),
+  );
   checkModelFits(config(['model.kernel_size=15']), data);
-  assert.throws(() => checkModelFits(config(['model.width=100000']), data), (err: Error) => err instanceof InputError && /^the model would need about [\d.]+ GiB to train \([\d,]+ weights, batches of 16 8×8 images\), more than this machine's [\d.]+ GiB; lower model\.width/.test(err.message));
+  assert.throws(
+    () => checkModelFits(config(['model.width=100000']), data),
+    (err: Error) =>
+      err instanceof InputError &&
+      /^the model would need about [\d.]+ GiB to train \([\d,]+ weights, batches of 16 8×8 images\), more than this machine's [\d.]+ GiB; lower model\.width/.test(
+        err.message,
+      ),
+  );
   assert.throws(() => checkModelFits(config([]), data, 1000), /more than this machine's 0\.0 GiB/);
 });

@@ -23,19 +23,41 @@ function assertWellFormedSvg(svg: string): void {
 
 test('report: mean ± std over seeds with n, Δ vs standard and vs learned at the same E with CIs, weights; CSV, Markdown and plots', async () => {
   const dir = tempDir('report');
-  fixtureRun(dir, 'learned', 3, 0, 0.80, 900);
-  fixtureRun(dir, 'learned', 3, 1, 0.70, 900);
-  fixtureRun(dir, 'frozen', 3, 0, 0.60, 300);
+  fixtureRun(dir, 'learned', 3, 0, 0.8, 900);
+  fixtureRun(dir, 'learned', 3, 1, 0.7, 900);
+  fixtureRun(dir, 'frozen', 3, 0, 0.6, 300);
   fixtureRun(dir, 'frozen', 3, 1, 0.64, 300);
   fixtureRun(dir, 'frozen', 3, 2, 0.68, 300);
-  fixtureRun(dir, 'frozen', 5, 0, 0.50, 400); // no learned k=5 arm: Δ n/a
+  fixtureRun(dir, 'frozen', 5, 0, 0.5, 400); // no learned k=5 arm: Δ n/a
   mkdirSync(join(dir, 'frozen-k5-E1-seed1-broken00'));
   writeFileSync(join(dir, 'frozen-k5-E1-seed1-broken00', 'error.json'), JSON.stringify({ message: 'boom', at: 'now' }));
 
   const report = await writeReport(dir);
-  const csv = readFileSync(join(dir, 'report.csv'), 'utf8').trim().split('\n').map((l) => l.split(','));
+  const csv = readFileSync(join(dir, 'report.csv'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => l.split(','));
   // One unit, named in the header: accuracies in percent, Δ in percentage points.
-  assert.deepEqual(csv[0], ['freeze', 'kernel_size', 'lc_expansion', 'lc_depthwise', 'spatial_init', 'n', 'val_acc_mean_pct', 'val_acc_std_pct', 'best_val_acc_mean_pct', 'delta_vs_standard_pp', 'delta_vs_standard_ci95_low_pp', 'delta_vs_standard_ci95_high_pp', 'delta_vs_learned_same_e_pp', 'delta_vs_learned_same_e_ci95_low_pp', 'delta_vs_learned_same_e_ci95_high_pp', 'learnable_params', 'stored_weights', 'group']);
+  assert.deepEqual(csv[0], [
+    'freeze',
+    'kernel_size',
+    'lc_expansion',
+    'lc_depthwise',
+    'spatial_init',
+    'n',
+    'val_acc_mean_pct',
+    'val_acc_std_pct',
+    'best_val_acc_mean_pct',
+    'delta_vs_standard_pp',
+    'delta_vs_standard_ci95_low_pp',
+    'delta_vs_standard_ci95_high_pp',
+    'delta_vs_learned_same_e_pp',
+    'delta_vs_learned_same_e_ci95_low_pp',
+    'delta_vs_learned_same_e_ci95_high_pp',
+    'learnable_params',
+    'stored_weights',
+    'group',
+  ]);
   const row = (freeze: string, k: string) => csv.find((r) => r[0] === freeze && r[1] === k)!;
   assert.equal(row('learned', '3')[5], '2');
   assert.ok(Math.abs(Number(row('learned', '3')[6]) - 75) < 1e-9);
@@ -56,7 +78,10 @@ test('report: mean ± std over seeds with n, Δ vs standard and vs learned at th
   assert.equal(report.accuracy, 'test accuracy');
 
   const md = readFileSync(join(dir, 'report.md'), 'utf8');
-  assert.match(md, /\| frozen \| 3 \| 1 \| 64\.00 ± 4\.00 \| 3 \| 65\.00 \| -11\.00 \[-\d+\.\d\d, \+\d+\.\d\d\] \| -11\.00 \[-\d+\.\d\d, \+\d+\.\d\d\] \| 300 \| 1,000 \|/);
+  assert.match(
+    md,
+    /\| frozen \| 3 \| 1 \| 64\.00 ± 4\.00 \| 3 \| 65\.00 \| -11\.00 \[-\d+\.\d\d, \+\d+\.\d\d\] \| -11\.00 \[-\d+\.\d\d, \+\d+\.\d\d\] \| 300 \| 1,000 \|/,
+  );
   assert.match(md, /\| frozen \| 5 \| 1 \| 50\.00 \| 1 \| 51\.00 \| n\/a \| n\/a \|/);
   assert.match(md, /test accuracy % \(mean ± std\)/);
   assert.match(md, /frozen-k5-E1-seed1-broken00`: boom/);
@@ -70,7 +95,8 @@ test('report: mean ± std over seeds with n, Δ vs standard and vs learned at th
     assert.deepEqual([...png.subarray(1, 4)].map((c) => String.fromCharCode(c)).join(''), 'PNG');
   }
   // The accuracy plot draws one line per freeze mode, the curves one line per finished run.
-  const lines = (name: string) => (readFileSync(join(dir, `${name}.svg`), 'utf8').match(/aria-roledescription="line mark"/g) ?? []).length;
+  const lines = (name: string) =>
+    (readFileSync(join(dir, `${name}.svg`), 'utf8').match(/aria-roledescription="line mark"/g) ?? []).length;
   assert.equal(lines('accuracy_vs_kernel_size'), 2);
   assert.equal(lines('training_curves'), 6);
   assert.ok(existsSync(join(dir, 'report.md')));
@@ -79,7 +105,10 @@ test('report: mean ± std over seeds with n, Δ vs standard and vs learned at th
 test('report: config groups are never pooled; labelled by the differing key; plots show only what exists', async () => {
   const dir = tempDir('report-groups');
   // Two groups that differ only in train.epochs (a 1-epoch and a 3-epoch experiment), validation split.
-  for (const [epochs, accs] of [[1, [0.5, 0.3]], [3, [0.9, 0.8]]] as const) {
+  for (const [epochs, accs] of [
+    [1, [0.5, 0.3]],
+    [3, [0.9, 0.8]],
+  ] as const) {
     fixtureRun(dir, 'learned', 3, 0, accs[0], 900, epochs, 0.1);
     fixtureRun(dir, 'learned', 3, 1, accs[0] - 0.02, 900, epochs, 0.1);
     fixtureRun(dir, 'frozen', 3, 0, accs[1], 300, epochs, 0.1);
@@ -87,7 +116,10 @@ test('report: config groups are never pooled; labelled by the differing key; plo
   }
   const report = await writeReport(dir);
   assert.equal(report.accuracy, 'validation accuracy');
-  assert.deepEqual(report.rows.map((r) => `${r.group}|${r.freeze}|${r.n}`), ['train.epochs=1|learned|2', 'train.epochs=1|frozen|2', 'train.epochs=3|learned|2', 'train.epochs=3|frozen|2']);
+  assert.deepEqual(
+    report.rows.map((r) => `${r.group}|${r.freeze}|${r.n}`),
+    ['train.epochs=1|learned|2', 'train.epochs=1|frozen|2', 'train.epochs=3|learned|2', 'train.epochs=3|frozen|2'],
+  );
   const frozen1 = report.rows.find((r) => r.group === 'train.epochs=1' && r.freeze === 'frozen')!;
   assert.ok(Math.abs(frozen1.val_acc_mean - 0.31) < 1e-9, 'the 1-epoch runs are not pooled with the 3-epoch ones');
   const md = readFileSync(join(dir, 'report.md'), 'utf8');
@@ -98,7 +130,10 @@ test('report: config groups are never pooled; labelled by the differing key; plo
   const texts = (name: string) => [...svg(name).matchAll(/<text[^>]*>([^<]*)<\/text>/g)].map((m) => m[1]!);
   // One panel per group, labelled by the key; one line per freeze mode in each.
   for (const name of ['delta_vs_kernel_size', 'training_curves']) {
-    assert.ok(texts(name).includes('train.epochs=1') && texts(name).includes('train.epochs=3'), `${name}: a panel per group`);
+    assert.ok(
+      texts(name).includes('train.epochs=1') && texts(name).includes('train.epochs=3'),
+      `${name}: a panel per group`,
+    );
     assert.ok(!texts(name).some((t) => /^(E|k)=/.test(t)), `${name}: no panel for single-valued k or E`);
     assert.ok(!texts(name).includes('shared'), `${name}: no legend entry for a mode without runs`);
   }
@@ -111,24 +146,45 @@ test('report: config groups are never pooled; labelled by the differing key; plo
   const points = (svg('training_curves').match(/aria-roledescription="point"/g) ?? []).length;
   assert.equal(points, 4 * 1 + 4 * 3);
   const epochTicks = texts('training_curves').filter((t) => /^\d+(\.\d+)?$/.test(t) && Number(t) <= 3);
-  assert.ok(epochTicks.length > 0 && epochTicks.every((t) => Number.isInteger(Number(t))), `integer epoch ticks, got ${epochTicks.join(' ')}`);
+  assert.ok(
+    epochTicks.length > 0 && epochTicks.every((t) => Number.isInteger(Number(t))),
+    `integer epoch ticks, got ${epochTicks.join(' ')}`,
+  );
 });
 
-test('report on a sweep over E: standard (learned E = 1) is added and both Δ columns are filled, with CIs', { timeout: 120_000 }, async () => {
+test('report on a sweep over E: standard (learned E = 1) is added and both Δ columns are filled, with CIs', {
+  timeout: 120_000,
+}, async () => {
   const results = tempDir('sweep-e');
-  const config = loadConfigText(tinyYaml({ results_dir: results, freeze: 'frozen', compare_to_standard: true, seeds: [0, 1], 'dataset.synthetic.train_size': 32, 'dataset.synthetic.test_size': 16, sweep: { 'model.lc_expansion': [1, 4] } }), 'e.yaml').config;
+  const config = loadConfigText(
+    tinyYaml({
+      results_dir: results,
+      freeze: 'frozen',
+      compare_to_standard: true,
+      seeds: [0, 1],
+      'dataset.synthetic.train_size': 32,
+      'dataset.synthetic.test_size': 16,
+      sweep: { 'model.lc_expansion': [1, 4] },
+    }),
+    'e.yaml',
+  ).config;
   const trials = sweepTrials(config);
   assert.equal(trials.length, 8, '2 E × 2 seeds frozen + learned at each E (learned E = 1 is standard)');
   for (const trial of trials) await runTrial(trial, { backend: { backend: 'cpu', device: 'cpu' } });
   const report = await writeReport(join(results, 'tiny'), { plots: false });
   const frozen = report.rows.filter((r) => r.freeze === 'frozen');
-  assert.deepEqual(frozen.map((r) => r.lc_expansion), [1, 4]);
+  assert.deepEqual(
+    frozen.map((r) => r.lc_expansion),
+    [1, 4],
+  );
   const standard = report.rows.find((r) => r.freeze === 'learned' && r.lc_expansion === 1)!;
   for (const r of frozen) {
     const learned = report.rows.find((l) => l.freeze === 'learned' && l.lc_expansion === r.lc_expansion)!;
     assert.ok(Math.abs(r.delta_vs_standard! - 100 * (r.val_acc_mean - standard.val_acc_mean)) < 1e-9);
     assert.ok(Math.abs(r.delta_vs_learned_same_e! - 100 * (r.val_acc_mean - learned.val_acc_mean)) < 1e-9);
-    assert.ok(r.delta_vs_standard_ci95_low! <= r.delta_vs_standard! && r.delta_vs_standard! <= r.delta_vs_standard_ci95_high!);
+    assert.ok(
+      r.delta_vs_standard_ci95_low! <= r.delta_vs_standard! && r.delta_vs_standard! <= r.delta_vs_standard_ci95_high!,
+    );
   }
   const md = readFileSync(join(results, 'tiny', 'report.md'), 'utf8');
   assert.match(md, /Δ vs standard \(pp, 95% CI\) \| Δ vs learned same E \(pp, 95% CI\)/);

@@ -12,17 +12,36 @@ const LOCK_MODULE = new URL('../../src/runs/lock.js', import.meta.url).href;
 /** Tries the lock from another process; returns what it printed. */
 function tryInChild(file: string, env: NodeJS.ProcessEnv = {}): string {
   const code = `import { acquireLock } from ${JSON.stringify(LOCK_MODULE)}; try { acquireLock(${JSON.stringify(file)}, 'run-dir').release(); console.log('acquired'); } catch (e) { console.log(e.name + ': ' + e.message); }`;
-  const r = spawnSync(process.execPath, ['--input-type=module', '-e', code], { encoding: 'utf8', env: { ...process.env, ...env } });
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', code], {
+    encoding: 'utf8',
+    env: { ...process.env, ...env },
+  });
   return r.stdout.trim() || r.stderr;
 }
 
-const write = (file: string, owner: Partial<LockOwner>) => writeFileSync(file, JSON.stringify({ pid: 1, host: hostname(), started: null, since: '2026-01-01T00:00:00Z', slurm_job: null, ...owner }));
+const write = (file: string, owner: Partial<LockOwner>) =>
+  writeFileSync(
+    file,
+    JSON.stringify({
+      pid: 1,
+      host: hostname(),
+      started: null,
+      since: '2026-01-01T00:00:00Z',
+      slurm_job: null,
+      ...owner,
+    }),
+  );
 
 test('a held lock stops a second process, which is told who holds the run; release frees it', () => {
   const file = join(tempDir('lock'), 'running.json');
   const lock = acquireLock(file, 'run-dir');
   assert.equal(lockOwner(file)?.pid, process.pid);
-  assert.match(tryInChild(file), new RegExp(`^RunLocked: run-dir: already being run by process ${process.pid} on ${hostname()} since .*; wait for it to end \\(if that process is gone for sure, delete ${file}\\)$`));
+  assert.match(
+    tryInChild(file),
+    new RegExp(
+      `^RunLocked: run-dir: already being run by process ${process.pid} on ${hostname()} since .*; wait for it to end \\(if that process is gone for sure, delete ${file}\\)$`,
+    ),
+  );
   lock.release();
   assert.equal(existsSync(file), false);
   assert.equal(tryInChild(file), 'acquired');
@@ -34,8 +53,22 @@ test('stale locks are taken over: dead pid, reused pid (other start time), silen
   const cases: [string, () => void][] = [
     ['dead pid', () => write(join(dir, 'a'), { pid: Number(dead.stdout) })],
     ['reused pid', () => write(join(dir, 'b'), { pid: process.pid, started: '1' })],
-    ['silent other host', () => { write(join(dir, 'c'), { host: 'elsewhere' }); const old = new Date(Date.now() - STALE_AFTER_MS - 1000); utimesSync(join(dir, 'c'), old, old); }],
-    ['empty file', () => { writeFileSync(join(dir, 'd'), ''); const old = new Date(Date.now() - 60_000); utimesSync(join(dir, 'd'), old, old); }],
+    [
+      'silent other host',
+      () => {
+        write(join(dir, 'c'), { host: 'elsewhere' });
+        const old = new Date(Date.now() - STALE_AFTER_MS - 1000);
+        utimesSync(join(dir, 'c'), old, old);
+      },
+    ],
+    [
+      'empty file',
+      () => {
+        writeFileSync(join(dir, 'd'), '');
+        const old = new Date(Date.now() - 60_000);
+        utimesSync(join(dir, 'd'), old, old);
+      },
+    ],
     ['requeued Slurm task', () => write(join(dir, 'e'), { host: 'node7', slurm_job: '4242' })],
   ];
   for (const [name, make] of cases) {
@@ -60,10 +93,19 @@ test('live locks hold: a live process on this host, a fresh lock of another host
   assert.match(tryInChild(join(dir, 'b')), /already being run by process 1 on elsewhere, Slurm job 17 since/);
 });
 
-test('CLI: two `lcconv run` of one config at once: the second says who holds the run and exits 2; metrics.csv stays in order', { timeout: 120_000 }, async () => {
+test('CLI: two `lcconv run` of one config at once: the second says who holds the run and exits 2; metrics.csv stays in order', {
+  timeout: 120_000,
+}, async () => {
   const dir = tempDir('lock-cli');
-  const config = writeTinyConfig(join(dir, 'exp.yaml'), { results_dir: join(dir, 'results'), 'train.epochs': 40, 'dataset.synthetic.train_size': 32 });
-  const first = spawn(process.execPath, [BIN, 'run', config, '--quiet'], { env: { ...process.env, CI: 'true' }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const config = writeTinyConfig(join(dir, 'exp.yaml'), {
+    results_dir: join(dir, 'results'),
+    'train.epochs': 40,
+    'dataset.synthetic.train_size': 32,
+  });
+  const first = spawn(process.execPath, [BIN, 'run', config, '--quiet'], {
+    env: { ...process.env, CI: 'true' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   const firstExit = new Promise<number | null>((resolve) => first.on('exit', (code) => resolve(code)));
   let lockFile: string | undefined;
   for (let i = 0; i < 600 && !lockFile; i++) {
@@ -75,9 +117,23 @@ test('CLI: two `lcconv run` of one config at once: the second says who holds the
   const second = lcconv(['run', config, '--quiet']);
   first.kill('SIGINT'); // enough overlap seen; stop the first one cleanly
   assert.equal(second.status, 2, second.stderr);
-  assert.match(second.stderr, new RegExp(`^lcconv: .*: already being run by process ${first.pid} on ${hostname()} since .*; wait for it to end`, 'm'));
+  assert.match(
+    second.stderr,
+    new RegExp(
+      `^lcconv: .*: already being run by process ${first.pid} on ${hostname()} since .*; wait for it to end`,
+      'm',
+    ),
+  );
   assert.equal(await firstExit, 130);
-  const epochs = readFileSync(join(lockFile!, '..', 'metrics.csv'), 'utf8').trim().split('\n').slice(1).map((l) => Number(l.split(',')[0]));
-  assert.deepEqual(epochs, epochs.map((_, i) => i + 1), 'one writer: epochs 1, 2, 3… in order');
+  const epochs = readFileSync(join(lockFile!, '..', 'metrics.csv'), 'utf8')
+    .trim()
+    .split('\n')
+    .slice(1)
+    .map((l) => Number(l.split(',')[0]));
+  assert.deepEqual(
+    epochs,
+    epochs.map((_, i) => i + 1),
+    'one writer: epochs 1, 2, 3… in order',
+  );
   assert.equal(existsSync(lockFile!), false, 'released');
 });

@@ -20,11 +20,24 @@ test("loadRunModel rebuilds a finished run's model from its directory with the t
   const store = {
     load: run.recorder.load.bind(run.recorder),
     save: async (...args: Parameters<typeof run.recorder.save>) => {
-      trained = new Map(await Promise.all([...args[0].params.learnable].map(async ([n, v]) => [n, (await v.data()) as Float32Array] as const)));
+      trained = new Map(
+        await Promise.all(
+          [...args[0].params.learnable].map(async ([n, v]) => [n, (await v.data()) as Float32Array] as const),
+        ),
+      );
       await run.recorder.save(...args);
     },
   };
-  const summary = await trainRun({ config, data, identity: run.identity, sinks: [run.recorder], checkpoints: store, backend: { backend: 'cpu', device: 'cpu' }, versions: {}, gitCommit: null });
+  const summary = await trainRun({
+    config,
+    data,
+    identity: run.identity,
+    sinks: [run.recorder],
+    checkpoints: store,
+    backend: { backend: 'cpu', device: 'cpu' },
+    versions: {},
+    gitCommit: null,
+  });
 
   const loaded = await loadRunModel(summary.dir);
   try {

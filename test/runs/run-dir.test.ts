@@ -1,10 +1,28 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { tempPath } from '../../src/fs-safety.js';
-import { CHECKPOINT_DIR, CHECKPOINT_MANIFEST, CHECKPOINT_WEIGHTS, lockRun, readMetrics, truncateMetrics, writeAtomic, writeTrialError } from '../../src/runs/files.js';
+import {
+  CHECKPOINT_DIR,
+  CHECKPOINT_MANIFEST,
+  CHECKPOINT_WEIGHTS,
+  lockRun,
+  readMetrics,
+  truncateMetrics,
+  writeAtomic,
+  writeTrialError,
+} from '../../src/runs/files.js';
 import { InputError } from '../../src/errors.js';
 import { openRun } from '../../src/runs/lifecycle.js';
 import { EPOCH_COLUMNS } from '../../src/runs/records.js';
@@ -13,21 +31,30 @@ import { fixtureRun, tempDir, tinyConfig } from '../fixtures.js';
 
 const fakeCheckpoint = (dir: string, epoch: number) => {
   mkdirSync(join(dir, CHECKPOINT_DIR), { recursive: true });
-  writeFileSync(join(dir, CHECKPOINT_DIR, CHECKPOINT_MANIFEST), JSON.stringify({ format: 'x', state: { epoch }, frozenDigest: '', weightSpecs: [] }));
+  writeFileSync(
+    join(dir, CHECKPOINT_DIR, CHECKPOINT_MANIFEST),
+    JSON.stringify({ format: 'x', state: { epoch }, frozenDigest: '', weightSpecs: [] }),
+  );
   writeFileSync(join(dir, CHECKPOINT_DIR, CHECKPOINT_WEIGHTS), '');
 };
 
 test('metrics.csv: read as numbers with null for empty cells; truncated after a checkpoint epoch', () => {
   const dir = tempDir('metrics');
   const row = (epoch: number, val: string) => [epoch, 0.1, 1.5, 0.5, val, val, 0.6, 1, 100, 10, 5].join(',');
-  writeFileSync(join(dir, 'metrics.csv'), `${EPOCH_COLUMNS.join(',')}\n${row(1, '')}\n${row(2, '0.6')}\n${row(3, '0.7')}\n`);
+  writeFileSync(
+    join(dir, 'metrics.csv'),
+    `${EPOCH_COLUMNS.join(',')}\n${row(1, '')}\n${row(2, '0.6')}\n${row(3, '0.7')}\n`,
+  );
   const rows = readMetrics(dir);
   assert.equal(rows.length, 3);
   assert.equal(rows[0]!.val_acc, null);
   assert.equal(rows[1]!.val_acc, 0.6);
   assert.equal(rows[2]!.learnable_params, 10);
   truncateMetrics(dir, 2);
-  assert.deepEqual(readMetrics(dir).map((r) => r.epoch), [1, 2]);
+  assert.deepEqual(
+    readMetrics(dir).map((r) => r.epoch),
+    [1, 2],
+  );
   assert.equal(readFileSync(join(dir, 'metrics.csv'), 'utf8').split('\n')[0], EPOCH_COLUMNS.join(','));
   assert.deepEqual(readMetrics(join(dir, 'nothing-here')), []);
 });
@@ -51,9 +78,25 @@ test('run state: pending → running → failed / interrupted → finished, from
   // A summary.json written before snake_case throughout still reads, in the new spelling.
   const oldDir = join(exp, 'old');
   mkdirSync(oldDir);
-  writeFileSync(join(oldDir, 'summary.json'), JSON.stringify({ status: 'finished', runId: 'r', kernelSize: 5, lcExpansion: 2, lcDepthwise: false, freeze: 'learned', seed: 0, final_val_acc: 0.5, best_val_acc: 0.5 }));
+  writeFileSync(
+    join(oldDir, 'summary.json'),
+    JSON.stringify({
+      status: 'finished',
+      runId: 'r',
+      kernelSize: 5,
+      lcExpansion: 2,
+      lcDepthwise: false,
+      freeze: 'learned',
+      seed: 0,
+      final_val_acc: 0.5,
+      best_val_acc: 0.5,
+    }),
+  );
   const old = runState(oldDir).summary!;
-  assert.deepEqual([old.run_id, old.kernel_size, old.lc_expansion, old.lc_depthwise, 'runId' in old], ['r', 5, 2, false, false]);
+  assert.deepEqual(
+    [old.run_id, old.kernel_size, old.lc_expansion, old.lc_depthwise, 'runId' in old],
+    ['r', 5, 2, false, false],
+  );
 });
 
 test('reuse and resume policy: a finished run is reused unless forced; an interrupted one is refused without --resume/--force, kept by resume, dropped by force', () => {
@@ -64,7 +107,12 @@ test('reuse and resume policy: a finished run is reused unless forced; an interr
   assert.equal(runState(first.identity.dir).checkpointEpoch, 1);
   openRun(config, 0, { resume: true, gitCommit: null });
   assert.equal(runState(first.identity.dir).checkpointEpoch, 1, 'resume keeps the checkpoint');
-  assert.throws(() => openRun(config, 0, { gitCommit: null }), (err: Error) => err instanceof InputError && /interrupted after epoch 1 .*continue it with --resume, or start it over with --force$/.test(err.message));
+  assert.throws(
+    () => openRun(config, 0, { gitCommit: null }),
+    (err: Error) =>
+      err instanceof InputError &&
+      /interrupted after epoch 1 .*continue it with --resume, or start it over with --force$/.test(err.message),
+  );
   assert.equal(runState(first.identity.dir).checkpointEpoch, 1, 'refused: the progress stays');
   openRun(config, 0, { force: true, gitCommit: null });
   assert.equal(runState(first.identity.dir).checkpointEpoch, null, '--force starts over');
@@ -87,17 +135,26 @@ test('damaged files (summary, metrics, error, running) make that run `damaged`, 
   writeFileSync(join(dirOf(4), 'running.json'), 'half-writ'); // a writer killed mid-write, long ago
   utimesSync(join(dirOf(4), 'running.json'), new Date(0), new Date(0));
   assert.equal(runState(dirOf(0)).state, 'finished');
-  assert.deepEqual([1, 2, 3].map((s) => [runState(dirOf(s)).state, runState(dirOf(s)).damage]), [
-    ['damaged', `${join(dirOf(1), 'summary.json')}: damaged (not valid JSON)`],
-    ['damaged', `${join(dirOf(2), 'metrics.csv')}: damaged (no header with an epoch column)`],
-    ['damaged', `${join(dirOf(3), 'error.json')}: damaged (not a JSON object)`],
-  ]);
+  assert.deepEqual(
+    [1, 2, 3].map((s) => [runState(dirOf(s)).state, runState(dirOf(s)).damage]),
+    [
+      ['damaged', `${join(dirOf(1), 'summary.json')}: damaged (not valid JSON)`],
+      ['damaged', `${join(dirOf(2), 'metrics.csv')}: damaged (no header with an epoch column)`],
+      ['damaged', `${join(dirOf(3), 'error.json')}: damaged (not a JSON object)`],
+    ],
+  );
   assert.equal(runState(dirOf(4)).state, 'interrupted', 'a stale, unreadable lock is no lock');
   const { writeReport } = await import('../../src/results/report.js');
   const report = await writeReport(exp, { plots: false });
   assert.equal(report.runs.length, 1);
-  assert.deepEqual(report.failed.map((f) => f.run).sort(), [1, 2, 3].map((s) => `learned-k3-E1-seed${s}-fixture0`));
-  assert.match(readFileSync(join(exp, 'report.md'), 'utf8'), /seed1-fixture0`: damaged: .*summary\.json: damaged \(not valid JSON\)/);
+  assert.deepEqual(
+    report.failed.map((f) => f.run).sort(),
+    [1, 2, 3].map((s) => `learned-k3-E1-seed${s}-fixture0`),
+  );
+  assert.match(
+    readFileSync(join(exp, 'report.md'), 'utf8'),
+    /seed1-fixture0`: damaged: .*summary\.json: damaged \(not valid JSON\)/,
+  );
 });
 
 test('metrics.csv deleted while the run writes it stops the run with one line naming it, not a headerless restart', async () => {
@@ -105,26 +162,63 @@ test('metrics.csv deleted while the run writes it stops the run with one line na
   const run = openRun(config, 0, { gitCommit: null });
   assert.equal(run.finished, null);
   if (run.finished) return;
-  const row = (epoch: number) => ({ epoch, lr: 0.1, train_loss: 1, train_acc: 0.5, val_loss: 1, val_acc: 0.5, best_val_acc: 0.5, epoch_seconds: 1, images_per_second: 1, learnable_params: 1, frozen_params: 0 });
-  run.recorder.start({ ...run.identity, arch: 'resnet8', dataset: 'synthetic', epochs: 3, stepsPerEpoch: 1, batchSize: 1, counts: { total: 1, learnable: 1, frozen: 0, stored: 1, buffers: 0 }, backend: 'cpu', device: 'cpu', firstEpoch: 1 });
+  const row = (epoch: number) => ({
+    epoch,
+    lr: 0.1,
+    train_loss: 1,
+    train_acc: 0.5,
+    val_loss: 1,
+    val_acc: 0.5,
+    best_val_acc: 0.5,
+    epoch_seconds: 1,
+    images_per_second: 1,
+    learnable_params: 1,
+    frozen_params: 0,
+  });
+  run.recorder.start({
+    ...run.identity,
+    arch: 'resnet8',
+    dataset: 'synthetic',
+    epochs: 3,
+    stepsPerEpoch: 1,
+    batchSize: 1,
+    counts: { total: 1, learnable: 1, frozen: 0, stored: 1, buffers: 0 },
+    backend: 'cpu',
+    device: 'cpu',
+    firstEpoch: 1,
+  });
   await run.recorder.epoch(row(1));
   rmSync(join(run.identity.dir, 'metrics.csv'));
-  await assert.rejects(run.recorder.epoch(row(2)), /metrics\.csv: deleted while the run was writing it; the rows of earlier epochs are lost/);
+  await assert.rejects(
+    run.recorder.epoch(row(2)),
+    /metrics\.csv: deleted while the run was writing it; the rows of earlier epochs are lost/,
+  );
 });
 
-test('a failed atomic write names the file and the real cause and leaves no temp file (ENOSPC through /dev/full)', { skip: !existsSync('/dev/full') && 'no /dev/full' }, () => {
+test('a failed atomic write names the file and the real cause and leaves no temp file (ENOSPC through /dev/full)', {
+  skip: !existsSync('/dev/full') && 'no /dev/full',
+}, () => {
   const dir = tempDir('enospc');
   const file = join(dir, 'summary.json');
   symlinkSync('/dev/full', tempPath(file)); // the temp file writeAtomic will write: every write to it fails with ENOSPC
-  assert.throws(() => writeAtomic(file, '{}'), (err: Error) => err.message === `${file}: cannot write: no space left on device (ENOSPC)`);
+  assert.throws(
+    () => writeAtomic(file, '{}'),
+    (err: Error) => err.message === `${file}: cannot write: no space left on device (ENOSPC)`,
+  );
   assert.deepEqual(readdirSync(dir), [], 'temp file removed, nothing half-written');
 });
 
-test('a read-only results folder is reported as read-only (EROFS), naming the path', { skip: (process.getuid?.() !== 0 || process.platform !== 'linux') && 'needs root to mount a read-only tmpfs' }, (t) => {
+test('a read-only results folder is reported as read-only (EROFS), naming the path', {
+  skip: (process.getuid?.() !== 0 || process.platform !== 'linux') && 'needs root to mount a read-only tmpfs',
+}, (t) => {
   const dir = tempDir('erofs');
-  if (spawnSync('mount', ['-t', 'tmpfs', '-o', 'ro,size=64k', 'tmpfs', dir]).status !== 0) return t.skip('mount refused here');
+  if (spawnSync('mount', ['-t', 'tmpfs', '-o', 'ro,size=64k', 'tmpfs', dir]).status !== 0)
+    return t.skip('mount refused here');
   try {
-    assert.throws(() => writeAtomic(join(dir, 'exp', 'summary.json'), '{}'), new RegExp(`^InputError: ${join(dir, 'exp')}: cannot create this folder: read-only file system \\(EROFS\\)$`));
+    assert.throws(
+      () => writeAtomic(join(dir, 'exp', 'summary.json'), '{}'),
+      new RegExp(`^InputError: ${join(dir, 'exp')}: cannot create this folder: read-only file system \\(EROFS\\)$`),
+    );
   } finally {
     spawnSync('umount', [dir]);
   }

@@ -14,15 +14,30 @@ import { sweepTrials } from '../../src/sweep/trials.js';
 import { runTrial } from '../../src/train/experiment.js';
 import { tempDir, tinyYaml } from '../fixtures.js';
 
-test('spatial_init: from_run draws from the source run\'s filter covariance; the hash follows the source run, not its path', { timeout: 120_000 }, async () => {
+test("spatial_init: from_run draws from the source run's filter covariance; the hash follows the source run, not its path", {
+  timeout: 120_000,
+}, async () => {
   await tf.setBackend('cpu');
   const results = tempDir('from-run');
-  const sourceConfig = loadConfigText(tinyYaml({ results_dir: results, 'dataset.synthetic.train_size': 32, 'dataset.synthetic.test_size': 16 }), 's.yaml').config;
+  const sourceConfig = loadConfigText(
+    tinyYaml({ results_dir: results, 'dataset.synthetic.train_size': 32, 'dataset.synthetic.test_size': 16 }),
+    's.yaml',
+  ).config;
   const [sourceTrial] = sweepTrials(sourceConfig);
   const source = await runTrial(sourceTrial!, { backend: { backend: 'cpu', device: 'cpu' } });
 
   const derived = (from: string, over: Record<string, unknown> = {}) =>
-    loadConfigText(tinyYaml({ results_dir: results, freeze: 'frozen', 'model.width': 8, 'model.spatial_init': 'from_run', 'model.spatial_init_from': from, ...over }), 'd.yaml').config;
+    loadConfigText(
+      tinyYaml({
+        results_dir: results,
+        freeze: 'frozen',
+        'model.width': 8,
+        'model.spatial_init': 'from_run',
+        'model.spatial_init_from': from,
+        ...over,
+      }),
+      'd.yaml',
+    ).config;
   const config = derived(source.dir);
   const identity = runIdentity(config, 0);
   assert.match(identity.run_id, /^frozen-k3-E1-fromrun-seed0-/);
@@ -37,10 +52,13 @@ test('spatial_init: from_run draws from the source run\'s filter covariance; the
   loaded.model.dispose();
   const n = sourceLayers.reduce((a, l) => a + l.effective.length / 9, 0);
   const expected = normaliseCovariance(
-    sourceLayers.reduce((sum, l) => {
-      const m = filterSecondMoments(l.effective, 9);
-      return sum.map((row, p) => row.map((v, q) => v + (m[p]![q]! * l.effective.length) / 9 / n));
-    }, Array.from({ length: 9 }, () => new Array<number>(9).fill(0))),
+    sourceLayers.reduce(
+      (sum, l) => {
+        const m = filterSecondMoments(l.effective, 9);
+        return sum.map((row, p) => row.map((v, q) => v + (m[p]![q]! * l.effective.length) / 9 / n));
+      },
+      Array.from({ length: 9 }, () => new Array<number>(9).fill(0)),
+    ),
   );
   const model = await buildRunModel(config, 0);
   try {
@@ -51,7 +69,10 @@ test('spatial_init: from_run draws from the source run\'s filter covariance; the
     for (let p = 0; p < 9; p++) {
       for (let q = 0; q < 9; q++) {
         const se = Math.sqrt((expected[p]![p]! * expected[q]![q]! + expected[p]![q]! ** 2) / 1024);
-        assert.ok(Math.abs(sample[p]![q]! - expected[p]![q]!) < 5 * se, `Σ[${p}][${q}] ${sample[p]![q]} vs ${expected[p]![q]}`);
+        assert.ok(
+          Math.abs(sample[p]![q]! - expected[p]![q]!) < 5 * se,
+          `Σ[${p}][${q}] ${sample[p]![q]} vs ${expected[p]![q]}`,
+        );
       }
     }
   } finally {
@@ -59,10 +80,29 @@ test('spatial_init: from_run draws from the source run\'s filter covariance; the
   }
 
   // Bad sources are one clear line: an unfinished run, another kernel size.
-  assert.throws(() => runIdentity(derived(join(results, 'nope')), 0), /model\.spatial_init_from: .*nope is not a finished run/);
-  await assert.rejects(buildRunModel(derived(source.dir, { 'model.kernel_size': 5 }), 0), /model\.spatial_init_from: .* has k = 3, this run k = 5/);
+  assert.throws(
+    () => runIdentity(derived(join(results, 'nope')), 0),
+    /model\.spatial_init_from: .*nope is not a finished run/,
+  );
+  await assert.rejects(
+    buildRunModel(derived(source.dir, { 'model.kernel_size': 5 }), 0),
+    /model\.spatial_init_from: .* has k = 3, this run k = 5/,
+  );
 
   // Another source run (other weights) gives another identity.
-  const retrained = await runTrial(sweepTrials(loadConfigText(tinyYaml({ results_dir: results, 'dataset.synthetic.train_size': 32, 'dataset.synthetic.test_size': 16, 'train.lr': 0.2 }), 's.yaml').config)[0]!, { backend: { backend: 'cpu', device: 'cpu' } });
+  const retrained = await runTrial(
+    sweepTrials(
+      loadConfigText(
+        tinyYaml({
+          results_dir: results,
+          'dataset.synthetic.train_size': 32,
+          'dataset.synthetic.test_size': 16,
+          'train.lr': 0.2,
+        }),
+        's.yaml',
+      ).config,
+    )[0]!,
+    { backend: { backend: 'cpu', device: 'cpu' } },
+  );
   assert.notEqual(runIdentity(derived(retrained.dir), 0).run_id, identity.run_id);
 });

@@ -29,10 +29,18 @@ function readRecords(file: string): Buffer[] {
   while (at < bytes.length) {
     assert.ok(at + 12 <= bytes.length, `${file}: truncated header at byte ${at}`);
     const length = Number(bytes.readBigUInt64LE(at));
-    assert.equal(bytes.readUInt32LE(at + 8), mask(crc32cBitwise(bytes.subarray(at, at + 8))), `length CRC of the record at byte ${at}`);
+    assert.equal(
+      bytes.readUInt32LE(at + 8),
+      mask(crc32cBitwise(bytes.subarray(at, at + 8))),
+      `length CRC of the record at byte ${at}`,
+    );
     const data = bytes.subarray(at + 12, at + 12 + length);
     assert.equal(data.length, length, `${file}: truncated record at byte ${at}`);
-    assert.equal(bytes.readUInt32LE(at + 12 + length), mask(crc32cBitwise(data)), `data CRC of the record at byte ${at}`);
+    assert.equal(
+      bytes.readUInt32LE(at + 12 + length),
+      mask(crc32cBitwise(data)),
+      `data CRC of the record at byte ${at}`,
+    );
     records.push(data);
     at += 12 + length + 4;
   }
@@ -56,11 +64,25 @@ function decode(buf: Buffer): Field[] {
     const key = Number(readVarint());
     const field = key >> 3;
     switch (key & 7) {
-      case 0: fields.push({ field, varint: readVarint() }); break;
-      case 1: fields.push({ field, fixed64: buf.subarray(at, at + 8) }); at += 8; break;
-      case 5: fields.push({ field, fixed32: buf.subarray(at, at + 4) }); at += 4; break;
-      case 2: { const n = Number(readVarint()); fields.push({ field, bytes: buf.subarray(at, at + n) }); at += n; break; }
-      default: assert.fail(`wire type ${key & 7}`);
+      case 0:
+        fields.push({ field, varint: readVarint() });
+        break;
+      case 1:
+        fields.push({ field, fixed64: buf.subarray(at, at + 8) });
+        at += 8;
+        break;
+      case 5:
+        fields.push({ field, fixed32: buf.subarray(at, at + 4) });
+        at += 4;
+        break;
+      case 2: {
+        const n = Number(readVarint());
+        fields.push({ field, bytes: buf.subarray(at, at + n) });
+        at += n;
+        break;
+      }
+      default:
+        assert.fail(`wire type ${key & 7}`);
     }
   }
   assert.equal(at, buf.length, 'message overruns its record');
@@ -80,7 +102,12 @@ interface DecodedEvent {
 
 function decodeEvent(record: Buffer): DecodedEvent {
   const fields = decode(record);
-  const event: DecodedEvent = { wallTime: one(fields, 1)!.fixed64!.readDoubleLE(), step: Number(one(fields, 2)?.varint ?? 0n), scalars: {}, texts: {} };
+  const event: DecodedEvent = {
+    wallTime: one(fields, 1)!.fixed64!.readDoubleLE(),
+    step: Number(one(fields, 2)?.varint ?? 0n),
+    scalars: {},
+    texts: {},
+  };
   const version = one(fields, 3);
   if (version) event.fileVersion = version.bytes!.toString('utf8');
   const sessionLog = one(fields, 6);
@@ -102,20 +129,48 @@ function decodeEvent(record: Buffer): DecodedEvent {
   return event;
 }
 
-const eventsFiles = (dir: string) => readdirSync(dir).filter((n) => n.startsWith(EVENTS_FILE_PREFIX)).sort();
+const eventsFiles = (dir: string) =>
+  readdirSync(dir)
+    .filter((n) => n.startsWith(EVENTS_FILE_PREFIX))
+    .sort();
 const readEvents = (file: string) => readRecords(file).map(decodeEvent);
 
 // ---- the writer on a fake run
 
 const STEPS = 4;
 const startInfo = (dir: string, firstEpoch: number): RunStart => ({
-  run_id: 'fake', dir, seed: 7, freeze: 'frozen', kernel_size: 3, lc_expansion: 2, lc_depthwise: false, group: 'g', standard_group: 'g', spatial_init: 'default',
-  arch: 'resnet8', dataset: 'synthetic', epochs: 3, stepsPerEpoch: STEPS, batchSize: 16, counts: { total: 10, learnable: 6, frozen: 4, stored: 10, buffers: 0 },
-  backend: 'cpu', device: 'cpu', firstEpoch,
+  run_id: 'fake',
+  dir,
+  seed: 7,
+  freeze: 'frozen',
+  kernel_size: 3,
+  lc_expansion: 2,
+  lc_depthwise: false,
+  group: 'g',
+  standard_group: 'g',
+  spatial_init: 'default',
+  arch: 'resnet8',
+  dataset: 'synthetic',
+  epochs: 3,
+  stepsPerEpoch: STEPS,
+  batchSize: 16,
+  counts: { total: 10, learnable: 6, frozen: 4, stored: 10, buffers: 0 },
+  backend: 'cpu',
+  device: 'cpu',
+  firstEpoch,
 });
 const row = (epoch: number, val: boolean): EpochRow => ({
-  epoch, lr: 0.05 / epoch, train_loss: 2 / epoch, train_acc: 0.3 * epoch, val_loss: val ? 1.5 / epoch : null, val_acc: val ? 0.25 * epoch : null,
-  best_val_acc: null, epoch_seconds: 1, images_per_second: 100, learnable_params: 6, frozen_params: 4,
+  epoch,
+  lr: 0.05 / epoch,
+  train_loss: 2 / epoch,
+  train_acc: 0.3 * epoch,
+  val_loss: val ? 1.5 / epoch : null,
+  val_acc: val ? 0.25 * epoch : null,
+  best_val_acc: null,
+  epoch_seconds: 1,
+  images_per_second: 100,
+  learnable_params: 6,
+  frozen_params: 4,
 });
 
 test('CRC32C of the standard check string (both the test reader and the mask)', () => {
@@ -143,17 +198,44 @@ test('a fake run writes verified records: file version, config text, per-step an
 
   const config0 = events.find((e) => e.texts.config)!.texts.config!;
   assert.equal(config0.plugin, 'text');
-  for (const line of ['| freeze | frozen |', '| model.kernel_size | 3 |', '| model.lc_expansion | 2 |', '| model.width | 4 |', '| train.lr | 0.05 |', '| seed | 7 |']) assert.ok(config0.text.includes(line), line);
+  for (const line of [
+    '| freeze | frozen |',
+    '| model.kernel_size | 3 |',
+    '| model.lc_expansion | 2 |',
+    '| model.width | 4 |',
+    '| train.lr | 0.05 |',
+    '| seed | 7 |',
+  ])
+    assert.ok(config0.text.includes(line), line);
 
-  const scalars = events.flatMap((e) => Object.entries(e.scalars).map(([tag, value]) => ({ tag, step: e.step, value })));
+  const scalars = events.flatMap((e) =>
+    Object.entries(e.scalars).map(([tag, value]) => ({ tag, step: e.step, value })),
+  );
   const series = (tag: string) => scalars.filter((s) => s.tag === tag).map(({ step, value }) => [step, value]);
-  assert.deepEqual(series('step/train_loss_epoch_mean'), [[2, 2.5], [4, 2.25], [8, 1.5]]);
-  assert.deepEqual(series('step/lr'), [[2, Math.fround(0.04)], [4, Math.fround(0.05)], [8, Math.fround(0.025)]]);
-  assert.deepEqual(series('epoch/train_loss'), [[4, 2], [8, 1]]);
-  assert.deepEqual(series('epoch/train_acc'), [[4, Math.fround(0.3)], [8, Math.fround(0.6)]]);
+  assert.deepEqual(series('step/train_loss_epoch_mean'), [
+    [2, 2.5],
+    [4, 2.25],
+    [8, 1.5],
+  ]);
+  assert.deepEqual(series('step/lr'), [
+    [2, Math.fround(0.04)],
+    [4, Math.fround(0.05)],
+    [8, Math.fround(0.025)],
+  ]);
+  assert.deepEqual(series('epoch/train_loss'), [
+    [4, 2],
+    [8, 1],
+  ]);
+  assert.deepEqual(series('epoch/train_acc'), [
+    [4, Math.fround(0.3)],
+    [8, Math.fround(0.6)],
+  ]);
   assert.deepEqual(series('epoch/val_loss'), [[4, 1.5]], 'no validation scalar on an epoch without evaluation');
   assert.deepEqual(series('epoch/val_acc'), [[4, 0.25]]);
-  assert.deepEqual(series('epoch/lr'), [[4, Math.fround(0.05)], [8, Math.fround(0.025)]]);
+  assert.deepEqual(series('epoch/lr'), [
+    [4, Math.fround(0.05)],
+    [8, Math.fround(0.025)],
+  ]);
 });
 
 test('a resume appends a new file with a SessionLog START and leaves the old one as it was; a fresh start removes them', () => {
@@ -176,7 +258,11 @@ test('a resume appends a new file with a SessionLog START and leaves the old one
   const newer = readEvents(join(dir, files.find((f) => f !== oldName)!));
   assert.equal(newer[0]!.fileVersion, 'brain.Event:2');
   const start = newer.find((e) => e.sessionLogStatus !== undefined)!;
-  assert.deepEqual([start.sessionLogStatus, start.step], [1, STEPS + 1], 'START at the first step after the checkpoint');
+  assert.deepEqual(
+    [start.sessionLogStatus, start.step],
+    [1, STEPS + 1],
+    'START at the first step after the checkpoint',
+  );
   assert.equal(newer.find((e) => 'epoch/val_acc' in e.scalars)!.step, 2 * STEPS);
 
   const fresh = new TensorBoardWriter(config, dir);
@@ -185,14 +271,22 @@ test('a resume appends a new file with a SessionLog START and leaves the old one
   assert.equal(eventsFiles(dir).length, 1, 'a fresh start replaces the earlier attempts, like metrics.csv');
 });
 
-test('a failed append during a step (disk full) stops the run at the epoch, naming the file and the cause', { skip: existsSync('/dev/full') ? false : 'no /dev/full' }, () => {
+test('a failed append during a step (disk full) stops the run at the epoch, naming the file and the cause', {
+  skip: existsSync('/dev/full') ? false : 'no /dev/full',
+}, () => {
   const dir = tempDir('tb-fail');
   const writer = new TensorBoardWriter(tinyConfig(), dir);
   writer.start(startInfo(dir, 1));
   closeSync(Reflect.get(writer, 'fd') as number);
   Reflect.set(writer, 'fd', openSync('/dev/full', 'w')); // every write now fails with ENOSPC
-  assert.doesNotThrow(() => writer.step({ epoch: 1, step: 2, steps: STEPS, lr: 0.1, loss: 1, acc: 0, imagesPerSecond: 1 }), 'a step (inside the trainer\'s progress read) never throws');
-  assert.throws(() => writer.epoch(row(1, true)), (err: Error) => err.message.startsWith(`${writer.path}: cannot append:`) && /no space/i.test(err.message));
+  assert.doesNotThrow(
+    () => writer.step({ epoch: 1, step: 2, steps: STEPS, lr: 0.1, loss: 1, acc: 0, imagesPerSecond: 1 }),
+    "a step (inside the trainer's progress read) never throws",
+  );
+  assert.throws(
+    () => writer.epoch(row(1, true)),
+    (err: Error) => err.message.startsWith(`${writer.path}: cannot append:`) && /no space/i.test(err.message),
+  );
   assert.equal(Reflect.get(writer, 'fd'), null, 'the file is closed after the failure');
 });
 

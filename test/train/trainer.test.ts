@@ -27,8 +27,20 @@ test('cosine schedule: lr at step 0, half-way and the end; warm-up ramps linearl
 
 test('step schedule: default milestones at 50% and 75%, explicit milestones in epochs', () => {
   const s = scheduleFor(tinyConfig(['train.epochs=8', 'train.lr=1', 'train.schedule=step']).train, 5);
-  assert.deepEqual([lrAt(19, s), lrAt(20, s), lrAt(29, s), lrAt(30, s)].map((v) => +v.toFixed(6)), [1, 0.1, 0.1, 0.01]);
-  const e = scheduleFor(tinyConfig(['train.epochs=8', 'train.lr=1', 'train.schedule=step', 'train.step_milestones=[1]', 'train.step_gamma=0.5']).train, 5);
+  assert.deepEqual(
+    [lrAt(19, s), lrAt(20, s), lrAt(29, s), lrAt(30, s)].map((v) => +v.toFixed(6)),
+    [1, 0.1, 0.1, 0.01],
+  );
+  const e = scheduleFor(
+    tinyConfig([
+      'train.epochs=8',
+      'train.lr=1',
+      'train.schedule=step',
+      'train.step_milestones=[1]',
+      'train.step_gamma=0.5',
+    ]).train,
+    5,
+  );
   assert.deepEqual([lrAt(4, e), lrAt(5, e), lrAt(39, e)], [1, 0.5, 0.5]);
   const c = scheduleFor(tinyConfig(['train.schedule=constant']).train, 5);
   assert.equal(lrAt(3, c), c.lr);
@@ -41,10 +53,16 @@ test('SGD matches torch.optim.SGD (momentum, Nesterov, weight decay) on a hand-c
   const g = tf.tensor1d([0.5, 0.5]);
   sgd.step(params, new Map([['p', g]]), 0.1);
   // d = g + 0.1·p = [0.6, 0.3]; buf = d; d' = d + 0.9·buf = [1.14, 0.57]; p -= 0.1·d'
-  assert.deepEqual(Array.from(p.dataSync()).map((v) => +v.toFixed(6)), [0.886, -2.057]);
+  assert.deepEqual(
+    Array.from(p.dataSync()).map((v) => +v.toFixed(6)),
+    [0.886, -2.057],
+  );
   sgd.step(params, new Map([['p', g]]), 0.1);
   // d = [0.5886, 0.2943]; buf = 0.9·[0.6,0.3] + d = [1.1286, 0.5643]; d' = d + 0.9·buf; p -= 0.1·d'
-  assert.deepEqual(Array.from(p.dataSync()).map((v) => +v.toFixed(5)), [+(0.886 - 0.1 * (0.5886 + 0.9 * 1.1286)).toFixed(5), +(-2.057 - 0.1 * (0.2943 + 0.9 * 0.5643)).toFixed(5)]);
+  assert.deepEqual(
+    Array.from(p.dataSync()).map((v) => +v.toFixed(5)),
+    [+(0.886 - 0.1 * (0.5886 + 0.9 * 1.1286)).toFixed(5), +(-2.057 - 0.1 * (0.2943 + 0.9 * 0.5643)).toFixed(5)],
+  );
   sgd.dispose();
   tf.dispose([p, g]);
 });
@@ -71,7 +89,8 @@ test('synthetic data and batches are deterministic from the seed', () => {
   const c = loadDataset(config.dataset, 4);
   assert.deepEqual(a.train.images, b.train.images);
   assert.notDeepEqual(a.train.images, c.train.images);
-  const first = (d: typeof a, epoch: number) => trainBatches(d, 16, 3, epoch, { cropPadding: 4, flip: true }).next().value!;
+  const first = (d: typeof a, epoch: number) =>
+    trainBatches(d, 16, 3, epoch, { cropPadding: 4, flip: true }).next().value!;
   assert.deepEqual(first(a, 1).x, first(b, 1).x);
   assert.notDeepEqual(first(a, 1).x, first(a, 2).x);
   assert.equal(first(a, 1).x.length, 16 * 8 * 8 * 3);
@@ -89,20 +108,38 @@ test('a non-finite loss is located on the device: the first bad step is named at
   const [t, f] = [total.dataSync()[0]!, finite.dataSync()[0]!];
   tf.dispose([total, finite]);
   assert.equal(f, 2);
-  assert.throws(() => checkFinite(4, t, f, (step) => step * 10), (err: Error) => err instanceof NonFiniteLoss && err.message === 'training loss became NaN at epoch 4, step 3 (learning rate 30.0); the run stopped and is marked failed: lower train.lr (or check the data)');
+  assert.throws(
+    () => checkFinite(4, t, f, (step) => step * 10),
+    (err: Error) =>
+      err instanceof NonFiniteLoss &&
+      err.message ===
+        'training loss became NaN at epoch 4, step 3 (learning rate 30.0); the run stopped and is marked failed: lower train.lr (or check the data)',
+  );
   checkFinite(4, 12.5, 5, () => 0.1); // finite: nothing
 });
 
-test('CLI: --set train.lr=1e6 stops the run at the first non-finite loss: one line with epoch and lr, error.json, exit 1, listed as failed by report', { timeout: 120_000 }, () => {
+test('CLI: --set train.lr=1e6 stops the run at the first non-finite loss: one line with epoch and lr, error.json, exit 1, listed as failed by report', {
+  timeout: 120_000,
+}, () => {
   const dir = tempDir('nan');
   const config = writeTinyConfig(join(dir, 'exp.yaml'), { results_dir: join(dir, 'results'), 'train.epochs': 3 });
   assert.equal(lcconv(['run', config, '--quiet']).status, 0, 'a sound run to report beside the failed one');
   const r = lcconv(['run', config, '--set', 'train.lr=1e6', '--quiet']);
   assert.equal(r.status, 1, r.stderr);
-  const line = r.stderr.trim().split('\n').find((l) => l.startsWith('lcconv:'))!;
-  assert.match(line, /(training loss became (NaN|Infinity) at epoch \d+, step \d+|validation loss became (NaN|Infinity) after epoch \d+) \(learning rate [\d.e+]+\); the run stopped and is marked failed: lower train\.lr/);
-  const run = readdirSync(join(dir, 'results', 'tiny')).find((d) => existsSync(join(dir, 'results', 'tiny', d, 'error.json')));
-  const error = JSON.parse(readFileSync(join(dir, 'results', 'tiny', run!, 'error.json'), 'utf8')) as { message: string };
+  const line = r.stderr
+    .trim()
+    .split('\n')
+    .find((l) => l.startsWith('lcconv:'))!;
+  assert.match(
+    line,
+    /(training loss became (NaN|Infinity) at epoch \d+, step \d+|validation loss became (NaN|Infinity) after epoch \d+) \(learning rate [\d.e+]+\); the run stopped and is marked failed: lower train\.lr/,
+  );
+  const run = readdirSync(join(dir, 'results', 'tiny')).find((d) =>
+    existsSync(join(dir, 'results', 'tiny', d, 'error.json')),
+  );
+  const error = JSON.parse(readFileSync(join(dir, 'results', 'tiny', run!, 'error.json'), 'utf8')) as {
+    message: string;
+  };
   assert.match(error.message, /became (NaN|Infinity)/);
   assert.equal(existsSync(join(dir, 'results', 'tiny', run!, 'summary.json')), false, 'not a finished result');
   const report = lcconv(['report', join(dir, 'results', 'tiny'), '--no-plots']);

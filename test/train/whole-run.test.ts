@@ -16,9 +16,15 @@ test('benchWholeRun: per-epoch train, eval and data-path times of the real loop,
   assert.equal(tf.memory().numTensors, before);
   assert.deepEqual([r.train_images, r.test_images, r.epochs, r.repeats.length], [64, 32, 2, 1]);
   const side = r.repeats[0]!.lcconv;
-  assert.deepEqual(side.epochs.map((e) => e.epoch), [1, 2]);
+  assert.deepEqual(
+    side.epochs.map((e) => e.epoch),
+    [1, 2],
+  );
   for (const e of side.epochs) {
-    assert.ok(e.train_seconds > 0 && e.eval_seconds > 0 && e.data_seconds >= 0 && e.data_seconds < e.train_seconds, JSON.stringify(e));
+    assert.ok(
+      e.train_seconds > 0 && e.eval_seconds > 0 && e.data_seconds >= 0 && e.data_seconds < e.train_seconds,
+      JSON.stringify(e),
+    );
     assert.ok(e.train_cpu_seconds > 0 && e.eval_cpu_seconds >= 0, JSON.stringify(e));
     assert.ok(e.val_acc >= 0 && e.val_acc <= 1);
   }

@@ -6,15 +6,43 @@
 
 export const BINARY_OPS = ['add', 'sub', 'mul', 'div', 'maximum', 'minimum', 'squaredDifference', 'reluGrad'] as const;
 export const UNARY_OPS = [
-  'relu', 'neg', 'exp', 'log', 'sqrt', 'rsqrt', 'square', 'abs', 'step', 'reciprocal', 'sigmoid', 'tanh',
+  'relu',
+  'neg',
+  'exp',
+  'log',
+  'sqrt',
+  'rsqrt',
+  'square',
+  'abs',
+  'step',
+  'reciprocal',
+  'sigmoid',
+  'tanh',
 ] as const;
 export const REDUCE_OPS = ['sum', 'mean', 'max'] as const;
 
 /** convForward / convBackwardData / convBackwardWeights: the `geometry` Int32Array, in this order. */
 export const CONV_GEOMETRY = [
-  'batch', 'inHeight', 'inWidth', 'inChannels', 'outHeight', 'outWidth', 'outChannels', 'filterHeight', 'filterWidth',
-  'strideHeight', 'strideWidth', 'dilationHeight', 'dilationWidth', 'padTop', 'padLeft', 'padBottom', 'padRight',
-  'groups', 'bias', 'relu',
+  'batch',
+  'inHeight',
+  'inWidth',
+  'inChannels',
+  'outHeight',
+  'outWidth',
+  'outChannels',
+  'filterHeight',
+  'filterWidth',
+  'strideHeight',
+  'strideWidth',
+  'dilationHeight',
+  'dilationWidth',
+  'padTop',
+  'padLeft',
+  'padBottom',
+  'padRight',
+  'groups',
+  'bias',
+  'relu',
 ] as const;
 
 /** matMul: the `shape` Int32Array, in this order. */

@@ -24,26 +24,72 @@ export interface NativeAddon {
   setCacheLimit(n: number): void;
   clearCache(): void;
   /** geometry: CONV_GEOMETRY in abi.ts. */
-  convForward(x: Float32Array, filter: Float32Array, bias: Float32Array | null, out: Float32Array, geometry: Int32Array): void;
+  convForward(
+    x: Float32Array,
+    filter: Float32Array,
+    bias: Float32Array | null,
+    out: Float32Array,
+    geometry: Int32Array,
+  ): void;
   convBackwardData(dy: Float32Array, filter: Float32Array, dx: Float32Array, geometry: Int32Array): void;
   convBackwardWeights(x: Float32Array, dy: Float32Array, dFilter: Float32Array, geometry: Int32Array): void;
   /** shape: MATMUL_SHAPE in abi.ts. */
   matMul(a: Float32Array, b: Float32Array, bias: Float32Array | null, out: Float32Array, shape: Int32Array): void;
-  binary(a: Float32Array, aShape: Int32Array, b: Float32Array, bShape: Int32Array, out: Float32Array, outShape: Int32Array, op: number): void;
+  binary(
+    a: Float32Array,
+    aShape: Int32Array,
+    b: Float32Array,
+    bShape: Int32Array,
+    out: Float32Array,
+    outShape: Int32Array,
+    op: number,
+  ): void;
   unary(x: Float32Array, out: Float32Array, op: number, alpha: number): void;
   addN(out: Float32Array, xs: Float32Array[]): void;
   reduce(x: Float32Array, shape: Int32Array, reducedMask: Int32Array, out: Float32Array, op: number): void;
-  batchNormTrain(x: Float32Array, gamma: Float32Array, beta: Float32Array, y: Float32Array, mean: Float32Array, variance: Float32Array, epsilon: number): void;
+  batchNormTrain(
+    x: Float32Array,
+    gamma: Float32Array,
+    beta: Float32Array,
+    y: Float32Array,
+    mean: Float32Array,
+    variance: Float32Array,
+    epsilon: number,
+  ): void;
   batchNormTrainGrad(
-    x: Float32Array, gamma: Float32Array, mean: Float32Array, variance: Float32Array, dy: Float32Array,
-    dMean: Float32Array, dVariance: Float32Array, dx: Float32Array, dGamma: Float32Array, dBeta: Float32Array, epsilon: number,
+    x: Float32Array,
+    gamma: Float32Array,
+    mean: Float32Array,
+    variance: Float32Array,
+    dy: Float32Array,
+    dMean: Float32Array,
+    dVariance: Float32Array,
+    dx: Float32Array,
+    dGamma: Float32Array,
+    dBeta: Float32Array,
+    epsilon: number,
   ): void;
   /** y = (x - mean)·scale/√(variance + ε) + offset per channel (last axis); null offset = 0, null scale = 1. */
-  batchNormInference(x: Float32Array, mean: Float32Array, variance: Float32Array, offset: Float32Array | null, scale: Float32Array | null, y: Float32Array, epsilon: number): void;
+  batchNormInference(
+    x: Float32Array,
+    mean: Float32Array,
+    variance: Float32Array,
+    offset: Float32Array | null,
+    scale: Float32Array | null,
+    y: Float32Array,
+    epsilon: number,
+  ): void;
   /** The fused SGD step over n parameters (src/backends/fused-ops.ts SGD_UPDATE); entry i of the five lists share a length. */
   sgdUpdate(
-    params: Float32Array[], grads: Float32Array[], moms: Float32Array[], outParams: Float32Array[], outMoms: Float32Array[],
-    lr: number, momentum: number, nesterov: boolean, weightDecay: number,
+    params: Float32Array[],
+    grads: Float32Array[],
+    moms: Float32Array[],
+    outParams: Float32Array[],
+    outMoms: Float32Array[],
+    lr: number,
+    momentum: number,
+    nesterov: boolean,
+    weightDecay: number,
   ): void;
 }
 

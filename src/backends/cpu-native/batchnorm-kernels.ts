@@ -19,12 +19,28 @@ function inference(addon: NativeAddon): NativeKernelFunc {
     const { x, mean, variance, offset, scale } = args.inputs as Record<string, tf.TensorInfo | undefined>;
     const c = x?.shape[x.shape.length - 1] ?? 0;
     const perChannel = (t: tf.TensorInfo | undefined) => t === undefined || (t.shape.length === 1 && t.shape[0] === c);
-    if (!x || !mean || !variance || c === 0 || sizeOf(x.shape) === 0 || ![mean, variance, offset, scale].every(perChannel) || !allFloat32(backend, x, mean, variance, offset, scale)) {
+    if (
+      !x ||
+      !mean ||
+      !variance ||
+      c === 0 ||
+      sizeOf(x.shape) === 0 ||
+      ![mean, variance, offset, scale].every(perChannel) ||
+      !allFloat32(backend, x, mean, variance, offset, scale)
+    ) {
       return js(args);
     }
     const epsilon = Number((args.attrs as { varianceEpsilon?: number } | undefined)?.varianceEpsilon ?? 0.001); // tfjs's default
     const y = new Float32Array(sizeOf(x.shape));
-    addon.batchNormInference(values(backend, x), values(backend, mean), values(backend, variance), offset ? values(backend, offset) : null, scale ? values(backend, scale) : null, y, epsilon);
+    addon.batchNormInference(
+      values(backend, x),
+      values(backend, mean),
+      values(backend, variance),
+      offset ? values(backend, offset) : null,
+      scale ? values(backend, scale) : null,
+      y,
+      epsilon,
+    );
     return output(backend, [...x.shape], y);
   };
 }
@@ -35,16 +51,33 @@ function forward(addon: NativeAddon): NativeKernelFunc {
     const epsilon = Number((attrs as { epsilon: number }).epsilon);
     const c = x!.shape[x!.shape.length - 1]!;
     // The native loop trusts these sizes; a mismatch would read past gamma/beta.
-    if (x!.shape.length !== 4 || gamma!.shape.length !== 1 || gamma!.shape[0] !== c || beta!.shape.length !== 1 || beta!.shape[0] !== c) {
-      throw new Error(`${BATCH_NORM_TRAIN}: x must be NHWC and gamma/beta [${c}], got x [${x!.shape}], gamma [${gamma!.shape}], beta [${beta!.shape}]`);
+    if (
+      x!.shape.length !== 4 ||
+      gamma!.shape.length !== 1 ||
+      gamma!.shape[0] !== c ||
+      beta!.shape.length !== 1 ||
+      beta!.shape[0] !== c
+    ) {
+      throw new Error(
+        `${BATCH_NORM_TRAIN}: x must be NHWC and gamma/beta [${c}], got x [${x!.shape}], gamma [${gamma!.shape}], beta [${beta!.shape}]`,
+      );
     }
-    if (![x, gamma, beta].every((t) => t!.dtype === 'float32')) throw new Error(`${BATCH_NORM_TRAIN}: float32 inputs only`);
+    if (![x, gamma, beta].every((t) => t!.dtype === 'float32'))
+      throw new Error(`${BATCH_NORM_TRAIN}: float32 inputs only`);
     // Statistics over zero elements are undefined (and the native loop would divide by zero).
     if (sizeOf(x!.shape) === 0) throw new Error(`${BATCH_NORM_TRAIN}: empty input x [${x!.shape}]`);
     const y = new Float32Array(values(backend, x!).length);
     const mean = new Float32Array(c);
     const variance = new Float32Array(c);
-    addon.batchNormTrain(values(backend, x!), values(backend, gamma!), values(backend, beta!), y, mean, variance, epsilon);
+    addon.batchNormTrain(
+      values(backend, x!),
+      values(backend, gamma!),
+      values(backend, beta!),
+      y,
+      mean,
+      variance,
+      epsilon,
+    );
     return [output(backend, [...x!.shape], y), output(backend, [c], mean), output(backend, [c], variance)];
   };
 }
@@ -58,13 +91,26 @@ function backward(addon: NativeAddon): NativeKernelFunc {
     const dGamma = new Float32Array(c);
     const dBeta = new Float32Array(c);
     addon.batchNormTrainGrad(
-      values(backend, x!), values(backend, gamma!), values(backend, mean!), values(backend, variance!), values(backend, dy!),
-      values(backend, dMean!), values(backend, dVariance!), dx, dGamma, dBeta, epsilon,
+      values(backend, x!),
+      values(backend, gamma!),
+      values(backend, mean!),
+      values(backend, variance!),
+      values(backend, dy!),
+      values(backend, dMean!),
+      values(backend, dVariance!),
+      dx,
+      dGamma,
+      dBeta,
+      epsilon,
     );
     return [output(backend, [...x!.shape], dx), output(backend, [c], dGamma), output(backend, [c], dBeta)];
   };
 }
 
 export function batchNormKernels(addon: NativeAddon): tf.KernelConfig[] {
-  return [nativeKernel(BATCH_NORM_TRAIN, forward(addon)), nativeKernel(BATCH_NORM_TRAIN_GRAD, backward(addon)), nativeKernel(tf.FusedBatchNorm, inference(addon))];
+  return [
+    nativeKernel(BATCH_NORM_TRAIN, forward(addon)),
+    nativeKernel(BATCH_NORM_TRAIN_GRAD, backward(addon)),
+    nativeKernel(tf.FusedBatchNorm, inference(addon)),
+  ];
 }

@@ -14,12 +14,26 @@ type Pad = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
 function packConvGeometry(c: ConvInfo, depthwise: boolean, bias: boolean, relu: boolean): Int32Array {
   const p = c.padInfo;
   return pack(CONV_GEOMETRY, {
-    batch: c.batchSize, inHeight: c.inHeight, inWidth: c.inWidth, inChannels: c.inChannels,
-    outHeight: c.outHeight, outWidth: c.outWidth, outChannels: c.outChannels,
-    filterHeight: c.filterHeight, filterWidth: c.filterWidth, strideHeight: c.strideHeight, strideWidth: c.strideWidth,
-    dilationHeight: c.dilationHeight, dilationWidth: c.dilationWidth,
-    padTop: p.top, padLeft: p.left, padBottom: p.bottom, padRight: p.right,
-    groups: depthwise ? c.inChannels : 1, bias, relu,
+    batch: c.batchSize,
+    inHeight: c.inHeight,
+    inWidth: c.inWidth,
+    inChannels: c.inChannels,
+    outHeight: c.outHeight,
+    outWidth: c.outWidth,
+    outChannels: c.outChannels,
+    filterHeight: c.filterHeight,
+    filterWidth: c.filterWidth,
+    strideHeight: c.strideHeight,
+    strideWidth: c.strideWidth,
+    dilationHeight: c.dilationHeight,
+    dilationWidth: c.dilationWidth,
+    padTop: p.top,
+    padLeft: p.left,
+    padBottom: p.bottom,
+    padRight: p.right,
+    groups: depthwise ? c.inChannels : 1,
+    bias,
+    relu,
   });
 }
 
@@ -54,8 +68,14 @@ interface ConvAttrs {
 
 function info(xShape: number[], filterShape: number[], a: ConvAttrs, depthwise: boolean): ConvInfo {
   return tf.backend_util.computeConv2DInfo(
-    xShape as [number, number, number, number], filterShape as [number, number, number, number],
-    a.strides, a.dilations ?? 1, a.pad, a.dimRoundingMode, depthwise, 'channelsLast',
+    xShape as [number, number, number, number],
+    filterShape as [number, number, number, number],
+    a.strides,
+    a.dilations ?? 1,
+    a.pad,
+    a.dimRoundingMode,
+    depthwise,
+    'channelsLast',
   );
 }
 
@@ -66,13 +86,25 @@ function forward(addon: NativeAddon, name: string, depthwise: boolean): NativeKe
     const { x, filter, bias, preluActivationWeights } = args.inputs;
     const a = args.attrs as unknown as ConvAttrs;
     const activation = a.activation ?? 'linear';
-    if (!x || !filter || (a.dataFormat ?? 'NHWC') !== 'NHWC' || preluActivationWeights ||
-        (activation !== 'linear' && activation !== 'relu') || !allFloat32(backend, x, filter, bias)) return js(args);
+    if (
+      !x ||
+      !filter ||
+      (a.dataFormat ?? 'NHWC') !== 'NHWC' ||
+      preluActivationWeights ||
+      (activation !== 'linear' && activation !== 'relu') ||
+      !allFloat32(backend, x, filter, bias)
+    )
+      return js(args);
     const c = info(x.shape, filter.shape, a, depthwise);
     if (!oneDnnAccepts(c) || (bias && sizeOf(bias.shape) !== c.outChannels)) return js(args);
     const out = new Float32Array(sizeOf(c.outShape));
-    addon.convForward(values(backend, x), values(backend, filter), bias ? values(backend, bias) : null, out,
-      packConvGeometry(c, depthwise, bias !== undefined, activation === 'relu'));
+    addon.convForward(
+      values(backend, x),
+      values(backend, filter),
+      bias ? values(backend, bias) : null,
+      out,
+      packConvGeometry(c, depthwise, bias !== undefined, activation === 'relu'),
+    );
     return output(backend, c.outShape, out);
   };
 }
@@ -83,11 +115,17 @@ function backpropInput(addon: NativeAddon, name: string, depthwise: boolean): Na
     const { backend } = args;
     const { dy, filter } = args.inputs;
     const a = args.attrs as unknown as ConvAttrs;
-    if (!dy || !filter || !a.inputShape || (a.dataFormat ?? 'NHWC') !== 'NHWC' || !allFloat32(backend, dy, filter)) return js(args);
+    if (!dy || !filter || !a.inputShape || (a.dataFormat ?? 'NHWC') !== 'NHWC' || !allFloat32(backend, dy, filter))
+      return js(args);
     const c = info(a.inputShape, filter.shape, a, depthwise);
     if (!oneDnnAccepts(c, dy)) return js(args);
     const dx = new Float32Array(sizeOf(a.inputShape));
-    addon.convBackwardData(values(backend, dy), values(backend, filter), dx, packConvGeometry(c, depthwise, false, false));
+    addon.convBackwardData(
+      values(backend, dy),
+      values(backend, filter),
+      dx,
+      packConvGeometry(c, depthwise, false, false),
+    );
     return output(backend, [...a.inputShape], dx);
   };
 }
@@ -98,18 +136,27 @@ function backpropFilter(addon: NativeAddon, name: string, depthwise: boolean): N
     const { backend } = args;
     const { x, dy } = args.inputs;
     const a = args.attrs as unknown as ConvAttrs;
-    if (!x || !dy || !a.filterShape || (a.dataFormat ?? 'NHWC') !== 'NHWC' || !allFloat32(backend, x, dy)) return js(args);
+    if (!x || !dy || !a.filterShape || (a.dataFormat ?? 'NHWC') !== 'NHWC' || !allFloat32(backend, x, dy))
+      return js(args);
     const c = info(x.shape, a.filterShape, a, depthwise);
     if (!oneDnnAccepts(c, dy)) return js(args);
     const dFilter = new Float32Array(sizeOf(a.filterShape));
-    addon.convBackwardWeights(values(backend, x), values(backend, dy), dFilter, packConvGeometry(c, depthwise, false, false));
+    addon.convBackwardWeights(
+      values(backend, x),
+      values(backend, dy),
+      dFilter,
+      packConvGeometry(c, depthwise, false, false),
+    );
     return output(backend, [...a.filterShape], dFilter);
   };
 }
 
 export function convKernels(addon: NativeAddon): tf.KernelConfig[] {
-  const k = (name: string, make: (addon: NativeAddon, name: string, depthwise: boolean) => NativeKernelFunc, depthwise: boolean) =>
-    nativeKernel(name, make(addon, name, depthwise));
+  const k = (
+    name: string,
+    make: (addon: NativeAddon, name: string, depthwise: boolean) => NativeKernelFunc,
+    depthwise: boolean,
+  ) => nativeKernel(name, make(addon, name, depthwise));
   return [
     k(tf.Conv2D, forward, false),
     k(tf.FusedConv2D, forward, false),
@@ -121,4 +168,3 @@ export function convKernels(addon: NativeAddon): tf.KernelConfig[] {
     k(tf.DepthwiseConv2dNativeBackpropFilter, backpropFilter, true),
   ];
 }
-

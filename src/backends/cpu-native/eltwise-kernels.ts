@@ -9,13 +9,27 @@ import type { NativeAddon } from './addon.js';
 import { allFloat32, jsKernel, nativeKernel, output, sizeOf, values, type NativeKernelFunc } from './kernel-io.js';
 
 const BINARY: [string, BinaryOp][] = [
-  [tf.Add, 'add'], [tf.Sub, 'sub'], [tf.Multiply, 'mul'], [tf.RealDiv, 'div'], [tf.Maximum, 'maximum'],
-  [tf.Minimum, 'minimum'], [tf.SquaredDifference, 'squaredDifference'],
+  [tf.Add, 'add'],
+  [tf.Sub, 'sub'],
+  [tf.Multiply, 'mul'],
+  [tf.RealDiv, 'div'],
+  [tf.Maximum, 'maximum'],
+  [tf.Minimum, 'minimum'],
+  [tf.SquaredDifference, 'squaredDifference'],
 ];
 
 const UNARY: [string, UnaryOp][] = [
-  [tf.Relu, 'relu'], [tf.Neg, 'neg'], [tf.Exp, 'exp'], [tf.Log, 'log'], [tf.Sqrt, 'sqrt'], [tf.Rsqrt, 'rsqrt'],
-  [tf.Square, 'square'], [tf.Abs, 'abs'], [tf.Step, 'step'], [tf.Reciprocal, 'reciprocal'], [tf.Sigmoid, 'sigmoid'],
+  [tf.Relu, 'relu'],
+  [tf.Neg, 'neg'],
+  [tf.Exp, 'exp'],
+  [tf.Log, 'log'],
+  [tf.Sqrt, 'sqrt'],
+  [tf.Rsqrt, 'rsqrt'],
+  [tf.Square, 'square'],
+  [tf.Abs, 'abs'],
+  [tf.Step, 'step'],
+  [tf.Reciprocal, 'reciprocal'],
+  [tf.Sigmoid, 'sigmoid'],
   [tf.Tanh, 'tanh'],
 ];
 
@@ -27,7 +41,15 @@ function binary(addon: NativeAddon, name: string, op: BinaryOp): NativeKernelFun
     if (!a || !b || sizeOf(a.shape) === 0 || sizeOf(b.shape) === 0 || !allFloat32(backend, a, b)) return js(args);
     const outShape = tf.backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
     const out = new Float32Array(sizeOf(outShape));
-    addon.binary(values(backend, a), Int32Array.from(a.shape), values(backend, b), Int32Array.from(b.shape), out, Int32Array.from(outShape), opCode(BINARY_OPS, op));
+    addon.binary(
+      values(backend, a),
+      Int32Array.from(a.shape),
+      values(backend, b),
+      Int32Array.from(b.shape),
+      out,
+      Int32Array.from(outShape),
+      opCode(BINARY_OPS, op),
+    );
     return output(backend, outShape, out);
   };
 }
@@ -65,7 +87,10 @@ function addN(addon: NativeAddon): NativeKernelFunc {
     const first = tensors[0];
     if (!first || !allFloat32(backend, ...tensors)) return js(args);
     const out = new Float32Array(sizeOf(first.shape));
-    addon.addN(out, tensors.map((t) => values(backend, t)));
+    addon.addN(
+      out,
+      tensors.map((t) => values(backend, t)),
+    );
     return output(backend, [...first.shape], out);
   };
 }

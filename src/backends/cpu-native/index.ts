@@ -27,7 +27,8 @@ export interface LoadOptions {
 
 export async function loadCpuNative(options: LoadOptions = {}): Promise<Probe> {
   const threads = threadsFromEnv();
-  if (typeof threads === 'string') return { ok: false, backend: BACKEND_NAME, reason: threads, fix: 'set LCCONV_THREADS to a positive integer' };
+  if (typeof threads === 'string')
+    return { ok: false, backend: BACKEND_NAME, reason: threads, fix: 'set LCCONV_THREADS to a positive integer' };
   const load = loadAddon(options.addonPath);
   if (!load.ok) return { ok: false, backend: BACKEND_NAME, reason: load.reason, fix: load.fix };
   if (!active) {
@@ -76,12 +77,23 @@ function threadsFromEnv(): number | string {
 
 function register(addon: NativeAddon): void {
   // Priority below 'cpu' (1): registering must never change which backend tfjs picks by itself.
-  tf.registerBackend(BACKEND_NAME, () => {
-    addon.tuneMalloc();
-    return new MathBackendCPU();
-  }, 0);
+  tf.registerBackend(
+    BACKEND_NAME,
+    () => {
+      addon.tuneMalloc();
+      return new MathBackendCPU();
+    },
+    0,
+  );
   for (const config of tf.getKernelsForBackend('cpu')) tf.registerKernel({ ...config, backendName: BACKEND_NAME });
-  const natives = [...convKernels(addon), ...matMulKernels(addon), ...eltwiseKernels(addon), ...reduceKernels(addon), ...batchNormKernels(addon), ...sgdKernels(addon)];
+  const natives = [
+    ...convKernels(addon),
+    ...matMulKernels(addon),
+    ...eltwiseKernels(addon),
+    ...reduceKernels(addon),
+    ...batchNormKernels(addon),
+    ...sgdKernels(addon),
+  ];
   for (const config of natives) {
     if (tf.getKernel(config.kernelName, BACKEND_NAME)) tf.unregisterKernel(config.kernelName, BACKEND_NAME);
     tf.registerKernel(config);

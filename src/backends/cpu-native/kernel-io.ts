@@ -5,7 +5,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 
-export type NativeKernelFunc = (args: { inputs: tf.NamedTensorInfoMap; backend: MathBackendCPU; attrs?: tf.NamedAttrMap }) => tf.TensorInfo | tf.TensorInfo[];
+export type NativeKernelFunc = (args: {
+  inputs: tf.NamedTensorInfoMap;
+  backend: MathBackendCPU;
+  attrs?: tf.NamedAttrMap;
+}) => tf.TensorInfo | tf.TensorInfo[];
 
 export function values(backend: MathBackendCPU, t: tf.TensorInfo): Float32Array {
   return backend.data.get(t.dataId).values as Float32Array;
@@ -13,7 +17,9 @@ export function values(backend: MathBackendCPU, t: tf.TensorInfo): Float32Array 
 
 /** True when every tensor is float32 held as a Float32Array, the only case the addon handles. */
 export function allFloat32(backend: MathBackendCPU, ...ts: (tf.TensorInfo | undefined)[]): boolean {
-  return ts.every((t) => t === undefined || (t.dtype === 'float32' && backend.data.get(t.dataId).values instanceof Float32Array));
+  return ts.every(
+    (t) => t === undefined || (t.dtype === 'float32' && backend.data.get(t.dataId).values instanceof Float32Array),
+  );
 }
 
 export function output(backend: MathBackendCPU, shape: number[], data: Float32Array): tf.TensorInfo {

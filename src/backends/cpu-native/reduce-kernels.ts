@@ -8,7 +8,9 @@ import type { NativeAddon } from './addon.js';
 import { allFloat32, jsKernel, nativeKernel, output, sizeOf, values, type NativeKernelFunc } from './kernel-io.js';
 
 const REDUCE: [string, ReduceOp, 'axis' | 'reductionIndices'][] = [
-  [tf.Sum, 'sum', 'axis'], [tf.Mean, 'mean', 'axis'], [tf.Max, 'max', 'reductionIndices'],
+  [tf.Sum, 'sum', 'axis'],
+  [tf.Mean, 'mean', 'axis'],
+  [tf.Max, 'max', 'reductionIndices'],
 ];
 
 function reduce(addon: NativeAddon, name: string, op: ReduceOp, axisAttr: string): NativeKernelFunc {

@@ -18,12 +18,29 @@ export const analyzeCommand: CommandModule<object, AnalyzeArgs> = {
   describe: 'filter pictures, LC weight sparsity and spatial structure of trained runs (CSV, SVG, PNG)',
   builder: (y: Argv) =>
     y
-      .positional('path', { type: 'string', demandOption: true, describe: 'a run directory, an experiment or sweep folder (results/<name>), or its config file' })
-      .option('layers', { type: 'string', describe: 'spatial layers to picture, comma-separated (default: stem.conv and each stage\'s block1.conv1)' })
-      .option('set', { type: 'string', array: true, default: [], describe: 'with a config file: override a config key (as for run)' })
-      .option('plots', { type: 'boolean', default: true, describe: 'render the pictures (--no-plots writes only the CSVs)' }) as unknown as Argv<AnalyzeArgs>,
+      .positional('path', {
+        type: 'string',
+        demandOption: true,
+        describe: 'a run directory, an experiment or sweep folder (results/<name>), or its config file',
+      })
+      .option('layers', {
+        type: 'string',
+        describe: "spatial layers to picture, comma-separated (default: stem.conv and each stage's block1.conv1)",
+      })
+      .option('set', {
+        type: 'string',
+        array: true,
+        default: [],
+        describe: 'with a config file: override a config key (as for run)',
+      })
+      .option('plots', {
+        type: 'boolean',
+        default: true,
+        describe: 'render the pictures (--no-plots writes only the CSVs)',
+      }) as unknown as Argv<AnalyzeArgs>,
   handler: async (args: ArgumentsCamelCase<AnalyzeArgs>) => {
-    if (!existsSync(args.path)) throw new InputError(`${args.path}: no such run directory, experiment folder or config file`);
+    if (!existsSync(args.path))
+      throw new InputError(`${args.path}: no such run directory, experiment folder or config file`);
     let folder = args.path;
     if (statSync(args.path).isFile()) {
       const { loadConfigFile } = await import('../../config/load.js');
@@ -34,7 +51,10 @@ export const analyzeCommand: CommandModule<object, AnalyzeArgs> = {
     const { selectBackend } = await import('../../backends/index.js');
     await selectBackend('cpu');
     const { analyzePath } = await import('../../analysis/run.js');
-    const layers = args.layers?.split(',').map((l) => l.trim()).filter((l) => l !== '');
+    const layers = args.layers
+      ?.split(',')
+      .map((l) => l.trim())
+      .filter((l) => l !== '');
     const result = await analyzePath(folder, { layers, plots: args.plots });
     for (const run of result.runs) {
       const stats = run.analysis.layers;

@@ -19,10 +19,18 @@ export const configCommand: CommandModule<object, ConfigArgs> = {
   builder: (y: Argv) =>
     y
       .positional('config', { type: 'string', describe: 'YAML experiment (default: all defaults)' })
-      .option('set', { type: 'string', array: true, default: [], describe: 'override a key, e.g. --set model.kernel_size=5' })
+      .option('set', {
+        type: 'string',
+        array: true,
+        default: [],
+        describe: 'override a key, e.g. --set model.kernel_size=5',
+      })
       .option('reference', { type: 'boolean', default: false, describe: 'print the config reference (Markdown)' })
       .example('$0 config configs/smoke.yaml --set train.epochs=2', 'the resolved config, every default filled in')
-      .example('$0 config --reference > docs/config.md', 'regenerate the reference of every key') as unknown as Argv<ConfigArgs>,
+      .example(
+        '$0 config --reference > docs/config.md',
+        'regenerate the reference of every key',
+      ) as unknown as Argv<ConfigArgs>,
   handler: (args: ArgumentsCamelCase<ConfigArgs>) => {
     if (args.reference) {
       process.stdout.write(configReferenceMarkdown());

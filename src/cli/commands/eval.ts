@@ -31,14 +31,26 @@ interface EvalArgs {
 /** A list flag as YAML: repeated and/or comma-separated values; 'none' is the empty list. */
 function listOverride(key: string, values: string[] | undefined): string[] {
   if (values === undefined) return [];
-  const items = values.flatMap((v) => v.split(',')).map((v) => v.trim()).filter((v) => v !== '' && v !== 'none');
+  const items = values
+    .flatMap((v) => v.split(','))
+    .map((v) => v.trim())
+    .filter((v) => v !== '' && v !== 'none');
   return [`eval.${key}=[${items.join(',')}]`];
 }
 
 /** Which flag sets each eval key, so an error names the flag the user typed. */
 const FLAG_OF: Record<string, string> = {
-  attacks: '--attacks', linf_epsilons: '--eps', l2_epsilons: '--l2-eps', corruptions: '--corruptions', severities: '--severities',
-  steps: '--steps', step_size: '--step-size', restarts: '--restarts', images: '--images', seed: '--seed', batch_size: '--batch-size',
+  attacks: '--attacks',
+  linf_epsilons: '--eps',
+  l2_epsilons: '--l2-eps',
+  corruptions: '--corruptions',
+  severities: '--severities',
+  steps: '--steps',
+  step_size: '--step-size',
+  restarts: '--restarts',
+  images: '--images',
+  seed: '--seed',
+  batch_size: '--batch-size',
 };
 
 /** Validates the flags against the config schema; errors name the flag (`--eps: item 1: …`). */
@@ -53,7 +65,8 @@ export function checkEvalFlags(args: Omit<EvalArgs, 'dir' | 'json' | 'quiet'>): 
     const item = /\.(\d+)\)$/.exec(keyPath)?.[1];
     const flag = match && FLAG_OF[match[1]!];
     const fromSet = match && args.set.some((s) => s.startsWith(`eval.${match[1]}=`));
-    if (err instanceof ConfigError && flag && !fromSet) throw new InputError(`${flag}${item !== undefined ? ` value ${Number(item) + 1}` : ''}: ${err.problem}`);
+    if (err instanceof ConfigError && flag && !fromSet)
+      throw new InputError(`${flag}${item !== undefined ? ` value ${Number(item) + 1}` : ''}: ${err.problem}`);
     throw err;
   }
   return overrides;
@@ -63,14 +76,25 @@ export function checkEvalFlags(args: Omit<EvalArgs, 'dir' | 'json' | 'quiet'>): 
 export function evalOverrides(args: Omit<EvalArgs, 'dir' | 'json' | 'quiet'>): string[] {
   const scalar = (key: string, value: number | undefined) => (value === undefined ? [] : [`eval.${key}=${value}`]);
   for (const spec of args.set) {
-    if (!spec.startsWith('eval.')) throw new InputError(`--set ${spec}: lcconv eval only overrides eval.* keys (the run's other settings are fixed by its directory)`);
+    if (!spec.startsWith('eval.'))
+      throw new InputError(
+        `--set ${spec}: lcconv eval only overrides eval.* keys (the run's other settings are fixed by its directory)`,
+      );
   }
   return [
-    ...listOverride('attacks', args.attacks), ...listOverride('linf_epsilons', args.eps), ...listOverride('l2_epsilons', args.l2Eps),
-    ...listOverride('corruptions', args.corruptions), ...listOverride('severities', args.severities),
-    ...scalar('steps', args.steps), ...scalar('step_size', args.stepSize), ...scalar('restarts', args.restarts),
-    ...scalar('images', args.images), ...scalar('seed', args.seed), ...scalar('batch_size', args.batchSize),
-    ...args.set, ...(args.backend ? [`backend=${args.backend}`] : []),
+    ...listOverride('attacks', args.attacks),
+    ...listOverride('linf_epsilons', args.eps),
+    ...listOverride('l2_epsilons', args.l2Eps),
+    ...listOverride('corruptions', args.corruptions),
+    ...listOverride('severities', args.severities),
+    ...scalar('steps', args.steps),
+    ...scalar('step_size', args.stepSize),
+    ...scalar('restarts', args.restarts),
+    ...scalar('images', args.images),
+    ...scalar('seed', args.seed),
+    ...scalar('batch_size', args.batchSize),
+    ...args.set,
+    ...(args.backend ? [`backend=${args.backend}`] : []),
   ];
 }
 
@@ -79,28 +103,55 @@ export const evalCommand: CommandModule<object, EvalArgs> = {
   describe: 'evaluate finished runs: clean, FGSM, PGD (L∞, L2) and common-corruption accuracy → eval.csv',
   builder: (y: Argv) =>
     y
-      .positional('dir', { type: 'string', demandOption: true, describe: 'a run directory, or an experiment or sweep folder of runs' })
-      .option('attacks', { type: 'string', array: true, describe: 'fgsm, pgd, pgd_l2 (comma-separated; none = no attacks)' })
-      .option('eps', { type: 'string', array: true, describe: 'L∞ ε of fgsm and pgd in units of 1/255, e.g. 0.5,1,2,4,8' })
+      .positional('dir', {
+        type: 'string',
+        demandOption: true,
+        describe: 'a run directory, or an experiment or sweep folder of runs',
+      })
+      .option('attacks', {
+        type: 'string',
+        array: true,
+        describe: 'fgsm, pgd, pgd_l2 (comma-separated; none = no attacks)',
+      })
+      .option('eps', {
+        type: 'string',
+        array: true,
+        describe: 'L∞ ε of fgsm and pgd in units of 1/255, e.g. 0.5,1,2,4,8',
+      })
       .option('l2-eps', { type: 'string', array: true, describe: 'L2 ε of pgd_l2 in [0,1] pixel units, e.g. 0.25,0.5' })
       .option('steps', { type: 'number', describe: 'PGD iterations (default 10)' })
       .option('step-size', { type: 'number', describe: 'PGD step α = step-size·ε/steps (default 2.5)' })
       .option('restarts', { type: 'number', describe: 'PGD random restarts (default 1)' })
-      .option('corruptions', { type: 'string', array: true, describe: 'built-in corruptions (comma-separated; none = no corruptions)' })
+      .option('corruptions', {
+        type: 'string',
+        array: true,
+        describe: 'built-in corruptions (comma-separated; none = no corruptions)',
+      })
       .option('severities', { type: 'string', array: true, describe: 'corruption severities 1..5' })
       .option('images', { type: 'number', describe: 'evaluate N images of the split (seeded choice; default all)' })
       .option('seed', { type: 'number', describe: 'seed of image choice, corruptions and random starts (default 0)' })
       .option('batch-size', { type: 'number', describe: 'images per batch (default 256)' })
-      .option('set', { type: 'string', array: true, default: [], describe: 'override an eval.* key, e.g. --set eval.restarts=5' })
+      .option('set', {
+        type: 'string',
+        array: true,
+        default: [],
+        describe: 'override an eval.* key, e.g. --set eval.restarts=5',
+      })
       .option('backend', { type: 'string', describe: 'tfjs backend (default: the run config’s)' })
       .option('quiet', { type: 'boolean', default: false, describe: 'print only the tables' })
-      .option('json', { type: 'boolean', default: false, describe: 'print the rows of every run as JSON on stdout' }) as unknown as Argv<EvalArgs>,
+      .option('json', {
+        type: 'boolean',
+        default: false,
+        describe: 'print the rows of every run as JSON on stdout',
+      }) as unknown as Argv<EvalArgs>,
   handler: async (args: ArgumentsCamelCase<EvalArgs>) => {
     const overrides = checkEvalFlags(args); // before any run is read
     const { runDirsUnder, evaluateRun, formatEvaluation, formatRow } = await import('../../eval/run-eval.js');
     const { readFinishedRun, loadFinishedModel } = await import('../../eval/load-run.js');
     const out = args.json ? process.stderr : process.stdout;
-    const say = (line: string) => { if (!args.quiet) out.write(`${line}\n`); };
+    const say = (line: string) => {
+      if (!args.quiet) out.write(`${line}\n`);
+    };
 
     const dirs = runDirsUnder(args.dir);
     const single = dirs.length === 1 && dirs[0] === args.dir;
@@ -137,7 +188,19 @@ export const evalCommand: CommandModule<object, EvalArgs> = {
         if (!args.json) process.stdout.write(`${formatEvaluation(result)}\n\n`);
       }
       if (args.json) {
-        process.stdout.write(`${JSON.stringify(results.map((r) => ({ run: r.run.summary.run_id, dir: r.run.dir, seconds: r.seconds, file: r.file, rows: r.rows })), null, 2)}\n`);
+        process.stdout.write(
+          `${JSON.stringify(
+            results.map((r) => ({
+              run: r.run.summary.run_id,
+              dir: r.run.dir,
+              seconds: r.seconds,
+              file: r.file,
+              rows: r.rows,
+            })),
+            null,
+            2,
+          )}\n`,
+        );
       }
     } finally {
       await releaseBackends();

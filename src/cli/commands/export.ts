@@ -19,9 +19,17 @@ export const exportCommand: CommandModule<object, ExportArgs> = {
   builder: (y: Argv) =>
     y
       .positional('run', { type: 'string', demandOption: true, describe: 'a finished run directory' })
-      .option('format', { choices: ['safetensors'] as const, default: 'safetensors' as const, describe: 'weights file format' })
+      .option('format', {
+        choices: ['safetensors'] as const,
+        default: 'safetensors' as const,
+        describe: 'weights file format',
+      })
       .option('out', { type: 'string', describe: 'output folder (default: <run>/export)' })
-      .option('json', { type: 'boolean', default: false, describe: 'print the written files as JSON' }) as unknown as Argv<ExportArgs>,
+      .option('json', {
+        type: 'boolean',
+        default: false,
+        describe: 'print the written files as JSON',
+      }) as unknown as Argv<ExportArgs>,
   handler: async (args: ArgumentsCamelCase<ExportArgs>) => {
     const { readFinishedRun, loadFinishedModel } = await import('../../eval/load-run.js');
     const run = readFinishedRun(args.run);
@@ -34,7 +42,9 @@ export const exportCommand: CommandModule<object, ExportArgs> = {
       const model = await loadFinishedModel(run);
       try {
         const files = await exportRun(run, model, data, args.out ?? join(args.run, EXPORT_DIR));
-        process.stdout.write(args.json ? `${JSON.stringify({ run: run.summary.run_id, files })}\n` : `wrote ${files.join(', ')}\n`);
+        process.stdout.write(
+          args.json ? `${JSON.stringify({ run: run.summary.run_id, files })}\n` : `wrote ${files.join(', ')}\n`,
+        );
       } finally {
         model.dispose();
       }

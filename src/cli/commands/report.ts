@@ -16,16 +16,22 @@ export const reportCommand: CommandModule<object, ReportArgs> = {
   describe: 'aggregate the runs of an experiment folder into report.csv, report.md and plots',
   builder: (y: Argv) =>
     y
-      .positional('dir', { type: 'string', demandOption: true, describe: 'experiment folder, e.g. results/kernel-sweep' })
+      .positional('dir', {
+        type: 'string',
+        demandOption: true,
+        describe: 'experiment folder, e.g. results/kernel-sweep',
+      })
       .option('plots', { type: 'boolean', default: true, describe: 'render the plots (--no-plots skips them)' })
       .example('$0 report results/smoke-sweep', 'report.csv, report.md and plots of every finished run there')
       .example('$0 report results/smoke --no-plots', 'tables only') as unknown as Argv<ReportArgs>,
   handler: async (args: ArgumentsCamelCase<ReportArgs>) => {
-    if (!existsSync(args.dir)) throw new InputError(`${args.dir}: no such folder (give an experiment folder such as results/<name>)`);
+    if (!existsSync(args.dir))
+      throw new InputError(`${args.dir}: no such folder (give an experiment folder such as results/<name>)`);
     const { writeReport } = await import('../../results/report.js');
     const { formatComparison } = await import('../../results/comparison.js');
     const report = await writeReport(args.dir, { plots: args.plots });
-    if (report.runs.length === 0) throw new InputError(`${args.dir}: no finished run (a run directory with summary.json) to report`);
+    if (report.runs.length === 0)
+      throw new InputError(`${args.dir}: no finished run (a run directory with summary.json) to report`);
     process.stdout.write(`${formatComparison(report.rows, report.accuracy)}\n\n`);
     if (report.failed.length) process.stdout.write(`failed: ${report.failed.map((f) => f.run).join(', ')}\n`);
     if (report.unfinished.length) process.stdout.write(`unfinished: ${report.unfinished.join(', ')}\n`);

@@ -33,23 +33,51 @@ export const runCommand: CommandModule<object, RunArgs> = {
   builder: (y: Argv) =>
     y
       .positional('config', { type: 'string', describe: 'YAML experiment (default: the built-in configs/smoke.yaml)' })
-      .option('set', { type: 'string', array: true, default: [], describe: 'override a config key, e.g. --set train.epochs=2 (repeatable)' })
+      .option('set', {
+        type: 'string',
+        array: true,
+        default: [],
+        describe: 'override a config key, e.g. --set train.epochs=2 (repeatable)',
+      })
       .option('backend', BACKEND_OPTION)
-      .option('force', { type: 'boolean', default: false, describe: 'retrain runs that already finished, and start interrupted ones over (dropping their checkpoint)' })
-      .option('resume', { type: 'boolean', default: false, describe: 'continue unfinished runs from their last end-of-epoch checkpoint' })
-      .option('trial', { type: 'string', describe: 'run one trial of the sweep: its index or run id (lcconv sweep --dry-run lists them)' })
+      .option('force', {
+        type: 'boolean',
+        default: false,
+        describe: 'retrain runs that already finished, and start interrupted ones over (dropping their checkpoint)',
+      })
+      .option('resume', {
+        type: 'boolean',
+        default: false,
+        describe: 'continue unfinished runs from their last end-of-epoch checkpoint',
+      })
+      .option('trial', {
+        type: 'string',
+        describe: 'run one trial of the sweep: its index or run id (lcconv sweep --dry-run lists them)',
+      })
       .option('quiet', { type: 'boolean', default: false, describe: 'print only errors and the final table' })
-      .option('json', { type: 'boolean', default: false, describe: 'print a JSON summary on stdout (logs go to stderr)' })
-      .example('$0 run', 'the built-in default: frozen random filters in LC blocks vs standard training, on generated data')
+      .option('json', {
+        type: 'boolean',
+        default: false,
+        describe: 'print a JSON summary on stdout (logs go to stderr)',
+      })
+      .example(
+        '$0 run',
+        'the built-in default: frozen random filters in LC blocks vs standard training, on generated data',
+      )
       .example('$0 run configs/smoke.yaml --set model.kernel_size=5', 'override any config key')
       .example('$0 run my.yaml --set "seeds=[0,1,2]" --json', 'three seeds, JSON summary on stdout')
       .example('$0 run my.yaml --resume', 'continue an interrupted run from its last checkpoint')
-      .example('$0 run configs/smoke-sweep.yaml --trial 3', 'one trial of a sweep (what a Slurm array task runs)') as unknown as Argv<RunArgs>,
+      .example(
+        '$0 run configs/smoke-sweep.yaml --trial 3',
+        'one trial of a sweep (what a Slurm array task runs)',
+      ) as unknown as Argv<RunArgs>,
   handler: async (args: ArgumentsCamelCase<RunArgs>) => {
     const file = args.config ?? DEFAULT_CONFIG;
     const { config } = loadConfigFile(file, configOverrides(args));
     if (config.sweep && args.trial === undefined) {
-      throw new InputError(`${file}: has a sweep: block; run every trial with 'lcconv sweep ${file}', or one with --trial <index|run id>`);
+      throw new InputError(
+        `${file}: has a sweep: block; run every trial with 'lcconv sweep ${file}', or one with --trial <index|run id>`,
+      );
     }
     const { sweepTrials, findTrial } = await import('../../sweep/trials.js');
     const trial = args.trial === undefined ? null : findTrial(sweepTrials(config), args.trial);
@@ -59,29 +87,41 @@ export const runCommand: CommandModule<object, RunArgs> = {
     const { RunInterrupted } = await import('../../train/trainer.js');
     const { formatComparison, summarySentence } = await import('../../results/comparison.js');
     const out = args.json ? process.stderr : process.stdout;
-    const say = (line: string) => { if (!args.quiet) out.write(`${line}\n`); };
+    const say = (line: string) => {
+      if (!args.quiet) out.write(`${line}\n`);
+    };
 
     if (!args.config) say(`no config given: running the built-in smoke experiment (${file})`);
     const backend = await chooseBackendFor(config, say);
     const interrupt = handleInterrupts((line) => process.stderr.write(`${line}\n`));
     const options = {
-      backend, configFile: file, force: args.force, resume: args.resume, log: say, signal: interrupt.signal,
+      backend,
+      configFile: file,
+      force: args.force,
+      resume: args.resume,
+      log: say,
+      signal: interrupt.signal,
       sinksFor: () => [new ConsoleSink(out, args.quiet ? 'quiet' : 'normal')],
     };
     try {
       if (trial) {
         say(`trial ${trial.index}: ${trial.identity.run_id}`);
         const summary = await runTrial(trial, options);
-        if (args.json) process.stdout.write(`${JSON.stringify({ backend, trial: trial.index, run: summary }, null, 2)}\n`);
+        if (args.json)
+          process.stdout.write(`${JSON.stringify({ backend, trial: trial.index, run: summary }, null, 2)}\n`);
         return;
       }
       say(`seeds: ${seedsOf(config).join(', ')}`);
       const result = await runExperiment(config, options);
       if (args.json) {
-        process.stdout.write(`${JSON.stringify({ backend, runs: result.runs, comparison: result.comparison }, null, 2)}\n`);
+        process.stdout.write(
+          `${JSON.stringify({ backend, runs: result.runs, comparison: result.comparison }, null, 2)}\n`,
+        );
       } else {
         const sentence = summarySentence(result.comparison, result.accuracy);
-        process.stdout.write(`\n${formatComparison(result.comparison, result.accuracy)}\n\ncomparison written to ${result.comparisonFile}\n${sentence ? `${sentence}\n` : ''}`);
+        process.stdout.write(
+          `\n${formatComparison(result.comparison, result.accuracy)}\n\ncomparison written to ${result.comparisonFile}\n${sentence ? `${sentence}\n` : ''}`,
+        );
       }
     } catch (err) {
       if (!(err instanceof RunInterrupted)) throw err;

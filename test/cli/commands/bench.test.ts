@@ -14,7 +14,6 @@ import { buildModel } from '../../../src/models/index.js';
 import { benchThroughput } from '../../../src/train/bench.js';
 import { inputErrorOf, lcconv, tempDir, tinyConfig, writeTinyConfig } from '../../fixtures.js';
 
-
 test('benchThroughput on cpu: numbers for the configured model and batch, no tensor left behind', async () => {
   await selectBackend('cpu');
   const config = tinyConfig(['freeze=frozen', 'model.lc_expansion=2']);
@@ -26,12 +25,20 @@ test('benchThroughput on cpu: numbers for the configured model and batch, no ten
   const m = buildModel(config, { channels: 3, classes: 4 }, 0);
   assert.deepEqual([r.model.learnable_params, r.model.total_params], [m.counts.learnable, m.counts.total]);
   m.dispose();
-  for (const v of [r.train.images_per_second, r.train.seconds_per_step, r.eval.images_per_second, r.eval.seconds_per_batch]) assert.ok(Number.isFinite(v) && v > 0);
+  for (const v of [
+    r.train.images_per_second,
+    r.train.seconds_per_step,
+    r.eval.images_per_second,
+    r.eval.seconds_per_batch,
+  ])
+    assert.ok(Number.isFinite(v) && v > 0);
   // Peak during a step holds at least every weight (4 bytes each).
   assert.ok(r.peak_tensor_bytes >= 4 * r.model.total_params, `${r.peak_tensor_bytes}`);
 });
 
-test('lcconv bench --json on webgpu (Mesa where there is no GPU) reports the backend and device', { timeout: 120_000 }, async (t) => {
+test('lcconv bench --json on webgpu (Mesa where there is no GPU) reports the backend and device', {
+  timeout: 120_000,
+}, async (t) => {
   const probe = await loadWebGpu();
   releaseWebGpu(); // the CLI child probes on its own
   if (!probe.ok) return t.skip(`WebGPU: ${probe.reason}`);
@@ -49,13 +56,28 @@ test('lcconv bench --json on webgpu (Mesa where there is no GPU) reports the bac
 });
 
 test('lcconv bench: bad --steps is an input error (one line, exit 2)', async () => {
-  assert.equal((await inputErrorOf(['bench', 'configs/smoke.yaml', '--steps', '0'])).message, '--steps: expected an integer ≥ 1, got 0');
+  assert.equal(
+    (await inputErrorOf(['bench', 'configs/smoke.yaml', '--steps', '0'])).message,
+    '--steps: expected an integer ≥ 1, got 0',
+  );
 });
 
 test('lcconv bench --json: the profiled step lists its top kernels; threads come from the config', async (t) => {
   const { loadCpuNative } = await import('../../../src/backends/cpu-native/index.js');
   const native = (await loadCpuNative()).ok;
-  const r = lcconv(['bench', 'configs/smoke.yaml', '--steps', '2', '--warmup', '1', '--json', '--set', 'threads=2', '--backend', native ? 'cpu-native' : 'cpu']);
+  const r = lcconv([
+    'bench',
+    'configs/smoke.yaml',
+    '--steps',
+    '2',
+    '--warmup',
+    '1',
+    '--json',
+    '--set',
+    'threads=2',
+    '--backend',
+    native ? 'cpu-native' : 'cpu',
+  ]);
   assert.equal(r.status, 0, r.stderr);
   const out = JSON.parse(r.stdout);
   assert.ok(out.top_kernels.length > 0 && out.top_kernels.some((k: { name: string }) => k.name === 'Conv2D'));
@@ -65,28 +87,59 @@ test('lcconv bench --json: the profiled step lists its top kernels; threads come
 });
 
 test('lcconv bench --pytorch with a Python that cannot run: one-line input error, exit 2', () => {
-  const r = lcconv(['bench', 'configs/smoke.yaml', '--steps', '1', '--warmup', '0', '--backend', 'cpu', '--pytorch', '/nonexistent/python3']);
+  const r = lcconv([
+    'bench',
+    'configs/smoke.yaml',
+    '--steps',
+    '1',
+    '--warmup',
+    '0',
+    '--backend',
+    'cpu',
+    '--pytorch',
+    '/nonexistent/python3',
+  ]);
   assert.equal(r.status, 2);
   assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
   assert.match(r.stderr, /--pytorch: cannot run '\/nonexistent\/python3'/);
 });
 
-test('lcconv bench --whole-run --pytorch: PyTorch trains the same images (same counts), ratios reported', { timeout: 120_000 }, async (t) => {
+test('lcconv bench --whole-run --pytorch: PyTorch trains the same images (same counts), ratios reported', {
+  timeout: 120_000,
+}, async (t) => {
   const probe = spawnSync('/usr/bin/python3', ['-c', 'import torch, numpy'], { encoding: 'utf8' });
   if (probe.status !== 0) return t.skip('PyTorch (with numpy) not installed for /usr/bin/python3');
   const dir = tempDir('whole-run');
   const config = writeTinyConfig(join(dir, 'tiny.yaml'), { 'dataset.augment': true });
-  const r = lcconv(['bench', config, '--whole-run', '--epochs', '1', '--repeats', '1', '--pytorch', '/usr/bin/python3', '--json']);
+  const r = lcconv([
+    'bench',
+    config,
+    '--whole-run',
+    '--epochs',
+    '1',
+    '--repeats',
+    '1',
+    '--pytorch',
+    '/usr/bin/python3',
+    '--json',
+  ]);
   assert.equal(r.status, 0, r.stderr);
   const out = JSON.parse(r.stdout);
   const torchSide = out.repeats[0].pytorch;
   assert.match(torchSide.framework, /^pytorch /);
   assert.equal(torchSide.epochs.length, 1);
   assert.ok(torchSide.peak_rss_bytes > 0);
-  for (const k of ['train', 'eval', 'whole', 'train_cpu', 'eval_cpu', 'whole_cpu']) assert.ok(Number.isFinite(out.summary.ratio[k]) && out.summary.ratio[k] > 0, k);
+  for (const k of ['train', 'eval', 'whole', 'train_cpu', 'eval_cpu', 'whole_cpu'])
+    assert.ok(Number.isFinite(out.summary.ratio[k]) && out.summary.ratio[k] > 0, k);
 });
 
 test('lcconv bench: bad --epochs or --repeats is a one-line input error', async () => {
-  assert.equal((await inputErrorOf(['bench', 'configs/smoke.yaml', '--whole-run', '--epochs', '0'])).message, '--epochs: expected an integer ≥ 1, got 0');
-  assert.equal((await inputErrorOf(['bench', 'configs/smoke.yaml', '--whole-run', '--repeats', '1.5'])).message, '--repeats: expected an integer ≥ 1, got 1.5');
+  assert.equal(
+    (await inputErrorOf(['bench', 'configs/smoke.yaml', '--whole-run', '--epochs', '0'])).message,
+    '--epochs: expected an integer ≥ 1, got 0',
+  );
+  assert.equal(
+    (await inputErrorOf(['bench', 'configs/smoke.yaml', '--whole-run', '--repeats', '1.5'])).message,
+    '--repeats: expected an integer ≥ 1, got 1.5',
+  );
 });
