@@ -2,7 +2,8 @@
  * What `run` and `bench` share about the backend: `--backend` as a config override, and choosing
  * it with the config's settings while telling the user which one and why better ones were skipped.
  */
-import { BACKEND_CHOICES, type Config } from '../config/schema.js';
+import { BACKEND_CHOICES } from '../config/choices.js';
+import type { Config } from '../config/schema.js';
 import type { BackendChoice } from '../backends/index.js';
 
 /** The `--backend` flag of run and bench: its choices listed in --help and checked by yargs. */

@@ -6,6 +6,9 @@ import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { ATTACK_NAMES, CORRUPTION_NAMES } from '../eval/names.js';
 import { ARCH_NAMES } from '../models/registry.js';
+import { BACKEND_CHOICES, DEFAULT_MAX_TRIALS } from './choices.js';
+
+export { BACKEND_CHOICES, DEFAULT_MAX_TRIALS };
 
 export const FREEZE_MODES = ['learned', 'frozen', 'shared'] as const;
 export type FreezeMode = (typeof FREEZE_MODES)[number];
@@ -28,8 +31,6 @@ export const DATASET_NAMES = [
 ] as const;
 export type DatasetName = (typeof DATASET_NAMES)[number];
 
-export const BACKEND_CHOICES = ['auto', 'tensorflow', 'cpu-native', 'webgpu', 'wasm', 'cpu'] as const;
-
 const int = () => z.int();
 
 /** CPU cores this process may use (its affinity mask): the most threads that can run at once. */
@@ -37,8 +38,6 @@ export function usableCores(): number {
   return availableParallelism();
 }
 
-/** A sweep above this many grid points is refused unless `sweep.max_trials` (--max-trials) raises it. */
-export const DEFAULT_MAX_TRIALS = 10_000;
 const oddKernel = int()
   .min(1)
   .refine((k) => k % 2 === 1, { message: 'must be odd (the conv is padded by k//2 on each side)' });

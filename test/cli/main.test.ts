@@ -120,6 +120,30 @@ const NO_TFJS = `data:text/javascript,import{register}from'node:module';register
   'data:text/javascript,export async function resolve(s,c,next){if(s.startsWith("@tensorflow/"))throw new Error("tfjs loaded: "+s+" from "+c.parentURL);return next(s,c)}',
 )})`;
 
+/** The same for zod: the config schema (~200 modules) is loaded by commands that read a config, not by help. */
+const NO_ZOD = `data:text/javascript,import{register}from'node:module';register(${JSON.stringify(
+  'data:text/javascript,export async function resolve(s,c,next){if(s==="zod")throw new Error("zod loaded from "+c.parentURL);return next(s,c)}',
+)})`;
+
+test('help never loads the config schema (zod): lcconv --help stays fast', () => {
+  const withoutZod = (args: string[]) =>
+    spawnSync(process.execPath, ['--import', NO_ZOD, BIN, ...args], { cwd: PACKAGE_ROOT, encoding: 'utf8' });
+  // The hook works: reading a config does hit it.
+  assert.match(withoutZod(['config', '--reference']).stderr, /zod loaded from/);
+  for (const args of [
+    ['--help'],
+    ['run', '--help'],
+    ['sweep', '--help'],
+    ['bench', '--help'],
+    ['eval', '--help'],
+    ['config', '--help'],
+  ]) {
+    const r = withoutZod(args);
+    assert.equal(r.status, 0, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stdout, /Examples:/, args.join(' '));
+  }
+});
+
 test('commands that compute nothing do not load tfjs (--help, config --reference, sweep --dry-run, report)', () => {
   const results = tempDir('notfjs');
   const config = writeTinyConfig(join(results, 'tiny.yaml'), {
@@ -180,7 +204,7 @@ test('lcconv alone prints help; every command --help has examples; --backend lis
   const bare = lcconv([]);
   assert.equal(bare.status, 0, bare.stderr);
   assert.match(bare.stdout, /Commands:[\s\S]*lcconv run[\s\S]*Examples:/);
-  for (const command of ['run', 'sweep', 'report', 'config', 'data', 'doctor', 'bench']) {
+  for (const command of ['run', 'sweep', 'report', 'config', 'data', 'doctor', 'bench', 'eval', 'export', 'analyze']) {
     const help = lcconv([command, '--help']);
     assert.equal(help.status, 0, help.stderr);
     assert.match(help.stdout, /Examples:\n {2}lcconv /, `${command} --help has examples`);

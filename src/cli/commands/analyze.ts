@@ -37,7 +37,12 @@ export const analyzeCommand: CommandModule<object, AnalyzeArgs> = {
         type: 'boolean',
         default: true,
         describe: 'render the pictures (--no-plots writes only the CSVs)',
-      }) as unknown as Argv<AnalyzeArgs>,
+      })
+      .example('$0 analyze results/fashion-mnist-grid', 'filters, LC weights and spatial statistics of every run')
+      .example(
+        '$0 analyze configs/fashion-mnist-grid.yaml',
+        "the config's experiment folder",
+      ) as unknown as Argv<AnalyzeArgs>,
   handler: async (args: ArgumentsCamelCase<AnalyzeArgs>) => {
     if (!existsSync(args.path))
       throw new InputError(`${args.path}: no such run directory, experiment folder or config file`);

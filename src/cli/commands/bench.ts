@@ -4,7 +4,6 @@
  * dataset's shape. Numbers for docs/benchmarks.md come from here.
  */
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { loadConfigFile } from '../../config/load.js';
 import { InputError } from '../../errors.js';
 import type { BackendChoice } from '../../backends/index.js';
 import type { Config } from '../../config/schema.js';
@@ -72,6 +71,7 @@ export const benchCommand: CommandModule<object, BenchArgs> = {
       const min = key === 'warmup' ? 0 : 1;
       if (!Number.isInteger(v) || v < min) throw new InputError(`--${key}: expected an integer ≥ ${min}, got ${v}`);
     }
+    const { loadConfigFile } = await import('../../config/load.js');
     const { config } = loadConfigFile(args.config, configOverrides(args));
     const { releaseBackends } = await import('../../backends/index.js');
     const { benchThroughput } = await import('../../train/bench.js');

@@ -3,9 +3,6 @@
  * with --reference the reference of every key, generated from the schema.
  */
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { stringify } from 'yaml';
-import { loadConfigFile, loadConfigText } from '../../config/load.js';
-import { configReferenceMarkdown } from '../../config/reference.js';
 
 interface ConfigArgs {
   config?: string;
@@ -31,11 +28,14 @@ export const configCommand: CommandModule<object, ConfigArgs> = {
         '$0 config --reference > docs/config.md',
         'regenerate the reference of every key',
       ) as unknown as Argv<ConfigArgs>,
-  handler: (args: ArgumentsCamelCase<ConfigArgs>) => {
+  handler: async (args: ArgumentsCamelCase<ConfigArgs>) => {
     if (args.reference) {
+      const { configReferenceMarkdown } = await import('../../config/reference.js');
       process.stdout.write(configReferenceMarkdown());
       return;
     }
+    const { loadConfigFile, loadConfigText } = await import('../../config/load.js');
+    const { stringify } = await import('yaml');
     const { config } = args.config ? loadConfigFile(args.config, args.set) : loadConfigText('{}', undefined, args.set);
     process.stdout.write(stringify(config));
   },

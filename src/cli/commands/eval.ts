@@ -5,7 +5,6 @@
  * flags below override it and are validated by the same schema, before anything is loaded.
  */
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { loadConfigText } from '../../config/load.js';
 import { ConfigError, InputError } from '../../errors.js';
 import type { FinishedRun } from '../../eval/load-run.js';
 
@@ -54,8 +53,9 @@ const FLAG_OF: Record<string, string> = {
 };
 
 /** Validates the flags against the config schema; errors name the flag (`--eps: item 1: …`). */
-export function checkEvalFlags(args: Omit<EvalArgs, 'dir' | 'json' | 'quiet'>): string[] {
+export async function checkEvalFlags(args: Omit<EvalArgs, 'dir' | 'json' | 'quiet'>): Promise<string[]> {
   const overrides = evalOverrides(args);
+  const { loadConfigText } = await import('../../config/load.js');
   try {
     loadConfigText('{}', undefined, overrides);
   } catch (err) {
@@ -143,9 +143,12 @@ export const evalCommand: CommandModule<object, EvalArgs> = {
         type: 'boolean',
         default: false,
         describe: 'print the rows of every run as JSON on stdout',
-      }) as unknown as Argv<EvalArgs>,
+      })
+      .example('$0 eval results/fashion-mnist', 'every finished run of an experiment: clean, FGSM, PGD and corruptions')
+      .example('$0 eval results/fashion-mnist --images 500 --eps 2,8 --severities 1,3,5', 'a quicker look')
+      .example('$0 eval results/kernel-sweep --json > eval.json', 'a sweep, rows as JSON') as unknown as Argv<EvalArgs>,
   handler: async (args: ArgumentsCamelCase<EvalArgs>) => {
-    const overrides = checkEvalFlags(args); // before any run is read
+    const overrides = await checkEvalFlags(args); // before any run is read
     const { runDirsUnder, evaluateRun, formatEvaluation, formatRow } = await import('../../eval/run-eval.js');
     const { readFinishedRun, loadFinishedModel } = await import('../../eval/load-run.js');
     const out = args.json ? process.stderr : process.stdout;

@@ -29,7 +29,11 @@ export const exportCommand: CommandModule<object, ExportArgs> = {
         type: 'boolean',
         default: false,
         describe: 'print the written files as JSON',
-      }) as unknown as Argv<ExportArgs>,
+      })
+      .example(
+        '$0 export results/fashion-mnist/frozen-k3-E4-seed0-a69f898f',
+        'model.safetensors + model.json for PyTorch',
+      ) as unknown as Argv<ExportArgs>,
   handler: async (args: ArgumentsCamelCase<ExportArgs>) => {
     const { readFinishedRun, loadFinishedModel } = await import('../../eval/load-run.js');
     const run = readFinishedRun(args.run);

@@ -6,8 +6,6 @@
  */
 import { join } from 'node:path';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { seedsOf } from '../../config/grid.js';
-import { loadConfigFile } from '../../config/load.js';
 import { InputError } from '../../errors.js';
 import { PACKAGE_ROOT } from '../../provenance.js';
 import { BACKEND_OPTION, chooseBackendFor, configOverrides } from '../backend-banner.js';
@@ -73,6 +71,9 @@ export const runCommand: CommandModule<object, RunArgs> = {
       ) as unknown as Argv<RunArgs>,
   handler: async (args: ArgumentsCamelCase<RunArgs>) => {
     const file = args.config ?? DEFAULT_CONFIG;
+    // Loaded here, not at the top: --help must not load the schema (zod) or tfjs.
+    const { loadConfigFile } = await import('../../config/load.js');
+    const { seedsOf } = await import('../../config/grid.js');
     const { config } = loadConfigFile(file, configOverrides(args));
     if (config.sweep && args.trial === undefined) {
       throw new InputError(

@@ -5,8 +5,8 @@
  * unfinished trial; --wait blocks, then reports).
  */
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { gridOverride, loadConfigFile, type Override } from '../../config/load.js';
-import { DEFAULT_MAX_TRIALS } from '../../config/schema.js';
+import { DEFAULT_MAX_TRIALS } from '../../config/choices.js';
+import type { Override } from '../../config/load.js';
 import { InputError } from '../../errors.js';
 import { handleInterrupts } from '../interrupt.js';
 import { SweepBoard } from '../sweep-board.js';
@@ -138,6 +138,7 @@ export const sweepCommand: CommandModule<object, SweepArgs> = {
   handler: async (args: ArgumentsCamelCase<SweepArgs>) => {
     if (!Number.isInteger(args.workers) || args.workers < 1)
       throw new InputError(`--workers: expected an integer >= 1, got ${args.workers}`);
+    const { gridOverride, loadConfigFile } = await import('../../config/load.js');
     const { config } = loadConfigFile(args.config, [
       ...args.set,
       ...args.grid.map(gridOverride),
