@@ -11,6 +11,7 @@ import { buildCli } from '../src/cli/main.js';
 import { InputError } from '../src/errors.js';
 import { PACKAGE_ROOT } from '../src/provenance.js';
 import { EPOCH_COLUMNS, type RunSummary } from '../src/runs/records.js';
+import type { ResNetSpec } from '../src/models/resnet.js';
 
 /** The tiny experiment every test starts from: synthetic data, pure-JS cpu, no standard-training arm. */
 const TINY = {
@@ -132,4 +133,22 @@ export function fixtureRun(
     ),
   );
   writeFileSync(join(runDir, 'metrics.csv'), `${EPOCH_COLUMNS.join(',')}\n${rows.join('\n')}\n`);
+}
+
+/** A tiny ResNet-8 (W = 4, k = 3, frozen i.i.d. filters) for tests that build a model directly. */
+export function tinyResNetSpec(overrides: Partial<ResNetSpec> = {}): ResNetSpec {
+  return {
+    arch: 'resnet8',
+    width: 4,
+    kernelSize: 3,
+    lcExpansion: 1,
+    lcDepthwise: false,
+    freeze: 'frozen',
+    init: 'kaiming_uniform',
+    spatialInit: { kind: 'iid', scheme: 'kaiming_uniform' },
+    inChannels: 3,
+    numClasses: 10,
+    seed: 0,
+    ...overrides,
+  };
 }

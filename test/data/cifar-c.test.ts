@@ -19,7 +19,7 @@ import { evaluateRobustness } from '../../src/eval/evaluate.js';
 import { CIFAR_C_CORRUPTIONS } from '../../src/eval/names.js';
 import { buildResNet } from '../../src/models/resnet.js';
 import { ConfigSchema } from '../../src/config/schema.js';
-import { tempDir } from '../fixtures.js';
+import { tempDir, tinyResNetSpec } from '../fixtures.js';
 
 tf.env().set('PROD', true);
 
@@ -130,19 +130,7 @@ test('the published corruptions are evaluated per corruption and severity on the
     train: { images: new Uint8Array(0), labels: new Uint8Array(0), count: 0 },
     test: { images: new Uint8Array(PER * PIXELS).fill(100), labels: Uint8Array.from([0, 1]), count: PER },
   };
-  const model = buildResNet({
-    arch: 'resnet8',
-    width: 4,
-    kernelSize: 3,
-    lcExpansion: 1,
-    lcDepthwise: false,
-    freeze: 'frozen',
-    init: 'kaiming_uniform',
-    spatialInit: { kind: 'iid', scheme: 'kaiming_uniform' },
-    inChannels: 3,
-    numClasses: 2,
-    seed: 0,
-  });
+  const model = buildResNet(tinyResNetSpec({ numClasses: 2, seed: 0 }));
   const config = ConfigSchema.parse({ eval: { attacks: [], corruptions: [], severities: [1, 5] } }).eval;
   try {
     const rows = await evaluateRobustness(model, data, 'test', config, { published: { dir, perSeverity: PER } });

@@ -13,24 +13,13 @@ import {
 import { pixelClassifier } from '../../src/eval/evaluate.js';
 import { rngFor } from '../../src/random.js';
 import { buildResNet } from '../../src/models/resnet.js';
+import { tinyResNetSpec } from '../fixtures.js';
 
 tf.env().set('PROD', true);
 
 /** A tiny random ResNet (8×8 RGB, W = 4) as a classifier of [0,1] images, with its own predictions as labels. */
 function tinySetup(count = 16) {
-  const model = buildResNet({
-    arch: 'resnet8',
-    width: 4,
-    kernelSize: 3,
-    lcExpansion: 1,
-    lcDepthwise: false,
-    freeze: 'frozen',
-    init: 'kaiming_uniform',
-    spatialInit: { kind: 'iid', scheme: 'kaiming_uniform' },
-    inChannels: 3,
-    numClasses: 4,
-    seed: 3,
-  });
+  const model = buildResNet(tinyResNetSpec({ numClasses: 4, seed: 3 }));
   const classifier = pixelClassifier(model, { mean: [0.5, 0.4, 0.3], std: [0.25, 0.25, 0.25] });
   const rng = rngFor(1, 'images');
   // Pixels at exactly 0 and 1 too, so clipping to [0,1] is exercised.

@@ -10,7 +10,7 @@ import { decodeSafetensors, encodeSafetensors, type SafeTensor } from '../../src
 import { rngFor } from '../../src/random.js';
 import { buildResNet, type ResNetSpec } from '../../src/models/resnet.js';
 import { PACKAGE_ROOT } from '../../src/provenance.js';
-import { tempDir } from '../fixtures.js';
+import { tempDir, tinyResNetSpec } from '../fixtures.js';
 
 tf.env().set('PROD', true);
 
@@ -62,20 +62,7 @@ test('PyTorch loads the export and reproduces lcconv logits within 1e-4', { skip
   ];
   const dir = tempDir('export');
   for (const [i, variant] of variants.entries()) {
-    const spec: ResNetSpec = {
-      arch: 'resnet8',
-      width: 4,
-      kernelSize: 3,
-      lcExpansion: 1,
-      lcDepthwise: false,
-      freeze: 'frozen',
-      init: 'kaiming_uniform',
-      spatialInit: { kind: 'iid', scheme: 'kaiming_uniform' },
-      inChannels: 3,
-      numClasses: 5,
-      seed: i,
-      ...variant,
-    };
+    const spec: ResNetSpec = tinyResNetSpec({ numClasses: 5, seed: i, ...variant });
     const model = buildResNet(spec);
     const rng = rngFor(i, 'bn');
     for (const [name, v] of model.params.buffers) {
