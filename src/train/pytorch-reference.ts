@@ -10,6 +10,7 @@ import { datasetShape } from '../data/index.js';
 import { InputError } from '../errors.js';
 import { depthOf } from '../models/registry.js';
 import { PACKAGE_ROOT } from '../provenance.js';
+import type { EpochTiming } from './whole-run.js';
 
 export interface ReferenceResult {
   framework: string;
@@ -86,16 +87,7 @@ export interface WholeRunReferenceResult {
   device: string;
   train_images: number;
   test_images: number;
-  epochs: {
-    epoch: number;
-    train_seconds: number;
-    eval_seconds: number;
-    data_seconds: number;
-    train_cpu_seconds: number;
-    eval_cpu_seconds: number;
-    train_acc: number;
-    val_acc: number;
-  }[];
+  epochs: EpochTiming[];
   peak_rss_bytes: number;
 }
 

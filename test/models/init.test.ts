@@ -10,6 +10,7 @@ import {
 } from '../../src/models/init.js';
 import { rngFor } from '../../src/random.js';
 import { buildResNet, type ResNetSpec } from '../../src/models/resnet.js';
+import { tinyResNetSpec } from '../fixtures.js';
 
 tf.env().set('PROD', true);
 
@@ -63,20 +64,7 @@ test('Gaussian spatial init: the sample covariance of many filters is the reques
   assertCovarianceMatches(filterSecondMoments(iid, 9), smoothCovariance(3, 1e-9), n);
 });
 
-const spec = (over: Partial<ResNetSpec> = {}): ResNetSpec => ({
-  arch: 'resnet8',
-  width: 8,
-  kernelSize: 3,
-  lcExpansion: 1,
-  lcDepthwise: false,
-  freeze: 'frozen',
-  init: 'kaiming_uniform',
-  spatialInit: { kind: 'iid', scheme: 'kaiming_uniform' },
-  inChannels: 3,
-  numClasses: 10,
-  seed: 0,
-  ...over,
-});
+const spec = (over: Partial<ResNetSpec> = {}): ResNetSpec => tinyResNetSpec({ width: 8, ...over });
 const smooth: SpatialInit = { kind: 'gaussian', scheme: 'kaiming_uniform', covariance: smoothCovariance(3, 1) };
 
 const valuesOf = (m: Map<string, tf.Tensor>) => new Map([...m].map(([name, t]) => [name, [...t.dataSync()]]));
