@@ -6,7 +6,16 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD } from '../fused-ops.js';
 import type { NativeAddon } from './addon.js';
-import { allFloat32, jsKernel, nativeKernel, output, sizeOf, values, type NativeKernelFunc } from './kernel-io.js';
+import {
+  allFloat32,
+  jsKernel,
+  nativeKernel,
+  output,
+  outputArray,
+  sizeOf,
+  values,
+  type NativeKernelFunc,
+} from './kernel-io.js';
 
 /**
  * FusedBatchNorm with per-channel statistics ([C] mean, variance, offset, scale over x's last
@@ -31,7 +40,7 @@ function inference(addon: NativeAddon): NativeKernelFunc {
       return js(args);
     }
     const epsilon = Number((args.attrs as { varianceEpsilon?: number } | undefined)?.varianceEpsilon ?? 0.001); // tfjs's default
-    const y = new Float32Array(sizeOf(x.shape));
+    const y = outputArray(backend, sizeOf(x.shape));
     addon.batchNormInference(
       values(backend, x),
       values(backend, mean),
@@ -66,9 +75,9 @@ function forward(addon: NativeAddon): NativeKernelFunc {
       throw new Error(`${BATCH_NORM_TRAIN}: float32 inputs only`);
     // Statistics over zero elements are undefined (and the native loop would divide by zero).
     if (sizeOf(x!.shape) === 0) throw new Error(`${BATCH_NORM_TRAIN}: empty input x [${x!.shape}]`);
-    const y = new Float32Array(values(backend, x!).length);
-    const mean = new Float32Array(c);
-    const variance = new Float32Array(c);
+    const y = outputArray(backend, values(backend, x!).length);
+    const mean = outputArray(backend, c);
+    const variance = outputArray(backend, c);
     addon.batchNormTrain(
       values(backend, x!),
       values(backend, gamma!),
@@ -87,9 +96,9 @@ function backward(addon: NativeAddon): NativeKernelFunc {
     const { x, gamma, mean, variance, dy, dMean, dVariance } = inputs as Record<string, tf.TensorInfo>;
     const epsilon = Number((attrs as { epsilon: number }).epsilon);
     const c = gamma!.shape[0]!;
-    const dx = new Float32Array(values(backend, x!).length);
-    const dGamma = new Float32Array(c);
-    const dBeta = new Float32Array(c);
+    const dx = outputArray(backend, values(backend, x!).length);
+    const dGamma = outputArray(backend, c);
+    const dBeta = outputArray(backend, c);
     addon.batchNormTrainGrad(
       values(backend, x!),
       values(backend, gamma!),

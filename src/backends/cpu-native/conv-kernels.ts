@@ -5,7 +5,16 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { CONV_GEOMETRY, pack } from './abi.js';
 import type { NativeAddon } from './addon.js';
-import { allFloat32, jsKernel, nativeKernel, output, sizeOf, values, type NativeKernelFunc } from './kernel-io.js';
+import {
+  allFloat32,
+  jsKernel,
+  nativeKernel,
+  output,
+  outputArray,
+  sizeOf,
+  values,
+  type NativeKernelFunc,
+} from './kernel-io.js';
 
 type ConvInfo = tf.backend_util.Conv2DInfo;
 type Pad = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
@@ -97,7 +106,7 @@ function forward(addon: NativeAddon, name: string, depthwise: boolean): NativeKe
       return js(args);
     const c = info(x.shape, filter.shape, a, depthwise);
     if (!oneDnnAccepts(c) || (bias && sizeOf(bias.shape) !== c.outChannels)) return js(args);
-    const out = new Float32Array(sizeOf(c.outShape));
+    const out = outputArray(backend, sizeOf(c.outShape));
     addon.convForward(
       values(backend, x),
       values(backend, filter),
@@ -119,7 +128,7 @@ function backpropInput(addon: NativeAddon, name: string, depthwise: boolean): Na
       return js(args);
     const c = info(a.inputShape, filter.shape, a, depthwise);
     if (!oneDnnAccepts(c, dy)) return js(args);
-    const dx = new Float32Array(sizeOf(a.inputShape));
+    const dx = outputArray(backend, sizeOf(a.inputShape));
     addon.convBackwardData(
       values(backend, dy),
       values(backend, filter),
@@ -140,7 +149,7 @@ function backpropFilter(addon: NativeAddon, name: string, depthwise: boolean): N
       return js(args);
     const c = info(x.shape, a.filterShape, a, depthwise);
     if (!oneDnnAccepts(c, dy)) return js(args);
-    const dFilter = new Float32Array(sizeOf(a.filterShape));
+    const dFilter = outputArray(backend, sizeOf(a.filterShape));
     addon.convBackwardWeights(
       values(backend, x),
       values(backend, dy),

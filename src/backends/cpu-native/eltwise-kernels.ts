@@ -6,7 +6,16 @@ import * as tf from '@tensorflow/tfjs-core';
 import { RELU_GRAD } from '../fused-ops.js';
 import { BINARY_OPS, type BinaryOp, opCode, UNARY_OPS, type UnaryOp } from './abi.js';
 import type { NativeAddon } from './addon.js';
-import { allFloat32, jsKernel, nativeKernel, output, sizeOf, values, type NativeKernelFunc } from './kernel-io.js';
+import {
+  allFloat32,
+  jsKernel,
+  nativeKernel,
+  output,
+  outputArray,
+  sizeOf,
+  values,
+  type NativeKernelFunc,
+} from './kernel-io.js';
 
 const BINARY: [string, BinaryOp][] = [
   [tf.Add, 'add'],
@@ -40,7 +49,7 @@ function binary(addon: NativeAddon, name: string, op: BinaryOp): NativeKernelFun
     const { a, b } = args.inputs;
     if (!a || !b || sizeOf(a.shape) === 0 || sizeOf(b.shape) === 0 || !allFloat32(backend, a, b)) return js(args);
     const outShape = tf.backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
-    const out = new Float32Array(sizeOf(outShape));
+    const out = outputArray(backend, sizeOf(outShape));
     addon.binary(
       values(backend, a),
       Int32Array.from(a.shape),
@@ -58,7 +67,7 @@ function binary(addon: NativeAddon, name: string, op: BinaryOp): NativeKernelFun
 function reluGrad(addon: NativeAddon): NativeKernelFunc {
   return ({ inputs, backend }) => {
     const { dy, x } = inputs as Record<string, tf.TensorInfo>;
-    const out = new Float32Array(sizeOf(x!.shape));
+    const out = outputArray(backend, sizeOf(x!.shape));
     const shape = Int32Array.from(x!.shape);
     addon.binary(values(backend, dy!), shape, values(backend, x!), shape, out, shape, opCode(BINARY_OPS, 'reluGrad'));
     return output(backend, [...x!.shape], out);
@@ -72,7 +81,7 @@ function unary(addon: NativeAddon, name: string, op: UnaryOp): NativeKernelFunc 
     const { x } = args.inputs;
     if (!x || !allFloat32(backend, x)) return js(args);
     const xs = values(backend, x);
-    const out = new Float32Array(xs.length);
+    const out = outputArray(backend, xs.length);
     const alpha = name === tf.Step ? Number((args.attrs as { alpha?: number } | undefined)?.alpha ?? 0) : 0;
     addon.unary(xs, out, opCode(UNARY_OPS, op), alpha);
     return output(backend, [...x.shape], out);
@@ -86,7 +95,7 @@ function addN(addon: NativeAddon): NativeKernelFunc {
     const tensors = args.inputs as unknown as tf.TensorInfo[];
     const first = tensors[0];
     if (!first || !allFloat32(backend, ...tensors)) return js(args);
-    const out = new Float32Array(sizeOf(first.shape));
+    const out = outputArray(backend, sizeOf(first.shape));
     addon.addN(
       out,
       tensors.map((t) => values(backend, t)),

@@ -1,12 +1,13 @@
 /**
- * The native CPU backend ('cpu-native'): tfjs's pure-JS cpu backend (MathBackendCPU) with the
- * kernels that dominate a ResNet training step replaced by a oneDNN addon (native/). Every cpu
- * kernel is registered for 'cpu-native' first, so anything without a native version still works.
+ * The native CPU backend ('cpu-native'): tfjs's pure-JS cpu backend (MathBackendCPU, plus a pool of
+ * output arrays: backend.ts) with the kernels that dominate a ResNet training step replaced by a
+ * oneDNN addon (native/). Every cpu kernel is registered for 'cpu-native' first, so anything
+ * without a native version still works.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import { usableCores } from '../cores.js';
 import type { Probe } from '../index.js';
+import { NativeCpuBackend } from './backend.js';
 import { loadAddon, type NativeAddon, type PrimitiveCacheStats } from './addon.js';
 import { installFusedGradients } from '../fused-ops.js';
 import { batchNormKernels } from './batchnorm-kernels.js';
@@ -81,7 +82,7 @@ function register(addon: NativeAddon): void {
     BACKEND_NAME,
     () => {
       addon.tuneMalloc();
-      return new MathBackendCPU();
+      return new NativeCpuBackend();
     },
     0,
   );

@@ -4,6 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
+import { NativeCpuBackend } from './backend.js';
 
 export type NativeKernelFunc = (args: {
   inputs: tf.NamedTensorInfoMap;
@@ -20,6 +21,12 @@ export function allFloat32(backend: MathBackendCPU, ...ts: (tf.TensorInfo | unde
   return ts.every(
     (t) => t === undefined || (t.dtype === 'float32' && backend.data.get(t.dataId).values instanceof Float32Array),
   );
+}
+
+/** A float32 array for a kernel's output, contents arbitrary (write every element): from the pool
+ * on 'cpu-native', fresh on a plain cpu backend. */
+export function outputArray(backend: MathBackendCPU, length: number): Float32Array {
+  return backend instanceof NativeCpuBackend ? backend.pool.take(length) : new Float32Array(length);
 }
 
 export function output(backend: MathBackendCPU, shape: number[], data: Float32Array): tf.TensorInfo {

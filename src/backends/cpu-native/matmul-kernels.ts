@@ -5,7 +5,16 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { MATMUL_SHAPE, pack } from './abi.js';
 import type { NativeAddon } from './addon.js';
-import { allFloat32, jsKernel, nativeKernel, output, sizeOf, values, type NativeKernelFunc } from './kernel-io.js';
+import {
+  allFloat32,
+  jsKernel,
+  nativeKernel,
+  output,
+  outputArray,
+  sizeOf,
+  values,
+  type NativeKernelFunc,
+} from './kernel-io.js';
 
 function matMul(addon: NativeAddon, name: string): NativeKernelFunc {
   const js = jsKernel(name);
@@ -53,7 +62,7 @@ function matMul(addon: NativeAddon, name: string): NativeKernelFunc {
       return js(args);
     const outer = tf.backend_util.assertAndGetBroadcastShape(outerA, outerB); // tfjs's own output batch shape
     const outShape = [...outer, m, n];
-    const out = new Float32Array(sizeOf(outShape));
+    const out = outputArray(backend, sizeOf(outShape));
     addon.matMul(
       values(backend, a),
       values(backend, b),

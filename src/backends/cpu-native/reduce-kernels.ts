@@ -5,7 +5,16 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { opCode, REDUCE_OPS, type ReduceOp } from './abi.js';
 import type { NativeAddon } from './addon.js';
-import { allFloat32, jsKernel, nativeKernel, output, sizeOf, values, type NativeKernelFunc } from './kernel-io.js';
+import {
+  allFloat32,
+  jsKernel,
+  nativeKernel,
+  output,
+  outputArray,
+  sizeOf,
+  values,
+  type NativeKernelFunc,
+} from './kernel-io.js';
 
 const REDUCE: [string, ReduceOp, 'axis' | 'reductionIndices'][] = [
   [tf.Sum, 'sum', 'axis'],
@@ -24,7 +33,7 @@ function reduce(addon: NativeAddon, name: string, op: ReduceOp, axisAttr: string
     const [reducedShape] = tf.backend_util.computeOutAndReduceShapes(x.shape, axes);
     const outShape = attrs.keepDims ? tf.backend_util.expandShapeToKeepDim(reducedShape, axes) : reducedShape;
     const mask = Int32Array.from(x.shape, (_, i) => (axes.includes(i) ? 1 : 0));
-    const out = new Float32Array(sizeOf(outShape));
+    const out = outputArray(backend, sizeOf(outShape));
     addon.reduce(values(backend, x), Int32Array.from(x.shape), mask, out, opCode(REDUCE_OPS, op));
     return output(backend, outShape, out);
   };

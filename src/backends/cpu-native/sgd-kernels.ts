@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { SGD_UPDATE } from '../fused-ops.js';
 import type { NativeAddon } from './addon.js';
-import { nativeKernel, output, sizeOf, values, type NativeKernelFunc } from './kernel-io.js';
+import { nativeKernel, output, outputArray, sizeOf, values, type NativeKernelFunc } from './kernel-io.js';
 
 interface SgdAttrs {
   n: number;
@@ -53,8 +53,8 @@ function sgdUpdate(addon: NativeAddon): NativeKernelFunc {
       lists.p.push(values(backend, p));
       lists.g.push(values(backend, g));
       lists.m.push(values(backend, m));
-      lists.po.push(new Float32Array(sizeOf(p.shape)));
-      lists.mo.push(new Float32Array(sizeOf(p.shape)));
+      lists.po.push(outputArray(backend, sizeOf(p.shape)));
+      lists.mo.push(outputArray(backend, sizeOf(p.shape)));
       shapes.push([...p.shape]);
     }
     addon.sgdUpdate(lists.p, lists.g, lists.m, lists.po, lists.mo, lr, momentum, Boolean(nesterov), weightDecay);
