@@ -24,11 +24,10 @@ export type Probe =
       hardware: boolean;
       details?: Record<string, string>;
       fix?: string;
+      /** What the backend's native library printed while loading (Dawn's warnings), in one line; doctor shows it. */
       log?: string;
     }
   | { ok: false; backend: string; reason: string; fix?: string; log?: string };
-// `log`: what the backend's native library printed while loading, summarised in one line (Dawn's
-// start-up warnings); `doctor` shows it, a run keeps it off the terminal.
 
 export interface BackendChoice {
   /** tfjs backend name now active (`tf.getBackend()`). */

@@ -44,7 +44,11 @@ export function stderrCaptureAvailable(): boolean {
 export async function captureStderr<T>(f: () => Promise<T>): Promise<{ value: T; captured: string | null }> {
   const stdio = loadStdioAddon();
   if (!stdio) return { value: await f(), captured: null };
-  stdio.begin();
+  try {
+    stdio.begin();
+  } catch {
+    return { value: await f(), captured: null }; // e.g. no temporary folder: print as if uncaptured
+  }
   let value: T;
   try {
     value = await f();
