@@ -1,4 +1,5 @@
-# Builds the oneDNN addon behind the 'cpu-native' tfjs backend (src/backends/cpu-native).
+# Builds the oneDNN addon behind the 'cpu-native' tfjs backend (src/backends/cpu-native) and the
+# small stderr-capture addon the WebGPU probe uses.
 # Needs g++ and Debian's libdnnl-dev (oneDNN 2.x, GNU OpenMP runtime); scripts/build-native.mjs
 # runs this and turns any failure into a one-line note instead of a failed install.
 {
@@ -24,6 +25,14 @@
       "cflags_cc!": ["-fno-exceptions"],
       "ldflags": ["-fopenmp"],
       "libraries": ["-ldnnl"]
+    },
+    {
+      # Holds what native code writes to fd 2 while Dawn initialises (src/backends/stderr-capture.ts).
+      "target_name": "lcconv_stdio",
+      "sources": ["src/stderr_capture.cc"],
+      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
+      "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS"],
+      "cflags_cc": ["-std=c++17", "-O2"]
     }
   ]
 }

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Builds the optional oneDNN addon (native/) behind the 'cpu-native' backend. Called from
+// Builds the optional native addons (native/): oneDNN behind the 'cpu-native' backend, and the
+// stderr capture that keeps Dawn's start-up warnings off the terminal. Called from
 // `npm run build:native` and the `prepare` script; it never fails the install: on any problem it
 // prints one line (why + fix), records it in native/build/status.json for `lcconv doctor`, and
 // exits 0, so lcconv works without the addon (the backend probe then reports the reason).
@@ -83,7 +84,9 @@ function main() {
     skip(`node-gyp failed: ${(firstError ?? res.error?.message ?? `exit ${res.status}`).trim().slice(0, 300)}`);
   }
   record(true, 'built');
-  console.log('lcconv: native oneDNN addon built (native/build/Release/lcconv_native.node)');
+  console.log(
+    'lcconv: native addons built (native/build/Release/lcconv_native.node: oneDNN; lcconv_stdio.node: stderr capture)',
+  );
 }
 
 main();

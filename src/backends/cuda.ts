@@ -4,8 +4,8 @@
  * GPU driver alone (or CUDA 12 only) is not enough. So before the 'tensorflow' backend counts as
  * a GPU, the driver's device node and both libraries must be there.
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { findSharedLibraries, type LoaderPaths, loaderPaths } from './shared-libraries.js';
 
 /** Sonames libtensorflow 2.9.1 (tfjs-node-gpu 4.22) opens: CUDA 11.x runtime and cuDNN 8. */
 export const CUDA_LIBRARIES = ['libcudart.so.11.0', 'libcudnn.so.8'];
@@ -16,7 +16,7 @@ export const CUDA_RECIPE =
 export interface CudaFacts {
   /** The NVIDIA driver's control device exists (/dev/nvidiactl). */
   driver: boolean;
-  /** Shared-library file names the dynamic loader can find. */
+  /** Which of CUDA_LIBRARIES the dynamic loader can find. */
   libraries: Set<string>;
 }
 
@@ -27,17 +27,7 @@ export function cudaMissing(facts: CudaFacts): string | null {
   return missing.length ? `${missing.join(' and ')} not found on the library path` : null;
 }
 
-/** What this machine has: the loader's cache (ldconfig -p) and every LD_LIBRARY_PATH folder. */
-export function cudaFacts(): CudaFacts {
-  const libraries = new Set<string>();
-  const cache = spawnSync('ldconfig', ['-p'], { encoding: 'utf8' });
-  for (const m of (cache.stdout ?? '').matchAll(/^\s*(\S+)\s+\(/gm)) libraries.add(m[1]!);
-  for (const dir of (process.env.LD_LIBRARY_PATH ?? '').split(':').filter(Boolean)) {
-    try {
-      for (const name of readdirSync(dir)) libraries.add(name);
-    } catch {
-      // a folder on the path that does not exist is not an error for the loader either
-    }
-  }
-  return { driver: existsSync('/dev/nvidiactl'), libraries };
+/** What this machine has: the driver's device node and which of CUDA_LIBRARIES the loader finds. */
+export function cudaFacts(paths: LoaderPaths = loaderPaths()): CudaFacts {
+  return { driver: existsSync('/dev/nvidiactl'), libraries: findSharedLibraries(CUDA_LIBRARIES, paths) };
 }

@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { firstLine, InputError } from '../errors.js';
 import './tfjs-runtime.js';
 import { installFusedGradients } from './fused-ops.js';
+import { dawnGpuMissing, GPU_FIX, vulkanFacts } from './vulkan.js';
 
 export const BACKEND_NAMES = ['auto', 'tensorflow', 'cpu-native', 'webgpu', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
@@ -16,8 +17,17 @@ export type BackendName = (typeof BACKEND_NAMES)[number];
  * an `ok` probe on a software device may carry the fix that would give it real hardware.
  */
 export type Probe =
-  | { ok: true; backend: string; device: string; hardware: boolean; details?: Record<string, string>; fix?: string }
-  | { ok: false; backend: string; reason: string; fix?: string };
+  | {
+      ok: true;
+      backend: string;
+      device: string;
+      hardware: boolean;
+      details?: Record<string, string>;
+      fix?: string;
+      /** What the backend's native library printed while loading (Dawn's warnings), in one line; doctor shows it. */
+      log?: string;
+    }
+  | { ok: false; backend: string; reason: string; fix?: string; log?: string };
 
 export interface BackendChoice {
   /** tfjs backend name now active (`tf.getBackend()`). */
@@ -143,10 +153,50 @@ export const AUTO_ORDER: { backend: ConcreteBackend; hardware: boolean }[] = [
 
 export class BackendError extends InputError {}
 
-export async function probeAll(probers: Probers = PROBERS): Promise<Probe[]> {
-  const out: Probe[] = [];
-  for (const name of PROBE_ORDER) out.push(await safeProbe(name, probers));
-  return out;
+export interface ProbeOptions {
+  /** Load every backend, even one that cannot win `auto` (doctor shows them all). */
+  all?: boolean;
+  /** Why Dawn could reach no GPU here, or null; tests fake the machine. Default: vulkan.ts's file checks. */
+  dawnGpuMissing?: () => string | null;
+}
+
+/**
+ * Probes in `PROBE_ORDER` and returns the probes in that order, except that, unless `all`, WebGPU is
+ * probed last and only if it can win (`webGpuCannotWin`): loading Dawn costs time and prints warnings
+ * to the terminal from native code, which is pointless when its best is a software adapter below a
+ * CPU backend that already loaded.
+ */
+export async function probeAll(probers: Probers = PROBERS, options: ProbeOptions = {}): Promise<Probe[]> {
+  const found = new Map<ConcreteBackend, Probe>();
+  for (const name of PROBE_ORDER) if (options.all || name !== 'webgpu') found.set(name, await safeProbe(name, probers));
+  if (!options.all) {
+    const why = webGpuCannotWin((options.dawnGpuMissing ?? defaultDawnGpuMissing)(), [...found.values()]);
+    found.set(
+      'webgpu',
+      why
+        ? { ok: false, backend: 'webgpu', reason: `not loaded: ${why}`, fix: GPU_FIX }
+        : await safeProbe('webgpu', probers),
+    );
+  }
+  return PROBE_ORDER.map((name) => found.get(name)!);
+}
+
+function defaultDawnGpuMissing(): string | null {
+  return dawnGpuMissing(vulkanFacts());
+}
+
+/**
+ * The one place that decides whether `auto` loads Dawn: not when Dawn can reach no GPU here
+ * (`gpuMissing`, from file checks) and a backend that ranks above a software adapter already
+ * loaded, since then WebGPU cannot win. Returns why it is left out, or null to load it.
+ */
+export function webGpuCannotWin(gpuMissing: string | null, others: Probe[]): string | null {
+  if (gpuMissing === null) return null;
+  const softwareWebGpu = AUTO_ORDER.findIndex((c) => c.backend === 'webgpu' && !c.hardware);
+  const better = others.find((p): p is Probe & { ok: true } => p.ok && rank(p) < softwareWebGpu);
+  return better
+    ? `${gpuMissing}, so Dawn could offer only a software adapter, which ranks below ${better.backend}`
+    : null;
 }
 
 /** Each backend once, in the order of its best `AUTO_ORDER` place. */
@@ -192,21 +242,38 @@ export function chooseBackend(probes: Probe[]): { chosen: Probe & { ok: true }; 
   return { chosen, skipped };
 }
 
-/** What `auto` sees: every probe and the choice made from them (or why there is none). `doctor` prints this. */
+export interface Diagnosis {
+  probes: Probe[];
+  choice: ReturnType<typeof chooseBackend> | { error: string };
+  /** Why `auto` in a run does not even load Dawn here (`webGpuCannotWin`), or null when it does. */
+  webGpuLeftOut: string | null;
+}
+
+/**
+ * What `auto` sees: every probe, Dawn included, and the choice made from them (or why there is
+ * none). `doctor` prints this; the choice equals a run's, which may not load Dawn to make it.
+ */
 export async function diagnose(
   probers: Probers = PROBERS,
-): Promise<{ probes: Probe[]; choice: ReturnType<typeof chooseBackend> | { error: string } }> {
-  const probes = await probeAll(probers);
+  dawnGpuMissingHere: () => string | null = defaultDawnGpuMissing,
+): Promise<Diagnosis> {
+  const probes = await probeAll(probers, { all: true });
+  const webGpuLeftOut = webGpuCannotWin(
+    dawnGpuMissingHere(),
+    probes.filter((p) => p.backend !== 'webgpu'),
+  );
   try {
-    return { probes, choice: chooseBackend(probes) };
+    return { probes, choice: chooseBackend(probes), webGpuLeftOut };
   } catch (err) {
-    return { probes, choice: { error: firstLine(err) } };
+    return { probes, choice: { error: firstLine(err) }, webGpuLeftOut };
   }
 }
 
 export interface SelectOptions {
   /** CPU threads for cpu-native (the config's `threads`); unset keeps $LCCONV_THREADS or the usable cores. */
   threads?: number;
+  /** As in `ProbeOptions`: tests fake whether Dawn could reach a GPU. */
+  dawnGpuMissing?: () => string | null;
 }
 
 export async function selectBackend(
@@ -224,7 +291,7 @@ export async function selectBackend(
       );
     chosen = probe;
   } else {
-    ({ chosen, skipped } = chooseBackend(await probeAll(probers)));
+    ({ chosen, skipped } = chooseBackend(await probeAll(probers, { dawnGpuMissing: options.dawnGpuMissing })));
   }
   await activate(chosen.backend);
   if (chosen.backend === 'cpu-native' && options.threads !== undefined) chosen = await withThreads(options.threads);
@@ -253,8 +320,6 @@ export async function releaseBackends(): Promise<void> {
 }
 
 async function activate(backend: string): Promise<void> {
-  // PROD silences tfjs's console advice (e.g. "install tfjs-node"): the choice and why is ours to report.
-  tf.env().set('PROD', true);
   const ok = await tf.setBackend(backend);
   if (!ok) throw new BackendError(`backend '${backend}' failed to initialise`);
   await tf.ready();

@@ -7,14 +7,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { firstLine } from '../errors.js';
 import type { Probe } from './index.js';
+import { captureStderr } from './stderr-capture.js';
+import { GPU_FIX, VULKAN_LOADER, vulkanFacts } from './vulkan.js';
 
 /** Debian/Ubuntu packages that give Dawn a (software) OpenGL ES adapter through Mesa's EGL. */
 const MESA_FIX =
   'apt-get install libegl1 libegl-mesa0 libgles2 (software adapter via Mesa), or install the GPU driver with Vulkan (libvulkan1 + the vendor ICD)';
-
-/** What turns a software adapter into a GPU one: Dawn uses Vulkan on Linux. */
-const GPU_FIX =
-  "for a GPU adapter install its Vulkan driver: libvulkan1 and the vendor ICD (NVIDIA: the driver's nvidia_icd.json)";
 
 /** Adapter names of CPU rasterisers: work, but are not accelerators. */
 const SOFTWARE_ADAPTER = /llvmpipe|lavapipe|softpipe|swiftshader|software|basic render/i;
@@ -24,6 +22,8 @@ interface Dawn {
   adapter: GPUAdapter;
   device: GPUDevice;
   dawnBackend: string;
+  /** What Dawn printed while starting, summarised (`summariseDawnLog`). */
+  log: string;
 }
 
 let loaded: Dawn | null = null;
@@ -46,31 +46,24 @@ export async function loadWebGpu(): Promise<Probe> {
       };
     }
     Object.assign(globalThis, webgpu.globals);
-    const found = await requestAdapter(webgpu.create);
-    if (!found) {
+    // Dawn writes its start-up warnings from C++ straight to stderr (e.g. "Couldn't load Vulkan"
+    // with a source location that reads like a crash); hold them and keep a summary for `doctor`.
+    const { create } = webgpu;
+    const { value: started, captured } = await captureStderr(() => startDawn(create));
+    const { messages, rest } = splitDawnOutput(captured ?? '');
+    if (rest) process.stderr.write(rest); // anything that is not one of Dawn's warnings stays visible
+    const log = summariseDawnLog(started.notes, messages, started.found?.dawnBackend);
+    if (!started.found) {
       return {
         ok: false,
         backend: 'webgpu',
         reason: 'Dawn found no adapter (no Vulkan driver, no OpenGL ES through EGL)',
         fix: MESA_FIX,
+        log,
       };
     }
-    const { gpu, adapter, dawnBackend } = found;
-    // The limits tfjs-backend-webgpu asks for in its own registration (base.ts), to allow big buffers.
-    const l = adapter.limits;
-    const device = await adapter.requestDevice({
-      requiredLimits: {
-        maxComputeWorkgroupStorageSize: l.maxComputeWorkgroupStorageSize,
-        maxComputeWorkgroupsPerDimension: l.maxComputeWorkgroupsPerDimension,
-        maxStorageBufferBindingSize: l.maxStorageBufferBindingSize,
-        maxBufferSize: l.maxBufferSize,
-        maxComputeWorkgroupSizeX: l.maxComputeWorkgroupSizeX,
-        maxComputeInvocationsPerWorkgroup: l.maxComputeInvocationsPerWorkgroup,
-        // The fused BatchNorm gradient binds 10 storage buffers; WebGPU's default allows 8.
-        maxStorageBuffersPerShaderStage: l.maxStorageBuffersPerShaderStage,
-      },
-    });
-    loaded = { gpu, adapter, device, dawnBackend };
+    const { gpu, adapter, dawnBackend, device } = started.found;
+    loaded = { gpu, adapter, device, dawnBackend, log };
     // tfjs-backend-webgpu checks `navigator.gpu` on import and when its backend is constructed.
     // Node 20 has no `navigator`; Node ≥ 21 has one without `gpu`.
     const nav = (globalThis as { navigator?: object }).navigator;
@@ -80,11 +73,21 @@ export async function loadWebGpu(): Promise<Probe> {
     // Its own registration (on import) requests an adapter without `featureLevel`, which finds none
     // on OpenGL ES; ours hands it the device chosen here.
     if (tf.findBackendFactory('webgpu')) tf.removeBackend('webgpu');
-    tf.registerBackend('webgpu', () => new WebGPUBackend(device, adapter.info), 3);
+    tf.registerBackend(
+      'webgpu',
+      () => {
+        const backend = new WebGPUBackend(device, adapter.info);
+        // Without the timestamp-query feature (Dawn's GL backend, browsers' default) its first
+        // profile prints "Start Chrome browser with flag ..."; kernel times are simply 0 then.
+        (backend as unknown as { hasTimestampQueryWarned: boolean }).hasTimestampQueryWarned = true;
+        return backend;
+      },
+      3,
+    );
     const { registerWebGpuKernels } = await import('./webgpu-kernels.js'); // imports tfjs-backend-webgpu: after navigator.gpu
     registerWebGpuKernels(device.limits.maxStorageBuffersPerShaderStage);
   }
-  const { adapter, dawnBackend } = loaded;
+  const { adapter, dawnBackend, log } = loaded;
   const info = adapter.info;
   // Dawn's GL backend reports the renderer (e.g. llvmpipe) as `device` and the GL version as `description`.
   const name =
@@ -104,6 +107,7 @@ export async function loadWebGpu(): Promise<Probe> {
     device: `${name} (Dawn ${dawnBackend}${software ? ', software adapter' : ''})`,
     hardware: !software,
     ...(software ? { fix: GPU_FIX } : {}),
+    log,
     details: {
       dawn_backend: dawnBackend,
       adapter_vendor: info.vendor,
@@ -113,12 +117,51 @@ export async function loadWebGpu(): Promise<Probe> {
   };
 }
 
+/**
+ * Dawn's start: an adapter and a device on it. Everything Dawn prints to stderr happens in here,
+ * so this is the window `captureStderr` holds. `notes` says what was not tried, and why.
+ */
+async function startDawn(
+  create: (options: string[]) => GPU,
+): Promise<{ found: (Awaited<ReturnType<typeof requestAdapter>> & { device: GPUDevice }) | null; notes: string[] }> {
+  // Without the Vulkan loader Dawn's native attempt on Linux can only fail (and say so on stderr).
+  const facts = vulkanFacts();
+  const native = facts.platform === 'darwin' || facts.platform === 'win32' || facts.loader;
+  const notes = native ? [] : [`no Vulkan loader (${VULKAN_LOADER})`];
+  const found = await requestAdapter(create, native);
+  if (!found) return { found: null, notes };
+  // The limits tfjs-backend-webgpu asks for in its own registration (base.ts), to allow big buffers.
+  const l = found.adapter.limits;
+  const device = await found.adapter.requestDevice({
+    requiredLimits: {
+      maxComputeWorkgroupStorageSize: l.maxComputeWorkgroupStorageSize,
+      maxComputeWorkgroupsPerDimension: l.maxComputeWorkgroupsPerDimension,
+      maxStorageBufferBindingSize: l.maxStorageBufferBindingSize,
+      maxBufferSize: l.maxBufferSize,
+      maxComputeWorkgroupSizeX: l.maxComputeWorkgroupSizeX,
+      maxComputeInvocationsPerWorkgroup: l.maxComputeInvocationsPerWorkgroup,
+      // The fused BatchNorm gradient binds 10 storage buffers; WebGPU's default allows 8.
+      maxStorageBuffersPerShaderStage: l.maxStorageBuffersPerShaderStage,
+    },
+  });
+  return { found: { ...found, device }, notes };
+}
+
 /** Native APIs first (Dawn's default order: Vulkan / Metal / D3D12), then OpenGL ES in compatibility mode. */
 async function requestAdapter(
   create: (options: string[]) => GPU,
+  tryNative: boolean,
 ): Promise<{ gpu: GPU; adapter: GPUAdapter; dawnBackend: string } | null> {
   const attempts: { options: string[]; request: GPURequestAdapterOptions; dawnBackend: string }[] = [
-    { options: [], request: { powerPreference: 'high-performance' }, dawnBackend: 'native' },
+    ...(tryNative
+      ? [
+          {
+            options: [],
+            request: { powerPreference: 'high-performance' } as GPURequestAdapterOptions,
+            dawnBackend: 'native',
+          },
+        ]
+      : []),
     {
       options: ['backend=opengles'],
       request: { featureLevel: 'compatibility' } as GPURequestAdapterOptions,
@@ -132,6 +175,54 @@ async function requestAdapter(
       return { gpu, adapter, dawnBackend: dawnBackend === 'native' ? nativeBackendName(adapter) : dawnBackend };
   }
   return null;
+}
+
+/** A line that starts one of Dawn's log messages; its continuation lines are indented ("    at ..."). */
+const DAWN_MESSAGE = /^(Warning|Info|Debug): (.*)$/;
+
+/**
+ * Splits what was written to stderr during Dawn's start into Dawn's own messages (first line each,
+ * without the level) and the rest, verbatim. Only warnings, infos and debug lines count as Dawn's:
+ * anything else (an error, another library's output) is returned in `rest` to be printed.
+ */
+export function splitDawnOutput(text: string): { messages: string[]; rest: string } {
+  const messages: string[] = [];
+  const rest: string[] = [];
+  let inMessage = false;
+  for (const line of text.split('\n')) {
+    const m = DAWN_MESSAGE.exec(line);
+    if (m) {
+      messages.push(m[2]!.trim());
+      inMessage = true;
+    } else if (inMessage && (/^\s+at /.test(line) || line.trim() === '')) {
+      // Dawn's source location of the message, or the blank line after it
+    } else {
+      inMessage = false;
+      rest.push(line);
+    }
+  }
+  const restText = rest.join('\n');
+  return { messages, rest: restText.trim() === '' ? '' : restText.endsWith('\n') ? restText : `${restText}\n` };
+}
+
+/**
+ * One line for `doctor`: what was not tried, what Dawn warned about and which API it ended on,
+ * e.g. "Dawn: no Vulkan loader (libvulkan.so.1), using OpenGL ES; limits lowered: ...".
+ */
+export function summariseDawnLog(notes: string[], messages: string[], dawnBackend: string | undefined): string {
+  const parts = [...notes];
+  const lowered: string[] = [];
+  for (const message of messages) {
+    const vulkan = /^Couldn't load Vulkan: ([^:]+)/.exec(message);
+    const limit = /^(\w+) artificially reduced from (\d+) to (\d+)/.exec(message);
+    if (vulkan) parts.push(`no Vulkan loader (${vulkan[1]})`);
+    else if (limit) lowered.push(`${limit[1]} ${limit[2]}→${limit[3]}`);
+    else parts.push(message);
+  }
+  const using =
+    dawnBackend === undefined ? 'no adapter found' : `using ${dawnBackend === 'opengles' ? 'OpenGL ES' : dawnBackend}`;
+  const head = [...new Set(parts)].join(', ');
+  return `Dawn: ${head ? `${head}, ` : ''}${using}${lowered.length ? `; limits lowered: ${lowered.join(', ')}` : ''}`;
 }
 
 function nativeBackendName(adapter: GPUAdapter): string {

@@ -4,6 +4,7 @@
  * the other groups of the same report (`train.epochs=1, model.width=8`), read from each run's
  * resolved config. k, E and depthwise have their own columns and axes, so they are left out.
  */
+import { keyPaths } from '../config/key-paths.js';
 import { PRESENTATION_KEYS } from '../runs/identity.js';
 
 /** Keys that never tell groups apart in a label: presentation, the arm, and k/E/depthwise (own columns). */
@@ -15,13 +16,11 @@ const UNLABELLED = new Set<string>([
   'model.lc_depthwise',
 ]);
 
-/** `{a: {b: 1}}` → `{'a.b': '1'}` (values as compact JSON, lists whole). */
-function flatten(value: unknown, prefix = '', out = new Map<string, string>()): Map<string, string> {
-  if (value && typeof value === 'object' && !Array.isArray(value)) {
-    for (const [k, v] of Object.entries(value)) flatten(v, prefix ? `${prefix}.${k}` : k, out);
-  } else if (value !== undefined && !UNLABELLED.has(prefix)) {
-    out.set(prefix, typeof value === 'string' ? value : JSON.stringify(value));
-  }
+/** `{a: {b: 1}}` → `{'a.b': '1'}` (values as compact JSON, lists whole), unlabelled keys left out. */
+function flatten(config: unknown): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const [path, value] of keyPaths(config))
+    if (!UNLABELLED.has(path)) out.set(path, typeof value === 'string' ? value : JSON.stringify(value));
   return out;
 }
 

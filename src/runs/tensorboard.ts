@@ -1,7 +1,7 @@
 /**
  * TensorBoard event files in the run directory, so `tensorboard --logdir results` shows every run
  * of a sweep. Written by hand: the npm packages for the format are abandoned or pull in tfjs-node,
- * and the format is small — TFRecord framing around `Event` protobuf messages:
+ * and the format is small — TFRecord framing around `Event` protobuf messages (protobuf.ts encodes them):
  *
  *   record  = uint64 length (LE), masked CRC32C of those 8 bytes, data, masked CRC32C of data
  *   Event   = wall_time (1, double), step (2, int64), file_version (3, string) | summary (5) | session_log (6)
@@ -11,6 +11,8 @@
  * seconds>.<host>`; TensorBoard merges the files of a directory. A resume also writes a SessionLog
  * START at its first step, so TensorBoard drops what an earlier attempt logged past the checkpoint.
  * A fresh start removes the files of earlier attempts (as it replaces metrics.csv).
+ *
+ * The run's hyperparameters and final metrics for the HParams dashboard: tensorboard-hparams.ts.
  *
  * All scalars use the global step ((epoch − 1) · steps per epoch + step), so per-step and per-epoch
  * curves share one axis; the per-epoch scalars sit at the epoch's last step.
@@ -22,6 +24,8 @@ import { stringify } from 'yaml';
 import type { Config } from '../config/schema.js';
 import { makeDir, storageError } from '../fs-safety.js';
 import { EVENTS_FILE_PREFIX } from './files.js';
+import { bytesField, doubleField, floatField, varintField } from './protobuf.js';
+import { sessionEndValue, sessionStartValues } from './tensorboard-hparams.js';
 import type { EpochRow, RunSink, RunStart, RunSummary, StepProgress } from './records.js';
 
 // ---- CRC32C (Castagnoli), table-driven: 20 lines instead of a native package with per-platform binaries
@@ -56,46 +60,6 @@ export function tfRecord(data: Uint8Array): Buffer {
   record.set(data, 12);
   record.writeUInt32LE(maskedCrc32c(data), 12 + data.length);
   return record;
-}
-
-// ---- protobuf wire format (only the field kinds Event needs)
-
-const VARINT = 0;
-const FIXED64 = 1;
-const LENGTH_DELIMITED = 2;
-const FIXED32 = 5;
-
-function varint(value: bigint): number[] {
-  const out: number[] = [];
-  let v = BigInt.asUintN(64, value);
-  do {
-    const low = Number(v & 0x7fn);
-    v >>= 7n;
-    out.push(v ? low | 0x80 : low);
-  } while (v);
-  return out;
-}
-
-const key = (field: number, wireType: number) => varint(BigInt((field << 3) | wireType));
-
-const varintField = (field: number, value: bigint | number) =>
-  Buffer.from([...key(field, VARINT), ...varint(BigInt(value))]);
-
-function doubleField(field: number, value: number): Buffer {
-  const b = Buffer.alloc(8);
-  b.writeDoubleLE(value);
-  return Buffer.concat([Buffer.from(key(field, FIXED64)), b]);
-}
-
-function floatField(field: number, value: number): Buffer {
-  const b = Buffer.alloc(4);
-  b.writeFloatLE(value);
-  return Buffer.concat([Buffer.from(key(field, FIXED32)), b]);
-}
-
-function bytesField(field: number, value: Uint8Array | string): Buffer {
-  const bytes = typeof value === 'string' ? Buffer.from(value, 'utf8') : value;
-  return Buffer.concat([Buffer.from([...key(field, LENGTH_DELIMITED), ...varint(BigInt(bytes.length))]), bytes]);
 }
 
 // ---- Event and Summary messages
@@ -153,7 +117,8 @@ function configMarkdown(config: Config, seed: number): string {
 /**
  * The TensorBoard sink: per progress read (every few steps, never an extra device read) the
  * epoch's running training loss and the learning rate; per epoch the training and validation loss
- * and accuracy; at the start the run's config as text (tag `config`). Records are appended with
+ * and accuracy; at the start the run's config as text (tag `config`) and its HParams session, at the
+ * end the session's status. Records are appended with
  * synchronous writes of a few dozen bytes. A write that fails stops the run with the file and the
  * cause, as a failed metrics.csv append does (a failure during a step is raised at the epoch's end,
  * where the trainer awaits the sinks).
@@ -163,6 +128,8 @@ export class TensorBoardWriter implements RunSink {
   private file = '';
   private stepsPerEpoch = 1;
   private failure: unknown = null;
+  /** Global step of the last record, where the session end is written. */
+  private lastStep = 0;
 
   constructor(
     private readonly config: Config,
@@ -197,11 +164,14 @@ export class TensorBoardWriter implements RunSink {
     this.append(event(now, firstStep, bytesField(3, 'brain.Event:2')));
     if (resuming) this.append(event(now, firstStep + 1, bytesField(6, varintField(1, SESSION_LOG_START))));
     this.append(summaryEvent(now, firstStep, [textValue('config', configMarkdown(this.config, info.seed))]));
+    this.append(summaryEvent(now, firstStep, sessionStartValues(this.config, info.dir, now)));
+    this.lastStep = firstStep;
     this.raiseFailure();
   }
 
   step(progress: StepProgress): void {
     const step = (progress.epoch - 1) * this.stepsPerEpoch + progress.step;
+    this.lastStep = step;
     this.append(
       summaryEvent(Date.now() / 1000, step, [
         scalarValue('step/train_loss_epoch_mean', progress.loss),
@@ -220,12 +190,29 @@ export class TensorBoardWriter implements RunSink {
     if (row.val_loss !== null) values.push(scalarValue('epoch/val_loss', row.val_loss));
     if (row.val_acc !== null) values.push(scalarValue('epoch/val_acc', row.val_acc));
     values.push(scalarValue('epoch/images_per_second', row.images_per_second));
-    this.append(summaryEvent(Date.now() / 1000, row.epoch * this.stepsPerEpoch, values));
+    this.lastStep = row.epoch * this.stepsPerEpoch;
+    this.append(summaryEvent(Date.now() / 1000, this.lastStep, values));
     this.raiseFailure();
   }
 
   end(_summary: RunSummary): void {
+    // Not raised if it fails: summary.json is written by then, and the run did finish.
+    this.endSession('success');
     this.close();
+  }
+
+  /**
+   * Marks the HParams session failed (the run stopped with an error). Not for an interruption: that
+   * run resumes later, and TensorBoard keeps the first session end a run's files hold.
+   */
+  failed(): void {
+    this.endSession('failure');
+    this.close();
+  }
+
+  private endSession(status: 'success' | 'failure'): void {
+    const now = Date.now() / 1000;
+    this.append(summaryEvent(now, this.lastStep, [sessionEndValue(status, now)]));
   }
 
   /** Closes the file (also after a failed or interrupted run; safe to call twice). */

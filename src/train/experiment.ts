@@ -79,7 +79,13 @@ function trainOrReuse(
       versions: versions(),
       gitCommit: commit,
       signal: options.signal,
-    }).finally(() => run.tensorboard.close());
+    })
+      .catch((err: unknown) => {
+        // An interrupted run resumes later: its TensorBoard session stays open, not failed.
+        if (!(err instanceof RunInterrupted)) run.tensorboard.failed();
+        throw err;
+      })
+      .finally(() => run.tensorboard.close());
     if (arm.eval.after_training) await evaluateFinished(identity.dir, data(), options);
     return summary;
   });

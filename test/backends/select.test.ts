@@ -11,10 +11,13 @@ import {
   BackendError,
   chooseBackend,
   PROBERS,
+  probeAll,
   selectBackend,
   type Probe,
   type Probers,
+  webGpuCannotWin,
 } from '../../src/backends/index.js';
+import { dawnGpuMissing, type VulkanFacts } from '../../src/backends/vulkan.js';
 import { doctorReport, formatDoctor } from '../../src/cli/commands/doctor.js';
 import { PACKAGE_ROOT } from '../../src/provenance.js';
 
@@ -69,6 +72,58 @@ test('auto says why every better candidate was skipped, and nothing about worse 
   assert.deepEqual(r.skipped, ['tensorflow: tensorflow missing', 'webgpu: llvmpipe ranks below cpu-native']);
 });
 
+test('auto loads Dawn only when it can win: a GPU path exists, or nothing above a software adapter loaded', async () => {
+  const facts = (loader: boolean, icd: boolean): VulkanFacts => ({
+    platform: 'linux',
+    loader,
+    icds: icd ? ['/usr/share/vulkan/icd.d/nvidia_icd.json'] : [],
+    icdFolders: ['/usr/share/vulkan/icd.d'],
+  });
+  for (const loader of [true, false])
+    for (const icd of [true, false])
+      for (const cpuNative of [true, false]) {
+        const label = `loader ${loader}, ICD ${icd}, cpu-native ${cpuNative}`;
+        let dawnLoaded = false;
+        const probers: Probers = {
+          tensorflow: async () => missing('tensorflow'),
+          webgpu: async () => {
+            dawnLoaded = true;
+            return ok('webgpu', loader && icd, 'a Dawn adapter');
+          },
+          'cpu-native': async () => (cpuNative ? ok('cpu-native', false) : missing('cpu-native')),
+          wasm: async () => missing('wasm'),
+          cpu: async () => ok('cpu', false),
+        };
+        const probes = await probeAll(probers, { dawnGpuMissing: () => dawnGpuMissing(facts(loader, icd)) });
+        const canWin = (loader && icd) || !cpuNative;
+        assert.equal(dawnLoaded, canWin, label);
+        assert.deepEqual(
+          probes.map((p) => p.backend),
+          ['tensorflow', 'webgpu', 'cpu-native', 'wasm', 'cpu'],
+          'probes keep their order',
+        );
+        const { chosen, skipped } = chooseBackend(probes);
+        assert.equal(chosen.backend, loader && icd ? 'webgpu' : cpuNative ? 'cpu-native' : 'webgpu', label);
+        if (!canWin)
+          assert.ok(
+            skipped.some((s) =>
+              /^webgpu: not loaded: no Vulkan (loader|driver ICD).*only a software adapter, which ranks below cpu-native$/.test(
+                s,
+              ),
+            ),
+            `${label}: ${skipped.join(' | ')}`,
+          );
+        // doctor loads every backend, to show what Dawn offers, whatever a run would do.
+        dawnLoaded = false;
+        await probeAll(probers, { all: true, dawnGpuMissing: () => 'no GPU' });
+        assert.ok(dawnLoaded, `${label}: doctor probes Dawn`);
+      }
+  // Only a backend that ranks above a software adapter keeps Dawn out: wasm and cpu do not.
+  assert.equal(webGpuCannotWin('no GPU', [ok('wasm', false), ok('cpu', false)]), null);
+  assert.match(webGpuCannotWin('no GPU', [ok('tensorflow', false)])!, /ranks below tensorflow$/);
+  assert.equal(webGpuCannotWin(null, [ok('cpu-native', false)]), null);
+});
+
 test('no usable backend is a one-line BackendError listing every reason', () => {
   assert.throws(
     () => chooseBackend(machine(missing('cpu', 'broken'))),
@@ -84,7 +139,7 @@ test('selectBackend uses an injected probe table and activates the choice', asyn
     'cpu-native': async () => missing('cpu-native'),
     wasm: async () => missing('wasm'),
   };
-  const choice = await selectBackend('auto', probers);
+  const choice = await selectBackend('auto', probers, { dawnGpuMissing: () => null });
   assert.equal(choice.backend, 'cpu');
   assert.equal(tf.getBackend(), 'cpu');
   assert.deepEqual(choice.skipped, [
@@ -112,7 +167,7 @@ test('doctor shows each missing backend with its reason and fix, and what auto p
     'cpu-native': async () => missing('cpu-native', 'addon not built'),
     wasm: async () => missing('wasm', 'cannot train'),
   };
-  const report = await doctorReport(probers);
+  const report = await doctorReport(probers, () => null);
   const text = formatDoctor(report);
   assert.match(text, /^node {6}v\d+/m);
   assert.match(text, /-- {2}webgpu {6}Dawn found no adapter\n\s+fix: apt-get install libegl1 libegl-mesa0 libgles2\n/);
@@ -128,6 +183,28 @@ test('doctor shows each missing backend with its reason and fix, and what auto p
   assert.deepEqual(
     report.probes.map((p) => p.backend),
     ['tensorflow', 'webgpu', 'cpu-native', 'wasm', 'cpu'],
+  );
+});
+
+test('doctor prints what Dawn said in one line, and that a run leaves Dawn out', async () => {
+  const probers: Probers = {
+    tensorflow: async () => missing('tensorflow'),
+    webgpu: async () => ({
+      ...ok('webgpu', false, 'llvmpipe (Dawn opengles, software adapter)'),
+      log: 'Dawn: no Vulkan loader (libvulkan.so.1), using OpenGL ES',
+    }),
+    'cpu-native': async () => ok('cpu-native', false),
+    wasm: async () => missing('wasm'),
+    cpu: async () => ok('cpu', false),
+  };
+  const text = formatDoctor(await doctorReport(probers, () => 'no Vulkan loader (libvulkan.so.1 not found)'));
+  assert.match(
+    text,
+    /ok {2}webgpu {6}llvmpipe \(Dawn opengles, software adapter\)\n {18}Dawn: no Vulkan loader \(libvulkan\.so\.1\), using OpenGL ES\n/,
+  );
+  assert.match(
+    text,
+    /^ {2}a run does not load webgpu at all: no Vulkan loader \(libvulkan\.so\.1 not found\), so Dawn could offer only a software adapter, which ranks below cpu-native$/m,
   );
 });
 

@@ -3,8 +3,9 @@ import { closeSync, existsSync, openSync, readdirSync, readFileSync, statSync } 
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { EVENTS_FILE_PREFIX } from '../../src/runs/files.js';
-import type { EpochRow, RunStart } from '../../src/runs/records.js';
+import type { EpochRow, RunStart, RunSummary } from '../../src/runs/records.js';
 import { TensorBoardWriter } from '../../src/runs/tensorboard.js';
+import { spawnSync } from 'node:child_process';
 import { lcconv, tempDir, tinyConfig, writeTinyConfig } from '../fixtures.js';
 
 // ---- an independent reader: TFRecord framing with both CRCs checked, and a generic protobuf decoder
@@ -98,6 +99,8 @@ interface DecodedEvent {
   sessionLogStatus?: number;
   scalars: Record<string, number>;
   texts: Record<string, { plugin: string; text: string }>;
+  /** HParams plugin values: the plugin content (a serialized HParamsPluginData) by tag. */
+  hparams: Record<string, Buffer>;
 }
 
 function decodeEvent(record: Buffer): DecodedEvent {
@@ -107,6 +110,7 @@ function decodeEvent(record: Buffer): DecodedEvent {
     step: Number(one(fields, 2)?.varint ?? 0n),
     scalars: {},
     texts: {},
+    hparams: {},
   };
   const version = one(fields, 3);
   if (version) event.fileVersion = version.bytes!.toString('utf8');
@@ -121,13 +125,96 @@ function decodeEvent(record: Buffer): DecodedEvent {
     const tensor = one(v, 8);
     if (tensor) {
       const t = decode(tensor.bytes!);
-      assert.equal(one(t, 1)!.varint, 7n, 'text tensor dtype is DT_STRING');
-      const plugin = one(decode(one(decode(one(v, 9)!.bytes!), 1)!.bytes!), 1)!.bytes!.toString('utf8');
-      event.texts[tag] = { plugin, text: one(t, 8)!.bytes!.toString('utf8') };
+      const pluginData = decode(one(decode(one(v, 9)!.bytes!), 1)!.bytes!);
+      const plugin = one(pluginData, 1)!.bytes!.toString('utf8');
+      if (plugin === 'hparams') {
+        // TensorBoard's own null tensor: DT_FLOAT, shape [0], no values.
+        assert.equal(one(t, 1)!.varint, 1n, 'hparams tensor dtype is DT_FLOAT');
+        assert.deepEqual(decode(one(t, 2)!.bytes!), [{ field: 2, bytes: Buffer.alloc(0) }], 'shape [0]');
+        event.hparams[tag] = one(pluginData, 2)?.bytes ?? Buffer.alloc(0);
+      } else {
+        assert.equal(one(t, 1)!.varint, 7n, 'text tensor dtype is DT_STRING');
+        event.texts[tag] = { plugin, text: one(t, 8)!.bytes!.toString('utf8') };
+      }
     }
   }
   return event;
 }
+
+// ---- the HParams plugin's messages (tensorboard/plugins/hparams/plugin_data.proto, api.proto)
+
+const str = (f: Field | undefined) => f?.bytes?.toString('utf8') ?? '';
+const dbl = (f: Field | undefined) => f?.fixed64?.readDoubleLE() ?? 0;
+
+/** google.protobuf.Value: number_value 2, string_value 3, bool_value 4. */
+function protobufValue(buf: Buffer): number | string | boolean {
+  const [f] = decode(buf);
+  if (f!.field === 2) return f!.fixed64!.readDoubleLE();
+  if (f!.field === 3) return f!.bytes!.toString('utf8');
+  if (f!.field === 4) return f!.varint === 1n;
+  assert.fail(`unexpected Value field ${f!.field}`);
+}
+
+interface HParamsData {
+  version: number;
+  experiment?: {
+    description: string;
+    hparams: { name: string; type: number; description: string }[];
+    metrics: { group: string; tag: string; displayName: string; datasetType: number }[];
+  };
+  start?: { hparams: Map<string, number | string | boolean>; modelUri: string; group: string; startTime: number };
+  end?: { status: number; endTime: number };
+}
+
+function decodeHParams(content: Buffer): HParamsData {
+  const fields = decode(content);
+  const out: HParamsData = { version: Number(one(fields, 1)?.varint ?? 0n) };
+  const experiment = one(fields, 2);
+  if (experiment) {
+    const e = decode(experiment.bytes!);
+    out.experiment = {
+      description: str(one(e, 1)),
+      hparams: e
+        .filter((f) => f.field === 4)
+        .map((f) => {
+          const h = decode(f.bytes!);
+          return { name: str(one(h, 1)), description: str(one(h, 3)), type: Number(one(h, 4)?.varint ?? 0n) };
+        }),
+      metrics: e
+        .filter((f) => f.field === 5)
+        .map((f) => {
+          const m = decode(f.bytes!);
+          const name = decode(one(m, 1)!.bytes!);
+          return {
+            group: str(one(name, 1)),
+            tag: str(one(name, 2)),
+            displayName: str(one(m, 3)),
+            datasetType: Number(one(m, 5)?.varint ?? 0n),
+          };
+        }),
+    };
+  }
+  const start = one(fields, 3);
+  if (start) {
+    const s = decode(start.bytes!);
+    const hparams = new Map<string, number | string | boolean>();
+    for (const entry of s.filter((f) => f.field === 1)) {
+      const kv = decode(entry.bytes!);
+      hparams.set(str(one(kv, 1)), protobufValue(one(kv, 2)!.bytes!));
+    }
+    out.start = { hparams, modelUri: str(one(s, 2)), group: str(one(s, 4)), startTime: dbl(one(s, 5)) };
+  }
+  const end = one(fields, 4);
+  if (end) {
+    const e = decode(end.bytes!);
+    out.end = { status: Number(one(e, 1)?.varint ?? 0n), endTime: dbl(one(e, 2)) };
+  }
+  return out;
+}
+
+/** Every HParams record of a file, by tag, in order. */
+const hparamsRecords = (events: DecodedEvent[], tag: string) =>
+  events.filter((e) => e.hparams[tag]).map((e) => ({ step: e.step, data: decodeHParams(e.hparams[tag]!) }));
 
 const eventsFiles = (dir: string) =>
   readdirSync(dir)
@@ -238,6 +325,121 @@ test('a fake run writes verified records: file version, config text, per-step an
   ]);
 });
 
+/** A fake run of `config` (start, one epoch, then `finish`); the HParams records of its file. */
+function hparamsOfFakeRun(config: ReturnType<typeof tinyConfig>, finish: 'end' | 'failed' | 'interrupted' = 'end') {
+  const dir = tempDir('tb-hparams');
+  const writer = new TensorBoardWriter(config, dir);
+  writer.start(startInfo(dir, 1));
+  writer.epoch(row(1, true));
+  if (finish === 'end') writer.end({} as RunSummary);
+  else if (finish === 'failed') writer.failed();
+  else writer.close();
+  const events = readEvents(join(dir, eventsFiles(dir)[0]!));
+  return {
+    dir,
+    experiment: hparamsRecords(events, '_hparams_/experiment'),
+    start: hparamsRecords(events, '_hparams_/session_start_info'),
+    end: hparamsRecords(events, '_hparams_/session_end_info'),
+  };
+}
+
+test('HParams records: the experiment, the session start with the config values, the session end', () => {
+  const config = tinyConfig(['freeze=frozen', 'model.lc_expansion=2', 'train.lr=0.025']);
+  const { dir, experiment, start, end } = hparamsOfFakeRun(config);
+
+  assert.equal(experiment.length, 1);
+  const exp = experiment[0]!.data;
+  assert.equal(exp.version, 0);
+  const infos = new Map(exp.experiment!.hparams.map((h) => [h.name, h]));
+  // Types: DATA_TYPE_STRING 1, BOOL 2, FLOAT64 3; the description is the schema's doc line.
+  assert.equal(infos.get('freeze')?.type, 1);
+  assert.equal(infos.get('model.kernel_size')?.type, 3);
+  assert.equal(infos.get('model.lc_depthwise')?.type, 2);
+  assert.equal(infos.get('train.step_milestones')?.type, 1, 'a list is shown as its JSON text');
+  assert.equal(infos.get('dataset.subset')?.type, 3, 'an optional key is described even where unset');
+  assert.ok(infos.get('model.kernel_size')!.description.length > 0);
+  for (const name of infos.keys())
+    assert.ok(
+      !/^(seed|seeds|name|backend|threads|results_dir|compare_to_standard)$|^(slurm|eval|sweep)\./.test(name),
+      `${name} does not change what a run computes (or is the seed, which varies within a group)`,
+    );
+  assert.deepEqual(
+    exp.experiment!.metrics.map((m) => [m.group, m.tag, m.displayName, m.datasetType]),
+    [
+      ['', 'epoch/val_acc', 'final test accuracy', 2],
+      ['', 'epoch/val_loss', 'final test loss', 2],
+      ['', 'epoch/train_acc', 'final training accuracy', 1],
+      ['', 'epoch/train_loss', 'final training loss', 1],
+    ],
+  );
+
+  assert.equal(start.length, 1);
+  const session = start[0]!.data.start!;
+  assert.equal(session.hparams.get('freeze'), 'frozen');
+  assert.equal(session.hparams.get('model.kernel_size'), 3);
+  assert.equal(session.hparams.get('model.lc_expansion'), 2);
+  assert.equal(session.hparams.get('model.lc_depthwise'), false);
+  assert.equal(session.hparams.get('train.lr'), 0.025);
+  assert.equal(session.hparams.get('train.step_milestones'), '[]');
+  assert.equal(session.hparams.get('dataset.name'), 'synthetic');
+  assert.ok(!session.hparams.has('seed') && !session.hparams.has('dataset.subset'));
+  for (const name of session.hparams.keys()) assert.ok(infos.has(name), `${name} is described in the experiment`);
+  assert.equal(session.modelUri, dir);
+  assert.match(session.group, /^[0-9a-f]{16}$/);
+  assert.ok(Math.abs(session.startTime - Date.now() / 1000) < 60);
+
+  assert.equal(end.length, 1);
+  assert.equal(end[0]!.data.end!.status, 1, 'STATUS_SUCCESS');
+  assert.equal(end[0]!.step, STEPS, 'at the last step written');
+  assert.ok(end[0]!.data.end!.endTime >= session.startTime);
+});
+
+test('HParams: seeds of one config share a session group; a failure ends the session, an interruption does not', () => {
+  const group = (overrides: string[]) => hparamsOfFakeRun(tinyConfig(overrides)).start[0]!.data.start!.group;
+  assert.equal(group(['seed=0']), group(['seed=1']), 'seeds of one configuration form one group');
+  assert.notEqual(group(['model.kernel_size=3']), group(['model.kernel_size=5']));
+  assert.equal(hparamsOfFakeRun(tinyConfig(), 'failed').end[0]!.data.end!.status, 2, 'STATUS_FAILURE');
+  // TensorBoard keeps a run's first session end, so an interrupted run (resumed later) writes none.
+  assert.deepEqual(hparamsOfFakeRun(tinyConfig(), 'interrupted').end, []);
+  const validation = hparamsOfFakeRun(tinyConfig(['dataset.val_split=0.25'])).experiment[0]!.data.experiment!;
+  assert.equal(validation.metrics[0]!.displayName, 'final validation accuracy');
+});
+
+const PYTHON = '/usr/bin/python3';
+const hasTensorBoard =
+  spawnSync(PYTHON, ['-c', 'import tensorboard'], { encoding: 'utf8' }).status === 0
+    ? false
+    : `${PYTHON} has no tensorboard package (not in Debian's archive; pip is not used here)`;
+
+test('TensorBoard itself reads the HParams records', { skip: hasTensorBoard }, () => {
+  const { dir } = hparamsOfFakeRun(tinyConfig(['freeze=frozen']));
+  const script = `
+import json, sys
+from tensorboard.backend.event_processing import plugin_event_accumulator as pea
+from tensorboard.plugins.hparams import plugin_data_pb2
+acc = pea.EventAccumulator(sys.argv[1])
+acc.Reload()
+content = acc.PluginTagToContent("hparams")
+start = plugin_data_pb2.HParamsPluginData.FromString(content["_hparams_/session_start_info"]).session_start_info
+end = plugin_data_pb2.HParamsPluginData.FromString(content["_hparams_/session_end_info"]).session_end_info
+exp = plugin_data_pb2.HParamsPluginData.FromString(content["_hparams_/experiment"]).experiment
+print(json.dumps({
+  "freeze": start.hparams["freeze"].string_value,
+  "k": start.hparams["model.kernel_size"].number_value,
+  "status": end.status,
+  "metrics": [m.name.tag for m in exp.metric_infos],
+}))
+`;
+  const r = spawnSync(PYTHON, ['-c', script, dir], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(JSON.parse(r.stdout), {
+    freeze: 'frozen',
+    k: 3,
+    status: 1,
+    metrics: ['epoch/val_acc', 'epoch/val_loss', 'epoch/train_acc', 'epoch/train_loss'],
+  });
+});
+
 test('a resume appends a new file with a SessionLog START and leaves the old one as it was; a fresh start removes them', () => {
   const dir = tempDir('tb-resume');
   const config = tinyConfig();
@@ -317,4 +519,12 @@ test('lcconv run leaves an events file whose records verify, with the epoch scal
   const lastValAcc = Number(metrics[2]!.split(',')[header.indexOf('val_acc')]);
   assert.equal(valAcc[1]!.scalars['epoch/val_acc'], Math.fround(lastValAcc));
   assert.ok(events.some((e) => 'step/lr' in e.scalars && 'step/train_loss_epoch_mean' in e.scalars));
+  // The HParams dashboard's row for this run: its config values and a finished session.
+  const [start] = hparamsRecords(events, '_hparams_/session_start_info');
+  assert.equal(start!.data.start!.hparams.get('train.epochs'), 2);
+  assert.equal(start!.data.start!.modelUri, runDirs[0]);
+  assert.deepEqual(
+    hparamsRecords(events, '_hparams_/session_end_info').map((r) => r.data.end!.status),
+    [1],
+  );
 });

@@ -21,13 +21,15 @@ export interface DoctorReport {
   autoOrder: string[];
   probes: Probe[];
   auto: { backend: string; device: string; skipped: string[] } | { error: string };
+  /** Why a run's `auto` does not even load Dawn here (doctor loads it anyway, to show it), or null. */
+  webGpuLeftOut: string | null;
 }
 
-/** Probes every backend (with `probers`, for tests) and returns what `auto` would do. */
-export async function doctorReport(probers?: Probers): Promise<DoctorReport> {
+/** Probes every backend (with `probers` and `dawnGpuMissing`, for tests) and returns what `auto` would do. */
+export async function doctorReport(probers?: Probers, dawnGpuMissing?: () => string | null): Promise<DoctorReport> {
   const tf = await import('@tensorflow/tfjs-core');
   const { AUTO_ORDER, diagnose } = await import('../../backends/index.js');
-  const { probes, choice } = await diagnose(probers);
+  const { probes, choice, webGpuLeftOut } = await diagnose(probers, dawnGpuMissing);
   const major = Number(process.versions.node.split('.')[0]);
   return {
     node: { version: process.version, ok: major >= NODE_MAJOR },
@@ -39,6 +41,7 @@ export async function doctorReport(probers?: Probers): Promise<DoctorReport> {
       'error' in choice
         ? choice
         : { backend: choice.chosen.backend, device: choice.chosen.device, skipped: choice.skipped },
+    webGpuLeftOut,
   };
 }
 
@@ -59,6 +62,8 @@ export function formatDoctor(r: DoctorReport): string {
       lines.push(`  --  ${name}  ${p.reason}`);
       if (p.fix) lines.push(`      ${' '.repeat(width)}  fix: ${p.fix}`);
     }
+    // What the backend's library printed while loading (Dawn's warnings), in one line instead of as-is.
+    if (p.log) lines.push(`      ${' '.repeat(width)}  ${p.log}`);
   }
   lines.push('');
   if ('error' in r.auto) {
@@ -67,6 +72,7 @@ export function formatDoctor(r: DoctorReport): string {
     lines.push(`auto: ${r.auto.backend} — ${r.auto.device}`);
     for (const why of r.auto.skipped) lines.push(`  skipped ${why}`);
   }
+  if (r.webGpuLeftOut) lines.push(`  a run does not load webgpu at all: ${r.webGpuLeftOut}`);
   return `${lines.join('\n')}\n`;
 }
 
