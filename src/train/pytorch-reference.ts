@@ -110,8 +110,22 @@ export function runPytorchWholeRun(
   return runReference(options.python, args) as WholeRunReferenceResult;
 }
 
+/**
+ * glibc's malloc settings lcconv's native backend applies to itself (tuneMalloc in
+ * native/src/addon.cc), given to the reference too. With glibc's defaults every activation-sized
+ * tensor is a fresh mmap whose pages fault in one by one; on the VM these benchmarks ran on that
+ * made the reference's relu 7x and a whole training step 2x slower (docs/benchmarks.md), which
+ * would flatter lcconv. A GLIBC_TUNABLES of the caller's own, or LCCONV_KEEP_MALLOC=1, wins.
+ */
+const REFERENCE_MALLOC_TUNABLES = 'glibc.malloc.mmap_threshold=67108864:glibc.malloc.trim_threshold=268435456';
+
+export function referenceEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  if (env.GLIBC_TUNABLES !== undefined || env.LCCONV_KEEP_MALLOC === '1') return env;
+  return { ...env, GLIBC_TUNABLES: REFERENCE_MALLOC_TUNABLES };
+}
+
 function runReference(python: string, args: string[]): unknown {
-  const r = spawnSync(python, args, { encoding: 'utf8', maxBuffer: 64 << 20 });
+  const r = spawnSync(python, args, { encoding: 'utf8', maxBuffer: 64 << 20, env: referenceEnv() });
   if (r.error)
     throw new InputError(
       `--pytorch: cannot run '${python}' (${r.error.message}); name a Python with PyTorch, e.g. --pytorch /usr/bin/python3`,
