@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Regenerates the numbers the README quotes (default experiment, smoke sweep, Fashion-MNIST over
 # three seeds), each from a fresh results folder, and prints them as Markdown with the machine they
-# were measured on. Usage: scripts/readme-numbers.sh [--skip-fashion]  (Fashion-MNIST: ~10 minutes
-# of CPU per seed pair with cpu-native on 2 cores; the rest: about a minute).
+# were measured on. Usage: scripts/readme-numbers.sh [--skip-fashion]  (Fashion-MNIST: ~3 minutes
+# on 2 cores with cpu-native; the rest: under a minute).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 LCCONV="node bin/lcconv.js"
@@ -25,7 +25,8 @@ measure() {
   echo
   echo '```'
   local start=$(date +%s.%N)
-  local times; times=$( { /usr/bin/time -f '%U %S' "$@" > "$OUT/log" 2>&1; } 2>&1 | tail -1 ) || true
+  /usr/bin/time -o "$OUT/time" -f '%U %S' "$@" > "$OUT/log" 2>&1 || true
+  local times; times=$(tail -1 "$OUT/time")
   local end=$(date +%s.%N)
   tail -n 12 "$OUT/log"
   echo '```'
