@@ -112,7 +112,19 @@ export function buildResNet(spec: ResNetSpec): Model {
 
   const forward = (x: tf.Tensor4D, training: boolean): tf.Tensor2D => {
     let h: tf.Tensor4D = tf.relu(stemBn(stem(x, training), training));
-    for (const block of blocks) h = block(h, training); // → [B, H/4, W/4, 4W]
+    for (const block of blocks) {
+      if (training) {
+        h = block(h, true);
+        continue;
+      }
+      // Inference keeps nothing for a backward pass, so each block's activations are freed as soon
+      // as it returns: the next block then writes into the same few (cache-warm) arrays of the
+      // backend's pool instead of a fresh one per op that lives until the caller's tidy ends.
+      const input = h;
+      h = tf.tidy(() => block(input, false));
+      if (input !== x) input.dispose();
+    }
+    // h: [B, H/4, W/4, 4W]
     return fc(tf.mean(h, [1, 2]) as tf.Tensor2D); // global average pool → [B, 4W] → [B, classes]
   };
   return { forward, params: store, counts: store.counts(), dispose: () => store.dispose() };

@@ -252,3 +252,17 @@ test('a kernel wider than the images allow, or a model larger than memory, is re
   );
   assert.throws(() => checkModelFits(config([]), data, 1000), /more than this machine's 0\.0 GiB/);
 });
+
+test('inference frees each block as it goes: peak memory is a fraction of what the forward allocates', async () => {
+  const model = buildResNet(spec({ arch: 'resnet20', width: 8 }));
+  const x = tf.randomNormal([4, 16, 16, 3]) as tf.Tensor4D;
+  const before = tf.memory().numTensors;
+  const info = await tf.profile(() => tf.tidy(() => model.forward(x, false)));
+  const allocated = info.kernels.reduce((s, k) => s + k.bytesAdded, 0);
+  // Without per-block freeing every activation lives until the caller's tidy: peak ≈ allocated.
+  assert.ok(info.peakBytes < 0.5 * allocated, `peak ${info.peakBytes} B of ${allocated} B allocated`);
+  assert.equal(tf.memory().numTensors, before + 1, 'only the logits remain');
+  assert.equal(x.isDisposed, false, 'the input stays');
+  tf.dispose([info.result as tf.Tensor, x]);
+  model.dispose();
+});
