@@ -56,7 +56,6 @@ test('sweep board: follows trials through the watcher and reads their progress f
     board.log('[worker 0] trial 0: finished');
     assert.deepEqual([board.state().done, board.state().running.length], [1, 1]);
     const screen = written.join('');
-    // biome-ignore lint/suspicious/noControlCharactersInRegex: the ANSI escapes are what is checked
     assert.match(
       screen,
       // biome-ignore lint/suspicious/noControlCharactersInRegex: the board is drawn with terminal escapes
