@@ -10,7 +10,7 @@ import type { Config } from '../src/config/schema.js';
 import { buildCli } from '../src/cli/main.js';
 import { InputError } from '../src/errors.js';
 import { PACKAGE_ROOT } from '../src/provenance.js';
-import { EPOCH_COLUMNS, type RunSummary } from '../src/runs/records.js';
+import { EPOCH_COLUMNS, type RunStart, type RunSummary } from '../src/runs/records.js';
 import type { ResNetSpec } from '../src/models/resnet.js';
 
 /** The tiny experiment every test starts from: synthetic data, pure-JS cpu, no standard-training arm. */
@@ -149,6 +149,32 @@ export function tinyResNetSpec(overrides: Partial<ResNetSpec> = {}): ResNetSpec 
     inChannels: 3,
     numClasses: 10,
     seed: 0,
+    ...overrides,
+  };
+}
+
+/** What a sink is told when a run starts: a small frozen LC run on synthetic data, on the cpu backend. */
+export function runStart(overrides: Partial<RunStart> = {}): RunStart {
+  return {
+    run_id: 'frozen-k3-E8-seed2-abc',
+    dir: '/tmp/x',
+    seed: 2,
+    freeze: 'frozen',
+    kernel_size: 3,
+    lc_expansion: 8,
+    lc_depthwise: false,
+    group: 'g',
+    standard_group: 'g',
+    spatial_init: 'default',
+    arch: 'resnet8',
+    dataset: 'synthetic',
+    epochs: 4,
+    stepsPerEpoch: 10,
+    batchSize: 32,
+    counts: { total: 10, learnable: 5, frozen: 5, stored: 10, buffers: 2 },
+    backend: 'cpu',
+    device: 'CPU',
+    firstEpoch: 1,
     ...overrides,
   };
 }

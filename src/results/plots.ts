@@ -12,25 +12,24 @@ import { join } from 'node:path';
 import type { TopLevelSpec } from 'vega-lite';
 
 /** One finished run's final accuracy (a point of the accuracy and Δ plots). */
-export interface RunPoint {
+/** What identifies a run's points in a plot: the run, its arm and its config group. */
+export interface RunKeys {
   run: string;
   freeze: string;
   kernel_size: number;
   lc_expansion: number;
   /** The group's label (groupLabels): '' when every run shares one config. */
   group: string;
+}
+
+export interface RunPoint extends RunKeys {
   seed: number;
   val_acc: number; // percent
   chance: number | null; // percent, 100 / classes; null when unknown
 }
 
 /** One evaluated epoch of one run (a point of the training curves). */
-export interface CurvePoint {
-  run: string;
-  freeze: string;
-  kernel_size: number;
-  lc_expansion: number;
-  group: string;
+export interface CurvePoint extends RunKeys {
   epoch: number;
   val_acc: number; // percent
   train_acc: number; // percent

@@ -22,7 +22,7 @@ import {
   type ComparisonRow,
 } from './comparison.js';
 import { accuracyName, groupLabels } from './groups.js';
-import type { CurvePoint, RunPoint } from './plots.js';
+import type { CurvePoint, RunKeys, RunPoint } from './plots.js';
 
 export interface Report {
   rows: ComparisonRow[];
@@ -140,12 +140,15 @@ export async function writeReport(dir: string, options: { plots?: boolean } = {}
   let plots: string[] = [];
   if (options.plots !== false) {
     const { writePlots } = await import('./plots.js');
-    const points: RunPoint[] = runs.map((r) => ({
+    const keys = (r: (typeof runs)[number]): RunKeys => ({
       run: r.run_id,
       freeze: r.freeze,
       kernel_size: r.kernel_size,
       lc_expansion: r.lc_expansion,
       group: labels.get(r.group) ?? '',
+    });
+    const points: RunPoint[] = runs.map((r) => ({
+      ...keys(r),
       seed: r.seed,
       val_acc: 100 * r.final_val_acc,
       chance: r.classes ? 100 / r.classes : null,
@@ -157,11 +160,7 @@ export async function writeReport(dir: string, options: { plots?: boolean } = {}
           : [
               {
                 // epochs without evaluation have no point
-                run: r.run_id,
-                freeze: r.freeze,
-                kernel_size: r.kernel_size,
-                lc_expansion: r.lc_expansion,
-                group: labels.get(r.group) ?? '',
+                ...keys(r),
                 epoch: p.epoch,
                 val_acc: 100 * p.val_acc,
                 train_acc: 100 * p.train_acc,

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ConsoleSink, formatSeconds, runTiming } from '../../src/cli/console-sink.js';
-import type { RunStart } from '../../src/runs/records.js';
+import { runStart } from '../fixtures.js';
 
 /** A stream that says it is a terminal and keeps what is written. */
 function fakeTerminal() {
@@ -22,27 +22,7 @@ function fakeTerminal() {
   return { stream: stream as unknown as NodeJS.WriteStream, text: () => chunks.join('') };
 }
 
-const START: RunStart = {
-  run_id: 'frozen-k3-E8-seed2-abc',
-  dir: '/tmp/x',
-  seed: 2,
-  freeze: 'frozen',
-  kernel_size: 3,
-  lc_expansion: 8,
-  lc_depthwise: false,
-  group: 'g',
-  standard_group: 'g',
-  spatial_init: 'default',
-  arch: 'resnet8',
-  dataset: 'synthetic',
-  epochs: 4,
-  stepsPerEpoch: 10,
-  batchSize: 32,
-  counts: { total: 10, learnable: 5, frozen: 5, stored: 10, buffers: 2 },
-  backend: 'cpu',
-  device: 'CPU',
-  firstEpoch: 1,
-};
+const START = runStart();
 
 test('progress bar: run and arm, elapsed and ETA, and an evaluating state', async () => {
   const term = fakeTerminal();

@@ -6,7 +6,7 @@ import { EVENTS_FILE_PREFIX } from '../../src/runs/files.js';
 import type { EpochRow, RunStart, RunSummary } from '../../src/runs/records.js';
 import { TensorBoardWriter } from '../../src/runs/tensorboard.js';
 import { spawnSync } from 'node:child_process';
-import { lcconv, tempDir, tinyConfig, writeTinyConfig } from '../fixtures.js';
+import { lcconv, runStart, tempDir, tinyConfig, writeTinyConfig } from '../fixtures.js';
 
 // ---- an independent reader: TFRecord framing with both CRCs checked, and a generic protobuf decoder
 
@@ -225,27 +225,18 @@ const readEvents = (file: string) => readRecords(file).map(decodeEvent);
 // ---- the writer on a fake run
 
 const STEPS = 4;
-const startInfo = (dir: string, firstEpoch: number): RunStart => ({
-  run_id: 'fake',
-  dir,
-  seed: 7,
-  freeze: 'frozen',
-  kernel_size: 3,
-  lc_expansion: 2,
-  lc_depthwise: false,
-  group: 'g',
-  standard_group: 'g',
-  spatial_init: 'default',
-  arch: 'resnet8',
-  dataset: 'synthetic',
-  epochs: 3,
-  stepsPerEpoch: STEPS,
-  batchSize: 16,
-  counts: { total: 10, learnable: 6, frozen: 4, stored: 10, buffers: 0 },
-  backend: 'cpu',
-  device: 'cpu',
-  firstEpoch,
-});
+const startInfo = (dir: string, firstEpoch: number): RunStart =>
+  runStart({
+    run_id: 'fake',
+    dir,
+    seed: 7,
+    lc_expansion: 2,
+    epochs: 3,
+    stepsPerEpoch: STEPS,
+    batchSize: 16,
+    counts: { total: 10, learnable: 6, frozen: 4, stored: 10, buffers: 0 },
+    firstEpoch,
+  });
 const row = (epoch: number, val: boolean): EpochRow => ({
   epoch,
   lr: 0.05 / epoch,
