@@ -6,7 +6,7 @@
  * runs, the same per run and one row per run to compare across E and k. Deterministic: no sampling.
  */
 import type { ParamCounts } from '../models/params.js';
-import type { LayerWeights } from './layers.js';
+import type { LayerWeights } from '../models/effective-filters.js';
 import { centreAndBorder, combineSparsity, covarianceSpectrum, effectiveRank, positionEnergy } from './statistics.js';
 
 export interface LayerStats {

@@ -14,10 +14,10 @@ import { planSpatialConvs } from '../models/resnet.js';
 import { resNetSpec } from '../models/index.js';
 import type { RunSummary } from '../runs/records.js';
 import { CHECKPOINT_WEIGHTS, checkpointFolder, readFinishedSummary, writeAtomic } from '../runs/files.js';
-import { buildRunModel, loadRunModel } from '../runs/model.js';
+import { initialRunModel, loadRunModel, storedSpatialInit } from '../runs/model.js';
 import { datasetShape } from '../data/index.js';
 import { analyzeLayers, defaultPictureLayers, runStatistics, type RunAnalysis } from './analyze.js';
-import { layerWeights } from './layers.js';
+import { layerWeights } from '../models/effective-filters.js';
 
 export const ANALYSIS_DIR = 'analysis';
 
@@ -62,9 +62,11 @@ export async function analyzeRun(dir: string, out: string, options: AnalyzeOptio
   const summary = readFinishedSummary(dir)!;
   const loaded = await loadRunModel(dir);
   const { config } = loaded;
-  const initial = await buildRunModel(config, config.seed);
+  const initial = initialRunModel(dir, config);
   try {
-    const convs = planSpatialConvs(resNetSpec(config, datasetShape(config.dataset), config.seed));
+    const convs = planSpatialConvs(
+      resNetSpec(config, datasetShape(config.dataset), config.seed, storedSpatialInit(dir, config)),
+    );
     const names = convs.map((c) => c.name);
     const pictured = options.layers ?? defaultPictureLayers(names);
     const unknown = pictured.filter((n) => !names.includes(n));

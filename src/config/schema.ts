@@ -4,8 +4,8 @@
  */
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
-import { ATTACK_NAMES, CORRUPTION_NAMES } from '../eval/names.js';
-import { ARCH_NAMES } from '../models/registry.js';
+import { ATTACK_NAMES, CORRUPTION_NAMES } from './names.js';
+import { ARCH_NAMES } from './names.js';
 import { BACKEND_CHOICES, DEFAULT_MAX_TRIALS } from './choices.js';
 
 export { BACKEND_CHOICES, DEFAULT_MAX_TRIALS };

@@ -13,7 +13,7 @@
 import jpeg from 'jpeg-js';
 import { unitDraws } from '../models/init.js';
 import { rngFor, type Rng } from '../random.js';
-import type { CorruptionName } from './names.js';
+import type { CorruptionName } from '../config/names.js';
 
 export interface ImageShape {
   height: number;

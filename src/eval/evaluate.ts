@@ -15,7 +15,7 @@ import { rngFor } from '../random.js';
 import type { Model } from '../models/index.js';
 import { correctMask, fgsm, pgdRobustMask, type Classifier, type PgdOptions } from './attacks.js';
 import { corruptImages } from './corruptions.js';
-import { CIFAR_C_CORRUPTIONS, type AttackName, type CorruptionName } from './names.js';
+import { CIFAR_C_CORRUPTIONS, type AttackName, type CorruptionName } from '../config/names.js';
 import type { EvalMetric, EvalRow } from './records.js';
 import { readCorrupted } from '../data/cifar-c.js';
 

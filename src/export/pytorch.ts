@@ -13,6 +13,7 @@ import type { Dataset } from '../data/dataset.js';
 import type { Model } from '../models/index.js';
 import { resNetSpec } from '../models/index.js';
 import { ARCHS } from '../models/registry.js';
+import { storedSpatialInit } from '../runs/model.js';
 import { planSpatialConvs, type ResNetSpec } from '../models/resnet.js';
 import type { FinishedRun } from '../eval/load-run.js';
 import { encodeSafetensors, type SafeTensor } from './safetensors.js';
@@ -125,7 +126,8 @@ function writeFileAtomic(file: string, bytes: Uint8Array | string): void {
 
 /** Writes model.safetensors and model.json into `outDir`; returns their paths. */
 export async function exportRun(run: FinishedRun, model: Model, data: Dataset, outDir: string): Promise<string[]> {
-  const spec = resNetSpec(run.config, { channels: data.channels, classes: data.classNames.length }, run.config.seed);
+  const shape = { channels: data.channels, classes: data.classNames.length };
+  const spec = resNetSpec(run.config, shape, run.config.seed, storedSpatialInit(run.dir, run.config));
   const tensors = await torchStateDict(model, spec);
   const meta = exportMeta(run, spec, data);
   mkdirSync(outDir, { recursive: true });

@@ -1,7 +1,9 @@
 /**
  * Architecture registry: each CIFAR ResNet variant as data (open_lth layout, depth = 6n + 2, three
- * stages of n basic blocks). Free of tfjs so the config schema can import the names cheaply.
+ * stages of n basic blocks). Keyed by config/names.ts's ARCH_NAMES (the names the schema accepts):
+ * `satisfies Record<ArchName, …>` fails to compile when the two lists differ.
  */
+import type { ArchName } from '../config/names.js';
 export const ARCHS = {
   resnet8: { blocksPerStage: 1 }, // tiny: tests and smoke runs
   resnet14: { blocksPerStage: 2 },
@@ -10,10 +12,9 @@ export const ARCHS = {
   resnet44: { blocksPerStage: 7 },
   resnet56: { blocksPerStage: 9 },
   resnet110: { blocksPerStage: 18 },
-} as const satisfies Record<string, { blocksPerStage: number }>;
+} as const satisfies Record<ArchName, { blocksPerStage: number }>;
 
-export type ArchName = keyof typeof ARCHS;
-export const ARCH_NAMES = Object.keys(ARCHS) as [ArchName, ...ArchName[]];
+export type { ArchName };
 
 /** Depth as in the name: 6n + 2 (two convs per block, three stages, stem conv and classifier). */
 export function depthOf(arch: ArchName): number {

@@ -33,6 +33,8 @@ export const ERROR_FILE = 'error.json';
 export const RUNNING_FILE = 'running.json';
 export const TRIAL_LOG = 'trial.log';
 export const EVAL_FILE = 'eval.csv';
+/** model.spatial_init: from_run: the source run's filter covariance, resolved before training. */
+export const SPATIAL_INIT_FILE = 'spatial-init.json';
 export const EXPORT_DIR = 'export';
 export const CHECKPOINT_DIR = 'checkpoint';
 export const CHECKPOINT_MANIFEST = 'checkpoint.json';
@@ -265,4 +267,9 @@ export function removeCheckpoint(dir: string): void {
 /** Whether a run has left anything behind (config, metrics or a checkpoint): started, maybe stopped. */
 export function hasStarted(dir: string): boolean {
   return existsSync(join(dir, CONFIG_FILE)) || existsSync(join(dir, METRICS_FILE)) || checkpointFolder(dir) !== null;
+}
+
+/** Where a from_run run keeps the covariance it was initialised with (src/runs/model.ts). */
+export function spatialInitFile(dir: string): string {
+  return join(dir, SPATIAL_INIT_FILE);
 }

@@ -5,18 +5,18 @@
  * evaluating, exporting or analysing a run after training. Reads asynchronously only (webgpu cannot
  * read synchronously), so it works on every backend.
  */
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfigFile } from '../config/load.js';
 import type { Config } from '../config/schema.js';
-import { layerWeights } from '../analysis/layers.js';
-import type { DatasetShape } from '../data/dataset.js';
+import { layerWeights } from '../models/effective-filters.js';
 import { datasetShape } from '../data/index.js';
 import { InputError } from '../errors.js';
 import { buildModel, resNetSpec, type Model } from '../models/index.js';
 import { filterSecondMoments } from '../models/init.js';
 import { planSpatialConvs } from '../models/resnet.js';
 import { loadCheckpoint } from './checkpoint.js';
-import { CONFIG_FILE, checkpointFolder } from './files.js';
+import { CONFIG_FILE, checkpointFolder, spatialInitFile, writeAtomic } from './files.js';
 import { sourceRunIdentity } from './identity.js';
 import type { TrainState } from './records.js';
 
@@ -41,7 +41,7 @@ export async function loadRunModel(dir: string): Promise<LoadedRun> {
   if (!checkpointFolder(dir))
     throw new InputError(`${dir}: no checkpoint (not a run directory, or a run that never finished an epoch)`);
   const config = readRunConfig(dir);
-  const model = await buildRunModel(config, config.seed);
+  const model = initialRunModel(dir, config);
   try {
     const state = await loadCheckpoint(dir, model, null);
     return { config, model, state: state! };
@@ -52,24 +52,53 @@ export async function loadRunModel(dir: string): Promise<LoadedRun> {
 }
 
 /**
- * A run's network as initialised (nothing loaded): the model builder plus, for
- * model.spatial_init: from_run, the covariance estimated from the source run's filters.
+ * The network of the run in `dir` as initialised (nothing loaded), from its own directory only: its
+ * config and, for model.spatial_init: from_run, the covariance stored there before training.
  */
-export async function buildRunModel(
-  config: Config,
-  seed: number,
-  shape: DatasetShape = datasetShape(config.dataset),
-): Promise<Model> {
-  return buildModel(config, shape, seed, await sourceFilterCovariance(config));
+export function initialRunModel(dir: string, config: Config = readRunConfig(dir)): Model {
+  return buildModel(config, datasetShape(config.dataset), config.seed, storedSpatialInit(dir, config));
 }
 
 /**
- * model.spatial_init: from_run: the second moments (1/N)·Σ w wᵀ of every k×k effective filter of
- * the finished run spatial_init_from (all spatial layers pooled, each filter one sample).
+ * model.spatial_init: from_run, resolved once before training: the covariance of the source run's
+ * filters, stored in the new run's directory (spatial-init.json) so the run stands alone — it reloads,
+ * evaluates and exports after the source is gone, and a resumed run keeps the covariance it started
+ * with. Undefined for every other init.
  */
-async function sourceFilterCovariance(config: Config): Promise<number[][] | undefined> {
-  const from = config.model.spatial_init_from;
-  if (config.model.spatial_init !== 'from_run' || from === undefined) return undefined;
+export async function resolveSpatialInit(config: Config, dir: string): Promise<number[][] | undefined> {
+  if (config.model.spatial_init !== 'from_run') return undefined;
+  if (existsSync(spatialInitFile(dir))) return storedSpatialInit(dir, config);
+  const covariance = await sourceFilterCovariance(config);
+  writeAtomic(spatialInitFile(dir), `${JSON.stringify({ from: config.model.spatial_init_from, covariance })}\n`);
+  return covariance;
+}
+
+/** The covariance stored by resolveSpatialInit; undefined unless the run's init is from_run. */
+export function storedSpatialInit(dir: string, config: Config): number[][] | undefined {
+  if (config.model.spatial_init !== 'from_run') return undefined;
+  const file = spatialInitFile(dir);
+  const k2 = config.model.kernel_size ** 2;
+  let covariance: unknown;
+  try {
+    covariance = (JSON.parse(readFileSync(file, 'utf8')) as { covariance?: unknown }).covariance;
+  } catch (err) {
+    const cause = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing' : 'not valid JSON';
+    throw new InputError(`${file}: ${cause} (the from_run covariance this run was initialised with); retrain the run`);
+  }
+  const ok =
+    Array.isArray(covariance) &&
+    covariance.length === k2 &&
+    covariance.every((row) => Array.isArray(row) && row.length === k2 && row.every(Number.isFinite));
+  if (!ok) throw new InputError(`${file}: covariance is not a ${k2}×${k2} matrix of numbers; retrain the run`);
+  return covariance as number[][];
+}
+
+/**
+ * The second moments (1/N)·Σ w wᵀ of every k×k effective filter of the finished run
+ * spatial_init_from (all spatial layers pooled, each filter one sample).
+ */
+async function sourceFilterCovariance(config: Config): Promise<number[][]> {
+  const from = config.model.spatial_init_from!;
   sourceRunIdentity(from); // a finished run, or one clear line
   const source = await loadRunModel(from);
   try {
@@ -78,7 +107,14 @@ async function sourceFilterCovariance(config: Config): Promise<number[][] | unde
       throw new InputError(
         `model.spatial_init_from: ${from} has k = ${k}, this run k = ${config.model.kernel_size}; use a run with the same kernel size`,
       );
-    const convs = planSpatialConvs(resNetSpec(source.config, datasetShape(source.config.dataset), source.config.seed));
+    const convs = planSpatialConvs(
+      resNetSpec(
+        source.config,
+        datasetShape(source.config.dataset),
+        source.config.seed,
+        storedSpatialInit(from, source.config),
+      ),
+    );
     const layers = await layerWeights(source.model, convs);
     const sum = Array.from({ length: k * k }, () => new Array<number>(k * k).fill(0));
     let filters = 0;

@@ -9,8 +9,7 @@ import type { Config } from '../config/schema.js';
 import { CIFAR_AUGMENT, evalBatches, stepsPerEpoch, trainBatches, type Batch } from '../data/batches.js';
 import { shapeOf, type Dataset, type DatasetShape } from '../data/dataset.js';
 import { InputError } from '../errors.js';
-import { checkModelFits, type Model } from '../models/index.js';
-import { buildRunModel } from '../runs/model.js';
+import { buildModel, checkModelFits, type Model } from '../models/index.js';
 import type { EpochRow, RunIdentity, RunSink, RunSummary, TrainState } from '../runs/records.js';
 import { checkFinite, NonFiniteLoss } from './non-finite.js';
 import { EpochTotals, PROGRESS_EVERY } from './epoch-totals.js';
@@ -33,6 +32,8 @@ export interface TrainInput {
   /** Provenance for summary.json. */
   versions: Record<string, string>;
   gitCommit: string | null;
+  /** model.spatial_init: from_run: the covariance it was resolved to before training (src/runs/model.ts). */
+  spatialInit?: number[][];
   /** Steps between the non-blocking progress reads. */
   progressEvery?: number;
   /** Saves a checkpoint after every epoch and gives the one to resume from (none: no checkpoints). */
@@ -138,7 +139,7 @@ export async function trainRun(input: TrainInput): Promise<RunSummary> {
   const schedule = scheduleFor(train, steps);
   const shape = shapeOf(data);
   checkModelFits(config, shape);
-  const model = await buildRunModel(config, identity.seed, shape);
+  const model = buildModel(config, shape, identity.seed, input.spatialInit);
   const optimizer = new Sgd({ momentum: train.momentum, nesterov: train.nesterov, weightDecay: train.weight_decay });
   const augment = config.dataset.augment ? CIFAR_AUGMENT : null;
   const progressEvery = input.progressEvery ?? PROGRESS_EVERY;

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import { analyzeLayers, defaultPictureLayers } from '../../src/analysis/analyze.js';
-import { effectiveFilters, layerWeights } from '../../src/analysis/layers.js';
+import { effectiveFilters, layerWeights } from '../../src/models/effective-filters.js';
 import { writeRunPlots } from '../../src/analysis/plots.js';
 import { buildResNet, planSpatialConvs, type ResNetSpec } from '../../src/models/resnet.js';
 import { tempDir } from '../fixtures.js';

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import { analyzePath } from '../../src/analysis/run.js';
 import { loadConfigText } from '../../src/config/load.js';
 import { sweepTrials } from '../../src/sweep/trials.js';
-import { runTrial } from '../../src/train/experiment.js';
+import { runTrial } from '../../src/experiment/experiment.js';
 import { lcconv, tempDir, tinyYaml } from '../fixtures.js';
 
 test('analyze a trained sweep over E: per-run files, runs.csv across runs, plots; deterministic; bad input is one line', {

@@ -16,7 +16,7 @@ import type { Dataset } from '../../src/data/dataset.js';
 import { downloadDataset } from '../../src/data/download.js';
 import { InputError } from '../../src/errors.js';
 import { evaluateRobustness } from '../../src/eval/evaluate.js';
-import { CIFAR_C_CORRUPTIONS } from '../../src/eval/names.js';
+import { CIFAR_C_CORRUPTIONS } from '../../src/config/names.js';
 import { buildResNet } from '../../src/models/resnet.js';
 import { ConfigSchema } from '../../src/config/schema.js';
 import { tempDir, tinyResNetSpec } from '../fixtures.js';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { corruptImage, corruptImages, defocusKernel, poisson } from '../../src/eval/corruptions.js';
-import { CORRUPTION_NAMES } from '../../src/eval/names.js';
+import { CORRUPTION_NAMES } from '../../src/config/names.js';
 import { rngFor } from '../../src/random.js';
 
 const grey = (h: number, w: number, values: number[]) => ({

@@ -7,7 +7,8 @@ import { InputError } from '../../src/errors.js';
 import { estimateFootprint } from '../../src/models/footprint.js';
 import { checkModelFits } from '../../src/models/index.js';
 import { buildResNet, planSpatialConvs, type ResNetSpec } from '../../src/models/resnet.js';
-import { ARCHS, ARCH_NAMES, depthOf } from '../../src/models/registry.js';
+import { ARCHS, depthOf } from '../../src/models/registry.js';
+import { ARCH_NAMES } from '../../src/config/names.js';
 import { Sgd } from '../../src/train/sgd.js';
 import { trainStep } from '../../src/train/trainer.js';
 

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import { loadConfigText } from '../../src/config/load.js';
 import { writeReport } from '../../src/results/report.js';
 import { sweepTrials } from '../../src/sweep/trials.js';
-import { runTrial } from '../../src/train/experiment.js';
+import { runTrial } from '../../src/experiment/experiment.js';
 import { fixtureRun, tempDir, tinyYaml } from '../fixtures.js';
 
 /** Minimal XML well-formedness check: one <svg> root, every tag closed in order. */

@@ -1,17 +1,22 @@
 import assert from 'node:assert/strict';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
-import { layerWeights } from '../../src/analysis/layers.js';
+import { layerWeights } from '../../src/models/effective-filters.js';
 import { loadConfigText } from '../../src/config/load.js';
 import { datasetShape } from '../../src/data/index.js';
 import { resNetSpec } from '../../src/models/index.js';
 import { filterSecondMoments, normaliseCovariance } from '../../src/models/init.js';
 import { planSpatialConvs } from '../../src/models/resnet.js';
 import { runIdentity } from '../../src/runs/identity.js';
-import { buildRunModel, loadRunModel } from '../../src/runs/model.js';
+import { initialRunModel, loadRunModel, resolveSpatialInit } from '../../src/runs/model.js';
+import { readFinishedRun } from '../../src/eval/load-run.js';
+import { evaluateRun } from '../../src/eval/run-eval.js';
+import { exportRun } from '../../src/export/pytorch.js';
+import { loadDataset } from '../../src/data/index.js';
 import { sweepTrials } from '../../src/sweep/trials.js';
-import { runTrial } from '../../src/train/experiment.js';
+import { runTrial } from '../../src/experiment/experiment.js';
 import { tempDir, tinyYaml } from '../fixtures.js';
 
 test("spatial_init: from_run draws from the source run's filter covariance; the hash follows the source run, not its path", {
@@ -60,7 +65,10 @@ test("spatial_init: from_run draws from the source run's filter covariance; the 
       Array.from({ length: 9 }, () => new Array<number>(9).fill(0)),
     ),
   );
-  const model = await buildRunModel(config, 0);
+  // Resolved once, before training, into the run's own directory.
+  const trained = await runTrial(sweepTrials(config)[0]!, { backend: { backend: 'cpu', device: 'cpu' } });
+  assert.ok(existsSync(join(trained.dir, 'spatial-init.json')));
+  const model = initialRunModel(trained.dir);
   try {
     const stage3 = model.params.frozen.get('stage3.block1.conv2.weight')!; // 32 → 32 channels: 1,024 filters
     const fanIn = 9 * 32;
@@ -85,7 +93,7 @@ test("spatial_init: from_run draws from the source run's filter covariance; the 
     /model\.spatial_init_from: .*nope is not a finished run/,
   );
   await assert.rejects(
-    buildRunModel(derived(source.dir, { 'model.kernel_size': 5 }), 0),
+    resolveSpatialInit(derived(source.dir, { 'model.kernel_size': 5 }), tempDir('from-run-k5')),
     /model\.spatial_init_from: .* has k = 3, this run k = 5/,
   );
 
@@ -105,4 +113,20 @@ test("spatial_init: from_run draws from the source run's filter covariance; the 
     { backend: { backend: 'cpu', device: 'cpu' } },
   );
   assert.notEqual(runIdentity(derived(retrained.dir), 0).run_id, identity.run_id);
+
+  // The run stands alone: with its source deleted it still reloads, evaluates and exports.
+  rmSync(source.dir, { recursive: true });
+  const reloaded = await loadRunModel(trained.dir);
+  reloaded.model.dispose();
+  const run = readFinishedRun(trained.dir);
+  const data = loadDataset(run.config.dataset, run.config.seed);
+  const evaluation = await evaluateRun(run, { data });
+  assert.ok(evaluation.rows.length > 0);
+  const standalone = await loadRunModel(trained.dir);
+  try {
+    const files = await exportRun(run, standalone.model, data, tempDir('from-run-export'));
+    assert.ok(files.every((f) => existsSync(f)));
+  } finally {
+    standalone.model.dispose();
+  }
 });

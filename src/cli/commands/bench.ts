@@ -74,7 +74,7 @@ export const benchCommand: CommandModule<object, BenchArgs> = {
     const { loadConfigFile } = await import('../../config/load.js');
     const { config } = loadConfigFile(args.config, configOverrides(args));
     const { releaseBackends } = await import('../../backends/index.js');
-    const { benchThroughput } = await import('../../train/bench.js');
+    const { benchThroughput } = await import('../../bench/throughput.js');
     const log = (line: string) => (args.json ? process.stderr : process.stdout).write(`${line}\n`);
     try {
       const backend = await chooseBackendFor(config, log);
@@ -86,7 +86,7 @@ export const benchCommand: CommandModule<object, BenchArgs> = {
       const result = await benchThroughput(config, { steps: args.steps, warmup: args.warmup });
       let pytorch = null;
       if (args.pytorch !== undefined) {
-        const { runPytorchReference } = await import('../../train/pytorch-reference.js');
+        const { runPytorchReference } = await import('../../bench/pytorch-reference.js');
         // Same thread count as cpu-native uses, so the CPU comparison is like for like.
         const threads = nativeThreads(backend);
         const ref = runPytorchReference(config, {
@@ -146,8 +146,8 @@ async function wholeRun(
   log: (line: string) => void,
 ): Promise<void> {
   const { loadDataset } = await import('../../data/index.js');
-  const { benchWholeRun } = await import('../../train/whole-run.js');
-  type SideSummary = import('../../train/whole-run.js').SideSummary;
+  const { benchWholeRun } = await import('../../bench/whole-run.js');
+  type SideSummary = import('../../bench/whole-run.js').SideSummary;
   const data = loadDataset(config.dataset, config.seed);
   const m = config.model;
   log(

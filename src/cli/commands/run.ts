@@ -84,7 +84,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
     const trial = args.trial === undefined ? null : findTrial(sweepTrials(config), args.trial);
     // Heavy modules (tfjs) load only once a config is valid, so --help and bad input stay fast.
     const { releaseBackends } = await import('../../backends/index.js');
-    const { runExperiment, runTrial } = await import('../../train/experiment.js');
+    const { runExperiment, runTrial } = await import('../../experiment/experiment.js');
     const { RunInterrupted } = await import('../../train/trainer.js');
     const { formatComparison, summarySentence } = await import('../../results/comparison.js');
     const out = args.json ? process.stderr : process.stdout;

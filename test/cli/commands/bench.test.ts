@@ -11,7 +11,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from '../../../src/backends/index.js';
 import { loadWebGpu, releaseWebGpu } from '../../../src/backends/webgpu.js';
 import { buildModel } from '../../../src/models/index.js';
-import { benchThroughput } from '../../../src/train/bench.js';
+import { benchThroughput } from '../../../src/bench/throughput.js';
 import { inputErrorOf, lcconv, tempDir, tinyConfig, writeTinyConfig } from '../../fixtures.js';
 
 test('benchThroughput on cpu: numbers for the configured model and batch, no tensor left behind', async () => {

@@ -7,7 +7,7 @@ import { tinyConfig } from '../fixtures.js';
 
 test('benchWholeRun: per-epoch train, eval and data-path times of the real loop, no tensor left behind', async () => {
   await selectBackend('cpu');
-  const { benchWholeRun } = await import('../../src/train/whole-run.js');
+  const { benchWholeRun } = await import('../../src/bench/whole-run.js');
   const { loadDataset } = await import('../../src/data/index.js');
   const config = tinyConfig();
   const data = loadDataset(config.dataset, config.seed);

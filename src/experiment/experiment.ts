@@ -14,9 +14,10 @@ import { writeFolderComparison } from '../results/report.js';
 import { EVAL_FILE } from '../runs/files.js';
 import { experimentDir } from '../runs/identity.js';
 import { checkUnfinished, withRun } from '../runs/lifecycle.js';
+import { resolveSpatialInit } from '../runs/model.js';
 import type { RunIdentity, RunSink, RunSummary } from '../runs/records.js';
 import type { Trial } from '../sweep/trials.js';
-import { RunInterrupted, trainRun } from './trainer.js';
+import { RunInterrupted, trainRun } from '../train/trainer.js';
 
 export interface ExperimentOptions {
   backend: { backend: string; device: string; skipped?: string[] };
@@ -72,6 +73,7 @@ function trainOrReuse(
     const summary = await trainRun({
       config: arm,
       data: data(),
+      spatialInit: await resolveSpatialInit(arm, identity.dir),
       identity,
       sinks: [run.recorder, run.tensorboard, ...(options.sinksFor?.(identity) ?? [])],
       checkpoints: run.recorder,

@@ -91,7 +91,7 @@ export interface WholeRunReferenceResult {
   peak_rss_bytes: number;
 }
 
-/** The reference's --whole-run mode on the dataset exported to `dataDir` (see src/train/whole-run.ts), on the CPU. */
+/** The reference's --whole-run mode on the dataset exported to `dataDir` (see src/bench/whole-run.ts), on the CPU. */
 export function runPytorchWholeRun(
   config: Config,
   dataDir: string,

@@ -12,9 +12,9 @@ import { datasetShape } from '../data/index.js';
 import type { Dataset, ImageSplit } from '../data/dataset.js';
 import { buildModel } from '../models/index.js';
 import { rngFor } from '../random.js';
-import { Sgd } from './sgd.js';
-import { EpochTotals, PROGRESS_EVERY } from './epoch-totals.js';
-import { evaluate, trainStep } from './trainer.js';
+import { Sgd } from '../train/sgd.js';
+import { EpochTotals, PROGRESS_EVERY } from '../train/epoch-totals.js';
+import { evaluate, trainStep } from '../train/trainer.js';
 
 export interface BenchOptions {
   steps: number;

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { referenceEnv } from '../../src/train/pytorch-reference.js';
+import { referenceEnv } from '../../src/bench/pytorch-reference.js';
 
 test('the reference gets lcconv malloc settings (mmap 64 MiB, trim 256 MiB) by default', () => {
   const env = referenceEnv({ PATH: '/usr/bin' });

@@ -15,9 +15,9 @@ import { shapeOf, type Dataset } from '../data/dataset.js';
 import { InputError } from '../errors.js';
 import { buildModel } from '../models/index.js';
 import { runPytorchWholeRun } from './pytorch-reference.js';
-import { lrAt, scheduleFor } from './schedule.js';
-import { Sgd } from './sgd.js';
-import { evaluate, trainStep } from './trainer.js';
+import { lrAt, scheduleFor } from '../train/schedule.js';
+import { Sgd } from '../train/sgd.js';
+import { evaluate, trainStep } from '../train/trainer.js';
 
 export interface EpochTiming {
   epoch: number;

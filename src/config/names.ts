@@ -1,7 +1,13 @@
 /**
- * Names of the evaluations, kept apart from their code so the config schema can list them without
- * loading tfjs or the JPEG codec. The registries (attacks.ts, corruptions.ts) are keyed by them.
+ * The names the config schema accepts for architectures and evaluations, kept apart from their code
+ * so the schema (the lowest folder but one) lists them without importing models/ or eval/, and
+ * without loading tfjs or the JPEG codec. The registries (models/registry.ts, eval/attacks.ts,
+ * eval/corruptions.ts) are typed as records over these names, so the compiler keeps both in step.
  */
+
+/** The CIFAR ResNets of depth 6n + 2 (open_lth layout); their stage layout is models/registry.ts. */
+export const ARCH_NAMES = ['resnet8', 'resnet14', 'resnet20', 'resnet32', 'resnet44', 'resnet56', 'resnet110'] as const;
+export type ArchName = (typeof ARCH_NAMES)[number];
 
 /** fgsm and pgd are L∞ attacks; pgd_l2 is PGD in the L2 ball. */
 export const ATTACK_NAMES = ['fgsm', 'pgd', 'pgd_l2'] as const;
