@@ -1,7 +1,8 @@
 /**
- * The module graph of the compiled src/ has no runtime import cycle (static or dynamic imports;
- * type-only imports are erased by tsc and do not count), so data flows one way:
- * config → model → trainer → sink → runs/, sweep → runs/, results ← runs/.
+ * Imports point one way. Files: the module graph of the compiled src/ has no runtime import cycle
+ * (static or dynamic imports; type-only imports are erased by tsc and do not count). Folders: every
+ * import, type-only ones included, goes to the module's own folder or one before it in FOLDER_ORDER,
+ * so data flows config → model → trainer → results and never reaches back.
  */
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -86,4 +87,83 @@ test('no runtime import cycle among the modules of src/', () => {
   assert.ok(graph.size > 40, `found the compiled modules (${graph.size})`);
   const cycle = findCycle(graph);
   assert.equal(cycle, null, `import cycle: ${cycle?.map((f) => relative(SRC, f)).join(' → ')}`);
+});
+
+/**
+ * The folders of src/, lowest first: a module may import its own folder and folders before its own,
+ * never one after it (type-only imports count too: they are how a folder depends on another's
+ * design). `.` is src/'s own leaf modules (errors, formatting, file safety, provenance, random).
+ * Read bottom-up it is the pipeline: config → backends → data → models → runs (the disk) → train →
+ * eval, export, results, analysis → sweep → experiment (orchestration) → bench → cli.
+ */
+export const FOLDER_ORDER = [
+  '.',
+  'config',
+  'backends',
+  'data',
+  'models',
+  'runs',
+  'train',
+  'eval',
+  'export',
+  'results',
+  'analysis',
+  'sweep',
+  'experiment',
+  'bench',
+  'cli',
+];
+
+const TS_SRC = resolve(SRC, '..', '..', 'src'); // the TypeScript sources, for type-only imports too
+
+function tsModules(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? tsModules(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : [],
+  );
+}
+
+/** The folder of a module under `root`: its first path segment, or `.` for root-level modules. */
+export function folderOf(root: string, file: string): string {
+  const parts = relative(root, file).split('/');
+  return parts.length === 1 ? '.' : parts[0]!;
+}
+
+/**
+ * Imports that go to a folder later in `order` (or to one it does not list), as `from → to` lines.
+ * Imports of files outside `root` (the bundled tfjs gradients) are not src/'s folders.
+ */
+export function upwardImports(root: string, edges: [string, string][], order: string[]): string[] {
+  const rank = (f: string) => order.indexOf(folderOf(root, f));
+  return edges
+    .filter(([, to]) => !relative(root, to).startsWith('..'))
+    .filter(([from, to]) => rank(from) === -1 || rank(to) === -1 || rank(to) > rank(from))
+    .map(([from, to]) => `${relative(root, from)} → ${relative(root, to)}`);
+}
+
+test('the folder check refuses an import of a later folder and accepts one of an earlier', () => {
+  const edges: [string, string][] = [
+    ['/s/train/trainer.ts', '/s/models/index.js'],
+    ['/s/runs/recorder.ts', '/s/train/trainer.js'],
+    ['/s/errors.ts', '/s/cli/main.js'],
+    ['/s/new/thing.ts', '/s/errors.js'],
+    ['/s/backends/runtime.ts', '/bundle.mjs'],
+  ];
+  assert.deepEqual(upwardImports('/s', edges, FOLDER_ORDER), [
+    'runs/recorder.ts → train/trainer.js',
+    'errors.ts → cli/main.js',
+    'new/thing.ts → errors.js',
+  ]);
+});
+
+test("every folder of src/ imports only folders before it in FOLDER_ORDER (type-only imports too)", () => {
+  const files = tsModules(TS_SRC).filter((f) => !f.endsWith('.d.ts'));
+  assert.ok(files.length > 40, `found the sources (${files.length})`);
+  const folders = new Set(files.map((f) => folderOf(TS_SRC, f)));
+  assert.deepEqual(
+    [...folders].filter((f) => !FOLDER_ORDER.includes(f)),
+    [],
+    'a new folder of src/ needs its place in FOLDER_ORDER',
+  );
+  const edges = files.flatMap((f) => importsOf(f, readFileSync(f, 'utf8')).map((to): [string, string] => [f, to]));
+  assert.deepEqual(upwardImports(TS_SRC, edges, FOLDER_ORDER), []);
 });

@@ -31,7 +31,6 @@ import {
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Model } from '../models/index.js';
-import type { Sgd } from '../train/sgd.js';
 import { storageError, tempPath } from '../fs-safety.js';
 import { sealedManifest, verifiedManifest } from './checkpoint-integrity.js';
 import {
@@ -42,7 +41,7 @@ import {
   PREVIOUS_CHECKPOINT_DIR,
   type CheckpointManifest,
 } from './files.js';
-import type { TrainState } from './records.js';
+import type { OptimizerState, TrainState } from './records.js';
 
 /**
  * The values of `tensors` (float32), read from the device at once: flattened and concatenated
@@ -82,7 +81,7 @@ async function frozenDigest(model: Model): Promise<string> {
   return digest;
 }
 
-export async function saveCheckpoint(runDir: string, model: Model, optimizer: Sgd, state: TrainState): Promise<void> {
+export async function saveCheckpoint(runDir: string, model: Model, optimizer: OptimizerState, state: TrainState): Promise<void> {
   const tensors: tf.NamedTensorMap = {};
   for (const [name, v] of model.params.learnable) tensors[`learnable/${name}`] = v;
   for (const [name, v] of model.params.buffers) tensors[`buffers/${name}`] = v;
@@ -142,7 +141,7 @@ function writeSynced(file: string, data: string | Uint8Array): void {
 export async function loadCheckpoint(
   runDir: string,
   model: Model,
-  optimizer: Sgd | null,
+  optimizer: OptimizerState | null,
   epochs = Infinity,
 ): Promise<TrainState | null> {
   const folder = checkpointFolder(runDir);

@@ -11,13 +11,13 @@ import { stringify } from 'yaml';
 import type { Config } from '../config/schema.js';
 import { makeDir, storageError } from '../fs-safety.js';
 import type { Model } from '../models/index.js';
-import type { CheckpointStore } from '../train/trainer.js';
-import type { Sgd } from '../train/sgd.js';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { CONFIG_FILE, DamagedFile, METRICS_FILE, truncateMetrics, writeAtomic, writeSummary } from './files.js';
 import {
   EPOCH_COLUMNS,
+  type CheckpointStore,
   type EpochRow,
+  type OptimizerState,
   type RunSink,
   type RunStart,
   type RunSummary,
@@ -74,11 +74,11 @@ export class RunRecorder implements RunSink, CheckpointStore {
     }
   }
 
-  load(model: Model, optimizer: Sgd): Promise<TrainState | null> {
+  load(model: Model, optimizer: OptimizerState): Promise<TrainState | null> {
     return loadCheckpoint(this.dir, model, optimizer, this.config.train.epochs);
   }
 
-  save(model: Model, optimizer: Sgd, state: TrainState): Promise<void> {
+  save(model: Model, optimizer: OptimizerState, state: TrainState): Promise<void> {
     return saveCheckpoint(this.dir, model, optimizer, state);
   }
 

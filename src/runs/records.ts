@@ -3,6 +3,8 @@
  * rows, summary.json, the checkpoint's training state). No tensors, no behaviour: results/ reads
  * only these.
  */
+import type { Variable } from '@tensorflow/tfjs-core';
+import type { Model } from '../models/index.js';
 import type { ParamCounts } from '../models/params.js';
 
 export interface RunIdentity {
@@ -118,4 +120,16 @@ export interface TrainState {
   lastTrainAcc: number;
   trainSeconds: number;
   wallSeconds: number;
+}
+
+/** What a checkpoint keeps of the optimizer: its state tensors by name (train/sgd.ts's momentum buffers). */
+export interface OptimizerState {
+  readonly buffers: Map<string, Variable>;
+}
+
+/** Where the trainer keeps its end-of-epoch checkpoint and finds the one to resume from (RunRecorder implements it). */
+export interface CheckpointStore {
+  /** The state to continue from, its weights loaded into model and optimizer; null to start at epoch 1. */
+  load(model: Model, optimizer: OptimizerState): Promise<TrainState | null>;
+  save(model: Model, optimizer: OptimizerState, state: TrainState): Promise<void>;
 }

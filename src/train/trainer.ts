@@ -10,18 +10,11 @@ import { CIFAR_AUGMENT, evalBatches, stepsPerEpoch, trainBatches, type Batch } f
 import { shapeOf, type Dataset, type DatasetShape } from '../data/dataset.js';
 import { InputError } from '../errors.js';
 import { buildModel, checkModelFits, type Model } from '../models/index.js';
-import type { EpochRow, RunIdentity, RunSink, RunSummary, TrainState } from '../runs/records.js';
+import type { CheckpointStore, EpochRow, RunIdentity, RunSink, RunSummary, TrainState } from '../runs/records.js';
 import { checkFinite, NonFiniteLoss } from './non-finite.js';
 import { EpochTotals, PROGRESS_EVERY } from './epoch-totals.js';
 import { lrAt, scheduleFor } from './schedule.js';
 import { Sgd } from './sgd.js';
-
-/** Where the trainer keeps its end-of-epoch checkpoint and finds the one to resume from (src/runs/ implements it). */
-export interface CheckpointStore {
-  /** The state to continue from, its weights loaded into model and optimizer; null to start at epoch 1. */
-  load(model: Model, optimizer: Sgd): Promise<TrainState | null>;
-  save(model: Model, optimizer: Sgd, state: TrainState): Promise<void>;
-}
 
 export interface TrainInput {
   config: Config;
