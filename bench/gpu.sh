@@ -6,7 +6,7 @@
 # estimated wall time of configs/cifar10-resnet20.yaml (both of its arms, 75 epochs).
 #
 #   bench/gpu.sh                         from the project root, after `npm ci` (or from a .device/
-#                                        bundle of ../shared/device/pack.sh: no Node.js needed)
+#                                        bundle holding node and dist/: no Node.js needed)
 # Knobs (environment): GPU_BENCH_STEPS (20) and GPU_BENCH_WARMUP (3) per measurement,
 # GPU_BENCH_BATCHES ("128 512"), GPU_BENCH_KERNELS ("3 7"), GPU_BENCH_BACKEND (the best GPU
 # backend `lcconv doctor` finds, else webgpu), PYTHON (python3), GPU_BENCH_LOGS (a temp folder),
@@ -16,7 +16,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 if ! command -v node >/dev/null 2>&1; then
-  [ -f .device/setup.sh ] || { echo "gpu.sh: no node on PATH and no .device/ bundle (../shared/device/pack.sh makes one)" >&2; exit 2; }
+  [ -f .device/setup.sh ] || { echo "gpu.sh: no node on PATH and no .device/ bundle (a folder with setup.sh that puts node on PATH)" >&2; exit 2; }
   # shellcheck disable=SC1091
   set +eu # the bundle's setup is written for an interactive shell
   source .device/setup.sh

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# (Copied from the project's prepared ../shared/slurm/single-node-slurm.sh for test/sweep/slurm.test.ts, which runs
-# `start` and `stop` with SLURM_TEST_DIR and ports of its own; see FINDINGS there for the gotchas.)
+# (Used by test/sweep/slurm.test.ts, which runs `start` and `stop` with SLURM_TEST_DIR and ports of its
+# own; test/slurm/README.md says what the cluster is and the gotchas met setting it up.)
 # single-node-slurm.sh - a real, throw-away, single-node Slurm cluster on loopback,
 # for tests that need to run sbatch/squeue/scancel against a live slurmctld+slurmd.
 #
