@@ -12,6 +12,7 @@ interface DataArgs {
   url?: string;
   force: boolean;
   json: boolean;
+  config?: string;
 }
 
 const mib = (b: number) => `${(b / 2 ** 20).toFixed(1)} MiB`;
@@ -70,15 +71,25 @@ export const dataCommand: CommandModule<object, DataArgs> = {
         describe: 'download again even if a complete copy is present',
       })
       .option('json', { type: 'boolean', default: false, describe: 'list: print JSON' })
+      .option('config', {
+        type: 'string',
+        describe: 'list: a config whose dataset block (root, image_folder) the image_folder row checks',
+      })
       .example(
         '$0 data download cifar10 --root data',
         'fetch, verify and unpack CIFAR-10 into data/cifar-10-batches-bin/',
       )
-      .example('$0 data list --root data', 'show which datasets are present') as unknown as Argv<DataArgs>,
+      .example('$0 data list --root data', 'show which datasets are present')
+      .example(
+        '$0 data list --config my-images.yaml',
+        "also show that config's class-folder tree and its cache",
+      ) as unknown as Argv<DataArgs>,
   handler: async (args: ArgumentsCamelCase<DataArgs>) => {
     if (args.action === 'list') {
       const { listDatasets } = await import('../../data/inventory.js');
-      const rows = listDatasets(args.root);
+      let folder: import('../../config/schema.js').DatasetConfig | undefined;
+      if (args.config) folder = (await import('../../config/load.js')).loadConfigFile(args.config).config.dataset;
+      const rows = listDatasets(folder?.root ?? args.root, folder);
       if (args.json) {
         process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
         return;
