@@ -76,7 +76,7 @@ const ImageFolder = z
         'the shorter side is resized to image_size / crop_fraction, then the centre image_size square is cut (0.875 = torchvision Resize(256) + CenterCrop(224))',
       ),
     channels: z
-      .union([z.literal(1), z.literal(3)])
+      .literal([1, 3])
       .default(3)
       .describe('3 = sRGB (CMYK and greyscale files converted), 1 = greyscale'),
     random_resized_crop: z
@@ -106,7 +106,7 @@ const ImageFolder = z
     message: 'must be [min, max] with min <= max',
   })
   .describe(
-    'image_folder: train/<class>/*.jpg|png|webp trees (torchvision ImageFolder), decoded once into a uint8 cache (docs/datasets.md)',
+    'image_folder: train/<class>/*.jpg (.png, .webp…) trees (torchvision ImageFolder), decoded once into a uint8 cache (docs/datasets.md)',
   );
 
 const Dataset = z.strictObject({
@@ -114,7 +114,7 @@ const Dataset = z.strictObject({
     .enum(DATASET_NAMES)
     .default('synthetic')
     .describe("dataset (README 'Datasets' gives each one's files and split)"),
-  root: z.string().min(1).default('data').describe('folder holding downloaded datasets'),
+  root: z.string().min(1).default('data').describe('folder holding downloaded datasets; image_folder: the folder holding train_dir and val_dir'),
   augment: z
     .boolean()
     .default(true)
