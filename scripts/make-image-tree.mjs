@@ -7,7 +7,7 @@
 // JPEG stored sideways with an EXIF orientation tag.
 //
 //   node scripts/make-image-tree.mjs <dir> [--classes 3] [--train 12] [--val 4] [--size 40]
-//                                          [--formats jpg,png,webp] [--no-awkward]
+//                                          [--aspect 0.75] [--formats jpg,png,webp] [--no-awkward]
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -44,8 +44,8 @@ function pixels(c, i, width, height) {
 
 const raw = (c, i, width, height) => sharp(pixels(c, i, width, height), { raw: { width, height, channels: 3 } });
 
-async function writeImage(file, c, i, size, format) {
-  const img = raw(c, i, size, Math.round(size * 0.75)); // landscape: the loader's centre crop matters
+async function writeImage(file, c, i, size, aspect, format) {
+  const img = raw(c, i, size, Math.round(size * aspect)); // landscape by default: the loader's centre crop matters
   if (format === 'png') await img.png().toFile(file);
   else if (format === 'webp') await img.webp({ quality: 90 }).toFile(file);
   else await img.jpeg({ quality: 90 }).toFile(file);
@@ -53,10 +53,18 @@ async function writeImage(file, c, i, size, format) {
 
 /**
  * Writes the tree under `dir`; returns what it wrote. Options: classes, train and val images per
- * class, size (width in pixels), formats (cycled), awkward (the extra train/ files listed above).
+ * class, size (width in pixels), aspect (height / width), formats (cycled), awkward (the extra train/ files listed above).
  */
 export async function makeImageTree(dir, options = {}) {
-  const { classes = 3, train = 12, val = 4, size = 40, formats = ['jpg', 'png', 'webp'], awkward = true } = options;
+  const {
+    classes = 3,
+    train = 12,
+    val = 4,
+    size = 40,
+    aspect = 0.75,
+    formats = ['jpg', 'png', 'webp'],
+    awkward = true,
+  } = options;
   const names = CLASS_NAMES.slice(0, classes);
   if (names.length < classes) for (let c = names.length; c < classes; c++) names.push(`class${c}`);
   const written = { train: 0, val: 0, awkward: {} };
@@ -71,7 +79,14 @@ export async function makeImageTree(dir, options = {}) {
       const offset = split === 'train' ? 0 : 100_000;
       for (let i = 0; i < count; i++) {
         const format = formats[i % formats.length];
-        await writeImage(join(classDir, `${String(i).padStart(5, '0')}.${format}`), c, offset + i, size, format);
+        await writeImage(
+          join(classDir, `${String(i).padStart(5, '0')}.${format}`),
+          c,
+          offset + i,
+          size,
+          aspect,
+          format,
+        );
         written[split]++;
       }
     }
@@ -96,10 +111,12 @@ export async function makeImageTree(dir, options = {}) {
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const args = process.argv.slice(2);
-  const dir = args.find((a, i) => !a.startsWith('--') && !args[i - 1]?.match(/^--(classes|train|val|size|formats)$/));
+  const dir = args.find(
+    (a, i) => !a.startsWith('--') && !args[i - 1]?.match(/^--(classes|train|val|size|aspect|formats)$/),
+  );
   if (!dir) {
     process.stderr.write(
-      'usage: node scripts/make-image-tree.mjs <dir> [--classes N] [--train N] [--val N] [--size S] [--formats jpg,png,webp] [--no-awkward]\n',
+      'usage: node scripts/make-image-tree.mjs <dir> [--classes N] [--train N] [--val N] [--size S] [--aspect A] [--formats jpg,png,webp] [--no-awkward]\n',
     );
     process.exit(2);
   }
@@ -112,6 +129,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
     train: Number(opt('train', 12)),
     val: Number(opt('val', 4)),
     size: Number(opt('size', 40)),
+    aspect: Number(opt('aspect', 0.75)),
     formats: opt('formats', 'jpg,png,webp').split(','),
     awkward: !args.includes('--no-awkward'),
   });

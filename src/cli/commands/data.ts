@@ -6,7 +6,7 @@ import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { InputError } from '../../errors.js';
 
 interface DataArgs {
-  action: 'download' | 'list';
+  action: 'download' | 'list' | 'prepare';
   name?: string;
   root: string;
   url?: string;
@@ -55,8 +55,9 @@ export const dataCommand: CommandModule<object, DataArgs> = {
   builder: (y: Argv) =>
     y
       .positional('action', {
-        choices: ['download', 'list'] as const,
-        describe: 'download a dataset, or list datasets and their state',
+        choices: ['download', 'list', 'prepare'] as const,
+        describe:
+          "download a dataset, list datasets and their state, or prepare a config's dataset (decode an image_folder tree into its cache now, e.g. before submitting jobs)",
       })
       .positional('name', { type: 'string', describe: 'with download: cifar10, cifar100, cifar10-c or cifar100-c' })
       .option('root', { type: 'string', default: 'data', describe: 'dataset folder (the config key dataset.root)' })
@@ -85,6 +86,17 @@ export const dataCommand: CommandModule<object, DataArgs> = {
         "also show that config's class-folder tree and its cache",
       ) as unknown as Argv<DataArgs>,
   handler: async (args: ArgumentsCamelCase<DataArgs>) => {
+    if (args.action === 'prepare') {
+      if (!args.config) throw new InputError('data prepare: name the experiment with --config <file>');
+      const { config } = (await import('../../config/load.js')).loadConfigFile(args.config);
+      const { loadDataset } = await import('../../data/index.js');
+      const start = performance.now();
+      const data = loadDataset(config.dataset, config.seed);
+      process.stdout.write(
+        `${data.name}: ${data.train.count} train / ${data.test.count} validation images, ${data.height}×${data.width}×${data.channels}, ${data.classNames.length} classes, ready in ${((performance.now() - start) / 1000).toFixed(1)} s\n`,
+      );
+      return;
+    }
     if (args.action === 'list') {
       const { listDatasets } = await import('../../data/inventory.js');
       let folder: import('../../config/schema.js').DatasetConfig | undefined;
