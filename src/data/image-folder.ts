@@ -315,7 +315,12 @@ export function imageFolderStatus(cfg: DatasetConfig): {
   detail: string;
 } {
   const where = join(cfg.root, cfg.image_folder.train_dir);
-  if (!existsSync(where)) return { status: 'missing', where, detail: 'no class-folder tree here' };
+  if (!existsSync(where))
+    return {
+      status: 'missing',
+      where,
+      detail: 'no class-folder tree here (lcconv data list --config <experiment.yaml> checks the one a config names)',
+    };
   try {
     const plans = planImageFolder(cfg);
     const parts = plans.map((p) => {
