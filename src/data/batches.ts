@@ -1,7 +1,8 @@
 /**
  * Batches as float32, made on the fly from the uint8 dataset: shuffle, augment (random crop with
- * zero padding or, where the dataset asks for it, a random resized crop; horizontal flip) and per-channel normalisation. Randomness comes from a seeded
- * stream per (seed, epoch), so an epoch is reproducible on its own, which makes resuming exact.
+ * zero padding, or a random resized crop where the dataset asks for one; horizontal flip) and
+ * per-channel normalisation. Randomness comes from a seeded stream per (seed, epoch), so an epoch
+ * is reproducible on its own, which makes resuming exact.
  */
 import { rngFor, type Rng } from '../random.js';
 import type { Dataset, ImageSplit } from './dataset.js';
@@ -114,14 +115,14 @@ function writeResizedCrop(
       const x1 = Math.min(x0 + 1, left + w - 1);
       const wx = fx - x0;
       const o = dst + (y * W + x) * C;
-      const a = src + (y0 * W + x0) * C;
-      const b = src + (y0 * W + x1) * C;
-      const c0 = src + (y1 * W + x0) * C;
-      const d = src + (y1 * W + x1) * C;
+      const tl = src + (y0 * W + x0) * C;
+      const tr = src + (y0 * W + x1) * C;
+      const bl = src + (y1 * W + x0) * C;
+      const br = src + (y1 * W + x1) * C;
       for (let c = 0; c < C; c++) {
-        const top2 = img[a + c]! + (img[b + c]! - img[a + c]!) * wx;
-        const bot = img[c0 + c]! + (img[d + c]! - img[c0 + c]!) * wx;
-        out[o + c] = (top2 + (bot - top2) * wy) * scale[c]! + shift[c]!;
+        const upper = img[tl + c]! + (img[tr + c]! - img[tl + c]!) * wx;
+        const lower = img[bl + c]! + (img[br + c]! - img[bl + c]!) * wx;
+        out[o + c] = (upper + (lower - upper) * wy) * scale[c]! + shift[c]!;
       }
     }
   }

@@ -51,7 +51,8 @@ function progressReporter(out: NodeJS.WriteStream) {
 
 export const dataCommand: CommandModule<object, DataArgs> = {
   command: 'data <action> [name]',
-  describe: 'download datasets (cifar10, cifar100, cifar10-c, cifar100-c) or list those present',
+  describe:
+    'download datasets (cifar10, cifar100, cifar10-c, cifar100-c), list those present, or prepare a class-folder tree',
   builder: (y: Argv) =>
     y
       .positional('action', {
@@ -74,16 +75,18 @@ export const dataCommand: CommandModule<object, DataArgs> = {
       .option('json', { type: 'boolean', default: false, describe: 'list: print JSON' })
       .option('config', {
         type: 'string',
-        describe: 'list: a config whose dataset block (root, image_folder) the image_folder row checks',
+        describe:
+          'list: a config whose dataset block (root, image_folder) the image_folder row checks; prepare: the config whose dataset to prepare',
       })
       .example(
         '$0 data download cifar10 --root data',
         'fetch, verify and unpack CIFAR-10 into data/cifar-10-batches-bin/',
       )
       .example('$0 data list --root data', 'show which datasets are present')
+      .example('$0 data list --config my-images.yaml', "also show that config's class-folder tree and its cache")
       .example(
-        '$0 data list --config my-images.yaml',
-        "also show that config's class-folder tree and its cache",
+        '$0 data prepare --config my-images.yaml',
+        'decode its class-folder tree into the cache now (once)',
       ) as unknown as Argv<DataArgs>,
   handler: async (args: ArgumentsCamelCase<DataArgs>) => {
     if (args.action === 'prepare') {
