@@ -10,6 +10,7 @@
  * convert('RGB') in torchvision's loader).
  */
 import { availableParallelism } from 'node:os';
+import { dirname } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { readFileSync } from 'node:fs';
 import sharp from 'sharp';
@@ -17,7 +18,7 @@ import { InputError } from '../errors.js';
 import { formatCount } from '../format.js';
 import { channelStats, type ImageSplit } from './dataset.js';
 import { type CacheHeader, payloadSha256, writeCache } from './image-cache.js';
-import { type BuildJob, decoderVersion, type Geometry } from './image-folder.js';
+import { type BuildJob, decoderVersion, type Geometry, unwritableCache } from './image-folder.js';
 
 /** One image's pixels at the cache geometry, or throws (sharp's message) when the file cannot be decoded. */
 export async function decodeImage(path: string, g: Geometry): Promise<Uint8Array> {
@@ -136,7 +137,11 @@ export async function buildSplit(job: BuildJob, concurrency: number): Promise<Ca
     decoder: decoderVersion(),
     built_at: new Date().toISOString(),
   };
-  writeCache(job.file, header, split);
+  try {
+    writeCache(job.file, header, split);
+  } catch (err) {
+    throw new InputError(unwritableCache(dirname(job.file), err));
+  }
   process.stderr.write(
     `image_folder: ${job.split}: ${formatCount(kept)} images decoded in ${seconds.toFixed(1)} s (${Math.round(files.length / seconds)} images/s)` +
       `${failures.length ? `, ${failures.length} skipped` : ''}, cache ${job.file}\n`,

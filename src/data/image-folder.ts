@@ -198,9 +198,13 @@ export function planImageFolder(cfg: DatasetConfig): SplitPlan[] {
 
 /** Runs image-folder-build.js on the jobs in a child process; its stderr (progress, skipped files) is ours. */
 function build(jobs: BuildJob[], cacheDir: string): void {
-  mkdirSync(cacheDir, { recursive: true });
   const jobFile = join(cacheDir, `.jobs-${process.pid}.json`);
-  writeFileSync(jobFile, JSON.stringify(jobs));
+  try {
+    mkdirSync(cacheDir, { recursive: true });
+    writeFileSync(jobFile, JSON.stringify(jobs));
+  } catch (err) {
+    throw new InputError(unwritableCache(cacheDir, err));
+  }
   try {
     const script = fileURLToPath(new URL('./image-folder-build.js', import.meta.url));
     const child = spawnSync(process.execPath, [script, jobFile], {
@@ -216,6 +220,12 @@ function build(jobs: BuildJob[], cacheDir: string): void {
   } finally {
     rmSync(jobFile, { force: true });
   }
+}
+
+/** The one line for a cache folder that cannot be written (e.g. a read-only shared dataset). */
+export function unwritableCache(dir: string, err: unknown): string {
+  const why = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+  return `dataset image_folder: cannot write the decoded-image cache in ${dir} (${why}); set dataset.image_folder.cache_dir to a writable folder`;
 }
 
 /** Why a cache is rebuilt, for the one line the user sees. */

@@ -173,6 +173,12 @@ test('bad trees are one-line errors: on_bad_image error, an empty class folder, 
   rmSync(join(root, 'val', 'cat'), { recursive: true });
   for (const f of readdirSync(join(root, 'val', 'bee'))) rmSync(join(root, 'val', 'bee', f));
   assert.throws(() => loadDataset(datasetConfig(root), 0), isInput(/class folder .*val\/bee has no images/));
+  // A cache folder that cannot be made (here: below a file; a read-only share in real life).
+  writeFileSync(join(root, 'a-file'), '');
+  assert.throws(
+    () => loadDataset(datasetConfig(root, { cache_dir: join(root, 'a-file', 'cache') }, { val_split: 0.5 }), 0),
+    isInput(/cannot write the decoded-image cache in .*a-file\/cache \(ENOTDIR\); set dataset.image_folder.cache_dir/),
+  );
   assert.throws(
     () => loadDataset(datasetConfig(join(root, 'nowhere')), 0),
     isInput(/train folder .*nowhere\/train not found/),
