@@ -19,6 +19,8 @@ type Def = {
   shape?: Record<string, z.ZodType>;
   entries?: Record<string, string>;
   element?: z.ZodType;
+  values?: unknown[];
+  items?: z.ZodType[];
   format?: string;
   checks?: unknown[];
 };
@@ -31,6 +33,10 @@ function describeType(schema: z.ZodType): string {
       return Object.values(def.entries ?? {})
         .map((v) => `\`${v}\``)
         .join(' \\| ');
+    case 'literal':
+      return (def.values ?? []).map((v) => `\`${String(v)}\``).join(' \\| ');
+    case 'tuple':
+      return `[${(def.items ?? []).map(describeType).join(', ')}]`;
     case 'array':
       return `list of ${describeType(def.element!)}`;
     case 'number':

@@ -28,6 +28,7 @@ export const DATASET_NAMES = [
   'mnist-10k',
   'mnist-idx',
   'fashion-mnist-idx',
+  'image_folder',
 ] as const;
 export type DatasetName = (typeof DATASET_NAMES)[number];
 
@@ -57,12 +58,63 @@ const Synthetic = z
   })
   .describe('generated data: each class is a seeded random oriented pattern, each image a shifted noisy copy');
 
+const ImageFolder = z
+  .strictObject({
+    train_dir: z.string().min(1).default('train').describe('training tree under dataset.root: one folder per class'),
+    val_dir: z
+      .string()
+      .min(1)
+      .default('val')
+      .describe('validation tree under dataset.root, same class folders; not read when dataset.val_split > 0'),
+    image_size: int().min(4).max(1024).default(64).describe('height = width in pixels of the decoded images'),
+    crop_fraction: z
+      .number()
+      .gt(0)
+      .max(1)
+      .default(1)
+      .describe(
+        'the shorter side is resized to image_size / crop_fraction, then the centre image_size square is cut (0.875 = torchvision Resize(256) + CenterCrop(224))',
+      ),
+    channels: z
+      .literal([1, 3])
+      .default(3)
+      .describe('3 = sRGB (CMYK and greyscale files converted), 1 = greyscale'),
+    random_resized_crop: z
+      .boolean()
+      .default(false)
+      .describe(
+        'with dataset.augment: a random crop of area crop_scale and aspect 3/4..4/3 of each decoded image, resized back (bilinear), instead of the padded crop',
+      ),
+    crop_scale: z
+      .tuple([z.number().gt(0).max(1), z.number().gt(0).max(1)])
+      .default([0.35, 1])
+      .describe('random_resized_crop: [min, max] fraction of the image area a crop covers'),
+    on_bad_image: z
+      .enum(['skip', 'error'])
+      .default('skip')
+      .describe(
+        'a corrupt, truncated or non-image file: skip = name it on one line and leave it out (counted in summary.json), error = stop (exit 2)',
+      ),
+    cache_dir: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('folder of the decoded-image cache; unset = <dataset.root>/.lcconv-cache'),
+  })
+  .refine((f) => f.crop_scale[0] <= f.crop_scale[1], {
+    path: ['crop_scale'],
+    message: 'must be [min, max] with min <= max',
+  })
+  .describe(
+    'image_folder: train/<class>/*.jpg (.png, .webp…) trees (torchvision ImageFolder), decoded once into a uint8 cache (docs/datasets.md)',
+  );
+
 const Dataset = z.strictObject({
   name: z
     .enum(DATASET_NAMES)
     .default('synthetic')
     .describe("dataset (README 'Datasets' gives each one's files and split)"),
-  root: z.string().min(1).default('data').describe('folder holding downloaded datasets'),
+  root: z.string().min(1).default('data').describe('folder holding downloaded datasets; image_folder: the folder holding train_dir and val_dir'),
   augment: z
     .boolean()
     .default(true)
@@ -87,6 +139,7 @@ const Dataset = z.strictObject({
       'seed of the subset and val_split choices (not the run seed, so every arm and seed sees the same images)',
     ),
   synthetic: Synthetic.prefault({}),
+  image_folder: ImageFolder.prefault({}),
 });
 
 const Model = z

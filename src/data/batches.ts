@@ -1,7 +1,8 @@
 /**
  * Batches as float32, made on the fly from the uint8 dataset: shuffle, augment (random crop with
- * zero padding, horizontal flip) and per-channel normalisation. Randomness comes from a seeded
- * stream per (seed, epoch), so an epoch is reproducible on its own, which makes resuming exact.
+ * zero padding, or a random resized crop where the dataset asks for one; horizontal flip) and
+ * per-channel normalisation. Randomness comes from a seeded stream per (seed, epoch), so an epoch
+ * is reproducible on its own, which makes resuming exact.
  */
 import { rngFor, type Rng } from '../random.js';
 import type { Dataset, ImageSplit } from './dataset.js';
@@ -61,6 +62,72 @@ function writeImage(
   }
 }
 
+/** A crop box in pixels: top, left, height, width. */
+type Box = [number, number, number, number];
+
+/** torchvision RandomResizedCrop.get_params: ten tries at a box of random area and log-uniform aspect, else the centre. */
+function sampleResizedCrop(H: number, W: number, rrc: NonNullable<Dataset['resizedCrop']>, rng: Rng): Box {
+  const area = H * W;
+  const [lo, hi] = [Math.log(rrc.ratio[0]), Math.log(rrc.ratio[1])];
+  for (let t = 0; t < 10; t++) {
+    const target = area * (rrc.scale[0] + rng() * (rrc.scale[1] - rrc.scale[0]));
+    const aspect = Math.exp(lo + rng() * (hi - lo));
+    const w = Math.round(Math.sqrt(target * aspect));
+    const h = Math.round(Math.sqrt(target / aspect));
+    if (w > 0 && h > 0 && w <= W && h <= H)
+      return [Math.floor(rng() * (H - h + 1)), Math.floor(rng() * (W - w + 1)), h, w];
+  }
+  const ratio = W / H;
+  const [w, h] =
+    ratio < rrc.ratio[0]
+      ? [W, Math.round(W / rrc.ratio[0])]
+      : ratio > rrc.ratio[1]
+        ? [Math.round(H * rrc.ratio[1]), H]
+        : [W, H];
+  return [Math.floor((H - h) / 2), Math.floor((W - w) / 2), h, w];
+}
+
+/** Copies the `box` of image `index` resized back to H×W (bilinear, half-pixel centres), optionally flipped, normalised. */
+function writeResizedCrop(
+  data: Dataset,
+  split: ImageSplit,
+  index: number,
+  out: Float32Array,
+  slot: number,
+  [top, left, h, w]: Box,
+  flip: boolean,
+  scale: Float32Array,
+  shift: Float32Array,
+): void {
+  const { height: H, width: W, channels: C } = data;
+  const src = index * H * W * C;
+  const dst = slot * H * W * C;
+  const img = split.images;
+  for (let y = 0; y < H; y++) {
+    const fy = Math.min(Math.max(top + ((y + 0.5) * h) / H - 0.5, top), top + h - 1);
+    const y0 = Math.floor(fy);
+    const y1 = Math.min(y0 + 1, top + h - 1);
+    const wy = fy - y0;
+    for (let x = 0; x < W; x++) {
+      const xx = flip ? W - 1 - x : x;
+      const fx = Math.min(Math.max(left + ((xx + 0.5) * w) / W - 0.5, left), left + w - 1);
+      const x0 = Math.floor(fx);
+      const x1 = Math.min(x0 + 1, left + w - 1);
+      const wx = fx - x0;
+      const o = dst + (y * W + x) * C;
+      const tl = src + (y0 * W + x0) * C;
+      const tr = src + (y0 * W + x1) * C;
+      const bl = src + (y1 * W + x0) * C;
+      const br = src + (y1 * W + x1) * C;
+      for (let c = 0; c < C; c++) {
+        const upper = img[tl + c]! + (img[tr + c]! - img[tl + c]!) * wx;
+        const lower = img[bl + c]! + (img[br + c]! - img[bl + c]!) * wx;
+        out[o + c] = (upper + (lower - upper) * wy) * scale[c]! + shift[c]!;
+      }
+    }
+  }
+}
+
 /** (v/255 - mean)/std as v·scale + shift. */
 function normaliser(data: Dataset): { scale: Float32Array; shift: Float32Array } {
   const scale = Float32Array.from(data.std, (s) => 1 / (255 * s));
@@ -83,16 +150,22 @@ export function* trainBatches(
   const pixels = data.height * data.width * data.channels;
   const pad = augment?.cropPadding ?? 0;
   const flipAllowed = (augment?.flip ?? false) && data.flipAugment;
+  const rrc = augment ? data.resizedCrop : null;
   for (let start = 0; start + batchSize <= split.count; start += batchSize) {
     const x = new Float32Array(batchSize * pixels);
     const y = new Int32Array(batchSize);
     for (let b = 0; b < batchSize; b++) {
       const index = order[start + b]!;
+      y[b] = split.labels[index]!;
+      if (rrc) {
+        const box = sampleResizedCrop(data.height, data.width, rrc, rng);
+        writeResizedCrop(data, split, index, x, b, box, flipAllowed && rng() < 0.5, scale, shift);
+        continue;
+      }
       const dy = pad > 0 ? Math.floor(rng() * (2 * pad + 1)) : 0;
       const dx = pad > 0 ? Math.floor(rng() * (2 * pad + 1)) : 0;
       const flip = flipAllowed && rng() < 0.5;
       writeImage(data, split, index, x, b, pad, dy, dx, flip, scale, shift);
-      y[b] = split.labels[index]!;
     }
     yield { x, y, size: batchSize };
   }

@@ -21,6 +21,13 @@ export interface Dataset {
   std: number[];
   /** Whether horizontal flips keep the label (false for digits). */
   flipAugment: boolean;
+  /**
+   * Set when augmentation is a random resized crop (torchvision RandomResizedCrop's sampling: area
+   * fraction in `scale`, log-uniform aspect in `ratio`) instead of the padded crop; absent = padded crop.
+   */
+  resizedCrop?: { scale: [number, number]; ratio: [number, number] } | null;
+  /** Where the images came from, for the run's provenance (summary.json `dataset_source`); absent for built-in sets. */
+  source?: Record<string, unknown>;
 }
 
 /** What a model and a training step need to know of a dataset: image shape and class count. */

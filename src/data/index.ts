@@ -7,6 +7,7 @@ import type { DatasetConfig, DatasetName } from '../config/schema.js';
 import { CIFAR10_SHAPE, loadCifar10, loadCifar100 } from './cifar.js';
 import type { Dataset, DatasetShape } from './dataset.js';
 import { loadIdx } from './idx.js';
+import { imageFolderShape, loadImageFolder } from './image-folder.js';
 import { loadFashionMnist, loadMnist10k } from './mnist-package.js';
 import { selectSplits } from './split.js';
 import { loadSynthetic } from './synthetic.js';
@@ -37,6 +38,7 @@ export const LOADERS: Record<DatasetName, DatasetEntry> = {
   'mnist-10k': { load: () => loadMnist10k(), shape: () => GREY_28 },
   'mnist-idx': { load: (cfg) => loadIdx(cfg.root, 'mnist'), shape: () => GREY_28 },
   'fashion-mnist-idx': { load: (cfg) => loadIdx(cfg.root, 'fashion-mnist'), shape: () => GREY_28 },
+  image_folder: { load: (cfg) => loadImageFolder(cfg), shape: (cfg) => imageFolderShape(cfg) },
 };
 
 /** Loads the configured dataset (the synthetic set is generated from `seed`), then applies subset / val_split. */

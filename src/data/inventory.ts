@@ -2,16 +2,18 @@
  * `lcconv data list`: which datasets are present under a root and whether they are complete. CIFAR
  * folders are checked file by file against their exact sizes, IDX sets by loading them (every
  * header, size and label checked); the npm-packaged sets by finding their ten class files (fully
- * checked on load).
+ * checked on load); a class-folder tree by scanning it and reading its caches' headers (present,
+ * stale or missing, and the counts).
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { DatasetName } from '../config/schema.js';
+import { type DatasetConfig, type DatasetName, ConfigSchema } from '../config/schema.js';
 import { InputError } from '../errors.js';
 import { formatCount } from '../format.js';
 import { CIFAR10_LAYOUT, CIFAR100_LAYOUT, type CIFAR_URLS, downloadCommand } from './cifar.js';
 import { checkCifarDir } from './download.js';
 import { loadIdx } from './idx.js';
+import { imageFolderStatus } from './image-folder.js';
 import { packageDir } from './mnist-package.js';
 
 export interface DatasetStatus {
@@ -61,8 +63,11 @@ function idxStatus(name: DatasetName, root: string, kind: 'mnist' | 'fashion-mni
   }
 }
 
-/** One status per dataset name (the registry's names), in schema order. */
-export function listDatasets(root: string): DatasetStatus[] {
+/**
+ * One status per dataset name (the registry's names), in schema order. The class-folder row checks
+ * `folder` (a config's dataset block) or, without one, the default layout under `root`.
+ */
+export function listDatasets(root: string, folder?: DatasetConfig): DatasetStatus[] {
   const statuses: Record<DatasetName, () => DatasetStatus> = {
     synthetic: () => ({ name: 'synthetic', status: 'generated', where: '-', detail: 'generated from the seed' }),
     cifar10: () => cifarStatus('cifar10', root, CIFAR10_LAYOUT),
@@ -71,6 +76,10 @@ export function listDatasets(root: string): DatasetStatus[] {
     'mnist-10k': () => packageStatus('mnist-10k', 'mnist', 'digits'),
     'mnist-idx': () => idxStatus('mnist-idx', root, 'mnist'),
     'fashion-mnist-idx': () => idxStatus('fashion-mnist-idx', root, 'fashion-mnist'),
+    image_folder: () => ({
+      name: 'image_folder',
+      ...imageFolderStatus(folder ?? ConfigSchema.parse({ dataset: { root } }).dataset),
+    }),
   };
   return (Object.keys(statuses) as DatasetName[]).map((n) => statuses[n]());
 }

@@ -97,6 +97,8 @@ export interface RunSummary extends RunIdentity {
   backend_skipped: string[];
   versions: Record<string, string>;
   git_commit: string | null;
+  /** The per-channel mean and std used to normalise, and for a class-folder dataset its tree, caches and skipped files. */
+  dataset_source?: Record<string, unknown>;
   wall_seconds: number;
   train_images_per_second: number;
   finished_at: string;

@@ -268,6 +268,7 @@ export async function trainRun(input: TrainInput): Promise<RunSummary> {
       backend_skipped: input.backend.skipped ?? [],
       versions: input.versions,
       git_commit: input.gitCommit,
+      dataset_source: { mean: data.mean, std: data.std, ...data.source },
       wall_seconds: earlierWallSeconds + (performance.now() - wallStart) / 1000,
       train_images_per_second: (train.epochs * steps * train.batch_size) / trainSeconds,
       finished_at: new Date().toISOString(),

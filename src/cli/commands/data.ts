@@ -6,12 +6,13 @@ import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { InputError } from '../../errors.js';
 
 interface DataArgs {
-  action: 'download' | 'list';
+  action: 'download' | 'list' | 'prepare';
   name?: string;
   root: string;
   url?: string;
   force: boolean;
   json: boolean;
+  config?: string;
 }
 
 const mib = (b: number) => `${(b / 2 ** 20).toFixed(1)} MiB`;
@@ -50,12 +51,14 @@ function progressReporter(out: NodeJS.WriteStream) {
 
 export const dataCommand: CommandModule<object, DataArgs> = {
   command: 'data <action> [name]',
-  describe: 'download datasets (cifar10, cifar100, cifar10-c, cifar100-c) or list those present',
+  describe:
+    'download datasets (cifar10, cifar100, cifar10-c, cifar100-c), list those present, or prepare a class-folder tree',
   builder: (y: Argv) =>
     y
       .positional('action', {
-        choices: ['download', 'list'] as const,
-        describe: 'download a dataset, or list datasets and their state',
+        choices: ['download', 'list', 'prepare'] as const,
+        describe:
+          "download a dataset, list datasets and their state, or prepare a config's dataset (decode an image_folder tree into its cache now, e.g. before submitting jobs)",
       })
       .positional('name', { type: 'string', describe: 'with download: cifar10, cifar100, cifar10-c or cifar100-c' })
       .option('root', { type: 'string', default: 'data', describe: 'dataset folder (the config key dataset.root)' })
@@ -70,15 +73,38 @@ export const dataCommand: CommandModule<object, DataArgs> = {
         describe: 'download again even if a complete copy is present',
       })
       .option('json', { type: 'boolean', default: false, describe: 'list: print JSON' })
+      .option('config', {
+        type: 'string',
+        describe:
+          'list: a config whose dataset block (root, image_folder) the image_folder row checks; prepare: the config whose dataset to prepare',
+      })
       .example(
         '$0 data download cifar10 --root data',
         'fetch, verify and unpack CIFAR-10 into data/cifar-10-batches-bin/',
       )
-      .example('$0 data list --root data', 'show which datasets are present') as unknown as Argv<DataArgs>,
+      .example('$0 data list --root data', 'show which datasets are present')
+      .example('$0 data list --config my-images.yaml', "also show that config's class-folder tree and its cache")
+      .example(
+        '$0 data prepare --config my-images.yaml',
+        'decode its class-folder tree into the cache now (once)',
+      ) as unknown as Argv<DataArgs>,
   handler: async (args: ArgumentsCamelCase<DataArgs>) => {
+    if (args.action === 'prepare') {
+      if (!args.config) throw new InputError('data prepare: name the experiment with --config <file>');
+      const { config } = (await import('../../config/load.js')).loadConfigFile(args.config);
+      const { loadDataset } = await import('../../data/index.js');
+      const start = performance.now();
+      const data = loadDataset(config.dataset, config.seed);
+      process.stdout.write(
+        `${data.name}: ${data.train.count} train / ${data.test.count} validation images, ${data.height}×${data.width}×${data.channels}, ${data.classNames.length} classes, ready in ${((performance.now() - start) / 1000).toFixed(1)} s\n`,
+      );
+      return;
+    }
     if (args.action === 'list') {
       const { listDatasets } = await import('../../data/inventory.js');
-      const rows = listDatasets(args.root);
+      let folder: import('../../config/schema.js').DatasetConfig | undefined;
+      if (args.config) folder = (await import('../../config/load.js')).loadConfigFile(args.config).config.dataset;
+      const rows = listDatasets(folder?.root ?? args.root, folder);
       if (args.json) {
         process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
         return;

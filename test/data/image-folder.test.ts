@@ -1,0 +1,272 @@
+/**
+ * Class-folder datasets on a generated tree of real JPEG, PNG and WebP files (scripts/make-image-tree.mjs,
+ * with a truncated JPEG, a non-image, a CMYK, a greyscale and an EXIF-rotated JPEG): torchvision's
+ * class order, decoding, the skipped-file accounting, the cache (reused, rebuilt on a changed tree
+ * and on a damaged file), one-line errors, and a one-epoch run that is then evaluated and exported.
+ */
+import assert from 'node:assert/strict';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { before, test } from 'node:test';
+import sharp from 'sharp';
+import { loadConfigText } from '../../src/config/load.js';
+import type { DatasetConfig } from '../../src/config/schema.js';
+import { evalBatches, trainBatches } from '../../src/data/batches.js';
+import { inspectCache } from '../../src/data/image-cache.js';
+import { decodeImage } from '../../src/data/image-folder-build.js';
+import { cacheFileOf, codePointCompare, planImageFolder } from '../../src/data/image-folder.js';
+import { loadDataset } from '../../src/data/index.js';
+import { InputError } from '../../src/errors.js';
+import { PACKAGE_ROOT } from '../../src/provenance.js';
+import { lcconv, tempDir, writeTinyConfig } from '../fixtures.js';
+
+interface TreeResult {
+  classes: string[];
+  train: number;
+  val: number;
+  awkward: { bad: string[]; good: string[] };
+}
+type MakeTree = (dir: string, options?: Record<string, unknown>) => Promise<TreeResult>;
+
+let template = '';
+let made: TreeResult;
+before(async () => {
+  const script = pathToFileURL(join(PACKAGE_ROOT, 'scripts', 'make-image-tree.mjs')).href;
+  const { makeImageTree } = (await import(script)) as { makeImageTree: MakeTree };
+  template = join(tempDir('image-tree'), 'tree');
+  made = await makeImageTree(template, { classes: 3, train: 8, val: 3, size: 24 });
+});
+
+/** A fresh copy of the generated tree (tests change it). */
+function freshTree(): string {
+  const root = join(tempDir('image-folder'), 'tree');
+  cpSync(template, root, { recursive: true });
+  return root;
+}
+
+function datasetConfig(
+  root: string,
+  folder: Record<string, unknown> = {},
+  extra: Record<string, unknown> = {},
+): DatasetConfig {
+  const text = JSON.stringify({
+    dataset: { name: 'image_folder', root, image_folder: { image_size: 12, ...folder }, ...extra },
+  });
+  return loadConfigText(text, 'test.yaml').config.dataset;
+}
+
+const isInput = (re: RegExp) => (e: Error) => {
+  assert.ok(e instanceof InputError, `expected an InputError, got ${e.stack}`);
+  assert.match(e.message, re);
+  assert.equal(e.message.includes('\n'), false, 'one line');
+  return true;
+};
+
+test('classes are sorted by code point as torchvision sorts them; train and val decode with the bad files left out and recorded', () => {
+  assert.deepEqual(made.classes, ['ant', 'Zebra', 'bee']);
+  assert.deepEqual(['ant', 'Zebra', 'bee', 'é', '😀', '\uffff'].sort(codePointCompare), [
+    'Zebra',
+    'ant',
+    'bee',
+    'é',
+    '\uffff',
+    '😀',
+  ]);
+  const data = loadDataset(datasetConfig(freshTree()), 0);
+  assert.deepEqual(data.classNames, ['Zebra', 'ant', 'bee']);
+  assert.equal(data.train.count, made.train + made.awkward.good.length);
+  assert.equal(data.test.count, made.val);
+  assert.equal(data.train.images.length, data.train.count * 12 * 12 * 3);
+  // Per class counts: 'ant' (label 1) has the three valid awkward files on top of its 8.
+  const counts = [0, 0, 0];
+  for (const l of data.train.labels) counts[l]!++;
+  assert.deepEqual(counts, [8, 11, 8]);
+  const source = data.source as { skipped_files: number; splits: { skipped: { file: string }[] }[] };
+  assert.equal(source.skipped_files, 2);
+  assert.deepEqual(
+    source.splits[0]!.skipped.map((s) => s.file),
+    ['ant/not-an-image.png', 'ant/truncated.jpg'],
+  );
+  assert.equal(data.mean.length, 3);
+  assert.ok(data.std.every((s) => s > 0.01 && s < 0.5));
+});
+
+test('EXIF orientation is applied, CMYK becomes sRGB and greyscale stays grey', async () => {
+  const dir = tempDir('image-decode');
+  const g = { image_size: 8, crop_fraction: 1, channels: 3 } as const;
+  // Upright: left half black, right half white; stored turned a quarter anticlockwise with orientation 6.
+  const upright = Buffer.alloc(16 * 16 * 3);
+  for (let p = 0; p < 256; p++) upright.fill(p % 16 >= 8 ? 255 : 0, p * 3, p * 3 + 3);
+  const raw = () => sharp(upright, { raw: { width: 16, height: 16, channels: 3 } });
+  await raw().png().toFile(join(dir, 'upright.png'));
+  await sharp(await raw().rotate(270).png().toBuffer())
+    .jpeg({ quality: 95 })
+    .withMetadata({ orientation: 6 })
+    .toFile(join(dir, 'sideways.jpg'));
+  const a = await decodeImage(join(dir, 'upright.png'), g);
+  const b = await decodeImage(join(dir, 'sideways.jpg'), g);
+  const diff = a.reduce((s, v, i) => s + Math.abs(v - b[i]!), 0) / a.length;
+  assert.ok(diff < 12, `orientation applied: mean |Δ| ${diff}`);
+  assert.ok(a[0]! < 30 && a[7 * 3]! > 225, 'left dark, right bright');
+
+  const colour = Buffer.alloc(16 * 16 * 3);
+  for (let p = 0; p < 256; p++) colour.set([200, 60, 30], p * 3);
+  const img = () => sharp(colour, { raw: { width: 16, height: 16, channels: 3 } });
+  await img().jpeg().toColourspace('cmyk').toFile(join(dir, 'cmyk.jpg'));
+  await img().toColourspace('b-w').jpeg().toFile(join(dir, 'grey.jpg'));
+  assert.equal((await sharp(join(dir, 'cmyk.jpg')).metadata()).space, 'cmyk');
+  const cmyk = await decodeImage(join(dir, 'cmyk.jpg'), g);
+  const [r, gr, bl] = [cmyk[0]!, cmyk[1]!, cmyk[2]!];
+  assert.ok(r > 150 && gr < 110 && bl < 90, `CMYK decoded to sRGB near (200, 60, 30), got (${r}, ${gr}, ${bl})`);
+  const grey = await decodeImage(join(dir, 'grey.jpg'), g);
+  assert.ok(grey[0] === grey[1] && grey[1] === grey[2], 'grey replicated to three equal channels');
+  assert.equal((await decodeImage(join(dir, 'cmyk.jpg'), { ...g, channels: 1 })).length, 64);
+});
+
+test('the cache is reused, rebuilt when the tree changes and when it is damaged; builds are atomic', () => {
+  const root = freshTree();
+  const cfg = datasetConfig(root, { channels: 1 });
+  const first = loadDataset(cfg, 0);
+  assert.equal(first.channels, 1);
+  const file = cacheFileOf(cfg, 'train');
+  const built = statSync(file).mtimeMs;
+  assert.deepEqual(
+    readdirSync(join(root, '.lcconv-cache')).filter((f) => !f.endsWith('.lcimg')),
+    [],
+    'no temporary or job files left',
+  );
+  assert.deepEqual(loadDataset(cfg, 0).train.images, first.train.images);
+  assert.equal(statSync(file).mtimeMs, built, 'reused, not rebuilt');
+
+  // A changed tree (one more image) is stale and rebuilt.
+  cpSync(join(root, 'train', 'bee', '00000.jpg'), join(root, 'train', 'bee', 'extra.jpg'));
+  assert.equal(planImageFolder(cfg)[0]!.state.state, 'stale');
+  assert.equal(loadDataset(cfg, 0).train.count, first.train.count + 1);
+
+  // A flipped pixel byte fails the payload checksum; a truncated file fails the size check.
+  const bytes = readFileSync(file);
+  bytes[bytes.length - 100]! ^= 0xff;
+  writeFileSync(file, bytes);
+  const again = loadDataset(cfg, 0);
+  assert.equal(again.train.count, first.train.count + 1);
+  writeFileSync(file, readFileSync(file).subarray(0, 500));
+  assert.equal(inspectCache(file, 'any').state, 'damaged');
+  assert.deepEqual(loadDataset(cfg, 0).train.images, again.train.images);
+  // A build killed mid-write leaves only a temporary file, which is never read as the cache.
+  writeFileSync(`${file}.tmp-999`, 'partial');
+  rmSync(file);
+  assert.equal(planImageFolder(cfg)[0]!.state.state, 'missing');
+});
+
+test('bad trees are one-line errors: on_bad_image error, an empty class folder, differing class sets, a missing folder', () => {
+  const root = freshTree();
+  assert.throws(
+    () => loadDataset(datasetConfig(root, { on_bad_image: 'error' }), 0),
+    isInput(/train\/ant\/(not-an-image\.png|truncated\.jpg): not a readable image/),
+  );
+  mkdirSync(join(root, 'val', 'cat'));
+  assert.throws(
+    () => loadDataset(datasetConfig(root), 0),
+    isInput(/train and val class folders differ \(only in .*val: cat\)/),
+  );
+  rmSync(join(root, 'val', 'cat'), { recursive: true });
+  for (const f of readdirSync(join(root, 'val', 'bee'))) rmSync(join(root, 'val', 'bee', f));
+  assert.throws(() => loadDataset(datasetConfig(root), 0), isInput(/class folder .*val\/bee has no images/));
+  // A cache folder that cannot be made (here: below a file; a read-only share in real life).
+  writeFileSync(join(root, 'a-file'), '');
+  assert.throws(
+    () => loadDataset(datasetConfig(root, { cache_dir: join(root, 'a-file', 'cache') }, { val_split: 0.5 }), 0),
+    isInput(/cannot write the decoded-image cache in .*a-file\/cache \(ENOTDIR\); set dataset.image_folder.cache_dir/),
+  );
+  assert.throws(
+    () => loadDataset(datasetConfig(join(root, 'nowhere')), 0),
+    isInput(/train folder .*nowhere\/train not found/),
+  );
+});
+
+test('subset and val_split apply as for CIFAR (val_dir not read); a random resized crop of the whole image is the image', () => {
+  const root = freshTree();
+  rmSync(join(root, 'val'), { recursive: true });
+  const data = loadDataset(datasetConfig(root, {}, { subset: 6, val_split: 0.5 }), 0);
+  assert.equal(data.train.count + data.test.count, 18);
+  assert.equal(data.test.count, 9);
+
+  const whole = { ...data, resizedCrop: { scale: [1, 1] as [number, number], ratio: [1, 1] as [number, number] } };
+  const augment = { cropPadding: 0, flip: false };
+  const order = [...trainBatches({ ...data, resizedCrop: null }, data.train.count, 3, 1, augment)][0]!;
+  const cropped = [...trainBatches(whole, data.train.count, 3, 1, augment)][0]!;
+  const max = order.x.reduce((m, v, i) => Math.max(m, Math.abs(v - cropped.x[i]!)), 0);
+  assert.ok(max < 1e-5, `identity crop differs by ${max}`);
+  const rrc = {
+    ...data,
+    resizedCrop: { scale: [0.3, 0.6] as [number, number], ratio: [3 / 4, 4 / 3] as [number, number] },
+  };
+  const a = [...trainBatches(rrc, 4, 3, 1, augment)][0]!;
+  const b = [...trainBatches(rrc, 4, 3, 1, augment)][0]!;
+  assert.deepEqual(a.x, b.x, 'seeded');
+  assert.notDeepEqual(a.x, [...trainBatches(rrc, 4, 3, 2, augment)][0]!.x, 'another epoch crops differently');
+  assert.ok(a.x.every(Number.isFinite));
+  assert.equal([...evalBatches(rrc, rrc.test, 4)][0]!.x.length, 4 * 12 * 12 * 3);
+});
+
+test('lcconv run trains one epoch on the tree and records the skipped files; data list shows the cache; eval and export work', () => {
+  const root = freshTree();
+  const dir = tempDir('image-run');
+  const config = writeTinyConfig(join(dir, 'images.yaml'), {
+    dataset: {
+      name: 'image_folder',
+      root,
+      augment: true,
+      image_folder: { image_size: 8, random_resized_crop: true },
+    },
+    freeze: 'frozen',
+    'train.batch_size': 8,
+    results_dir: join(dir, 'results'),
+  });
+  const r = lcconv(['run', config, '--quiet']);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stderr, /image_folder: skipped .*truncated\.jpg: not a readable image/);
+  assert.match(r.stderr, /image_folder: train: 27 images decoded .* 2 skipped/);
+  const experiment = join(dir, 'results', 'tiny');
+  const runDir = join(experiment, readdirSync(experiment).find((d) => d.startsWith('frozen-'))!);
+  const summary = JSON.parse(readFileSync(join(runDir, 'summary.json'), 'utf8'));
+  assert.equal(summary.dataset, 'image_folder');
+  assert.equal(summary.classes, 3);
+  assert.equal(summary.dataset_source.skipped_files, 2);
+  assert.equal(summary.dataset_source.mean.length, 3);
+
+  const list = lcconv(['data', 'list', '--config', config]);
+  assert.equal(list.status, 0, list.stderr);
+  assert.match(
+    list.stdout,
+    /image_folder +ok .*3 classes, 8px c3: train 29 files, cache ok \(27 decoded, 2 skipped\); val 9 files, cache ok/,
+  );
+
+  const ev = lcconv([
+    'eval',
+    runDir,
+    '--images',
+    '6',
+    '--attacks',
+    'fgsm',
+    '--eps',
+    '8',
+    '--corruptions',
+    'contrast',
+    '--severities',
+    '1',
+  ]);
+  assert.equal(ev.status, 0, ev.stderr);
+  assert.doesNotMatch(ev.stderr, /decoded/, 'eval reads the cache, decodes nothing');
+  const out = join(dir, 'export');
+  const ex = lcconv(['export', runDir, '--out', out]);
+  assert.equal(ex.status, 0, ex.stderr);
+  assert.ok(existsSync(join(out, 'model.safetensors')));
+
+  // A problem in the tree is exit 2 with one line (a new results_dir: the finished run would be reused).
+  mkdirSync(join(root, 'val', 'cat'));
+  const bad = lcconv(['run', config, '--quiet', '--set', `results_dir=${join(dir, 'again')}`]);
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /train and val class folders differ/);
+});
