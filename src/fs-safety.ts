@@ -4,7 +4,19 @@
  * name from a config can never point outside it; folders are created with `makeDir`, and a failed
  * file-system call is described by the path and its real cause (no space left, read-only…).
  */
-import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fstatSync,
+  fsyncSync,
+  ftruncateSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  writeSync,
+} from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { InputError } from './errors.js';
@@ -36,6 +48,7 @@ const CAUSES: Record<string, string> = {
   EISDIR: 'is a folder',
   EMFILE: 'too many open files',
   EIO: 'input/output error',
+  ESHORTWRITE: 'the file system took no more bytes',
 };
 
 /** The real cause of a failed file-system call, in words (e.g. "read-only file system (EROFS)"). */
@@ -119,5 +132,109 @@ export function removeStaleTemps(path: string, anyHost = false): void {
  * (full, read-only, no permission…); any other error is returned as it is.
  */
 export function storageError(path: string, action: string, err: unknown): unknown {
-  return isStorageError(err) ? new Error(`${path}: ${action}: ${fsCause(err)}`, { cause: err }) : err;
+  return isStorageError(err) ? new StorageError(`${path}: ${action}: ${fsCause(err)}`, { cause: err }) : err;
+}
+
+/** A write or folder the machine's storage refused (full, read-only…): one line naming path and cause. */
+export class StorageError extends Error {
+  override name = 'StorageError';
+}
+
+// ---- durable writes: every file lcconv writes goes through writeAll (one write(2) may write less
+// than asked: a filling disk writes what fits, then fails), so no writer can keep a short file.
+
+const bytesOf = (data: string | Uint8Array): Uint8Array => (typeof data === 'string' ? Buffer.from(data) : data);
+
+/** Writes every byte of `data` at `fd`'s position, or throws (ENOSPC…); never returns after a short write. */
+export function writeAll(fd: number, data: string | Uint8Array): void {
+  const bytes = bytesOf(data);
+  for (let done = 0; done < bytes.byteLength; ) {
+    const n = writeSync(fd, bytes, done, bytes.byteLength - done);
+    if (n <= 0)
+      throw Object.assign(new Error(`wrote ${done} of ${bytes.byteLength} bytes`), { code: 'ESHORTWRITE' });
+    done += n;
+  }
+}
+
+/** Creates (or empties) `file` with all of `data` and syncs it to disk; raw errors (callers name the file). */
+export function writeFileSynced(file: string, data: string | Uint8Array): void {
+  const fd = openSync(file, 'w');
+  try {
+    writeAll(fd, data);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Syncs a folder, so a rename into it survives a crash (best effort: not every file system can). */
+export function syncDir(dir: string): void {
+  try {
+    const fd = openSync(dir, 'r');
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    // e.g. EINVAL on some network file systems: the rename itself is still atomic
+  }
+}
+
+/**
+ * Writes `data` to `file` atomically: a temp sibling written in full and synced, then renamed into
+ * place, so a reader (and a crash) sees the old file or the whole new one, never a part. On any
+ * failure the temp file is removed, the old file is left as it was, and the error names the file
+ * and the cause (StorageError: no space left, read-only…). Temp files of killed writers go first.
+ */
+export function writeAtomic(file: string, data: string | Uint8Array): void {
+  makeDir(dirname(file));
+  removeStaleTemps(file);
+  const tmp = tempPath(file);
+  try {
+    writeFileSynced(tmp, data);
+    renameSync(tmp, file);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw storageError(file, 'cannot write', err);
+  }
+  syncDir(dirname(file));
+}
+
+/**
+ * Appends `data` to the file open at `fd` (opened for appending) whole or not at all: after a failed
+ * or short write the file is cut back to its length before, so a half row or record never stays for
+ * later reads. `sync` also waits for the disk (end-of-epoch rows; not per-step TensorBoard records).
+ */
+export function appendWhole(fd: number, file: string, data: string | Uint8Array, sync = true): void {
+  let before: number | null = null;
+  try {
+    before = fstatSync(fd).size;
+    writeAll(fd, data);
+    if (sync) fsyncSync(fd);
+  } catch (err) {
+    if (before !== null) {
+      try {
+        ftruncateSync(fd, before);
+      } catch {
+        // nothing more can be done; the cause below is the useful line
+      }
+    }
+    throw storageError(file, 'cannot append', err);
+  }
+}
+
+/** Appends `data` to `file` (created if absent) whole or not at all; see appendWhole. */
+export function appendToFile(file: string, data: string | Uint8Array): void {
+  let fd: number;
+  try {
+    fd = openSync(file, 'a');
+  } catch (err) {
+    throw storageError(file, 'cannot append', err);
+  }
+  try {
+    appendWhole(fd, file, data);
+  } finally {
+    closeSync(fd);
+  }
 }

@@ -5,6 +5,7 @@
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { InputError } from '../errors.js';
+import { StorageError } from '../fs-safety.js';
 import { analyzeCommand } from './commands/analyze.js';
 import { benchCommand } from './commands/bench.js';
 import { configCommand } from './commands/config.js';
@@ -58,6 +59,10 @@ export async function main(argv = hideBin(process.argv)): Promise<void> {
     if (err instanceof InputError) {
       process.stderr.write(`lcconv: ${err.message}\n`);
       process.exitCode = 2;
+    } else if (err instanceof StorageError && !verbose) {
+      // The machine's storage refused (full, read-only…): the line names path and cause; no stack helps.
+      process.stderr.write(`lcconv: ${err.message}\n`);
+      process.exitCode = 1;
     } else {
       const e = err instanceof Error ? err : new Error(String(err));
       process.stderr.write(

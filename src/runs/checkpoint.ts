@@ -17,27 +17,18 @@
  * checksums of the weights and the manifest, and the state's ranges.
  */
 import { createHash } from 'node:crypto';
-import {
-  closeSync,
-  existsSync,
-  fsyncSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  writeSync,
-} from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Model } from '../models/index.js';
 import type { Sgd } from '../train/sgd.js';
-import { storageError, tempPath } from '../fs-safety.js';
+import { storageError, syncDir, tempPath, writeFileSynced } from '../fs-safety.js';
 import { sealedManifest, verifiedManifest } from './checkpoint-integrity.js';
 import {
   CHECKPOINT_DIR,
   CHECKPOINT_MANIFEST,
   CHECKPOINT_WEIGHTS,
+  checkpointEpoch,
   checkpointFolder,
   PREVIOUS_CHECKPOINT_DIR,
   type CheckpointManifest,
@@ -109,11 +100,12 @@ export async function saveCheckpoint(runDir: string, model: Model, optimizer: Sg
   try {
     rmSync(tmp, { recursive: true, force: true });
     mkdirSync(tmp);
-    writeSynced(join(tmp, CHECKPOINT_WEIGHTS), weights);
-    writeSynced(join(tmp, CHECKPOINT_MANIFEST), manifest);
+    writeFileSynced(join(tmp, CHECKPOINT_WEIGHTS), weights);
+    writeFileSynced(join(tmp, CHECKPOINT_MANIFEST), manifest);
+    syncDir(tmp);
   } catch (err) {
     rmSync(tmp, { recursive: true, force: true });
-    throw storageError(final, 'cannot write the checkpoint (the previous one is kept)', err);
+    throw storageError(final, `cannot write the checkpoint of epoch ${state.epoch}; ${keptCheckpoint(runDir)}`, err);
   }
   // A folder cannot be renamed over a non-empty one: the newest becomes the previous, the new one
   // the newest. A kill between the two renames leaves checkpoint.prev alone, which checkpointFolder
@@ -121,17 +113,20 @@ export async function saveCheckpoint(runDir: string, model: Model, optimizer: Sg
   rmSync(previous, { recursive: true, force: true });
   if (existsSync(final)) renameSync(final, previous);
   renameSync(tmp, final);
+  syncDir(runDir);
 }
 
-/** Writes and fsyncs a file, so that a rename after it never exposes an empty file after a crash. */
-function writeSynced(file: string, data: string | Uint8Array): void {
-  const fd = openSync(file, 'w');
+/** What a failed checkpoint write leaves to resume from, in words (during the first epoch: nothing). */
+function keptCheckpoint(runDir: string): string {
+  let epoch: number | null = null;
   try {
-    writeSync(fd, typeof data === 'string' ? Buffer.from(data) : data);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
+    epoch = checkpointEpoch(runDir);
+  } catch {
+    // a damaged manifest: nothing trustworthy is kept
   }
+  return epoch === null
+    ? 'no epoch is checkpointed yet'
+    : `epoch ${epoch} is checkpointed; free space and continue with --resume`;
 }
 
 /**

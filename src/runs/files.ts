@@ -19,10 +19,10 @@
  * there but unreadable (malformed JSON, a CSV without its header…) raises DamagedFile, which
  * state.ts turns into a `damaged` run, so one bad run never breaks a listing of the others.
  */
-import { existsSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { makeDir, removeStaleTemps, storageError, tempPath } from '../fs-safety.js';
+import { makeDir, removeStaleTemps, writeAtomic } from '../fs-safety.js';
 import { acquireLock, lockOwner, type RunLock } from './lock.js';
 import type { EpochRow, RunSummary, TrainState } from './records.js';
 
@@ -40,23 +40,8 @@ export const CHECKPOINT_WEIGHTS = 'weights.bin';
 /** TensorBoard event files start with this; the rest is `<unix seconds>.<host>` (src/runs/tensorboard.ts). */
 export const EVENTS_FILE_PREFIX = 'events.out.tfevents.';
 
-/**
- * Writes `text` to `file` atomically: a reader sees the old file or the new one, never a part. A
- * failed write removes its temp file and names the file and the cause (no space left, read-only…);
- * temp files of killed writers are removed first.
- */
-export function writeAtomic(file: string, text: string): void {
-  makeDir(dirname(file));
-  removeStaleTemps(file);
-  const tmp = tempPath(file);
-  try {
-    writeFileSync(tmp, text);
-    renameSync(tmp, file);
-  } catch (err) {
-    rmSync(tmp, { force: true });
-    throw storageError(file, 'cannot write', err);
-  }
-}
+/** The one atomic, full-or-nothing writer (src/fs-safety.ts), re-exported for the run directory's writers. */
+export { writeAtomic };
 
 /** A run-directory file that exists but cannot be read as what it should hold. */
 export class DamagedFile extends Error {

@@ -8,10 +8,10 @@
  * Taking over removes the stale file under a guard file (itself O_EXCL), then creates a new one
  * with O_EXCL, so two processes never both believe they hold the lock.
  */
-import { closeSync, existsSync, openSync, readFileSync, rmSync, statSync, utimesSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, rmSync, statSync, utimesSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { InputError } from '../errors.js';
-import { isProcessAlive } from '../fs-safety.js';
+import { isProcessAlive, storageError, writeAll } from '../fs-safety.js';
 
 export interface LockOwner {
   pid: number;
@@ -116,10 +116,13 @@ function tryCreate(file: string, owner: LockOwner): boolean {
     fd = openSync(file, 'wx');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw err;
+    throw storageError(file, 'cannot take the run\'s lock', err);
   }
   try {
-    writeSync(fd, `${JSON.stringify(owner)}\n`);
+    writeAll(fd, `${JSON.stringify(owner)}\n`);
+  } catch (err) {
+    rmSync(file, { force: true }); // a half-written lock would block the run until its heartbeat ages
+    throw storageError(file, 'cannot take the run\'s lock', err);
   } finally {
     closeSync(fd);
   }

@@ -4,12 +4,12 @@
  * each epoch, and `summary.json` written atomically at the end — its presence marks the run as
  * finished. It is also the trainer's checkpoint store: it loads the checkpoint a resume starts from.
  */
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { createObjectCsvWriter } from 'csv-writer';
+import { createObjectCsvStringifier } from 'csv-writer';
 import { stringify } from 'yaml';
 import type { Config } from '../config/schema.js';
-import { makeDir, storageError } from '../fs-safety.js';
+import { appendToFile, makeDir } from '../fs-safety.js';
 import type { Model } from '../models/index.js';
 import type { CheckpointStore } from '../train/trainer.js';
 import type { Sgd } from '../train/sgd.js';
@@ -24,10 +24,8 @@ import {
   type TrainState,
 } from './records.js';
 
-type CsvWriter = ReturnType<typeof createObjectCsvWriter>;
-
 export class RunRecorder implements RunSink, CheckpointStore {
-  private csv: CsvWriter | null = null;
+  private readonly csv = createObjectCsvStringifier({ header: EPOCH_COLUMNS.map((id) => ({ id, title: id })) });
   private rowsWritten = 0;
 
   constructor(
@@ -49,13 +47,8 @@ export class RunRecorder implements RunSink, CheckpointStore {
     const resuming = info.firstEpoch > 1 && existsSync(metrics);
     // A fresh start replaces the rows of an earlier unfinished attempt; a resume appends after them,
     // first dropping rows past the checkpoint (written just before a kill that beat the checkpoint).
-    if (!resuming) rmSync(metrics, { force: true });
+    if (!resuming) writeAtomic(metrics, this.csv.getHeaderString()!);
     else truncateMetrics(info.dir, info.firstEpoch - 1);
-    this.csv = createObjectCsvWriter({
-      path: metrics,
-      header: EPOCH_COLUMNS.map((id) => ({ id, title: id })),
-      append: resuming,
-    });
   }
 
   async epoch(row: EpochRow): Promise<void> {
@@ -66,12 +59,9 @@ export class RunRecorder implements RunSink, CheckpointStore {
         metrics,
         'deleted while the run was writing it; the rows of earlier epochs are lost: start the run again without --resume',
       );
-    try {
-      await this.csv!.writeRecords([row]);
-      this.rowsWritten++;
-    } catch (err) {
-      throw storageError(metrics, 'cannot append', err);
-    }
+    // Whole or not at all: a full disk must not leave half a row that breaks every later read.
+    appendToFile(metrics, this.csv.stringifyRecords([row]));
+    this.rowsWritten++;
   }
 
   load(model: Model, optimizer: Sgd): Promise<TrainState | null> {

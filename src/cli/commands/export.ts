@@ -4,6 +4,7 @@
  */
 import { join } from 'node:path';
 import { EXPORT_DIR } from '../../runs/files.js';
+import { InputError } from '../../errors.js';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 
 interface ExportArgs {
@@ -36,6 +37,7 @@ export const exportCommand: CommandModule<object, ExportArgs> = {
       ) as unknown as Argv<ExportArgs>,
   handler: async (args: ArgumentsCamelCase<ExportArgs>) => {
     const { readFinishedRun, loadFinishedModel } = await import('../../eval/load-run.js');
+    if (args.out !== undefined && args.out.trim() === '') throw new InputError('--out: empty; name the folder to write the export into');
     const run = readFinishedRun(args.run);
     const { selectBackend, releaseBackends } = await import('../../backends/index.js');
     await selectBackend('cpu'); // exact float32 reads; export does no heavy compute
