@@ -150,8 +150,7 @@ export function writeAll(fd: number, data: string | Uint8Array): void {
   const bytes = bytesOf(data);
   for (let done = 0; done < bytes.byteLength; ) {
     const n = writeSync(fd, bytes, done, bytes.byteLength - done);
-    if (n <= 0)
-      throw Object.assign(new Error(`wrote ${done} of ${bytes.byteLength} bytes`), { code: 'ESHORTWRITE' });
+    if (n <= 0) throw Object.assign(new Error(`wrote ${done} of ${bytes.byteLength} bytes`), { code: 'ESHORTWRITE' });
     done += n;
   }
 }

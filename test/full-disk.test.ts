@@ -41,7 +41,8 @@ test('writeAtomic finishes short writes, and on a full disk keeps the previous f
   try {
     assert.throws(
       () => writeAtomic(file, 'new content that does not fit'),
-      (err: Error) => err instanceof StorageError && err.message === `${file}: cannot write: no space left on device (ENOSPC)`,
+      (err: Error) =>
+        err instanceof StorageError && err.message === `${file}: cannot write: no space left on device (ENOSPC)`,
     );
   } finally {
     restore();
@@ -56,7 +57,10 @@ test('appendToFile adds a row whole or not at all: a full disk cuts the file bac
   writeFileSync(file, 'epoch,x\n1,0.5\n');
   const restore = fillDisk({ match: /metrics\.csv$/ });
   try {
-    assert.throws(() => appendToFile(file, '2,0.25\n'), /metrics\.csv: cannot append: no space left on device \(ENOSPC\)$/);
+    assert.throws(
+      () => appendToFile(file, '2,0.25\n'),
+      /metrics\.csv: cannot append: no space left on device \(ENOSPC\)$/,
+    );
   } finally {
     restore();
   }
@@ -87,7 +91,10 @@ test('a full disk at the first checkpoint says truthfully that no epoch is check
   const config = writeTinyConfig(join(results, 'tiny.yaml'), { results_dir: results });
   const failed = lcconvOnFullDisk(['run', config, '--quiet'], String.raw`weights\.bin$`);
   assert.equal(failed.status, 1, failed.stderr);
-  assert.match(failed.stderr.trim(), /cannot write the checkpoint of epoch 1; no epoch is checkpointed yet: no space left on device \(ENOSPC\)$/);
+  assert.match(
+    failed.stderr.trim(),
+    /cannot write the checkpoint of epoch 1; no epoch is checkpointed yet: no space left on device \(ENOSPC\)$/,
+  );
   assert.doesNotMatch(failed.stderr, /previous one is kept|epoch 0/);
 });
 
@@ -95,7 +102,11 @@ test('a full disk at a metrics row, at summary.json and at the TensorBoard file:
   const cases: [string, number, RegExp][] = [
     [String.raw`metrics\.csv$`, 1, /metrics\.csv: cannot append: no space left on device \(ENOSPC\)$/],
     [String.raw`summary\.json\.tmp-`, 0, /summary\.json: cannot write: no space left on device \(ENOSPC\)$/],
-    [String.raw`events\.out\.tfevents\.`, 0, /events\.out\.tfevents\.\S+: cannot append: no space left on device \(ENOSPC\)$/],
+    [
+      String.raw`events\.out\.tfevents\.`,
+      0,
+      /events\.out\.tfevents\.\S+: cannot append: no space left on device \(ENOSPC\)$/,
+    ],
   ];
   for (const [match, after, message] of cases) {
     const results = tempDir('full-files');
@@ -107,7 +118,12 @@ test('a full disk at a metrics row, at summary.json and at the TensorBoard file:
     const dir = runDirOf(results);
     assert.deepEqual(temps(dir), [], `${match}: no temp file left`);
     assert.ok(!filesUnder(dir).includes('summary.json'), `${match}: not marked finished`);
-    if (after) assert.deepEqual(readMetrics(dir).map((r) => r.epoch), [1], 'the rows before stay readable, no half row');
+    if (after)
+      assert.deepEqual(
+        readMetrics(dir).map((r) => r.epoch),
+        [1],
+        'the rows before stay readable, no half row',
+      );
   }
 });
 
@@ -121,7 +137,10 @@ test('export on a full disk: one line naming the file, no model.safetensors.tmp-
   const before = readFileSync(join(out, 'model.safetensors'));
   const failed = lcconvOnFullDisk(['export', dir, '--out', out], String.raw`model\.safetensors\.tmp-`);
   assert.equal(failed.status, 1, failed.stderr);
-  assert.match(failed.stderr.trim(), /^lcconv: \S+model\.safetensors: cannot write: no space left on device \(ENOSPC\)$/);
+  assert.match(
+    failed.stderr.trim(),
+    /^lcconv: \S+model\.safetensors: cannot write: no space left on device \(ENOSPC\)$/,
+  );
   assert.deepEqual(readdirSync(out).sort(), ['model.json', 'model.safetensors']);
   assert.deepEqual(readFileSync(join(out, 'model.safetensors')), before);
 });

@@ -6,6 +6,7 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { InputError } from '../errors.js';
 import { StorageError } from '../fs-safety.js';
+import { stopDisplays, wasInterrupted } from './interrupt.js';
 import { analyzeCommand } from './commands/analyze.js';
 import { benchCommand } from './commands/bench.js';
 import { configCommand } from './commands/config.js';
@@ -53,6 +54,7 @@ export async function main(argv = hideBin(process.argv)): Promise<void> {
     buildCli(argv).showHelp('log'); // `lcconv` alone: what it can do, not an error
     return;
   }
+  process.on('exit', stopDisplays);
   try {
     await buildCli(argv).parseAsync();
   } catch (err) {
@@ -70,5 +72,11 @@ export async function main(argv = hideBin(process.argv)): Promise<void> {
       );
       process.exitCode = 1;
     }
+  }
+  if (wasInterrupted()) {
+    // Stopped by Ctrl-C or SIGTERM and done with what it had to finish: exit now, whatever handle
+    // (a display's timer, a device, stdin) would keep Node alive.
+    stopDisplays();
+    process.exit(process.exitCode ?? 130);
   }
 }

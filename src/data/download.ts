@@ -132,7 +132,8 @@ async function fetchTo(
         // One write may take only part of a chunk (a filling disk): write the rest, or fail.
         for (let done = 0; done < chunk.length; ) {
           const { bytesWritten } = await out.write(chunk, done, chunk.length - done);
-          if (bytesWritten <= 0) throw Object.assign(new Error('short write'), { code: 'ESHORTWRITE', syscall: 'write' });
+          if (bytesWritten <= 0)
+            throw Object.assign(new Error('short write'), { code: 'ESHORTWRITE', syscall: 'write' });
           done += bytesWritten;
         }
         received += chunk.length;

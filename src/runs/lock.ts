@@ -116,13 +116,13 @@ function tryCreate(file: string, owner: LockOwner): boolean {
     fd = openSync(file, 'wx');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw storageError(file, 'cannot take the run\'s lock', err);
+    throw storageError(file, "cannot take the run's lock", err);
   }
   try {
     writeAll(fd, `${JSON.stringify(owner)}\n`);
   } catch (err) {
     rmSync(file, { force: true }); // a half-written lock would block the run until its heartbeat ages
-    throw storageError(file, 'cannot take the run\'s lock', err);
+    throw storageError(file, "cannot take the run's lock", err);
   } finally {
     closeSync(fd);
   }

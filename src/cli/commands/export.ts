@@ -37,7 +37,8 @@ export const exportCommand: CommandModule<object, ExportArgs> = {
       ) as unknown as Argv<ExportArgs>,
   handler: async (args: ArgumentsCamelCase<ExportArgs>) => {
     const { readFinishedRun, loadFinishedModel } = await import('../../eval/load-run.js');
-    if (args.out !== undefined && args.out.trim() === '') throw new InputError('--out: empty; name the folder to write the export into');
+    if (args.out !== undefined && args.out.trim() === '')
+      throw new InputError('--out: empty; name the folder to write the export into');
     const run = readFinishedRun(args.run);
     const { selectBackend, releaseBackends } = await import('../../backends/index.js');
     await selectBackend('cpu'); // exact float32 reads; export does no heavy compute
