@@ -5,9 +5,12 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { BIN, tempDir, writeTinyConfig } from '../fixtures.js';
+import { BIN, lcconv, tempDir, writeTinyConfig } from '../fixtures.js';
 
 const hasScript = spawnSync('script', ['--version']).status === 0;
 const skip = !hasScript && 'util-linux script is not installed (it gives the test a pty)';
@@ -90,4 +93,37 @@ test('sweep: Ctrl-C under the live board exits 130 at once', { skip }, async () 
   });
   const r = await interruptInPty(['sweep', config, '--workers', '1'], /sweep \|/);
   assert.equal(r.code, 130, r.output);
+});
+
+test('eval: Ctrl-C during an evaluation exits 130 at once', { skip }, async () => {
+  const dir = tempDir('pty-eval');
+  const config = writeTinyConfig(join(dir, 'tiny.yaml'), { results_dir: dir, 'dataset.synthetic.test_size': 2000 });
+  const trained = lcconv(['run', config, '--quiet']);
+  assert.equal(trained.status, 0, trained.stderr);
+  const r = await interruptInPty(['eval', join(dir, 'tiny'), '--set', 'eval.restarts=20'], /evaluating /);
+  assert.equal(r.code, 130, r.output);
+});
+
+test('data download: Ctrl-C under the progress bar exits 130 at once, installing nothing', { skip }, async () => {
+  // A server that sends a few bytes of a "large" archive, then stalls.
+  const server = createServer((_req, res) => {
+    res.writeHead(200, { 'content-length': String(100 * 2 ** 20) });
+    res.write(Buffer.alloc(2 ** 20));
+  });
+  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  try {
+    const root = tempDir('pty-download');
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/cifar-10-binary.tar.gz`;
+    const r = await interruptInPty(['data', 'download', 'cifar10', '--root', root, '--url', url], /% 1\.0 MiB of/);
+    assert.equal(r.code, 130, r.output);
+    assert.match(r.output, /download of cifar10 stopped; nothing was installed/);
+    assert.ok(!existsSync(join(root, 'cifar-10-batches-bin')));
+    assert.deepEqual(
+      readdirSync(root).filter((n) => !n.includes('.tmp-')),
+      [],
+    );
+  } finally {
+    server.closeAllConnections();
+    server.close();
+  }
 });

@@ -7,7 +7,6 @@
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { ConfigError, InputError } from '../../errors.js';
 import type { FinishedRun } from '../../eval/load-run.js';
-import { handleInterrupts } from '../interrupt.js';
 
 interface EvalArgs {
   dir: string;
@@ -157,12 +156,9 @@ export const evalCommand: CommandModule<object, EvalArgs> = {
       if (!args.quiet) out.write(`${line}\n`);
     };
 
-    // Every eval.csv is written whole once its run is evaluated: a Ctrl-C has nothing to finish.
-    handleInterrupts(
-      (line) => process.stderr.write(`${line}\n`),
-      undefined,
-      'evaluation stopped; the eval.csv of each run evaluated so far is complete, the run being evaluated got none',
-    );
+    // No SIGINT listener here on purpose: evaluation runs synchronous kernels for long stretches,
+    // where a JS listener would only run after them; the default action ends the process at once,
+    // and every eval.csv is written whole (temp + rename), so nothing is left half-written.
     const dirs = runDirsUnder(args.dir);
     const single = dirs.length === 1 && dirs[0] === args.dir;
     const runs: FinishedRun[] = [];
