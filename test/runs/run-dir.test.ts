@@ -24,7 +24,8 @@ import {
   writeTrialError,
 } from '../../src/runs/files.js';
 import { InputError } from '../../src/errors.js';
-import { openRun } from '../../src/runs/lifecycle.js';
+import { checkUnfinished, openRun } from '../../src/runs/lifecycle.js';
+import { runIdentity } from '../../src/runs/identity.js';
 import { EPOCH_COLUMNS } from '../../src/runs/records.js';
 import { runState } from '../../src/runs/state.js';
 import { fixtureRun, tempDir, tinyConfig } from '../fixtures.js';
@@ -222,4 +223,20 @@ test('a read-only results folder is reported as read-only (EROFS), naming the pa
   } finally {
     spawnSync('umount', [dir]);
   }
+});
+
+test('rerunning a failed run (error.json, a checkpoint) says it failed and why, not "interrupted"', () => {
+  const config = tinyConfig([`results_dir=${tempDir('failed-rerun')}`]);
+  const { dir } = runIdentity(config, config.seed);
+  fakeCheckpoint(dir, 2);
+  writeTrialError(dir, { message: 'non-finite training loss (NaN) in epoch 3 at step 4\nmore detail' });
+  assert.throws(
+    () => checkUnfinished(config, config.seed, {}),
+    (err: Error) =>
+      err instanceof InputError &&
+      /: failed after epoch 2: non-finite training loss \(NaN\) in epoch 3 at step 4; start it over with --force, or retry from the checkpoint of epoch 2/.test(
+        err.message,
+      ) &&
+      !/interrupted/.test(err.message),
+  );
 });
