@@ -15,6 +15,7 @@ import {
   readdirSync,
   renameSync,
   rmSync,
+  statSync,
   writeSync,
 } from 'node:fs';
 import { hostname } from 'node:os';
@@ -70,6 +71,8 @@ export function isStorageError(err: unknown): boolean {
  * that is one line naming the folder and the cause.
  */
 export function makeDir(dir: string): void {
+  if (existsSync(dir) && !statSync(dir).isDirectory())
+    throw new InputError(`${dir}: is a file, not a folder (name a folder to write into)`);
   const missing: string[] = [];
   for (let d = resolve(dir); !existsSync(d); d = dirname(d)) {
     missing.unshift(d);
@@ -194,7 +197,11 @@ export function writeAtomic(file: string, data: string | Uint8Array): void {
     writeFileSynced(tmp, data);
     renameSync(tmp, file);
   } catch (err) {
-    rmSync(tmp, { force: true });
+    try {
+      rmSync(tmp, { force: true });
+    } catch {
+      // nothing was created (e.g. a part of the path is a file)
+    }
     throw storageError(file, 'cannot write', err);
   }
   syncDir(dirname(file));

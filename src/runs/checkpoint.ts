@@ -22,8 +22,8 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Model } from '../models/index.js';
 import type { Sgd } from '../train/sgd.js';
-import { storageError, syncDir, tempPath, writeFileSynced } from '../fs-safety.js';
-import { sealedManifest, verifiedManifest } from './checkpoint-integrity.js';
+import { fsCause, isStorageError, storageError, syncDir, tempPath, writeFileSynced } from '../fs-safety.js';
+import { DamagedCheckpoint, sealedManifest, verifiedManifest } from './checkpoint-integrity.js';
 import {
   CHECKPOINT_DIR,
   CHECKPOINT_MANIFEST,
@@ -143,15 +143,26 @@ export async function loadCheckpoint(
   const folder = checkpointFolder(runDir);
   if (!folder) return null;
   const files = { manifest: join(folder, CHECKPOINT_MANIFEST), weights: join(folder, CHECKPOINT_WEIGHTS) };
-  const bytes = readFileSync(files.weights);
   const previous = join(runDir, PREVIOUS_CHECKPOINT_DIR);
-  const remedy =
-    folder !== previous && existsSync(join(previous, CHECKPOINT_MANIFEST))
+  // Without an optimizer the checkpoint is read, not resumed (eval, export, analyze, a from_run
+  // source): the remedy is to retrain that run, not a --resume flag the reader never had.
+  const remedy = !optimizer
+    ? `retrain ${runDir} (lcconv run <its config> --force)`
+    : folder !== previous && existsSync(join(previous, CHECKPOINT_MANIFEST))
       ? `delete ${folder} to resume from the previous checkpoint (${previous}), or run without --resume to start again from epoch 1`
       : 'run without --resume to start again from epoch 1';
+  const read = <T>(file: string, how: () => T): T => {
+    try {
+      return how();
+    } catch (err) {
+      if (!isStorageError(err)) throw err;
+      throw new DamagedCheckpoint(`${file}: cannot read: ${fsCause(err)}; ${remedy}`); // e.g. a folder named weights.bin (EISDIR)
+    }
+  };
+  const bytes = read(files.weights, () => readFileSync(files.weights));
   const manifest = verifiedManifest<CheckpointManifest>(
     files,
-    readFileSync(files.manifest, 'utf8'),
+    read(files.manifest, () => readFileSync(files.manifest, 'utf8')),
     bytes,
     epochs,
     remedy,
