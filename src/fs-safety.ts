@@ -10,9 +10,11 @@ import {
   fstatSync,
   fsyncSync,
   ftruncateSync,
+  lstatSync,
   mkdirSync,
   openSync,
   readdirSync,
+  readlinkSync,
   renameSync,
   rmSync,
   statSync,
@@ -33,7 +35,27 @@ export function within(root: string, segment: string): string {
       `${JSON.stringify(segment)} is not a folder name inside ${root} (one name without "/", "." or "..")`,
     );
   }
-  return join(root, segment);
+  const path = join(root, segment);
+  refuseLink(path);
+  return path;
+}
+
+/**
+ * Refuses a folder lcconv would write into when it is a symbolic link: writes would land outside
+ * the results folder, and runs trained there would vanish from its listings. The roots a user
+ * names (results_dir, --out, the dataset root) may be links; what lcconv makes inside them may not.
+ */
+export function refuseLink(dir: string): void {
+  let link: string | null = null;
+  try {
+    if (lstatSync(dir).isSymbolicLink()) link = readlinkSync(dir);
+  } catch {
+    return; // absent: lcconv will create a real folder
+  }
+  if (link !== null)
+    throw new InputError(
+      `${dir}: is a symbolic link (to ${link}); lcconv writes only into real folders inside the results folder: replace the link with a folder, or point results_dir (or --out) at the target`,
+    );
 }
 
 /** Words for the file-system errors a user can do something about; the code itself otherwise. */
