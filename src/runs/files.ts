@@ -151,6 +151,36 @@ export function readMetrics(dir: string): EpochRow[] {
   );
 }
 
+/**
+ * Throws DamagedFile unless metrics.csv holds exactly one row for each epoch 1..`epochs` (what a
+ * finished run, or the checkpoint a resume starts from, says was trained): a cut or deleted file
+ * must not pass as a complete history.
+ */
+export function checkMetricsComplete(dir: string, epochs: number): void {
+  const file = join(dir, METRICS_FILE);
+  const metrics = readMetricsLines(file);
+  if (!metrics) throw new DamagedFile(file, `missing (epochs 1 to ${epochs} were trained)`);
+  const have = new Set(metrics.rows.map((r) => r.epoch));
+  const missing = Array.from({ length: epochs }, (_, i) => i + 1).filter((e) => !have.has(e));
+  if (missing.length)
+    throw new DamagedFile(
+      file,
+      `damaged (no row for epoch${missing.length > 1 ? 's' : ''} ${formatEpochs(missing)} of the ${epochs} trained)`,
+    );
+}
+
+/** 1, 2, 3, 7 → "1-3, 7". */
+function formatEpochs(epochs: number[]): string {
+  const parts: string[] = [];
+  for (let i = 0; i < epochs.length; ) {
+    let j = i;
+    while (j + 1 < epochs.length && epochs[j + 1] === epochs[j]! + 1) j++;
+    parts.push(i === j ? `${epochs[i]}` : `${epochs[i]}-${epochs[j]}`);
+    i = j + 1;
+  }
+  return parts.join(', ');
+}
+
 /** Keeps the header and the rows of epochs <= `lastEpoch` (rows written after the checkpoint a resume starts from). */
 export function truncateMetrics(dir: string, lastEpoch: number): void {
   const file = join(dir, METRICS_FILE);

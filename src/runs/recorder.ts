@@ -9,12 +9,21 @@ import { join } from 'node:path';
 import { createObjectCsvStringifier } from 'csv-writer';
 import { stringify } from 'yaml';
 import type { Config } from '../config/schema.js';
+import { InputError } from '../errors.js';
 import { appendToFile, makeDir } from '../fs-safety.js';
 import type { Model } from '../models/index.js';
 import type { CheckpointStore } from '../train/trainer.js';
 import type { Sgd } from '../train/sgd.js';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
-import { CONFIG_FILE, DamagedFile, METRICS_FILE, truncateMetrics, writeAtomic, writeSummary } from './files.js';
+import {
+  CONFIG_FILE,
+  checkMetricsComplete,
+  DamagedFile,
+  METRICS_FILE,
+  truncateMetrics,
+  writeAtomic,
+  writeSummary,
+} from './files.js';
 import {
   EPOCH_COLUMNS,
   type EpochRow,
@@ -44,7 +53,19 @@ export class RunRecorder implements RunSink, CheckpointStore {
     ].join('\n');
     writeAtomic(join(info.dir, CONFIG_FILE), `${header}\n${stringify(resolved)}`);
     const metrics = join(info.dir, METRICS_FILE);
-    const resuming = info.firstEpoch > 1 && existsSync(metrics);
+    const resuming = info.firstEpoch > 1;
+    if (resuming) {
+      // The checkpoint has no copy of the rows: a resume over a cut or deleted metrics.csv would end
+      // "finished" with epochs missing from its history, so it is refused instead.
+      try {
+        checkMetricsComplete(info.dir, info.firstEpoch - 1);
+      } catch (err) {
+        if (!(err instanceof DamagedFile)) throw err;
+        throw new InputError(
+          `${err.message}; the checkpoint of epoch ${info.firstEpoch - 1} cannot restore these rows: start the run over with --force`,
+        );
+      }
+    }
     // A fresh start replaces the rows of an earlier unfinished attempt; a resume appends after them,
     // first dropping rows past the checkpoint (written just before a kill that beat the checkpoint).
     if (!resuming) writeAtomic(metrics, this.csv.getHeaderString()!);
