@@ -43,3 +43,19 @@ test('export --out that is a file, or empty: one line each, exit 2', () => {
   assert.equal(empty.status, 2, empty.stderr);
   assert.match(empty.stderr.trim(), /^lcconv: --out: empty; name the folder/);
 });
+
+test('a summary.json with missing fields is named as such by eval and export, not as "not valid JSON"', () => {
+  const results = tempDir('summary-fields');
+  const config = writeTinyConfig(join(results, 'tiny.yaml'), { results_dir: results });
+  assert.equal(lcconv(['run', config, '--quiet']).status, 0);
+  const exp = join(results, 'tiny');
+  const dir = join(exp, readdirSync(exp).find((n) => n.includes('seed'))!);
+  const summary = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8'));
+  delete summary.seed;
+  delete summary.best_val_acc;
+  writeFileSync(join(dir, 'summary.json'), JSON.stringify(summary));
+  const r = lcconv(['export', dir]);
+  assert.equal(r.status, 2, r.stderr);
+  assert.match(r.stderr.trim(), /summary\.json: damaged \(no valid seed, best_val_acc\)$/);
+  assert.doesNotMatch(r.stderr, /not valid JSON/);
+});
