@@ -40,8 +40,8 @@ export function wasInterrupted(): boolean {
 }
 
 /**
- * `atOnce`: the command has nothing to finish cleanly (every file it writes is written whole,
- * synchronously), so the first signal exits 130 after saying `atOnce`.
+ * `atOnce`: the command has nothing to finish cleanly (what it writes is written whole, or into a
+ * temp folder its own listener removes), so the first signal ends it after saying `atOnce`.
  */
 export function handleInterrupts(
   say: (line: string) => void,
@@ -54,7 +54,11 @@ export function handleInterrupts(
     stopDisplays();
     if (atOnce !== undefined) {
       say(`${sig}: ${atOnce}`);
-      process.exit(130);
+      // Ended by the signal itself (exit status 128 + its number), after any other listener (e.g. a
+      // download removing its temp folder) has done its part and re-raised it.
+      remove();
+      if (process.listenerCount(sig) === 0) process.kill(process.pid, sig);
+      return;
     }
     if (!controller.signal.aborted) {
       say(`${sig}: stopping after the current step (press Ctrl-C again to exit at once)`);
@@ -64,13 +68,11 @@ export function handleInterrupts(
     onForce();
     process.exit(130);
   };
+  const remove = () => {
+    process.off('SIGINT', handler);
+    process.off('SIGTERM', handler);
+  };
   process.on('SIGINT', handler);
   process.on('SIGTERM', handler);
-  return {
-    signal: controller.signal,
-    dispose: () => {
-      process.off('SIGINT', handler);
-      process.off('SIGTERM', handler);
-    },
-  };
+  return { signal: controller.signal, dispose: remove };
 }
