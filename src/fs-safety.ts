@@ -4,7 +4,22 @@
  * name from a config can never point outside it; folders are created with `makeDir`, and a failed
  * file-system call is described by the path and its real cause (no space left, read-only…).
  */
-import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fstatSync,
+  fsyncSync,
+  ftruncateSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readlinkSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeSync,
+} from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { InputError } from './errors.js';
@@ -20,7 +35,27 @@ export function within(root: string, segment: string): string {
       `${JSON.stringify(segment)} is not a folder name inside ${root} (one name without "/", "." or "..")`,
     );
   }
-  return join(root, segment);
+  const path = join(root, segment);
+  refuseLink(path);
+  return path;
+}
+
+/**
+ * Refuses a folder lcconv would write into when it is a symbolic link: writes would land outside
+ * the results folder, and runs trained there would vanish from its listings. The roots a user
+ * names (results_dir, --out, the dataset root) may be links; what lcconv makes inside them may not.
+ */
+export function refuseLink(dir: string): void {
+  let link: string | null = null;
+  try {
+    if (lstatSync(dir).isSymbolicLink()) link = readlinkSync(dir);
+  } catch {
+    return; // absent: lcconv will create a real folder
+  }
+  if (link !== null)
+    throw new InputError(
+      `${dir}: is a symbolic link (to ${link}); lcconv writes only into real folders inside the results folder: replace the link with a folder, or point results_dir (or --out) at the target`,
+    );
 }
 
 /** Words for the file-system errors a user can do something about; the code itself otherwise. */
@@ -36,6 +71,7 @@ const CAUSES: Record<string, string> = {
   EISDIR: 'is a folder',
   EMFILE: 'too many open files',
   EIO: 'input/output error',
+  ESHORTWRITE: 'the file system took no more bytes',
 };
 
 /** The real cause of a failed file-system call, in words (e.g. "read-only file system (EROFS)"). */
@@ -57,6 +93,8 @@ export function isStorageError(err: unknown): boolean {
  * that is one line naming the folder and the cause.
  */
 export function makeDir(dir: string): void {
+  if (existsSync(dir) && !statSync(dir).isDirectory())
+    throw new InputError(`${dir}: is a file, not a folder (name a folder to write into)`);
   const missing: string[] = [];
   for (let d = resolve(dir); !existsSync(d); d = dirname(d)) {
     missing.unshift(d);
@@ -119,5 +157,112 @@ export function removeStaleTemps(path: string, anyHost = false): void {
  * (full, read-only, no permission…); any other error is returned as it is.
  */
 export function storageError(path: string, action: string, err: unknown): unknown {
-  return isStorageError(err) ? new Error(`${path}: ${action}: ${fsCause(err)}`, { cause: err }) : err;
+  return isStorageError(err) ? new StorageError(`${path}: ${action}: ${fsCause(err)}`, { cause: err }) : err;
+}
+
+/** A write or folder the machine's storage refused (full, read-only…): one line naming path and cause. */
+export class StorageError extends Error {
+  override name = 'StorageError';
+}
+
+// ---- durable writes: every file lcconv writes goes through writeAll (one write(2) may write less
+// than asked: a filling disk writes what fits, then fails), so no writer can keep a short file.
+
+const bytesOf = (data: string | Uint8Array): Uint8Array => (typeof data === 'string' ? Buffer.from(data) : data);
+
+/** Writes every byte of `data` at `fd`'s position, or throws (ENOSPC…); never returns after a short write. */
+export function writeAll(fd: number, data: string | Uint8Array): void {
+  const bytes = bytesOf(data);
+  for (let done = 0; done < bytes.byteLength; ) {
+    const n = writeSync(fd, bytes, done, bytes.byteLength - done);
+    if (n <= 0) throw Object.assign(new Error(`wrote ${done} of ${bytes.byteLength} bytes`), { code: 'ESHORTWRITE' });
+    done += n;
+  }
+}
+
+/** Creates (or empties) `file` with all of `data` and syncs it to disk; raw errors (callers name the file). */
+export function writeFileSynced(file: string, data: string | Uint8Array): void {
+  const fd = openSync(file, 'w');
+  try {
+    writeAll(fd, data);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Syncs a folder, so a rename into it survives a crash (best effort: not every file system can). */
+export function syncDir(dir: string): void {
+  try {
+    const fd = openSync(dir, 'r');
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    // e.g. EINVAL on some network file systems: the rename itself is still atomic
+  }
+}
+
+/**
+ * Writes `data` to `file` atomically: a temp sibling written in full and synced, then renamed into
+ * place, so a reader (and a crash) sees the old file or the whole new one, never a part. On any
+ * failure the temp file is removed, the old file is left as it was, and the error names the file
+ * and the cause (StorageError: no space left, read-only…). Temp files of killed writers go first.
+ */
+export function writeAtomic(file: string, data: string | Uint8Array): void {
+  makeDir(dirname(file));
+  removeStaleTemps(file);
+  const tmp = tempPath(file);
+  try {
+    writeFileSynced(tmp, data);
+    renameSync(tmp, file);
+  } catch (err) {
+    try {
+      rmSync(tmp, { force: true });
+    } catch {
+      // nothing was created (e.g. a part of the path is a file)
+    }
+    throw storageError(file, 'cannot write', err);
+  }
+  syncDir(dirname(file));
+}
+
+/**
+ * Appends `data` to the file open at `fd` (opened for appending) whole or not at all: after a failed
+ * or short write the file is cut back to its length before, so a half row or record never stays for
+ * later reads. `sync` also waits for the disk (end-of-epoch rows; not per-step TensorBoard records).
+ */
+export function appendWhole(fd: number, file: string, data: string | Uint8Array, sync = true): void {
+  let before: number | null = null;
+  try {
+    before = fstatSync(fd).size;
+    writeAll(fd, data);
+    if (sync) fsyncSync(fd);
+  } catch (err) {
+    if (before !== null) {
+      try {
+        ftruncateSync(fd, before);
+      } catch {
+        // nothing more can be done; the cause below is the useful line
+      }
+    }
+    throw storageError(file, 'cannot append', err);
+  }
+}
+
+/** Appends `data` to `file` (created if absent) whole or not at all; see appendWhole. */
+export function appendToFile(file: string, data: string | Uint8Array): void {
+  let fd: number;
+  try {
+    fd = openSync(file, 'a');
+  } catch (err) {
+    throw storageError(file, 'cannot append', err);
+  }
+  try {
+    appendWhole(fd, file, data);
+  } finally {
+    closeSync(fd);
+  }
 }

@@ -4,7 +4,7 @@
  * histograms, covariance spectra and energy per kernel position; per folder: sparsity and spatial
  * structure vs E and k.
  */
-import { writeFileSync } from 'node:fs';
+import { writeAtomic } from '../fs-safety.js';
 import { join } from 'node:path';
 import type { TopLevelSpec } from 'vega-lite';
 import { renderSvg, toPng } from '../results/plots.js';
@@ -175,8 +175,8 @@ function sweepSpec(
 
 async function writeSpec(dir: string, name: string, spec: TopLevelSpec): Promise<string> {
   const svg = await renderSvg(spec);
-  writeFileSync(join(dir, `${name}.svg`), svg);
-  writeFileSync(join(dir, `${name}.png`), await toPng(svg));
+  writeAtomic(join(dir, `${name}.svg`), svg);
+  writeAtomic(join(dir, `${name}.png`), await toPng(svg));
   return join(dir, `${name}.svg`);
 }
 

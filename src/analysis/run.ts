@@ -18,6 +18,7 @@ import { initialRunModel, loadRunModel, storedSpatialInit } from '../runs/model.
 import { datasetShape } from '../data/index.js';
 import { analyzeLayers, defaultPictureLayers, runStatistics, type RunAnalysis } from './analyze.js';
 import { layerWeights } from '../models/effective-filters.js';
+import { within } from '../fs-safety.js';
 
 export const ANALYSIS_DIR = 'analysis';
 
@@ -132,9 +133,9 @@ export async function analyzePath(
 ): Promise<{ runs: AnalyzedRun[]; out: string; files: string[] }> {
   const dirs = finishedRunDirs(path);
   const single = dirs.length === 1 && dirs[0] === path;
-  const out = join(single ? dirname(path) : path, ANALYSIS_DIR);
+  const out = within(single ? dirname(path) : path, ANALYSIS_DIR);
   const runs: AnalyzedRun[] = [];
-  for (const dir of dirs) runs.push(await analyzeRun(dir, join(out, basename(dir)), options));
+  for (const dir of dirs) runs.push(await analyzeRun(dir, within(out, basename(dir)), options));
   const files: string[] = [];
   if (!single) {
     const rows = runs.map(runRow);

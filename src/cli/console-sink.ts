@@ -6,6 +6,7 @@
 import cliProgress from 'cli-progress';
 import { formatCount, pct } from '../format.js';
 import type { EpochRow, RunSink, RunStart, RunSummary, StepProgress } from '../runs/records.js';
+import { endDisplay, showDisplay, wasInterrupted } from './interrupt.js';
 
 export type Verbosity = 'quiet' | 'normal';
 
@@ -79,7 +80,7 @@ export class ConsoleSink implements RunSink {
 
   step(p: StepProgress): void {
     this.last = p;
-    if (!this.tty) return;
+    if (!this.tty || wasInterrupted()) return; // a progress read landing after Ctrl-C must not start a new bar
     const payload = this.payload(p, 'train');
     if (!this.bar) {
       this.bar = new cliProgress.SingleBar(
@@ -92,6 +93,7 @@ export class ConsoleSink implements RunSink {
         cliProgress.Presets.shades_classic,
       );
       this.bar.start(p.steps, p.step, payload);
+      showDisplay(this);
     } else {
       this.bar.update(p.step, payload);
     }
@@ -119,9 +121,15 @@ export class ConsoleSink implements RunSink {
     };
   }
 
-  epoch(row: EpochRow): void {
+  /** Stops the bar (its timer too); the next step draws a new one. */
+  stop(): void {
     this.bar?.stop();
     this.bar = null;
+    endDisplay(this);
+  }
+
+  epoch(row: EpochRow): void {
+    this.stop();
     this.print(
       `[${this.runId}] epoch ${row.epoch}/${this.epochs} lr ${row.lr.toPrecision(3)} train_loss ${row.train_loss.toFixed(4)} train_acc ${pctOrBlank(row.train_acc)} ` +
         `val_loss ${row.val_loss === null ? '-' : row.val_loss.toFixed(4)} val_acc ${pctOrBlank(row.val_acc)} best ${pctOrBlank(row.best_val_acc)} ` +

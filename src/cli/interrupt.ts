@@ -8,26 +8,71 @@ export interface Interrupt {
   dispose(): void;
 }
 
-export function handleInterrupts(say: (line: string) => void, onForce: () => void = () => {}): Interrupt {
+/**
+ * What draws on the terminal now (progress bars with their redraw timers, the sweep board). They
+ * are stopped at an interrupt and at exit: a running bar's timer keeps Node alive after the work
+ * stopped, and a bar left drawn hides the cursor and garbles the line the shell prints next.
+ */
+const displays = new Set<{ stop(): void }>();
+
+/** Registers a display (until `endDisplay`); `stop` must be safe to call more than once. */
+export function showDisplay(display: { stop(): void }): void {
+  displays.add(display);
+}
+
+export function endDisplay(display: { stop(): void }): void {
+  displays.delete(display);
+}
+
+/** Stops every display (its timer cleared, the cursor shown again). */
+export function stopDisplays(): void {
+  for (const d of [...displays]) {
+    displays.delete(d);
+    d.stop();
+  }
+}
+
+let interrupted = false;
+
+/** Whether a Ctrl-C or SIGTERM stopped the command: main then exits 130 even if a handle lingers. */
+export function wasInterrupted(): boolean {
+  return interrupted;
+}
+
+/**
+ * `atOnce`: the command has nothing to finish cleanly (what it writes is written whole, or into a
+ * temp folder its own listener removes), so the first signal ends it after saying `atOnce`.
+ */
+export function handleInterrupts(
+  say: (line: string) => void,
+  onForce: () => void = () => {},
+  atOnce?: string,
+): Interrupt {
   const controller = new AbortController();
   const handler = (sig: NodeJS.Signals) => {
+    interrupted = true;
+    stopDisplays();
+    if (atOnce !== undefined) {
+      say(`${sig}: ${atOnce}`);
+      // Ended by the signal itself (exit status 128 + its number), after any other listener (e.g. a
+      // download removing its temp folder) has done its part and re-raised it.
+      remove();
+      if (process.listenerCount(sig) === 0) process.kill(process.pid, sig);
+      return;
+    }
     if (!controller.signal.aborted) {
-      say(
-        `${sig}: stopping after the current step; the last finished epoch stays checkpointed (press Ctrl-C again to exit at once)`,
-      );
+      say(`${sig}: stopping after the current step (press Ctrl-C again to exit at once)`);
       controller.abort();
       return;
     }
     onForce();
     process.exit(130);
   };
+  const remove = () => {
+    process.off('SIGINT', handler);
+    process.off('SIGTERM', handler);
+  };
   process.on('SIGINT', handler);
   process.on('SIGTERM', handler);
-  return {
-    signal: controller.signal,
-    dispose: () => {
-      process.off('SIGINT', handler);
-      process.off('SIGTERM', handler);
-    },
-  };
+  return { signal: controller.signal, dispose: remove };
 }

@@ -5,6 +5,8 @@
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { InputError } from '../errors.js';
+import { StorageError } from '../fs-safety.js';
+import { stopDisplays, wasInterrupted } from './interrupt.js';
 import { analyzeCommand } from './commands/analyze.js';
 import { benchCommand } from './commands/bench.js';
 import { configCommand } from './commands/config.js';
@@ -52,12 +54,17 @@ export async function main(argv = hideBin(process.argv)): Promise<void> {
     buildCli(argv).showHelp('log'); // `lcconv` alone: what it can do, not an error
     return;
   }
+  process.on('exit', stopDisplays);
   try {
     await buildCli(argv).parseAsync();
   } catch (err) {
     if (err instanceof InputError) {
       process.stderr.write(`lcconv: ${err.message}\n`);
       process.exitCode = 2;
+    } else if (err instanceof StorageError && !verbose) {
+      // The machine's storage refused (full, read-only…): the line names path and cause; no stack helps.
+      process.stderr.write(`lcconv: ${err.message}\n`);
+      process.exitCode = 1;
     } else {
       const e = err instanceof Error ? err : new Error(String(err));
       process.stderr.write(
@@ -65,5 +72,11 @@ export async function main(argv = hideBin(process.argv)): Promise<void> {
       );
       process.exitCode = 1;
     }
+  }
+  if (wasInterrupted()) {
+    // Stopped by Ctrl-C or SIGTERM and done with what it had to finish: exit now, whatever handle
+    // (a display's timer, a device, stdin) would keep Node alive.
+    stopDisplays();
+    process.exit(process.exitCode ?? 130);
   }
 }

@@ -7,6 +7,7 @@ import { formatSeconds } from './console-sink.js';
 import type { TrialOutcome, TrialWatcher } from '../sweep/local.js';
 import type { Trial } from '../sweep/trials.js';
 import { readMetrics } from '../runs/files.js';
+import { endDisplay, showDisplay } from './interrupt.js';
 
 export interface RunningTrial {
   index: number;
@@ -55,6 +56,7 @@ export class SweepBoard implements TrialWatcher {
   ) {
     this.timer = setInterval(() => this.draw(), 1000);
     this.timer.unref();
+    showDisplay(this);
   }
 
   log(line: string): void {
@@ -76,6 +78,7 @@ export class SweepBoard implements TrialWatcher {
   stop(): void {
     clearInterval(this.timer);
     this.clear();
+    endDisplay(this);
   }
 
   state(): BoardState {

@@ -129,7 +129,13 @@ async function fetchTo(
     try {
       for await (const chunk of res.body) {
         hash.update(chunk);
-        await out.write(chunk);
+        // One write may take only part of a chunk (a filling disk): write the rest, or fail.
+        for (let done = 0; done < chunk.length; ) {
+          const { bytesWritten } = await out.write(chunk, done, chunk.length - done);
+          if (bytesWritten <= 0)
+            throw Object.assign(new Error('short write'), { code: 'ESHORTWRITE', syscall: 'write' });
+          done += bytesWritten;
+        }
         received += chunk.length;
         onProgress?.(received, total);
       }

@@ -10,7 +10,7 @@ import { loadConfigFile } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { InputError } from '../errors.js';
 import type { Model } from '../models/index.js';
-import { CONFIG_FILE, readFinishedSummary } from '../runs/files.js';
+import { CONFIG_FILE, DamagedFile, readFinishedSummary } from '../runs/files.js';
 import { loadRunModel } from '../runs/model.js';
 import type { RunSummary } from '../runs/records.js';
 
@@ -26,8 +26,10 @@ export function readFinishedRun(dir: string, overrides: string[] = []): Finished
   let summary: RunSummary | null;
   try {
     summary = readFinishedSummary(dir);
-  } catch {
-    throw new InputError(`${dir}: summary.json is not valid JSON`);
+  } catch (err) {
+    // Says what is wrong: not JSON, or which fields are missing ("damaged (no valid seed, …)").
+    if (err instanceof DamagedFile) throw new InputError(err.message);
+    throw err;
   }
   if (!summary)
     throw new InputError(

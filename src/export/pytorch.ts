@@ -6,8 +6,8 @@
  * file with what is needed to rebuild and feed the model (constructor arguments, input
  * normalisation, class names) and the run's resolved config.
  */
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { makeDir, writeAtomic } from '../fs-safety.js';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Dataset } from '../data/dataset.js';
 import type { Model } from '../models/index.js';
@@ -118,22 +118,16 @@ export function exportMeta(
   };
 }
 
-function writeFileAtomic(file: string, bytes: Uint8Array | string): void {
-  const tmp = `${file}.tmp-${process.pid}`;
-  writeFileSync(tmp, bytes);
-  renameSync(tmp, file);
-}
-
 /** Writes model.safetensors and model.json into `outDir`; returns their paths. */
 export async function exportRun(run: FinishedRun, model: Model, data: Dataset, outDir: string): Promise<string[]> {
   const shape = { channels: data.channels, classes: data.classNames.length };
   const spec = resNetSpec(run.config, shape, run.config.seed, storedSpatialInit(run.dir, run.config));
   const tensors = await torchStateDict(model, spec);
   const meta = exportMeta(run, spec, data);
-  mkdirSync(outDir, { recursive: true });
+  makeDir(outDir);
   const weightsFile = join(outDir, EXPORT_WEIGHTS);
   const metaFile = join(outDir, EXPORT_META);
-  writeFileAtomic(weightsFile, encodeSafetensors(tensors, { format: 'pt', lcconv_run: run.summary.run_id }));
-  writeFileAtomic(metaFile, `${JSON.stringify(meta, null, 2)}\n`);
+  writeAtomic(weightsFile, encodeSafetensors(tensors, { format: 'pt', lcconv_run: run.summary.run_id }));
+  writeAtomic(metaFile, `${JSON.stringify(meta, null, 2)}\n`);
   return [weightsFile, metaFile];
 }

@@ -7,7 +7,7 @@
  * axis), labelled by the keys the group differs in. A variable with one value gets no panel, a
  * freeze mode without runs no legend entry.
  */
-import { writeFileSync } from 'node:fs';
+import { writeAtomic } from '../fs-safety.js';
 import { join } from 'node:path';
 import type { TopLevelSpec } from 'vega-lite';
 
@@ -266,8 +266,8 @@ export async function writeSpecs(dir: string, plots: [string, TopLevelSpec | nul
   for (const [name, spec] of plots) {
     if (!spec) continue;
     const svg = await renderSvg(spec);
-    writeFileSync(join(dir, `${name}.svg`), svg);
-    writeFileSync(join(dir, `${name}.png`), await toPng(svg));
+    writeAtomic(join(dir, `${name}.svg`), svg);
+    writeAtomic(join(dir, `${name}.png`), await toPng(svg));
     written.push(join(dir, `${name}.svg`));
   }
   return written;

@@ -17,26 +17,17 @@
  * checksums of the weights and the manifest, and the state's ranges.
  */
 import { createHash } from 'node:crypto';
-import {
-  closeSync,
-  existsSync,
-  fsyncSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  writeSync,
-} from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Model } from '../models/index.js';
-import { storageError, tempPath } from '../fs-safety.js';
-import { sealedManifest, verifiedManifest } from './checkpoint-integrity.js';
+import { fsCause, isStorageError, storageError, syncDir, tempPath, writeFileSynced } from '../fs-safety.js';
+import { DamagedCheckpoint, sealedManifest, verifiedManifest } from './checkpoint-integrity.js';
 import {
   CHECKPOINT_DIR,
   CHECKPOINT_MANIFEST,
   CHECKPOINT_WEIGHTS,
+  checkpointEpoch,
   checkpointFolder,
   PREVIOUS_CHECKPOINT_DIR,
   type CheckpointManifest,
@@ -108,11 +99,12 @@ export async function saveCheckpoint(runDir: string, model: Model, optimizer: Op
   try {
     rmSync(tmp, { recursive: true, force: true });
     mkdirSync(tmp);
-    writeSynced(join(tmp, CHECKPOINT_WEIGHTS), weights);
-    writeSynced(join(tmp, CHECKPOINT_MANIFEST), manifest);
+    writeFileSynced(join(tmp, CHECKPOINT_WEIGHTS), weights);
+    writeFileSynced(join(tmp, CHECKPOINT_MANIFEST), manifest);
+    syncDir(tmp);
   } catch (err) {
     rmSync(tmp, { recursive: true, force: true });
-    throw storageError(final, 'cannot write the checkpoint (the previous one is kept)', err);
+    throw storageError(final, `cannot write the checkpoint of epoch ${state.epoch}; ${keptCheckpoint(runDir)}`, err);
   }
   // A folder cannot be renamed over a non-empty one: the newest becomes the previous, the new one
   // the newest. A kill between the two renames leaves checkpoint.prev alone, which checkpointFolder
@@ -120,17 +112,20 @@ export async function saveCheckpoint(runDir: string, model: Model, optimizer: Op
   rmSync(previous, { recursive: true, force: true });
   if (existsSync(final)) renameSync(final, previous);
   renameSync(tmp, final);
+  syncDir(runDir);
 }
 
-/** Writes and fsyncs a file, so that a rename after it never exposes an empty file after a crash. */
-function writeSynced(file: string, data: string | Uint8Array): void {
-  const fd = openSync(file, 'w');
+/** What a failed checkpoint write leaves to resume from, in words (during the first epoch: nothing). */
+function keptCheckpoint(runDir: string): string {
+  let epoch: number | null = null;
   try {
-    writeSync(fd, typeof data === 'string' ? Buffer.from(data) : data);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
+    epoch = checkpointEpoch(runDir);
+  } catch {
+    // a damaged manifest: nothing trustworthy is kept
   }
+  return epoch === null
+    ? 'no epoch is checkpointed yet'
+    : `epoch ${epoch} is checkpointed; free space and continue with --resume`;
 }
 
 /**
@@ -147,15 +142,26 @@ export async function loadCheckpoint(
   const folder = checkpointFolder(runDir);
   if (!folder) return null;
   const files = { manifest: join(folder, CHECKPOINT_MANIFEST), weights: join(folder, CHECKPOINT_WEIGHTS) };
-  const bytes = readFileSync(files.weights);
   const previous = join(runDir, PREVIOUS_CHECKPOINT_DIR);
-  const remedy =
-    folder !== previous && existsSync(join(previous, CHECKPOINT_MANIFEST))
+  // Without an optimizer the checkpoint is read, not resumed (eval, export, analyze, a from_run
+  // source): the remedy is to retrain that run, not a --resume flag the reader never had.
+  const remedy = !optimizer
+    ? `retrain ${runDir} (lcconv run <its config> --force)`
+    : folder !== previous && existsSync(join(previous, CHECKPOINT_MANIFEST))
       ? `delete ${folder} to resume from the previous checkpoint (${previous}), or run without --resume to start again from epoch 1`
       : 'run without --resume to start again from epoch 1';
+  const read = <T>(file: string, how: () => T): T => {
+    try {
+      return how();
+    } catch (err) {
+      if (!isStorageError(err)) throw err;
+      throw new DamagedCheckpoint(`${file}: cannot read: ${fsCause(err)}; ${remedy}`); // e.g. a folder named weights.bin (EISDIR)
+    }
+  };
+  const bytes = read(files.weights, () => readFileSync(files.weights));
   const manifest = verifiedManifest<CheckpointManifest>(
     files,
-    readFileSync(files.manifest, 'utf8'),
+    read(files.manifest, () => readFileSync(files.manifest, 'utf8')),
     bytes,
     epochs,
     remedy,

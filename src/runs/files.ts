@@ -19,10 +19,10 @@
  * there but unreadable (malformed JSON, a CSV without its header…) raises DamagedFile, which
  * state.ts turns into a `damaged` run, so one bad run never breaks a listing of the others.
  */
-import { existsSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { makeDir, removeStaleTemps, storageError, tempPath } from '../fs-safety.js';
+import { makeDir, removeStaleTemps, writeAtomic } from '../fs-safety.js';
 import { acquireLock, lockOwner, type RunLock } from './lock.js';
 import type { EpochRow, RunSummary, TrainState } from './records.js';
 
@@ -42,23 +42,8 @@ export const CHECKPOINT_WEIGHTS = 'weights.bin';
 /** TensorBoard event files start with this; the rest is `<unix seconds>.<host>` (src/runs/tensorboard.ts). */
 export const EVENTS_FILE_PREFIX = 'events.out.tfevents.';
 
-/**
- * Writes `text` to `file` atomically: a reader sees the old file or the new one, never a part. A
- * failed write removes its temp file and names the file and the cause (no space left, read-only…);
- * temp files of killed writers are removed first.
- */
-export function writeAtomic(file: string, text: string): void {
-  makeDir(dirname(file));
-  removeStaleTemps(file);
-  const tmp = tempPath(file);
-  try {
-    writeFileSync(tmp, text);
-    renameSync(tmp, file);
-  } catch (err) {
-    rmSync(tmp, { force: true });
-    throw storageError(file, 'cannot write', err);
-  }
-}
+/** The one atomic, full-or-nothing writer (src/fs-safety.ts), re-exported for the run directory's writers. */
+export { writeAtomic };
 
 /** A run-directory file that exists but cannot be read as what it should hold. */
 export class DamagedFile extends Error {
@@ -166,6 +151,36 @@ export function readMetrics(dir: string): EpochRow[] {
         columns.map((c, i) => [c, cells[i] === undefined || cells[i] === '' ? null : Number(cells[i])]),
       ) as unknown as EpochRow,
   );
+}
+
+/**
+ * Throws DamagedFile unless metrics.csv holds exactly one row for each epoch 1..`epochs` (what a
+ * finished run, or the checkpoint a resume starts from, says was trained): a cut or deleted file
+ * must not pass as a complete history.
+ */
+export function checkMetricsComplete(dir: string, epochs: number): void {
+  const file = join(dir, METRICS_FILE);
+  const metrics = readMetricsLines(file);
+  if (!metrics) throw new DamagedFile(file, `missing (epochs 1 to ${epochs} were trained)`);
+  const have = new Set(metrics.rows.map((r) => r.epoch));
+  const missing = Array.from({ length: epochs }, (_, i) => i + 1).filter((e) => !have.has(e));
+  if (missing.length)
+    throw new DamagedFile(
+      file,
+      `damaged (no row for epoch${missing.length > 1 ? 's' : ''} ${formatEpochs(missing)} of the ${epochs} trained)`,
+    );
+}
+
+/** 1, 2, 3, 7 → "1-3, 7". */
+function formatEpochs(epochs: number[]): string {
+  const parts: string[] = [];
+  for (let i = 0; i < epochs.length; ) {
+    let j = i;
+    while (j + 1 < epochs.length && epochs[j + 1] === epochs[j]! + 1) j++;
+    parts.push(i === j ? `${epochs[i]}` : `${epochs[i]}-${epochs[j]}`);
+    i = j + 1;
+  }
+  return parts.join(', ');
 }
 
 /** Keeps the header and the rows of epochs <= `lastEpoch` (rows written after the checkpoint a resume starts from). */

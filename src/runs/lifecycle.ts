@@ -11,7 +11,7 @@
 import { existsSync, rmdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Config } from '../config/schema.js';
-import { InputError } from '../errors.js';
+import { firstLine, InputError } from '../errors.js';
 import {
   checkpointEpoch,
   checkpointFolder,
@@ -20,6 +20,7 @@ import {
   hasStarted,
   lockRun,
   readFinishedSummary,
+  readTrialError,
   removeCheckpoint,
   removeRunTemps,
   removeSummary,
@@ -65,10 +66,19 @@ export function checkUnfinished(config: Config, seed: number, options: Pick<Open
   // A live process is still training it: taking the lock will say who, which is the useful answer.
   if (runningHere(dir)) return;
   const epoch = readFinishedSummary(dir) ? null : checkpointEpoch(dir);
-  if (epoch !== null)
-    throw new InputError(
-      `${run_id}: interrupted after epoch ${epoch} (checkpoint in ${dir}); continue it with --resume, or start it over with --force`,
-    );
+  if (epoch === null) return;
+  // A run that failed (error.json: non-finite loss, a full disk…) was not interrupted: say how it ended.
+  let failure: string | null = null;
+  try {
+    failure = readTrialError(dir)?.message ?? null;
+  } catch {
+    failure = 'its error.json is damaged';
+  }
+  throw new InputError(
+    failure
+      ? `${run_id}: failed after epoch ${epoch}: ${firstLine(failure)}; start it over with --force, or retry from the checkpoint of epoch ${epoch} (in ${dir}) with --resume`
+      : `${run_id}: interrupted after epoch ${epoch} (checkpoint in ${dir}); continue it with --resume, or start it over with --force`,
+  );
 }
 
 /** The run of `config` with `seed`: its finished summary to reuse, or the sinks to train into (run directory, TensorBoard). */

@@ -8,10 +8,10 @@
  * Taking over removes the stale file under a guard file (itself O_EXCL), then creates a new one
  * with O_EXCL, so two processes never both believe they hold the lock.
  */
-import { closeSync, existsSync, openSync, readFileSync, rmSync, statSync, utimesSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, rmSync, statSync, utimesSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { InputError } from '../errors.js';
-import { isProcessAlive } from '../fs-safety.js';
+import { isProcessAlive, storageError, writeAll } from '../fs-safety.js';
 
 export interface LockOwner {
   pid: number;
@@ -25,18 +25,23 @@ export interface LockOwner {
 /** A lock owned elsewhere is presumed dead when its heartbeat is this old. */
 export const STALE_AFTER_MS = 10 * 60_000;
 const HEARTBEAT_MS = 60_000;
+/** An unreadable lock younger than this may be one a live process is writing; older, it is damage and stale. */
+const UNREADABLE_GRACE_MS = 5_000;
 
 /** The second writer of a run: exit 2 with who holds it. */
 export class RunLocked extends InputError {
   override name = 'RunLocked';
   constructor(
     readonly dir: string,
-    readonly owner: LockOwner,
+    /** null: the lock file is unreadable (being written this instant, or damaged). */
+    readonly owner: LockOwner | null,
     lockFile: string,
   ) {
-    const slurm = owner.slurm_job ? `, Slurm job ${owner.slurm_job}` : '';
+    const slurm = owner?.slurm_job ? `, Slurm job ${owner.slurm_job}` : '';
     super(
-      `${dir}: already being run by process ${owner.pid} on ${owner.host}${slurm} since ${owner.since}; wait for it to end (if that process is gone for sure, delete ${lockFile})`,
+      owner
+        ? `${dir}: already being run by process ${owner.pid} on ${owner.host}${slurm} since ${owner.since}; wait for it to end (if that process is gone for sure, delete ${lockFile})`
+        : `${dir}: its lock ${lockFile} is unreadable (empty or damaged): another process may be taking it this instant; run again in a few seconds (a damaged lock older than ${UNREADABLE_GRACE_MS / 1000} s is taken over)`,
     );
   }
 }
@@ -54,7 +59,10 @@ function processStart(pid: number): string | null {
 function parseOwner(text: string): LockOwner | null {
   try {
     const owner = JSON.parse(text) as LockOwner;
-    return typeof owner?.pid === 'number' && typeof owner.host === 'string' ? owner : null;
+    // pid 0 or below would signal a process group (kill(0) always "succeeds"): not an owner, damage.
+    return Number.isInteger(owner?.pid) && owner.pid > 0 && typeof owner.host === 'string' && owner.host !== ''
+      ? owner
+      : null;
   } catch {
     return null; // empty or half-written: its writer was killed at that instant (see holds)
   }
@@ -73,7 +81,7 @@ function holds(file: string, owner: LockOwner | null): boolean {
   if (!owner) {
     // Unreadable: a writer killed between create and write; give a live writer a moment to finish.
     try {
-      return Date.now() - statSync(file).mtimeMs < 5_000;
+      return Date.now() - statSync(file).mtimeMs < UNREADABLE_GRACE_MS;
     } catch {
       return false;
     }
@@ -107,8 +115,6 @@ export interface RunLock {
 
 const sameProcess = (a: LockOwner, b: LockOwner) => a.pid === b.pid && a.host === b.host && a.started === b.started;
 
-const NOBODY: LockOwner = { pid: 0, host: 'unknown host', started: null, since: 'unknown time', slurm_job: null };
-
 /** Creates `file` exclusively with `owner` in it; false when it exists. */
 function tryCreate(file: string, owner: LockOwner): boolean {
   let fd: number;
@@ -116,10 +122,13 @@ function tryCreate(file: string, owner: LockOwner): boolean {
     fd = openSync(file, 'wx');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw err;
+    throw storageError(file, "cannot take the run's lock", err);
   }
   try {
-    writeSync(fd, `${JSON.stringify(owner)}\n`);
+    writeAll(fd, `${JSON.stringify(owner)}\n`);
+  } catch (err) {
+    rmSync(file, { force: true }); // a half-written lock would block the run until its heartbeat ages
+    throw storageError(file, "cannot take the run's lock", err);
   } finally {
     closeSync(fd);
   }
@@ -178,7 +187,7 @@ export function acquireLock(file: string, dir: string): RunLock {
     const current = parseOwner(text);
     if (current && sameProcess(current, owner))
       throw new Error(`${dir}: this process already holds the run (opened twice)`);
-    if (holds(file, current) || attempt >= 5) throw new RunLocked(dir, current ?? NOBODY, file);
+    if (holds(file, current) || attempt >= 5) throw new RunLocked(dir, current, file);
     removeStale(file, text);
   }
   const heartbeat = setInterval(() => {

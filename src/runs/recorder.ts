@@ -4,15 +4,24 @@
  * each epoch, and `summary.json` written atomically at the end — its presence marks the run as
  * finished. It is also the trainer's checkpoint store: it loads the checkpoint a resume starts from.
  */
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { createObjectCsvWriter } from 'csv-writer';
+import { createObjectCsvStringifier } from 'csv-writer';
 import { stringify } from 'yaml';
 import type { Config } from '../config/schema.js';
-import { makeDir, storageError } from '../fs-safety.js';
+import { InputError } from '../errors.js';
+import { appendToFile, makeDir } from '../fs-safety.js';
 import type { Model } from '../models/index.js';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
-import { CONFIG_FILE, DamagedFile, METRICS_FILE, truncateMetrics, writeAtomic, writeSummary } from './files.js';
+import {
+  CONFIG_FILE,
+  checkMetricsComplete,
+  DamagedFile,
+  METRICS_FILE,
+  truncateMetrics,
+  writeAtomic,
+  writeSummary,
+} from './files.js';
 import {
   EPOCH_COLUMNS,
   type CheckpointStore,
@@ -24,10 +33,8 @@ import {
   type TrainState,
 } from './records.js';
 
-type CsvWriter = ReturnType<typeof createObjectCsvWriter>;
-
 export class RunRecorder implements RunSink, CheckpointStore {
-  private csv: CsvWriter | null = null;
+  private readonly csv = createObjectCsvStringifier({ header: EPOCH_COLUMNS.map((id) => ({ id, title: id })) });
   private rowsWritten = 0;
 
   constructor(
@@ -46,16 +53,23 @@ export class RunRecorder implements RunSink, CheckpointStore {
     ].join('\n');
     writeAtomic(join(info.dir, CONFIG_FILE), `${header}\n${stringify(resolved)}`);
     const metrics = join(info.dir, METRICS_FILE);
-    const resuming = info.firstEpoch > 1 && existsSync(metrics);
+    const resuming = info.firstEpoch > 1;
+    if (resuming) {
+      // The checkpoint has no copy of the rows: a resume over a cut or deleted metrics.csv would end
+      // "finished" with epochs missing from its history, so it is refused instead.
+      try {
+        checkMetricsComplete(info.dir, info.firstEpoch - 1);
+      } catch (err) {
+        if (!(err instanceof DamagedFile)) throw err;
+        throw new InputError(
+          `${err.message}; the checkpoint of epoch ${info.firstEpoch - 1} cannot restore these rows: start the run over with --force`,
+        );
+      }
+    }
     // A fresh start replaces the rows of an earlier unfinished attempt; a resume appends after them,
     // first dropping rows past the checkpoint (written just before a kill that beat the checkpoint).
-    if (!resuming) rmSync(metrics, { force: true });
+    if (!resuming) writeAtomic(metrics, this.csv.getHeaderString()!);
     else truncateMetrics(info.dir, info.firstEpoch - 1);
-    this.csv = createObjectCsvWriter({
-      path: metrics,
-      header: EPOCH_COLUMNS.map((id) => ({ id, title: id })),
-      append: resuming,
-    });
   }
 
   async epoch(row: EpochRow): Promise<void> {
@@ -66,12 +80,9 @@ export class RunRecorder implements RunSink, CheckpointStore {
         metrics,
         'deleted while the run was writing it; the rows of earlier epochs are lost: start the run again without --resume',
       );
-    try {
-      await this.csv!.writeRecords([row]);
-      this.rowsWritten++;
-    } catch (err) {
-      throw storageError(metrics, 'cannot append', err);
-    }
+    // Whole or not at all: a full disk must not leave half a row that breaks every later read.
+    appendToFile(metrics, this.csv.stringifyRecords([row]));
+    this.rowsWritten++;
   }
 
   load(model: Model, optimizer: OptimizerState): Promise<TrainState | null> {

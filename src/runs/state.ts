@@ -9,6 +9,7 @@
  *                listing reports this run and goes on with the others
  */
 import {
+  checkMetricsComplete,
   checkpointEpoch,
   DamagedFile,
   hasStarted,
@@ -50,7 +51,9 @@ export function runState(dir: string): RunState {
 function stateFromFiles(dir: string): RunState {
   const summary = readFinishedSummary(dir);
   if (summary) {
-    readMetrics(dir); // a finished run whose metrics.csv is damaged is damaged too
+    // A finished run whose metrics.csv is damaged, cut or gone is damaged too.
+    if (typeof summary.epochs === 'number') checkMetricsComplete(dir, summary.epochs);
+    else readMetrics(dir);
     return { state: 'finished', summary, checkpointEpoch: null, error: null };
   }
   const epoch = checkpointEpoch(dir);

@@ -17,12 +17,12 @@
  * All scalars use the global step ((epoch − 1) · steps per epoch + step), so per-step and per-epoch
  * curves share one axis; the per-epoch scalars sit at the epoch's last step.
  */
-import { closeSync, openSync, readdirSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, rmSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import type { Config } from '../config/schema.js';
-import { makeDir, storageError } from '../fs-safety.js';
+import { appendWhole, makeDir, storageError } from '../fs-safety.js';
 import { EVENTS_FILE_PREFIX } from './files.js';
 import { bytesField, doubleField, floatField, varintField } from './protobuf.js';
 import { sessionEndValue, sessionStartValues } from './tensorboard-hparams.js';
@@ -225,9 +225,9 @@ export class TensorBoardWriter implements RunSink {
   private append(data: Buffer): void {
     if (this.fd === null || this.failure) return;
     try {
-      writeSync(this.fd, tfRecord(data));
+      appendWhole(this.fd, this.file, tfRecord(data), false); // a torn record would end TensorBoard's reading there
     } catch (err) {
-      this.failure = storageError(this.file, 'cannot append', err);
+      this.failure = err;
     }
   }
 

@@ -12,6 +12,7 @@ import { experimentDir } from '../runs/identity.js';
 import { formatStatus, sweepStatus } from './status.js';
 import { sweepDir, sweepTrials, writeConfigCopy } from './trials.js';
 import type { TrialWatcher } from './local.js';
+import { within } from '../fs-safety.js';
 
 export interface SweepOptions {
   /** The config file the sweep came from (named in the config copy and in the resume hint). */
@@ -36,7 +37,7 @@ export interface SweepOptions {
 export async function runSweep(config: Config, options: SweepOptions): Promise<number> {
   const { say } = options;
   const trials = sweepTrials(config);
-  const slurmDir = join(sweepDir(config), 'slurm');
+  const slurmDir = within(sweepDir(config), 'slurm');
   const status = sweepStatus(trials, slurmDir, config.train.epochs);
 
   if (options.status || (options.dryRun && options.executor === 'local')) {

@@ -6,7 +6,7 @@
  * recorded in `sweep/slurm/jobs.json`, which --status reads together with squeue.
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Config, SlurmConfig } from '../config/schema.js';
 import { InputError } from '../errors.js';
@@ -284,7 +284,7 @@ export function submitSweep(
   });
   makeDir(slurmDir);
   const scriptFile = join(slurmDir, `sweep-${new Date().toISOString().replace(/[:.]/g, '-')}.sbatch`);
-  writeFileSync(scriptFile, script);
+  writeAtomic(scriptFile, script);
   chmodSync(scriptFile, 0o755);
   return { scriptFile, script, jobId: dryRun ? null : submit(scriptFile, slurmDir, indices) };
 }

@@ -16,6 +16,7 @@ import { PACKAGE_ROOT } from '../provenance.js';
 import { writeAtomic } from '../runs/files.js';
 import { experimentDir, runIdentity } from '../runs/identity.js';
 import type { RunIdentity } from '../runs/records.js';
+import { within } from '../fs-safety.js';
 
 export interface Trial {
   index: number;
@@ -77,7 +78,7 @@ export function findTrial(trials: Trial[], id: string): Trial {
 
 /** The sweep's own folder inside the experiment folder: config copies, Slurm scripts and logs. */
 export function sweepDir(config: Config): string {
-  return join(resolve(experimentDir(config)), 'sweep');
+  return within(resolve(experimentDir(config)), 'sweep');
 }
 
 /**

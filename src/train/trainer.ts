@@ -35,11 +35,21 @@ export interface TrainInput {
   signal?: AbortSignal;
 }
 
-/** Thrown when `signal` stops a run; the run directory holds a consistent checkpoint to resume from. */
+/**
+ * Thrown when `signal` stops a run; its message says truthfully what is kept: the checkpoint of the
+ * last finished epoch, or nothing during the first epoch (or a run without checkpoints).
+ */
 export class RunInterrupted extends Error {
   override name = 'RunInterrupted';
-  constructor(readonly lastEpoch: number) {
-    super(`interrupted during epoch ${lastEpoch + 1}; epoch ${lastEpoch} is checkpointed`);
+  constructor(
+    readonly lastEpoch: number,
+    checkpointed: boolean,
+  ) {
+    super(
+      lastEpoch > 0 && checkpointed
+        ? `interrupted during epoch ${lastEpoch + 1}; epoch ${lastEpoch} is checkpointed; continue with --resume`
+        : `interrupted during epoch ${lastEpoch + 1}; no epoch finished${lastEpoch > 0 ? ' with a checkpoint' : ''}, so nothing is kept to resume (run it again to start over)`,
+    );
   }
 }
 
@@ -182,7 +192,7 @@ export async function trainRun(input: TrainInput): Promise<RunSummary> {
         if (input.signal?.aborted || progress.nonFinite) {
           totals.dispose();
           if (progress.nonFinite) checkFinite(epoch, progress.nonFinite.loss, progress.nonFinite.finiteSteps, lrOfStep);
-          throw new RunInterrupted(epoch - 1);
+          throw new RunInterrupted(epoch - 1, Boolean(input.checkpoints));
         }
         lr = lrAt((epoch - 1) * steps + step, schedule);
         totals.add(trainStep(model, optimizer, batch, shape, lr, train.label_smoothing), batch.size);
@@ -217,7 +227,7 @@ export async function trainRun(input: TrainInput): Promise<RunSummary> {
         try {
           lastEval = await evaluate(model, data, Math.max(train.batch_size, 256), input.signal);
         } catch (err) {
-          if (input.signal?.aborted) throw new RunInterrupted(epoch - 1); // nothing of this epoch written yet
+          if (input.signal?.aborted) throw new RunInterrupted(epoch - 1, Boolean(input.checkpoints)); // nothing of this epoch written yet
           throw err;
         }
         // Weights can blow up in the epoch's last steps with every training loss still finite.

@@ -6,7 +6,7 @@ import { loadConfigText } from '../../src/config/load.js';
 import { writeReport } from '../../src/results/report.js';
 import { sweepTrials } from '../../src/sweep/trials.js';
 import { runTrial } from '../../src/experiment/experiment.js';
-import { fixtureRun, tempDir, tinyYaml } from '../fixtures.js';
+import { fixtureRun, lcconv, tempDir, tinyYaml } from '../fixtures.js';
 
 /** Minimal XML well-formedness check: one <svg> root, every tag closed in order. */
 function assertWellFormedSvg(svg: string): void {
@@ -188,4 +188,21 @@ test('report on a sweep over E: standard (learned E = 1) is added and both Δ co
   }
   const md = readFileSync(join(results, 'tiny', 'report.md'), 'utf8');
   assert.match(md, /Δ vs standard \(pp, 95% CI\) \| Δ vs learned same E \(pp, 95% CI\)/);
+});
+
+test('report on a folder of only failed runs names each failure and its cause (exit 2), not just "no finished run"', () => {
+  const dir = tempDir('report-failed');
+  for (const [name, message] of [
+    ['frozen-k3-E1-seed0-aaaaaaaa', 'non-finite training loss (NaN) in epoch 2'],
+    ['frozen-k5-E1-seed0-bbbbbbbb', 'out of memory'],
+  ]) {
+    mkdirSync(join(dir, name!));
+    writeFileSync(join(dir, name!, 'error.json'), JSON.stringify({ message, at: 'now' }));
+  }
+  const r = lcconv(['report', dir, '--no-plots']);
+  assert.equal(r.status, 2, r.stderr);
+  assert.match(r.stderr, /no finished run .* to report; /);
+  assert.match(r.stderr, /frozen-k3-E1-seed0-aaaaaaaa failed: non-finite training loss \(NaN\) in epoch 2/);
+  assert.match(r.stderr, /frozen-k5-E1-seed0-bbbbbbbb failed: out of memory/);
+  assert.equal(r.stderr.trim().split('\n').length, 1);
 });

@@ -137,3 +137,27 @@ test('CLI: two `lcconv run` of one config at once: the second says who holds the
   );
   assert.equal(existsSync(lockFile!), false, 'released');
 });
+
+test('a malformed lock is never "process 0 on unknown host": fresh, it says it is unreadable; old, it is taken over', () => {
+  const dir = tempDir('lock-malformed');
+  for (const [name, text] of [
+    ['garbage', '{not json'],
+    ['pid0', JSON.stringify({ pid: 0, host: hostname(), started: null, since: 'x', slurm_job: null })],
+    ['nohost', JSON.stringify({ pid: process.pid + 1e6 })],
+  ]) {
+    const file = join(dir, name!);
+    writeFileSync(file, text!);
+    assert.throws(
+      () => acquireLock(file, 'run-dir'),
+      (err: Error) =>
+        err instanceof RunLocked &&
+        /is unreadable \(empty or damaged\)/.test(err.message) &&
+        !/process 0|unknown host/.test(err.message),
+      name,
+    );
+    const old = new Date(Date.now() - 60_000);
+    utimesSync(file, old, old);
+    acquireLock(file, 'run-dir').release(); // a damaged lock older than the grace period is stale
+    assert.ok(!existsSync(file), name);
+  }
+});

@@ -24,10 +24,11 @@ import {
   writeTrialError,
 } from '../../src/runs/files.js';
 import { InputError } from '../../src/errors.js';
-import { openRun } from '../../src/runs/lifecycle.js';
+import { checkUnfinished, openRun } from '../../src/runs/lifecycle.js';
+import { runIdentity } from '../../src/runs/identity.js';
 import { EPOCH_COLUMNS } from '../../src/runs/records.js';
 import { runState } from '../../src/runs/state.js';
-import { fixtureRun, tempDir, tinyConfig } from '../fixtures.js';
+import { fixtureRun, lcconv, tempDir, tinyConfig, writeTinyConfig } from '../fixtures.js';
 
 const fakeCheckpoint = (dir: string, epoch: number) => {
   mkdirSync(join(dir, CHECKPOINT_DIR), { recursive: true });
@@ -219,6 +220,42 @@ test('a read-only results folder is reported as read-only (EROFS), naming the pa
       () => writeAtomic(join(dir, 'exp', 'summary.json'), '{}'),
       new RegExp(`^InputError: ${join(dir, 'exp')}: cannot create this folder: read-only file system \\(EROFS\\)$`),
     );
+  } finally {
+    spawnSync('umount', [dir]);
+  }
+});
+
+test('rerunning a failed run (error.json, a checkpoint) says it failed and why, not "interrupted"', () => {
+  const config = tinyConfig([`results_dir=${tempDir('failed-rerun')}`]);
+  const { dir } = runIdentity(config, config.seed);
+  fakeCheckpoint(dir, 2);
+  writeTrialError(dir, { message: 'non-finite training loss (NaN) in epoch 3 at step 4\nmore detail' });
+  assert.throws(
+    () => checkUnfinished(config, config.seed, {}),
+    (err: Error) =>
+      err instanceof InputError &&
+      /: failed after epoch 2: non-finite training loss \(NaN\) in epoch 3 at step 4; start it over with --force, or retry from the checkpoint of epoch 2/.test(
+        err.message,
+      ) &&
+      !/interrupted/.test(err.message),
+  );
+});
+
+test('run of a finished run on a read-only file system: one line naming the path and EROFS, no raw Node error', {
+  skip: (process.getuid?.() !== 0 || process.platform !== 'linux') && 'needs root to mount a tmpfs',
+}, (t) => {
+  const dir = tempDir('erofs-run');
+  if (spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', dir]).status !== 0)
+    return t.skip('mount refused here');
+  try {
+    const config = join(tempDir('erofs-config'), 'tiny.yaml');
+    writeTinyConfig(config, { results_dir: dir });
+    assert.equal(lcconv(['run', config, '--quiet']).status, 0);
+    if (spawnSync('mount', ['-o', 'remount,ro', dir]).status !== 0) return t.skip('remount refused here');
+    const r = lcconv(['run', config, '--quiet']);
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(r.stderr.trim(), /^lcconv: \S+: [^:]+: read-only file system \(EROFS\)$/);
+    assert.doesNotMatch(r.stderr, /EROFS: read-only file system, open|--verbose/);
   } finally {
     spawnSync('umount', [dir]);
   }

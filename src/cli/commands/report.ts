@@ -4,7 +4,7 @@
  */
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { existsSync } from 'node:fs';
-import { InputError } from '../../errors.js';
+import { firstLine, InputError } from '../../errors.js';
 
 interface ReportArgs {
   dir: string;
@@ -30,8 +30,16 @@ export const reportCommand: CommandModule<object, ReportArgs> = {
     const { writeReport } = await import('../../results/report.js');
     const { formatComparison } = await import('../../results/comparison.js');
     const report = await writeReport(args.dir, { plots: args.plots });
-    if (report.runs.length === 0)
-      throw new InputError(`${args.dir}: no finished run (a run directory with summary.json) to report`);
+    if (report.runs.length === 0) {
+      // Say why: the runs that are there failed (each with its cause) or are unfinished.
+      const why = [
+        ...report.failed.map((f) => `${f.run} failed: ${firstLine(f.message)}`),
+        ...report.unfinished.map((u) => `${u} is unfinished`),
+      ];
+      throw new InputError(
+        `${args.dir}: no finished run (a run directory with summary.json) to report${why.length ? `; ${why.join('; ')}` : ''}`,
+      );
+    }
     process.stdout.write(`${formatComparison(report.rows, report.accuracy)}\n\n`);
     if (report.failed.length) process.stdout.write(`failed: ${report.failed.map((f) => f.run).join(', ')}\n`);
     if (report.unfinished.length) process.stdout.write(`unfinished: ${report.unfinished.join(', ')}\n`);

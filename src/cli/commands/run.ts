@@ -126,7 +126,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
       }
     } catch (err) {
       if (!(err instanceof RunInterrupted)) throw err;
-      process.stderr.write(`lcconv: ${err.message}; continue with --resume\n`);
+      process.stderr.write(`lcconv: ${err.message}\n`);
       process.exitCode = 130;
     } finally {
       interrupt.dispose();
