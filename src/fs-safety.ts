@@ -168,20 +168,28 @@ export class StorageError extends Error {
 // ---- durable writes: every file lcconv writes goes through writeAll (one write(2) may write less
 // than asked: a filling disk writes what fits, then fails), so no writer can keep a short file.
 
-const bytesOf = (data: string | Uint8Array): Uint8Array => (typeof data === 'string' ? Buffer.from(data) : data);
+/** One write(2) moves at most about 2 GiB (Linux); a larger buffer (an image cache) goes in pieces. */
+const MAX_WRITE = 1 << 30;
+
+/** What the writers take: text, bytes, or the parts of one file in order (written without joining them). */
+export type FileData = string | Uint8Array | readonly Uint8Array[];
 
 /** Writes every byte of `data` at `fd`'s position, or throws (ENOSPC…); never returns after a short write. */
-export function writeAll(fd: number, data: string | Uint8Array): void {
-  const bytes = bytesOf(data);
+export function writeAll(fd: number, data: FileData): void {
+  if (Array.isArray(data)) {
+    for (const part of data as readonly Uint8Array[]) writeAll(fd, part);
+    return;
+  }
+  const bytes = typeof data === 'string' ? Buffer.from(data) : (data as Uint8Array);
   for (let done = 0; done < bytes.byteLength; ) {
-    const n = writeSync(fd, bytes, done, bytes.byteLength - done);
+    const n = writeSync(fd, bytes, done, Math.min(bytes.byteLength - done, MAX_WRITE));
     if (n <= 0) throw Object.assign(new Error(`wrote ${done} of ${bytes.byteLength} bytes`), { code: 'ESHORTWRITE' });
     done += n;
   }
 }
 
 /** Creates (or empties) `file` with all of `data` and syncs it to disk; raw errors (callers name the file). */
-export function writeFileSynced(file: string, data: string | Uint8Array): void {
+export function writeFileSynced(file: string, data: FileData): void {
   const fd = openSync(file, 'w');
   try {
     writeAll(fd, data);
@@ -211,7 +219,7 @@ export function syncDir(dir: string): void {
  * failure the temp file is removed, the old file is left as it was, and the error names the file
  * and the cause (StorageError: no space left, read-only…). Temp files of killed writers go first.
  */
-export function writeAtomic(file: string, data: string | Uint8Array): void {
+export function writeAtomic(file: string, data: FileData): void {
   makeDir(dirname(file));
   removeStaleTemps(file);
   const tmp = tempPath(file);

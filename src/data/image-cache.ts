@@ -13,22 +13,13 @@
  * pixels and labels: a damaged file is detected, never trained on.
  */
 import { createHash } from 'node:crypto';
-import {
-  closeSync,
-  existsSync,
-  fstatSync,
-  fsyncSync,
-  openSync,
-  readSync,
-  renameSync,
-  rmSync,
-  writeSync,
-} from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readSync } from 'node:fs';
+import { writeAtomic } from '../fs-safety.js';
 import type { ImageSplit } from './dataset.js';
 
 const MAGIC = Buffer.from('LCIMGv1\n', 'latin1');
 const ALIGN = 64;
-/** Reads and writes in pieces: a split can exceed Node's 2 GiB limit of a single read. */
+/** Reads and hashes in pieces: a split can exceed Node's 2 GiB limit of a single read. */
 const CHUNK = 1 << 26;
 
 export interface CacheHeader {
@@ -114,10 +105,8 @@ export function readCache(file: string, header: CacheHeader, dataOffset: number)
   } finally {
     closeSync(fd);
   }
-  const hash = createHash('sha256');
-  for (let at = 0; at < images.length; at += CHUNK) hash.update(images.subarray(at, at + CHUNK));
-  hash.update(labels);
-  if (hash.digest('hex') !== header.payload_sha256) return 'pixel data does not match its checksum';
+  if (payloadSha256({ images, labels, count: header.count }) !== header.payload_sha256)
+    return 'pixel data does not match its checksum';
   const classes = header.class_names.length;
   const bad = labels.findIndex((l) => l >= classes);
   if (bad >= 0) return `image ${bad} has label ${labels[bad]}, expected 0..${classes - 1}`;
@@ -133,8 +122,9 @@ export function payloadSha256(split: ImageSplit): string {
 }
 
 /**
- * Writes a cache atomically: into a temporary file beside it, flushed to disk, then renamed over
- * `file`. A build killed half-way leaves only the temporary file, never a cache that looks valid.
+ * Writes a cache atomically (fs-safety's writeAtomic: a temporary file beside it, written in full,
+ * flushed, then renamed over `file`). A build killed half-way leaves only the temporary file, which
+ * the next build removes, never a cache that looks valid.
  */
 export function writeCache(file: string, header: CacheHeader, split: ImageSplit): void {
   let json = Buffer.from(JSON.stringify(header), 'utf8');
@@ -142,17 +132,5 @@ export function writeCache(file: string, header: CacheHeader, split: ImageSplit)
   json = Buffer.concat([json, Buffer.alloc(pad, 0x20)]);
   const len = Buffer.alloc(4);
   len.writeUInt32LE(json.length);
-  const tmp = `${file}.tmp-${process.pid}`;
-  const fd = openSync(tmp, 'w');
-  try {
-    for (const part of [MAGIC, len, json, split.images, split.labels])
-      for (let at = 0; at < part.length; ) at += writeSync(fd, part, at, Math.min(CHUNK, part.length - at));
-    fsyncSync(fd);
-  } catch (err) {
-    closeSync(fd);
-    rmSync(tmp, { force: true });
-    throw err;
-  }
-  closeSync(fd);
-  renameSync(tmp, file);
+  writeAtomic(file, [MAGIC, len, json, split.images, split.labels]);
 }

@@ -9,11 +9,11 @@
  * libvips' colour management, greyscale replicated) or to greyscale, alpha dropped (as PIL's
  * convert('RGB') in torchvision's loader).
  */
-import { availableParallelism } from 'node:os';
 import { dirname } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { readFileSync } from 'node:fs';
 import sharp from 'sharp';
+import { usableCores } from '../backends/cores.js';
 import { InputError } from '../errors.js';
 import { formatCount } from '../format.js';
 import { channelStats, type ImageSplit } from './dataset.js';
@@ -153,7 +153,7 @@ export async function buildSplit(job: BuildJob, concurrency: number): Promise<Ca
 export async function buildAll(jobs: BuildJob[]): Promise<void> {
   sharp.concurrency(1);
   sharp.cache(false);
-  const concurrency = 2 * availableParallelism();
+  const concurrency = 2 * usableCores(); // the cores the cgroup and Slurm allow, as training uses
   for (const job of jobs) await buildSplit(job, concurrency);
 }
 
