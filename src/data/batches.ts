@@ -103,17 +103,26 @@ function writeResizedCrop(
   const src = index * H * W * C;
   const dst = slot * H * W * C;
   const img = split.images;
+  // The source columns and weights are the same on every row: found once per image, not per pixel.
+  const x0s = new Int32Array(W);
+  const x1s = new Int32Array(W);
+  const wxs = new Float64Array(W); // float64 like the per-row arithmetic, so caching changes no pixel
+  for (let x = 0; x < W; x++) {
+    const xx = flip ? W - 1 - x : x;
+    const fx = Math.min(Math.max(left + ((xx + 0.5) * w) / W - 0.5, left), left + w - 1);
+    x0s[x] = Math.floor(fx);
+    x1s[x] = Math.min(x0s[x]! + 1, left + w - 1);
+    wxs[x] = fx - x0s[x]!;
+  }
   for (let y = 0; y < H; y++) {
     const fy = Math.min(Math.max(top + ((y + 0.5) * h) / H - 0.5, top), top + h - 1);
     const y0 = Math.floor(fy);
     const y1 = Math.min(y0 + 1, top + h - 1);
     const wy = fy - y0;
     for (let x = 0; x < W; x++) {
-      const xx = flip ? W - 1 - x : x;
-      const fx = Math.min(Math.max(left + ((xx + 0.5) * w) / W - 0.5, left), left + w - 1);
-      const x0 = Math.floor(fx);
-      const x1 = Math.min(x0 + 1, left + w - 1);
-      const wx = fx - x0;
+      const x0 = x0s[x]!;
+      const x1 = x1s[x]!;
+      const wx = wxs[x]!;
       const o = dst + (y * W + x) * C;
       const tl = src + (y0 * W + x0) * C;
       const tr = src + (y0 * W + x1) * C;
