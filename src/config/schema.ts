@@ -4,8 +4,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
-import { ATTACK_NAMES, CORRUPTION_NAMES } from './names.js';
-import { ARCH_NAMES } from './names.js';
+import { ARCH_NAMES, ATTACK_NAMES, CORRUPTION_NAMES } from './names.js';
 import { BACKEND_CHOICES, DEFAULT_MAX_TRIALS } from './choices.js';
 
 export { BACKEND_CHOICES, DEFAULT_MAX_TRIALS };

@@ -238,12 +238,12 @@ function rebuildReason(plan: SplitPlan): string {
 }
 
 /** The dataset's provenance (summary.json `dataset_source`): where it came from and what was left out. */
-export interface ImageFolderSource {
+export type ImageFolderSource = {
   root: string;
   splits: { split: string; dir: string; cache: string; key: string; images: number; skipped: CacheHeader['skipped'] }[];
   skipped_files: number;
   decoder: string;
-}
+};
 
 /** Loads a class-folder dataset from its caches, building any that are missing, stale or damaged. */
 export function loadImageFolder(cfg: DatasetConfig): Dataset {
@@ -306,7 +306,7 @@ export function loadImageFolder(cfg: DatasetConfig): Dataset {
       std: headers[0]!.std,
       flipAugment: true,
       resizedCrop: f.random_resized_crop ? { scale: f.crop_scale, ratio: [3 / 4, 4 / 3] } : null,
-      source: source as unknown as Record<string, unknown>,
+      source,
     };
   }
 }
