@@ -2,7 +2,7 @@
  * The one place a config key exists: type, default, bounds and a one-line doc for every key.
  * The TypeScript types, `--set` overrides, error key paths and docs/config.md all derive from it.
  */
-import { availableParallelism } from 'node:os';
+import { usableCores } from '../cores.js';
 import { z } from 'zod';
 import { ARCH_NAMES, ATTACK_NAMES, CORRUPTION_NAMES } from './names.js';
 import { BACKEND_CHOICES, DEFAULT_MAX_TRIALS } from './choices.js';
@@ -32,11 +32,6 @@ export const DATASET_NAMES = [
 export type DatasetName = (typeof DATASET_NAMES)[number];
 
 const int = () => z.int();
-
-/** CPU cores this process may use (its affinity mask): the most threads that can run at once. */
-export function usableCores(): number {
-  return availableParallelism();
-}
 
 const oddKernel = int()
   .min(1)

@@ -13,7 +13,7 @@ import { dirname } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { readFileSync } from 'node:fs';
 import sharp from 'sharp';
-import { usableCores } from '../backends/cores.js';
+import { usableCores } from '../cores.js';
 import { InputError } from '../errors.js';
 import { formatCount } from '../format.js';
 import { channelStats, type ImageSplit } from './dataset.js';

@@ -11,7 +11,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { join } from 'node:path';
-import { usableCores } from '../backends/cores.js';
+import { usableCores } from '../cores.js';
 import { makeDir } from '../fs-safety.js';
 import { runningHere, TRIAL_LOG, writeTrialError } from '../runs/files.js';
 import { runState } from '../runs/state.js';

@@ -6,7 +6,7 @@ import { gridOverride, loadConfigFile, loadConfigText, type Override } from '../
 import { configReferenceMarkdown } from '../../src/config/reference.js';
 import { PACKAGE_ROOT } from '../../src/provenance.js';
 import { ConfigError } from '../../src/errors.js';
-import { usableCores } from '../../src/config/schema.js';
+import { usableCores } from '../../src/cores.js';
 
 const errorOf = (text: string, overrides: Override[] = []): string => {
   try {

@@ -5,7 +5,7 @@
  * without a native version still works.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { usableCores } from '../cores.js';
+import { usableCores } from '../../cores.js';
 import type { Probe } from '../index.js';
 import { NativeCpuBackend } from './backend.js';
 import { loadAddon, type NativeAddon, type PrimitiveCacheStats } from './addon.js';

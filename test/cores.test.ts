@@ -1,8 +1,8 @@
 /** The usable-core count behind cpu-native's default threads and the sweep's per-worker share. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { cgroupCpuLimit, usableCores } from '../../src/backends/cores.js';
-import { threadsPerWorker } from '../../src/sweep/local.js';
+import { cgroupCpuLimit, usableCores } from '../src/cores.js';
+import { threadsPerWorker } from '../src/sweep/local.js';
 
 const files = (map: Record<string, string>) => (path: string) => map[path] ?? null;
 
