@@ -10,7 +10,7 @@ import { trainBatches, type Batch } from '../data/batches.js';
 import { countDeviceWork } from '../backends/device-counters.js';
 import { datasetShape } from '../data/index.js';
 import type { Dataset, ImageSplit } from '../data/dataset.js';
-import { buildModel } from '../models/index.js';
+import { buildModel, lcFormsOf } from '../models/index.js';
 import { rngFor } from '../random.js';
 import { Sgd } from '../train/sgd.js';
 import { EpochTotals, PROGRESS_EVERY } from '../train/epoch-totals.js';
@@ -30,6 +30,9 @@ export interface BenchResult {
     freeze: string;
     lc_expansion: number;
     lc_depthwise: boolean;
+    /** model.lc_compute, and how many LC blocks took each form at this batch. */
+    lc_compute: string;
+    lc_forms: Record<string, number>;
     learnable_params: number;
     total_params: number;
   };
@@ -64,6 +67,13 @@ function topKernels(info: Awaited<ReturnType<typeof tf.profile>>, count = 8): Be
     .map(([name, e]) => ({ name, ...e }))
     .sort((a, b) => b.ms - a.ms)
     .slice(0, count);
+}
+
+/** How many LC blocks take each form: { composed: 19 }, {} without LC blocks. */
+function formCounts(forms: Record<string, string>): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const form of Object.values(forms)) counts[form] = (counts[form] ?? 0) + 1;
+  return counts;
 }
 
 /** Random uint8 images and labels: throughput does not depend on the pixel values. */
@@ -158,6 +168,8 @@ export async function benchThroughput(config: Config, options: BenchOptions): Pr
         freeze: config.freeze,
         lc_expansion: config.model.lc_expansion,
         lc_depthwise: config.model.lc_depthwise,
+        lc_compute: config.model.lc_compute,
+        lc_forms: formCounts(lcFormsOf(config, shape)),
         learnable_params: model.counts.learnable,
         total_params: model.counts.total,
       },

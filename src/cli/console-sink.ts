@@ -72,6 +72,8 @@ export class ConsoleSink implements RunSink {
     this.print(
       `  params: total ${formatCount(c.total)}, learnable ${formatCount(c.learnable)}, frozen ${formatCount(c.frozen)}, stored ${formatCount(c.stored)} (+${formatCount(c.buffers)} BN buffers)`,
     );
+    const lcLine = lcFormsLine(info);
+    if (lcLine) this.print(lcLine);
     this.print(
       `  ${info.epochs} epochs × ${info.stepsPerEpoch} steps of ${info.batchSize} on ${info.backend} (${info.device}); output ${info.dir}`,
     );
@@ -142,4 +144,20 @@ export class ConsoleSink implements RunSink {
       `[${s.run_id}] finished: final val_acc ${pctOrBlank(s.final_val_acc)}, best ${pctOrBlank(s.best_val_acc)} (epoch ${s.best_epoch}), ${s.wall_seconds.toFixed(1)} s`,
     );
   }
+}
+
+/**
+ * "  LC blocks (lc_compute auto, batch 128): 19 composed" — or, when the forms differ, each form's
+ * count with the blocks of the smaller one named. Null for a model without LC blocks.
+ */
+export function lcFormsLine(info: Pick<RunStart, 'lcCompute' | 'lcForms' | 'batchSize'>): string | null {
+  const names = Object.keys(info.lcForms);
+  if (names.length === 0) return null;
+  const byForm = new Map<string, string[]>();
+  for (const name of names) byForm.set(info.lcForms[name]!, [...(byForm.get(info.lcForms[name]!) ?? []), name]);
+  const groups = [...byForm].sort((a, b) => b[1].length - a[1].length);
+  const parts = groups.map(([form, blocks], i) =>
+    i === 0 ? `${blocks.length} ${form}` : `${blocks.length} ${form} (${blocks.join(', ')})`,
+  );
+  return `  LC blocks (lc_compute ${info.lcCompute}, batch ${info.batchSize}): ${parts.join(', ')}`;
 }

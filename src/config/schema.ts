@@ -12,6 +12,10 @@ export { BACKEND_CHOICES, DEFAULT_MAX_TRIALS };
 export const FREEZE_MODES = ['learned', 'frozen', 'shared'] as const;
 export type FreezeMode = (typeof FREEZE_MODES)[number];
 
+/** How an LC block is computed; every form gives the same function, gradients and weights. */
+export const LC_COMPUTE_MODES = ['auto', 'composed', 'expanded'] as const;
+export type LcCompute = (typeof LC_COMPUTE_MODES)[number];
+
 export const INIT_SCHEMES = ['kaiming_uniform', 'kaiming_normal', 'xavier_uniform', 'xavier_normal'] as const;
 export type InitScheme = (typeof INIT_SCHEMES)[number];
 
@@ -69,10 +73,7 @@ const ImageFolder = z
       .describe(
         'the shorter side is resized to image_size / crop_fraction, then the centre image_size square is cut (0.875 = torchvision Resize(256) + CenterCrop(224))',
       ),
-    channels: z
-      .literal([1, 3])
-      .default(3)
-      .describe('3 = sRGB (CMYK and greyscale files converted), 1 = greyscale'),
+    channels: z.literal([1, 3]).default(3).describe('3 = sRGB (CMYK and greyscale files converted), 1 = greyscale'),
     random_resized_crop: z
       .boolean()
       .default(false)
@@ -108,7 +109,11 @@ const Dataset = z.strictObject({
     .enum(DATASET_NAMES)
     .default('synthetic')
     .describe("dataset (README 'Datasets' gives each one's files and split)"),
-  root: z.string().min(1).default('data').describe('folder holding downloaded datasets; image_folder: the folder holding train_dir and val_dir'),
+  root: z
+    .string()
+    .min(1)
+    .default('data')
+    .describe('folder holding downloaded datasets; image_folder: the folder holding train_dir and val_dir'),
   augment: z
     .boolean()
     .default(true)
@@ -149,6 +154,12 @@ const Model = z
       .boolean()
       .default(false)
       .describe('LC block spatial part grouped per input channel (depthwise) instead of full'),
+    lc_compute: z
+      .enum(LC_COMPUTE_MODES)
+      .default('auto')
+      .describe(
+        "how an LC block is computed, with the same function, gradients and weights (so not part of the run identity): composed = one k×k conv whose filter W·L is rebuilt from the block's weights every step; expanded = the k×k conv to E× channels, then the 1×1 conv; auto = per layer whichever takes fewer multiply-adds (forward and backward) at the run's batch and feature-map size",
+      ),
     spatial_init: z
       .enum(SPATIAL_INIT_SCHEMES)
       .default('default')

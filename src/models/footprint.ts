@@ -4,8 +4,8 @@
  * plus the activations of one batch). Lets a config that cannot fit (width: 100000) be refused with
  * one line instead of allocating for minutes.
  */
-import { planSpatialConvs, type ResNetSpec } from './resnet.js';
-import { isLcBlock, spatialFilterShape } from './spatial-conv.js';
+import { planSpatialConvInputs, type ResNetSpec } from './resnet.js';
+import { chooseLcForm, isLcBlock, spatialFilterShape } from './spatial-conv.js';
 
 export interface Footprint {
   /** Weights of the network (a shared bank counted per layer: an upper bound for `shared`). */
@@ -26,16 +26,17 @@ export function estimateFootprint(
 ): Footprint {
   let weights = spec.width * 4 * spec.numClasses + spec.numClasses; // classifier
   let activations = 0;
-  let [h, w] = [input.height, input.width];
-  for (const conv of planSpatialConvs(spec)) {
+  for (const { conv, height, width } of planSpatialConvInputs(spec, input.height, input.width)) {
     const filter = spatialFilterShape(conv);
     weights += filter.reduce((a, b) => a * b, 1);
     const expanded = spec.lcDepthwise ? conv.inChannels * conv.lcExpansion : filter[3];
     if (isLcBlock(conv)) weights += expanded * conv.outChannels; // the learned 1×1 combination
     if (conv.name.endsWith('.conv1') && (conv.stride === 2 || conv.inChannels !== conv.outChannels))
       weights += conv.inChannels * conv.outChannels; // 1×1 shortcut
-    [h, w] = [Math.ceil(h / conv.stride), Math.ceil(w / conv.stride)];
-    activations += input.batch * h * w * (expanded + conv.outChannels);
+    // Only the expanded form holds the E×-channel activation; the composed form's conv writes `out`.
+    const storesExpanded = isLcBlock(conv) && chooseLcForm(conv, [input.batch, height, width], true) === 'expanded';
+    const outPositions = input.batch * Math.ceil(height / conv.stride) * Math.ceil(width / conv.stride);
+    activations += outPositions * ((storesExpanded ? expanded : 0) + conv.outChannels);
   }
   return { weights, bytes: FLOAT_BYTES * (WEIGHT_COPIES * weights + ACTIVATION_COPIES * activations) };
 }

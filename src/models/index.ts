@@ -7,7 +7,8 @@ import type { Config } from '../config/schema.js';
 import { InputError } from '../errors.js';
 import { estimateFootprint } from './footprint.js';
 import { smoothCovariance, type SpatialInit } from './init.js';
-import { buildResNet, type Model, type ResNetSpec } from './resnet.js';
+import { buildResNet, planSpatialConvInputs, type Model, type ResNetSpec } from './resnet.js';
+import { chooseLcForm, isLcBlock, type LcForm } from './spatial-conv.js';
 
 /**
  * The k×k filters' init from the config. `from_run` needs the covariance estimated from that run's
@@ -47,6 +48,7 @@ export function resNetSpec(
     kernelSize: config.model.kernel_size,
     lcExpansion: config.model.lc_expansion,
     lcDepthwise: config.model.lc_depthwise,
+    lcCompute: config.model.lc_compute,
     freeze: config.freeze,
     init: config.init,
     spatialInit: spatialInitOf(config, runCovariance),
@@ -54,6 +56,29 @@ export function resNetSpec(
     numClasses: data.classes,
     seed,
   };
+}
+
+/** The model's plan only: no spatial-init covariance (k²×k², large for big k) is computed here. */
+function planOf(config: Config, data: { channels: number; classes: number }): ResNetSpec {
+  return {
+    ...resNetSpec({ ...config, model: { ...config.model, spatial_init: 'default' } }, data, 0),
+    spatialInit: { kind: 'iid', scheme: config.init },
+  };
+}
+
+/**
+ * The form each LC block takes in a training step of `config.train.batch_size` images of this
+ * size, by name (empty without LC blocks): what `lc_compute` (under auto, the multiply-add count)
+ * picks, for the run's summary line.
+ */
+export function lcFormsOf(
+  config: Config,
+  data: { channels: number; classes: number; height: number; width: number },
+): Record<string, LcForm> {
+  const forms: Record<string, LcForm> = {};
+  for (const { conv, height, width } of planSpatialConvInputs(planOf(config, data), data.height, data.width))
+    if (isLcBlock(conv)) forms[conv.name] = chooseLcForm(conv, [config.train.batch_size, height, width], true);
+  return forms;
 }
 
 const gib = (bytes: number) => `${(bytes / 2 ** 30).toFixed(1)} GiB`;
@@ -74,12 +99,7 @@ export function checkModelFits(
       `model.kernel_size: ${k} is wider than ${data.height}×${data.width} images allow: padded by k//2, a filter tap beyond ${usefulK} (2·${Math.max(data.height, data.width)} − 1) only ever sees padding; use at most ${usefulK}`,
     );
   }
-  // The plan only: no spatial-init covariance (k²×k², large for big k) is computed here.
-  const plan = {
-    ...resNetSpec({ ...config, model: { ...config.model, spatial_init: 'default' } }, data, 0),
-    spatialInit: { kind: 'iid' as const, scheme: config.init },
-  };
-  const { weights, bytes } = estimateFootprint(plan, {
+  const { weights, bytes } = estimateFootprint(planOf(config, data), {
     height: data.height,
     width: data.width,
     batch: config.train.batch_size,

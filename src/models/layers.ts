@@ -10,6 +10,21 @@ import type { ParamStore } from './params.js';
 
 export type Layer = (x: tf.Tensor4D, training: boolean) => tf.Tensor4D;
 
+/** The learned weight [1, 1, in, out] of a 1×1 conv named `name`, drawn with the configured init. */
+export function addPointwiseWeight(
+  name: string,
+  inChannels: number,
+  outChannels: number,
+  store: ParamStore,
+): tf.Tensor4D {
+  const weight = `${name}.weight`;
+  return store.addLearnable(
+    weight,
+    [1, 1, inChannels, outChannels],
+    store.initValues(weight, inChannels * outChannels, { fanIn: inChannels, fanOut: outChannels }),
+  ) as tf.Tensor4D;
+}
+
 /** Learned 1×1 conv, no bias (every conv in open_lth's ResNet is bias-free). */
 export function makePointwiseConv(
   name: string,
@@ -18,14 +33,8 @@ export function makePointwiseConv(
   stride: 1 | 2,
   store: ParamStore,
 ): Layer {
-  const shape = [1, 1, inChannels, outChannels];
-  const weight = `${name}.weight`;
-  const w = store.addLearnable(
-    weight,
-    shape,
-    store.initValues(weight, inChannels * outChannels, { fanIn: inChannels, fanOut: outChannels }),
-  );
-  return (x) => tf.conv2d(x, w as tf.Tensor4D, stride, 0);
+  const w = addPointwiseWeight(name, inChannels, outChannels, store);
+  return (x) => tf.conv2d(x, w, stride, 0);
 }
 
 const BN_EPSILON = 1e-5; // PyTorch's default

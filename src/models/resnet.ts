@@ -6,7 +6,7 @@
  * Read top to bottom: block, then model. Activations are NHWC.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { FreezeMode, InitScheme } from '../config/schema.js';
+import type { FreezeMode, InitScheme, LcCompute } from '../config/schema.js';
 import { makeBatchNorm, makeLinear, makePointwiseConv, type Layer } from './layers.js';
 import { ParamStore, SharedBank, type ParamCounts } from './params.js';
 import { ARCHS, type ArchName } from './registry.js';
@@ -21,6 +21,7 @@ export interface ResNetSpec {
   kernelSize: number; // k
   lcExpansion: number; // E
   lcDepthwise: boolean;
+  lcCompute: LcCompute;
   freeze: FreezeMode;
   init: InitScheme;
   spatialInit: SpatialInit; // the k×k filters only
@@ -71,6 +72,7 @@ export function planSpatialConvs(spec: ResNetSpec): SpatialConvSpec[] {
     freeze: spec.freeze,
     lcExpansion: spec.lcExpansion,
     depthwise: spec.lcDepthwise,
+    lcCompute: spec.lcCompute,
   });
   return [
     conv('stem.conv', spec.inChannels, spec.width, 1),
@@ -79,6 +81,23 @@ export function planSpatialConvs(spec: ResNetSpec): SpatialConvSpec[] {
       conv(`${b.name}.conv2`, b.outChannels, b.outChannels, 1),
     ]),
   ];
+}
+
+/**
+ * Each spatial conv with the feature-map size it reads, for an input of height × width: in this
+ * network every conv reads its predecessor's output (a stride-2 conv1 halves it, rounding up).
+ */
+export function planSpatialConvInputs(
+  spec: ResNetSpec,
+  height: number,
+  width: number,
+): Array<{ conv: SpatialConvSpec; height: number; width: number }> {
+  let [h, w] = [height, width];
+  return planSpatialConvs(spec).map((conv) => {
+    const at = { conv, height: h, width: w };
+    [h, w] = [Math.ceil(h / conv.stride), Math.ceil(w / conv.stride)];
+    return at;
+  });
 }
 
 /** conv-BN-ReLU, conv-BN, add the shortcut, ReLU. */

@@ -7,10 +7,19 @@
  * i.e. E random filters per input channel) and a learned 1×1 conv linearly combines them back to
  * `out`. There is no nonlinearity between the two: the output is a learned linear combination of
  * random filter responses (Gavrikov & Keuper, arXiv 2301.11360, Sec. 3).
+ *
+ * Because nothing sits between the two convs, the block is one linear map: a k×k conv with the
+ * composed filter W_eff[·,·,i,o] = Σ_m W[·,·,i,m]·L[m,o] (depthwise: Σ_e D[·,·,i,e]·L[i·E+e,o]).
+ * The "composed" form builds W_eff from the block's current weights in every forward and runs that
+ * one conv; autodiff then gives dL = Wᵀ·dW_eff (and dW = dW_eff·Lᵀ when W is learned), the same
+ * gradients as the "expanded" pair of convs in exact arithmetic (as DO-Conv trains, and
+ * ExpandNets/RepVGG contract). It costs one small matmul per layer, independent of batch and image
+ * size, instead of E× the conv work and E× the activations. `lc_compute: auto` picks per call the
+ * form with fewer multiply-adds (lcMacs); the weights, and so checkpoints, are the same either way.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { FreezeMode } from '../config/schema.js';
-import { makePointwiseConv, type Layer } from './layers.js';
+import type { FreezeMode, LcCompute } from '../config/schema.js';
+import { addPointwiseWeight, type Layer } from './layers.js';
 import type { ParamStore } from './params.js';
 
 export interface SpatialConvSpec {
@@ -22,7 +31,11 @@ export interface SpatialConvSpec {
   freeze: FreezeMode;
   lcExpansion: number;
   depthwise: boolean;
+  lcCompute: LcCompute;
 }
+
+/** The two ways to compute an LC block (see the header). */
+export type LcForm = 'composed' | 'expanded';
 
 export function isLcBlock(spec: Pick<SpatialConvSpec, 'lcExpansion' | 'depthwise'>): boolean {
   return spec.lcExpansion > 1 || spec.depthwise;
@@ -74,6 +87,67 @@ export function makeSpatialConv(spec: SpatialConvSpec, store: ParamStore): Layer
   if (!isLcBlock(spec)) return spatial;
 
   const expandedChannels = spec.depthwise ? inC * outC : outC;
-  const combine = makePointwiseConv(`${spec.name}.combine`, expandedChannels, spec.outChannels, 1, store);
-  return (x, training) => combine(spatial(x, training), training);
+  const combine = addPointwiseWeight(`${spec.name}.combine`, expandedChannels, spec.outChannels, store);
+  return (x, training) => {
+    if (chooseLcForm(spec, x.shape, training) === 'composed')
+      return tf.conv2d(x, composeLcFilter(filter(), combine, spec.depthwise), spec.stride, pad);
+    return tf.conv2d(spatial(x, training), combine, 1, 0);
+  };
+}
+
+/**
+ * The block's one k×k filter [k, k, in, out] from its spatial filter and its 1×1 combination
+ * [1, 1, C, out]: full W [k, k, in, C] (C = E·out) gives W·L as one matmul over C; depthwise
+ * D [k, k, in, E] gives, per input channel i, D[·,·,i,:]·L[i·E .. i·E+E-1, :] (a batched matmul
+ * over i, since expanded channel i·E + e is input i's e-th filter). Differentiable: autodiff
+ * through it gives the LC block's gradients.
+ */
+export function composeLcFilter(spatial: tf.Tensor4D, combine: tf.Tensor4D, depthwise: boolean): tf.Tensor4D {
+  return tf.tidy(() => {
+    const [k, , inC, c] = spatial.shape;
+    const out = combine.shape[3];
+    if (!depthwise) {
+      const flat = tf.matMul(tf.reshape(spatial, [k * k * inC, c]), tf.reshape(combine, [c, out]));
+      return tf.reshape(flat, [k, k, inC, out]);
+    }
+    const perInput = tf.transpose(tf.reshape(spatial, [k * k, inC, c]), [1, 0, 2]); // [in, k², E]
+    const mixed = tf.matMul(perInput, tf.reshape(combine, [inC, c, out])); // [in, k², out]
+    return tf.reshape(tf.transpose(mixed, [1, 0, 2]), [k, k, inC, out]);
+  });
+}
+
+/**
+ * Multiply-adds of one LC block call on an input of `inputShape` (NHWC), per form: the forward, and
+ * in training the backward (input gradient, combination gradient, and the k×k filter's gradient
+ * when it is learned). Expanded runs the k×k conv at E× channels and the 1×1 conv over every
+ * output position; composed runs one k×k conv at `out` channels plus the filter composition
+ * (forward, dL, and dW when learned), whose cost is independent of batch and image size.
+ */
+export function lcMacs(
+  spec: SpatialConvSpec,
+  inputShape: readonly number[],
+  training: boolean,
+): Record<LcForm, number> {
+  const [batch = 1, h = 1, w = 1] = inputShape;
+  const positions = batch * Math.ceil(h / spec.stride) * Math.ceil(w / spec.stride);
+  const taps = spec.kernelSize * spec.kernelSize;
+  const expandedChannels = spec.depthwise ? spec.inChannels * spec.lcExpansion : spec.outChannels * spec.lcExpansion;
+  // Per output position: full convs read every input channel, a depthwise one only its own.
+  const spatialPerPosition = taps * (spec.depthwise ? expandedChannels : spec.inChannels * expandedChannels);
+  const composition =
+    taps * spec.inChannels * (spec.depthwise ? spec.lcExpansion : expandedChannels) * spec.outChannels;
+  // Forward only, or forward + input gradient + weight gradients.
+  const filterPasses = training ? (isFrozen(spec) ? 2 : 3) : 1;
+  const pointwisePasses = training ? 3 : 1;
+  return {
+    expanded: positions * (filterPasses * spatialPerPosition + pointwisePasses * expandedChannels * spec.outChannels),
+    composed: positions * pointwisePasses * taps * spec.inChannels * spec.outChannels + filterPasses * composition,
+  };
+}
+
+/** The form an LC block takes for this call: `lc_compute`, or under `auto` the fewer multiply-adds. */
+export function chooseLcForm(spec: SpatialConvSpec, inputShape: readonly number[], training: boolean): LcForm {
+  if (spec.lcCompute !== 'auto') return spec.lcCompute;
+  const macs = lcMacs(spec, inputShape, training);
+  return macs.composed <= macs.expanded ? 'composed' : 'expanded';
 }

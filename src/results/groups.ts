@@ -5,11 +5,12 @@
  * resolved config. k, E and depthwise have their own columns and axes, so they are left out.
  */
 import { keyPaths } from '../config/key-paths.js';
-import { PRESENTATION_KEYS } from '../runs/identity.js';
+import { COMPUTE_MODEL_KEYS, PRESENTATION_KEYS } from '../runs/identity.js';
 
-/** Keys that never tell groups apart in a label: presentation, the arm, and k/E/depthwise (own columns). */
+/** Keys that never tell groups apart in a label: presentation, compute form, the arm, and k/E/depthwise (own columns). */
 const UNLABELLED = new Set<string>([
   ...PRESENTATION_KEYS,
+  ...COMPUTE_MODEL_KEYS.map((k) => `model.${k}`),
   'freeze',
   'model.kernel_size',
   'model.lc_expansion',

@@ -32,7 +32,14 @@ export const PRESENTATION_KEYS = [
 ] as const;
 
 /**
- * The config of one run: a single seed, presentation keys dropped. `model.spatial_init_from` is
+ * Model keys that choose how the same function is computed, like `backend` and `threads` above:
+ * `lc_compute` picks the LC block's form, whose weights, function and gradients are the same (its
+ * float32 rounding differs, as a backend's does), so runs under either form share one directory.
+ */
+export const COMPUTE_MODEL_KEYS = ['lc_compute'] as const;
+
+/**
+ * The config of one run: a single seed, presentation and compute keys dropped. `model.spatial_init_from` is
  * replaced by that run's identity (run id and weights digest), so the hash follows the filters the
  * covariance is estimated from, not the path they were found at.
  */
@@ -42,6 +49,7 @@ export function runConfig(
 ): Omit<Config, (typeof PRESENTATION_KEYS)[number]> & { seed: number } {
   const copy: Record<string, unknown> = structuredClone(config);
   for (const k of PRESENTATION_KEYS) delete copy[k];
+  for (const k of COMPUTE_MODEL_KEYS) delete (copy.model as Record<string, unknown>)[k];
   const from = config.model.spatial_init_from;
   if (from !== undefined) (copy.model as Record<string, unknown>).spatial_init_from = sourceRunIdentity(from);
   return { ...(copy as Omit<Config, (typeof PRESENTATION_KEYS)[number]>), seed };

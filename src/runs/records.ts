@@ -6,6 +6,8 @@
 import type { Variable } from '@tensorflow/tfjs-core';
 import type { Model } from '../models/index.js';
 import type { ParamCounts } from '../models/params.js';
+import type { LcForm } from '../models/spatial-conv.js';
+import type { LcCompute } from '../config/schema.js';
 
 export interface RunIdentity {
   run_id: string;
@@ -33,6 +35,9 @@ export interface RunStart extends RunIdentity {
   stepsPerEpoch: number;
   batchSize: number;
   counts: ParamCounts;
+  /** model.lc_compute, and the form it gives each LC block at the run's batch (empty without LC blocks). */
+  lcCompute: LcCompute;
+  lcForms: Record<string, LcForm>;
   backend: string;
   device: string;
   /** Epoch to start from (> 1 when resuming). */

@@ -9,7 +9,7 @@ import type { Config } from '../config/schema.js';
 import { CIFAR_AUGMENT, evalBatches, stepsPerEpoch, trainBatches, type Batch } from '../data/batches.js';
 import { shapeOf, type Dataset, type DatasetShape } from '../data/dataset.js';
 import { InputError } from '../errors.js';
-import { buildModel, checkModelFits, type Model } from '../models/index.js';
+import { buildModel, checkModelFits, lcFormsOf, type Model } from '../models/index.js';
 import type { CheckpointStore, EpochRow, RunIdentity, RunSink, RunSummary, TrainState } from '../runs/records.js';
 import { checkFinite, NonFiniteLoss } from './non-finite.js';
 import { EpochTotals, PROGRESS_EVERY } from './epoch-totals.js';
@@ -166,6 +166,8 @@ export async function trainRun(input: TrainInput): Promise<RunSummary> {
     stepsPerEpoch: steps,
     batchSize: train.batch_size,
     counts: model.counts,
+    lcCompute: config.model.lc_compute,
+    lcForms: lcFormsOf(config, shape),
     backend: input.backend.backend,
     device: input.backend.device,
     firstEpoch,

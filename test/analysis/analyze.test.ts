@@ -17,6 +17,7 @@ const spec = (over: Partial<ResNetSpec> = {}): ResNetSpec => ({
   kernelSize: 3,
   lcExpansion: 2,
   lcDepthwise: false,
+  lcCompute: 'auto',
   freeze: 'frozen',
   init: 'kaiming_uniform',
   spatialInit: { kind: 'iid', scheme: 'kaiming_uniform' },

@@ -184,6 +184,8 @@ test('metrics.csv deleted while the run writes it stops the run with one line na
     stepsPerEpoch: 1,
     batchSize: 1,
     counts: { total: 1, learnable: 1, frozen: 0, stored: 1, buffers: 0 },
+    lcCompute: 'auto',
+    lcForms: {},
     backend: 'cpu',
     device: 'cpu',
     firstEpoch: 1,

@@ -81,7 +81,7 @@ export const benchCommand: CommandModule<object, BenchArgs> = {
       if (args.wholeRun) return await wholeRun(config, backend, args, log);
       const m = config.model;
       log(
-        `model: ${m.arch} W=${m.width} k=${m.kernel_size} E=${m.lc_expansion} freeze=${config.freeze}, batch ${config.train.batch_size}; ${args.warmup} warm-up + ${args.steps} timed steps`,
+        `model: ${m.arch} W=${m.width} k=${m.kernel_size} E=${m.lc_expansion} freeze=${config.freeze} lc_compute=${m.lc_compute}, batch ${config.train.batch_size}; ${args.warmup} warm-up + ${args.steps} timed steps`,
       );
       const result = await benchThroughput(config, { steps: args.steps, warmup: args.warmup });
       let pytorch = null;
@@ -117,6 +117,8 @@ export const benchCommand: CommandModule<object, BenchArgs> = {
         log(
           `per training step: ${ps.kernels} kernels${ps.dispatches === null ? '' : `, ${fmtCount(ps.dispatches)} GPU dispatches, ${fmtCount(ps.reads!)} GPU→CPU reads (${fmtCount(ps.sync_reads!)} synchronous)`}`,
         );
+        const forms = Object.entries(result.model.lc_forms);
+        if (forms.length > 0) log(`LC blocks: ${forms.map(([form, n]) => `${n} ${form}`).join(', ')}`);
         log(`peak tensor memory: ${(result.peak_tensor_bytes / 2 ** 20).toFixed(1)} MiB`);
         log(
           `top kernels of one training step: ${result.top_kernels.map((k) => `${k.name} ${k.ms.toFixed(1)} ms (${k.calls}×)`).join(', ')}`,
