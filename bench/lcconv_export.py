@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""Load an `lcconv export` folder (model.safetensors + model.json) into the PyTorch ResNet of
-bench/pytorch_reference.py, and optionally check its logits against lcconv's.
+"""Load an `lcconv export` folder (model.safetensors + model.json) into its PyTorch twin in
+bench/pytorch_reference.py (model.json names the class: the CIFAR ResNet, LowResResNet or LowResVGG),
+and optionally check its logits against lcconv's.
 
   import sys; sys.path.insert(0, "bench"); from lcconv_export import load
   model, meta = load("results/<name>/<run id>/export")   # eval mode; feed NCHW (x/255 - mean)/std
@@ -20,7 +21,9 @@ import sys
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from pytorch_reference import ResNet  # noqa: E402
+from pytorch_reference import LowResResNet, LowResVGG, ResNet  # noqa: E402
+
+TWINS = {"ResNet": ResNet, "LowResResNet": LowResResNet, "LowResVGG": LowResVGG}
 
 DTYPES = {"F32": torch.float32, "I64": torch.int64}
 
@@ -47,10 +50,11 @@ def read_safetensors(path):
 
 
 def load(export_dir, device="cpu"):
-    """The exported network as bench/pytorch_reference.py's ResNet in eval mode, and model.json."""
+    """The exported network as its bench/pytorch_reference.py twin in eval mode, and model.json."""
     with open(os.path.join(export_dir, "model.json")) as f:
         meta = json.load(f)
-    model = ResNet(**meta["pytorch"]["kwargs"], device=torch.device(device))
+    twin = TWINS[meta["pytorch"].get("class", "ResNet")]
+    model = twin(**meta["pytorch"]["kwargs"], device=torch.device(device))
     model.load_state_dict(read_safetensors(os.path.join(export_dir, "model.safetensors")), strict=True)
     return model.to(device).eval(), meta
 

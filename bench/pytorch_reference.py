@@ -35,34 +35,49 @@ class SharedBank:
 
 class SpatialConv(nn.Module):
     """k x k conv as lcconv's factory builds it: learned / frozen / shared, optionally an LC block
-    (k x k conv to out*E channels, or in*E when depthwise, then a learned 1x1 conv back to out)."""
+    (k x k conv to out*E channels, or in*E when depthwise, then a learned 1x1 conv back to out),
+    optionally with a learned bias (VGG). A shared conv slices `bank`, which attach_bank may set later."""
 
-    def __init__(self, cin, cout, k, stride, freeze, expansion, depthwise, bank):
+    def __init__(self, cin, cout, k, stride, freeze, expansion, depthwise, bank, bias=False):
         super().__init__()
         lc = expansion > 1 or depthwise
         self.stride, self.pad = stride, k // 2
         self.groups = cin if depthwise else 1
         mid = (cin * expansion if depthwise else cout * expansion) if lc else cout
         shape = (mid, cin // self.groups, k, k)
+        self.shape = shape
         self.frozen = freeze != "learned" and k > 1  # as in the paper, only k > 1 convs freeze
-        self.bank = bank if (freeze == "shared" and k > 1) else None
-        if self.bank is not None:
-            self.shape = shape
+        self.shared = freeze == "shared" and k > 1
+        self.bank = bank if self.shared else None
+        if self.shared:
             self.scale = 1.0 / math.sqrt(shape[1] * k * k)  # Kaiming-uniform (a=sqrt 5) bound of this layer
             self.weight = None
         else:
             self.weight = nn.Parameter(torch.empty(shape), requires_grad=not self.frozen)
             nn.init.kaiming_uniform_(self.weight, a=math.sqrt(5))
         self.combine = nn.Conv2d(mid, cout, 1, bias=False) if lc else None
+        self.bias = nn.Parameter(torch.zeros(cout)) if bias else None
 
     def forward(self, x):
-        if self.bank is not None:
+        if self.shared:
             o, i = self.shape[0], self.shape[1]
             w = self.bank.tensor[:o, :i] * self.scale
         else:
             w = self.weight
         y = F.conv2d(x, w, stride=self.stride, padding=self.pad, groups=self.groups)
-        return self.combine(y) if self.combine is not None else y
+        y = self.combine(y) if self.combine is not None else y
+        return y + self.bias.view(1, -1, 1, 1) if self.bias is not None else y
+
+
+def attach_bank(model, k, device):
+    """Shared mode: one bank large enough for every shared conv of `model` (as lcconv sizes it)."""
+    shared = [m for m in model.modules() if isinstance(m, SpatialConv) and m.shared]
+    if not shared:
+        return None
+    bank = SharedBank(k, max(m.shape[1] for m in shared), max(m.shape[0] for m in shared), device)
+    for m in shared:
+        m.bank = bank
+    return bank
 
 
 class Block(nn.Module):
@@ -89,11 +104,7 @@ class ResNet(nn.Module):
             raise SystemExit(f"--depth: must be 6n+2, got {depth}")
         n = (depth - 2) // 6
         widths = [width, 2 * width, 4 * width]
-        bank = None
-        if freeze == "shared":
-            mid = max(widths) * max(expansion, 1)
-            bank = SharedBank(k, max(widths) * (expansion if depthwise else 1), mid, device)
-        conv = lambda cin, cout, stride: SpatialConv(cin, cout, k, stride, freeze, expansion, depthwise, bank)
+        conv = lambda cin, cout, stride: SpatialConv(cin, cout, k, stride, freeze, expansion, depthwise, None)
         self.stem, self.bn = conv(channels, width, 1), nn.BatchNorm2d(width)
         blocks, cin = [], width
         for s, w in enumerate(widths):
@@ -102,13 +113,122 @@ class ResNet(nn.Module):
                 cin = w
         self.blocks = nn.Sequential(*blocks)
         self.fc = nn.Linear(cin, classes)
-        self.bank = bank
+        self.bank = attach_bank(self, k, device)
 
     def forward(self, x):
         out = F.relu(self.bn(self.stem(x)))
         out = self.blocks(out)
         out = F.adaptive_avg_pool2d(out, 1).flatten(1)
         return self.fc(out)
+
+
+class LowResBasicBlock(nn.Module):
+    """The trainer's BasicBlock (models/lowresresnet.py): conv-BN-ReLU, conv-BN, + downsample, ReLU."""
+
+    def __init__(self, cin, planes, stride, conv):
+        super().__init__()
+        self.conv1, self.bn1 = conv(cin, planes, stride), nn.BatchNorm2d(planes)
+        self.conv2, self.bn2 = conv(planes, planes, 1), nn.BatchNorm2d(planes)
+        self.downsample = None
+        if stride != 1 or cin != planes:
+            self.downsample = nn.Sequential(nn.Conv2d(cin, planes, 1, stride=stride, bias=False), nn.BatchNorm2d(planes))
+
+    def forward(self, x):
+        out = F.relu(self.bn1(self.conv1(x)))
+        out = self.bn2(self.conv2(out))
+        return F.relu(out + (self.downsample(x) if self.downsample is not None else x))
+
+
+class LowResBottleneck(nn.Module):
+    """The trainer's Bottleneck: 1x1-BN-ReLU, k x k (stride)-BN-ReLU, 1x1 to 4 planes-BN, + downsample, ReLU."""
+
+    def __init__(self, cin, planes, stride, conv):
+        super().__init__()
+        out = 4 * planes
+        self.conv1, self.bn1 = nn.Conv2d(cin, planes, 1, bias=False), nn.BatchNorm2d(planes)
+        self.conv2, self.bn2 = conv(planes, planes, stride), nn.BatchNorm2d(planes)
+        self.conv3, self.bn3 = nn.Conv2d(planes, out, 1, bias=False), nn.BatchNorm2d(out)
+        self.downsample = None
+        if stride != 1 or cin != out:
+            self.downsample = nn.Sequential(nn.Conv2d(cin, out, 1, stride=stride, bias=False), nn.BatchNorm2d(out))
+
+    def forward(self, x):
+        out = F.relu(self.bn1(self.conv1(x)))
+        out = F.relu(self.bn2(self.conv2(out)))
+        out = self.bn3(self.conv3(out))
+        return F.relu(out + (self.downsample(x) if self.downsample is not None else x))
+
+
+LOWRES_RESNETS = {"resnet18": (False, [2, 2, 2, 2]), "resnet34": (False, [3, 4, 6, 3]), "resnet50": (True, [3, 4, 6, 3])}
+
+
+class LowResResNet(nn.Module):
+    """The trainer's LowResResNet (tinytorchtrainer models/lowresresnet.py), written again for lcconv's
+    twin: k x k stride-1 stem to W, BN, ReLU, MaxPool(3, 2, 1), four stages W..8W, GAP, FC; its names."""
+
+    def __init__(self, arch, width, k, freeze, expansion, depthwise, channels, classes, device):
+        super().__init__()
+        bottleneck, counts = LOWRES_RESNETS[arch]
+        conv = lambda cin, cout, stride: SpatialConv(cin, cout, k, stride, freeze, expansion, depthwise, None)
+        self.conv1, self.bn1 = conv(channels, width, 1), nn.BatchNorm2d(width)
+        cin = width
+        for stage, n in enumerate(counts):
+            planes = width * 2 ** stage
+            blocks = []
+            for i in range(n):
+                stride = 2 if stage > 0 and i == 0 else 1
+                blocks.append((LowResBottleneck if bottleneck else LowResBasicBlock)(cin, planes, stride, conv))
+                cin = planes * (4 if bottleneck else 1)
+            setattr(self, f"layer{stage + 1}", nn.Sequential(*blocks))
+        self.fc = nn.Linear(cin, classes)
+        self.bank = attach_bank(self, k, device)
+
+    def forward(self, x):
+        out = F.max_pool2d(F.relu(self.bn1(self.conv1(x))), 3, 2, 1)
+        for stage in range(1, 5):
+            out = getattr(self, f"layer{stage}")(out)
+        return self.fc(F.adaptive_avg_pool2d(out, 1).flatten(1))
+
+
+VGG_LAYERS = {
+    "vgg11_bn": [1, "M", 2, "M", 4, 4, "M", 8, 8, "M", 8, 8, "M"],
+    "vgg16_bn": [1, 1, "M", 2, 2, "M", 4, 4, 4, "M", 8, 8, 8, "M", 8, 8, 8, "M"],
+}
+
+
+class LowResVGG(nn.Module):
+    """The trainer's LowResVGG with BN (models/lowresvgg.py), written again for lcconv's twin: k x k
+    convs with bias + BN + ReLU and 2x2 max-pools, GAP to 1x1, then 8W -> 64W -> 64W -> classes with
+    ReLU and Dropout(0.5); its names (features.<i>, fc.<i>)."""
+
+    def __init__(self, arch, width, k, freeze, expansion, depthwise, channels, classes, device):
+        super().__init__()
+        layers, cin = [], channels
+        for v in VGG_LAYERS[arch]:
+            if v == "M":
+                layers.append(nn.MaxPool2d(2, 2))
+            else:
+                cout = v * width
+                layers += [SpatialConv(cin, cout, k, 1, freeze, expansion, depthwise, None, bias=True),
+                           nn.BatchNorm2d(cout), nn.ReLU(inplace=True)]
+                cin = cout
+        self.features = nn.Sequential(*layers)
+        hidden = 64 * width
+        self.fc = nn.Sequential(nn.Linear(cin, hidden), nn.ReLU(inplace=True), nn.Dropout(),
+                                nn.Linear(hidden, hidden), nn.ReLU(inplace=True), nn.Dropout(),
+                                nn.Linear(hidden, classes))
+        self.bank = attach_bank(self, k, device)
+
+    def forward(self, x):
+        return self.fc(F.adaptive_avg_pool2d(self.features(x), 1).flatten(1))
+
+
+def build_model(arch, depth, width, k, freeze, expansion, depthwise, channels, classes, device):
+    """The CIFAR ResNet by depth when arch is None, else the named low-resolution twin."""
+    if arch is None:
+        return ResNet(depth, width, k, freeze, expansion, depthwise, channels, classes, device)
+    twin = LowResVGG if arch.startswith("vgg") else LowResResNet
+    return twin(arch, width, k, freeze, expansion, depthwise, channels, classes, device)
 
 
 def sync(device):
@@ -217,7 +337,8 @@ def whole_run(a, model, opt, device):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--depth", type=int, default=20)
+    p.add_argument("--depth", type=int, default=20, help="CIFAR ResNet depth (6n+2), unless --arch")
+    p.add_argument("--arch", choices=[*LOWRES_RESNETS, *VGG_LAYERS], help="a low-resolution ResNet or VGG instead")
     p.add_argument("--width", type=int, default=16)
     p.add_argument("--kernel-size", type=int, default=3)
     p.add_argument("--freeze", choices=["learned", "frozen", "shared"], default="learned")
@@ -244,7 +365,7 @@ def main():
         torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
     device = torch.device(a.device)
-    model = ResNet(a.depth, a.width, a.kernel_size, a.freeze, a.lc_expansion, a.lc_depthwise, a.channels, a.classes, device).to(device)
+    model = build_model(a.arch, a.depth, a.width, a.kernel_size, a.freeze, a.lc_expansion, a.lc_depthwise, a.channels, a.classes, device).to(device)
     learnable = [q for q in model.parameters() if q.requires_grad]
     opt = torch.optim.SGD(learnable, lr=a.lr, momentum=a.momentum, nesterov=bool(a.nesterov) and a.momentum > 0, weight_decay=a.weight_decay)
     if a.whole_run:
@@ -296,7 +417,7 @@ def main():
     print(json.dumps({
         "framework": f"pytorch {torch.__version__}",
         "device": torch.cuda.get_device_name(device) if device.type == "cuda" else f"cpu ({torch.get_num_threads()} threads, {os.cpu_count()} cores)",
-        "model": {"depth": a.depth, "width": a.width, "kernel_size": a.kernel_size, "freeze": a.freeze,
+        "model": {"arch": a.arch or f"resnet{a.depth}", "depth": a.depth if a.arch is None else None, "width": a.width, "kernel_size": a.kernel_size, "freeze": a.freeze,
                   "lc_expansion": a.lc_expansion, "lc_depthwise": a.lc_depthwise,
                   "learnable_params": sum(q.numel() for q in learnable), "stored_params": stored},
         "batch_size": a.batch_size, "image": [a.image_size, a.image_size, a.channels], "classes": a.classes,

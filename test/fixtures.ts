@@ -11,7 +11,7 @@ import { buildCli } from '../src/cli/main.js';
 import { InputError } from '../src/errors.js';
 import { PACKAGE_ROOT } from '../src/provenance.js';
 import { EPOCH_COLUMNS, type RunStart, type RunSummary } from '../src/runs/records.js';
-import type { ResNetSpec } from '../src/models/resnet.js';
+import type { ModelSpec } from '../src/models/index.js';
 
 /** The tiny experiment every test starts from: synthetic data, pure-JS cpu, no standard-training arm. */
 const TINY = {
@@ -136,7 +136,7 @@ export function fixtureRun(
 }
 
 /** A tiny ResNet-8 (W = 4, k = 3, frozen i.i.d. filters) for tests that build a model directly. */
-export function tinyResNetSpec(overrides: Partial<ResNetSpec> = {}): ResNetSpec {
+export function tinyResNetSpec(overrides: Partial<ModelSpec> = {}): ModelSpec {
   return {
     arch: 'resnet8',
     width: 4,

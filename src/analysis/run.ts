@@ -10,8 +10,8 @@ import { basename, dirname, join } from 'node:path';
 import { createObjectCsvStringifier } from 'csv-writer';
 import type { Config } from '../config/schema.js';
 import { InputError } from '../errors.js';
-import { planSpatialConvs } from '../models/resnet.js';
-import { resNetSpec } from '../models/index.js';
+import { spatialConvsOf } from '../models/index.js';
+import { modelSpec } from '../models/index.js';
 import type { RunSummary } from '../runs/records.js';
 import { CHECKPOINT_WEIGHTS, checkpointFolder, readFinishedSummary, writeAtomic } from '../runs/files.js';
 import { initialRunModel, loadRunModel, storedSpatialInit } from '../runs/model.js';
@@ -65,8 +65,8 @@ export async function analyzeRun(dir: string, out: string, options: AnalyzeOptio
   const { config } = loaded;
   const initial = initialRunModel(dir, config);
   try {
-    const convs = planSpatialConvs(
-      resNetSpec(config, datasetShape(config.dataset), config.seed, storedSpatialInit(dir, config)),
+    const convs = spatialConvsOf(
+      modelSpec(config, datasetShape(config.dataset), config.seed, storedSpatialInit(dir, config)),
     );
     const names = convs.map((c) => c.name);
     const pictured = options.layers ?? defaultPictureLayers(names);

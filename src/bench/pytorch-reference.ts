@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { Config } from '../config/schema.js';
 import { datasetShape } from '../data/index.js';
 import { InputError } from '../errors.js';
-import { depthOf } from '../models/registry.js';
+import { cifarBlocksPerStage } from '../models/registry.js';
 import { PACKAGE_ROOT } from '../provenance.js';
 import type { EpochTiming } from './whole-run.js';
 
@@ -29,14 +29,19 @@ export interface ReferenceOptions {
   threads?: number;
 }
 
+/** A CIFAR ResNet by its depth, any other architecture by name (the twin's --arch). */
+function architectureArgs(arch: Config['model']['arch']): string[] {
+  const n = cifarBlocksPerStage(arch);
+  return n === null ? ['--arch', arch] : ['--depth', String(6 * n + 2)];
+}
+
 /** The model, optimizer and data-shape flags both reference modes take. */
 function modelArgs(config: Config): string[] {
   const shape = datasetShape(config.dataset);
   const m = config.model;
   return [
     join(PACKAGE_ROOT, 'bench', 'pytorch_reference.py'),
-    '--depth',
-    String(depthOf(m.arch)),
+    ...architectureArgs(m.arch),
     '--width',
     String(m.width),
     '--kernel-size',

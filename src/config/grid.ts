@@ -5,6 +5,7 @@
  */
 import { ConfigError } from '../errors.js';
 import { ConfigSchema, type Config } from './schema.js';
+import { defaultWidth } from './names.js';
 
 /** The seeds an experiment runs: `seeds`, else the single `seed`. */
 export function seedsOf(config: Config): number[] {
@@ -106,6 +107,10 @@ function pointConfig(config: Config, params: Record<string, unknown>): ReturnTyp
   delete raw.sweep;
   delete raw.seeds;
   for (const [key, value] of Object.entries(params)) setKeyPath(raw, key, value);
+  // A point that changes the architecture takes that architecture's default width, unless the sweep
+  // sets the width too or the base config's width is not its own architecture's default.
+  if ('model.arch' in params && !('model.width' in params) && config.model.width === defaultWidth(config.model.arch))
+    delete (raw.model as Record<string, unknown>).width;
   return ConfigSchema.safeParse(raw, { reportInput: true });
 }
 
@@ -205,6 +210,6 @@ export function expandGrid(config: Config): GridPoint[] {
         { keyPath: 'sweep' },
         `grid point ${JSON.stringify(params)} is invalid at ${parsed.error.issues[0]!.path.join('.')}: ${parsed.error.issues[0]!.message} (drop it with an exclude rule)`,
       );
-    return { params, config: parsed.data };
+    return { params, config: parsed.data as Config }; // the schema's overwrite has set model.width
   });
 }

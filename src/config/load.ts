@@ -148,7 +148,8 @@ export function loadConfigText(text: string, file: string | undefined, overrides
 
   const parsed = ConfigSchema.safeParse(raw, { reportInput: true });
   if (!parsed.success) throw toConfigError(parsed.error, doc, lineCounter, file, overridden);
-  const sweepIssue = checkSweep(parsed.data);
+  const config = parsed.data as Config; // the schema's overwrite has set model.width
+  const sweepIssue = checkSweep(config);
   if (sweepIssue) {
     // Path into the document (sweep.model.kernel_size[2]); the value's own problem as the schema words it.
     const keyPath = sweepIssue.path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('');
@@ -158,7 +159,7 @@ export function loadConfigText(text: string, file: string | undefined, overrides
     if (flag) throw new ConfigError({ keyPath: flagAt(flag, at, keyPath) }, problem);
     throw new ConfigError({ file, line: lineOf(doc, lineCounter, sweepIssue.path.map(String)), keyPath }, problem);
   }
-  return { config: parsed.data, file };
+  return { config, file };
 }
 
 /** Path to the first key that is or contains (as a dotted part) a reserved JavaScript name, or null. */

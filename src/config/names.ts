@@ -5,9 +5,31 @@
  * eval/corruptions.ts) are typed as records over these names, so the compiler keeps both in step.
  */
 
-/** The CIFAR ResNets of depth 6n + 2 (open_lth layout); their stage layout is models/registry.ts. */
-export const ARCH_NAMES = ['resnet8', 'resnet14', 'resnet20', 'resnet32', 'resnet44', 'resnet56', 'resnet110'] as const;
+/**
+ * The architectures: the CIFAR ResNets of depth 6n + 2 (open_lth layout), and the low-resolution
+ * ResNet-18/34/50 and VGG-11/16-BN of the authors' trainer (tinytorchtrainer). Their layouts are
+ * models/registry.ts.
+ */
+export const ARCH_NAMES = [
+  'resnet8',
+  'resnet14',
+  'resnet20',
+  'resnet32',
+  'resnet44',
+  'resnet56',
+  'resnet110',
+  'resnet18',
+  'resnet34',
+  'resnet50',
+  'vgg11_bn',
+  'vgg16_bn',
+] as const;
 export type ArchName = (typeof ARCH_NAMES)[number];
+
+/** `model.width` when the config leaves it unset: the width at which each family has its published size. */
+export function defaultWidth(arch: ArchName): number {
+  return arch.startsWith('vgg') || ['resnet18', 'resnet34', 'resnet50'].includes(arch) ? 64 : 16;
+}
 
 /** fgsm and pgd are L∞ attacks; pgd_l2 is PGD in the L2 ball. */
 export const ATTACK_NAMES = ['fgsm', 'pgd', 'pgd_l2'] as const;

@@ -4,7 +4,7 @@
  */
 import { usableCores } from '../cores.js';
 import { z } from 'zod';
-import { ARCH_NAMES, ATTACK_NAMES, CORRUPTION_NAMES } from './names.js';
+import { ARCH_NAMES, ATTACK_NAMES, CORRUPTION_NAMES, defaultWidth } from './names.js';
 import { BACKEND_CHOICES, DEFAULT_MAX_TRIALS } from './choices.js';
 
 export { BACKEND_CHOICES, DEFAULT_MAX_TRIALS };
@@ -143,8 +143,18 @@ const Dataset = z.strictObject({
 
 const Model = z
   .strictObject({
-    arch: z.enum(ARCH_NAMES).default('resnet20').describe('CIFAR ResNet of depth 6n+2 (open_lth layout)'),
-    width: int().min(1).default(16).describe('W, channels of stage 1 (stages have W, 2W, 4W)'),
+    arch: z
+      .enum(ARCH_NAMES)
+      .default('resnet20')
+      .describe(
+        "network: resnet8…resnet110 = CIFAR ResNet of depth 6n+2 (open_lth layout); resnet18/34/50 and vgg11_bn/vgg16_bn = the low-resolution ResNet (basic; bottleneck for 50) and VGG-BN of the authors' trainer (docs/architectures.md)",
+      ),
+    width: int()
+      .min(1)
+      .optional()
+      .describe(
+        'W, channels of the first stage, scaling every layer: CIFAR ResNets W, 2W, 4W; resnet18/34/50 W, 2W, 4W, 8W (bottleneck outputs ×4); VGG W…8W and a classifier of 64W hidden units. Unset: 16 for the CIFAR ResNets, 64 for the others (their published sizes)',
+      ),
     kernel_size: oddKernel.default(3).describe('k of every spatial conv (odd, >= 1)'),
     lc_expansion: int()
       .min(1)
@@ -177,6 +187,8 @@ const Model = z
       .optional()
       .describe('spatial_init: from_run: directory of a finished run with the same k whose k×k filters give Σ'),
   })
+  // The resolved config always holds the width, so a run's config.yaml and identity say what was built.
+  .overwrite((m) => ({ ...m, width: m.width ?? defaultWidth(m.arch) }))
   .superRefine((m, ctx) => {
     if (m.spatial_init === 'from_run' && m.spatial_init_from === undefined)
       ctx.addIssue({
@@ -410,7 +422,9 @@ export const ConfigSchema = z.strictObject({
   eval: Eval.prefault({}),
 });
 
-export type Config = z.infer<typeof ConfigSchema>;
+type ParsedConfig = z.infer<typeof ConfigSchema>;
+/** The validated config; `model.width` is always set (the overwrite above fills the arch's default). */
+export type Config = Omit<ParsedConfig, 'model'> & { model: ParsedConfig['model'] & { width: number } };
 export type ModelConfig = Config['model'];
 export type TrainConfig = Config['train'];
 export type DatasetConfig = Config['dataset'];

@@ -11,18 +11,23 @@ import { makeDir, writeAtomic } from '../fs-safety.js';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Dataset } from '../data/dataset.js';
 import type { Model } from '../models/index.js';
-import { resNetSpec } from '../models/index.js';
-import { ARCHS } from '../models/registry.js';
+import { modelSpec } from '../models/index.js';
+import { cifarBlocksPerStage, layoutOf, type ArchName } from '../models/registry.js';
 import { storedSpatialInit } from '../runs/model.js';
-import { planSpatialConvs, type ResNetSpec } from '../models/resnet.js';
+import { spatialConvsOf, type ModelSpec } from '../models/index.js';
 import type { FinishedRun } from '../eval/load-run.js';
 import { encodeSafetensors, type SafeTensor } from './safetensors.js';
 
 export const EXPORT_WEIGHTS = 'model.safetensors';
 export const EXPORT_META = 'model.json';
 
-/** lcconv weight name → the reference model's state_dict key. */
-export function torchName(name: string, blocksPerStage: number): string {
+/**
+ * lcconv weight name → the twin's state_dict key. The low-resolution ResNets and VGGs already use
+ * the trainer's names (their twins' too); the CIFAR ResNet maps to bench/pytorch_reference.py's.
+ */
+export function torchName(name: string, arch: ArchName): string {
+  const blocksPerStage = cifarBlocksPerStage(arch);
+  if (blocksPerStage === null) return name;
   const stem = /^stem\.conv\.(.+)$/.exec(name);
   if (stem) return `stem.${stem[1]}`;
   if (name.startsWith('stem.bn.')) return `bn.${name.slice('stem.bn.'.length)}`;
@@ -48,9 +53,9 @@ function toTorchLayout(t: tf.Tensor, depthwise: boolean): tf.Tensor {
 }
 
 /** The state_dict of `model` (built from `spec`), as safetensors entries, read with `await data()`. */
-export async function torchStateDict(model: Model, spec: ResNetSpec): Promise<Map<string, SafeTensor>> {
+export async function torchStateDict(model: Model, spec: ModelSpec): Promise<Map<string, SafeTensor>> {
   const depthwiseFilters = new Set(
-    planSpatialConvs(spec)
+    spatialConvsOf(spec)
       .filter((c) => c.depthwise)
       .map((c) => `${c.name}.weight`),
   );
@@ -60,15 +65,18 @@ export async function torchStateDict(model: Model, spec: ResNetSpec): Promise<Ma
     ...model.params.buffers,
   ]);
   for (const [name, filter] of model.params.sharedSlices) weights.set(name, filter());
-  const n = ARCHS[spec.arch].blocksPerStage;
   const out = new Map<string, SafeTensor>();
   for (const [name, t] of weights) {
     const torch = tf.tidy(() => toTorchLayout(t, depthwiseFilters.has(name)));
-    out.set(torchName(name, n), { dtype: 'F32', shape: torch.shape, data: (await torch.data()) as Float32Array });
+    out.set(torchName(name, spec.arch), {
+      dtype: 'F32',
+      shape: torch.shape,
+      data: (await torch.data()) as Float32Array,
+    });
     torch.dispose();
     // PyTorch's BatchNorm counts batches only for momentum=None; lcconv uses a fixed momentum (0.1) and does not count.
     if (name.endsWith('.running_var'))
-      out.set(torchName(name.replace(/running_var$/, 'num_batches_tracked'), n), {
+      out.set(torchName(name.replace(/running_var$/, 'num_batches_tracked'), spec.arch), {
         dtype: 'I64',
         shape: [],
         data: new BigInt64Array(1),
@@ -78,31 +86,38 @@ export async function torchStateDict(model: Model, spec: ResNetSpec): Promise<Ma
   return out;
 }
 
+/**
+ * The PyTorch twin that loads the export (bench/pytorch_reference.py) and its constructor
+ * arguments. Shared filters are exported materialised per layer, so the twin is built as 'frozen'.
+ */
+export function pytorchTwin(spec: ModelSpec) {
+  const common = {
+    width: spec.width,
+    k: spec.kernelSize,
+    freeze: spec.freeze === 'shared' ? 'frozen' : spec.freeze,
+    expansion: spec.lcExpansion,
+    depthwise: spec.lcDepthwise,
+    channels: spec.inChannels,
+    classes: spec.numClasses,
+  };
+  const file = 'bench/pytorch_reference.py';
+  const blocksPerStage = cifarBlocksPerStage(spec.arch);
+  if (blocksPerStage !== null) return { file, class: 'ResNet', kwargs: { depth: 6 * blocksPerStage + 2, ...common } };
+  const twin = layoutOf(spec.arch).family === 'vgg' ? 'LowResVGG' : 'LowResResNet';
+  return { file, class: twin, kwargs: { arch: spec.arch, ...common } };
+}
+
 /** What model.json holds: enough to rebuild the PyTorch model and feed it images. */
 export function exportMeta(
   run: FinishedRun,
-  spec: ResNetSpec,
+  spec: ModelSpec,
   data: Pick<Dataset, 'mean' | 'std' | 'classNames' | 'height' | 'width' | 'channels' | 'name'>,
 ) {
   return {
     format: 'lcconv-export-1',
     run_id: run.summary.run_id,
     final_val_acc: run.summary.final_val_acc,
-    pytorch: {
-      file: 'bench/pytorch_reference.py',
-      class: 'ResNet',
-      // Shared filters are exported materialised per layer, so the model is built as 'frozen'.
-      kwargs: {
-        depth: 6 * ARCHS[spec.arch].blocksPerStage + 2,
-        width: spec.width,
-        k: spec.kernelSize,
-        freeze: spec.freeze === 'shared' ? 'frozen' : spec.freeze,
-        expansion: spec.lcExpansion,
-        depthwise: spec.lcDepthwise,
-        channels: spec.inChannels,
-        classes: spec.numClasses,
-      },
-    },
+    pytorch: pytorchTwin(spec),
     input: {
       layout: 'NCHW',
       height: data.height,
@@ -121,7 +136,7 @@ export function exportMeta(
 /** Writes model.safetensors and model.json into `outDir`; returns their paths. */
 export async function exportRun(run: FinishedRun, model: Model, data: Dataset, outDir: string): Promise<string[]> {
   const shape = { channels: data.channels, classes: data.classNames.length };
-  const spec = resNetSpec(run.config, shape, run.config.seed, storedSpatialInit(run.dir, run.config));
+  const spec = modelSpec(run.config, shape, run.config.seed, storedSpatialInit(run.dir, run.config));
   const tensors = await torchStateDict(model, spec);
   const meta = exportMeta(run, spec, data);
   makeDir(outDir);

@@ -4,7 +4,7 @@
  * plus the activations of one batch). Lets a config that cannot fit (width: 100000) be refused with
  * one line instead of allocating for minutes.
  */
-import { planSpatialConvInputs, type ResNetSpec } from './resnet.js';
+import type { ModelSpec, NetworkPlan } from './network.js';
 import { chooseLcForm, isLcBlock, spatialFilterShape } from './spatial-conv.js';
 
 export interface Footprint {
@@ -21,18 +21,17 @@ const WEIGHT_COPIES = 3;
 const ACTIVATION_COPIES = 4;
 
 export function estimateFootprint(
-  spec: ResNetSpec,
+  spec: ModelSpec,
+  plan: NetworkPlan,
   input: { height: number; width: number; batch: number },
 ): Footprint {
-  let weights = spec.width * 4 * spec.numClasses + spec.numClasses; // classifier
-  let activations = 0;
-  for (const { conv, height, width } of planSpatialConvInputs(spec, input.height, input.width)) {
+  let weights = plan.otherWeights; // 1×1 convs, BatchNorm, classifier
+  let activations = input.batch * plan.otherActivations;
+  for (const { conv, height, width } of plan.spatial) {
     const filter = spatialFilterShape(conv);
-    weights += filter.reduce((a, b) => a * b, 1);
+    weights += filter.reduce((a, b) => a * b, 1) + (conv.bias ? conv.outChannels : 0);
     const expanded = spec.lcDepthwise ? conv.inChannels * conv.lcExpansion : filter[3];
     if (isLcBlock(conv)) weights += expanded * conv.outChannels; // the learned 1×1 combination
-    if (conv.name.endsWith('.conv1') && (conv.stride === 2 || conv.inChannels !== conv.outChannels))
-      weights += conv.inChannels * conv.outChannels; // 1×1 shortcut
     // Only the expanded form holds the E×-channel activation; the composed form's conv writes `out`.
     const storesExpanded = isLcBlock(conv) && chooseLcForm(conv, [input.batch, height, width], true) === 'expanded';
     const outPositions = input.batch * Math.ceil(height / conv.stride) * Math.ceil(width / conv.stride);

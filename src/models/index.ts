@@ -7,8 +7,29 @@ import type { Config } from '../config/schema.js';
 import { InputError } from '../errors.js';
 import { estimateFootprint } from './footprint.js';
 import { smoothCovariance, type SpatialInit } from './init.js';
-import { buildResNet, planSpatialConvInputs, type Model, type ResNetSpec } from './resnet.js';
-import { chooseLcForm, isLcBlock, type LcForm } from './spatial-conv.js';
+import type { Model, ModelSpec, NetworkPlan } from './network.js';
+import { layoutOf } from './registry.js';
+import { buildCifarResNet, planCifarResNet } from './resnet.js';
+import { buildLowResResNet, planLowResResNet } from './resnet-lowres.js';
+import { chooseLcForm, isLcBlock, type LcForm, type SpatialConvSpec } from './spatial-conv.js';
+import { buildVgg, planVgg, vggMinSide } from './vgg.js';
+
+/** Each family's plan and builder (models/registry.ts says which family an architecture is). */
+const FAMILIES = {
+  cifar_resnet: { plan: planCifarResNet, build: buildCifarResNet },
+  resnet: { plan: planLowResResNet, build: buildLowResResNet },
+  vgg: { plan: planVgg, build: buildVgg },
+} as const;
+
+/** The network's plan for height × width inputs: its spatial convs with their input sizes, and the rest's size. */
+export function planNetwork(spec: ModelSpec, height: number, width: number): NetworkPlan {
+  return FAMILIES[layoutOf(spec.arch).family].plan(spec, height, width);
+}
+
+/** Every spatial conv of the network, in forward order, as the factory receives them. */
+export function spatialConvsOf(spec: ModelSpec): SpatialConvSpec[] {
+  return planNetwork(spec, 1, 1).spatial.map(({ conv }) => conv);
+}
 
 /**
  * The k×k filters' init from the config. `from_run` needs the covariance estimated from that run's
@@ -36,12 +57,12 @@ export function spatialInitOf(config: Config, runCovariance?: number[][]): Spati
   }
 }
 
-export function resNetSpec(
+export function modelSpec(
   config: Config,
   data: { channels: number; classes: number },
   seed: number,
   runCovariance?: number[][],
-): ResNetSpec {
+): ModelSpec {
   return {
     arch: config.model.arch,
     width: config.model.width,
@@ -59,9 +80,9 @@ export function resNetSpec(
 }
 
 /** The model's plan only: no spatial-init covariance (k²×k², large for big k) is computed here. */
-function planOf(config: Config, data: { channels: number; classes: number }): ResNetSpec {
+function planOf(config: Config, data: { channels: number; classes: number }): ModelSpec {
   return {
-    ...resNetSpec({ ...config, model: { ...config.model, spatial_init: 'default' } }, data, 0),
+    ...modelSpec({ ...config, model: { ...config.model, spatial_init: 'default' } }, data, 0),
     spatialInit: { kind: 'iid', scheme: config.init },
   };
 }
@@ -76,7 +97,7 @@ export function lcFormsOf(
   data: { channels: number; classes: number; height: number; width: number },
 ): Record<string, LcForm> {
   const forms: Record<string, LcForm> = {};
-  for (const { conv, height, width } of planSpatialConvInputs(planOf(config, data), data.height, data.width))
+  for (const { conv, height, width } of planNetwork(planOf(config, data), data.height, data.width).spatial)
     if (isLcBlock(conv)) forms[conv.name] = chooseLcForm(conv, [config.train.batch_size, height, width], true);
   return forms;
 }
@@ -99,7 +120,13 @@ export function checkModelFits(
       `model.kernel_size: ${k} is wider than ${data.height}×${data.width} images allow: padded by k//2, a filter tap beyond ${usefulK} (2·${Math.max(data.height, data.width)} − 1) only ever sees padding; use at most ${usefulK}`,
     );
   }
-  const { weights, bytes } = estimateFootprint(planOf(config, data), {
+  const spec = planOf(config, data);
+  const minSide = vggMinSide(spec);
+  if (Math.min(data.height, data.width) < minSide)
+    throw new InputError(
+      `model.arch: ${config.model.arch} halves the image ${Math.log2(minSide)} times and needs at least ${minSide}×${minSide} pixels; these images are ${data.height}×${data.width} (use a ResNet)`,
+    );
+  const { weights, bytes } = estimateFootprint(spec, planNetwork(spec, data.height, data.width), {
     height: data.height,
     width: data.width,
     batch: config.train.batch_size,
@@ -117,7 +144,12 @@ export function buildModel(
   seed: number,
   runCovariance?: number[][],
 ): Model {
-  return buildResNet(resNetSpec(config, data, seed, runCovariance));
+  return buildNetwork(modelSpec(config, data, seed, runCovariance));
 }
 
-export type { Model } from './resnet.js';
+/** The network `spec` describes, built by its family. */
+export function buildNetwork(spec: ModelSpec): Model {
+  return FAMILIES[layoutOf(spec.arch).family].build(spec);
+}
+
+export type { Model, ModelSpec, NetworkPlan } from './network.js';

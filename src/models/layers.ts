@@ -81,3 +81,30 @@ export function makeLinear(
   );
   return (x) => tf.add(tf.matMul(x, w as tf.Tensor2D), b);
 }
+
+/**
+ * Blocks applied in order. Inference keeps nothing for a backward pass, so there each block's input
+ * is freed as soon as the next block has run: the next block then writes into the same few
+ * (cache-warm) arrays of the backend's pool instead of a fresh one per op that lives until the
+ * caller's tidy ends.
+ */
+export function sequential(blocks: Layer[]): Layer {
+  return (x, training) => {
+    let h = x;
+    for (const block of blocks) {
+      if (training) {
+        h = block(h, true);
+        continue;
+      }
+      const input = h;
+      h = tf.tidy(() => block(input, false));
+      if (input !== x) input.dispose();
+    }
+    return h;
+  };
+}
+
+/** Max pooling over `size`×`size` windows at stride `size` (PyTorch's MaxPool2d(size), floor mode). */
+export function makeMaxPool(size: number): Layer {
+  return (x) => tf.maxPool(x, size, size, 'valid');
+}

@@ -1,22 +1,62 @@
 /**
- * Architecture registry: each CIFAR ResNet variant as data (open_lth layout, depth = 6n + 2, three
- * stages of n basic blocks). Keyed by config/names.ts's ARCH_NAMES (the names the schema accepts):
- * `satisfies Record<ArchName, …>` fails to compile when the two lists differ.
+ * Architecture registry: each architecture as data, keyed by config/names.ts's ARCH_NAMES (the
+ * names the schema accepts): `satisfies Record<ArchName, …>` fails to compile when the two lists
+ * differ. The family says which file builds it.
  */
 import type { ArchName } from '../config/names.js';
+
+/** The CIFAR ResNets of open_lth: depth 6n + 2, three stages of n basic blocks (models/resnet.ts). */
+interface CifarResNetLayout {
+  family: 'cifar_resnet';
+  blocksPerStage: number;
+}
+
+/**
+ * The low-resolution ResNets of the authors' trainer (tinytorchtrainer models/lowresresnet.py):
+ * four stages of basic or bottleneck blocks (models/resnet-lowres.ts).
+ */
+interface LowResResNetLayout {
+  family: 'resnet';
+  block: 'basic' | 'bottleneck';
+  blocksPerStage: readonly [number, number, number, number];
+}
+
+/**
+ * The low-resolution VGG-BN of the trainer (models/lowresvgg.py): conv widths as multiples of W,
+ * 'M' a 2×2 max-pool (models/vgg.ts).
+ */
+interface VggLayout {
+  family: 'vgg';
+  layers: readonly (number | 'M')[];
+}
+
+export type ArchLayout = CifarResNetLayout | LowResResNetLayout | VggLayout;
+
 export const ARCHS = {
-  resnet8: { blocksPerStage: 1 }, // tiny: tests and smoke runs
-  resnet14: { blocksPerStage: 2 },
-  resnet20: { blocksPerStage: 3 }, // the paper's reference model
-  resnet32: { blocksPerStage: 5 },
-  resnet44: { blocksPerStage: 7 },
-  resnet56: { blocksPerStage: 9 },
-  resnet110: { blocksPerStage: 18 },
-} as const satisfies Record<ArchName, { blocksPerStage: number }>;
+  resnet8: { family: 'cifar_resnet', blocksPerStage: 1 }, // tiny: tests and smoke runs
+  resnet14: { family: 'cifar_resnet', blocksPerStage: 2 },
+  resnet20: { family: 'cifar_resnet', blocksPerStage: 3 }, // the paper's reference model
+  resnet32: { family: 'cifar_resnet', blocksPerStage: 5 },
+  resnet44: { family: 'cifar_resnet', blocksPerStage: 7 },
+  resnet56: { family: 'cifar_resnet', blocksPerStage: 9 },
+  resnet110: { family: 'cifar_resnet', blocksPerStage: 18 },
+  resnet18: { family: 'resnet', block: 'basic', blocksPerStage: [2, 2, 2, 2] },
+  resnet34: { family: 'resnet', block: 'basic', blocksPerStage: [3, 4, 6, 3] },
+  resnet50: { family: 'resnet', block: 'bottleneck', blocksPerStage: [3, 4, 6, 3] },
+  // torchvision's configurations "A" and "D", channels 64…512 written as 1…8 × W.
+  vgg11_bn: { family: 'vgg', layers: [1, 'M', 2, 'M', 4, 4, 'M', 8, 8, 'M', 8, 8, 'M'] },
+  vgg16_bn: { family: 'vgg', layers: [1, 1, 'M', 2, 2, 'M', 4, 4, 4, 'M', 8, 8, 8, 'M', 8, 8, 8, 'M'] },
+} as const satisfies Record<ArchName, ArchLayout>;
 
 export type { ArchName };
 
-/** Depth as in the name: 6n + 2 (two convs per block, three stages, stem conv and classifier). */
-export function depthOf(arch: ArchName): number {
-  return 6 * ARCHS[arch].blocksPerStage + 2;
+/** The layout of `arch`, as its family's builder reads it. */
+export function layoutOf(arch: ArchName): ArchLayout {
+  return ARCHS[arch];
+}
+
+/** The CIFAR ResNet's blocks per stage, or null for an architecture of another family. */
+export function cifarBlocksPerStage(arch: ArchName): number | null {
+  const layout = layoutOf(arch);
+  return layout.family === 'cifar_resnet' ? layout.blocksPerStage : null;
 }

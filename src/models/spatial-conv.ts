@@ -19,6 +19,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { FreezeMode, LcCompute } from '../config/schema.js';
+import { rngFor } from '../random.js';
+import { biasValues } from './init.js';
 import { addPointwiseWeight, type Layer } from './layers.js';
 import type { ParamStore } from './params.js';
 
@@ -32,6 +34,8 @@ export interface SpatialConvSpec {
   lcExpansion: number;
   depthwise: boolean;
   lcCompute: LcCompute;
+  /** A learned per-output-channel bias after the conv (VGG's convs have one); learned in every mode. */
+  bias?: boolean;
 }
 
 /** The two ways to compute an LC block (see the header). */
@@ -80,6 +84,21 @@ export function makeSpatialConv(spec: SpatialConvSpec, store: ParamStore): Layer
     filter = store.useShared(filterName, shape, fans);
   }
 
+  const conv = spatialOrLcConv(spec, filter, store);
+  if (!spec.bias) return conv;
+  // PyTorch's conv bias init: U(-1/√fan_in, 1/√fan_in), fan_in of the k×k conv.
+  const biasName = `${spec.name}.bias`;
+  const bias = store.addLearnable(
+    biasName,
+    [spec.outChannels],
+    biasValues(spec.outChannels, spec.inChannels * receptive, rngFor(store.seed, biasName)),
+  );
+  return (x, training) => tf.add(conv(x, training), bias) as tf.Tensor4D;
+}
+
+/** The k×k conv with this filter, or the LC block around it (in the form `lc_compute` picks). */
+function spatialOrLcConv(spec: SpatialConvSpec, filter: () => tf.Tensor4D, store: ParamStore): Layer {
+  const [k, , inC, outC] = spatialFilterShape(spec);
   const pad = Math.floor(k / 2); // symmetric k//2 padding, as PyTorch's padding=k//2 (not TF 'same')
   const spatial: Layer = spec.depthwise
     ? (x) => tf.depthwiseConv2d(x, filter(), spec.stride, pad)

@@ -12,9 +12,9 @@ import type { Config } from '../config/schema.js';
 import { layerWeights } from '../models/effective-filters.js';
 import { datasetShape } from '../data/index.js';
 import { InputError } from '../errors.js';
-import { buildModel, resNetSpec, type Model } from '../models/index.js';
+import { buildModel, modelSpec, type Model } from '../models/index.js';
 import { filterSecondMoments } from '../models/init.js';
-import { planSpatialConvs } from '../models/resnet.js';
+import { spatialConvsOf } from '../models/index.js';
 import { loadCheckpoint } from './checkpoint.js';
 import { CONFIG_FILE, checkpointFolder, spatialInitFile, writeAtomic } from './files.js';
 import { sourceRunIdentity } from './identity.js';
@@ -107,8 +107,8 @@ async function sourceFilterCovariance(config: Config): Promise<number[][]> {
       throw new InputError(
         `model.spatial_init_from: ${from} has k = ${k}, this run k = ${config.model.kernel_size}; use a run with the same kernel size`,
       );
-    const convs = planSpatialConvs(
-      resNetSpec(
+    const convs = spatialConvsOf(
+      modelSpec(
         source.config,
         datasetShape(source.config.dataset),
         source.config.seed,

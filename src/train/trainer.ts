@@ -197,6 +197,7 @@ export async function trainRun(input: TrainInput): Promise<RunSummary> {
           throw new RunInterrupted(epoch - 1, Boolean(input.checkpoints));
         }
         lr = lrAt((epoch - 1) * steps + step, schedule);
+        model.step = (epoch - 1) * steps + step; // dropout masks follow the global step, across a resume
         totals.add(trainStep(model, optimizer, batch, shape, lr, train.label_smoothing), batch.size);
         step++;
         if (step % progressEvery === 0 && step < steps) {

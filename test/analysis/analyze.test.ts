@@ -6,12 +6,12 @@ import * as tf from '@tensorflow/tfjs-core';
 import { analyzeLayers, defaultPictureLayers } from '../../src/analysis/analyze.js';
 import { effectiveFilters, layerWeights } from '../../src/models/effective-filters.js';
 import { writeRunPlots } from '../../src/analysis/plots.js';
-import { buildResNet, planSpatialConvs, type ResNetSpec } from '../../src/models/resnet.js';
+import { buildNetwork, spatialConvsOf, type ModelSpec } from '../../src/models/index.js';
 import { tempDir } from '../fixtures.js';
 
 tf.env().set('PROD', true);
 
-const spec = (over: Partial<ResNetSpec> = {}): ResNetSpec => ({
+const spec = (over: Partial<ModelSpec> = {}): ModelSpec => ({
   arch: 'resnet8',
   width: 4,
   kernelSize: 3,
@@ -30,8 +30,8 @@ const spec = (over: Partial<ResNetSpec> = {}): ResNetSpec => ({
 test('effective filters: an LC block equals one conv with them (full and depthwise)', () => {
   for (const depthwise of [false, true]) {
     const s = spec({ lcDepthwise: depthwise, lcExpansion: 3 });
-    const conv = planSpatialConvs(s)[1]!; // stage1.block1.conv1: 4 → 4 channels
-    const model = buildResNet(s);
+    const conv = spatialConvsOf(s)[1]!; // stage1.block1.conv1: 4 → 4 channels
+    const model = buildNetwork(s);
     try {
       const spatial = model.params.frozen.get(`${conv.name}.weight`)!;
       const combine = model.params.learnable.get(`${conv.name}.combine.weight`)!;
@@ -57,9 +57,9 @@ test('effective filters: an LC block equals one conv with them (full and depthwi
 
 test('analyze a hand-built model: known sparsity, energy, spectrum and counts; pictures render', async () => {
   const s = spec({ freeze: 'learned' });
-  const convs = planSpatialConvs(s);
-  const model = buildResNet(s);
-  const initial = buildResNet(s);
+  const convs = spatialConvsOf(s);
+  const model = buildNetwork(s);
+  const initial = buildNetwork(s);
   try {
     // Stem: every k×k filter a centre-only spike, combined one-hot: output o uses only expanded channel o.
     const stem = convs[0]!;

@@ -17,7 +17,7 @@ import { downloadDataset } from '../../src/data/download.js';
 import { InputError } from '../../src/errors.js';
 import { evaluateRobustness } from '../../src/eval/evaluate.js';
 import { CIFAR_C_CORRUPTIONS } from '../../src/config/names.js';
-import { buildResNet } from '../../src/models/resnet.js';
+import { buildNetwork } from '../../src/models/index.js';
 import { ConfigSchema } from '../../src/config/schema.js';
 import { tempDir, tinyResNetSpec } from '../fixtures.js';
 
@@ -130,7 +130,7 @@ test('the published corruptions are evaluated per corruption and severity on the
     train: { images: new Uint8Array(0), labels: new Uint8Array(0), count: 0 },
     test: { images: new Uint8Array(PER * PIXELS).fill(100), labels: Uint8Array.from([0, 1]), count: PER },
   };
-  const model = buildResNet(tinyResNetSpec({ numClasses: 2, seed: 0 }));
+  const model = buildNetwork(tinyResNetSpec({ numClasses: 2, seed: 0 }));
   const config = ConfigSchema.parse({ eval: { attacks: [], corruptions: [], severities: [1, 5] } }).eval;
   try {
     const rows = await evaluateRobustness(model, data, 'test', config, { published: { dir, perSeverity: PER } });

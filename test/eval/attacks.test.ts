@@ -12,14 +12,14 @@ import {
 } from '../../src/eval/attacks.js';
 import { pixelClassifier } from '../../src/eval/evaluate.js';
 import { rngFor } from '../../src/random.js';
-import { buildResNet } from '../../src/models/resnet.js';
+import { buildNetwork } from '../../src/models/index.js';
 import { tinyResNetSpec } from '../fixtures.js';
 
 tf.env().set('PROD', true);
 
 /** A tiny random ResNet (8×8 RGB, W = 4) as a classifier of [0,1] images, with its own predictions as labels. */
 function tinySetup(count = 16) {
-  const model = buildResNet(tinyResNetSpec({ numClasses: 4, seed: 3 }));
+  const model = buildNetwork(tinyResNetSpec({ numClasses: 4, seed: 3 }));
   const classifier = pixelClassifier(model, { mean: [0.5, 0.4, 0.3], std: [0.25, 0.25, 0.25] });
   const rng = rngFor(1, 'images');
   // Pixels at exactly 0 and 1 too, so clipping to [0,1] is exercised.

@@ -5,10 +5,11 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import { pixelClassifier } from '../../src/eval/evaluate.js';
-import { torchName, torchStateDict } from '../../src/export/pytorch.js';
+import { pytorchTwin, torchName, torchStateDict } from '../../src/export/pytorch.js';
 import { decodeSafetensors, encodeSafetensors, type SafeTensor } from '../../src/export/safetensors.js';
 import { rngFor } from '../../src/random.js';
-import { buildResNet, type ResNetSpec } from '../../src/models/resnet.js';
+import { buildNetwork, type ModelSpec } from '../../src/models/index.js';
+import { cifarBlocksPerStage } from '../../src/models/registry.js';
 import { PACKAGE_ROOT } from '../../src/provenance.js';
 import { tempDir, tinyResNetSpec } from '../fixtures.js';
 
@@ -31,14 +32,14 @@ test('safetensors: what is written reads back, data 8-byte aligned; a truncated 
 });
 
 test('weight names map to bench/pytorch_reference.py state_dict keys', () => {
-  assert.equal(torchName('stem.conv.weight', 3), 'stem.weight');
-  assert.equal(torchName('stem.conv.combine.weight', 3), 'stem.combine.weight');
-  assert.equal(torchName('stem.bn.running_var', 3), 'bn.running_var');
-  assert.equal(torchName('stage1.block1.conv1.weight', 3), 'blocks.0.conv1.weight');
-  assert.equal(torchName('stage2.block3.bn2.bias', 3), 'blocks.5.bn2.bias');
-  assert.equal(torchName('stage3.block1.shortcut.conv.weight', 3), 'blocks.6.shortcut.0.weight');
-  assert.equal(torchName('stage3.block1.shortcut.bn.running_mean', 3), 'blocks.6.shortcut.1.running_mean');
-  assert.equal(torchName('fc.bias', 3), 'fc.bias');
+  assert.equal(torchName('stem.conv.weight', 'resnet20'), 'stem.weight');
+  assert.equal(torchName('stem.conv.combine.weight', 'resnet20'), 'stem.combine.weight');
+  assert.equal(torchName('stem.bn.running_var', 'resnet20'), 'bn.running_var');
+  assert.equal(torchName('stage1.block1.conv1.weight', 'resnet20'), 'blocks.0.conv1.weight');
+  assert.equal(torchName('stage2.block3.bn2.bias', 'resnet20'), 'blocks.5.bn2.bias');
+  assert.equal(torchName('stage3.block1.shortcut.conv.weight', 'resnet20'), 'blocks.6.shortcut.0.weight');
+  assert.equal(torchName('stage3.block1.shortcut.bn.running_mean', 'resnet20'), 'blocks.6.shortcut.1.running_mean');
+  assert.equal(torchName('fc.bias', 'resnet20'), 'fc.bias');
 });
 
 const python = '/usr/bin/python3';
@@ -54,16 +55,23 @@ const torchMissing = (() => {
  * gives lcconv's logits. BatchNorm running statistics are set to random values first, so a wrong
  * BN mapping or eval-mode mistake shows.
  */
-test('PyTorch loads the export and reproduces lcconv logits within 1e-4', { skip: torchMissing }, async () => {
-  const variants: Partial<ResNetSpec>[] = [
+test('PyTorch loads the export into its twin (strict) and reproduces lcconv logits within 1e-4, every family', {
+  skip: torchMissing,
+}, async () => {
+  const variants: Partial<ModelSpec>[] = [
     { freeze: 'frozen', lcExpansion: 2 },
     { freeze: 'shared', kernelSize: 5 },
     { freeze: 'learned', lcExpansion: 2, lcDepthwise: true, inChannels: 1 },
+    { arch: 'resnet18', width: 2, freeze: 'frozen', lcExpansion: 2 },
+    { arch: 'resnet34', width: 2, freeze: 'shared', kernelSize: 5 },
+    { arch: 'resnet50', width: 2, freeze: 'learned', lcExpansion: 2, lcDepthwise: true },
+    { arch: 'vgg11_bn', width: 2, freeze: 'frozen', lcExpansion: 2, kernelSize: 7 },
+    { arch: 'vgg16_bn', width: 2, freeze: 'shared', inChannels: 1 },
   ];
   const dir = tempDir('export');
   for (const [i, variant] of variants.entries()) {
-    const spec: ResNetSpec = tinyResNetSpec({ numClasses: 5, seed: i, ...variant });
-    const model = buildResNet(spec);
+    const spec: ModelSpec = tinyResNetSpec({ numClasses: 5, seed: i, ...variant });
+    const model = buildNetwork(spec);
     const rng = rngFor(i, 'bn');
     for (const [name, v] of model.params.buffers) {
       v.assign(
@@ -75,20 +83,11 @@ test('PyTorch loads the export and reproduces lcconv logits within 1e-4', { skip
     writeFileSync(join(out, 'model.safetensors'), encodeSafetensors(await torchStateDict(model, spec)));
     const mean = Array.from({ length: spec.inChannels }, (_, c) => 0.3 + 0.1 * c);
     const std = Array.from({ length: spec.inChannels }, (_, c) => 0.2 + 0.05 * c);
-    const kwargs = {
-      depth: 8,
-      width: 4,
-      k: spec.kernelSize,
-      freeze: spec.freeze === 'shared' ? 'frozen' : spec.freeze,
-      expansion: spec.lcExpansion,
-      depthwise: spec.lcDepthwise,
-      channels: spec.inChannels,
-      classes: 5,
-    };
-    writeFileSync(join(out, 'model.json'), JSON.stringify({ pytorch: { kwargs }, input: { mean, std } }));
+    writeFileSync(join(out, 'model.json'), JSON.stringify({ pytorch: pytorchTwin(spec), input: { mean, std } }));
+    const side = spec.arch.startsWith('vgg') ? 32 : 8; // five 2×2 pools need 32×32
     const images = tf.tensor4d(
-      Array.from({ length: 6 * 8 * 8 * spec.inChannels }, () => rng()),
-      [6, 8, 8, spec.inChannels],
+      Array.from({ length: 6 * side * side * spec.inChannels }, () => rng()),
+      [6, side, side, spec.inChannels],
     );
     const { classify, dispose } = pixelClassifier(model, { mean, std });
     const logits = classify(images);
@@ -113,4 +112,56 @@ test('PyTorch loads the export and reproduces lcconv logits within 1e-4', { skip
     assert.equal(r.status, 0, `${JSON.stringify(variant)}: ${r.stdout}${r.stderr}`);
     assert.ok(JSON.parse(r.stdout).max_abs_diff <= 1e-4);
   }
+});
+
+test('learnable, total and stored parameter counts equal the PyTorch twins at k = 3 and 7, every family and mode', {
+  skip: torchMissing,
+}, () => {
+  const cases: ModelSpec[] = [];
+  for (const arch of ['resnet20', 'resnet18', 'resnet34', 'resnet50', 'vgg11_bn', 'vgg16_bn'] as const)
+    for (const kernelSize of [3, 7])
+      for (const freeze of ['learned', 'frozen', 'shared'] as const)
+        for (const [lcExpansion, lcDepthwise] of [
+          [1, false],
+          [4, false],
+          [2, true],
+        ] as const)
+          cases.push(tinyResNetSpec({ arch, width: 4, kernelSize, freeze, lcExpansion, lcDepthwise }));
+  const script = `
+import json, sys
+sys.path.insert(0, ${JSON.stringify(join(PACKAGE_ROOT, 'bench'))})
+import torch
+from pytorch_reference import build_model
+out = []
+for c in json.load(sys.stdin):
+    depth = 6 * c["blocks"] + 2 if c["blocks"] else 20
+    m = build_model(None if c["blocks"] else c["arch"], depth, c["width"], c["k"], c["freeze"], c["E"], c["dw"], 3, 10, torch.device("cpu"))
+    shared = [mm for mm in m.modules() if getattr(mm, "shared", False)]
+    params = sum(p.numel() for p in m.parameters())
+    slices = sum(mm.shape[0] * mm.shape[1] * c["k"] * c["k"] for mm in shared)
+    out.append([sum(p.numel() for p in m.parameters() if p.requires_grad), params + slices, params + (m.bank.tensor.numel() if m.bank is not None else 0)])
+print(json.dumps(out))
+`;
+  const input = cases.map((s) => ({
+    arch: s.arch,
+    blocks: cifarBlocksPerStage(s.arch),
+    width: s.width,
+    k: s.kernelSize,
+    freeze: s.freeze,
+    E: s.lcExpansion,
+    dw: s.lcDepthwise,
+  }));
+  const r = spawnSync(python, ['-c', script], { input: JSON.stringify(input), encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const twin: [number, number, number][] = JSON.parse(r.stdout);
+  cases.forEach((spec, i) => {
+    const model = buildNetwork(spec);
+    const { learnable, total, stored } = model.counts;
+    model.dispose();
+    assert.deepEqual(
+      [learnable, total, stored],
+      twin[i],
+      `${spec.arch} k=${spec.kernelSize} ${spec.freeze} E=${spec.lcExpansion}${spec.lcDepthwise ? ' dw' : ''}: lcconv vs twin`,
+    );
+  });
 });

@@ -9,7 +9,7 @@ import {
   type SpatialInit,
 } from '../../src/models/init.js';
 import { rngFor } from '../../src/random.js';
-import { buildResNet, type ResNetSpec } from '../../src/models/resnet.js';
+import { buildNetwork, type ModelSpec } from '../../src/models/index.js';
 import { tinyResNetSpec } from '../fixtures.js';
 
 tf.env().set('PROD', true);
@@ -64,7 +64,7 @@ test('Gaussian spatial init: the sample covariance of many filters is the reques
   assertCovarianceMatches(filterSecondMoments(iid, 9), smoothCovariance(3, 1e-9), n);
 });
 
-const spec = (over: Partial<ResNetSpec> = {}): ResNetSpec => tinyResNetSpec({ width: 8, ...over });
+const spec = (over: Partial<ModelSpec> = {}): ModelSpec => tinyResNetSpec({ width: 8, ...over });
 const smooth: SpatialInit = { kind: 'gaussian', scheme: 'kaiming_uniform', covariance: smoothCovariance(3, 1) };
 
 const valuesOf = (m: Map<string, tf.Tensor>) => new Map([...m].map(([name, t]) => [name, [...t.dataSync()]]));
@@ -72,8 +72,8 @@ const valuesOf = (m: Map<string, tf.Tensor>) => new Map([...m].map(([name, t]) =
 test('spatial init changes the k×k filters only; freezing and counts are unchanged in every mode', () => {
   for (const freeze of ['learned', 'frozen', 'shared'] as const) {
     for (const lcExpansion of [1, 2]) {
-      const plain = buildResNet(spec({ freeze, lcExpansion }));
-      const structured = buildResNet(spec({ freeze, lcExpansion, spatialInit: smooth }));
+      const plain = buildNetwork(spec({ freeze, lcExpansion }));
+      const structured = buildNetwork(spec({ freeze, lcExpansion, spatialInit: smooth }));
       try {
         assert.deepEqual(structured.counts, plain.counts, `${freeze} E=${lcExpansion}: counts`);
         assert.deepEqual([...structured.params.learnable.keys()], [...plain.params.learnable.keys()]);
@@ -95,7 +95,7 @@ test('spatial init changes the k×k filters only; freezing and counts are unchan
 
 test('frozen and shared filters of a model follow the requested covariance, at the default variance', () => {
   for (const freeze of ['frozen', 'shared'] as const) {
-    const model = buildResNet(spec({ freeze, width: 16, spatialInit: smooth }));
+    const model = buildNetwork(spec({ freeze, width: 16, spatialInit: smooth }));
     try {
       // Unit draws: the bank directly; frozen filters divided by their layer's std 1/√(3·fan_in).
       const unit: Float32Array[] = [];

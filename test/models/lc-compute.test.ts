@@ -11,10 +11,10 @@ import { after, before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import { releaseBackends, selectBackend } from '../../src/backends/index.js';
 import { loadWebGpu } from '../../src/backends/webgpu.js';
-import { ConfigSchema, type FreezeMode, type LcCompute } from '../../src/config/schema.js';
+import { type Config, ConfigSchema, type FreezeMode, type LcCompute } from '../../src/config/schema.js';
 import { lcFormsOf } from '../../src/models/index.js';
 import { ParamStore, SharedBank } from '../../src/models/params.js';
-import { buildResNet } from '../../src/models/resnet.js';
+import { buildNetwork } from '../../src/models/index.js';
 import {
   chooseLcForm,
   composeLcFilter,
@@ -107,8 +107,8 @@ const blockCases: BlockCase[] = [];
 for (const freeze of ['learned', 'frozen', 'shared'] as const)
   for (const depthwise of [false, true])
     for (const k of [3, 5, 7])
+      // Full E = 1 is a plain conv (no LC block, nothing to compose).
       for (const e of [1, 2, 8, 32])
-        // Full E = 1 is a plain conv (no LC block, nothing to compose).
         for (const stride of [1, 2] as const)
           if (depthwise || e > 1) blockCases.push({ freeze, depthwise, k, e, stride });
 
@@ -174,7 +174,7 @@ const netShape = { height: 8, width: 8, channels: 3, classes: 10 };
 
 /** A ResNet-8's logits and every learnable weight's gradient of the training loss. */
 async function networkGrads(lcCompute: LcCompute, freeze: FreezeMode, depthwise: boolean) {
-  const model = buildResNet(tinyResNetSpec({ freeze, lcDepthwise: depthwise, lcExpansion: 4, lcCompute }));
+  const model = buildNetwork(tinyResNetSpec({ freeze, lcDepthwise: depthwise, lcExpansion: 4, lcCompute }));
   const { x, y } = netBatch(1);
   const xs = tf.tensor4d(x, [8, 8, 8, 3]);
   const onehot = tf.oneHot(tf.tensor1d(y, 'int32'), 10);
@@ -213,7 +213,7 @@ test('a whole ResNet-8 with E = 4 LC blocks: the same loss, logits and gradients
 
 /** 200 SGD steps of a frozen E = 8 ResNet-8 on 16 synthetic batches: each step's loss, and the accuracy. */
 async function train200(lcCompute: LcCompute, seed: number): Promise<{ losses: number[]; correct: number[] }> {
-  const model = buildResNet(tinyResNetSpec({ freeze: 'frozen', lcExpansion: 8, lcCompute, seed }));
+  const model = buildNetwork(tinyResNetSpec({ freeze: 'frozen', lcExpansion: 8, lcCompute, seed }));
   const opt = new Sgd({ momentum: 0.9, nesterov: true, weightDecay: 5e-4 });
   const out = { losses: [] as number[], correct: [] as number[] };
   for (let step = 0; step < 200; step++) {
@@ -282,7 +282,7 @@ test('auto picks the form with fewer multiply-adds: composed for a large batch, 
 
 test('lcFormsOf reports each LC block at the run batch; lc_compute is not part of the run identity', () => {
   const config = (sets: Record<string, unknown>) =>
-    ConfigSchema.parse({ model: { lc_expansion: 8, ...sets }, freeze: 'frozen', train: { batch_size: 128 } });
+    ConfigSchema.parse({ model: { lc_expansion: 8, ...sets }, freeze: 'frozen', train: { batch_size: 128 } }) as Config;
   const data = { channels: 3, classes: 10, height: 32, width: 32 };
   const auto = lcFormsOf(config({}), data);
   assert.equal(Object.keys(auto).length, 19);

@@ -5,16 +5,15 @@ import { loadConfigText } from '../../src/config/load.js';
 import type { FreezeMode } from '../../src/config/schema.js';
 import { InputError } from '../../src/errors.js';
 import { estimateFootprint } from '../../src/models/footprint.js';
-import { checkModelFits } from '../../src/models/index.js';
-import { buildResNet, planSpatialConvs, type ResNetSpec } from '../../src/models/resnet.js';
-import { ARCHS, depthOf } from '../../src/models/registry.js';
+import { buildNetwork, checkModelFits, planNetwork, spatialConvsOf, type ModelSpec } from '../../src/models/index.js';
+import { cifarBlocksPerStage } from '../../src/models/registry.js';
 import { ARCH_NAMES } from '../../src/config/names.js';
 import { Sgd } from '../../src/train/sgd.js';
 import { trainStep } from '../../src/train/trainer.js';
 
 tf.env().set('PROD', true);
 
-const spec = (over: Partial<ResNetSpec> = {}): ResNetSpec => ({
+const spec = (over: Partial<ModelSpec> = {}): ModelSpec => ({
   arch: 'resnet20',
   width: 16,
   kernelSize: 3,
@@ -34,8 +33,8 @@ const spec = (over: Partial<ResNetSpec> = {}): ResNetSpec => ({
  * Independent count of a CIFAR ResNet's weights from its shape alone (no model built):
  * spatial filters, LC 1×1 combiners, shortcut 1×1 convs, BN γ/β, classifier.
  */
-function formulaCounts(s: ResNetSpec): { spatial: number; other: number } {
-  const n = ARCHS[s.arch].blocksPerStage;
+function formulaCounts(s: ModelSpec): { spatial: number; other: number } {
+  const n = cifarBlocksPerStage(s.arch)!;
   const W = s.width,
     k = s.kernelSize,
     E = s.lcExpansion;
@@ -58,14 +57,18 @@ function formulaCounts(s: ResNetSpec): { spatial: number; other: number } {
   return { spatial, other };
 }
 
-test('registry depths are 6n+2', () => {
-  assert.deepEqual(ARCH_NAMES.map(depthOf), [8, 14, 20, 32, 44, 56, 110]);
+test('registry depths of the CIFAR ResNets are 6n+2, as named', () => {
+  const cifar = ARCH_NAMES.filter((a) => cifarBlocksPerStage(a) !== null);
+  assert.deepEqual(
+    cifar.map((a) => `resnet${6 * cifarBlocksPerStage(a)! + 2}`),
+    ['resnet8', 'resnet14', 'resnet20', 'resnet32', 'resnet44', 'resnet56', 'resnet110'],
+  );
 });
 
 test('ResNet-20 parameter counts match the PyTorch reference at k = 3, 5, 7, 9', () => {
   const reference: Record<number, number> = { 3: 272_474, 5: 748_378, 7: 1_462_234, 9: 2_414_042 };
   for (const [k, count] of Object.entries(reference)) {
-    const m = buildResNet(spec({ kernelSize: Number(k) }));
+    const m = buildNetwork(spec({ kernelSize: Number(k) }));
     assert.equal(m.counts.learnable, count, `k=${k}`);
     assert.equal(m.counts.buffers, 1568);
     m.dispose();
@@ -73,7 +76,7 @@ test('ResNet-20 parameter counts match the PyTorch reference at k = 3, 5, 7, 9',
 });
 
 test('frozen ResNet-20 learns 4,778 weights; its 267,696 spatial weights are frozen', () => {
-  const m = buildResNet(spec({ freeze: 'frozen' }));
+  const m = buildNetwork(spec({ freeze: 'frozen' }));
   assert.deepEqual(
     [m.counts.learnable, m.counts.frozen, m.counts.total, m.counts.stored],
     [4778, 267_696, 272_474, 272_474],
@@ -92,7 +95,7 @@ test('counts follow the formula for every freeze mode, k, E and depthwise', () =
     ] as const) {
       const s = spec({ arch: 'resnet8', width: 4, freeze, kernelSize: k, lcExpansion: E, lcDepthwise: dw });
       const { spatial, other } = formulaCounts(s);
-      const m = buildResNet(s);
+      const m = buildNetwork(s);
       const frozen = freeze !== 'learned' && k > 1;
       const label = `${freeze} k=${k} E=${E} dw=${dw}`;
       assert.equal(m.counts.total, spatial + other, label);
@@ -100,7 +103,7 @@ test('counts follow the formula for every freeze mode, k, E and depthwise', () =
       assert.equal(m.counts.frozen, frozen ? spatial : 0, label);
       if (freeze === 'shared' && frozen) {
         // one bank [k, k, max in, max out] over all spatial filters
-        const shapes = planSpatialConvs(s).map((c) =>
+        const shapes = spatialConvsOf(s).map((c) =>
           c.depthwise ? [c.inChannels, c.lcExpansion] : [c.inChannels, E > 1 || dw ? c.outChannels * E : c.outChannels],
         );
         const bank = k * k * Math.max(...shapes.map((x) => x[0]!)) * Math.max(...shapes.map((x) => x[1]!));
@@ -113,7 +116,7 @@ test('counts follow the formula for every freeze mode, k, E and depthwise', () =
 });
 
 test('shared mode holds exactly one frozen tensor: the bank', () => {
-  const m = buildResNet(spec({ arch: 'resnet8', width: 4, freeze: 'shared', lcExpansion: 2 }));
+  const m = buildNetwork(spec({ arch: 'resnet8', width: 4, freeze: 'shared', lcExpansion: 2 }));
   assert.equal(m.params.frozen.size, 0);
   assert.ok(m.params.shared);
   assert.deepEqual(m.params.shared.tensor.shape, [3, 3, 16, 32]);
@@ -123,7 +126,7 @@ test('shared mode holds exactly one frozen tensor: the bank', () => {
 test('every arch and mode: forward gives finite [B, classes] logits', () => {
   for (const arch of ['resnet8', 'resnet14'] as const)
     for (const freeze of ['learned', 'frozen', 'shared'] as FreezeMode[]) {
-      const m = buildResNet(spec({ arch, width: 4, freeze, lcExpansion: 2, inChannels: 1, numClasses: 3 }));
+      const m = buildNetwork(spec({ arch, width: 4, freeze, lcExpansion: 2, inChannels: 1, numClasses: 3 }));
       tf.tidy(() => {
         for (const training of [true, false]) {
           const y = m.forward(tf.randomNormal([2, 8, 8, 1], 0, 1, 'float32', 1) as tf.Tensor4D, training);
@@ -148,7 +151,7 @@ function snapshot(tensors: Iterable<[string, tf.Tensor]>): Map<string, Float32Ar
 
 for (const freeze of ['frozen', 'shared'] as FreezeMode[]) {
   test(`${freeze}: spatial filters unchanged bit-for-bit after training steps; 1×1, BN and FC change`, () => {
-    const m = buildResNet(spec({ arch: 'resnet8', width: 4, freeze, lcExpansion: 2, numClasses: 4 }));
+    const m = buildNetwork(spec({ arch: 'resnet8', width: 4, freeze, lcExpansion: 2, numClasses: 4 }));
     const frozenBefore = snapshot(freeze === 'shared' ? [['bank', m.params.shared!.tensor]] : m.params.frozen);
     const learnBefore = snapshot(m.params.learnable);
     const opt = new Sgd({ momentum: 0.9, nesterov: true, weightDecay: 5e-4 });
@@ -172,7 +175,7 @@ for (const freeze of ['frozen', 'shared'] as FreezeMode[]) {
 }
 
 test('learned: spatial filters change', () => {
-  const m = buildResNet(spec({ arch: 'resnet8', width: 4, numClasses: 4 }));
+  const m = buildNetwork(spec({ arch: 'resnet8', width: 4, numClasses: 4 }));
   const before = m.params.learnable.get('stage1.block1.conv1.weight')!.dataSync().slice();
   const opt = new Sgd({ momentum: 0.9, nesterov: false, weightDecay: 0 });
   tf.dispose(Object.values(trainStep(m, opt, batch(0), tinyShape, 0.1, 0)));
@@ -182,7 +185,7 @@ test('learned: spatial filters change', () => {
 });
 
 test('no filter gradient is computed for frozen convs: Conv2DBackpropFilter runs only for learned 1×1 convs', async () => {
-  const m = buildResNet(spec({ arch: 'resnet8', width: 4, freeze: 'frozen', numClasses: 4 }));
+  const m = buildNetwork(spec({ arch: 'resnet8', width: 4, freeze: 'frozen', numClasses: 4 }));
   const opt = new Sgd({ momentum: 0, nesterov: false, weightDecay: 0 });
   const info = await tf.profile(() => tf.dispose(Object.values(trainStep(m, opt, batch(0), tinyShape, 0.1, 0))));
   const filterGrads = info.kernels.filter((k) => k.name === 'Conv2DBackpropFilter');
@@ -193,9 +196,9 @@ test('no filter gradient is computed for frozen convs: Conv2DBackpropFilter runs
 });
 
 test('same seed, same weights; different seed, different weights', () => {
-  const a = buildResNet(spec({ arch: 'resnet8', width: 4 }));
-  const b = buildResNet(spec({ arch: 'resnet8', width: 4 }));
-  const c = buildResNet(spec({ arch: 'resnet8', width: 4, seed: 1 }));
+  const a = buildNetwork(spec({ arch: 'resnet8', width: 4 }));
+  const b = buildNetwork(spec({ arch: 'resnet8', width: 4 }));
+  const c = buildNetwork(spec({ arch: 'resnet8', width: 4, seed: 1 }));
   const w = (m: typeof a) => m.params.learnable.get('stage1.block1.conv1.weight')!.dataSync();
   assert.deepEqual(w(a), w(b));
   assert.notDeepEqual(w(a), w(c));
@@ -204,32 +207,21 @@ test('same seed, same weights; different seed, different weights', () => {
   for (const m of [a, b, c]) m.dispose();
 });
 
-test('the footprint estimate counts the weights of the plan before anything is built (within BatchNorm of the count)', () => {
+test('the footprint estimate counts exactly the weights of the plan before anything is built, in every family', () => {
   for (const [arch, width, kernelSize, lcExpansion, lcDepthwise] of [
     ['resnet20', 16, 3, 1, false],
     ['resnet8', 4, 5, 4, false],
     ['resnet8', 4, 3, 2, true],
+    ['resnet18', 4, 3, 2, false],
+    ['resnet50', 4, 5, 1, false],
+    ['resnet34', 2, 3, 2, true],
+    ['vgg11_bn', 4, 3, 4, false],
+    ['vgg16_bn', 2, 7, 1, false],
   ] as const) {
-    const spec = {
-      arch,
-      width,
-      kernelSize,
-      lcExpansion,
-      lcDepthwise,
-      lcCompute: 'auto' as const,
-      freeze: 'learned' as const,
-      init: 'kaiming_uniform' as const,
-      spatialInit: { kind: 'iid' as const, scheme: 'kaiming_uniform' as const },
-      inChannels: 3,
-      numClasses: 10,
-      seed: 0,
-    };
-    const model = buildResNet(spec);
-    const { weights } = estimateFootprint(spec, { height: 8, width: 8, batch: 4 });
-    assert.ok(
-      weights <= model.counts.total && weights >= model.counts.total - 4 * 7 * width * 4,
-      `${arch} k=${kernelSize} E=${lcExpansion}: ${weights} vs ${model.counts.total}`,
-    );
+    const s = spec({ arch, width, kernelSize, lcExpansion, lcDepthwise });
+    const model = buildNetwork(s);
+    const { weights } = estimateFootprint(s, planNetwork(s, 32, 32), { height: 32, width: 32, batch: 4 });
+    assert.equal(weights, model.counts.total, `${arch} W=${width} k=${kernelSize} E=${lcExpansion}`);
     model.dispose();
   }
 });
@@ -257,7 +249,7 @@ test('a kernel wider than the images allow, or a model larger than memory, is re
 });
 
 test('inference frees each block as it goes: peak memory is a fraction of what the forward allocates', async () => {
-  const model = buildResNet(spec({ arch: 'resnet20', width: 8 }));
+  const model = buildNetwork(spec({ arch: 'resnet20', width: 8 }));
   const x = tf.randomNormal([4, 16, 16, 3]) as tf.Tensor4D;
   const before = tf.memory().numTensors;
   const info = await tf.profile(() => tf.tidy(() => model.forward(x, false)));

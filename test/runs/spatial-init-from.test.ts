@@ -6,9 +6,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import { layerWeights } from '../../src/models/effective-filters.js';
 import { loadConfigText } from '../../src/config/load.js';
 import { datasetShape } from '../../src/data/index.js';
-import { resNetSpec } from '../../src/models/index.js';
+import { modelSpec } from '../../src/models/index.js';
 import { filterSecondMoments, normaliseCovariance } from '../../src/models/init.js';
-import { planSpatialConvs } from '../../src/models/resnet.js';
+import { spatialConvsOf } from '../../src/models/index.js';
 import { runIdentity } from '../../src/runs/identity.js';
 import { initialRunModel, loadRunModel, resolveSpatialInit } from '../../src/runs/model.js';
 import { readFinishedRun } from '../../src/eval/load-run.js';
@@ -52,7 +52,7 @@ test("spatial_init: from_run draws from the source run's filter covariance; the 
   // The frozen filters (unit draws × their layer's std) follow the normalised covariance of the
   // source's filters, pooled over all layers: check against an independent estimate.
   const loaded = await loadRunModel(source.dir);
-  const convs = planSpatialConvs(resNetSpec(loaded.config, datasetShape(loaded.config.dataset), 0));
+  const convs = spatialConvsOf(modelSpec(loaded.config, datasetShape(loaded.config.dataset), 0));
   const sourceLayers = await layerWeights(loaded.model, convs);
   loaded.model.dispose();
   const n = sourceLayers.reduce((a, l) => a + l.effective.length / 9, 0);

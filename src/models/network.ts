@@ -1,0 +1,115 @@
+/**
+ * What every architecture shares: the spec it is built from, the Model it returns, the plan of its
+ * spatial convs (for the footprint check, the LC-form summary, analysis and export), and the
+ * bookkeeping that is the same in every family (the spatial conv specs from the model-wide settings,
+ * one shared bank sized for every spatial filter, the parameter store). Each family file
+ * (resnet.ts, resnet-lowres.ts, vgg.ts) is then only its network, top to bottom.
+ */
+import type * as tf from '@tensorflow/tfjs-core';
+import type { FreezeMode, InitScheme, LcCompute } from '../config/schema.js';
+import type { SpatialInit } from './init.js';
+import { ParamStore, SharedBank, type ParamCounts } from './params.js';
+import type { ArchName } from './registry.js';
+import { spatialFilterShape, type SpatialConvSpec } from './spatial-conv.js';
+
+export interface ModelSpec {
+  arch: ArchName;
+  width: number; // W: channels of the first stage
+  kernelSize: number; // k
+  lcExpansion: number; // E
+  lcDepthwise: boolean;
+  lcCompute: LcCompute;
+  freeze: FreezeMode;
+  init: InitScheme;
+  spatialInit: SpatialInit; // the k×k filters only
+  inChannels: number; // 3 for colour, 1 for grey images
+  numClasses: number;
+  seed: number;
+}
+
+export interface Model {
+  /** [B, H, W, C] → logits [B, classes]. `training` selects batch statistics in BatchNorm (and dropout). */
+  forward(x: tf.Tensor4D, training: boolean): tf.Tensor2D;
+  /**
+   * The global training step the next training forward belongs to. Stochastic layers (VGG's
+   * dropout) draw their masks from (seed, step), so a resumed run draws what an uninterrupted one
+   * would; the trainer sets it before every step.
+   */
+  step: number;
+  params: ParamStore;
+  counts: ParamCounts;
+  dispose(): void;
+}
+
+/** A spatial conv and the height × width of the feature map it reads. */
+export interface SpatialConvAt {
+  conv: SpatialConvSpec;
+  height: number;
+  width: number;
+}
+
+/** A network's plan before anything is allocated. */
+export interface NetworkPlan {
+  /** Every spatial (k×k) conv, in forward order, with its input size. */
+  spatial: SpatialConvAt[];
+  /** Weights outside the spatial convs (1×1 convs, BatchNorm, classifier). */
+  otherWeights: number;
+  /** Activation values per image outside the spatial convs' outputs (1×1 convs, the classifier). */
+  otherActivations: number;
+}
+
+/** The factory's spec for one spatial conv of this network, from the model-wide settings. */
+export function spatialConv(
+  spec: ModelSpec,
+  name: string,
+  inChannels: number,
+  outChannels: number,
+  stride: 1 | 2,
+  options: { bias?: boolean } = {},
+): SpatialConvSpec {
+  return {
+    name,
+    inChannels,
+    outChannels,
+    stride,
+    kernelSize: spec.kernelSize,
+    freeze: spec.freeze,
+    lcExpansion: spec.lcExpansion,
+    depthwise: spec.lcDepthwise,
+    lcCompute: spec.lcCompute,
+    bias: options.bias ?? false,
+  };
+}
+
+/** Output size of a conv or pool with padding that keeps "same" at stride 1: ceil(n / stride). */
+export const strided = (n: number, stride: number) => Math.ceil(n / stride);
+
+/**
+ * The parameter store for a network whose spatial convs are `convs`: in shared mode with one bank
+ * large enough for every spatial filter ([k, k, max in, max out] over all layers).
+ */
+export function makeStore(spec: ModelSpec, convs: SpatialConvSpec[]): ParamStore {
+  let bank: SharedBank | undefined;
+  if (spec.freeze === 'shared' && spec.kernelSize > 1) {
+    const shapes = convs.map((c) => spatialFilterShape(c));
+    const maxIn = Math.max(...shapes.map((s) => s[2]));
+    const maxOut = Math.max(...shapes.map((s) => s[3]));
+    bank = new SharedBank([spec.kernelSize, spec.kernelSize, maxIn, maxOut], spec.spatialInit, spec.seed);
+  }
+  return new ParamStore(spec.seed, spec.init, spec.spatialInit, bank);
+}
+
+/** The Model of a built network. */
+export function modelOf(
+  store: ParamStore,
+  forward: (model: Model, x: tf.Tensor4D, training: boolean) => tf.Tensor2D,
+): Model {
+  const model: Model = {
+    forward: (x, training) => forward(model, x, training),
+    step: 0,
+    params: store,
+    counts: store.counts(),
+    dispose: () => store.dispose(),
+  };
+  return model;
+}
