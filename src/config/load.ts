@@ -109,13 +109,15 @@ export function loadConfigText(text: string, file: string | undefined, overrides
     const line = lineCounter.linePos(yamlError.pos[0]).line;
     throw new ConfigError({ file, line }, `invalid YAML: ${yamlError.message.split('\n')[0]}`);
   }
-  // An empty file (or one of comments only) is a mistake, not a request for every default.
-  if (file !== undefined && doc.contents === null)
+  // An empty file (or one of comments only, or a document that is only `---`, `null` or `~`) is a
+  // mistake, not a request for every default.
+  const plain = toPlain(doc, { file });
+  if (file !== undefined && (plain === null || plain === undefined))
     throw new ConfigError(
       { file },
-      'empty file: expected config keys (see configs/smoke.yaml, or run lcconv run without a file for the built-in default)',
+      `${doc.contents === null ? 'empty file' : 'the document is null'}: expected config keys (see configs/smoke.yaml, or run lcconv run without a file for the built-in default)`,
     );
-  const raw = toPlain(doc, { file }) ?? {};
+  const raw = plain ?? {};
   if (typeof raw !== 'object' || Array.isArray(raw))
     throw new ConfigError({ file }, 'expected a mapping of config keys at the top level');
   const reserved = reservedKeyPath(raw);
@@ -131,6 +133,10 @@ export function loadConfigText(text: string, file: string | undefined, overrides
     const { spec, flag } = typeof override === 'string' ? { spec: override, flag: `--set ${override}` } : override;
     const parsed = parseOverride(spec, flag);
     const path = overrideKey(parsed.path);
+    // The same key twice would silently keep the last value.
+    const earlier = overridden.get(path.join('.'));
+    if (earlier !== undefined)
+      throw new ConfigError({ keyPath: flag }, `sets ${path.join('.')} again (after ${earlier}); give it once`);
     try {
       let node = raw as Record<string, unknown>;
       for (const key of path.slice(0, -1)) {
@@ -146,6 +152,16 @@ export function loadConfigText(text: string, file: string | undefined, overrides
     overridden.set(path.join('.'), flag);
   }
 
+  // seeds: decides the runs and seed is then unused: an override of seed alone would change nothing.
+  const seedFlag = overridden.get('seed');
+  const seeds = (raw as Record<string, unknown>).seeds;
+  if (seedFlag && !overridden.has('seeds') && seeds !== undefined && seeds !== null) {
+    const value = seedFlag.slice(seedFlag.indexOf('=') + 1);
+    throw new ConfigError(
+      { keyPath: seedFlag },
+      `the config's seeds: ${JSON.stringify(seeds)} decide the runs, so seed would be ignored; use --set seeds=[${value}] for that seed alone`,
+    );
+  }
   const parsed = ConfigSchema.safeParse(raw, { reportInput: true });
   if (!parsed.success) throw toConfigError(parsed.error, doc, lineCounter, file, overridden);
   const config = parsed.data as Config; // the schema's overwrite has set model.width

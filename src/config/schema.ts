@@ -104,42 +104,53 @@ const ImageFolder = z
     'image_folder: train/<class>/*.jpg (.png, .webp…) trees (torchvision ImageFolder), decoded once into a uint8 cache (docs/datasets.md)',
   );
 
-const Dataset = z.strictObject({
-  name: z
-    .enum(DATASET_NAMES)
-    .default('synthetic')
-    .describe("dataset (README 'Datasets' gives each one's files and split)"),
-  root: z
-    .string()
-    .min(1)
-    .default('data')
-    .describe('folder holding downloaded datasets; image_folder: the folder holding train_dir and val_dir'),
-  augment: z
-    .boolean()
-    .default(true)
-    .describe('random crop (4-pixel padding) and horizontal flip on training batches (no flip for digits)'),
-  label_mode: z
-    .enum(['fine', 'coarse'])
-    .default('fine')
-    .describe('cifar100: the 100 fine classes or the 20 coarse superclasses'),
-  subset: int().min(1).optional().describe('keep only N training images per class (seeded choice); unset = all'),
-  val_split: z
-    .number()
-    .min(0)
-    .max(0.9)
-    .default(0)
-    .describe(
-      'fraction of the training images held out (seeded, per class) and used as the validation split instead of the test set; 0 = validate on the test set',
-    ),
-  split_seed: int()
-    .min(0)
-    .default(0)
-    .describe(
-      'seed of the subset and val_split choices (not the run seed, so every arm and seed sees the same images)',
-    ),
-  synthetic: Synthetic.prefault({}),
-  image_folder: ImageFolder.prefault({}),
-});
+const Dataset = z
+  .strictObject({
+    name: z
+      .enum(DATASET_NAMES)
+      .default('synthetic')
+      .describe("dataset (README 'Datasets' gives each one's files and split)"),
+    root: z
+      .string()
+      .min(1)
+      .default('data')
+      .describe('folder holding downloaded datasets; image_folder: the folder holding train_dir and val_dir'),
+    augment: z
+      .boolean()
+      .default(true)
+      .describe('random crop (4-pixel padding) and horizontal flip on training batches (no flip for digits)'),
+    label_mode: z
+      .enum(['fine', 'coarse'])
+      .default('fine')
+      .describe('cifar100: the 100 fine classes or the 20 coarse superclasses'),
+    subset: int().min(1).optional().describe('keep only N training images per class (seeded choice); unset = all'),
+    val_split: z
+      .number()
+      .min(0)
+      .max(0.9)
+      .default(0)
+      .describe(
+        'fraction of the training images held out (seeded, per class) and used as the validation split instead of the test set; 0 = validate on the test set',
+      ),
+    split_seed: int()
+      .min(0)
+      .default(0)
+      .describe(
+        'seed of the subset and val_split choices (not the run seed, so every arm and seed sees the same images)',
+      ),
+    synthetic: Synthetic.prefault({}),
+    image_folder: ImageFolder.prefault({}),
+  })
+  .superRefine((d, ctx) => {
+    // Only CIFAR-100 has coarse labels; elsewhere the key would change the run id and nothing else.
+    if (d.label_mode === 'coarse' && d.name !== 'cifar100')
+      ctx.addIssue({
+        code: 'custom',
+        path: ['label_mode'],
+        input: d.label_mode,
+        message: `coarse labels exist only for cifar100 (dataset.name is ${d.name}); remove label_mode`,
+      });
+  });
 
 const Model = z
   .strictObject({

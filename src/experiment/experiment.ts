@@ -13,11 +13,11 @@ import type { ComparisonRow } from '../results/comparison.js';
 import { writeFolderComparison } from '../results/report.js';
 import { EVAL_FILE } from '../runs/files.js';
 import { experimentDir } from '../runs/identity.js';
-import { checkUnfinished, withRun } from '../runs/lifecycle.js';
-import { resolveSpatialInit } from '../runs/model.js';
+import { checkUnfinished, isFinishedRun, withRun } from '../runs/lifecycle.js';
+import { checkSpatialInitSource, resolveSpatialInit } from '../runs/model.js';
 import type { RunIdentity, RunSink, RunSummary } from '../runs/records.js';
 import type { Trial } from '../sweep/trials.js';
-import { RunInterrupted, trainRun } from '../train/trainer.js';
+import { checkTrainable, RunInterrupted, trainRun } from '../train/trainer.js';
 
 export interface ExperimentOptions {
   backend: { backend: string; device: string; skipped?: string[] };
@@ -107,6 +107,8 @@ async function evaluateFinished(dir: string, data: Dataset, options: ExperimentO
  * status and report can tell.
  */
 export function runTrial(trial: Trial, options: ExperimentOptions): Promise<RunSummary> {
+  // Unlike `lcconv run`, a trial that cannot train is refused inside its run directory: its
+  // error.json is how the sweep's status and report name the cause.
   const { config } = trial;
   return trainOrReuse(config, config.seed, () => loadDataset(config.dataset, config.seed), gitCommit(), options, true);
 }
@@ -122,8 +124,16 @@ export async function runExperiment(config: Config, options: ExperimentOptions):
     return cache.get(key)!;
   };
 
-  // Refuse before training anything if a run would restart over its own checkpoint.
-  for (const seed of seedsOf(config)) for (const arm of armsOf(config)) checkUnfinished(arm, seed, options);
+  // Every check that can refuse runs before the first run directory is made, so a refusal writes
+  // nothing: a run that would restart over its own checkpoint, missing data, a config that cannot
+  // train on it, a from_run source that cannot serve. Finished runs that are reused need none.
+  for (const seed of seedsOf(config))
+    for (const arm of armsOf(config)) {
+      checkUnfinished(arm, seed, options);
+      if (!options.force && isFinishedRun(arm, seed)) continue;
+      checkTrainable(arm, dataFor(seed));
+      checkSpatialInitSource(arm);
+    }
   for (const seed of seedsOf(config)) {
     for (const arm of armsOf(config)) runs.push(await trainOrReuse(arm, seed, () => dataFor(seed), commit, options));
   }

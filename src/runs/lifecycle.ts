@@ -51,6 +51,11 @@ function readSummaryIfSound(dir: string): RunSummary | null {
   }
 }
 
+/** Whether the run of `config` with `seed` has finished (a damaged summary.json counts as unfinished). */
+export function isFinishedRun(config: Config, seed: number): boolean {
+  return readSummaryIfSound(runIdentity(config, seed).dir) !== null;
+}
+
 export type OpenedRun =
   | { identity: RunIdentity; finished: RunSummary }
   | { identity: RunIdentity; finished: null; recorder: RunRecorder; tensorboard: TensorBoardWriter };

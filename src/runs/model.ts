@@ -97,6 +97,22 @@ export function storedSpatialInit(dir: string, config: Config): number[][] | und
  * The second moments (1/N)·Σ w wᵀ of every k×k effective filter of the finished run
  * spatial_init_from (all spatial layers pooled, each filter one sample).
  */
+/**
+ * Refuses (one line) a `from_run` spatial init whose source run cannot give the covariance: not a
+ * finished run, or another k. Cheap (reads the source's summary and config), so it runs before
+ * anything is written.
+ */
+export function checkSpatialInitSource(config: Config): void {
+  if (config.model.spatial_init !== 'from_run') return;
+  const from = config.model.spatial_init_from!;
+  sourceRunIdentity(from); // a finished run, or one clear line
+  const k = readRunConfig(from).model.kernel_size;
+  if (k !== config.model.kernel_size)
+    throw new InputError(
+      `model.spatial_init_from: ${from} has k = ${k}, this run k = ${config.model.kernel_size}; use a run with the same kernel size`,
+    );
+}
+
 async function sourceFilterCovariance(config: Config): Promise<number[][]> {
   const from = config.model.spatial_init_from!;
   sourceRunIdentity(from); // a finished run, or one clear line

@@ -45,6 +45,8 @@ export async function runSweep(config: Config, options: SweepOptions): Promise<n
     return 0;
   }
   const todo = trials.filter((_, i) => ['failed', 'pending', 'damaged'].includes(status.states[i]!.name)); // a damaged summary is redone from the checkpoint
+  // A refusal writes nothing: the Slurm tools are checked before the config copy is written.
+  if (options.executor === 'slurm' && !options.dryRun && todo.length > 0) (await import('./slurm.js')).requireSbatch();
   const configCopy = writeConfigCopy(config, options.source);
   const report = async () => {
     const { writeReport } = await import('../results/report.js');

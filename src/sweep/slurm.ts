@@ -139,8 +139,8 @@ function slurmClient(cmd: string, args: string[]): { status: number | null; stdo
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-/** Fails early (before writing a script) when the Slurm client tools are missing. */
-function requireSbatch(): void {
+/** Fails early (before writing anything) when the Slurm client tools are missing. */
+export function requireSbatch(): void {
   slurmClient('sbatch', ['--version']);
 }
 

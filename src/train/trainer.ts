@@ -131,17 +131,27 @@ export function trainStep(
   });
 }
 
+/**
+ * Refuses (one line, exit 2) a config that cannot train on `data`: a batch larger than the training
+ * set, a kernel wider than the images allow, a network the images are too small for or that would
+ * not fit in memory. Callers run it before they make any run directory, so a refusal writes nothing.
+ */
+export function checkTrainable(config: Config, data: Dataset): void {
+  const { batch_size } = config.train;
+  if (stepsPerEpoch(data.train.count, batch_size) === 0)
+    throw new InputError(
+      `train.batch_size: ${batch_size} is larger than the training set (${data.train.count} images of ${data.name}); lower it or raise dataset.subset`,
+    );
+  checkModelFits(config, shapeOf(data));
+}
+
 export async function trainRun(input: TrainInput): Promise<RunSummary> {
   const { config, data, identity, sinks } = input;
   const { train } = config;
+  checkTrainable(config, data);
   const steps = stepsPerEpoch(data.train.count, train.batch_size);
-  if (steps === 0)
-    throw new InputError(
-      `train.batch_size: ${train.batch_size} is larger than the training set (${data.train.count} images of ${data.name}); lower it or raise dataset.subset`,
-    );
   const schedule = scheduleFor(train, steps);
   const shape = shapeOf(data);
-  checkModelFits(config, shape);
   const model = buildModel(config, shape, identity.seed, input.spatialInit);
   const optimizer = new Sgd({ momentum: train.momentum, nesterov: train.nesterov, weightDecay: train.weight_decay });
   const augment = config.dataset.augment ? CIFAR_AUGMENT : null;

@@ -106,8 +106,8 @@ async function runBlock(c: BlockCase, lcCompute: LcCompute, x: tf.Tensor4D, dy: 
 const blockCases: BlockCase[] = [];
 for (const freeze of ['learned', 'frozen', 'shared'] as const)
   for (const depthwise of [false, true])
+    // Full E = 1 is a plain conv (no LC block, nothing to compose).
     for (const k of [3, 5, 7])
-      // Full E = 1 is a plain conv (no LC block, nothing to compose).
       for (const e of [1, 2, 8, 32])
         for (const stride of [1, 2] as const)
           if (depthwise || e > 1) blockCases.push({ freeze, depthwise, k, e, stride });

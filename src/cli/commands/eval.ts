@@ -30,10 +30,14 @@ interface EvalArgs {
 /** A list flag as YAML: repeated and/or comma-separated values; 'none' is the empty list. */
 function listOverride(key: string, values: string[] | undefined): string[] {
   if (values === undefined) return [];
-  const items = values
-    .flatMap((v) => v.split(','))
-    .map((v) => v.trim())
-    .filter((v) => v !== '' && v !== 'none');
+  const items = values.flatMap((v) => v.split(',')).map((v) => v.trim());
+  // `none` alone is the empty list; an empty item (`1,,2`, a trailing comma) is a typo, not nothing.
+  if (items.length === 1 && items[0] === 'none') return [`eval.${key}=[]`];
+  const empty = items.findIndex((v) => v === '' || v === 'none');
+  if (empty >= 0)
+    throw new InputError(
+      `${FLAG_OF[key]} ${values.join(' ')}: value ${empty + 1} is ${items[empty] === '' ? 'empty' : "'none' among other values"}; give comma-separated values, or none alone for an empty list`,
+    );
   return [`eval.${key}=[${items.join(',')}]`];
 }
 
