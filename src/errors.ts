@@ -6,6 +6,26 @@ export class InputError extends Error {
   override name = 'InputError';
 }
 
+/**
+ * A command-line flag that does not fit (e.g. `--layers` naming no layer): a folder command stops
+ * at it, rather than skip every run as if each were damaged.
+ */
+export class FlagError extends InputError {
+  override name = 'FlagError';
+}
+
+/**
+ * Raised at the end of a folder command that went on past damaged runs (src/runs/scan.ts): one
+ * line naming each with its cause (exit 1). What the command could do for the healthy runs is done
+ * and written.
+ */
+export class SomeRunsSkipped extends Error {
+  override name = 'SomeRunsSkipped';
+  constructor(readonly skipped: { name: string; cause: string }[]) {
+    super(`${skipped.length} run(s) skipped: ${skipped.map((s) => `${s.name} (${s.cause})`).join('; ')}`);
+  }
+}
+
 /** A config problem, located by file, line (when YAML gives one) and key path. */
 export class ConfigError extends InputError {
   override name = 'ConfigError';

@@ -155,7 +155,7 @@ test('the folder check refuses an import of a later folder and accepts one of an
   ]);
 });
 
-test("every folder of src/ imports only folders before it in FOLDER_ORDER (type-only imports too)", () => {
+test('every folder of src/ imports only folders before it in FOLDER_ORDER (type-only imports too)', () => {
   const files = tsModules(TS_SRC).filter((f) => !f.endsWith('.d.ts'));
   assert.ok(files.length > 40, `found the sources (${files.length})`);
   const folders = new Set(files.map((f) => folderOf(TS_SRC, f)));

@@ -5,11 +5,11 @@
  * `<experiment folder>/analysis/` (one folder per run, plus the cross-run tables and plots), never
  * into a run directory, which src/runs alone writes.
  */
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { createObjectCsvStringifier } from 'csv-writer';
 import type { Config } from '../config/schema.js';
-import { InputError } from '../errors.js';
+import { FlagError } from '../errors.js';
 import { spatialConvsOf } from '../models/index.js';
 import { modelSpec } from '../models/index.js';
 import type { RunSummary } from '../runs/records.js';
@@ -19,6 +19,7 @@ import { datasetShape } from '../data/index.js';
 import { analyzeLayers, defaultPictureLayers, runStatistics, type RunAnalysis } from './analyze.js';
 import { layerWeights } from '../models/effective-filters.js';
 import { within } from '../fs-safety.js';
+import { eachRun, finishedRunsUnder, type SkippedRun } from '../runs/scan.js';
 
 export const ANALYSIS_DIR = 'analysis';
 
@@ -26,6 +27,8 @@ export interface AnalyzeOptions {
   /** Layers drawn as filter pictures (default: the stem and the first conv of each stage). */
   layers?: string[];
   plots?: boolean;
+  /** Where a folder's skipped runs are named as they are met. */
+  say?: (line: string) => void;
 }
 
 export interface AnalyzedRun {
@@ -42,22 +45,6 @@ function writeCsv(file: string, rows: object[]): void {
   writeAtomic(file, csv.getHeaderString() + csv.stringifyRecords(rows as Record<string, unknown>[]));
 }
 
-/** The finished run directories `path` names: itself, or the finished runs in an experiment folder. */
-export function finishedRunDirs(path: string): string[] {
-  if (!existsSync(path) || !statSync(path).isDirectory())
-    throw new InputError(
-      `${path}: no such folder (give a run directory or an experiment folder such as results/<name>)`,
-    );
-  if (readFinishedSummary(path)) return [path];
-  const runs = readdirSync(path, { withFileTypes: true })
-    .filter((e) => e.isDirectory() && readFinishedSummary(join(path, e.name)))
-    .map((e) => join(path, e.name))
-    .sort();
-  if (runs.length === 0)
-    throw new InputError(`${path}: no finished run (a run directory with summary.json) to analyze`);
-  return runs;
-}
-
 /** Loads one finished run and its initial weights, computes its statistics and writes them to `out`. */
 export async function analyzeRun(dir: string, out: string, options: AnalyzeOptions = {}): Promise<AnalyzedRun> {
   const summary = readFinishedSummary(dir)!;
@@ -72,7 +59,7 @@ export async function analyzeRun(dir: string, out: string, options: AnalyzeOptio
     const pictured = options.layers ?? defaultPictureLayers(names);
     const unknown = pictured.filter((n) => !names.includes(n));
     if (unknown.length)
-      throw new InputError(
+      throw new FlagError(
         `--layers ${unknown.join(',')}: no such spatial layer in ${basename(dir)} (layers: ${names.join(', ')})`,
       );
     const folder = checkpointFolder(dir);
@@ -130,14 +117,21 @@ function runRow(run: AnalyzedRun): Record<string, unknown> {
 export async function analyzePath(
   path: string,
   options: AnalyzeOptions = {},
-): Promise<{ runs: AnalyzedRun[]; out: string; files: string[] }> {
-  const dirs = finishedRunDirs(path);
-  const single = dirs.length === 1 && dirs[0] === path;
+): Promise<{ runs: AnalyzedRun[]; out: string; files: string[]; skipped: SkippedRun[] }> {
+  const folder = finishedRunsUnder(path, 'to analyze');
+  const { single } = folder;
+  const skipped = [...folder.skipped];
+  for (const s of skipped) options.say?.(`skipping ${s.name}: ${s.cause}`);
   const out = within(single ? dirname(path) : path, ANALYSIS_DIR);
-  const runs: AnalyzedRun[] = [];
-  for (const dir of dirs) runs.push(await analyzeRun(dir, within(out, basename(dir)), options));
+  const runs = await eachRun(
+    folder,
+    folder.finished,
+    (dir) => analyzeRun(dir, within(out, basename(dir)), options),
+    skipped,
+    options.say,
+  );
   const files: string[] = [];
-  if (!single) {
+  if (!single && runs.length > 0) {
     const rows = runs.map(runRow);
     writeCsv(join(out, 'runs.csv'), rows);
     writeCsv(
@@ -150,5 +144,5 @@ export async function analyzePath(
       files.push(...(await writeSweepPlots(out, rows)));
     }
   }
-  return { runs, out, files };
+  return { runs, out, files, skipped };
 }

@@ -1,32 +1,16 @@
 /**
  * `lcconv eval` and the config's `eval.after_training`: evaluate finished runs and write
  * `<run dir>/eval.csv` (one row per evaluation, through csv-writer, written atomically).
- * Which runs a folder holds, in what state, is decided here once: a run directory (config.yaml), or
- * an experiment / sweep folder whose subfolders are run directories.
+ * Which runs a folder holds is src/runs/scan.ts's to decide.
  */
-import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadDataset, type Dataset } from '../data/index.js';
-import { InputError } from '../errors.js';
 import { pct } from '../format.js';
-import { CONFIG_FILE, EVAL_FILE } from '../runs/files.js';
+import { EVAL_FILE } from '../runs/files.js';
 import { CIFAR100C_LAYOUT, CIFAR10C_LAYOUT, checkCorruptedDir } from '../data/cifar-c.js';
 import { evaluateRobustness, type CorruptedTestSet } from './evaluate.js';
 import { formatEpsilon, meanCorruptionAccuracy, writeEvalCsv, type EvalRow } from './records.js';
 import { loadFinishedModel, type FinishedRun } from './load-run.js';
-
-/** The run directories under `dir`: itself if it is one, else its subfolders that are. */
-export function runDirsUnder(dir: string): string[] {
-  if (!existsSync(dir) || !statSync(dir).isDirectory())
-    throw new InputError(`${dir}: no such folder (give a run directory, or an experiment or sweep folder)`);
-  if (existsSync(join(dir, CONFIG_FILE))) return [dir];
-  const runs = readdirSync(dir)
-    .map((name) => join(dir, name))
-    .filter((sub) => statSync(sub).isDirectory() && existsSync(join(sub, CONFIG_FILE)))
-    .sort();
-  if (runs.length === 0) throw new InputError(`${dir}: holds no run directory (a folder with ${CONFIG_FILE})`);
-  return runs;
-}
 
 export interface RunEvaluation {
   run: FinishedRun;

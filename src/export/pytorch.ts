@@ -15,6 +15,7 @@ import { modelSpec } from '../models/index.js';
 import { cifarBlocksPerStage, layoutOf, type ArchName } from '../models/registry.js';
 import { storedSpatialInit } from '../runs/model.js';
 import { spatialConvsOf, type ModelSpec } from '../models/index.js';
+import { composeLcFilter, isLcBlock } from '../models/spatial-conv.js';
 import type { FinishedRun } from '../eval/load-run.js';
 import { encodeSafetensors, type SafeTensor } from './safetensors.js';
 
@@ -52,19 +53,44 @@ function toTorchLayout(t: tf.Tensor, depthwise: boolean): tf.Tensor {
   return tf.clone(t);
 }
 
-/** The state_dict of `model` (built from `spec`), as safetensors entries, read with `await data()`. */
-export async function torchStateDict(model: Model, spec: ModelSpec): Promise<Map<string, SafeTensor>> {
-  const depthwiseFilters = new Set(
-    spatialConvsOf(spec)
-      .filter((c) => c.depthwise)
-      .map((c) => `${c.name}.weight`),
-  );
+/**
+ * The state_dict of `model` (built from `spec`), as safetensors entries, read with `await data()`.
+ * With `fold`, every LC block is contracted into its one k×k filter W·L (composeLcFilter, as the
+ * composed form computes it) and its 1×1 combination dropped: a plain network of the same
+ * function, for the twin built with freeze=learned, E = 1 (foldedSpec).
+ */
+export async function torchStateDict(
+  model: Model,
+  spec: ModelSpec,
+  options: { fold?: boolean } = {},
+): Promise<Map<string, SafeTensor>> {
+  const convs = spatialConvsOf(spec);
+  const fold = options.fold === true;
+  const depthwiseFilters = new Set(convs.filter((c) => c.depthwise && !fold).map((c) => `${c.name}.weight`));
   const weights = new Map<string, tf.Tensor>([
     ...model.params.learnable,
     ...model.params.frozen,
     ...model.params.buffers,
   ]);
-  for (const [name, filter] of model.params.sharedSlices) weights.set(name, filter());
+  const made: tf.Tensor[] = []; // tensors made here (shared slices, folded filters), disposed at the end
+  for (const [name, filter] of model.params.sharedSlices) {
+    const t = filter();
+    made.push(t);
+    weights.set(name, t);
+  }
+  if (fold)
+    for (const conv of convs.filter(isLcBlock)) {
+      const filter = `${conv.name}.weight`;
+      const combine = `${conv.name}.combine.weight`;
+      const folded = composeLcFilter(
+        weights.get(filter) as tf.Tensor4D,
+        weights.get(combine) as tf.Tensor4D,
+        conv.depthwise,
+      );
+      made.push(folded);
+      weights.set(filter, folded);
+      weights.delete(combine);
+    }
   const out = new Map<string, SafeTensor>();
   for (const [name, t] of weights) {
     const torch = tf.tidy(() => toTorchLayout(t, depthwiseFilters.has(name)));
@@ -82,8 +108,13 @@ export async function torchStateDict(model: Model, spec: ModelSpec): Promise<Map
         data: new BigInt64Array(1),
       });
   }
-  for (const name of model.params.sharedSlices.keys()) weights.get(name)!.dispose();
+  tf.dispose(made);
   return out;
+}
+
+/** The spec of the folded network: every LC block one plain k×k conv, all of them learned weights. */
+export function foldedSpec(spec: ModelSpec): ModelSpec {
+  return { ...spec, freeze: 'learned', lcExpansion: 1, lcDepthwise: false };
 }
 
 /**
@@ -112,12 +143,15 @@ export function exportMeta(
   run: FinishedRun,
   spec: ModelSpec,
   data: Pick<Dataset, 'mean' | 'std' | 'classNames' | 'height' | 'width' | 'channels' | 'name'>,
+  fold = false,
 ) {
   return {
     format: 'lcconv-export-1',
     run_id: run.summary.run_id,
     final_val_acc: run.summary.final_val_acc,
-    pytorch: pytorchTwin(spec),
+    // Folded: every LC block is one k×k conv with the filter W·L; the twin is a plain learned network.
+    folded: fold,
+    pytorch: pytorchTwin(fold ? foldedSpec(spec) : spec),
     input: {
       layout: 'NCHW',
       height: data.height,
@@ -133,12 +167,18 @@ export function exportMeta(
   };
 }
 
-/** Writes model.safetensors and model.json into `outDir`; returns their paths. */
-export async function exportRun(run: FinishedRun, model: Model, data: Dataset, outDir: string): Promise<string[]> {
+/** Writes model.safetensors and model.json into `outDir` (the LC blocks folded with `fold`); returns their paths. */
+export async function exportRun(
+  run: FinishedRun,
+  model: Model,
+  data: Dataset,
+  outDir: string,
+  options: { fold?: boolean } = {},
+): Promise<string[]> {
   const shape = { channels: data.channels, classes: data.classNames.length };
   const spec = modelSpec(run.config, shape, run.config.seed, storedSpatialInit(run.dir, run.config));
-  const tensors = await torchStateDict(model, spec);
-  const meta = exportMeta(run, spec, data);
+  const tensors = await torchStateDict(model, spec, options);
+  const meta = exportMeta(run, spec, data, options.fold);
   makeDir(outDir);
   const weightsFile = join(outDir, EXPORT_WEIGHTS);
   const metaFile = join(outDir, EXPORT_META);

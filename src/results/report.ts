@@ -7,7 +7,8 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { formatCount, formatMeanStd, pct } from '../format.js';
-import { ERROR_FILE, hasStarted, readMetrics, readRunConfig, writeAtomic } from '../runs/files.js';
+import { DamagedFile, ERROR_FILE, hasStarted, readMetrics, readRunConfig, writeAtomic } from '../runs/files.js';
+import type { SkippedRun } from '../runs/scan.js';
 import type { RunSummary } from '../runs/records.js';
 import { runState } from '../runs/state.js';
 import {
@@ -28,6 +29,8 @@ export interface Report {
   rows: ComparisonRow[];
   runs: RunSummary[];
   failed: { run: string; message: string }[];
+  /** Runs whose files are damaged (summary, metrics or config.yaml), by name and cause: left out. */
+  damaged: SkippedRun[];
   unfinished: string[];
   /** 'test accuracy' or 'validation accuracy' (dataset.val_split), for table headers and axes. */
   accuracy: string;
@@ -40,11 +43,12 @@ interface Gathered {
   /** Resolved config of each finished run (its config.yaml), by run id; absent for very old runs. */
   configs: Map<string, Record<string, unknown>>;
   failed: Report['failed'];
+  damaged: SkippedRun[];
   unfinished: string[];
 }
 
 function gather(dir: string): Gathered {
-  const gathered: Gathered = { runs: [], configs: new Map(), failed: [], unfinished: [] };
+  const gathered: Gathered = { runs: [], configs: new Map(), failed: [], damaged: [], unfinished: [] };
   const entries = existsSync(dir)
     ? readdirSync(dir, { withFileTypes: true })
         .filter((e) => e.isDirectory() && e.name !== 'sweep')
@@ -55,10 +59,17 @@ function gather(dir: string): Gathered {
     const runDir = join(dir, name);
     const { summary, error, damage } = runState(runDir);
     if (damage) {
-      gathered.failed.push({ run: name, message: `damaged: ${damage}` }); // reported by name; the others go on
+      gathered.damaged.push({ name, cause: damage }); // reported by name; the others go on
     } else if (summary) {
+      let config: Record<string, unknown> | null;
+      try {
+        config = readRunConfig(runDir);
+      } catch (err) {
+        if (!(err instanceof DamagedFile)) throw err;
+        gathered.damaged.push({ name, cause: err.message });
+        continue;
+      }
       gathered.runs.push(summary);
-      const config = readRunConfig(runDir);
       if (config) gathered.configs.set(summary.run_id, config);
     } else if (error) {
       gathered.failed.push({ run: name, message: error.message });
@@ -123,6 +134,8 @@ function reportMarkdown(title: string, report: Omit<Report, 'files'>, plots: str
       '',
       ...report.failed.map((f) => `- \`${f.run}\`: ${f.message} (see ${f.run}/${ERROR_FILE})`),
     );
+  if (report.damaged.length)
+    lines.push('', '## Damaged runs (left out)', '', ...report.damaged.map((d) => `- \`${d.name}\`: ${d.cause}`));
   if (report.unfinished.length)
     lines.push('', '## Unfinished trials', '', ...report.unfinished.map((u) => `- \`${u}\``));
   return `${lines.join('\n')}\n`;
@@ -131,8 +144,8 @@ function reportMarkdown(title: string, report: Omit<Report, 'files'>, plots: str
 /** Reads every run directory under `dir` and writes report.csv, report.md and the plots there. */
 export async function writeReport(dir: string, options: { plots?: boolean } = {}): Promise<Report> {
   const g = gather(dir);
-  const { failed, unfinished, runs } = g;
-  if (runs.length === 0) return { rows: [], runs, failed, unfinished, accuracy: 'test accuracy', files: [] };
+  const { failed, damaged, unfinished, runs } = g;
+  if (runs.length === 0) return { rows: [], runs, failed, damaged, unfinished, accuracy: 'test accuracy', files: [] };
   const { rows, labels, accuracy } = compareGathered(g);
   const runDirs = runs.map((summary) => ({ dir: join(dir, summary.run_id), summary })); // for the robustness section
   const files = [join(dir, 'report.csv'), join(dir, 'report.md')];
@@ -179,9 +192,9 @@ export async function writeReport(dir: string, options: { plots?: boolean } = {}
     files[1]!,
     reportMarkdown(
       title,
-      { rows, runs, failed, unfinished, accuracy },
+      { rows, runs, failed, damaged, unfinished, accuracy },
       plots.map((p) => basename(p)),
     ) + (robustness ? `\n${robustness.markdown}\n` : ''),
   );
-  return { rows, runs, failed, unfinished, accuracy, files };
+  return { rows, runs, failed, damaged, unfinished, accuracy, files };
 }

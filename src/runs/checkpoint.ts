@@ -72,7 +72,12 @@ async function frozenDigest(model: Model): Promise<string> {
   return digest;
 }
 
-export async function saveCheckpoint(runDir: string, model: Model, optimizer: OptimizerState, state: TrainState): Promise<void> {
+export async function saveCheckpoint(
+  runDir: string,
+  model: Model,
+  optimizer: OptimizerState,
+  state: TrainState,
+): Promise<void> {
   const tensors: tf.NamedTensorMap = {};
   for (const [name, v] of model.params.learnable) tensors[`learnable/${name}`] = v;
   for (const [name, v] of model.params.buffers) tensors[`buffers/${name}`] = v;
@@ -167,8 +172,9 @@ export async function loadCheckpoint(
     remedy,
   );
   if (manifest.frozenDigest !== (await frozenDigest(model))) {
-    throw new Error(
-      `${folder}: the frozen filters regenerated from the seed differ from the checkpoint's (model or init code changed); delete the checkpoint to restart`,
+    // Never advise deleting: this checkpoint may hold a finished run's only trained weights.
+    throw new DamagedCheckpoint(
+      `${folder}: the frozen filters regenerated from the seed and config.yaml differ from the checkpoint's (config.yaml edited, or lcconv's model or init code changed); nothing was changed: restore the run's config.yaml, or use the lcconv version that trained it`,
     );
   }
   const tensors = tf.io.decodeWeights(

@@ -23,6 +23,7 @@ import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { makeDir, removeStaleTemps, writeAtomic } from '../fs-safety.js';
+import { firstLine } from '../errors.js';
 import { acquireLock, lockOwner, type RunLock } from './lock.js';
 import type { EpochRow, RunSummary, TrainState } from './records.js';
 
@@ -75,7 +76,16 @@ function readJson<T>(file: string): T | null {
 /** The resolved config a run recorded at its start (comments dropped), or null for a run without one. */
 export function readRunConfig(dir: string): Record<string, unknown> | null {
   const file = join(dir, CONFIG_FILE);
-  return existsSync(file) ? ((parseYaml(readFileSync(file, 'utf8')) as Record<string, unknown> | null) ?? null) : null;
+  if (!existsSync(file)) return null;
+  let config: unknown;
+  try {
+    config = parseYaml(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new DamagedFile(file, `not valid YAML (${firstLine(err)})`);
+  }
+  if (config === null || typeof config !== 'object' || Array.isArray(config))
+    throw new DamagedFile(file, 'not a mapping of config keys');
+  return config as Record<string, unknown>;
 }
 
 // ---- summary.json

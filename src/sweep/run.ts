@@ -4,9 +4,10 @@
  * report). Trials that finished are skipped, unfinished ones resume from their checkpoint (each trial
  * is `lcconv run --trial <i> --resume`), failures are recorded and the others go on.
  */
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { Config } from '../config/schema.js';
 import { PACKAGE_ROOT } from '../provenance.js';
+import { SomeRunsSkipped } from '../errors.js';
 import { ERROR_FILE } from '../runs/files.js';
 import { experimentDir } from '../runs/identity.js';
 import { formatStatus, sweepStatus } from './status.js';
@@ -42,6 +43,12 @@ export async function runSweep(config: Config, options: SweepOptions): Promise<n
 
   if (options.status || (options.dryRun && options.executor === 'local')) {
     say(formatStatus(trials, status));
+    // Damaged trials are listed above; the status then ends non-zero, naming each.
+    const damaged = trials.filter((_, i) => status.states[i]!.name === 'damaged');
+    if (options.status && damaged.length)
+      throw new SomeRunsSkipped(
+        damaged.map((t) => ({ name: basename(t.identity.dir), cause: status.states[t.index]!.detail })),
+      );
     return 0;
   }
   const todo = trials.filter((_, i) => ['failed', 'pending', 'damaged'].includes(status.states[i]!.name)); // a damaged summary is redone from the checkpoint

@@ -124,7 +124,25 @@ function jobsFile(slurmDir: string): string {
 
 function readJobs(slurmDir: string): SubmittedJob[] {
   const file = jobsFile(slurmDir);
-  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as SubmittedJob[]) : [];
+  if (!existsSync(file)) return [];
+  let jobs: unknown;
+  try {
+    jobs = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new InputError(
+      `${file}: damaged (not valid JSON: ${(err as Error).message}); it lists the submitted Slurm jobs: restore it, or move it aside to track only jobs submitted from now on`,
+    );
+  }
+  const isJob = (j: unknown) =>
+    typeof j === 'object' &&
+    j !== null &&
+    typeof (j as SubmittedJob).job_id === 'string' &&
+    Array.isArray((j as SubmittedJob).trials);
+  if (!Array.isArray(jobs) || !jobs.every(isJob))
+    throw new InputError(
+      `${file}: damaged (expected a list of submitted jobs, each with job_id and trials); restore it, or move it aside to track only jobs submitted from now on`,
+    );
+  return jobs as SubmittedJob[];
 }
 
 /** Runs a Slurm client; a missing binary is an InputError that says what to do. */

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import { pixelClassifier } from '../../src/eval/evaluate.js';
-import { pytorchTwin, torchName, torchStateDict } from '../../src/export/pytorch.js';
+import { foldedSpec, pytorchTwin, torchName, torchStateDict } from '../../src/export/pytorch.js';
 import { decodeSafetensors, encodeSafetensors, type SafeTensor } from '../../src/export/safetensors.js';
 import { rngFor } from '../../src/random.js';
 import { buildNetwork, type ModelSpec } from '../../src/models/index.js';
@@ -55,7 +55,7 @@ const torchMissing = (() => {
  * gives lcconv's logits. BatchNorm running statistics are set to random values first, so a wrong
  * BN mapping or eval-mode mistake shows.
  */
-test('PyTorch loads the export into its twin (strict) and reproduces lcconv logits within 1e-4, every family', {
+test('PyTorch loads the export, plain and folded, into its twin (strict) and reproduces lcconv logits within 1e-4, every family', {
   skip: torchMissing,
 }, async () => {
   const variants: Partial<ModelSpec>[] = [
@@ -78,12 +78,8 @@ test('PyTorch loads the export into its twin (strict) and reproduces lcconv logi
         tf.tensor1d(Array.from({ length: v.size }, () => (name.endsWith('running_var') ? 0.5 + rng() : rng() - 0.5))),
       );
     }
-    const out = join(dir, `v${i}`);
-    mkdirSync(out);
-    writeFileSync(join(out, 'model.safetensors'), encodeSafetensors(await torchStateDict(model, spec)));
     const mean = Array.from({ length: spec.inChannels }, (_, c) => 0.3 + 0.1 * c);
     const std = Array.from({ length: spec.inChannels }, (_, c) => 0.2 + 0.05 * c);
-    writeFileSync(join(out, 'model.json'), JSON.stringify({ pytorch: pytorchTwin(spec), input: { mean, std } }));
     const side = spec.arch.startsWith('vgg') ? 32 : 8; // five 2×2 pools need 32×32
     const images = tf.tensor4d(
       Array.from({ length: 6 * side * side * spec.inChannels }, () => rng()),
@@ -91,7 +87,7 @@ test('PyTorch loads the export into its twin (strict) and reproduces lcconv logi
     );
     const { classify, dispose } = pixelClassifier(model, { mean, std });
     const logits = classify(images);
-    const check = join(out, 'check.safetensors');
+    const check = join(dir, `check${i}.safetensors`);
     writeFileSync(
       check,
       encodeSafetensors(
@@ -101,16 +97,27 @@ test('PyTorch loads the export into its twin (strict) and reproduces lcconv logi
         ]),
       ),
     );
+    // The export as trained, and (with LC blocks) folded: each block one k×k conv in a plain learned twin.
+    const lc = spec.lcExpansion > 1 || spec.lcDepthwise;
+    for (const fold of lc ? [false, true] : [false]) {
+      const out = join(dir, `v${i}${fold ? '-folded' : ''}`);
+      mkdirSync(out);
+      const state = await torchStateDict(model, spec, { fold });
+      if (fold) assert.ok(![...state.keys()].some((k) => k.includes('combine')), 'no 1×1 combination left');
+      writeFileSync(join(out, 'model.safetensors'), encodeSafetensors(state));
+      const twin = pytorchTwin(fold ? foldedSpec(spec) : spec);
+      writeFileSync(join(out, 'model.json'), JSON.stringify({ pytorch: twin, input: { mean, std } }));
+      const r = spawnSync(
+        python,
+        [join(PACKAGE_ROOT, 'bench', 'lcconv_export.py'), out, '--check', check, '--tol', '1e-4'],
+        { encoding: 'utf8' },
+      );
+      assert.equal(r.status, 0, `${JSON.stringify(variant)}${fold ? ' folded' : ''}: ${r.stdout}${r.stderr}`);
+      assert.ok(JSON.parse(r.stdout).max_abs_diff <= 1e-4);
+    }
     tf.dispose([images, logits]);
     dispose();
     model.dispose();
-    const r = spawnSync(
-      python,
-      [join(PACKAGE_ROOT, 'bench', 'lcconv_export.py'), out, '--check', check, '--tol', '1e-4'],
-      { encoding: 'utf8' },
-    );
-    assert.equal(r.status, 0, `${JSON.stringify(variant)}: ${r.stdout}${r.stderr}`);
-    assert.ok(JSON.parse(r.stdout).max_abs_diff <= 1e-4);
   }
 });
 

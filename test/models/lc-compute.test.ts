@@ -105,8 +105,8 @@ async function runBlock(c: BlockCase, lcCompute: LcCompute, x: tf.Tensor4D, dy: 
 
 const blockCases: BlockCase[] = [];
 for (const freeze of ['learned', 'frozen', 'shared'] as const)
+  // Full E = 1 is a plain conv (no LC block, nothing to compose).
   for (const depthwise of [false, true])
-    // Full E = 1 is a plain conv (no LC block, nothing to compose).
     for (const k of [3, 5, 7])
       for (const e of [1, 2, 8, 32])
         for (const stride of [1, 2] as const)

@@ -60,7 +60,8 @@ export const analyzeCommand: CommandModule<object, AnalyzeArgs> = {
       ?.split(',')
       .map((l) => l.trim())
       .filter((l) => l !== '');
-    const result = await analyzePath(folder, { layers, plots: args.plots });
+    const say = (line: string) => process.stdout.write(`${line}\n`);
+    const result = await analyzePath(folder, { layers, plots: args.plots, say });
     for (const run of result.runs) {
       const stats = run.analysis.layers;
       const lc = stats.filter((l) => l.lc_hoyer !== null);
@@ -68,5 +69,9 @@ export const analyzeCommand: CommandModule<object, AnalyzeArgs> = {
       process.stdout.write(`${run.summary.run_id}: ${stats.length} spatial layers${lcText} → ${run.out}\n`);
     }
     process.stdout.write(`${result.runs.length} run(s) analyzed; wrote ${result.out}\n`);
+    if (result.skipped.length) {
+      const { SomeRunsSkipped } = await import('../../runs/scan.js');
+      throw new SomeRunsSkipped(result.skipped);
+    }
   },
 };

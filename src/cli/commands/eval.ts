@@ -153,7 +153,7 @@ export const evalCommand: CommandModule<object, EvalArgs> = {
       .example('$0 eval results/kernel-sweep --json > eval.json', 'a sweep, rows as JSON') as unknown as Argv<EvalArgs>,
   handler: async (args: ArgumentsCamelCase<EvalArgs>) => {
     const overrides = await checkEvalFlags(args); // before any run is read
-    const { runDirsUnder, evaluateRun, formatEvaluation, formatRow } = await import('../../eval/run-eval.js');
+    const { evaluateRun, formatEvaluation, formatRow } = await import('../../eval/run-eval.js');
     const { readFinishedRun, loadFinishedModel } = await import('../../eval/load-run.js');
     const out = args.json ? process.stderr : process.stdout;
     const say = (line: string) => {
@@ -163,26 +163,33 @@ export const evalCommand: CommandModule<object, EvalArgs> = {
     // No SIGINT listener here on purpose: evaluation runs synchronous kernels for long stretches,
     // where a JS listener would only run after them; the default action ends the process at once,
     // and every eval.csv is written whole (temp + rename), so nothing is left half-written.
-    const dirs = runDirsUnder(args.dir);
-    const single = dirs.length === 1 && dirs[0] === args.dir;
-    const runs: FinishedRun[] = [];
-    for (const dir of dirs) {
-      try {
-        runs.push(readFinishedRun(dir, overrides));
-      } catch (err) {
-        if (single || !(err instanceof InputError)) throw err;
-        say(`skipping ${err.message}`);
-      }
-    }
-    if (runs.length === 0) throw new InputError(`${args.dir}: no finished run to evaluate`);
+    const { finishedRunsUnder, eachRun, SomeRunsSkipped } = await import('../../runs/scan.js');
+    const folder = finishedRunsUnder(args.dir, 'to evaluate');
+    for (const s of folder.skipped) say(`skipping ${s.name}: ${s.cause}`);
+    for (const u of folder.unfinished) say(`not evaluated: ${u.name} (${u.cause})`);
+    const skipped = [...folder.skipped];
+    const read = await eachRun(folder, folder.finished, async (dir) => readFinishedRun(dir, overrides), skipped, say);
+    if (read.length === 0) throw new SomeRunsSkipped(skipped);
 
     const { chooseBackendFor } = await import('../backend-banner.js');
     const { releaseBackends } = await import('../../backends/index.js');
     const { loadDataset } = await import('../../data/index.js');
-    await chooseBackendFor(runs[0]!.config, say);
+    await chooseBackendFor(read[0]!.config, say);
     try {
-      // Every checkpoint loads (digest checked) before the first eval.csv is written.
-      for (const run of runs) (await loadFinishedModel(run)).dispose();
+      // Every checkpoint loads (digest checked) before the first eval.csv is written; a damaged one is skipped.
+      const loadable = new Set(
+        await eachRun(
+          folder,
+          read.map((r) => r.dir),
+          async (dir) => {
+            (await loadFinishedModel(read.find((r) => r.dir === dir)!)).dispose();
+            return dir;
+          },
+          skipped,
+          say,
+        ),
+      );
+      const runs = read.filter((r) => loadable.has(r.dir));
       // Runs of one experiment share their dataset (the synthetic set depends on the run seed).
       const datasets = new Map<string, ReturnType<typeof loadDataset>>();
       const dataOf = (run: FinishedRun) => {
@@ -212,6 +219,7 @@ export const evalCommand: CommandModule<object, EvalArgs> = {
           )}\n`,
         );
       }
+      if (skipped.length) throw new SomeRunsSkipped(skipped); // after every healthy run is evaluated and written
     } finally {
       await releaseBackends();
     }

@@ -33,6 +33,7 @@ export const reportCommand: CommandModule<object, ReportArgs> = {
     if (report.runs.length === 0) {
       // Say why: the runs that are there failed (each with its cause) or are unfinished.
       const why = [
+        ...report.damaged.map((d) => `${d.name} is damaged: ${d.cause}`),
         ...report.failed.map((f) => `${f.run} failed: ${firstLine(f.message)}`),
         ...report.unfinished.map((u) => `${u} is unfinished`),
       ];
@@ -44,5 +45,9 @@ export const reportCommand: CommandModule<object, ReportArgs> = {
     if (report.failed.length) process.stdout.write(`failed: ${report.failed.map((f) => f.run).join(', ')}\n`);
     if (report.unfinished.length) process.stdout.write(`unfinished: ${report.unfinished.join(', ')}\n`);
     process.stdout.write(`${report.runs.length} runs reported; wrote ${report.files.join(', ')}\n`);
+    if (report.damaged.length) {
+      const { SomeRunsSkipped } = await import('../../runs/scan.js');
+      throw new SomeRunsSkipped(report.damaged); // the report of the healthy runs is written
+    }
   },
 };

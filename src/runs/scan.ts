@@ -1,0 +1,118 @@
+/**
+ * The runs under a folder a command was given, each with what is wrong with it: the one reader of
+ * run folders for the commands that work on many runs (eval, analyze, report). A damaged run (a
+ * malformed summary.json, config.yaml or metrics.csv, a missing checkpoint) is named with its cause
+ * and the command goes on with the others; the command then ends non-zero (SomeRunsSkipped, which
+ * this module re-exports).
+ * Reads files only (no tfjs), so listing stays cheap.
+ */
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { loadConfigFile } from '../config/load.js';
+import { FlagError, firstLine, InputError, SomeRunsSkipped } from '../errors.js';
+import { checkpointFolder, CONFIG_FILE, DamagedFile, RUNNING_FILE, SUMMARY_FILE } from './files.js';
+import { runState } from './state.js';
+
+export { SomeRunsSkipped };
+
+/** A run a command could not use, and why (one line). */
+export interface SkippedRun {
+  name: string;
+  cause: string;
+}
+
+export interface FolderRuns {
+  /** Finished runs whose summary, metrics, config and checkpoint read back, sorted. */
+  finished: string[];
+  /** Damaged runs, by name and cause. */
+  skipped: SkippedRun[];
+  /** Runs that have not finished (running, interrupted, failed): not damaged, not used. */
+  unfinished: SkippedRun[];
+  /** `path` is itself a run directory. */
+  single: boolean;
+}
+
+/** Files that only a run directory holds. */
+const RUN_MARKERS = [CONFIG_FILE, SUMMARY_FILE, RUNNING_FILE, 'metrics.csv', 'checkpoint'];
+const isRunDir = (dir: string) => RUN_MARKERS.some((f) => existsSync(join(dir, f)));
+
+/** What keeps a run from being used as a finished run, or null; `unfinished` when it is only not done. */
+function problemOf(dir: string): { cause: string; unfinished: boolean } | null {
+  const state = runState(dir);
+  if (state.damage) return { cause: state.damage, unfinished: false };
+  if (state.state !== 'finished')
+    return {
+      cause: state.error
+        ? `failed: ${firstLine(state.error.message)}`
+        : `the run has not finished (${state.state}); finish it with lcconv run --resume`,
+      unfinished: true,
+    };
+  try {
+    loadConfigFile(join(dir, CONFIG_FILE));
+  } catch (err) {
+    if (err instanceof InputError || err instanceof DamagedFile) return { cause: firstLine(err), unfinished: false };
+    throw err;
+  }
+  if (!checkpointFolder(dir)) return { cause: 'no checkpoint (checkpoint/ is missing)', unfinished: false };
+  return null;
+}
+
+/**
+ * The runs of a run directory, or of every run directory directly inside an experiment or sweep
+ * folder. A single run directory that cannot be used is refused in one line (InputError); in a
+ * folder each such run is listed and the others go on. `purpose` words the refusal of a folder
+ * without any usable run ("to evaluate").
+ */
+export function finishedRunsUnder(path: string, purpose: string): FolderRuns {
+  if (!existsSync(path) || !statSync(path).isDirectory())
+    throw new InputError(`${path}: no such folder (give a run directory, or an experiment or sweep folder)`);
+  if (isRunDir(path)) {
+    const problem = problemOf(path);
+    if (problem) throw new InputError(`${path}: ${problem.cause}`);
+    return { finished: [path], skipped: [], unfinished: [], single: true };
+  }
+  const result: FolderRuns = { finished: [], skipped: [], unfinished: [], single: false };
+  const subdirs = readdirSync(path, { withFileTypes: true })
+    .filter((e) => e.isDirectory() && isRunDir(join(path, e.name)))
+    .map((e) => join(path, e.name))
+    .sort();
+  for (const dir of subdirs) {
+    const problem = problemOf(dir);
+    if (!problem) result.finished.push(dir);
+    else (problem.unfinished ? result.unfinished : result.skipped).push({ name: basename(dir), cause: problem.cause });
+  }
+  if (result.finished.length === 0) {
+    const named = [...result.skipped, ...result.unfinished].map((s) => `${s.name} (${s.cause})`);
+    throw new InputError(
+      `${path}: no finished run ${purpose}${named.length ? `: ${named.join('; ')}` : ` (no run directory with ${CONFIG_FILE})`}`,
+    );
+  }
+  return result;
+}
+
+/**
+ * Runs `work` on each run of `folder`; a run whose files turn out damaged while it is read (a
+ * checkpoint that fails its checksum, …: an InputError or DamagedFile) is added to `skipped` and the
+ * others go on. A single run directory's problem is the command's: it is thrown (one line, exit 2).
+ */
+export async function eachRun<T>(
+  folder: Pick<FolderRuns, 'single'>,
+  dirs: string[],
+  work: (dir: string) => Promise<T>,
+  skipped: SkippedRun[],
+  say?: (line: string) => void,
+): Promise<T[]> {
+  const done: T[] = [];
+  for (const dir of dirs) {
+    try {
+      done.push(await work(dir));
+    } catch (err) {
+      const damage = err instanceof DamagedFile || (err instanceof InputError && !(err instanceof FlagError));
+      if (folder.single || !damage) throw err;
+      const cause = firstLine(err).replace(`${dir}: `, '');
+      skipped.push({ name: basename(dir), cause });
+      say?.(`skipping ${basename(dir)}: ${cause}`);
+    }
+  }
+  return done;
+}
