@@ -4,11 +4,10 @@
  * Numbers come from compareArms: mean ± sample std of the final validation accuracy over seeds
  * (with n), Δ in percentage points vs standard training and vs the learned arm at the same E.
  */
-import { existsSync, readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { formatCount, formatMeanStd, pct } from '../format.js';
 import { DamagedFile, ERROR_FILE, hasStarted, readMetrics, readRunConfig, writeAtomic } from '../runs/files.js';
-import type { SkippedRun } from '../runs/scan.js';
+import { runDirsIn, type SkippedRun } from '../runs/scan.js';
 import type { RunSummary } from '../runs/records.js';
 import { runState } from '../runs/state.js';
 import {
@@ -49,14 +48,8 @@ interface Gathered {
 
 function gather(dir: string): Gathered {
   const gathered: Gathered = { runs: [], configs: new Map(), failed: [], damaged: [], unfinished: [] };
-  const entries = existsSync(dir)
-    ? readdirSync(dir, { withFileTypes: true })
-        .filter((e) => e.isDirectory() && e.name !== 'sweep')
-        .map((e) => e.name)
-        .sort()
-    : [];
-  for (const name of entries) {
-    const runDir = join(dir, name);
+  for (const runDir of runDirsIn(dir)) {
+    const name = basename(runDir);
     const { summary, error, damage } = runState(runDir);
     if (damage) {
       gathered.damaged.push({ name, cause: damage }); // reported by name; the others go on

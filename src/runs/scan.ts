@@ -10,7 +10,17 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { loadConfigFile } from '../config/load.js';
 import { FlagError, firstLine, InputError, SomeRunsSkipped } from '../errors.js';
-import { checkpointFolder, CONFIG_FILE, DamagedFile, RUNNING_FILE, SUMMARY_FILE } from './files.js';
+import {
+  CHECKPOINT_DIR,
+  checkpointFolder,
+  CONFIG_FILE,
+  DamagedFile,
+  ERROR_FILE,
+  METRICS_FILE,
+  RUNNING_FILE,
+  SUMMARY_FILE,
+  TRIAL_LOG,
+} from './files.js';
 import { runState } from './state.js';
 
 export { SomeRunsSkipped };
@@ -33,8 +43,20 @@ export interface FolderRuns {
 }
 
 /** Files that only a run directory holds. */
-const RUN_MARKERS = [CONFIG_FILE, SUMMARY_FILE, RUNNING_FILE, 'metrics.csv', 'checkpoint'];
+const RUN_MARKERS = [CONFIG_FILE, SUMMARY_FILE, RUNNING_FILE, ERROR_FILE, TRIAL_LOG, METRICS_FILE, CHECKPOINT_DIR];
 const isRunDir = (dir: string) => RUN_MARKERS.some((f) => existsSync(join(dir, f)));
+
+/**
+ * The run directories directly inside an experiment or sweep folder, sorted (none when it does not
+ * exist): the one rule for which subfolders are runs (not sweep/, analysis/ or other folders).
+ */
+export function runDirsIn(folder: string): string[] {
+  if (!existsSync(folder)) return [];
+  return readdirSync(folder, { withFileTypes: true })
+    .filter((e) => e.isDirectory() && isRunDir(join(folder, e.name)))
+    .map((e) => join(folder, e.name))
+    .sort();
+}
 
 /** What keeps a run from being used as a finished run, or null; `unfinished` when it is only not done. */
 function problemOf(dir: string): { cause: string; unfinished: boolean } | null {
@@ -72,11 +94,7 @@ export function finishedRunsUnder(path: string, purpose: string): FolderRuns {
     return { finished: [path], skipped: [], unfinished: [], single: true };
   }
   const result: FolderRuns = { finished: [], skipped: [], unfinished: [], single: false };
-  const subdirs = readdirSync(path, { withFileTypes: true })
-    .filter((e) => e.isDirectory() && isRunDir(join(path, e.name)))
-    .map((e) => join(path, e.name))
-    .sort();
-  for (const dir of subdirs) {
+  for (const dir of runDirsIn(path)) {
     const problem = problemOf(dir);
     if (!problem) result.finished.push(dir);
     else (problem.unfinished ? result.unfinished : result.skipped).push({ name: basename(dir), cause: problem.cause });

@@ -104,8 +104,8 @@ async function runBlock(c: BlockCase, lcCompute: LcCompute, x: tf.Tensor4D, dy: 
 }
 
 const blockCases: BlockCase[] = [];
+// Full E = 1 is a plain conv (no LC block, nothing to compose).
 for (const freeze of ['learned', 'frozen', 'shared'] as const)
-  // Full E = 1 is a plain conv (no LC block, nothing to compose).
   for (const depthwise of [false, true])
     for (const k of [3, 5, 7])
       for (const e of [1, 2, 8, 32])
