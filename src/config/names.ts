@@ -67,3 +67,16 @@ export const CIFAR_C_CORRUPTIONS = [
   'pixelate',
   'jpeg_compression',
 ] as const;
+
+/**
+ * The full protocol (`lcconv eval --full`): every test image, every attack at the usual radii, every
+ * built-in corruption at severities 1–5. Hours per run on a CPU; the schema's eval defaults take minutes.
+ */
+export const FULL_EVAL = {
+  images: 'all',
+  attacks: [...ATTACK_NAMES],
+  linf_epsilons: [0.5, 1, 2, 4, 8],
+  l2_epsilons: [0.125, 0.25, 0.5, 1],
+  corruptions: [...CORRUPTION_NAMES],
+  severities: [1, 2, 3, 4, 5],
+} as const;

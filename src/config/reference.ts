@@ -21,6 +21,7 @@ type Def = {
   element?: z.ZodType;
   values?: unknown[];
   items?: z.ZodType[];
+  options?: z.ZodType[];
   format?: string;
   checks?: unknown[];
 };
@@ -45,6 +46,8 @@ function describeType(schema: z.ZodType): string {
     case 'default':
     case 'prefault':
       return describeType(def.innerType!);
+    case 'union':
+      return (def.options ?? []).map(describeType).join(' or ');
     default:
       return def.type;
   }

@@ -16,7 +16,7 @@ import type { Model } from '../models/index.js';
 import { correctMask, fgsm, pgdRobustMask, type Classifier, type PgdOptions } from './attacks.js';
 import { corruptImages } from './corruptions.js';
 import { CIFAR_C_CORRUPTIONS, type AttackName, type CorruptionName } from '../config/names.js';
-import type { EvalMetric, EvalRow } from './records.js';
+import { evalRowKey, type EvalMetric, type EvalRow } from './records.js';
 import { readCorrupted } from '../data/cifar-c.js';
 
 /**
@@ -26,10 +26,10 @@ import { readCorrupted } from '../data/cifar-c.js';
 export function selectImages(
   split: ImageSplit,
   pixels: number,
-  images: number | undefined,
+  images: number | 'all',
   seed: number,
 ): { split: ImageSplit; indices: number[] } {
-  if (images === undefined || images >= split.count)
+  if (images === 'all' || images >= split.count)
     return { split, indices: Array.from({ length: split.count }, (_, i) => i) };
   const chosen = Array.from(permutation(split.count, rngFor(seed, 'eval/images')).subarray(0, images)).sort(
     (a, b) => a - b,
@@ -143,8 +143,12 @@ function plan(
 }
 
 export interface EvaluateOptions {
-  /** Called after each row (progress). */
+  /** Called after each row (progress, and saving it at once). */
   onRow?: (row: EvalRow) => void;
+  /** Rows measured before (eval.csv), by evalRowKey: an evaluation with the same key is not run again, its row is reused. */
+  measured?: Map<string, EvalRow>;
+  /** After each setting, measured or reused: how many of how many are done (progress and ETA). */
+  onProgress?: (done: number, total: number, row: EvalRow, reused: boolean) => void;
   /** The published corrupted test set, evaluated too (only on the test split it was made from). */
   published?: CorruptedTestSet;
 }
@@ -166,14 +170,32 @@ export async function evaluateRobustness(
   const { classify, dispose } = pixelClassifier(model, data);
   const rows: EvalRow[] = [];
   try {
-    for (const evaluation of plan(
+    const evaluations = plan(
       config,
       images,
       indices,
       shape,
       classify,
       split === 'test' ? options.published : undefined,
-    )) {
+    );
+    for (const evaluation of evaluations) {
+      const setting: Omit<EvalRow, 'accuracy'> = {
+        metric: evaluation.metric,
+        name: evaluation.name,
+        epsilon: evaluation.epsilon ?? null,
+        severity: evaluation.severity ?? null,
+        steps: evaluation.iterative ? config.steps : null,
+        restarts: evaluation.iterative ? config.restarts : null,
+        n: images.count,
+        split,
+        seed: config.seed,
+      };
+      const earlier = options.measured?.get(evalRowKey(setting));
+      if (earlier) {
+        rows.push(earlier); // measured by an earlier (perhaps interrupted) evaluation
+        options.onProgress?.(rows.length, evaluations.length, earlier, true);
+        continue;
+      }
       const source = evaluation.images?.() ?? images.images;
       let correct = 0;
       for (let start = 0; start < images.count; start += config.batch_size) {
@@ -189,19 +211,10 @@ export async function evaluateRobustness(
         correct += (await hits.data())[0]!;
         hits.dispose();
       }
-      const row: EvalRow = {
-        metric: evaluation.metric,
-        name: evaluation.name,
-        epsilon: evaluation.epsilon ?? null,
-        severity: evaluation.severity ?? null,
-        steps: evaluation.iterative ? config.steps : null,
-        restarts: evaluation.iterative ? config.restarts : null,
-        accuracy: correct / images.count,
-        n: images.count,
-        split,
-      };
+      const row: EvalRow = { ...setting, accuracy: correct / images.count };
       rows.push(row);
       options.onRow?.(row);
+      options.onProgress?.(rows.length, evaluations.length, row, false);
     }
   } finally {
     dispose();

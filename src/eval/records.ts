@@ -21,9 +21,12 @@ export interface EvalRow {
   steps: number | null;
   restarts: number | null;
   accuracy: number;
+  /** Images evaluated: the whole split, or `eval.images` of it chosen from `seed`. */
   n: number;
   /** 'test', or 'val' when the run held out val_split of its training images and used that instead. */
   split: 'test' | 'val';
+  /** eval.seed: chose the images (when fewer than the split), the corruption noise and the attacks' random starts; null in rows written before it was recorded. */
+  seed: number | null;
 }
 
 export const EVAL_COLUMNS = [
@@ -36,11 +39,35 @@ export const EVAL_COLUMNS = [
   'accuracy',
   'n',
   'split',
+  'seed',
 ] as const satisfies readonly (keyof EvalRow)[];
+
+/**
+ * What makes two rows the same evaluation: the setting (metric, name, ε, severity, PGD steps and
+ * restarts) and the image selection (split, count, seed). A new evaluation replaces only the rows
+ * with its own keys; the report compares arms only on rows with equal keys.
+ */
+export function evalRowKey(row: Omit<EvalRow, 'accuracy'>): string {
+  return [row.metric, row.name, row.epsilon, row.severity, row.steps, row.restarts, row.split, row.n, row.seed]
+    .map((v) => (v === null ? '' : String(v)))
+    .join('|');
+}
 
 export function writeEvalCsv(file: string, rows: EvalRow[]): void {
   const csv = createObjectCsvStringifier({ header: EVAL_COLUMNS.map((id) => ({ id, title: id })) });
   writeAtomic(file, csv.getHeaderString()! + csv.stringifyRecords(rows));
+}
+
+/**
+ * Adds `rows` to the run's eval.csv: rows of the same evaluation (evalRowKey) are replaced, every
+ * other row is kept, so an FGSM evaluation and a later PGD one both stay.
+ */
+export function accumulateEvalCsv(file: string, rows: EvalRow[]): EvalRow[] {
+  const earlier = existsSync(file) ? parseEvalCsv(readFileSync(file, 'utf8')) : [];
+  const replaced = new Set(rows.map(evalRowKey));
+  const all = [...earlier.filter((r) => !replaced.has(evalRowKey(r))), ...rows];
+  writeEvalCsv(file, all);
+  return all;
 }
 
 /** Reads a run's eval.csv (for report), or null when it has none. */
@@ -67,6 +94,7 @@ export function parseEvalCsv(text: string): EvalRow[] {
       accuracy: Number(cells.accuracy),
       n: Number(cells.n),
       split: cells.split as EvalRow['split'],
+      seed: num(cells.seed),
     };
   });
 }

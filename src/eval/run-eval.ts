@@ -8,8 +8,15 @@ import { loadDataset, type Dataset } from '../data/index.js';
 import { pct } from '../format.js';
 import { EVAL_FILE } from '../runs/files.js';
 import { CIFAR100C_LAYOUT, CIFAR10C_LAYOUT, checkCorruptedDir } from '../data/cifar-c.js';
-import { evaluateRobustness, type CorruptedTestSet } from './evaluate.js';
-import { formatEpsilon, meanCorruptionAccuracy, writeEvalCsv, type EvalRow } from './records.js';
+import { evaluateRobustness, type CorruptedTestSet, type EvaluateOptions } from './evaluate.js';
+import {
+  accumulateEvalCsv,
+  evalRowKey,
+  formatEpsilon,
+  meanCorruptionAccuracy,
+  readEvalCsv,
+  type EvalRow,
+} from './records.js';
 import { loadFinishedModel, type FinishedRun } from './load-run.js';
 
 export interface RunEvaluation {
@@ -25,19 +32,22 @@ export interface RunEvaluation {
  */
 export async function evaluateRun(
   run: FinishedRun,
-  options: { data?: Dataset; onRow?: (row: EvalRow) => void } = {},
+  options: { data?: Dataset; onProgress?: EvaluateOptions['onProgress'] } = {},
 ): Promise<RunEvaluation> {
   const t0 = performance.now();
   const data = options.data ?? loadDataset(run.config.dataset, run.config.seed);
   const model = await loadFinishedModel(run);
   try {
     const split = run.config.dataset.val_split > 0 ? 'val' : 'test';
+    const file = join(run.dir, EVAL_FILE);
+    // Rows already in eval.csv (an earlier or interrupted evaluation) are reused, not measured again.
+    const measured = new Map((readEvalCsv(run.dir) ?? []).map((r) => [evalRowKey(r), r]));
     const rows = await evaluateRobustness(model, data, split, run.config.eval, {
-      onRow: options.onRow,
+      onRow: (row) => accumulateEvalCsv(file, [row]), // each row saved as measured: an interruption keeps it
+      onProgress: options.onProgress,
+      measured,
       published: publishedCorruptions(run),
     });
-    const file = join(run.dir, EVAL_FILE);
-    writeEvalCsv(file, rows);
     return { run, rows, seconds: (performance.now() - t0) / 1000, file };
   } finally {
     model.dispose();
@@ -57,17 +67,12 @@ function publishedCorruptions(run: FinishedRun): CorruptedTestSet | undefined {
 }
 
 /** What an evaluation row was measured at: ε and steps of an attack, a corruption's severity. */
-function settingOf(r: EvalRow): string {
+export function settingOf(r: EvalRow): string {
   if (r.metric === 'corruption' || r.metric === 'cifar-c')
     return `${r.metric === 'cifar-c' ? 'CIFAR-C ' : ''}severity ${r.severity}`;
   if (r.metric === 'adversarial')
     return `ε ${formatEpsilon(r)}${r.steps ? `, ${r.steps} steps${r.restarts! > 1 ? ` × ${r.restarts}` : ''}` : ''}`;
   return '';
-}
-
-/** One row as a progress line. */
-export function formatRow(r: EvalRow): string {
-  return `${r.name} ${settingOf(r)}: ${pct(r.accuracy)}%`;
 }
 
 /** The printed table of one run's evaluation. */

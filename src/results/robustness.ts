@@ -6,7 +6,7 @@
  */
 import { createObjectCsvStringifier } from 'csv-writer';
 import { join } from 'node:path';
-import { readEvalCsv, formatEpsilon, type EvalRow } from '../eval/records.js';
+import { evalRowKey, formatEpsilon, readEvalCsv, type EvalRow } from '../eval/records.js';
 import { pct, signedPp } from '../format.js';
 import { writeAtomic } from '../runs/files.js';
 import type { RunSummary } from '../runs/records.js';
@@ -23,6 +23,12 @@ export interface RobustnessRow {
   name: string;
   epsilon: number | null;
   severity: number | null;
+  steps: number | null;
+  restarts: number | null;
+  /** The image selection every run of this row was evaluated on: split, image count, eval seed. */
+  split: EvalRow['split'];
+  images: number;
+  eval_seed: number | null;
   n: number; // seeds
   accuracy_mean: number;
   accuracy_std: number | null;
@@ -39,14 +45,23 @@ const COLUMNS: (keyof RobustnessRow)[] = [
   'name',
   'epsilon',
   'severity',
+  'steps',
+  'restarts',
+  'split',
+  'images',
+  'eval_seed',
   'n',
   'accuracy_mean',
   'accuracy_std',
   'delta_vs_standard',
 ];
 
-type Evaluation = Pick<EvalRow, 'metric' | 'name' | 'epsilon' | 'severity'>;
-const keyOf = (e: Evaluation) => `${e.metric}|${e.name}|${e.epsilon ?? ''}|${e.severity ?? ''}`;
+type Evaluation = Omit<EvalRow, 'accuracy'>;
+/** Runs are aggregated, and arms compared, only on the same setting and the same image selection. */
+const keyOf = (e: Evaluation) => evalRowKey(e);
+const evaluationOf = (r: RobustnessRow): Evaluation => ({ ...r, n: r.images, seed: r.eval_seed });
+/** One arm: the same identity comparison.csv uses (config group, freeze, k, E, depthwise). */
+const armOf = (r: RobustnessRow) => `${r.group}|${r.freeze}|${r.kernel_size}|${r.lc_expansion}|${r.lc_depthwise}`;
 
 /** A run's rows plus, per kind of corruption rows, their mean (the usual summary of CIFAR-C). */
 function withMeans(rows: EvalRow[]): EvalRow[] {
@@ -81,6 +96,11 @@ export function robustnessRows(runs: { dir: string; summary: RunSummary }[]): Ro
       name: evaluation.name,
       epsilon: evaluation.epsilon,
       severity: evaluation.severity,
+      steps: evaluation.steps,
+      restarts: evaluation.restarts,
+      split: evaluation.split,
+      images: evaluation.n,
+      eval_seed: evaluation.seed,
       n: arm.n,
       accuracy_mean: arm.val_acc_mean,
       accuracy_std: arm.val_acc_std,
@@ -89,39 +109,67 @@ export function robustnessRows(runs: { dir: string; summary: RunSummary }[]): Ro
   );
 }
 
-/** The markdown section: per arm, clean, each attack at each ε and the corruption means, with Δ vs standard. */
+/**
+ * The markdown section: per arm, clean, each attack at each ε and the corruption means, with Δ vs
+ * standard. Only evaluations every arm has are columns (the same setting and image selection);
+ * the others are named as left out, with the arms that have them.
+ */
 function robustnessMarkdown(rows: RobustnessRow[], plots: string[]): string {
-  const columns = [
+  const arms = [...new Map(rows.map((r) => [armOf(r), r])).values()];
+  const candidates = [
     ...new Map(
       rows
         .filter((r) => r.metric === 'clean' || r.metric === 'adversarial' || r.name === 'mean')
-        .map((r) => [keyOf(r), r]),
+        .map((r) => [keyOf(evaluationOf(r)), r]),
     ).values(),
   ];
+  const armsWith = (column: RobustnessRow) =>
+    new Set(rows.filter((x) => keyOf(evaluationOf(x)) === keyOf(evaluationOf(column))).map(armOf));
+  const columns = candidates.filter((c) => armsWith(c).size === arms.length);
+  const leftOut = candidates.filter((c) => armsWith(c).size < arms.length);
+  const selections = new Set(columns.map((c) => `${c.split}|${c.images}|${c.eval_seed}`));
+  const selection = (r: RobustnessRow) => `${r.images} ${r.split} images, eval seed ${r.eval_seed ?? '?'}`;
   const title = (r: RobustnessRow) =>
-    r.metric === 'clean'
+    (r.metric === 'clean'
       ? 'clean'
       : r.metric === 'adversarial'
         ? `${r.name} ${formatEpsilon(r)}`
         : r.metric === 'cifar-c'
           ? 'CIFAR-C mean'
-          : 'corruptions mean';
-  const arms = [...new Map(rows.map((r) => [`${r.group}|${r.freeze}`, r])).values()];
+          : 'corruptions mean') + (selections.size > 1 ? ` (${selection(r)})` : '');
+  const label = (a: RobustnessRow) =>
+    `${a.freeze}${a.lc_depthwise ? ' (dw)' : ''} k${a.kernel_size} E${a.lc_expansion}`;
   const cell = (arm: RobustnessRow, column: RobustnessRow) => {
-    const r = rows.find((x) => x.group === arm.group && x.freeze === arm.freeze && keyOf(x) === keyOf(column));
+    const r = rows.find((x) => armOf(x) === armOf(arm) && keyOf(evaluationOf(x)) === keyOf(evaluationOf(column)));
     return r ? `${pct(r.accuracy_mean)} (${signedPp(r.delta_vs_standard)})` : '';
   };
+  const withGroup = new Set(arms.map((a) => a.group)).size > 1;
   return [
     '## Robustness',
     '',
-    'Accuracy % on the evaluated split (lcconv eval; README "Evaluating robustness"), mean over seeds, with Δ vs standard training in percentage points. Per-severity and per-corruption numbers: robustness.csv.',
+    `Accuracy % on the evaluated images (lcconv eval; README "Evaluating robustness"), mean over seeds, with Δ vs standard training in percentage points; arms are compared only on evaluations with the same setting and image selection${selections.size === 1 && columns[0] ? ` (here ${selection(columns[0])})` : ''}. Per-severity and per-corruption numbers: robustness.csv.`,
     '',
-    `| freeze | k | E | n | ${columns.map(title).join(' | ')} |`,
-    `|---|---:|---:|---:|${columns.map(() => '---:').join('|')}|`,
+    `|${withGroup ? ' config |' : ''} freeze | k | E | n | ${columns.map(title).join(' | ')} |`,
+    `|${withGroup ? '---|' : ''}---|---:|---:|---:|${columns.map(() => '---:').join('|')}|`,
     ...arms.map(
       (a) =>
-        `| ${a.freeze}${a.lc_depthwise ? ' (dw)' : ''} | ${a.kernel_size} | ${a.lc_expansion} | ${a.n} | ${columns.map((c) => cell(a, c)).join(' | ')} |`,
+        `|${withGroup ? ` ${a.group} |` : ''} ${a.freeze}${a.lc_depthwise ? ' (dw)' : ''} | ${a.kernel_size} | ${a.lc_expansion} | ${a.n} | ${columns.map((c) => cell(a, c)).join(' | ')} |`,
     ),
+    ...(leftOut.length
+      ? [
+          '',
+          'Left out of the table (not evaluated on every arm with this setting and image selection, so not comparable): ' +
+            leftOut
+              .map(
+                (c) =>
+                  `${title(c)}${selections.size > 1 ? '' : ` (${selection(c)})`} — only ${rows
+                    .filter((x) => keyOf(evaluationOf(x)) === keyOf(evaluationOf(c)))
+                    .map(label)
+                    .join(', ')}`,
+              )
+              .join('; '),
+        ]
+      : []),
     ...(plots.length ? ['', ...plots.map((p) => `![${p.replace(/_/g, ' ').replace('.svg', '')}](${p})\n`)] : []),
   ].join('\n');
 }

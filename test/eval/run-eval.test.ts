@@ -40,23 +40,26 @@ const QUICK = [
   '2',
 ];
 
-test('eval.after_training evaluated the run when it finished; lcconv eval on an experiment folder rewrites eval.csv and prints JSON rows', () => {
+test('eval.after_training evaluated the run when it finished; lcconv eval on an experiment folder adds its rows to eval.csv (the earlier evaluation stays) and prints JSON rows', () => {
   const automatic = parseEvalCsv(readFileSync(join(runDir, 'eval.csv'), 'utf8'));
   assert.deepEqual(
     automatic.map((row) => [row.name, row.n, row.epsilon ?? row.severity]),
-    [['clean', 4, null], ...[0.5, 1, 2, 4, 8].map((e) => ['fgsm', 4, e / 255]), ['brightness', 4, 2]],
+    [['clean', 4, null], ...[1, 4].map((e) => ['fgsm', 4, e / 255]), ['brightness', 4, 2]],
   );
   const r = lcconv(['eval', experiment, ...QUICK, '--json']);
   assert.equal(r.status, 0, r.stderr);
   const [result] = JSON.parse(r.stdout) as { dir: string; rows: { name: string; accuracy: number; n: number }[] }[];
   assert.equal(result!.dir, runDir);
-  const rows = parseEvalCsv(readFileSync(join(runDir, 'eval.csv'), 'utf8'));
+  const all = parseEvalCsv(readFileSync(join(runDir, 'eval.csv'), 'utf8'));
+  // The after-training rows (4 images) stay; this evaluation's (8 images) are added after them.
+  assert.deepEqual(all.slice(0, automatic.length), automatic);
+  const rows = all.slice(automatic.length);
   assert.deepEqual(
     rows.map((row) => row.name),
     ['clean', 'fgsm', 'pgd', 'pgd_l2', 'gaussian_noise', 'contrast'],
   );
   assert.deepEqual(rows, result!.rows);
-  assert.ok(rows.every((row) => row.n === 8 && row.split === 'test'));
+  assert.ok(rows.every((row) => row.n === 8 && row.split === 'test' && row.seed === 0));
   assert.equal(rows.find((row) => row.name === 'pgd')!.epsilon, 8 / 255);
   assert.equal(rows.find((row) => row.name === 'pgd')!.steps, 2);
   for (const row of rows.filter((x) => x.metric === 'adversarial')) assert.ok(row.accuracy <= rows[0]!.accuracy);
@@ -141,4 +144,52 @@ test('lcconv export writes a PyTorch state_dict and model.json', () => {
     classes: 4,
   });
   assert.equal(meta.input.mean.length, 3);
+});
+
+test('the default evaluation is the quick one; --full is the full protocol, other flags still override it', async () => {
+  const { loadConfigText } = await import('../../src/config/load.js');
+  const { evalOverrides } = await import('../../src/cli/commands/eval.js');
+  const quick = loadConfigText('{}', undefined).config.eval;
+  assert.deepEqual(
+    [quick.images, quick.attacks, quick.linf_epsilons, quick.corruptions, quick.severities],
+    [1000, ['fgsm', 'pgd'], [1, 4], ['gaussian_noise', 'defocus_blur', 'contrast'], [3]],
+  );
+  const flags = { set: [], full: true, eps: ['2'] };
+  const full = loadConfigText('{}', undefined, evalOverrides(flags)).config.eval;
+  assert.equal(full.images, 'all');
+  assert.deepEqual(full.attacks, ['fgsm', 'pgd', 'pgd_l2']);
+  assert.deepEqual(full.linf_epsilons, [2], '--eps wins over --full');
+  assert.deepEqual(full.severities, [1, 2, 3, 4, 5]);
+  assert.equal(full.corruptions.length, 9);
+});
+
+test('an interrupted evaluation keeps the rows it measured, and a rerun reuses them instead of measuring again', () => {
+  const dir = join(tempDir('eval-resume'), 'run');
+  cpSync(runDir, dir, { recursive: true });
+  rmSync(join(dir, 'eval.csv'), { force: true });
+  const settings = [
+    '--images',
+    '8',
+    '--attacks',
+    'fgsm',
+    '--eps',
+    '2,8',
+    '--corruptions',
+    'contrast',
+    '--severities',
+    '1',
+  ];
+  const first = lcconv(['eval', dir, ...settings]);
+  assert.equal(first.status, 0, first.stderr);
+  assert.match(first.stdout, /^ {2}\[1\/4\] clean$/m, 'one progress line per setting on a pipe');
+  assert.equal((first.stdout.match(/ε 2\/255/g) ?? []).length, 2, 'the progress line and the table row, no third copy');
+  // As if interrupted after two settings: eval.csv keeps what was measured so far.
+  const csv = readFileSync(join(dir, 'eval.csv'), 'utf8').trim().split('\n');
+  writeFileSync(join(dir, 'eval.csv'), `${csv.slice(0, 3).join('\n')}\n`);
+  const again = lcconv(['eval', dir, ...settings]);
+  assert.equal(again.status, 0, again.stderr);
+  assert.match(again.stdout, /\[1\/4\] clean \(from eval\.csv\)/);
+  assert.match(again.stdout, /\[2\/4\] fgsm ε 2\/255 \(from eval\.csv\)/);
+  assert.match(again.stdout, /\[3\/4\] fgsm ε 8\/255$/m);
+  assert.equal(readFileSync(join(dir, 'eval.csv'), 'utf8').trim().split('\n').length, 5, 'header and 4 rows');
 });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { writeEvalCsv, type EvalRow } from '../../src/eval/records.js';
+import { accumulateEvalCsv, parseEvalCsv, writeEvalCsv, type EvalRow } from '../../src/eval/records.js';
 import { writeReport } from '../../src/results/report.js';
 import { fixtureRun, tempDir } from '../fixtures.js';
 
@@ -24,6 +24,7 @@ function evalRows(clean: number, pgd2: number, pgd8: number, corrupt: [number, n
     accuracy,
     n: 100,
     split: 'test',
+    seed: 0,
   });
   return [
     row('clean', 'clean', clean),
@@ -63,4 +64,60 @@ test('report: robustness per arm, mean over seeds, Δ vs standard, corruption me
     md,
     /\| frozen \| 3 \| 1 \| 1 \| 60\.00 \(-15\.00\) \| 50\.00 \(\+5\.00\) \| 30\.00 \(\+15\.00\) \| 50\.00 \(\+5\.00\) \|/,
   );
+});
+
+test('eval.csv accumulates: a later evaluation adds its rows and replaces only rows of the same setting and selection', () => {
+  const file = join(tempDir('eval-accumulate'), 'eval.csv');
+  const [clean, pgd2, pgd8] = evalRows(0.8, 0.5, 0.1, [0.7, 0.3]);
+  accumulateEvalCsv(file, [clean!, pgd2!]);
+  accumulateEvalCsv(file, [pgd8!]); // another ε: added
+  accumulateEvalCsv(file, [{ ...clean!, n: 50, accuracy: 0.9 }]); // another image count: added
+  accumulateEvalCsv(file, [{ ...pgd2!, accuracy: 0.45 }]); // the same evaluation again: replaced
+  const rows = parseEvalCsv(readFileSync(file, 'utf8'));
+  assert.equal(rows.length, 4);
+  assert.deepEqual(
+    rows.map((r) => [r.name, r.epsilon === null ? null : Math.round(r.epsilon * 255), r.n, r.seed, r.accuracy]),
+    [
+      ['clean', null, 100, 0, 0.8],
+      ['pgd', 8, 100, 0, 0.1],
+      ['clean', null, 50, 0, 0.9],
+      ['pgd', 2, 100, 0, 0.45],
+    ],
+  );
+});
+
+test('robustness: arms are kept apart by k (as comparison.csv keys them), and evaluations on other image selections are not compared', async () => {
+  const dir = tempDir('report-robust-arms');
+  for (const k of [3, 5]) {
+    fixtureRun(dir, 'learned', k, 0, 0.8, 900);
+    fixtureRun(dir, 'frozen', k, 0, 0.6, 300);
+  }
+  const write = (freeze: string, k: number, rows: EvalRow[]) =>
+    writeEvalCsv(join(dir, `${freeze}-k${k}-E1-seed0-fixture0`, 'eval.csv'), rows);
+  write('learned', 3, evalRows(0.8, 0.5, 0.1, [0.7, 0.3]));
+  write('frozen', 3, evalRows(0.6, 0.4, 0.2, [0.5, 0.5]));
+  write('learned', 5, evalRows(0.7, 0.3, 0.05, [0.6, 0.2]));
+  // k = 5 frozen: PGD on 50 other images (another selection); clean and corruptions on the same 100.
+  write(
+    'frozen',
+    5,
+    evalRows(0.65, 0.35, 0.15, [0.4, 0.4]).map((r) => (r.metric === 'adversarial' ? { ...r, n: 50, seed: 1 } : r)),
+  );
+  await writeReport(dir, { plots: false });
+  const md = readFileSync(join(dir, 'report.md'), 'utf8');
+  // Four arms, each with its own clean accuracy (k = 5 rows do not show k = 3 values).
+  assert.match(md, /\| learned \| 3 \| 1 \| 1 \| 80\.00 /);
+  assert.match(md, /\| frozen \| 3 \| 1 \| 1 \| 60\.00 /);
+  assert.match(md, /\| learned \| 5 \| 1 \| 1 \| 70\.00 /);
+  assert.match(md, /\| frozen \| 5 \| 1 \| 1 \| 65\.00 /);
+  // PGD was not run on the same images for every arm: no PGD column, and the report says why.
+  const table = md.slice(md.indexOf('## Robustness'));
+  assert.doesNotMatch(table.split('\n').find((l) => l.startsWith('| freeze'))!, /pgd/);
+  assert.match(
+    table,
+    /Left out of the table \(not evaluated on every arm .*\): pgd 2\/255 \(100 test images, eval seed 0\) — only learned k3 E1, frozen k3 E1, learned k5 E1/,
+  );
+  assert.match(table, /pgd 2\/255 \(50 test images, eval seed 1\) — only frozen k5 E1/);
+  const csv = readFileSync(join(dir, 'robustness.csv'), 'utf8');
+  assert.match(csv.split('\n')[0]!, /,split,images,eval_seed,/);
 });

@@ -5,8 +5,11 @@
  * flags below override it and are validated by the same schema, before anything is loaded.
  */
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import { FULL_EVAL } from '../../config/names.js';
 import { ConfigError, InputError } from '../../errors.js';
 import type { FinishedRun } from '../../eval/load-run.js';
+import type { EvalRow } from '../../eval/records.js';
+import { endDisplay, showDisplay } from '../interrupt.js';
 
 interface EvalArgs {
   dir: string;
@@ -18,9 +21,10 @@ interface EvalArgs {
   restarts?: number;
   corruptions?: string[];
   severities?: string[];
-  images?: number;
+  images?: string;
   seed?: number;
   batchSize?: number;
+  full: boolean;
   set: string[];
   backend?: string;
   json: boolean;
@@ -85,7 +89,7 @@ export function evalOverrides(args: Omit<EvalArgs, 'dir' | 'json' | 'quiet'>): s
         `--set ${spec}: lcconv eval only overrides eval.* keys (the run's other settings are fixed by its directory)`,
       );
   }
-  return [
+  const overrides = [
     ...listOverride('attacks', args.attacks),
     ...listOverride('linf_epsilons', args.eps),
     ...listOverride('l2_epsilons', args.l2Eps),
@@ -94,12 +98,63 @@ export function evalOverrides(args: Omit<EvalArgs, 'dir' | 'json' | 'quiet'>): s
     ...scalar('steps', args.steps),
     ...scalar('step_size', args.stepSize),
     ...scalar('restarts', args.restarts),
-    ...scalar('images', args.images),
+    ...(args.images === undefined ? [] : [`eval.images=${args.images}`]),
     ...scalar('seed', args.seed),
     ...scalar('batch_size', args.batchSize),
     ...args.set,
     ...(args.backend ? [`backend=${args.backend}`] : []),
   ];
+  if (!args.full) return overrides;
+  // --full: the full protocol for every key no flag or --set gave.
+  const given = new Set(overrides.map((o) => o.slice(0, o.indexOf('='))));
+  for (const [key, value] of Object.entries(FULL_EVAL))
+    if (!given.has(`eval.${key}`)) overrides.push(`eval.${key}=${JSON.stringify(value)}`);
+  return overrides;
+}
+
+/**
+ * Progress of one run's settings: a bar with ETA on a terminal, one line per setting elsewhere.
+ * Accuracies are printed once, in the table after the run.
+ */
+async function settingsProgress(
+  out: NodeJS.WriteStream,
+  quiet: boolean,
+  settingOf: (row: EvalRow) => string,
+): Promise<{ update: (done: number, total: number, row: EvalRow, reused: boolean) => void; stop: () => void }> {
+  const cliProgress = (await import('cli-progress')).default;
+  let bar: import('cli-progress').SingleBar | null = null;
+  const display = {
+    stop() {
+      bar?.stop();
+      endDisplay(display);
+    },
+  };
+  const label = (row: EvalRow, reused: boolean) =>
+    `${`${row.name} ${settingOf(row)}`.trim()}${reused ? ' (from eval.csv)' : ''}`;
+  return {
+    update(done, total, row, reused) {
+      if (quiet) return;
+      if (!out.isTTY) {
+        out.write(`  [${done}/${total}] ${label(row, reused)}\n`);
+        return;
+      }
+      if (!bar) {
+        bar = new cliProgress.SingleBar(
+          {
+            format: '  |{bar}| {value}/{total} settings, ETA {eta_formatted}  {last}',
+            stream: out,
+            hideCursor: true,
+            clearOnComplete: true,
+          },
+          cliProgress.Presets.shades_classic,
+        );
+        bar.start(total, 0, { last: '' });
+        showDisplay(display);
+      }
+      bar.update(done, { last: label(row, reused) });
+    },
+    stop: () => display.stop(),
+  };
 }
 
 export const evalCommand: CommandModule<object, EvalArgs> = {
@@ -132,7 +187,16 @@ export const evalCommand: CommandModule<object, EvalArgs> = {
         describe: 'built-in corruptions (comma-separated; none = no corruptions)',
       })
       .option('severities', { type: 'string', array: true, describe: 'corruption severities 1..5' })
-      .option('images', { type: 'number', describe: 'evaluate N images of the split (seeded choice; default all)' })
+      .option('images', {
+        type: 'string',
+        describe: 'evaluate N images of the split (seeded choice; default 1000), or all',
+      })
+      .option('full', {
+        type: 'boolean',
+        default: false,
+        describe:
+          "the paper's protocol: every image, fgsm/pgd/pgd_l2 at every usual ε, every corruption at severities 1-5 (hours on a CPU); other flags still override",
+      })
       .option('seed', { type: 'number', describe: 'seed of image choice, corruptions and random starts (default 0)' })
       .option('batch-size', { type: 'number', describe: 'images per batch (default 256)' })
       .option('set', {
@@ -153,7 +217,7 @@ export const evalCommand: CommandModule<object, EvalArgs> = {
       .example('$0 eval results/kernel-sweep --json > eval.json', 'a sweep, rows as JSON') as unknown as Argv<EvalArgs>,
   handler: async (args: ArgumentsCamelCase<EvalArgs>) => {
     const overrides = await checkEvalFlags(args); // before any run is read
-    const { evaluateRun, formatEvaluation, formatRow } = await import('../../eval/run-eval.js');
+    const { evaluateRun, formatEvaluation, settingOf } = await import('../../eval/run-eval.js');
     const { readFinishedRun, loadFinishedModel } = await import('../../eval/load-run.js');
     const out = args.json ? process.stderr : process.stdout;
     const say = (line: string) => {
@@ -200,7 +264,13 @@ export const evalCommand: CommandModule<object, EvalArgs> = {
       const results = [];
       for (const run of runs) {
         say(`evaluating ${run.dir}`);
-        const result = await evaluateRun(run, { data: dataOf(run), onRow: (row) => say(`  ${formatRow(row)}`) });
+        const progress = await settingsProgress(out, args.quiet, settingOf);
+        let result: Awaited<ReturnType<typeof evaluateRun>>;
+        try {
+          result = await evaluateRun(run, { data: dataOf(run), onProgress: progress.update });
+        } finally {
+          progress.stop();
+        }
         results.push(result);
         if (!args.json) process.stdout.write(`${formatEvaluation(result)}\n\n`);
       }
