@@ -191,10 +191,15 @@ export function formatComparison(rows: ComparisonRow[], accuracy = 'test accurac
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n');
 }
 
+/** Percentage points with their sign, as the sentence writes an interval's ends. */
+const signed = (pp: number) => `${pp >= 0 ? '+' : '−'}${Math.abs(pp).toFixed(2)}`;
+
 /**
  * The table in one sentence, for the last line of `lcconv run`: how far each non-standard arm is
- * from standard training, e.g. "frozen random filters (k=3, E=8; 23,322 learnable weights) reach
- * 87.34% test accuracy, 1.33 points below standard training (88.67%, 172,506 learnable weights), mean of 3 seeds."
+ * from standard training, with the interval that says whether the gap means anything, e.g. "frozen
+ * random filters (k=3, E=8; 23,322 learnable weights) reach 87.34% test accuracy, 1.33 points below
+ * standard training (88.67%, 172,506 learnable weights), mean of 3 seeds (95 % CI of the difference
+ * −9.80 to +8.50 points: within noise at this size)."
  */
 export function summarySentence(rows: ComparisonRow[], accuracy = 'test accuracy'): string {
   const parts = rows.flatMap((r) => {
@@ -212,7 +217,14 @@ export function summarySentence(rows: ComparisonRow[], accuracy = 'test accuracy
     const d = r.delta_vs_standard;
     const how = Math.abs(d) < 0.005 ? 'the same as' : `${Math.abs(d).toFixed(2)} points ${d < 0 ? 'below' : 'above'}`;
     const what = `${r.freeze === 'shared' ? 'shared' : 'frozen'} random filters (${r.group ? `${r.group}, ` : ''}k=${r.kernel_size}, E=${r.lc_expansion}${r.lc_depthwise ? ', depthwise' : ''}; ${formatCount(r.learnable_params)} learnable weights)`;
-    const seeds = r.n === 1 ? 'one seed' : `mean of ${r.n} seeds`;
+    // The interval says whether the gap means anything at this size; one seed has none.
+    const low = r.delta_vs_standard_ci95_low;
+    const high = r.delta_vs_standard_ci95_high;
+    const within = low !== null && high !== null && low <= 0 && high >= 0;
+    const seeds =
+      low === null || high === null
+        ? `${r.n === 1 ? 'one seed' : `mean of ${r.n} seeds`} (no interval: run several seeds to tell a gap from noise)`
+        : `mean of ${r.n} seeds (95 % CI of the difference ${signed(low)} to ${signed(high)} points: ${within ? 'within noise at this size' : 'the interval excludes no difference'})`;
     return [
       `${what} reach ${pct(r.val_acc_mean)}% ${accuracy}, ${how} standard training (${pct(standard.val_acc_mean)}%, ${formatCount(standard.learnable_params)} learnable weights), ${seeds}`,
     ];

@@ -39,7 +39,7 @@ test('smoke run end to end: files, CSV columns, accuracy beats chance, compariso
   assert.match(r.stdout, /Δ vs standard/);
   assert.match(
     r.stdout.trim().split('\n').at(-1)!,
-    /^Frozen random filters \(k=3, E=8; [\d,]+ learnable weights\) reach [\d.]+% test accuracy, [\d.]+ points (below|above) standard training \([\d.]+%, [\d,]+ learnable weights\), one seed\.$/,
+    /^Frozen random filters \(k=3, E=8; [\d,]+ learnable weights\) reach [\d.]+% test accuracy, [\d.]+ points (below|above) standard training \([\d.]+%, [\d,]+ learnable weights\), one seed \(no interval: run several seeds to tell a gap from noise\)\.$/,
     'ends with the table in one sentence',
   );
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { compareArms, formatComparison } from '../../src/results/comparison.js';
+import { compareArms, formatComparison, summarySentence } from '../../src/results/comparison.js';
 import { accuracyName, groupLabels } from '../../src/results/groups.js';
 import type { RunSummary } from '../../src/runs/records.js';
 
@@ -124,4 +124,22 @@ test('a sweep over E: Δ vs standard is against learned E = 1, Δ vs learned aga
   assert.ok(Math.abs(find('learned', 4).delta_vs_standard! - 4) < 1e-9);
   assert.equal(find('learned', 4).delta_vs_learned_same_e, 0);
   assert.equal(find('learned', 1).delta_vs_standard, 0);
+});
+
+test("the run's closing sentence states the interval of the difference, and says when one seed gives none", () => {
+  const three = compareArms([
+    run('learned', 3, 0, 0.8),
+    run('learned', 3, 1, 0.84),
+    run('learned', 3, 2, 0.82),
+    run('frozen', 3, 0, 0.83),
+    run('frozen', 3, 1, 0.85),
+    run('frozen', 3, 2, 0.86),
+  ]);
+  // Per-seed differences 3, 1, 4 points: mean 2.67, sd 1.53, half-width 4.302653·1.53/√3 = 3.79.
+  assert.match(
+    summarySentence(three),
+    /, 2\.67 points above standard training \(82\.00%, 100 learnable weights\), mean of 3 seeds \(95 % CI of the difference −1\.13 to \+6\.46 points: within noise at this size\)\.$/,
+  );
+  const one = compareArms([run('learned', 3, 0, 0.8), run('frozen', 3, 0, 0.7)]);
+  assert.match(summarySentence(one), /one seed \(no interval: run several seeds to tell a gap from noise\)\.$/);
 });
