@@ -224,7 +224,7 @@ export function summarySentence(rows: ComparisonRow[], accuracy = 'test accuracy
     const seeds =
       low === null || high === null
         ? `${r.n === 1 ? 'one seed' : `mean of ${r.n} seeds`} (no interval: run several seeds to tell a gap from noise)`
-        : `mean of ${r.n} seeds (95 % CI of the difference ${signed(low)} to ${signed(high)} points: ${within ? 'within noise at this size' : 'the interval excludes no difference'})`;
+        : `mean of ${r.n} seeds (95 % CI of the difference ${signed(low)} to ${signed(high)} points: ${within ? 'within noise at this size' : 'the interval excludes zero, a gap beyond seed noise'})`;
     return [
       `${what} reach ${pct(r.val_acc_mean)}% ${accuracy}, ${how} standard training (${pct(standard.val_acc_mean)}%, ${formatCount(standard.learnable_params)} learnable weights), ${seeds}`,
     ];
