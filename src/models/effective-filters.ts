@@ -4,7 +4,14 @@
  * filters the block applies — for an LC block, the learned linear combination of its (random) filters.
  */
 import type { Model } from '../models/index.js';
-import { isFrozen, isLcBlock, spatialFilterShape, type SpatialConvSpec } from '../models/spatial-conv.js';
+import type * as tf from '@tensorflow/tfjs-core';
+import {
+  composeLcFilter,
+  isFrozen,
+  isLcBlock,
+  spatialFilterShape,
+  type SpatialConvSpec,
+} from '../models/spatial-conv.js';
 
 export interface LayerWeights {
   name: string; // e.g. stage1.block1.conv1
@@ -20,34 +27,6 @@ export interface LayerWeights {
   effective: Float32Array;
 }
 
-/**
- * Effective filters of an LC block: eff[·,·,i,o] = Σ_c spatial[·,·,i,c]·combine[c,o] (full), or
- * Σ_e spatial[·,·,i,e]·combine[i·E+e, o] (depthwise: channel i·E+e is input i's e-th filter).
- */
-export function effectiveFilters(
-  spatial: Float32Array,
-  shape: [number, number, number, number],
-  combine: Float32Array,
-  spec: Pick<SpatialConvSpec, 'outChannels' | 'depthwise'>,
-): Float32Array {
-  const [k, , inC, c] = shape;
-  const out = spec.outChannels;
-  const eff = new Float32Array(k * k * inC * out);
-  for (let p = 0; p < k * k; p++) {
-    for (let i = 0; i < inC; i++) {
-      const src = (p * inC + i) * c;
-      const dst = (p * inC + i) * out;
-      for (let e = 0; e < c; e++) {
-        const w = spatial[src + e]!;
-        if (w === 0) continue;
-        const row = (spec.depthwise ? i * c + e : e) * out;
-        for (let o = 0; o < out; o++) eff[dst + o]! += w * combine[row + o]!;
-      }
-    }
-  }
-  return eff;
-}
-
 /** Reads every spatial conv of `model` (in `convs` order, stem first) off the device. */
 export async function layerWeights(model: Model, convs: SpatialConvSpec[]): Promise<LayerWeights[]> {
   const store = model.params;
@@ -56,19 +35,20 @@ export async function layerWeights(model: Model, convs: SpatialConvSpec[]): Prom
     const weight = `${spec.name}.weight`;
     const shape = spatialFilterShape(spec);
     const mode = !isFrozen(spec) ? 'learned' : spec.freeze;
-    let spatial: Float32Array;
-    if (store.learnable.has(weight)) spatial = (await store.learnable.get(weight)!.data()) as Float32Array;
-    else if (store.frozen.has(weight)) spatial = (await store.frozen.get(weight)!.data()) as Float32Array;
-    else {
-      const slice = store.sharedSlices.get(weight);
-      if (!slice) throw new Error(`model has no spatial filter ${weight}`);
-      const t = slice();
-      spatial = (await t.data()) as Float32Array;
-      t.dispose();
-    }
+    const slice = store.sharedSlices.get(weight);
+    const filter = (store.learnable.get(weight) ?? store.frozen.get(weight) ?? slice?.()) as tf.Tensor4D | undefined;
+    if (!filter) throw new Error(`model has no spatial filter ${weight}`);
     const combineVar = isLcBlock(spec) ? store.learnable.get(`${spec.name}.combine.weight`) : undefined;
+    const spatial = (await filter.data()) as Float32Array;
     const combine = combineVar ? ((await combineVar.data()) as Float32Array) : null;
-    const effective = combine ? effectiveFilters(spatial, shape, combine, spec) : spatial;
+    // The filters the block applies: W·L, computed as the composed form computes it (the folded export too).
+    let effective = spatial;
+    if (combineVar) {
+      const composed = composeLcFilter(filter, combineVar as tf.Tensor4D, spec.depthwise);
+      effective = (await composed.data()) as Float32Array;
+      composed.dispose();
+    }
+    if (slice) filter.dispose();
     layers.push({ name: spec.name, mode, spec, spatial, spatialShape: shape, combine, effective });
   }
   return layers;

@@ -99,6 +99,19 @@ export function makeStore(spec: ModelSpec, convs: SpatialConvSpec[]): ParamStore
   return new ParamStore(spec.seed, spec.init, spec.spatialInit, bank);
 }
 
+/**
+ * What every family's builder starts from: its spatial convs by name (from its plan) and the
+ * parameter store for them.
+ */
+export function convsAndStore(
+  spec: ModelSpec,
+  plan: (spec: ModelSpec, height: number, width: number) => NetworkPlan,
+): { convs: Map<string, SpatialConvSpec>; store: ParamStore } {
+  // The input size only matters for the footprint and lc_compute's per-call choice, not for building.
+  const convs = new Map(plan(spec, 1, 1).spatial.map(({ conv }) => [conv.name, conv]));
+  return { convs, store: makeStore(spec, [...convs.values()]) };
+}
+
 /** The Model of a built network. */
 export function modelOf(
   store: ParamStore,

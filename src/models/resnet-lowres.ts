@@ -13,7 +13,15 @@ import * as tf from '@tensorflow/tfjs-core';
 import { makeBatchNorm, makeLinear, makePointwiseConv, sequential, type Layer } from './layers.js';
 import type { ParamStore } from './params.js';
 import { layoutOf } from './registry.js';
-import { makeStore, modelOf, spatialConv, strided, type Model, type ModelSpec, type NetworkPlan } from './network.js';
+import {
+  convsAndStore,
+  modelOf,
+  spatialConv,
+  strided,
+  type Model,
+  type ModelSpec,
+  type NetworkPlan,
+} from './network.js';
 import { makeSpatialConv, type SpatialConvSpec } from './spatial-conv.js';
 import '../backends/tfjs-runtime.js';
 
@@ -121,8 +129,7 @@ function makeBottleneck(b: BlockPlan, convs: Map<string, SpatialConvSpec>, store
 }
 
 export function buildLowResResNet(spec: ModelSpec): Model {
-  const convs = new Map(planLowResResNet(spec, 1, 1).spatial.map(({ conv }) => [conv.name, conv]));
-  const store = makeStore(spec, [...convs.values()]);
+  const { convs, store } = convsAndStore(spec, planLowResResNet);
 
   const stem = makeSpatialConv(convs.get('conv1')!, store); // [B,H,W,C] → [B,H,W,W]
   const stemBn = makeBatchNorm('bn1', spec.width, store);

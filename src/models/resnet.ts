@@ -9,7 +9,15 @@ import * as tf from '@tensorflow/tfjs-core';
 import { makeBatchNorm, makeLinear, makePointwiseConv, sequential, type Layer } from './layers.js';
 import type { ParamStore } from './params.js';
 import { layoutOf } from './registry.js';
-import { makeStore, modelOf, spatialConv, strided, type Model, type ModelSpec, type NetworkPlan } from './network.js';
+import {
+  convsAndStore,
+  modelOf,
+  spatialConv,
+  strided,
+  type Model,
+  type ModelSpec,
+  type NetworkPlan,
+} from './network.js';
 import { makeSpatialConv, type SpatialConvSpec } from './spatial-conv.js';
 // tfjs-core alone has no backend and no gradients: every computation builds a model, so its first import registers them.
 import '../backends/tfjs-runtime.js';
@@ -82,8 +90,7 @@ function makeBasicBlock(plan: BlockPlan, convs: Map<string, SpatialConvSpec>, st
 }
 
 export function buildCifarResNet(spec: ModelSpec): Model {
-  const convs = new Map(planCifarResNet(spec, 1, 1).spatial.map(({ conv }) => [conv.name, conv]));
-  const store = makeStore(spec, [...convs.values()]);
+  const { convs, store } = convsAndStore(spec, planCifarResNet);
 
   const stem = makeSpatialConv(convs.get('stem.conv')!, store); // [B,H,W,C] → [B,H,W,W]
   const stemBn = makeBatchNorm('stem.bn', spec.width, store);

@@ -13,7 +13,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { rngFor } from '../random.js';
 import { makeBatchNorm, makeLinear, makeMaxPool, sequential, type Layer } from './layers.js';
 import { layoutOf } from './registry.js';
-import { makeStore, modelOf, spatialConv, type Model, type ModelSpec, type NetworkPlan } from './network.js';
+import { convsAndStore, modelOf, spatialConv, type Model, type ModelSpec, type NetworkPlan } from './network.js';
 import { makeSpatialConv } from './spatial-conv.js';
 import '../backends/tfjs-runtime.js';
 
@@ -71,14 +71,12 @@ export function vggMinSide(spec: Pick<ModelSpec, 'arch'>): number {
 
 export function buildVgg(spec: ModelSpec): Model {
   const { layers, channels } = planFeatures(spec);
-  const convs = planVgg(spec, 1, 1).spatial.map(({ conv }) => conv);
-  const store = makeStore(spec, convs);
+  const { convs, store } = convsAndStore(spec, planVgg);
 
-  let next = 0;
   const features = sequential(
     layers.map((l): Layer => {
       if (l.pool) return makeMaxPool(2);
-      const conv = makeSpatialConv(convs[next++]!, store); // k×k conv with bias
+      const conv = makeSpatialConv(convs.get(`features.${l.index}`)!, store); // k×k conv with bias
       const bn = makeBatchNorm(`features.${l.index + 1}`, l.out, store);
       return (x, t) => tf.relu(bn(conv(x, t), t));
     }),

@@ -2,14 +2,14 @@
  * The runs under a folder a command was given, each with what is wrong with it: the one reader of
  * run folders for the commands that work on many runs (eval, analyze, report). A damaged run (a
  * malformed summary.json, config.yaml or metrics.csv, a missing checkpoint) is named with its cause
- * and the command goes on with the others; the command then ends non-zero (SomeRunsSkipped, which
- * this module re-exports).
+ * and the command goes on with the others; the command then ends non-zero (SomeRunsSkipped, in
+ * src/errors.ts).
  * Reads files only (no tfjs), so listing stays cheap.
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { loadConfigFile } from '../config/load.js';
-import { FlagError, firstLine, InputError, SomeRunsSkipped } from '../errors.js';
+import { FlagError, firstLine, InputError } from '../errors.js';
 import {
   CHECKPOINT_DIR,
   checkpointFolder,
@@ -22,8 +22,6 @@ import {
   TRIAL_LOG,
 } from './files.js';
 import { runState } from './state.js';
-
-export { SomeRunsSkipped };
 
 /** A run a command could not use, and why (one line). */
 export interface SkippedRun {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import { analyzeLayers, defaultPictureLayers } from '../../src/analysis/analyze.js';
-import { effectiveFilters, layerWeights } from '../../src/models/effective-filters.js';
+import { layerWeights } from '../../src/models/effective-filters.js';
 import { writeRunPlots } from '../../src/analysis/plots.js';
 import { buildNetwork, spatialConvsOf, type ModelSpec } from '../../src/models/index.js';
 import { tempDir } from '../fixtures.js';
@@ -25,34 +25,6 @@ const spec = (over: Partial<ModelSpec> = {}): ModelSpec => ({
   numClasses: 3,
   seed: 0,
   ...over,
-});
-
-test('effective filters: an LC block equals one conv with them (full and depthwise)', () => {
-  for (const depthwise of [false, true]) {
-    const s = spec({ lcDepthwise: depthwise, lcExpansion: 3 });
-    const conv = spatialConvsOf(s)[1]!; // stage1.block1.conv1: 4 → 4 channels
-    const model = buildNetwork(s);
-    try {
-      const spatial = model.params.frozen.get(`${conv.name}.weight`)!;
-      const combine = model.params.learnable.get(`${conv.name}.combine.weight`)!;
-      const x = tf.randomNormal([2, 6, 6, 4], 0, 1, 'float32', 1) as tf.Tensor4D;
-      const expanded = depthwise
-        ? tf.depthwiseConv2d(x, spatial as tf.Tensor4D, 1, 1)
-        : tf.conv2d(x, spatial as tf.Tensor4D, 1, 1);
-      const viaBlock = tf.conv2d(expanded, combine as tf.Tensor4D, 1, 0);
-      const eff = effectiveFilters(
-        spatial.dataSync() as Float32Array,
-        spatial.shape as [number, number, number, number],
-        combine.dataSync() as Float32Array,
-        conv,
-      );
-      const viaEffective = tf.conv2d(x, tf.tensor4d(eff, [3, 3, 4, 4]), 1, 1);
-      const diff = tf.max(tf.abs(tf.sub(viaBlock, viaEffective))).dataSync()[0]!;
-      assert.ok(diff < 1e-5, `depthwise=${depthwise}: ${diff}`);
-    } finally {
-      model.dispose();
-    }
-  }
 });
 
 test('analyze a hand-built model: known sparsity, energy, spectrum and counts; pictures render', async () => {

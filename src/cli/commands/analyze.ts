@@ -4,7 +4,7 @@
  */
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { existsSync, statSync } from 'node:fs';
-import { InputError } from '../../errors.js';
+import { InputError, SomeRunsSkipped } from '../../errors.js';
 
 interface AnalyzeArgs {
   path: string;
@@ -70,7 +70,6 @@ export const analyzeCommand: CommandModule<object, AnalyzeArgs> = {
     }
     process.stdout.write(`${result.runs.length} run(s) analyzed; wrote ${result.out}\n`);
     if (result.skipped.length) {
-      const { SomeRunsSkipped } = await import('../../runs/scan.js');
       throw new SomeRunsSkipped(result.skipped);
     }
   },

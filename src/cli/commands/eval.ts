@@ -6,7 +6,7 @@
  */
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { FULL_EVAL } from '../../config/names.js';
-import { ConfigError, InputError } from '../../errors.js';
+import { ConfigError, InputError, SomeRunsSkipped } from '../../errors.js';
 import type { FinishedRun } from '../../eval/load-run.js';
 import type { EvalRow } from '../../eval/records.js';
 import { endDisplay, showDisplay } from '../interrupt.js';
@@ -227,7 +227,7 @@ export const evalCommand: CommandModule<object, EvalArgs> = {
     // No SIGINT listener here on purpose: evaluation runs synchronous kernels for long stretches,
     // where a JS listener would only run after them; the default action ends the process at once,
     // and every eval.csv is written whole (temp + rename), so nothing is left half-written.
-    const { finishedRunsUnder, eachRun, SomeRunsSkipped } = await import('../../runs/scan.js');
+    const { finishedRunsUnder, eachRun } = await import('../../runs/scan.js');
     const folder = finishedRunsUnder(args.dir, 'to evaluate');
     for (const s of folder.skipped) say(`skipping ${s.name}: ${s.cause}`);
     for (const u of folder.unfinished) say(`not evaluated: ${u.name} (${u.cause})`);

@@ -5,7 +5,7 @@
  * named and skipped (src/runs/scan.ts).
  */
 import { EXPORT_DIR } from '../../runs/files.js';
-import { InputError } from '../../errors.js';
+import { InputError, SomeRunsSkipped } from '../../errors.js';
 import { basename, join } from 'node:path';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { within } from '../../fs-safety.js';
@@ -60,7 +60,7 @@ export const exportCommand: CommandModule<object, ExportArgs> = {
     const { readFinishedRun, loadFinishedModel } = await import('../../eval/load-run.js');
     if (args.out !== undefined && args.out.trim() === '')
       throw new InputError('--out: empty; name the folder to write the export into');
-    const { finishedRunsUnder, eachRun, SomeRunsSkipped } = await import('../../runs/scan.js');
+    const { finishedRunsUnder, eachRun } = await import('../../runs/scan.js');
     const folder = finishedRunsUnder(args.run, 'to export');
     const say = (line: string) => (args.json ? process.stderr : process.stdout).write(`${line}\n`);
     for (const s of folder.skipped) say(`skipping ${s.name}: ${s.cause}`);

@@ -4,7 +4,7 @@
  */
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { existsSync } from 'node:fs';
-import { firstLine, InputError } from '../../errors.js';
+import { InputError, SomeRunsSkipped, firstLine } from '../../errors.js';
 
 interface ReportArgs {
   dir: string;
@@ -46,7 +46,6 @@ export const reportCommand: CommandModule<object, ReportArgs> = {
     if (report.unfinished.length) process.stdout.write(`unfinished: ${report.unfinished.join(', ')}\n`);
     process.stdout.write(`${report.runs.length} runs reported; wrote ${report.files.join(', ')}\n`);
     if (report.damaged.length) {
-      const { SomeRunsSkipped } = await import('../../runs/scan.js');
       throw new SomeRunsSkipped(report.damaged); // the report of the healthy runs is written
     }
   },
