@@ -4,7 +4,14 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createObjectCsvStringifier } from 'csv-writer';
+import {
+  type CsvColumn,
+  csvText,
+  EPSILON_L2_COLUMN,
+  EPSILON_LINF_COLUMN,
+  epsilonColumns,
+  percentCell,
+} from '../csv.js';
 import { EVAL_FILE, writeAtomic } from '../runs/files.js';
 
 export type EvalMetric = 'clean' | 'adversarial' | 'corruption' | 'cifar-c';
@@ -29,18 +36,23 @@ export interface EvalRow {
   seed: number | null;
 }
 
-export const EVAL_COLUMNS = [
-  'metric',
-  'name',
-  'epsilon',
-  'severity',
-  'steps',
-  'restarts',
-  'accuracy',
-  'n',
-  'split',
-  'seed',
-] as const satisfies readonly (keyof EvalRow)[];
+/**
+ * eval.csv's columns (src/csv.ts: units in the names, accuracy in percent with 2 decimals). Files
+ * written before units were named (`epsilon` as a 0–1 fraction, `accuracy` as a fraction, `n`,
+ * `seed`) are still read.
+ */
+export const EVAL_COLUMNS: CsvColumn<EvalRow>[] = [
+  { title: 'metric', cell: (r) => r.metric },
+  { title: 'name', cell: (r) => r.name },
+  ...epsilonColumns<EvalRow>(),
+  { title: 'severity', cell: (r) => r.severity },
+  { title: 'steps', cell: (r) => r.steps },
+  { title: 'restarts', cell: (r) => r.restarts },
+  { title: 'accuracy_pct', cell: (r) => percentCell(r.accuracy) },
+  { title: 'images', cell: (r) => r.n },
+  { title: 'split', cell: (r) => r.split },
+  { title: 'eval_seed', cell: (r) => r.seed },
+];
 
 /**
  * What makes two rows the same evaluation: the setting (metric, name, ε, severity, PGD steps and
@@ -54,8 +66,7 @@ export function evalRowKey(row: Omit<EvalRow, 'accuracy'>): string {
 }
 
 export function writeEvalCsv(file: string, rows: EvalRow[]): void {
-  const csv = createObjectCsvStringifier({ header: EVAL_COLUMNS.map((id) => ({ id, title: id })) });
-  writeAtomic(file, csv.getHeaderString()! + csv.stringifyRecords(rows));
+  writeAtomic(file, csvText(EVAL_COLUMNS, rows));
 }
 
 /**
@@ -77,24 +88,30 @@ export function readEvalCsv(dir: string): EvalRow[] | null {
   return parseEvalCsv(readFileSync(file, 'utf8'));
 }
 
-/** eval.csv has only numbers and plain names (no quoting needed): split on commas. */
+/**
+ * eval.csv has only numbers and plain names (no quoting needed): split on commas. Reads today's
+ * columns and those of files written before units were named.
+ */
 export function parseEvalCsv(text: string): EvalRow[] {
   const [header, ...lines] = text.split('\n').filter((l) => l.trim() !== '');
   const columns = header!.split(',');
   const num = (v: string | undefined) => (v === undefined || v === '' ? null : Number(v));
   return lines.map((line) => {
     const cells = Object.fromEntries(line.split(',').map((v, i) => [columns[i], v]));
+    const linf = num(cells[EPSILON_LINF_COLUMN]);
+    const l2 = num(cells[EPSILON_L2_COLUMN]);
     return {
       metric: cells.metric as EvalRow['metric'],
       name: cells.name!,
-      epsilon: num(cells.epsilon),
+      // The attacks take ε in 0–1 pixel units; k/255 is what evaluate computes from linf_epsilons.
+      epsilon: linf !== null ? linf / 255 : l2 !== null ? l2 : num(cells.epsilon),
       severity: num(cells.severity),
       steps: num(cells.steps),
       restarts: num(cells.restarts),
-      accuracy: Number(cells.accuracy),
-      n: Number(cells.n),
+      accuracy: cells.accuracy_pct !== undefined ? Number(cells.accuracy_pct) / 100 : Number(cells.accuracy),
+      n: Number(cells.images ?? cells.n),
       split: cells.split as EvalRow['split'],
-      seed: num(cells.seed),
+      seed: num(cells.eval_seed ?? cells.seed),
     };
   });
 }

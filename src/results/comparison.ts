@@ -10,7 +10,7 @@
  * 95 % confidence interval over seeds (src/results/stats.ts: paired by seed where both arms ran the
  * same seeds, Welch otherwise, none with a single seed).
  */
-import { createObjectCsvStringifier } from 'csv-writer';
+import { type CsvColumn, csvText, percentCell, pointsCell } from '../csv.js';
 import { formatCount, formatMeanStd, pct, signedPp } from '../format.js';
 import { writeAtomic } from '../runs/files.js';
 import type { RunSummary } from '../runs/records.js';
@@ -107,16 +107,6 @@ export function compareArms(summaries: RunSummary[], labels = new Map<string, st
   );
 }
 
-/**
- * One unit in the file, named in the header: accuracies (fractions in memory) are written in
- * percent as `<name>_pct`, differences of accuracies (already percentage points) as `<name>_pp`.
- */
-function csvColumn(name: string): { title: string; scale: number } {
-  if (name.startsWith('delta')) return { title: `${name}_pp`, scale: 1 };
-  if (/(^|_)acc(_|$)/.test(name)) return { title: `${name}_pct`, scale: 100 };
-  return { title: name, scale: 1 };
-}
-
 /** A Δ as text: "+1.23 [-0.40, +2.86]" (95 % CI), "+1.23" with one seed, "n/a" without a baseline. */
 export function formatDelta(delta: number | null, low: number | null, high: number | null): string {
   if (delta === null || low === null || high === null) return signedPp(delta);
@@ -131,19 +121,31 @@ export const deltaVsStandard = (r: ComparisonRow) =>
 export const deltaVsLearned = (r: ComparisonRow) =>
   formatDelta(r.delta_vs_learned_same_e, r.delta_vs_learned_same_e_ci95_low, r.delta_vs_learned_same_e_ci95_high);
 
+/** comparison.csv's columns (src/csv.ts): accuracies in percent, Δs and their CIs in percentage points. */
+const COMPARISON_COLUMNS: CsvColumn<ComparisonRow>[] = [
+  { title: 'freeze', cell: (r) => r.freeze },
+  { title: 'kernel_size', cell: (r) => r.kernel_size },
+  { title: 'lc_expansion', cell: (r) => r.lc_expansion },
+  { title: 'lc_depthwise', cell: (r) => r.lc_depthwise },
+  { title: 'spatial_init', cell: (r) => r.spatial_init },
+  { title: 'seeds', cell: (r) => r.n },
+  { title: 'val_acc_mean_pct', cell: (r) => percentCell(r.val_acc_mean) },
+  { title: 'val_acc_std_pct', cell: (r) => percentCell(r.val_acc_std) },
+  { title: 'best_val_acc_mean_pct', cell: (r) => percentCell(r.best_val_acc_mean) },
+  { title: 'delta_vs_standard_pp', cell: (r) => pointsCell(r.delta_vs_standard) },
+  { title: 'delta_vs_standard_ci95_low_pp', cell: (r) => pointsCell(r.delta_vs_standard_ci95_low) },
+  { title: 'delta_vs_standard_ci95_high_pp', cell: (r) => pointsCell(r.delta_vs_standard_ci95_high) },
+  { title: 'delta_vs_learned_same_e_pp', cell: (r) => pointsCell(r.delta_vs_learned_same_e) },
+  { title: 'delta_vs_learned_same_e_ci95_low_pp', cell: (r) => pointsCell(r.delta_vs_learned_same_e_ci95_low) },
+  { title: 'delta_vs_learned_same_e_ci95_high_pp', cell: (r) => pointsCell(r.delta_vs_learned_same_e_ci95_high) },
+  { title: 'learnable_params', cell: (r) => r.learnable_params },
+  { title: 'stored_weights', cell: (r) => r.stored_weights },
+  { title: 'group', cell: (r) => r.group },
+];
+
 /** Written whole and atomically: the file is a summary, replaced each time the experiment is reported. */
 export function writeComparisonCsv(file: string, rows: ComparisonRow[]): void {
-  const columns = Object.keys(rows[0] ?? {}).map((id) => ({ id, ...csvColumn(id) }));
-  const csv = createObjectCsvStringifier({ header: columns.map(({ id, title }) => ({ id, title })) });
-  const scaled = rows.map((r) =>
-    Object.fromEntries(
-      columns.map(({ id, scale }) => {
-        const v = (r as unknown as Record<string, unknown>)[id];
-        return [id, scale !== 1 && typeof v === 'number' ? Number((v * scale).toFixed(6)) : v];
-      }),
-    ),
-  );
-  writeAtomic(file, csv.getHeaderString() + csv.stringifyRecords(scaled));
+  writeAtomic(file, csvText(COMPARISON_COLUMNS, rows));
 }
 
 /** Tables add the config column when the rows come from config groups with different labels. */

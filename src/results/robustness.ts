@@ -4,8 +4,8 @@
  * one evaluation at a time — robustness.csv, a markdown table and two plots (accuracy vs ε per
  * attack, mean corruption accuracy). Runs without eval.csv are left out of it.
  */
-import { createObjectCsvStringifier } from 'csv-writer';
 import { join } from 'node:path';
+import { type CsvColumn, csvText, epsilonColumns, percentCell, pointsCell } from '../csv.js';
 import { evalRowKey, formatEpsilon, readEvalCsv, type EvalRow } from '../eval/records.js';
 import { pct, signedPp } from '../format.js';
 import { writeAtomic } from '../runs/files.js';
@@ -33,27 +33,32 @@ export interface RobustnessRow {
   accuracy_mean: number;
   accuracy_std: number | null;
   delta_vs_standard: number | null; // percentage points
+  delta_vs_standard_ci95_low: number | null; // null with a single seed in either arm
+  delta_vs_standard_ci95_high: number | null;
 }
 
-const COLUMNS: (keyof RobustnessRow)[] = [
-  'freeze',
-  'kernel_size',
-  'lc_expansion',
-  'lc_depthwise',
-  'group',
-  'metric',
-  'name',
-  'epsilon',
-  'severity',
-  'steps',
-  'restarts',
-  'split',
-  'images',
-  'eval_seed',
-  'n',
-  'accuracy_mean',
-  'accuracy_std',
-  'delta_vs_standard',
+/** robustness.csv's columns (src/csv.ts): accuracies in percent, Δs in percentage points, ε as configured. */
+const COLUMNS: CsvColumn<RobustnessRow>[] = [
+  { title: 'freeze', cell: (r) => r.freeze },
+  { title: 'kernel_size', cell: (r) => r.kernel_size },
+  { title: 'lc_expansion', cell: (r) => r.lc_expansion },
+  { title: 'lc_depthwise', cell: (r) => r.lc_depthwise },
+  { title: 'group', cell: (r) => r.group },
+  { title: 'metric', cell: (r) => r.metric },
+  { title: 'name', cell: (r) => r.name },
+  ...epsilonColumns<RobustnessRow>(),
+  { title: 'severity', cell: (r) => r.severity },
+  { title: 'steps', cell: (r) => r.steps },
+  { title: 'restarts', cell: (r) => r.restarts },
+  { title: 'split', cell: (r) => r.split },
+  { title: 'images', cell: (r) => r.images },
+  { title: 'eval_seed', cell: (r) => r.eval_seed },
+  { title: 'seeds', cell: (r) => r.n },
+  { title: 'accuracy_mean_pct', cell: (r) => percentCell(r.accuracy_mean) },
+  { title: 'accuracy_std_pct', cell: (r) => percentCell(r.accuracy_std) },
+  { title: 'delta_vs_standard_pp', cell: (r) => pointsCell(r.delta_vs_standard) },
+  { title: 'delta_vs_standard_ci95_low_pp', cell: (r) => pointsCell(r.delta_vs_standard_ci95_low) },
+  { title: 'delta_vs_standard_ci95_high_pp', cell: (r) => pointsCell(r.delta_vs_standard_ci95_high) },
 ];
 
 type Evaluation = Omit<EvalRow, 'accuracy'>;
@@ -105,6 +110,8 @@ export function robustnessRows(runs: { dir: string; summary: RunSummary }[]): Ro
       accuracy_mean: arm.val_acc_mean,
       accuracy_std: arm.val_acc_std,
       delta_vs_standard: arm.delta_vs_standard,
+      delta_vs_standard_ci95_low: arm.delta_vs_standard_ci95_low,
+      delta_vs_standard_ci95_high: arm.delta_vs_standard_ci95_high,
     })),
   );
 }
@@ -186,8 +193,7 @@ export async function writeRobustness(
   const rows = robustnessRows(runs);
   if (rows.length === 0) return null;
   const csvFile = join(dir, 'robustness.csv');
-  const csv = createObjectCsvStringifier({ header: COLUMNS.map((id) => ({ id, title: id })) });
-  writeAtomic(csvFile, csv.getHeaderString()! + csv.stringifyRecords(rows));
+  writeAtomic(csvFile, csvText(COLUMNS, rows));
   let plots: string[] = [];
   if (options.plots !== false) {
     const { writeRobustnessPlots } = await import('./robustness-plots.js');

@@ -33,7 +33,7 @@ test('smoke run end to end: files, CSV columns, accuracy beats chance, compariso
   const comparison = readFileSync(join(exp, 'comparison.csv'), 'utf8').trim().split('\n');
   assert.equal(
     comparison[0],
-    'freeze,kernel_size,lc_expansion,lc_depthwise,spatial_init,n,val_acc_mean_pct,val_acc_std_pct,best_val_acc_mean_pct,delta_vs_standard_pp,delta_vs_standard_ci95_low_pp,delta_vs_standard_ci95_high_pp,delta_vs_learned_same_e_pp,delta_vs_learned_same_e_ci95_low_pp,delta_vs_learned_same_e_ci95_high_pp,learnable_params,stored_weights,group',
+    'freeze,kernel_size,lc_expansion,lc_depthwise,spatial_init,seeds,val_acc_mean_pct,val_acc_std_pct,best_val_acc_mean_pct,delta_vs_standard_pp,delta_vs_standard_ci95_low_pp,delta_vs_standard_ci95_high_pp,delta_vs_learned_same_e_pp,delta_vs_learned_same_e_ci95_low_pp,delta_vs_learned_same_e_ci95_high_pp,learnable_params,stored_weights,group',
   );
   assert.equal(comparison.length, 4);
   assert.match(r.stdout, /Δ vs standard/);

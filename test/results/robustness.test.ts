@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { test } from 'node:test';
-import { accumulateEvalCsv, parseEvalCsv, writeEvalCsv, type EvalRow } from '../../src/eval/records.js';
+import { accumulateEvalCsv, evalRowKey, parseEvalCsv, writeEvalCsv, type EvalRow } from '../../src/eval/records.js';
 import { writeReport } from '../../src/results/report.js';
 import { fixtureRun, tempDir } from '../fixtures.js';
 
@@ -51,13 +51,14 @@ test('report: robustness per arm, mean over seeds, Δ vs standard, corruption me
   const [header, ...lines] = readFileSync(join(dir, 'robustness.csv'), 'utf8').trim().split('\n');
   const rows = lines.map((l) => Object.fromEntries(l.split(',').map((v, i) => [header!.split(',')[i], v])));
   const find = (freeze: string, name: string, eps = '') =>
-    rows.find((r) => r.freeze === freeze && r.name === name && r.epsilon === eps)!;
-  assert.equal(Number(find('learned', 'pgd', String(8 / 255)).accuracy_mean).toFixed(4), '0.1500');
-  assert.equal(find('learned', 'pgd', String(8 / 255)).n, '2');
-  assert.equal(find('frozen', 'pgd', String(8 / 255)).n, '1', 'the frozen run without eval.csv is not counted');
-  assert.equal(Number(find('frozen', 'pgd', String(8 / 255)).delta_vs_standard).toFixed(2), '15.00'); // 30% vs 15%
-  assert.equal(Number(find('learned', 'mean').accuracy_mean).toFixed(4), '0.4500'); // mean of 0.7, 0.3, 0.6, 0.2
-  assert.equal(Number(find('frozen', 'mean').delta_vs_standard).toFixed(2), '5.00');
+    rows.find((r) => r.freeze === freeze && r.name === name && r.epsilon_linf_255ths === eps)!;
+  // ε as configured (8 = 8/255), accuracy in percent, Δ in percentage points: one unit per column.
+  assert.equal(find('learned', 'pgd', '8').accuracy_mean_pct, '15');
+  assert.equal(find('learned', 'pgd', '8').seeds, '2');
+  assert.equal(find('frozen', 'pgd', '8').seeds, '1', 'the frozen run without eval.csv is not counted');
+  assert.equal(find('frozen', 'pgd', '8').delta_vs_standard_pp, '15'); // 30% vs 15%
+  assert.equal(find('learned', 'mean').accuracy_mean_pct, '45'); // mean of 0.7, 0.3, 0.6, 0.2
+  assert.equal(find('frozen', 'mean').delta_vs_standard_pp, '5');
   const md = readFileSync(join(dir, 'report.md'), 'utf8');
   assert.match(md, /## Robustness/);
   assert.match(
@@ -120,4 +121,129 @@ test('robustness: arms are kept apart by k (as comparison.csv keys them), and ev
   assert.match(table, /pgd 2\/255 \(50 test images, eval seed 1\) — only frozen k5 E1/);
   const csv = readFileSync(join(dir, 'robustness.csv'), 'utf8');
   assert.match(csv.split('\n')[0]!, /,split,images,eval_seed,/);
+});
+
+/** A fixture run moved to LC rate E: its summary says so, in its own config group. */
+function withExpansion(dir: string, freeze: string, k: number, e: number): string {
+  const from = join(dir, `${freeze}-k${k}-E1-seed0-fixture0`);
+  const to = join(dir, `${freeze}-k${k}-E${e}-seed0-fixture0`);
+  renameSync(from, to);
+  const summary = JSON.parse(readFileSync(join(to, 'summary.json'), 'utf8'));
+  Object.assign(summary, { run_id: basename(to), dir: to, lc_expansion: e, group: `k${k}-E${e}` });
+  writeFileSync(join(to, 'summary.json'), JSON.stringify(summary));
+  return to;
+}
+
+test('robustness: a sweep over k and E keeps every (k, E) arm apart, each with its own values', async () => {
+  const dir = tempDir('report-robust-k-e');
+  const clean = new Map<string, number>();
+  for (const k of [3, 5])
+    for (const e of [4, 1]) // E = 4 first: its fixture is made under the E = 1 name, then moved
+      for (const freeze of ['learned', 'frozen']) {
+        const acc = 0.5 + k / 100 + e / 1000 + (freeze === 'learned' ? 0.1 : 0);
+        fixtureRun(dir, freeze, k, 0, acc, 300);
+        const run = e === 1 ? join(dir, `${freeze}-k${k}-E1-seed0-fixture0`) : withExpansion(dir, freeze, k, e);
+        writeEvalCsv(join(run, 'eval.csv'), evalRows(acc, acc / 2, acc / 4, [acc / 3, acc / 5]));
+        clean.set(`${freeze}|${k}|${e}`, acc);
+      }
+  await writeReport(dir, { plots: false });
+  const [header, ...lines] = readFileSync(join(dir, 'robustness.csv'), 'utf8').trim().split('\n');
+  const rows = lines.map((l) => Object.fromEntries(l.split(',').map((v, i) => [header!.split(',')[i], v])));
+  const cleanRows = rows.filter((r) => r.metric === 'clean');
+  assert.equal(cleanRows.length, 8, 'one clean row per (freeze, k, E) arm');
+  for (const r of cleanRows)
+    assert.equal(
+      Number(r.accuracy_mean_pct),
+      Number((100 * clean.get(`${r.freeze}|${r.kernel_size}|${r.lc_expansion}`)!).toFixed(2)),
+      `${r.freeze} k${r.kernel_size} E${r.lc_expansion}`,
+    );
+  const md = readFileSync(join(dir, 'report.md'), 'utf8');
+  assert.match(md, /\| frozen \| 5 \| 4 \| 1 \| 55\.40 /, 'frozen k5 E4 shows its own clean accuracy');
+  assert.match(md, /\| learned \| 3 \| 4 \| 1 \| 63\.40 /);
+});
+
+test('the CSVs people open name each unit and carry no float noise: eval.csv, robustness.csv, comparison.csv', async () => {
+  const dir = tempDir('report-units');
+  // 1/3 accuracies and 1/255 radii are where float noise showed (0.00392156862745098, 33.33333333333333).
+  fixtureRun(dir, 'learned', 3, 0, 1 / 3, 900);
+  fixtureRun(dir, 'learned', 3, 1, 2 / 3, 900);
+  fixtureRun(dir, 'frozen', 3, 0, 0.7, 300);
+  fixtureRun(dir, 'frozen', 3, 1, 0.1, 300);
+  const rows = (acc: number): EvalRow[] => [
+    ...evalRows(acc, acc / 3, acc / 7, [acc / 9, acc / 11]),
+    {
+      ...evalRows(0, 0, 0, [0, 0])[1]!,
+      name: 'fgsm',
+      epsilon: 1 / 255,
+      steps: null,
+      restarts: null,
+      accuracy: acc / 13,
+    },
+    { ...evalRows(0, 0, 0, [0, 0])[1]!, name: 'pgd_l2', epsilon: 0.125, accuracy: acc / 17 },
+  ];
+  for (const [run, acc] of [
+    ['learned-k3-E1-seed0-fixture0', 1 / 3],
+    ['learned-k3-E1-seed1-fixture0', 2 / 3],
+    ['frozen-k3-E1-seed0-fixture0', 0.7],
+    ['frozen-k3-E1-seed1-fixture0', 0.1],
+  ] as const)
+    writeEvalCsv(join(dir, run, 'eval.csv'), rows(acc));
+  await writeReport(dir, { plots: false });
+  const evalCsv = readFileSync(join(dir, 'learned-k3-E1-seed0-fixture0', 'eval.csv'), 'utf8');
+  assert.equal(
+    evalCsv.split('\n')[0],
+    'metric,name,epsilon_linf_255ths,epsilon_l2_0to1,severity,steps,restarts,accuracy_pct,images,split,eval_seed',
+  );
+  assert.match(
+    evalCsv,
+    /^adversarial,fgsm,1,,,,,2\.56,100,test,0$/m,
+    'ε = 1/255 written as 1; 100/3/13 % to 2 decimals',
+  );
+  assert.match(evalCsv, /^adversarial,pgd_l2,,0\.125,,10,1,1\.96,100,test,0$/m, 'an L2 radius in its own column');
+  const robustness = readFileSync(join(dir, 'robustness.csv'), 'utf8');
+  assert.match(robustness.split('\n')[0]!, /,seeds,accuracy_mean_pct,accuracy_std_pct,delta_vs_standard_pp,/);
+  const comparison = readFileSync(join(dir, 'report.csv'), 'utf8');
+  for (const [file, text] of [
+    ['eval.csv', evalCsv],
+    ['robustness.csv', robustness],
+    ['comparison.csv', comparison],
+  ] as const) {
+    const [head, ...body] = text.trim().split('\n');
+    const columns = head!.split(',');
+    for (const line of body)
+      line.split(',').forEach((cell, i) => {
+        if (/_(pct|pp)$/.test(columns[i]!))
+          assert.match(cell, /^(-?\d+(\.\d{1,2})?)?$/, `${file} ${columns[i]}: ${cell} has at most 2 decimals`);
+        else if (/^-?\d*\.\d+$/.test(cell))
+          assert.ok(cell.length < 12, `${file} ${columns[i]}: ${cell} carries float noise`);
+      });
+  }
+});
+
+test('eval.csv written before units were named is still read, and a rerun keys its rows the same', () => {
+  const file = join(tempDir('eval-old-columns'), 'eval.csv');
+  writeFileSync(
+    file,
+    [
+      'metric,name,epsilon,severity,steps,restarts,accuracy,n,split,seed',
+      'clean,clean,,,,,0.8123,1000,test,0',
+      `adversarial,pgd,${4 / 255},,10,1,0.25,1000,test,0`,
+      'adversarial,pgd_l2,0.5,,10,1,0.3,1000,test,0',
+    ].join('\n'),
+  );
+  const old = parseEvalCsv(readFileSync(file, 'utf8'));
+  assert.deepEqual(
+    old.map((r) => [r.name, r.epsilon, r.accuracy, r.n, r.seed]),
+    [
+      ['clean', null, 0.8123, 1000, 0],
+      ['pgd', 4 / 255, 0.25, 1000, 0],
+      ['pgd_l2', 0.5, 0.3, 1000, 0],
+    ],
+  );
+  // Rewritten in today's columns, then read back: the same keys (a rerun replaces, never duplicates).
+  accumulateEvalCsv(file, [{ ...old[1]!, accuracy: 0.26 }]);
+  const now = parseEvalCsv(readFileSync(file, 'utf8'));
+  assert.equal(now.length, 3);
+  assert.deepEqual(now.map(evalRowKey).sort(), old.map(evalRowKey).sort());
+  assert.equal(now.find((r) => r.name === 'pgd')!.accuracy, 0.26);
 });

@@ -151,7 +151,7 @@ test('slurm executor: array of 4 trials on a real cluster; a scancelled task res
     .trim()
     .split('\n');
   assert.equal(report.length, 3, 'k=3 and k=5 rows');
-  const nColumn = report[0]!.split(',').indexOf('n');
+  const nColumn = report[0]!.split(',').indexOf('seeds');
   assert.ok(
     report.slice(1).every((r) => r.split(',')[nColumn] === '2'),
     'n = 2 seeds each: all four trials gathered',
