@@ -34,7 +34,7 @@ export function buildCli(argv: string[]) {
     .command(dataCommand)
     .command(doctorCommand)
     .command(benchCommand)
-    .example('$0 run', 'the built-in default experiment (about a minute on two cores)')
+    .example('$0 run', 'the built-in default experiment (configs/smoke.yaml; its measured time: README)')
     .example('$0 run configs/smoke.yaml --set model.kernel_size=5', 'an experiment file, with a key overridden')
     .example('$0 sweep configs/smoke-sweep.yaml --workers 2', 'a grid of trials, then the report')
     .example('$0 <command> --help', 'options and examples of a command')

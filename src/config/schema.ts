@@ -109,7 +109,7 @@ const Dataset = z
     name: z
       .enum(DATASET_NAMES)
       .default('synthetic')
-      .describe("dataset (README 'Datasets' gives each one's files and split)"),
+      .describe("dataset (docs/datasets.md gives each one's files and split)"),
     root: z
       .string()
       .min(1)
@@ -300,7 +300,7 @@ const sbatchOption = scriptText()
   );
 
 /**
- * Robustness evaluation of a finished run (`lcconv eval`; README 'Evaluating robustness' says
+ * Robustness evaluation of a finished run (`lcconv eval`; docs/eval-export.md says
  * exactly what is computed). The command-line flags of `lcconv eval` override these.
  */
 const Eval = z
@@ -350,7 +350,7 @@ const Eval = z
     batch_size: int().min(1).default(256).describe('images per evaluation batch'),
   })
   .describe(
-    "robustness evaluation (lcconv eval): adversarial attacks and common corruptions. The defaults take minutes on a CPU (1,000 images, FGSM and PGD at 1 and 4/255, 3 corruptions at severity 3); lcconv eval --full sets FULL_EVAL, the paper's protocol",
+    "robustness evaluation (lcconv eval): adversarial attacks and common corruptions. The defaults are sized for a CPU (1,000 images, FGSM and PGD at 1 and 4/255, 3 corruptions at severity 3); lcconv eval --full sets FULL_EVAL, the paper's protocol",
   );
 
 /** Defaults of `lcconv sweep --executor slurm`; the command-line flags of the same name override them. */

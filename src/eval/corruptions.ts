@@ -5,7 +5,7 @@
  * uint8 image as the original does: compute in [0,1] float, clip, then ×255 truncated (np.uint8);
  * pixelate and JPEG work on the uint8 image directly, as PIL does.
  *
- * Differences from the original, all documented in the README: the random streams are seedrandom,
+ * Differences from the original, all documented in docs/eval-export.md: the random streams are seedrandom,
  * not NumPy's (so noise patterns differ, their distribution does not); JPEG uses jpeg-js, which
  * encodes 4:4:4 (PIL subsamples colour 4:2:0) and encodes grey images as RGB with equal channels;
  * parameters are the 32×32 ones for every image size (pixelate scales with the size, as PIL's).

@@ -45,7 +45,7 @@ export function groupLabels(configs: Map<string, unknown>): Map<string, string> 
 
 /**
  * What the reported accuracy measured: the test set when `dataset.val_split` is 0 (the paper's
- * practice), the held-out validation split otherwise (README: Datasets).
+ * practice), the held-out validation split otherwise (docs/datasets.md).
  */
 export function accuracyName(
   valSplits: number[],

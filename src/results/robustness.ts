@@ -154,7 +154,7 @@ function robustnessMarkdown(rows: RobustnessRow[], plots: string[]): string {
   return [
     '## Robustness',
     '',
-    `Accuracy % on the evaluated images (lcconv eval; README "Evaluating robustness"), mean over seeds, with Δ vs standard training in percentage points; arms are compared only on evaluations with the same setting and image selection${selections.size === 1 && columns[0] ? ` (here ${selection(columns[0])})` : ''}. Per-severity and per-corruption numbers: robustness.csv.`,
+    `Accuracy % on the evaluated images (lcconv eval; docs/eval-export.md in the lcconv repository), mean over seeds, with Δ vs standard training in percentage points; arms are compared only on evaluations with the same setting and image selection${selections.size === 1 && columns[0] ? ` (here ${selection(columns[0])})` : ''}. Per-severity and per-corruption numbers: robustness.csv.`,
     '',
     `|${withGroup ? ' config |' : ''} freeze | k | E | n | ${columns.map(title).join(' | ')} |`,
     `|${withGroup ? '---|' : ''}---|---:|---:|---:|${columns.map(() => '---:').join('|')}|`,

@@ -195,7 +195,7 @@ export const evalCommand: CommandModule<object, EvalArgs> = {
         type: 'boolean',
         default: false,
         describe:
-          "the paper's protocol: every image, fgsm/pgd/pgd_l2 at every usual ε, every corruption at severities 1-5 (hours on a CPU); other flags still override",
+          "the paper's protocol: every image, fgsm/pgd/pgd_l2 at every usual ε, every corruption at severities 1-5 (far slower than the default on a CPU); other flags still override",
       })
       .option('seed', { type: 'number', describe: 'seed of image choice, corruptions and random starts (default 0)' })
       .option('batch-size', { type: 'number', describe: 'images per batch (default 256)' })

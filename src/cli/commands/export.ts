@@ -1,6 +1,6 @@
 /**
  * `lcconv export <run dir | folder>`: the trained network as a PyTorch state_dict (safetensors)
- * plus model.json, loadable into its twin in bench/pytorch_reference.py (README 'Exporting to
+ * plus model.json, loadable into its twin in bench/pytorch_reference.py (docs/eval-export.md 'Exporting to
  * PyTorch'). Given an experiment or sweep folder, every finished run is exported; damaged runs are
  * named and skipped (src/runs/scan.ts).
  */

@@ -146,7 +146,7 @@ export const sweepCommand: CommandModule<object, SweepArgs> = {
     ]);
     if (!config.sweep)
       throw new InputError(
-        `${args.config}: no sweep: block to run; add one (README: Sweeps), give axes with --grid key=v1,v2, or train it once with 'lcconv run ${args.config}'`,
+        `${args.config}: no sweep: block to run; add one (docs/sweeps.md), give axes with --grid key=v1,v2, or train it once with 'lcconv run ${args.config}'`,
       );
     const { runSweep } = await import('../../sweep/run.js');
     const say = (line: string) => process.stdout.write(`${line}\n`);
