@@ -48,3 +48,12 @@ export function firstLine(err: unknown): string {
   const msg = err instanceof Error ? err.message : String(err);
   return msg.split('\n')[0] ?? msg;
 }
+
+/**
+ * Work a Ctrl-C or SIGTERM stopped where no JS listener could run (a child process building the
+ * image cache while this one waits for it): one line saying what is kept, exit 130, as the
+ * interrupt policy (src/cli/interrupt.ts) ends every other interrupted command.
+ */
+export class Interrupted extends Error {
+  override name = 'Interrupted';
+}

@@ -81,7 +81,14 @@ export function fsCause(err: unknown): string {
   return code ?? (err instanceof Error ? err.message : String(err));
 }
 
-/** True for errors of the machine's storage (full, read-only, no permission…), as opposed to bugs. */
+/**
+ * Faults of the machine's storage, not of the path the user named: StorageError, exit 1, wherever
+ * they happen (a folder, a file, a lock, a download, a cache). The other causes above (permission,
+ * a file where a folder should be, no such folder, a name too long) are the path's: InputError, exit 2.
+ */
+const STORAGE_FAULTS = new Set(['ENOSPC', 'EDQUOT', 'EROFS', 'EIO', 'EMFILE', 'ESHORTWRITE']);
+
+/** True for errors of the file system (full, read-only, no permission…), as opposed to bugs. */
 export function isStorageError(err: unknown): boolean {
   const code = (err as NodeJS.ErrnoException | null)?.code;
   return code !== undefined && code in CAUSES;
@@ -105,7 +112,10 @@ export function makeDir(dir: string): void {
       mkdirSync(d);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'EEXIST') continue; // made by another process meanwhile
-      throw new InputError(`${d}: cannot create this folder: ${fsCause(err)}`);
+      const fault = fsError(d, 'cannot create this folder', err);
+      throw fault instanceof Error && fault !== err
+        ? fault
+        : new InputError(`${d}: cannot create this folder: ${fsCause(err)}`);
     }
   }
 }
@@ -153,11 +163,15 @@ export function removeStaleTemps(path: string, anyHost = false): void {
 }
 
 /**
- * A failed file-system call as one line naming `path` and its real cause, for storage errors
- * (full, read-only, no permission…); any other error is returned as it is.
+ * A failed file-system call as one line naming `path` and its real cause: a StorageError (exit 1)
+ * for faults of the storage (STORAGE_FAULTS), an InputError (exit 2) for faults of the path
+ * (permission, not a folder…); any other error is returned as it is.
  */
-export function storageError(path: string, action: string, err: unknown): unknown {
-  return isStorageError(err) ? new StorageError(`${path}: ${action}: ${fsCause(err)}`, { cause: err }) : err;
+export function fsError(path: string, action: string, err: unknown): unknown {
+  if (!isStorageError(err)) return err;
+  const line = `${path}: ${action}: ${fsCause(err)}`;
+  const code = (err as NodeJS.ErrnoException).code!;
+  return STORAGE_FAULTS.has(code) ? new StorageError(line, { cause: err }) : new InputError(line, { cause: err });
 }
 
 /** A write or folder the machine's storage refused (full, read-only…): one line naming path and cause. */
@@ -232,7 +246,7 @@ export function writeAtomic(file: string, data: FileData): void {
     } catch {
       // nothing was created (e.g. a part of the path is a file)
     }
-    throw storageError(file, 'cannot write', err);
+    throw fsError(file, 'cannot write', err);
   }
   syncDir(dirname(file));
 }
@@ -256,7 +270,7 @@ export function appendWhole(fd: number, file: string, data: string | Uint8Array,
         // nothing more can be done; the cause below is the useful line
       }
     }
-    throw storageError(file, 'cannot append', err);
+    throw fsError(file, 'cannot append', err);
   }
 }
 
@@ -266,7 +280,7 @@ export function appendToFile(file: string, data: string | Uint8Array): void {
   try {
     fd = openSync(file, 'a');
   } catch (err) {
-    throw storageError(file, 'cannot append', err);
+    throw fsError(file, 'cannot append', err);
   }
   try {
     appendWhole(fd, file, data);

@@ -1,5 +1,6 @@
 /** The usable-core count behind cpu-native's default threads and the sweep's per-worker share. */
 import assert from 'node:assert/strict';
+import { availableParallelism } from 'node:os';
 import { test } from 'node:test';
 import { cgroupCpuLimit, usableCores } from '../src/cores.js';
 import { threadsPerWorker } from '../src/sweep/local.js';
@@ -30,7 +31,11 @@ test('usable cores: the fewest of affinity, cgroup quota and SLURM_CPUS_PER_TASK
   assert.equal(usableCores({ affinity: 16, cgroup: 8, slurm: '2' }), 2);
   assert.equal(usableCores({ affinity: 2, cgroup: null, slurm: '8' }), 2);
   assert.equal(usableCores({ affinity: 8, cgroup: null, slurm: 'abc' }), 8);
-  assert.ok(usableCores() >= 1);
+  // With no arguments it reads this machine: the same as asking with this machine's own sources.
+  assert.equal(
+    usableCores(),
+    usableCores({ affinity: availableParallelism(), cgroup: cgroupCpuLimit(), slurm: process.env.SLURM_CPUS_PER_TASK }),
+  );
 });
 
 test('sweep workers divide the cores, at least one thread each', () => {

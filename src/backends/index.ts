@@ -4,6 +4,7 @@
  * together with why each better candidate was skipped, so a run can print and record it.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { usableCores } from '../cores.js';
 import { firstLine, InputError } from '../errors.js';
 import './tfjs-runtime.js';
 import { installFusedGradients } from './fused-ops.js';
@@ -39,6 +40,8 @@ export interface BackendChoice {
   /** Why candidates preferred over the chosen one were skipped, one line each. */
   skipped: string[];
   details?: Record<string, string>;
+  /** What the choice changed from what was asked, one line each (threads clamped to the usable cores). */
+  notes?: string[];
 }
 
 /** One probe per concrete backend: loads it if possible and registers it with tfjs. */
@@ -294,13 +297,22 @@ export async function selectBackend(
     ({ chosen, skipped } = chooseBackend(await probeAll(probers, { dawnGpuMissing: options.dawnGpuMissing })));
   }
   await activate(chosen.backend);
-  if (chosen.backend === 'cpu-native' && options.threads !== undefined) chosen = await withThreads(options.threads);
+  const notes: string[] = [];
+  if (chosen.backend === 'cpu-native' && options.threads !== undefined) {
+    const usable = usableCores();
+    if (options.threads > usable)
+      notes.push(
+        `threads: ${options.threads} asked for, but this process may use ${usable} CPU cores: using ${usable}`,
+      );
+    chosen = await withThreads(Math.min(options.threads, usable));
+  }
   return {
     backend: chosen.backend,
     device: chosen.device,
     hardware: chosen.hardware,
     skipped,
     details: chosen.details,
+    notes,
   };
 }
 

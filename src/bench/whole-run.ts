@@ -5,7 +5,7 @@
  * same images (exported once as raw uint8), alternating the two, repetition after repetition.
  * Reports train, eval and data-path seconds per epoch and peak RSS, for docs/benchmarks.md.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
@@ -15,6 +15,7 @@ import { shapeOf, type Dataset } from '../data/dataset.js';
 import { InputError } from '../errors.js';
 import { buildModel } from '../models/index.js';
 import { runPytorchWholeRun } from './pytorch-reference.js';
+import { writeFileSynced } from '../fs-safety.js';
 import { lrAt, scheduleFor } from '../train/schedule.js';
 import { Sgd } from '../train/sgd.js';
 import { evaluate, trainStep } from '../train/trainer.js';
@@ -171,13 +172,13 @@ export function exportForReference(config: Config, data: Dataset, dir: string, e
     flip: (augment?.flip ?? false) && data.flipAugment,
     schedule: scheduleFor({ ...config.train, epochs }, steps),
   };
-  writeFileSync(join(dir, 'meta.json'), JSON.stringify(meta));
+  writeFileSynced(join(dir, 'meta.json'), JSON.stringify(meta));
   for (const [name, split] of [
     ['train', data.train],
     ['test', data.test],
   ] as const) {
-    writeFileSync(join(dir, `${name}-images.u8`), split.images);
-    writeFileSync(join(dir, `${name}-labels.u8`), split.labels);
+    writeFileSynced(join(dir, `${name}-images.u8`), split.images);
+    writeFileSynced(join(dir, `${name}-labels.u8`), split.labels);
   }
 }
 

@@ -23,5 +23,6 @@ export async function chooseBackendFor(config: Config, say: (line: string) => vo
   const backend = await selectBackend(config.backend, undefined, { threads: config.threads });
   say(`backend: ${backend.backend} — ${backend.device}`);
   for (const why of backend.skipped) say(`  skipped ${why}`);
+  for (const note of backend.notes ?? []) say(`  ${note}`);
   return backend;
 }

@@ -1,8 +1,16 @@
 /**
- * Ctrl-C (SIGINT) and SIGTERM (Slurm's scancel, a scheduler's preemption): the first asks the work
- * to stop cleanly (the trainer abandons the current epoch, so metrics.csv and the checkpoint stay
- * at the last finished epoch); a second one exits at once (after `onForce`, e.g. killing children).
+ * The one interrupt policy of every long command (run, sweep, eval, data download, the image cache
+ * build inside run). Ctrl-C (SIGINT) and SIGTERM (Slurm's scancel, a scheduler's preemption):
+ * - commands with work to finish cleanly (run, sweep): the first signal asks the work to stop (the
+ *   trainer abandons the current epoch, so metrics.csv and the checkpoint stay at the last finished
+ *   epoch); a second one exits at once (after `onForce`, e.g. killing children);
+ * - commands whose results are written whole as they go (eval, data download): the first signal
+ *   says what is kept (`atOnce`) and ends the command.
+ * Either way, cleanups registered with src/interrupts.ts (a download's temp folder) run first, every
+ * display is stopped, and the exit status is 130.
  */
+import { runInterruptCleanups } from '../interrupts.js';
+
 export interface Interrupt {
   signal: AbortSignal;
   dispose(): void;
@@ -54,10 +62,10 @@ export function handleInterrupts(
     stopDisplays();
     if (atOnce !== undefined) {
       say(`${sig}: ${atOnce}`);
-      // Ended by the signal itself (exit status 128 + its number), after any other listener (e.g. a
-      // download removing its temp folder) has done its part and re-raised it.
+      runInterruptCleanups();
+      // Ended by the signal itself: exit status 128 + its number (130 for SIGINT).
       remove();
-      if (process.listenerCount(sig) === 0) process.kill(process.pid, sig);
+      process.kill(process.pid, sig);
       return;
     }
     if (!controller.signal.aborted) {
@@ -66,6 +74,7 @@ export function handleInterrupts(
       return;
     }
     onForce();
+    runInterruptCleanups();
     process.exit(130);
   };
   const remove = () => {

@@ -4,7 +4,7 @@
  */
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { InputError, SomeRunsSkipped } from '../errors.js';
+import { InputError, Interrupted, SomeRunsSkipped } from '../errors.js';
 import { StorageError } from '../fs-safety.js';
 import { stopDisplays, wasInterrupted } from './interrupt.js';
 import { analyzeCommand } from './commands/analyze.js';
@@ -61,6 +61,9 @@ export async function main(argv = hideBin(process.argv)): Promise<void> {
     if (err instanceof InputError) {
       process.stderr.write(`lcconv: ${err.message}\n`);
       process.exitCode = 2;
+    } else if (err instanceof Interrupted) {
+      process.stderr.write(`lcconv: ${err.message}\n`);
+      process.exitCode = 130;
     } else if (err instanceof SomeRunsSkipped) {
       // The healthy runs were done; this line names each damaged one with its cause.
       process.stderr.write(`lcconv: ${err.message}\n`);

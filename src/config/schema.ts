@@ -2,7 +2,6 @@
  * The one place a config key exists: type, default, bounds and a one-line doc for every key.
  * The TypeScript types, `--set` overrides, error key paths and docs/config.md all derive from it.
  */
-import { usableCores } from '../cores.js';
 import { z } from 'zod';
 import { ARCH_NAMES, ATTACK_NAMES, CORRUPTION_NAMES, defaultWidth } from './names.js';
 import { BACKEND_CHOICES, DEFAULT_MAX_TRIALS } from './choices.js';
@@ -36,6 +35,8 @@ export const DATASET_NAMES = [
 export type DatasetName = (typeof DATASET_NAMES)[number];
 
 const int = () => z.int();
+/** A thread count no machine has: a bound on input, not on this machine (the backend clamps to its cores). */
+const MAX_THREADS = 4096;
 
 const oddKernel = int()
   .min(1)
@@ -422,12 +423,14 @@ export const ConfigSchema = z.strictObject({
     .default(true)
     .describe('also train (or reuse) the learned arm of the same config and report Δ accuracy'),
   backend: z.enum(BACKEND_CHOICES).default('auto').describe('tfjs backend; auto picks the fastest available'),
+  // Not bounded by this machine's cores: a run's config.yaml recorded on a cluster node must load on
+  // a laptop (eval, export, analyze re-read it); the backend clamps to the usable cores and says so.
   threads: int()
     .min(1)
-    .max(usableCores(), `at most the ${usableCores()} CPU cores this process may use`)
+    .max(MAX_THREADS)
     .optional()
     .describe(
-      'CPU threads of the cpu-native backend (unset: $LCCONV_THREADS, else the cores the process may use: affinity, cgroup quota, SLURM_CPUS_PER_TASK; sweep workers share them)',
+      'CPU threads of the cpu-native backend (unset: $LCCONV_THREADS, else the cores the process may use: affinity, cgroup quota, SLURM_CPUS_PER_TASK; sweep workers share them); more than the process may use runs on those, with a notice',
     ),
   results_dir: z.string().min(1).default('results').describe('folder for run outputs'),
   sweep: Sweep.optional(),

@@ -7,12 +7,21 @@
  * temporary folder, so a dataset folder under the root is either complete or absent.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { closeSync, existsSync, fsyncSync, openSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tar from 'tar';
 import { InputError } from '../errors.js';
-import { fsCause, isStorageError, makeDir, removeStaleTemps, tempPath } from '../fs-safety.js';
+import { onInterrupt } from '../interrupts.js';
+import {
+  fsCause,
+  fsError,
+  isStorageError,
+  makeDir,
+  removeStaleTemps,
+  StorageError,
+  tempPath,
+  writeAll,
+} from '../fs-safety.js';
 import { CIFAR10_LAYOUT, CIFAR100_LAYOUT, CIFAR_URLS, cifarFiles, type CifarLayout } from './cifar.js';
 import { CIFAR100C_LAYOUT, CIFAR10C_LAYOUT, checkCorruptedDir } from './cifar-c.js';
 import { formatCount } from '../format.js';
@@ -123,37 +132,45 @@ async function fetchTo(
   const header = res.headers.get('content-length');
   const total = header === null ? null : Number(header);
   const hash = createHash('md5');
-  const out = await open(file, 'w');
+  let out: number;
+  try {
+    out = openSync(file, 'w');
+  } catch (err) {
+    throw fsError(file, 'cannot write', err);
+  }
   let received = 0;
   try {
-    try {
-      for await (const chunk of res.body) {
-        hash.update(chunk);
-        // One write may take only part of a chunk (a filling disk): write the rest, or fail.
-        for (let done = 0; done < chunk.length; ) {
-          const { bytesWritten } = await out.write(chunk, done, chunk.length - done);
-          if (bytesWritten <= 0)
-            throw Object.assign(new Error('short write'), { code: 'ESHORTWRITE', syscall: 'write' });
-          done += bytesWritten;
-        }
-        received += chunk.length;
-        onProgress?.(received, total);
+    const body = res.body[Symbol.asyncIterator]();
+    for (;;) {
+      let next: IteratorResult<Uint8Array>;
+      try {
+        next = await body.next();
+      } catch (err) {
+        throw new DownloadError(
+          `${url}: connection lost after ${formatCount(received)}${total === null ? '' : ` of ${formatCount(total)}`} bytes (${describe(err)})`,
+        );
       }
-    } catch (err) {
-      const e = err as NodeJS.ErrnoException;
-      if (e.code === 'ENOSPC' || e.syscall === 'write')
-        throw new DownloadError(`${file}: cannot write (${describe(err)})`);
-      throw new DownloadError(
-        `${url}: connection lost after ${formatCount(received)}${total === null ? '' : ` of ${formatCount(total)}`} bytes (${describe(err)})`,
-      );
+      if (next.done) break;
+      hash.update(next.value);
+      try {
+        writeAll(out, next.value); // the one durable writer: a short write (filling disk) is an error
+      } catch (err) {
+        throw fsError(file, 'cannot write', err);
+      }
+      received += next.value.length;
+      onProgress?.(received, total);
     }
     if (total !== null && received !== total)
       throw new DownloadError(
         `${url}: connection closed after ${formatCount(received)} of ${formatCount(total)} bytes`,
       );
-    await out.sync();
+    try {
+      fsyncSync(out);
+    } catch (err) {
+      throw fsError(file, 'cannot write', err);
+    }
   } finally {
-    await out.close();
+    closeSync(out);
   }
   return { md5: hash.digest('hex'), bytes: received };
 }
@@ -177,18 +194,9 @@ export async function downloadDataset(name: DownloadName, opts: DownloadOptions)
   const partial = join(opts.root, `.${spec.dir}`);
   removeStaleTemps(partial);
   const tmp = tempPath(partial);
-  try {
-    mkdirSync(tmp);
-  } catch (err) {
-    throw new DownloadError(`${tmp}: cannot create a temporary folder (${describe(err)})`);
-  }
+  makeDir(tmp);
   const cleanup = () => rmSync(tmp, { recursive: true, force: true });
-  const onSignal = (signal: NodeJS.Signals) => {
-    cleanup();
-    process.kill(process.pid, signal);
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const dropCleanup = onInterrupt(cleanup); // Ctrl-C: the CLI's interrupt policy removes it
   try {
     const archive = join(tmp, 'archive'); // .tar.gz or .tar: tar detects the compression
     const got = await fetchTo(url, archive, opts.onProgress);
@@ -199,6 +207,7 @@ export async function downloadDataset(name: DownloadName, opts: DownloadOptions)
     try {
       await tar.x({ file: archive, cwd: tmp, strict: true });
     } catch (err) {
+      if (isStorageError(err)) throw fsError(tmp, 'cannot unpack the archive', err);
       throw new DownloadError(`${url}: unreadable archive (${describe(err)})`);
     }
     rmSync(archive);
@@ -218,11 +227,10 @@ export async function downloadDataset(name: DownloadName, opts: DownloadOptions)
     }
     return { dir: dest, status: 'downloaded', url, bytes: got.bytes };
   } catch (err) {
-    if (err instanceof InputError) throw err;
+    if (err instanceof InputError || err instanceof StorageError) throw err;
     throw new DownloadError(`download ${name} into ${opts.root} failed: ${describe(err)}`);
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    dropCleanup();
     cleanup();
   }
 }

@@ -15,10 +15,11 @@ import { readFileSync } from 'node:fs';
 import sharp from 'sharp';
 import { usableCores } from '../cores.js';
 import { InputError } from '../errors.js';
+import { StorageError } from '../fs-safety.js';
 import { formatCount } from '../format.js';
 import { channelStats, type ImageSplit } from './dataset.js';
 import { type CacheHeader, payloadSha256, writeCache } from './image-cache.js';
-import { type BuildJob, decoderVersion, type Geometry, unwritableCache } from './image-folder.js';
+import { BUILD_EXIT, type BuildJob, decoderVersion, type Geometry, unwritableCache } from './image-folder.js';
 
 /** One image's pixels at the cache geometry, or throws (sharp's message) when the file cannot be decoded. */
 export async function decodeImage(path: string, g: Geometry): Promise<Uint8Array> {
@@ -140,7 +141,7 @@ export async function buildSplit(job: BuildJob, concurrency: number): Promise<Ca
   try {
     writeCache(job.file, header, split);
   } catch (err) {
-    throw new InputError(unwritableCache(dirname(job.file), err));
+    throw unwritableCache(dirname(job.file), (err as Error).cause ?? err);
   }
   process.stderr.write(
     `image_folder: ${job.split}: ${formatCount(kept)} images decoded in ${seconds.toFixed(1)} s (${Math.round(files.length / seconds)} images/s)` +
@@ -161,9 +162,9 @@ async function main(jobFile: string): Promise<void> {
   try {
     await buildAll(JSON.parse(readFileSync(jobFile, 'utf8')) as BuildJob[]);
   } catch (err) {
-    if (err instanceof InputError) {
+    if (err instanceof InputError || err instanceof StorageError) {
       process.stdout.write(err.message);
-      process.exitCode = 2;
+      process.exitCode = err instanceof StorageError ? BUILD_EXIT.storage : BUILD_EXIT.input;
       return;
     }
     throw err;

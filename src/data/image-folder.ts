@@ -10,13 +10,14 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DatasetConfig } from '../config/schema.js';
-import { InputError } from '../errors.js';
+import { InputError, Interrupted } from '../errors.js';
 import { formatCount } from '../format.js';
+import { fsCause, fsError, makeDir, StorageError, writeFileSynced } from '../fs-safety.js';
 import type { Dataset, DatasetShape, ImageSplit } from './dataset.js';
 import { type CacheHeader, type CacheState, inspectCache, readCache } from './image-cache.js';
 
@@ -200,10 +201,10 @@ export function planImageFolder(cfg: DatasetConfig): SplitPlan[] {
 function build(jobs: BuildJob[], cacheDir: string): void {
   const jobFile = join(cacheDir, `.jobs-${process.pid}.json`);
   try {
-    mkdirSync(cacheDir, { recursive: true });
-    writeFileSync(jobFile, JSON.stringify(jobs));
+    makeDir(cacheDir);
+    writeFileSynced(jobFile, JSON.stringify(jobs));
   } catch (err) {
-    throw new InputError(unwritableCache(cacheDir, err));
+    throw unwritableCache(cacheDir, (err as Error).cause ?? err);
   }
   try {
     const script = fileURLToPath(new URL('./image-folder-build.js', import.meta.url));
@@ -212,7 +213,12 @@ function build(jobs: BuildJob[], cacheDir: string): void {
       maxBuffer: 1 << 24,
     });
     const said = child.stdout?.toString().trim() ?? '';
-    if (child.status === 2) throw new InputError(said);
+    if (child.signal === 'SIGINT' || child.signal === 'SIGTERM')
+      throw new Interrupted(
+        `${child.signal}: the image_folder cache build stopped; nothing was kept (the next run builds it again)`,
+      );
+    if (child.status === BUILD_EXIT.input) throw new InputError(said);
+    if (child.status === BUILD_EXIT.storage) throw new StorageError(said);
     if (child.status !== 0)
       throw new Error(
         `image_folder cache build failed (${child.signal ?? `exit ${child.status}`}): ${said || child.error?.message}`,
@@ -222,11 +228,18 @@ function build(jobs: BuildJob[], cacheDir: string): void {
   }
 }
 
-/** The one line for a cache folder that cannot be written (e.g. a read-only shared dataset). */
-export function unwritableCache(dir: string, err: unknown): string {
-  const why = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
-  return `dataset image_folder: cannot write the decoded-image cache in ${dir} (${why}); set dataset.image_folder.cache_dir to a writable folder`;
+/**
+ * The one line for a cache folder that cannot be written (e.g. a read-only shared dataset), as the
+ * error every writer gives for that cause (fsError): StorageError for a fault of the storage,
+ * InputError otherwise.
+ */
+export function unwritableCache(dir: string, err: unknown): InputError | StorageError {
+  const line = `dataset image_folder: cannot write the decoded-image cache in ${dir}: ${fsCause(err)}; set dataset.image_folder.cache_dir to a writable folder`;
+  return fsError(dir, 'cannot write', err) instanceof StorageError ? new StorageError(line) : new InputError(line);
 }
+
+/** How the cache builder's child process says which kind of one-line error it ended with. */
+export const BUILD_EXIT = { input: 2, storage: 3 } as const;
 
 /** Why a cache is rebuilt, for the one line the user sees. */
 function rebuildReason(plan: SplitPlan): string {

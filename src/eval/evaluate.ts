@@ -210,6 +210,9 @@ export async function evaluateRobustness(
         });
         correct += (await hits.data())[0]!;
         hits.dispose();
+        // Back to the event loop after every batch (a CPU backend's data() resolves at once), so a
+        // Ctrl-C is seen within one batch.
+        await new Promise((resolve) => setImmediate(resolve));
       }
       const row: EvalRow = { ...setting, accuracy: correct / images.count };
       rows.push(row);

@@ -17,11 +17,11 @@
  * checksums of the weights and the manifest, and the state's ranges.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Model } from '../models/index.js';
-import { fsCause, isStorageError, storageError, syncDir, tempPath, writeFileSynced } from '../fs-safety.js';
+import { fsCause, fsError, isStorageError, makeDir, syncDir, tempPath, writeFileSynced } from '../fs-safety.js';
 import { DamagedCheckpoint, sealedManifest, verifiedManifest } from './checkpoint-integrity.js';
 import {
   CHECKPOINT_DIR,
@@ -103,13 +103,13 @@ export async function saveCheckpoint(
   const tmp = tempPath(final);
   try {
     rmSync(tmp, { recursive: true, force: true });
-    mkdirSync(tmp);
+    makeDir(tmp);
     writeFileSynced(join(tmp, CHECKPOINT_WEIGHTS), weights);
     writeFileSynced(join(tmp, CHECKPOINT_MANIFEST), manifest);
     syncDir(tmp);
   } catch (err) {
     rmSync(tmp, { recursive: true, force: true });
-    throw storageError(final, `cannot write the checkpoint of epoch ${state.epoch}; ${keptCheckpoint(runDir)}`, err);
+    throw fsError(final, `cannot write the checkpoint of epoch ${state.epoch}; ${keptCheckpoint(runDir)}`, err);
   }
   // A folder cannot be renamed over a non-empty one: the newest becomes the previous, the new one
   // the newest. A kill between the two renames leaves checkpoint.prev alone, which checkpointFolder

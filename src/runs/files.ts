@@ -164,20 +164,41 @@ export function readMetrics(dir: string): EpochRow[] {
 }
 
 /**
- * Throws DamagedFile unless metrics.csv holds exactly one row for each epoch 1..`epochs` (what a
- * finished run, or the checkpoint a resume starts from, says was trained): a cut or deleted file
- * must not pass as a complete history.
+ * Throws DamagedFile unless metrics.csv holds exactly one row for each epoch 1..`epochs`, in order
+ * (what a finished run, or the checkpoint a resume starts from, says was trained): a cut, deleted,
+ * duplicated or reordered file must not pass as a complete history. `rowsAfter`: rows of later
+ * epochs may follow (a resume drops them: they were written after the checkpoint it starts from);
+ * without it, any row past `epochs` is damage.
  */
-export function checkMetricsComplete(dir: string, epochs: number): void {
+export function checkMetricsComplete(dir: string, epochs: number, options: { rowsAfter?: boolean } = {}): void {
   const file = join(dir, METRICS_FILE);
   const metrics = readMetricsLines(file);
   if (!metrics) throw new DamagedFile(file, `missing (epochs 1 to ${epochs} were trained)`);
-  const have = new Set(metrics.rows.map((r) => r.epoch));
+  const seen = metrics.rows.map((r) => r.epoch);
+  const have = new Set(seen);
   const missing = Array.from({ length: epochs }, (_, i) => i + 1).filter((e) => !have.has(e));
   if (missing.length)
     throw new DamagedFile(
       file,
       `damaged (no row for epoch${missing.length > 1 ? 's' : ''} ${formatEpochs(missing)} of the ${epochs} trained)`,
+    );
+  const repeated = [...new Set(seen.filter((e, i) => seen.indexOf(e) !== i))];
+  if (repeated.length)
+    throw new DamagedFile(
+      file,
+      `damaged (epoch${repeated.length > 1 ? 's' : ''} ${formatEpochs(repeated)} ha${repeated.length > 1 ? 've' : 's'} more than one row)`,
+    );
+  const outOfOrder = seen.findIndex((e, i) => i > 0 && e < seen[i - 1]!);
+  if (outOfOrder >= 0)
+    throw new DamagedFile(
+      file,
+      `damaged (rows out of order: epoch ${seen[outOfOrder]} after epoch ${seen[outOfOrder - 1]})`,
+    );
+  const extra = options.rowsAfter ? [] : seen.filter((e) => e > epochs);
+  if (extra.length)
+    throw new DamagedFile(
+      file,
+      `damaged (row${extra.length > 1 ? 's' : ''} for epoch${extra.length > 1 ? 's' : ''} ${extra.join(', ')}, but ${epochs} were trained)`,
     );
 }
 

@@ -11,7 +11,7 @@
 import { closeSync, existsSync, openSync, readFileSync, rmSync, statSync, utimesSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { InputError } from '../errors.js';
-import { isProcessAlive, storageError, writeAll } from '../fs-safety.js';
+import { fsCause, isProcessAlive, fsError, writeAll } from '../fs-safety.js';
 
 export interface LockOwner {
   pid: number;
@@ -25,6 +25,8 @@ export interface LockOwner {
 /** A lock owned elsewhere is presumed dead when its heartbeat is this old. */
 export const STALE_AFTER_MS = 10 * 60_000;
 const HEARTBEAT_MS = 60_000;
+/** Tries to create the lock before giving up with RunLocked (each after removing a stale one or a lock released meanwhile). */
+const LOCK_ATTEMPTS = 6;
 /** An unreadable lock younger than this may be one a live process is writing; older, it is damage and stale. */
 const UNREADABLE_GRACE_MS = 5_000;
 
@@ -122,13 +124,13 @@ function tryCreate(file: string, owner: LockOwner): boolean {
     fd = openSync(file, 'wx');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw storageError(file, "cannot take the run's lock", err);
+    throw fsError(file, "cannot take the run's lock", err);
   }
   try {
     writeAll(fd, `${JSON.stringify(owner)}\n`);
   } catch (err) {
     rmSync(file, { force: true }); // a half-written lock would block the run until its heartbeat ages
-    throw storageError(file, "cannot take the run's lock", err);
+    throw fsError(file, "cannot take the run's lock", err);
   } finally {
     closeSync(fd);
   }
@@ -177,17 +179,23 @@ export function acquireLock(file: string, dir: string): RunLock {
     since: new Date().toISOString(),
     slurm_job: process.env.SLURM_JOB_ID ?? null,
   };
+  // Bounded: a lock released and re-taken by others over and over, or one that exists but cannot be
+  // read, ends in one line instead of a loop that never returns.
   for (let attempt = 0; !tryCreate(file, owner); attempt++) {
+    if (attempt >= LOCK_ATTEMPTS) throw new RunLocked(dir, null, file);
     let text = '';
     try {
       text = readFileSync(file, 'utf8');
-    } catch {
-      continue; // released meanwhile: try again
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue; // released meanwhile: try again
+      throw new InputError(
+        `${file}: the run's lock exists but cannot be read (${fsCause(err)}); remove it if no process runs ${dir}`,
+      );
     }
     const current = parseOwner(text);
     if (current && sameProcess(current, owner))
       throw new Error(`${dir}: this process already holds the run (opened twice)`);
-    if (holds(file, current) || attempt >= 5) throw new RunLocked(dir, current, file);
+    if (holds(file, current) || attempt >= LOCK_ATTEMPTS - 1) throw new RunLocked(dir, current, file);
     removeStale(file, text);
   }
   const heartbeat = setInterval(() => {

@@ -58,7 +58,7 @@ export class RunRecorder implements RunSink, CheckpointStore {
       // The checkpoint has no copy of the rows: a resume over a cut or deleted metrics.csv would end
       // "finished" with epochs missing from its history, so it is refused instead.
       try {
-        checkMetricsComplete(info.dir, info.firstEpoch - 1);
+        checkMetricsComplete(info.dir, info.firstEpoch - 1, { rowsAfter: true });
       } catch (err) {
         if (!(err instanceof DamagedFile)) throw err;
         throw new InputError(

@@ -22,7 +22,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import type { Config } from '../config/schema.js';
-import { appendWhole, makeDir, storageError } from '../fs-safety.js';
+import { appendWhole, makeDir, fsError } from '../fs-safety.js';
 import { EVENTS_FILE_PREFIX } from './files.js';
 import { bytesField, doubleField, floatField, varintField } from './protobuf.js';
 import { sessionEndValue, sessionStartValues } from './tensorboard-hparams.js';
@@ -157,7 +157,7 @@ export class TensorBoardWriter implements RunSink {
     try {
       this.fd = openSync(this.file, resuming ? 'wx' : 'w');
     } catch (err) {
-      throw storageError(this.file, 'cannot create', err);
+      throw fsError(this.file, 'cannot create', err);
     }
     const now = Date.now() / 1000;
     const firstStep = (info.firstEpoch - 1) * info.stepsPerEpoch;

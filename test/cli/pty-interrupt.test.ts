@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -93,6 +93,21 @@ test('sweep: Ctrl-C under the live board exits 130 at once', { skip }, async () 
   });
   const r = await interruptInPty(['sweep', config, '--workers', '1'], /sweep \|/);
   assert.equal(r.code, 130, r.output);
+  // It says what is kept and how to go on, and leaves no worker behind to keep training.
+  assert.match(r.output, /\d+ stopped/);
+  assert.match(r.output, /stopped: rerun 'lcconv sweep .*sweep\.yaml' to resume/);
+  await new Promise((ok) => setTimeout(ok, 500));
+  const ours = readdirSync('/proc')
+    .filter((pid) => /^\d+$/.test(pid))
+    .filter((pid) => {
+      try {
+        const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+        return cmdline.includes('--trial') && cmdline.includes(dir);
+      } catch {
+        return false; // gone meanwhile
+      }
+    });
+  assert.deepEqual(ours, [], 'no sweep worker of this test is still running');
 });
 
 test('eval: Ctrl-C during an evaluation exits 130 at once', { skip }, async () => {
@@ -102,6 +117,10 @@ test('eval: Ctrl-C during an evaluation exits 130 at once', { skip }, async () =
   assert.equal(trained.status, 0, trained.stderr);
   const r = await interruptInPty(['eval', join(dir, 'tiny'), '--set', 'eval.restarts=20'], /evaluating /);
   assert.equal(r.code, 130, r.output);
+  assert.match(
+    r.output,
+    /SIGINT: evaluation stopped; every row measured so far is in eval\.csv, and a rerun reuses it/,
+  );
 });
 
 test('data download: Ctrl-C under the progress bar exits 130 at once, installing nothing', { skip }, async () => {
@@ -118,10 +137,7 @@ test('data download: Ctrl-C under the progress bar exits 130 at once, installing
     assert.equal(r.code, 130, r.output);
     assert.match(r.output, /download of cifar10 stopped; nothing was installed/);
     assert.ok(!existsSync(join(root, 'cifar-10-batches-bin')));
-    assert.deepEqual(
-      readdirSync(root).filter((n) => !n.includes('.tmp-')),
-      [],
-    );
+    assert.deepEqual(readdirSync(root), [], 'no dataset folder and no temporary folder left');
   } finally {
     server.closeAllConnections();
     server.close();

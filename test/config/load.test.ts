@@ -7,6 +7,7 @@ import { configReferenceMarkdown } from '../../src/config/reference.js';
 import { PACKAGE_ROOT } from '../../src/provenance.js';
 import { ConfigError } from '../../src/errors.js';
 import { usableCores } from '../../src/cores.js';
+import { lcconv, tempDir, writeTinyConfig } from '../fixtures.js';
 
 const errorOf = (text: string, overrides: Override[] = []): string => {
   try {
@@ -186,10 +187,25 @@ test('NaN and Infinity are named, not shown as null; duplicate seeds are refused
   assert.deepEqual(loadConfigText('seeds: [2, 0, 1]\n', 'exp.yaml').config.seeds, [2, 0, 1]);
 });
 
-test('threads are bounded by the usable CPU cores', () => {
-  assert.match(
-    errorOf('threads: 100000\n'),
-    new RegExp(`^exp\\.yaml:1 threads: at most the ${usableCores()} CPU cores this process may use, got 100000$`),
-  );
-  assert.equal(loadConfigText(`threads: ${usableCores()}\n`, 'exp.yaml').config.threads, usableCores());
+test('threads: a bound on input, not on this machine; a run asking for more cores than it may use runs on those, says so, and its config loads anywhere', () => {
+  assert.match(errorOf('threads: 100000\n'), /^exp\.yaml:1 threads: .*4096.*, got 100000$/);
+  const more = usableCores() + 6; // a config recorded on a bigger machine
+  assert.equal(loadConfigText(`threads: ${more}\n`, 'exp.yaml').config.threads, more);
+  const results = tempDir('threads-clamp');
+  const config = writeTinyConfig(join(results, 'tiny.yaml'), { results_dir: results, threads: more });
+  const run = lcconv(['run', config]);
+  assert.equal(run.status, 0, run.stderr);
+  if (/backend: cpu-native/.test(run.stderr))
+    assert.match(
+      run.stderr,
+      new RegExp(
+        `threads: ${more} asked for, but this process may use ${usableCores()} CPU cores: using ${usableCores()}`,
+      ),
+    );
+  // eval, export and analyze re-read the run's config.yaml, threads and all.
+  const exp = join(results, 'tiny');
+  const dir = join(exp, readdirSync(exp).find((n) => n.includes('seed'))!);
+  assert.match(readFileSync(join(dir, 'config.yaml'), 'utf8'), new RegExp(`^threads: ${more}$`, 'm'));
+  const exported = lcconv(['export', dir, '--out', join(results, 'export')]);
+  assert.equal(exported.status, 0, exported.stderr);
 });

@@ -237,3 +237,34 @@ test("a killed download's temporary folder is removed by the next download; a li
   await downloadDataset('cifar10', { root, url: `${base}/cifar-10-binary.tar.gz`, md5: archiveMd5, layout: TINY });
   assert.deepEqual(readdirSync(root).sort(), [`.${TINY.dir}.tmp-${hostname()}-${process.ppid}`, TINY.dir].sort());
 });
+
+test('CLI: a disk that fills during the download → the storage fault as every writer gives it (one line, exit 1), nothing left', async () => {
+  const root = join(tempDir('dl-full'), 'data');
+  const preload = new URL('../full-disk-preload.js', import.meta.url).pathname;
+  const r = await new Promise<{ status: number | null; stderr: string }>((resolve) => {
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        preload,
+        join(PACKAGE_ROOT, 'bin', 'lcconv.js'),
+        'data',
+        'download',
+        'cifar10',
+        '--root',
+        root,
+        '--url',
+        `${base}/cifar-10-binary.tar.gz`,
+      ],
+      { env: { ...process.env, CI: 'true', LCCONV_TEST_FULL_DISK: JSON.stringify({ match: String.raw`/archive$` }) } },
+    );
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('close', (status) => resolve({ status, stderr }));
+  });
+  assert.equal(r.status, 1, r.stderr);
+  const lines = errorLine(r.stderr);
+  assert.equal(lines.length, 1, r.stderr);
+  assert.match(lines[0]!, /\/archive: cannot write: no space left on device \(ENOSPC\)$/);
+  assert.deepEqual(readdirSync(root), [], 'no archive, no partial folder');
+});

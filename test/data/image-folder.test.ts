@@ -6,6 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { before, test } from 'node:test';
@@ -153,10 +155,17 @@ test('the cache is reused, rebuilt when the tree changes and when it is damaged;
   writeFileSync(file, readFileSync(file).subarray(0, 500));
   assert.equal(inspectCache(file, 'any').state, 'damaged');
   assert.deepEqual(loadDataset(cfg, 0).train.images, again.train.images);
-  // A build killed mid-write leaves only a temporary file, which is never read as the cache.
-  writeFileSync(`${file}.tmp-999`, 'partial');
+  // A build killed mid-write leaves only its temporary file (named by host and pid, as the cache
+  // writer names it): it is never read as the cache, and the next build removes it.
+  const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], {
+    encoding: 'utf8',
+  }).stdout;
+  const leftover = `${file}.tmp-${hostname()}-${dead}`;
+  writeFileSync(leftover, 'partial');
   rmSync(file);
   assert.equal(planImageFolder(cfg)[0]!.state.state, 'missing');
+  assert.deepEqual(loadDataset(cfg, 0).train.images, again.train.images, 'rebuilt from the tree');
+  assert.ok(existsSync(file) && !existsSync(leftover), "the killed build's temporary file is gone");
 });
 
 test('bad trees are one-line errors: on_bad_image error, an empty class folder, differing class sets, a missing folder', () => {
@@ -177,7 +186,9 @@ test('bad trees are one-line errors: on_bad_image error, an empty class folder, 
   writeFileSync(join(root, 'a-file'), '');
   assert.throws(
     () => loadDataset(datasetConfig(root, { cache_dir: join(root, 'a-file', 'cache') }, { val_split: 0.5 }), 0),
-    isInput(/cannot write the decoded-image cache in .*a-file\/cache \(ENOTDIR\); set dataset.image_folder.cache_dir/),
+    isInput(
+      /cannot write the decoded-image cache in .*a-file\/cache: a part of the path is a file, not a folder \(ENOTDIR\); set dataset.image_folder.cache_dir/,
+    ),
   );
   assert.throws(
     () => loadDataset(datasetConfig(join(root, 'nowhere')), 0),

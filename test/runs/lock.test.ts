@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -160,4 +160,20 @@ test('a malformed lock is never "process 0 on unknown host": fresh, it says it i
     acquireLock(file, 'run-dir').release(); // a damaged lock older than the grace period is stale
     assert.ok(!existsSync(file), name);
   }
+});
+
+test('a lock that exists but cannot be read (a folder in its place) is one line naming it, not an endless loop', () => {
+  const dir = tempDir('lock-unreadable');
+  const file = join(dir, 'running.json');
+  mkdirSync(file);
+  // In a child with a time limit: before the fix this loop never returned.
+  const code = `import { acquireLock } from ${JSON.stringify(LOCK_MODULE)}; try { acquireLock(${JSON.stringify(file)}, 'run-dir'); console.log('acquired'); } catch (e) { console.log(e.name + ': ' + e.message); }`;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', code], { encoding: 'utf8', timeout: 20_000 });
+  assert.equal(r.signal, null, 'acquireLock returned (no endless retry)');
+  assert.match(
+    r.stdout.trim(),
+    new RegExp(
+      `^InputError: ${file}: the run's lock exists but cannot be read \\(is a folder \\(EISDIR\\)\\); remove it if no process runs run-dir$`,
+    ),
+  );
 });

@@ -3,6 +3,8 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { checkMetricsComplete, DamagedFile } from '../../src/runs/files.js';
+import { EPOCH_COLUMNS } from '../../src/runs/records.js';
 import { BIN, lcconv, tempDir, writeTinyConfig } from '../fixtures.js';
 
 const PRELOAD = new URL('../full-disk-preload.js', import.meta.url).pathname;
@@ -44,4 +46,26 @@ test('resume refuses a metrics.csv cut or deleted behind the checkpoint (one lin
   rmSync(metrics);
   const report = lcconv(['report', exp, '--no-plots']);
   assert.match(report.stderr + report.stdout, /metrics\.csv: missing \(epochs 1 to 4 were trained\)/);
+});
+
+test('metrics.csv is checked exactly: each epoch once, in order, no extras (rows after the checkpoint only for a resume)', () => {
+  const dir = tempDir('metrics-exact');
+  const header = EPOCH_COLUMNS.join(',');
+  const row = (epoch: number) => [epoch, 0.1, 1, 0.5, 1, 0.5, 0.5, 1, 1, 100, 0].join(',');
+  const check = (epochs: number[], trained: number, options?: { rowsAfter?: boolean }) => {
+    writeFileSync(join(dir, 'metrics.csv'), `${header}\n${epochs.map(row).join('\n')}\n`);
+    try {
+      checkMetricsComplete(dir, trained, options);
+      return 'ok';
+    } catch (err) {
+      assert.ok(err instanceof DamagedFile, String(err));
+      return err.message.slice(err.message.indexOf('metrics.csv: ') + 'metrics.csv: '.length);
+    }
+  };
+  assert.equal(check([1, 2, 3], 3), 'ok');
+  assert.equal(check([1, 2, 2, 3], 3), 'damaged (epoch 2 has more than one row)');
+  assert.equal(check([1, 3, 2], 3), 'damaged (rows out of order: epoch 2 after epoch 3)');
+  assert.equal(check([1, 2, 3, 4], 3), 'damaged (row for epoch 4, but 3 were trained)');
+  assert.equal(check([1, 2, 3, 4], 3, { rowsAfter: true }), 'ok', 'a resume from epoch 3 drops the row of epoch 4');
+  assert.equal(check([1, 3], 3), 'damaged (no row for epoch 2 of the 3 trained)');
 });

@@ -220,7 +220,7 @@ test('a read-only results folder is reported as read-only (EROFS), naming the pa
   try {
     assert.throws(
       () => writeAtomic(join(dir, 'exp', 'summary.json'), '{}'),
-      new RegExp(`^InputError: ${join(dir, 'exp')}: cannot create this folder: read-only file system \\(EROFS\\)$`),
+      new RegExp(`^StorageError: ${join(dir, 'exp')}: cannot create this folder: read-only file system \\(EROFS\\)$`),
     );
   } finally {
     spawnSync('umount', [dir]);

@@ -9,7 +9,7 @@ import { FULL_EVAL } from '../../config/names.js';
 import { ConfigError, InputError, SomeRunsSkipped } from '../../errors.js';
 import type { FinishedRun } from '../../eval/load-run.js';
 import type { EvalRow } from '../../eval/records.js';
-import { endDisplay, showDisplay } from '../interrupt.js';
+import { endDisplay, handleInterrupts, showDisplay } from '../interrupt.js';
 
 interface EvalArgs {
   dir: string;
@@ -224,9 +224,13 @@ export const evalCommand: CommandModule<object, EvalArgs> = {
       if (!args.quiet) out.write(`${line}\n`);
     };
 
-    // No SIGINT listener here on purpose: evaluation runs synchronous kernels for long stretches,
-    // where a JS listener would only run after them; the default action ends the process at once,
-    // and every eval.csv is written whole (temp + rename), so nothing is left half-written.
+    // The interrupt policy's at-once form: each row is in eval.csv (written whole) as soon as it is
+    // measured, so Ctrl-C ends the command after the current batch (evaluate yields after each).
+    handleInterrupts(
+      (line) => process.stderr.write(`${line}\n`),
+      undefined,
+      'evaluation stopped; every row measured so far is in eval.csv, and a rerun reuses it',
+    );
     const { finishedRunsUnder, eachRun } = await import('../../runs/scan.js');
     const folder = finishedRunsUnder(args.dir, 'to evaluate');
     for (const s of folder.skipped) say(`skipping ${s.name}: ${s.cause}`);
