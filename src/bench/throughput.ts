@@ -10,7 +10,7 @@ import { trainBatches, type Batch } from '../data/batches.js';
 import { countDeviceWork } from '../backends/device-counters.js';
 import { datasetShape } from '../data/index.js';
 import type { Dataset, ImageSplit } from '../data/dataset.js';
-import { buildModel, lcFormsOf } from '../models/index.js';
+import { buildModel, checkModelFits, lcFormsOf } from '../models/index.js';
 import { rngFor } from '../random.js';
 import { Sgd } from '../train/sgd.js';
 import { EpochTotals, PROGRESS_EVERY } from '../train/epoch-totals.js';
@@ -94,6 +94,7 @@ export async function benchThroughput(config: Config, options: BenchOptions): Pr
   const { steps, warmup } = options;
   const seed = options.seed ?? config.seed;
   const shape = datasetShape(config.dataset);
+  checkModelFits(config, shape); // before anything is allocated, as a run checks it
   const pixels = shape.height * shape.width * shape.channels;
   const batchSize = config.train.batch_size;
   // A few distinct batches, made before timing: the benchmark measures the model, not the JS input pipeline.

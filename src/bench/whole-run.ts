@@ -18,7 +18,7 @@ import { runPytorchWholeRun } from './pytorch-reference.js';
 import { writeFileSynced } from '../fs-safety.js';
 import { lrAt, scheduleFor } from '../train/schedule.js';
 import { Sgd } from '../train/sgd.js';
-import { evaluate, trainStep } from '../train/trainer.js';
+import { checkTrainable, evaluate, trainStep } from '../train/trainer.js';
 
 export interface EpochTiming {
   epoch: number;
@@ -196,6 +196,7 @@ const loadAverage = async (): Promise<number[]> =>
 /** lcconv, then PyTorch, `repeats` times; both see the same exported images. */
 export async function benchWholeRun(config: Config, data: Dataset, options: WholeRunOptions): Promise<WholeRunResult> {
   const { epochs, repeats, log } = options;
+  checkTrainable(config, data); // the batch fits the set and the model fits this machine, as for a run
   const dir = options.python ? mkdtempSync(join(tmpdir(), 'lcconv-whole-run-')) : null;
   try {
     if (dir) exportForReference(config, data, dir, epochs);

@@ -140,7 +140,20 @@ export function checkSweep(config: Config): SweepIssue | null {
     if (nested) return { path: ['sweep', key], message: `overlaps the swept key ${nested}` };
     if (key === 'seed' && config.seeds)
       return { path: ['sweep', key], message: 'both seeds and sweep.seed are set; keep one' };
+  }
+  // Counted before any value is checked or expanded: a few short lists can multiply into millions
+  // of trials, and each value's check below builds a whole config.
+  const axes = sweepAxes(config);
+  const size = axes.reduce((n, a) => n * a.values.length, 1);
+  if (size > sweep.max_trials) {
+    return {
+      path: ['sweep'],
+      message: `${axes.map((a) => a.values.length).join(' × ')} = ${size.toLocaleString('en-US')} grid points, more than sweep.max_trials = ${sweep.max_trials.toLocaleString('en-US')}; raise it (lcconv sweep --max-trials N) if you mean it`,
+    };
+  }
+  for (const key of keys) {
     const values = sweep[key] as unknown[];
+    const seen = new Map<string, number>();
     for (let i = 0; i < values.length; i++) {
       let parsed: ReturnType<typeof pointConfig>;
       try {
@@ -157,11 +170,12 @@ export function checkSweep(config: Config): SweepIssue | null {
           };
         return { path: ['sweep', key, i], message: issue.message, issue };
       }
-      if (values.slice(0, i).some((v) => sameValue(v, values[i])))
-        return { path: ['sweep', key, i], message: `repeats the value ${JSON.stringify(values[i])}` };
+      const canonical = JSON.stringify(values[i]); // sameValue's identity, in a map: linear, not quadratic
+      if (seen.has(canonical)) return { path: ['sweep', key, i], message: `repeats the value ${canonical}` };
+      seen.set(canonical, i);
     }
   }
-  const swept = sweepAxes(config).map((a) => a.key);
+  const swept = axes.map((a) => a.key);
   for (let r = 0; r < sweep.exclude.length; r++) {
     const rule = sweep.exclude[r]!;
     if (Object.keys(rule).length === 0)
@@ -170,15 +184,6 @@ export function checkSweep(config: Config): SweepIssue | null {
       if (!swept.includes(key))
         return { path: ['sweep', 'exclude', r, key], message: `not a swept key (swept: ${swept.join(', ')})` };
     }
-  }
-  // Counted before anything is expanded: a few short lists can multiply into millions of trials.
-  const axes = sweepAxes(config);
-  const size = axes.reduce((n, a) => n * a.values.length, 1);
-  if (size > sweep.max_trials) {
-    return {
-      path: ['sweep'],
-      message: `${axes.map((a) => a.values.length).join(' × ')} = ${size.toLocaleString('en-US')} grid points, more than sweep.max_trials = ${sweep.max_trials.toLocaleString('en-US')}; raise it (lcconv sweep --max-trials N) if you mean it`,
-    };
   }
   if (sweep.exclude.length > 0 && gridParams(axes, sweep.exclude).next().done) {
     return {

@@ -37,6 +37,8 @@ export type DatasetName = (typeof DATASET_NAMES)[number];
 const int = () => z.int();
 /** A thread count no machine has: a bound on input, not on this machine (the backend clamps to its cores). */
 const MAX_THREADS = 4096;
+/** More images than any dataset lcconv reads (ImageNet has 1.3 M); a bound on input, checked before generating. */
+const MAX_IMAGES = 10_000_000;
 
 const oddKernel = int()
   .min(1)
@@ -44,11 +46,16 @@ const oddKernel = int()
 
 const Synthetic = z
   .strictObject({
-    train_size: int().min(2).default(2000).describe('training images'),
-    test_size: int().min(1).default(500).describe('validation images'),
-    image_size: int().min(4).default(16).describe('height = width in pixels'),
-    channels: int().min(1).default(3).describe('colour channels'),
-    classes: int().min(2).default(10).describe('number of classes'),
+    // Bounded here, before anything is generated (the generator also checks the bytes against memory).
+    train_size: int().min(2).max(MAX_IMAGES).default(2000).describe('training images'),
+    test_size: int().min(1).max(MAX_IMAGES).default(500).describe('validation images'),
+    image_size: int().min(4).max(1024).default(16).describe('height = width in pixels'),
+    channels: int().min(1).max(4).default(3).describe('colour channels'),
+    classes: int()
+      .min(2)
+      .max(256, 'at most 256 (labels are stored as one byte)')
+      .default(10)
+      .describe('number of classes'),
     noise: z
       .number()
       .min(0)
@@ -276,29 +283,38 @@ const scriptText = () =>
     .regex(/^[^\x00-\x1f\x7f]*$/, 'must not contain control characters (newline, tab, …)');
 
 /** sbatch options lcconv sets itself: overriding them would break the one-task-per-trial bookkeeping. */
-const RESERVED_SBATCH = [
-  '--array',
-  '-a',
-  '--output',
-  '-o',
-  '--chdir',
-  '-D',
-  '--wrap',
-  '--parsable',
-  '--job-name',
-  '-J',
-];
+const RESERVED_SBATCH_LONG = ['--array', '--output', '--chdir', '--wrap', '--parsable', '--job-name'];
+const RESERVED_SBATCH_SHORT = ['a', 'o', 'D', 'J'];
+/** sbatch's short options that take no value: in a cluster such as -Ho, the letter after one is another option. */
+const SBATCH_SHORT_FLAGS = new Set(['H', 'h', 'I', 'k', 'O', 'Q', 's', 'u', 'V', 'v', 'W']);
+
+/**
+ * The reserved option `arg` would set, read as sbatch's getopt_long reads it: a long option by any
+ * prefix of its name (`--outp=x` is --output; an ambiguous prefix is refused by sbatch itself), a
+ * short one anywhere in a cluster of value-less flags (`-Ho x` is -H -o x).
+ */
+export function reservedSbatchOption(arg: string): string | null {
+  if (arg.startsWith('--')) {
+    const name = arg.slice(2).split('=')[0]!;
+    return RESERVED_SBATCH_LONG.find((o) => name !== '' && o.slice(2).startsWith(name)) ?? null;
+  }
+  for (const letter of arg.slice(1)) {
+    if (RESERVED_SBATCH_SHORT.includes(letter)) return `-${letter}`;
+    if (!SBATCH_SHORT_FLAGS.has(letter)) return null; // the rest is this option's value
+  }
+  return null;
+}
 
 const sbatchOption = scriptText()
   .regex(/^(--[A-Za-z][A-Za-z0-9-]*(=.*)?|-[A-Za-z].*)$/s, 'must be one sbatch option, e.g. --account=abc or -Aabc')
-  .refine(
-    (arg) =>
-      !RESERVED_SBATCH.includes(arg.split('=')[0]!) &&
-      !RESERVED_SBATCH.some((o) => o.length === 2 && arg.startsWith(o)),
-    {
-      message: `lcconv sets ${RESERVED_SBATCH.filter((o) => o.startsWith('--')).join(', ')} itself`,
-    },
-  );
+  .superRefine((arg, ctx) => {
+    const reserved = reservedSbatchOption(arg);
+    if (reserved)
+      ctx.addIssue({
+        code: 'custom',
+        message: `lcconv sets ${RESERVED_SBATCH_LONG.join(', ')} itself (${arg.split('=')[0]} is ${reserved})`,
+      });
+  });
 
 /**
  * Robustness evaluation of a finished run (`lcconv eval`; docs/eval-export.md says

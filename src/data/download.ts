@@ -95,6 +95,8 @@ export interface DownloadOptions {
   check?: DownloadSpec['check'];
   force?: boolean;
   onProgress?: (received: number, total: number | null) => void;
+  /** A server that sends nothing for this long (connecting included) ends the download (default STALL_MS). */
+  stallMs?: number;
 }
 
 export interface DownloadResult {
@@ -116,17 +118,44 @@ function describe(err: unknown): string {
   return cause && cause !== e.message ? `${e.message}: ${cause}` : String(e.message ?? err);
 }
 
+/** How long a download waits for the server's next bytes before giving up: no wait is unbounded. */
+export const STALL_MS = 60_000;
+
 /** Streams `url` into `file`, hashing as it goes; returns the MD5 and byte count. */
 async function fetchTo(
   url: string,
   file: string,
   onProgress?: DownloadOptions['onProgress'],
+  stallMs = STALL_MS,
+): Promise<{ md5: string; bytes: number }> {
+  // One timer, restarted at every chunk: a server that stops sending aborts the fetch.
+  const stalled = new AbortController();
+  let timer = setTimeout(() => stalled.abort(), stallMs);
+  const restart = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => stalled.abort(), stallMs);
+  };
+  const silence = `no data from the server for ${stallMs / 1000} s`;
+  try {
+    return await streamTo(url, file, stalled.signal, restart, silence, onProgress);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function streamTo(
+  url: string,
+  file: string,
+  signal: AbortSignal,
+  restart: () => void,
+  silence: string,
+  onProgress?: DownloadOptions['onProgress'],
 ): Promise<{ md5: string; bytes: number }> {
   let res: Response;
   try {
-    res = await fetch(url);
+    res = await fetch(url, { signal });
   } catch (err) {
-    throw new DownloadError(`${url}: cannot connect (${describe(err)})`);
+    throw new DownloadError(`${url}: cannot connect (${signal.aborted ? silence : describe(err)})`);
   }
   if (!res.ok || !res.body) throw new DownloadError(`${url}: HTTP ${res.status} ${res.statusText}`);
   const header = res.headers.get('content-length');
@@ -147,10 +176,11 @@ async function fetchTo(
         next = await body.next();
       } catch (err) {
         throw new DownloadError(
-          `${url}: connection lost after ${formatCount(received)}${total === null ? '' : ` of ${formatCount(total)}`} bytes (${describe(err)})`,
+          `${url}: connection ${signal.aborted ? 'stalled' : 'lost'} after ${formatCount(received)}${total === null ? '' : ` of ${formatCount(total)}`} bytes (${signal.aborted ? silence : describe(err)})`,
         );
       }
       if (next.done) break;
+      restart();
       hash.update(next.value);
       try {
         writeAll(out, next.value); // the one durable writer: a short write (filling disk) is an error
@@ -199,7 +229,7 @@ export async function downloadDataset(name: DownloadName, opts: DownloadOptions)
   const dropCleanup = onInterrupt(cleanup); // Ctrl-C: the CLI's interrupt policy removes it
   try {
     const archive = join(tmp, 'archive'); // .tar.gz or .tar: tar detects the compression
-    const got = await fetchTo(url, archive, opts.onProgress);
+    const got = await fetchTo(url, archive, opts.onProgress, opts.stallMs);
     if (got.md5 !== md5)
       throw new DownloadError(
         `${url}: MD5 mismatch: expected ${md5}, got ${got.md5} (${formatCount(got.bytes)} bytes); nothing was kept`,

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { InputError } from '../errors.js';
 import { channelStats, type Dataset, type ImageSplit } from './dataset.js';
 import { formatCount } from '../format.js';
-import { readMaybeGzip } from './files.js';
+import { readSized } from './files.js';
 import { DIGIT_CLASSES, FASHION_CLASSES } from './mnist-package.js';
 
 /** The file as named, or with .gz; null when neither exists. */
@@ -19,20 +19,27 @@ function findIdx(dir: string, base: string): string | null {
   return null;
 }
 
+/** The most an IDX file may hold: more than any MNIST-like set (Fashion-MNIST's train images are 47 MB). */
+const MAX_IDX_BYTES = 2 ** 31;
+
 function readIdx(file: string, dims: 1 | 3): { shape: number[]; data: Uint8Array } {
-  const bytes = readMaybeGzip(file);
   const header = 4 + 4 * dims;
   const magic = 0x0800 + dims;
-  if (bytes.length < header || bytes.readUInt32BE(0) !== magic)
-    throw new InputError(
-      `${file}: not an IDX file of uint8 ${dims}-D data (expected magic 0x${magic.toString(16).padStart(8, '0')}${bytes.length >= 4 ? `, found 0x${bytes.readUInt32BE(0).toString(16).padStart(8, '0')}` : `, file has ${bytes.length} bytes`})`,
-    );
-  const shape = Array.from({ length: dims }, (_, d) => bytes.readUInt32BE(4 + 4 * d));
-  const expected = header + shape.reduce((a, b) => a * b, 1);
-  if (bytes.length !== expected)
-    throw new InputError(
-      `${file}: expected ${formatCount(expected)} bytes${file.endsWith('.gz') ? ' after gunzip' : ''} (header ${shape.join('×')}), found ${formatCount(bytes.length)}`,
-    );
+  let shape: number[] = [];
+  // The header is checked before the data is read or unpacked: its shape bounds what is allocated.
+  const bytes = readSized(file, header, (head) => {
+    if (head.length < header || head.readUInt32BE(0) !== magic)
+      throw new InputError(
+        `${file}: not an IDX file of uint8 ${dims}-D data (expected magic 0x${magic.toString(16).padStart(8, '0')}${head.length >= 4 ? `, found 0x${head.readUInt32BE(0).toString(16).padStart(8, '0')}` : `, file has ${head.length} bytes`})`,
+      );
+    shape = Array.from({ length: dims }, (_, d) => head.readUInt32BE(4 + 4 * d));
+    const expected = header + shape.reduce((a, b) => a * b, 1);
+    if (expected > MAX_IDX_BYTES)
+      throw new InputError(
+        `${file}: its header announces ${shape.join('×')} bytes of data, more than the ${formatCount(MAX_IDX_BYTES)} an IDX file lcconv reads may hold`,
+      );
+    return { bytes: expected, what: `header ${shape.join('×')}` };
+  });
   return { shape, data: bytes.subarray(header) };
 }
 

@@ -4,6 +4,9 @@
  * random brightness. Orientation and frequency differ between classes, so small convs separate them.
  */
 import type { DatasetConfig } from '../config/schema.js';
+import { totalmem } from 'node:os';
+import { InputError } from '../errors.js';
+import { formatCount } from '../format.js';
 import { rngFor, type Rng } from '../random.js';
 import { channelStats, type Dataset, type ImageSplit } from './dataset.js';
 
@@ -62,7 +65,20 @@ function makeSplit(
   return { images, labels, count };
 }
 
+/**
+ * Refuses, before allocating, a set larger than half this machine's memory (`memoryLimit`), naming
+ * the keys that size it: generating it would take the machine's memory while ignoring Ctrl-C.
+ */
+export function checkSyntheticFits(cfg: DatasetConfig['synthetic'], memoryLimit = totalmem()): void {
+  const bytes = (cfg.train_size + cfg.test_size) * cfg.image_size * cfg.image_size * cfg.channels;
+  if (bytes > memoryLimit / 2)
+    throw new InputError(
+      `dataset.synthetic: ${formatCount(cfg.train_size)} + ${formatCount(cfg.test_size)} images of ${cfg.image_size}×${cfg.image_size}×${cfg.channels} need ${(bytes / 2 ** 30).toFixed(1)} GiB, more than half this machine's ${(memoryLimit / 2 ** 30).toFixed(1)} GiB; lower dataset.synthetic.train_size, test_size or image_size`,
+    );
+}
+
 export function loadSynthetic(cfg: DatasetConfig['synthetic'], seed: number): Dataset {
+  checkSyntheticFits(cfg);
   const patterns = classPatterns(cfg.classes, cfg.channels, rngFor(seed, 'synthetic/classes'));
   const train = makeSplit(
     patterns,

@@ -86,8 +86,8 @@ export function sbatchScript(s: ScriptInput): string {
   const directives = [
     `--job-name=${scriptWord(s.jobName)}`,
     `--array=${scriptWord(arraySpec(s.indices, settings.maxParallel))}`,
-    `--output=${scriptWord(join(s.logDir, '%A_%a.log'))}`,
-    `--chdir=${scriptWord(s.workDir)}`,
+    // Slurm expands %-patterns in --output (%A, %j…): a % of the folder's own name is written %%.
+    `--output=${scriptWord(join(s.logDir.replaceAll('%', '%%'), '%A_%a.log'))}`,
     '--ntasks=1',
     `--cpus-per-task=${scriptWord(String(settings.cpusPerTask))}`,
     ...(settings.gpusPerTask > 0 ? [`--gres=gpu:${scriptWord(String(settings.gpusPerTask))}`] : []),
@@ -106,6 +106,9 @@ export function sbatchScript(s: ScriptInput): string {
     '# tasks continue where they stopped. The config is a resolved copy: editing the original',
     '# does not change this sweep.',
     'set -euo pipefail',
+    // The working directory by `cd`, not --chdir: bash takes the path literally, whatever the Slurm
+    // version does with % in --chdir (sbatch already starts the task where it was submitted, here).
+    `cd -- ${scriptWord(s.workDir)}`,
     `exec ${[s.node, ...trialArgs(s.configCopy, TASK_ID)].map((w) => (w === TASK_ID ? `"${TASK_ID}"` : scriptWord(w))).join(' ')}`,
     '',
   ].join('\n');

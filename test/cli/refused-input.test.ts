@@ -160,3 +160,12 @@ test('the Slurm executor without sbatch refuses before writing the sweep config 
   assertRefused(r, /sbatch not found on PATH/, 'no sbatch');
   assert.equal(existsSync(join(dir, 'r')), false, 'nothing written');
 });
+
+test('lcconv bench checks the model against this machine before building it, as run does', () => {
+  const r = lcconv(['bench', 'configs/smoke.yaml', '--set', 'model.width=4096', '--steps', '1', '--warmup', '0']);
+  assert.equal(r.status, 2, r.stderr);
+  assert.match(
+    r.stderr.trim(),
+    /^lcconv: the model would need about [\d.]+ GiB to train \([\d,]+ weights, batches of 32 \d+×\d+ images\), more than this machine's [\d.]+ GiB; lower model\.width/,
+  );
+});

@@ -256,7 +256,7 @@ test('CLI: a disk that fills during the download → the storage fault as every 
         '--url',
         `${base}/cifar-10-binary.tar.gz`,
       ],
-      { env: { ...process.env, CI: 'true', LCCONV_TEST_FULL_DISK: JSON.stringify({ match: String.raw`/archive$` }) } },
+      { env: { ...process.env, CI: 'true', LCCONV_TEST_FULL_DISK: JSON.stringify({ match: '/archive$' }) } },
     );
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));
@@ -266,5 +266,20 @@ test('CLI: a disk that fills during the download → the storage fault as every 
   const lines = errorLine(r.stderr);
   assert.equal(lines.length, 1, r.stderr);
   assert.match(lines[0]!, /\/archive: cannot write: no space left on device \(ENOSPC\)$/);
+  assert.deepEqual(readdirSync(root), [], 'no archive, no partial folder');
+});
+
+test('a server that stops sending ends the download after the stall limit (one line, nothing left), not never', async () => {
+  const root = join(tempDir('dl-stall'), 'data');
+  const started = performance.now();
+  await assert.rejects(
+    downloadDataset('cifar10', { root, url: `${base}/stall.tar.gz`, md5: archiveMd5, layout: TINY, stallMs: 300 }),
+    (err: Error) =>
+      err instanceof InputError &&
+      /stall\.tar\.gz: connection stalled after 1,000 of [\d,]+ bytes \(no data from the server for 0\.3 s\)$/.test(
+        err.message,
+      ),
+  );
+  assert.ok(performance.now() - started < 10_000, 'ended by the stall limit');
   assert.deepEqual(readdirSync(root), [], 'no archive, no partial folder');
 });

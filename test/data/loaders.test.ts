@@ -283,3 +283,55 @@ test('subset and val_split: per class, seeded by split_seed, disjoint, val repla
     isInput(/dataset\.val_split: 0\.5 holds out every training image of class 0 \(1 images\)/),
   );
 });
+
+test("sizes are bounded before they allocate: a gzip bomb stops at its header's size, an absurd header is refused unread", () => {
+  const root = writeIdx('mnist', { gzip: true });
+  const file = join(root, 'mnist', 'train-images-idx3-ubyte.gz');
+  // 20×28×28 announced, 64 MiB of zeros behind it (a few KiB packed): unpacked only up to the announced size.
+  const bomb = Buffer.concat([idx([20, 28, 28], new Uint8Array(0)), Buffer.alloc(64 * 2 ** 20)]);
+  writeFileSync(file, gzipSync(bomb));
+  assert.ok(readFileSync(file).length < 200_000, 'a small file');
+  assert.throws(
+    () => loadIdx(root, 'mnist'),
+    isInput(
+      /train-images-idx3-ubyte\.gz: unpacks to more than the 15,696 bytes its header announces \(header 20×28×28\); stopped there$/,
+    ),
+  );
+  // A header announcing 60,000 images of 4,096×4,096: refused from the header, before reading on.
+  writeFileSync(file, gzipSync(idx([60_000, 4096, 4096], new Uint8Array(16))));
+  assert.throws(
+    () => loadIdx(root, 'mnist'),
+    isInput(
+      /train-images-idx3-ubyte\.gz: its header announces 60000×4096×4096 bytes of data, more than the 2,147,483,648/,
+    ),
+  );
+});
+
+test('a generated set is bounded by the schema and by memory before it is generated', async () => {
+  const { checkSyntheticFits } = await import('../../src/data/synthetic.js');
+  const errorOf = (yaml: string) => {
+    try {
+      loadConfigText(yaml, 'exp.yaml');
+    } catch (err) {
+      return (err as Error).message;
+    }
+    return 'accepted';
+  };
+  assert.match(
+    errorOf('dataset: { synthetic: { classes: 100000000 } }\n'),
+    /dataset\.synthetic\.classes: at most 256 \(labels are stored as one byte\)/,
+  );
+  assert.match(
+    errorOf('dataset: { synthetic: { train_size: 1000000000 } }\n'),
+    /dataset\.synthetic\.train_size: .*10000000/,
+  );
+  const cfg = loadConfigText('dataset: { synthetic: { train_size: 100000, image_size: 64 } }\n', 'exp.yaml').config
+    .dataset.synthetic;
+  assert.throws(
+    () => checkSyntheticFits(cfg, 2 ** 30), // a 1 GiB machine: 1.2 GiB of images is refused
+    isInput(
+      /^dataset\.synthetic: 100,000 \+ 500 images of 64×64×3 need 1\.2 GiB, more than half this machine's 1\.0 GiB; lower dataset\.synthetic\.train_size, test_size or image_size$/,
+    ),
+  );
+  checkSyntheticFits(cfg, 2 ** 33); // fits in 8 GiB
+});

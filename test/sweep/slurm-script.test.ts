@@ -89,18 +89,33 @@ test('slurm values are validated: the injection of the issue, control characters
     /slurm\.sbatch_args\.0: lcconv sets --array, --output/,
   );
   bad('slurm: { sbatch_args: ["-o/x"] }\n', /lcconv sets/);
+  // getopt_long reads any unambiguous prefix of a long option as the option, and short flags in clusters.
+  for (const [arg, reserved] of [
+    ['--outp=/x/%j.log', '--output'],
+    ['--chd=/elsewhere', '--chdir'],
+    ['--arr=0-99', '--array'],
+    ['--wra=rm -rf x', '--wrap'],
+    ['--job-n=x', '--job-name'],
+    ['--parsa', '--parsable'],
+    ['-Ho/x.log', '-o'],
+    ['-HQD/elsewhere', '-D'],
+  ] as const)
+    bad(
+      `slurm: { sbatch_args: [${JSON.stringify(arg)}] }\n`,
+      new RegExp(`lcconv sets .* \\(${arg.split('=')[0]} is ${reserved}\\)`),
+    );
   assert.deepEqual(
     loadConfigText(
-      'slurm: { partition: "gpu,debug", sbatch_args: ["--account=lab", "-Alab", "--comment=it\'s $(x)"] }\n',
+      'slurm: { partition: "gpu,debug", sbatch_args: ["--account=lab", "-Alab", "--comment=it\'s $(x)", "-Hpgpu", "--oversubscribe"] }\n',
       'a.yaml',
     ).config.slurm.sbatch_args,
-    ['--account=lab', '-Alab', "--comment=it's $(x)"],
+    ['--account=lab', '-Alab', "--comment=it's $(x)", '-Hpgpu', '--oversubscribe'],
   );
 });
 
 test('a script built from hostile paths and options passes bash -n, parses back under sbatch rules, and runs only lcconv with the exact arguments', () => {
   const dir = tempDir('slurm-hostile');
-  const weird = join(dir, 'res $(touch pwned) `touch pwned` ; \'q\' "d" #x');
+  const weird = join(dir, 'res $(touch pwned) `touch pwned` ; \'q\' "d" #x %j');
   mkdirSync(weird, { recursive: true });
   // A stub in place of node: records the argv it is given, one NUL-terminated word each.
   const stub = join(weird, 'node stub');
@@ -132,7 +147,7 @@ test('a script built from hostile paths and options passes bash -n, parses back 
   );
   assert.deepEqual(
     directives.map((a) => a[0]).filter((a) => /^--(output|chdir|comment)=/.test(a!)),
-    [`--output=${weird}/%A_%a.log`, `--chdir=${weird}`, "--comment=x; touch pwned # $(touch pwned) 'q' \\"],
+    [`--output=${weird.replaceAll('%', '%%')}/%A_%a.log`, "--comment=x; touch pwned # $(touch pwned) 'q' \\"],
   );
   const run = spawnSync('bash', ['-c', script], {
     cwd: dir,
@@ -175,7 +190,6 @@ test('sbatch script: array of trial indices, throttle, resources, per-task logs,
     '--job-name=lcconv-exp',
     '--array=1-2,4,7%3',
     '--output="/shared/results with space/exp/sweep/slurm/%A_%a.log"',
-    '--chdir="/shared/results with space/exp"',
     '--ntasks=1',
     '--cpus-per-task=4',
     '--gres=gpu:2',

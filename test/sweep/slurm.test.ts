@@ -173,3 +173,34 @@ test('slurm executor: sbatch rejecting the script shows its message', { skip, ti
   assert.equal(r.status, 2);
   assert.match(r.stderr, /^lcconv: sbatch rejected .*\.sbatch: sbatch: error: .*[Pp]artition/m);
 });
+
+test('slurm executor: a results folder whose name holds % patterns (%j, %A) is used literally, logs included', {
+  skip,
+  timeout: 300_000,
+}, async () => {
+  const results = join(root, 'res %j %A %%');
+  mkdirSync(results);
+  const config = join(root, 'percent.yaml');
+  writeTinyConfig(config, {
+    name: 'percent',
+    results_dir: results,
+    'dataset.synthetic.train_size': 64,
+    'dataset.synthetic.test_size': 16,
+    'train.epochs': 1,
+    compare_to_standard: false,
+    sweep: { seed: [0] },
+  });
+  const submitted = lcconv(['sweep', config, '--executor', 'slurm', '--wait', '--poll', '1']);
+  assert.equal(submitted.status, 0, submitted.stderr);
+  const job = /submitted job (\d+)/.exec(submitted.stdout)?.[1];
+  assert.ok(job, submitted.stdout);
+  const slurmDir = join(results, 'percent', 'sweep', 'slurm');
+  assert.ok(existsSync(join(slurmDir, `${job}_0.log`)), `the task's log is in ${slurmDir}, not in an expanded path`);
+  const status = lcconv(['sweep', config, '--status']);
+  assert.match(status.stdout, /1 trials: 1 finished/, status.stdout);
+  assert.deepEqual(
+    readdirSync(root).filter((n) => n.startsWith('res ') && n !== 'res %j %A %%'),
+    [],
+    'no expanded twin',
+  );
+});

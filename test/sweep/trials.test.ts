@@ -160,6 +160,13 @@ test('grid size is checked before anything is expanded: a 10^7-point grid is one
     'grid.yaml:5 sweep: 10 × 10 × 10 × 10 × 10 × 10 × 10 = 10,000,000 grid points, more than sweep.max_trials = 10,000; raise it (lcconv sweep --max-trials N) if you mean it',
   );
   assert.ok(process.memoryUsage().heapUsed - before < 100 * 2 ** 20, 'nothing was expanded');
+  // Counted before any value is checked: 20,000 values (every one of them invalid, even k) are
+  // refused by their number, not checked one config at a time.
+  const many = `[${Array.from({ length: 20_000 }, () => 4).join(', ')}]`;
+  assert.match(
+    errorOf(`${base}sweep:\n  model.kernel_size: ${many}\n`),
+    /sweep: 20000 × 1 = 20,000 grid points, more than sweep\.max_trials = 10,000/,
+  );
   const config = load('  model.kernel_size: [3, 5, 7]\n  seed: [0, 1, 2, 3]\n  max_trials: 12\n');
   assert.equal(expandGrid(config).length, 12);
   assert.match(
