@@ -144,3 +144,60 @@ test('export on a full disk: one line naming the file, no model.safetensors.tmp-
   assert.deepEqual(readdirSync(out).sort(), ['model.json', 'model.safetensors']);
   assert.deepEqual(readFileSync(join(out, 'model.safetensors')), before);
 });
+
+test('a full disk at eval.csv, at a plot, at the run lock and at the sbatch script: one line each, exit 1, nothing torn', () => {
+  const results = tempDir('full-more');
+  const config = writeTinyConfig(join(results, 'tiny.yaml'), {
+    results_dir: results,
+    'eval.attacks': ['fgsm'],
+    'eval.corruptions': [],
+    'eval.linf_epsilons': [1],
+    'eval.images': 16,
+  });
+  assert.equal(lcconvOnFullDisk(['run', config, '--quiet']).status, 0);
+  const dir = runDirOf(results);
+  const exp = join(results, 'tiny');
+  const oneLine = (r: ReturnType<typeof lcconvOnFullDisk>, message: RegExp, what: string) => {
+    assert.equal(r.status, 1, `${what}: ${r.stderr}`);
+    const lines = r.stderr
+      .trim()
+      .split('\n')
+      .filter((l) => l.startsWith('lcconv: ') && !l.startsWith('lcconv: warning:'));
+    assert.equal(lines.length, 1, `${what}: ${r.stderr}`);
+    assert.match(lines[0]!, message, what);
+  };
+
+  // eval.csv: the first row cannot be saved; no eval.csv, no temp file.
+  oneLine(
+    lcconvOnFullDisk(['eval', dir, '--quiet'], String.raw`eval\.csv\.tmp-`),
+    /eval\.csv: cannot write: no space left on device \(ENOSPC\)$/,
+    'eval.csv',
+  );
+  assert.deepEqual(temps(dir), [], 'eval.csv: no temp file left');
+  assert.ok(!filesUnder(dir).includes('eval.csv'));
+
+  // A plot of the report: report.csv is written, the plot is not half a file.
+  oneLine(
+    lcconvOnFullDisk(['report', exp], String.raw`\.png\.tmp-`),
+    /\.png: cannot write: no space left on device \(ENOSPC\)$/,
+    'plot',
+  );
+  assert.deepEqual(temps(exp), [], 'plot: no temp file left');
+
+  // The run lock: not taken, and no half-written lock left to block the next run.
+  oneLine(
+    lcconvOnFullDisk(['run', config, '--quiet', '--force'], String.raw`running\.json$`),
+    /running\.json: cannot take the run's lock: no space left on device \(ENOSPC\)$/,
+    'lock',
+  );
+  assert.ok(!filesUnder(dir).includes('running.json'), 'no half lock left');
+
+  // The sbatch script of a Slurm sweep (written even by --dry-run).
+  const sweep = writeTinyConfig(join(results, 'sweep.yaml'), { results_dir: results, sweep: { seed: [0, 1] } });
+  oneLine(
+    lcconvOnFullDisk(['sweep', sweep, '--executor', 'slurm', '--dry-run'], String.raw`\.sbatch\.tmp-`),
+    /\.sbatch: cannot write: no space left on device \(ENOSPC\)$/,
+    'sbatch script',
+  );
+  assert.deepEqual(temps(join(results, 'tiny', 'sweep', 'slurm')), [], 'sbatch: no temp file left');
+});

@@ -281,3 +281,45 @@ test('lcconv run trains one epoch on the tree and records the skipped files; dat
   assert.equal(bad.status, 2);
   assert.match(bad.stderr, /train and val class folders differ/);
 });
+
+test('a full disk at the image cache (written by the build child process): one line, exit 1, no half cache', () => {
+  const root = freshTree();
+  const results = tempDir('image-folder-full');
+  const preload = new URL('../full-disk-preload.js', import.meta.url).pathname;
+  const r = spawnSync(
+    process.execPath,
+    [
+      join(PACKAGE_ROOT, 'bin', 'lcconv.js'),
+      'run',
+      join(PACKAGE_ROOT, 'configs', 'image-folder.yaml'),
+      '--set',
+      `dataset.root=${root}`,
+      '--set',
+      `results_dir=${results}`,
+      '--quiet',
+    ],
+    {
+      encoding: 'utf8',
+      // NODE_OPTIONS reaches the cache builder's own process too: the disk is full there.
+      env: {
+        ...process.env,
+        CI: 'true',
+        NODE_OPTIONS: `--import ${preload}`,
+        LCCONV_TEST_FULL_DISK: JSON.stringify({ match: String.raw`\.lcimg\.tmp-` }),
+      },
+    },
+  );
+  assert.equal(r.status, 1, r.stderr);
+  const lines = r.stderr.split('\n').filter((l) => l.startsWith('lcconv: '));
+  assert.equal(lines.length, 1, r.stderr);
+  assert.match(
+    lines[0]!,
+    /^lcconv: dataset image_folder: cannot write the decoded-image cache in \S+\.lcconv-cache: no space left on device \(ENOSPC\); set dataset\.image_folder\.cache_dir to a writable folder$/,
+  );
+  const cache = join(root, '.lcconv-cache');
+  assert.deepEqual(
+    readdirSync(cache).filter((f) => f.endsWith('.lcimg') || f.includes('.tmp-')),
+    [],
+    'no cache file, whole or half',
+  );
+});

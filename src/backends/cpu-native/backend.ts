@@ -42,15 +42,25 @@ export class NativeCpuBackend extends MathBackendCPU {
   }
 
   override readSync(dataId: tf.DataId): tf.backend_util.BackendValues {
-    this.pool.readOut(this.data.get(dataId)?.values);
+    this.pool.readOut(this.held(dataId));
     return super.readSync(dataId);
   }
 
   override disposeData(dataId: tf.DataId, force = false): boolean {
-    const values = this.data.get(dataId)?.values;
+    const values = this.held(dataId);
     const disposed = super.disposeData(dataId, force);
     if (values !== undefined && !this.data.has(dataId)) this.pool.released(values);
     return disposed;
+  }
+
+  /**
+   * The values this backend holds for `dataId`, or undefined. Not `this.data.get`: for an id it does
+   * not hold, that asks the engine to move the data here, which reads it through readSync, which
+   * would ask again without end (tfjs-core's memory and registry specs make such ids). The hooks
+   * only look; what the cpu backend then does with the id is its own.
+   */
+  private held(dataId: tf.DataId): tf.backend_util.BackendValues | undefined {
+    return this.data.has(dataId) ? this.data.get(dataId)?.values : undefined;
   }
 
   override dispose(): void {
