@@ -9,11 +9,18 @@
  * Either way, cleanups registered with src/interrupts.ts (a download's temp folder) run first, every
  * display is stopped, and the exit status is 130.
  */
+import { Interrupted } from '../errors.js';
 import { runInterruptCleanups } from '../interrupts.js';
 
 export interface Interrupt {
   signal: AbortSignal;
   dispose(): void;
+  /**
+   * Runs synchronous work that writes nothing (a dataset load) with the signals' default action:
+   * no JS listener could run before it returns, so a Ctrl-C ends the process at once (exit 130)
+   * instead of after the work. A stop asked for before it starts is honoured by not starting it.
+   */
+  atOnce<T>(work: () => T): Promise<T>;
 }
 
 /**
@@ -81,7 +88,29 @@ export function handleInterrupts(
     process.off('SIGINT', handler);
     process.off('SIGTERM', handler);
   };
-  process.on('SIGINT', handler);
-  process.on('SIGTERM', handler);
-  return { signal: controller.signal, dispose: remove };
+  let listening = false;
+  const add = () => {
+    process.on('SIGINT', handler);
+    process.on('SIGTERM', handler);
+    listening = true;
+  };
+  const dispose = () => {
+    remove();
+    listening = false;
+  };
+  add();
+  const loadingAtOnce = async <T>(work: () => T): Promise<T> => {
+    // A signal that came before is handled first: its listener runs when the event loop polls, which
+    // two check phases (setImmediate) always have between them.
+    for (let i = 0; i < 2; i++) await new Promise((resolve) => setImmediate(resolve));
+    if (controller.signal.aborted) throw new Interrupted('stopped before loading the data; nothing was trained');
+    const wasListening = listening;
+    remove();
+    try {
+      return work();
+    } finally {
+      if (wasListening) add();
+    }
+  };
+  return { signal: controller.signal, dispose, atOnce: loadingAtOnce };
 }

@@ -31,6 +31,17 @@ export interface ExperimentOptions {
   resume?: boolean;
   /** Stops training at the next step (Ctrl-C); see trainRun. */
   signal?: AbortSignal;
+  /**
+   * Runs a dataset load, which is synchronous and writes nothing (src/cli/interrupt.ts: `atOnce`,
+   * so that a Ctrl-C during a long load ends the command at once instead of after it).
+   */
+  loading?: <T>(load: () => T) => Promise<T>;
+}
+
+/** The dataset of `config` for `seed`, loaded under the caller's interrupt policy for loads. */
+function load(config: Config, seed: number, options: ExperimentOptions): Promise<Dataset> {
+  const read = () => loadDataset(config.dataset, seed);
+  return options.loading ? options.loading(read) : Promise.resolve(read());
 }
 
 export interface ExperimentResult {
@@ -48,7 +59,7 @@ export interface ExperimentResult {
 function trainOrReuse(
   arm: Config,
   seed: number,
-  data: () => Dataset,
+  data: () => Promise<Dataset>,
   commit: string | null,
   options: ExperimentOptions,
   trial = false,
@@ -67,12 +78,12 @@ function trainOrReuse(
     if (run.finished) {
       options.log?.(`${identity.run_id}: already finished (${identity.dir}), reusing its results; --force retrains`);
       if (arm.eval.after_training && !existsSync(join(identity.dir, EVAL_FILE)))
-        await evaluateFinished(identity.dir, data(), options);
+        await evaluateFinished(identity.dir, await data(), options);
       return run.finished;
     }
     const summary = await trainRun({
       config: arm,
-      data: data(),
+      data: await data(),
       spatialInit: await resolveSpatialInit(arm, identity.dir),
       identity,
       sinks: [run.recorder, run.tensorboard, ...(options.sinksFor?.(identity) ?? [])],
@@ -88,7 +99,7 @@ function trainOrReuse(
         throw err;
       })
       .finally(() => run.tensorboard.close());
-    if (arm.eval.after_training) await evaluateFinished(identity.dir, data(), options);
+    if (arm.eval.after_training) await evaluateFinished(identity.dir, await data(), options);
     return summary;
   });
 }
@@ -110,7 +121,7 @@ export function runTrial(trial: Trial, options: ExperimentOptions): Promise<RunS
   // Unlike `lcconv run`, a trial that cannot train is refused inside its run directory: its
   // error.json is how the sweep's status and report name the cause.
   const { config } = trial;
-  return trainOrReuse(config, config.seed, () => loadDataset(config.dataset, config.seed), gitCommit(), options, true);
+  return trainOrReuse(config, config.seed, () => load(config, config.seed, options), gitCommit(), options, true);
 }
 
 export async function runExperiment(config: Config, options: ExperimentOptions): Promise<ExperimentResult> {
@@ -118,9 +129,9 @@ export async function runExperiment(config: Config, options: ExperimentOptions):
   const runs: RunSummary[] = [];
   // Real datasets do not depend on the seed: load once. The synthetic set is generated per seed.
   const cache = new Map<string, Dataset>();
-  const dataFor = (seed: number) => {
+  const dataFor = async (seed: number) => {
     const key = config.dataset.name === 'synthetic' ? `synthetic/${seed}` : config.dataset.name;
-    if (!cache.has(key)) cache.set(key, loadDataset(config.dataset, seed));
+    if (!cache.has(key)) cache.set(key, await load(config, seed, options));
     return cache.get(key)!;
   };
 
@@ -131,7 +142,7 @@ export async function runExperiment(config: Config, options: ExperimentOptions):
     for (const arm of armsOf(config)) {
       checkUnfinished(arm, seed, options);
       if (!options.force && isFinishedRun(arm, seed)) continue;
-      checkTrainable(arm, dataFor(seed));
+      checkTrainable(arm, await dataFor(seed));
       checkSpatialInitSource(arm);
     }
   for (const seed of seedsOf(config)) {

@@ -82,6 +82,24 @@ test('run: Ctrl-C after an epoch exits 130 at once, naming the checkpointed epoc
   assert.match(r.output, /interrupted during epoch 2; epoch 1 is checkpointed; continue with --resume/);
 });
 
+test('run: Ctrl-C while a large dataset is generated exits 130 at once, not after the load', { skip }, async () => {
+  const dir = tempDir('pty-load');
+  // About 3·10^8 generated pixel values: tens of seconds of synchronous work on this machine.
+  const config = writeTinyConfig(join(dir, 'big.yaml'), {
+    results_dir: dir,
+    'dataset.synthetic.train_size': 100_000,
+    'dataset.synthetic.image_size': 32,
+  });
+  const r = await interruptInPty(['run', config], /seeds: /, 5000);
+  assert.equal(r.code, 130, r.output);
+  assert.ok(r.ms < 5000, `exited ${Math.round(r.ms)} ms after Ctrl-C`);
+  assert.deepEqual(
+    readdirSync(dir).filter((n) => n !== 'big.yaml'),
+    [],
+    'nothing was written: no run folder',
+  );
+});
+
 test('sweep: Ctrl-C under the live board exits 130 at once', { skip }, async () => {
   const dir = tempDir('pty-sweep');
   const config = writeTinyConfig(join(dir, 'sweep.yaml'), {

@@ -102,6 +102,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
       resume: args.resume,
       log: say,
       signal: interrupt.signal,
+      loading: interrupt.atOnce,
       sinksFor: () => [new ConsoleSink(out, args.quiet ? 'quiet' : 'normal')],
     };
     try {
