@@ -4,14 +4,15 @@
  * together with why each better candidate was skipped, so a run can print and record it.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import type { BACKEND_CHOICES } from '../config/choices.js';
 import { usableCores } from '../cores.js';
 import { firstLine, InputError } from '../errors.js';
 import './tfjs-runtime.js';
 import { installFusedGradients } from './fused-ops.js';
 import { dawnGpuMissing, GPU_FIX, vulkanFacts } from './vulkan.js';
 
-export const BACKEND_NAMES = ['auto', 'tensorflow', 'cpu-native', 'webgpu', 'wasm', 'cpu'] as const;
-export type BackendName = (typeof BACKEND_NAMES)[number];
+/** The names a config or --backend may give: the one list, in config/choices.ts (the schema's enum). */
+export type BackendName = (typeof BACKEND_CHOICES)[number];
 
 /**
  * What probing one backend found. `ok: false` carries the reason and, where one exists, the fix;

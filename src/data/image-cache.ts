@@ -10,10 +10,11 @@
  *   then          labels: uint8 [count]
  * `key` is the sha256 of the file list (paths, sizes, mtimes) and the geometry: a tree that changed
  * since the cache was built has another key, so the cache is stale. `payload_sha256` covers the
- * pixels and labels: a damaged file is detected, never trained on.
+ * pixels and labels, `header_sha256` every other field of the header (class names, mean and std, …):
+ * a damaged or edited file is detected, never trained on, and rebuilt.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { writeAtomic } from '../fs-safety.js';
 import type { ImageSplit } from './dataset.js';
 
@@ -24,7 +25,7 @@ const CHUNK = 1 << 26;
 
 export interface CacheHeader {
   format: 'lcconv-image-cache';
-  version: 1;
+  version: 2;
   key: string;
   count: number;
   height: number;
@@ -39,6 +40,31 @@ export interface CacheHeader {
   payload_sha256: string;
   decoder: string;
   built_at: string;
+  /** sha256 of this header's JSON without this field (set by writeCache). */
+  header_sha256?: string;
+}
+
+/** sha256 of the header's JSON without `header_sha256`, in the order its fields were written. */
+function headerSha256(header: CacheHeader): string {
+  const { header_sha256: _, ...rest } = header;
+  return createHash('sha256').update(JSON.stringify(rest)).digest('hex');
+}
+
+const isCount = (v: unknown) => Number.isInteger(v) && (v as number) >= 0;
+const isNumbers = (v: unknown, n: number) =>
+  Array.isArray(v) && v.length === n && v.every((x) => typeof x === 'number' && Number.isFinite(x));
+
+/** What is wrong with a parsed header's fields, or null: valid JSON can still hold nonsense. */
+function fieldProblem(h: CacheHeader): string | null {
+  if (!isCount(h.count) || !isCount(h.height) || !isCount(h.width) || !isCount(h.channels) || h.channels < 1)
+    return 'count or image shape is not a whole number';
+  if (!Array.isArray(h.class_names) || !h.class_names.every((c) => typeof c === 'string'))
+    return 'class_names is not a list of names';
+  if (!isNumbers(h.mean, h.channels) || !isNumbers(h.std, h.channels)) return 'mean or std does not fit the channels';
+  if (!Array.isArray(h.skipped) || typeof h.key !== 'string' || typeof h.payload_sha256 !== 'string')
+    return 'key, checksum or skipped list missing';
+  if (h.header_sha256 !== headerSha256(h)) return 'header does not match its checksum';
+  return null;
 }
 
 export type CacheState =
@@ -70,7 +96,10 @@ function headerOf(fd: number, size: number): { header: CacheHeader; dataOffset: 
   } catch {
     return 'header is not valid JSON';
   }
-  if (header.format !== 'lcconv-image-cache' || header.version !== 1) return 'unknown format or version';
+  if (header === null || typeof header !== 'object') return 'header is not a JSON object';
+  if (header.format !== 'lcconv-image-cache' || header.version !== 2) return 'unknown format or version';
+  const problem = fieldProblem(header);
+  if (problem) return problem;
   const dataOffset = 12 + len;
   const pixels = header.height * header.width * header.channels;
   const expected = dataOffset + header.count * (pixels + 1);
@@ -81,6 +110,8 @@ function headerOf(fd: number, size: number): { header: CacheHeader; dataOffset: 
 /** What state the cache at `file` is in for a tree whose file list hashes to `key`; reads only the header. */
 export function inspectCache(file: string, key: string): CacheState {
   if (!existsSync(file)) return { state: 'missing' };
+  if (!statSync(file).isFile())
+    return { state: 'damaged', why: 'not a file (a folder or another entry is in its place)' };
   const fd = openSync(file, 'r');
   try {
     const parsed = headerOf(fd, fstatSync(fd).size);
@@ -127,7 +158,7 @@ export function payloadSha256(split: ImageSplit): string {
  * the next build removes, never a cache that looks valid.
  */
 export function writeCache(file: string, header: CacheHeader, split: ImageSplit): void {
-  let json = Buffer.from(JSON.stringify(header), 'utf8');
+  let json = Buffer.from(JSON.stringify({ ...header, header_sha256: headerSha256(header) }), 'utf8');
   const pad = (ALIGN - ((12 + json.length) % ALIGN)) % ALIGN;
   json = Buffer.concat([json, Buffer.alloc(pad, 0x20)]);
   const len = Buffer.alloc(4);

@@ -25,16 +25,28 @@ import { BUILD_EXIT, type BuildJob, decoderVersion, type Geometry, unwritableCac
 export async function decodeImage(path: string, g: Geometry): Promise<Uint8Array> {
   const S = g.image_size;
   const R = Math.max(S, Math.round(S / g.crop_fraction));
-  // failOn 'warning': a truncated JPEG is an error, not a silently grey lower half.
-  let img = sharp(path, { failOn: 'warning' })
-    .rotate()
-    .resize({ width: R, height: R, fit: 'cover', position: 'centre' });
+  // failOn 'warning': a truncated JPEG is an error, not a silently grey lower half. Alpha is dropped
+  // before resizing, as PIL's convert('RGB') drops it: libvips resizes an image with alpha
+  // premultiplied, which turns the colour of fully transparent pixels black. sharp applies
+  // removeAlpha after the resize whatever the call order, so such an image is decoded in two steps.
+  const source = sharp(path, { failOn: 'warning' });
+  let img = (await source.metadata()).hasAlpha
+    ? await source
+        .rotate()
+        .removeAlpha()
+        .raw()
+        .toBuffer({ resolveWithObject: true })
+        .then(({ data, info }) =>
+          sharp(data, { raw: { width: info.width, height: info.height, channels: info.channels } }),
+        )
+    : source.rotate();
+  img = img.resize({ width: R, height: R, fit: 'cover', position: 'centre' });
   if (R > S) {
     const at = Math.floor((R - S) / 2);
     img = img.extract({ left: at, top: at, width: S, height: S });
   }
   img = g.channels === 3 ? img.toColourspace('srgb') : img.toColourspace('b-w');
-  const { data, info } = await img.removeAlpha().raw().toBuffer({ resolveWithObject: true });
+  const { data, info } = await img.raw().toBuffer({ resolveWithObject: true });
   if (info.width !== S || info.height !== S || info.channels !== g.channels)
     throw new Error(`decoded to ${info.width}×${info.height}×${info.channels}, expected ${S}×${S}×${g.channels}`);
   return new Uint8Array(data.buffer, data.byteOffset, data.length);
@@ -87,6 +99,8 @@ export async function buildSplit(job: BuildJob, concurrency: number): Promise<Ca
     while (next < files.length && !stop) {
       const i = next++;
       try {
+        const problem = files[i]!.problem;
+        if (problem) throw new Error(problem); // found by the scan: never opened (a FIFO would block)
         images.set(await decodeImage(files[i]!.path, g), i * pixels);
         ok[i] = 1;
       } catch (err) {
@@ -125,7 +139,7 @@ export async function buildSplit(job: BuildJob, concurrency: number): Promise<Ca
   const seconds = (performance.now() - progress.start) / 1000;
   const header: CacheHeader = {
     format: 'lcconv-image-cache',
-    version: 1,
+    version: 2,
     key: job.key,
     count: kept,
     height: g.image_size,

@@ -10,14 +10,15 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join, relative, sep } from 'node:path';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DatasetConfig } from '../config/schema.js';
 import { InputError, Interrupted } from '../errors.js';
 import { formatCount } from '../format.js';
-import { fsCause, fsError, makeDir, StorageError, writeFileSynced } from '../fs-safety.js';
+import { fsCause, fsError, makeDir, removeStaleTemps, StorageError, tempPath, writeFileSynced } from '../fs-safety.js';
+import { totalmem } from 'node:os';
 import type { Dataset, DatasetShape, ImageSplit } from './dataset.js';
 import { type CacheHeader, type CacheState, inspectCache, readCache } from './image-cache.js';
 
@@ -35,6 +36,12 @@ export interface TreeFile {
   size: number;
   mtimeMs: number;
   label: number;
+  /**
+   * Why this entry cannot be read as an image, found while scanning (a dangling or looping symlink, a
+   * FIFO or device, a name that is not UTF-8): the build treats it as a bad image (on_bad_image)
+   * without opening it, since opening a FIFO would wait forever.
+   */
+  problem?: string;
 }
 
 export interface Tree {
@@ -62,12 +69,57 @@ const isDir = (p: string) => {
   }
 };
 
+/** lcconv's own cache folder, when it lies inside a split's folder (`train_dir: .`): never a class. */
+const CACHE_FOLDER = '.lcconv-cache';
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Whether two paths name one folder (a configured cache_dir inside the split's folder is no class). */
+function sameFolder(a: string, b: string | undefined): boolean {
+  if (b === undefined || !existsSync(b)) return false;
+  try {
+    return realpathSync(a) === realpathSync(b);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A folder's entry names; a name that is not valid UTF-8 comes back as null, with its bytes shown
+ * (`\xe9`) and whether it is a folder (read through its raw bytes, as no string names it).
+ */
+function entriesOf(dir: string): { name: string | null; shown: string; folder: boolean }[] {
+  return readdirSync(dir, { encoding: 'buffer' }).map((raw) => {
+    try {
+      return { name: utf8.decode(raw), shown: '', folder: false };
+    } catch {
+      const shown = raw
+        .toString('latin1')
+        .replace(/[^\x20-\x7e]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+      let folder = false;
+      try {
+        folder = statSync(Buffer.concat([Buffer.from(`${dir}${sep}`), raw])).isDirectory();
+      } catch {
+        // dangling: not a folder
+      }
+      return { name: null, shown, folder };
+    }
+  });
+}
+
 /** The class folders of a split, sorted as torchvision's find_classes. */
-export function findClasses(dir: string, what: string): string[] {
+export function findClasses(dir: string, what: string, cacheDir?: string): string[] {
   if (!isDir(dir))
     throw new InputError(`dataset image_folder: ${what} folder ${dir} not found (one sub-folder per class expected)`);
-  const classes = readdirSync(dir)
-    .filter((name) => isDir(join(dir, name)))
+  const entries = entriesOf(dir);
+  const unnamed = entries.find((e) => e.name === null && e.folder);
+  if (unnamed)
+    throw new InputError(
+      `dataset image_folder: ${dir} has a class folder whose name is not UTF-8 (${unnamed.shown}); rename it, since a class is named by its folder`,
+    );
+  const classes = entries
+    .flatMap((e) => (e.name === null ? [] : [e.name]))
+    .filter((name) => name !== CACHE_FOLDER && isDir(join(dir, name)) && !sameFolder(join(dir, name), cacheDir))
     .sort(codePointCompare);
   if (classes.length === 0) throw new InputError(`dataset image_folder: ${dir} has no class folders`);
   if (classes.length < 2)
@@ -79,33 +131,75 @@ export function findClasses(dir: string, what: string): string[] {
   return classes;
 }
 
-/** Image files under a class folder, recursively, in torchvision's order (sorted folder, then sorted name). */
-function classFiles(classDir: string): string[] {
-  const out: [string, string][] = [];
+const isInside = (path: string, folder: string) => path === folder || path.startsWith(folder + sep);
+
+/**
+ * Image files under a class folder, recursively, in torchvision's order (sorted folder, then sorted
+ * name), each with the problem that keeps it from being read, if any. Folders are followed through
+ * symlinks (as torchvision's os.walk with followlinks) but each real folder once, so a symlink loop
+ * ends; a symlink into another part of the split's own tree is not followed, since its images would
+ * be labelled with this class (`train/a/up -> ..` would take class b's images as a's).
+ */
+function classFiles(classDir: string, splitDir: string): { path: string; problem?: string }[] {
+  const out: { dir: string; name: string; problem?: string }[] = [];
+  const splitReal = realpathSync(splitDir);
+  const classReal = realpathSync(classDir);
+  const visited = new Set<string>();
   const walk = (d: string) => {
-    for (const name of readdirSync(d)) {
+    for (const { name, shown } of entriesOf(d)) {
+      const label = name ?? shown;
+      const image = EXTENSIONS.some((e) => label.toLowerCase().endsWith(e));
+      if (name === null) {
+        if (image) out.push({ dir: d, name: shown, problem: 'its file name is not UTF-8' });
+        continue;
+      }
       const p = join(d, name);
-      if (isDir(p)) walk(p);
-      else if (EXTENSIONS.some((e) => name.toLowerCase().endsWith(e))) out.push([d, name]);
+      let st: ReturnType<typeof statSync>;
+      try {
+        st = statSync(p);
+      } catch (err) {
+        if (image) out.push({ dir: d, name, problem: `cannot be opened: ${fsCause(err)}` }); // dangling or looping symlink
+        continue;
+      }
+      if (st.isDirectory()) {
+        const real = realpathSync(p);
+        if (visited.has(real)) continue; // a loop, or a folder reached twice
+        if (isInside(real, splitReal) && !isInside(real, classReal)) {
+          process.stderr.write(
+            `image_folder: not followed: ${relative(splitDir, p)} leads to ${relative(splitReal, real) || '.'}, another part of this split's tree (its images would be labelled ${relative(splitDir, classDir)})\n`,
+          );
+          continue;
+        }
+        visited.add(real);
+        walk(p);
+      } else if (image) {
+        out.push({ dir: d, name, problem: st.isFile() ? undefined : 'not a regular file (a FIFO, socket or device)' });
+      }
     }
   };
+  visited.add(classReal);
   walk(classDir);
-  out.sort((a, b) => codePointCompare(a[0], b[0]) || codePointCompare(a[1], b[1]));
-  return out.map(([d, n]) => join(d, n));
+  out.sort((a, b) => codePointCompare(a.dir, b.dir) || codePointCompare(a.name, b.name));
+  return out.map(({ dir, name, problem }) => ({ path: join(dir, name), ...(problem ? { problem } : {}) }));
 }
 
 /** Every image file of a split with its label, size and mtime; an empty class folder is an error. */
 export function scanTree(dir: string, what: string, classes = findClasses(dir, what)): Tree {
   const files: TreeFile[] = [];
   classes.forEach((cls, label) => {
-    const found = classFiles(join(dir, cls));
+    const found = classFiles(join(dir, cls), dir);
     if (found.length === 0)
       throw new InputError(
         `dataset image_folder: class folder ${join(dir, cls)} has no images (${EXTENSIONS.join(' ')}); remove it or add images`,
       );
-    for (const path of found) {
+    for (const { path, problem } of found) {
+      const rel = relative(dir, path).split(sep).join('/');
+      if (problem) {
+        files.push({ path, rel, size: -1, mtimeMs: 0, label, problem });
+        continue;
+      }
       const st = statSync(path);
-      files.push({ path, rel: relative(dir, path).split(sep).join('/'), size: st.size, mtimeMs: st.mtimeMs, label });
+      files.push({ path, rel, size: st.size, mtimeMs: st.mtimeMs, label });
     }
   });
   return { dir, classes, files };
@@ -150,12 +244,17 @@ export function cacheDirOf(cfg: DatasetConfig): string {
   return cfg.image_folder.cache_dir ?? join(cfg.root, '.lcconv-cache');
 }
 
-/** One cache file per split folder and geometry, so several image sizes of one tree can coexist. */
+/**
+ * One cache file per split folder and geometry, so several image sizes of one tree can coexist. The
+ * name carries a hash of the split folder's absolute path: `t/v` and `t_v`, or two trees sharing
+ * one cache_dir, never share a file.
+ */
 export function cacheFileOf(cfg: DatasetConfig, splitDir: string): string {
   const f = cfg.image_folder;
-  const name = splitDir.replace(/[\\/]+/g, '_').replace(/^\.+/, '');
+  const name = splitDir.replace(/[\\/]+/g, '_').replace(/^\.+/, '') || 'root';
+  const where = createHash('sha256').update(resolve(cfg.root, splitDir)).digest('hex').slice(0, 8);
   const crop = f.crop_fraction === 1 ? '' : `-crop${f.crop_fraction}`;
-  return join(cacheDirOf(cfg), `${name}-${f.image_size}px-c${f.channels}${crop}.lcimg`);
+  return join(cacheDirOf(cfg), `${name}-${where}-${f.image_size}px-c${f.channels}${crop}.lcimg`);
 }
 
 /** What the child process builds: a split's files into one cache file. */
@@ -181,15 +280,20 @@ function geometryOf(f: ImageFolderConfig): Geometry {
 export function planImageFolder(cfg: DatasetConfig): SplitPlan[] {
   const f = cfg.image_folder;
   const trainDir = join(cfg.root, f.train_dir);
-  const train = scanTree(trainDir, 'train');
+  const train = scanTree(trainDir, 'train', findClasses(trainDir, 'train', cacheDirOf(cfg)));
   const trees: [string, string, Tree][] = [['train', f.train_dir, train]];
   if (cfg.val_split === 0) {
     const valDir = join(cfg.root, f.val_dir);
-    const valClasses = findClasses(valDir, 'val (dataset.image_folder.val_dir; or set dataset.val_split)');
+    const valClasses = findClasses(
+      valDir,
+      'val (dataset.image_folder.val_dir; or set dataset.val_split)',
+      cacheDirOf(cfg),
+    );
     checkSameClasses(train.classes, valClasses, trainDir, valDir);
     trees.push(['val', f.val_dir, scanTree(valDir, 'val', valClasses)]);
   }
   const geometry = geometryOf(f);
+  for (const [split, , tree] of trees) checkSplitFits(split, tree, geometry);
   return trees.map(([split, dir, tree]) => {
     const key = treeKey(tree, geometry);
     const file = cacheFileOf(cfg, dir);
@@ -197,11 +301,26 @@ export function planImageFolder(cfg: DatasetConfig): SplitPlan[] {
   });
 }
 
+/** A decoded split is one typed array: at most this many bytes (Node's limit), and half the machine's memory. */
+const MAX_SPLIT_BYTES = 2 ** 32 - 1;
+
+/** Refuses, before decoding, a split too large to hold decoded, naming the keys that size it. */
+export function checkSplitFits(split: string, tree: Tree, g: Geometry, memoryLimit = totalmem()): void {
+  const bytes = tree.files.length * g.image_size * g.image_size * g.channels;
+  const limit = Math.min(MAX_SPLIT_BYTES, memoryLimit / 2);
+  if (bytes > limit)
+    throw new InputError(
+      `dataset image_folder: ${split}: ${formatCount(tree.files.length)} images of ${g.image_size}×${g.image_size}×${g.channels} are ${(bytes / 2 ** 30).toFixed(1)} GiB decoded, more than the ${(limit / 2 ** 30).toFixed(1)} GiB a split may take here; lower dataset.image_folder.image_size or split the tree`,
+    );
+}
+
 /** Runs image-folder-build.js on the jobs in a child process; its stderr (progress, skipped files) is ours. */
 function build(jobs: BuildJob[], cacheDir: string): void {
-  const jobFile = join(cacheDir, `.jobs-${process.pid}.json`);
+  // Named by host and pid (tempPath): the job file of a killed build is removed by the next one.
+  const jobFile = tempPath(join(cacheDir, '.jobs.json'));
   try {
     makeDir(cacheDir);
+    removeStaleTemps(join(cacheDir, '.jobs.json'));
     writeFileSynced(jobFile, JSON.stringify(jobs));
   } catch (err) {
     throw unwritableCache(cacheDir, (err as Error).cause ?? err);
@@ -221,7 +340,7 @@ function build(jobs: BuildJob[], cacheDir: string): void {
     if (child.status === BUILD_EXIT.storage) throw new StorageError(said);
     if (child.status !== 0)
       throw new Error(
-        `image_folder cache build failed (${child.signal ?? `exit ${child.status}`}): ${said || child.error?.message}`,
+        `image_folder cache build failed (${child.signal ?? `exit ${child.status}`}): ${said || child.error?.message || 'its own output, above, says why'}`,
       );
   } finally {
     rmSync(jobFile, { force: true });
@@ -258,6 +377,23 @@ export type ImageFolderSource = {
   decoder: string;
 };
 
+/**
+ * The splits whose tree differs now from the one a run recorded (its summary's dataset_source),
+ * found by scanning (no decoding): a finished run that is reused says so instead of silently
+ * standing for data it never saw. Empty when nothing changed or nothing was recorded.
+ */
+export function changedSplits(cfg: DatasetConfig, recorded: Record<string, unknown> | undefined): string[] {
+  const then = (recorded as Partial<ImageFolderSource> | undefined)?.splits;
+  if (!Array.isArray(then)) return [];
+  let now: SplitPlan[];
+  try {
+    now = planImageFolder(cfg);
+  } catch (err) {
+    return [`the tree cannot be read now (${(err as Error).message})`];
+  }
+  return now.filter((p) => then.find((s) => s.split === p.job.split)?.key !== p.job.key).map((p) => p.job.split);
+}
+
 /** Loads a class-folder dataset from its caches, building any that are missing, stale or damaged. */
 export function loadImageFolder(cfg: DatasetConfig): Dataset {
   const f = cfg.image_folder;
@@ -287,6 +423,15 @@ export function loadImageFolder(cfg: DatasetConfig): Dataset {
     }
     if (splits.length < plans.length) continue;
     const headers = plans.map((p) => (p.state as Extract<CacheState, { state: 'ok' }>).header);
+    // A cache built under on_bad_image: skip holds no trace of the files it left out but its list:
+    // switching to error must still stop on the first of them.
+    const left = plans.find((p, i) => headers[i]!.skipped.length > 0);
+    if (f.on_bad_image === 'error' && left) {
+      const first = headers[plans.indexOf(left)]!.skipped[0]!;
+      throw new InputError(
+        `${join(left.job.tree.dir, first.file)}: not a readable image (${first.reason}); dataset.image_folder.on_bad_image: skip leaves such files out`,
+      );
+    }
     const skipped = headers.reduce((n, h) => n + h.skipped.length, 0);
     if (skipped > 0)
       process.stderr.write(
@@ -327,7 +472,7 @@ export function loadImageFolder(cfg: DatasetConfig): Dataset {
 /** Image shape and class count without decoding (reads only the class folder names). */
 export function imageFolderShape(cfg: DatasetConfig): DatasetShape {
   const f = cfg.image_folder;
-  const classes = findClasses(join(cfg.root, f.train_dir), 'train').length;
+  const classes = findClasses(join(cfg.root, f.train_dir), 'train', cacheDirOf(cfg)).length;
   return { height: f.image_size, width: f.image_size, channels: f.channels, classes };
 }
 

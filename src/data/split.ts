@@ -64,6 +64,14 @@ export function selectSplits(data: Dataset, cfg: Pick<DatasetConfig, 'subset' | 
       throw new InputError(
         `dataset.val_split: ${cfg.val_split} holds out every training image of class ${emptied} (${perClass[emptied]!.length} images); use a smaller fraction or a larger dataset.subset`,
       );
+    // Allowed (the other classes still measure), but said: that class's validation accuracy is unmeasured.
+    const unheld = perClass
+      .map((idx, c) => (idx.length > 0 && held[c]!.length === 0 ? (data.classNames[c] ?? String(c)) : null))
+      .filter((c): c is string => c !== null);
+    if (unheld.length)
+      process.stderr.write(
+        `dataset.val_split: ${cfg.val_split} holds out no image of class${unheld.length > 1 ? 'es' : ''} ${unheld.slice(0, 5).join(', ')}${unheld.length > 5 ? ', …' : ''} (too few images); validation accuracy does not measure ${unheld.length > 1 ? 'them' : 'it'}\n`,
+      );
     test = pick(train, held.flat(), pixels);
     train = pick(
       train,

@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { armsOf, seedsOf } from '../config/grid.js';
 import type { Config } from '../config/schema.js';
+import { changedSplits } from '../data/image-folder.js';
 import { loadDataset, type Dataset } from '../data/index.js';
 import { gitCommit, versions } from '../provenance.js';
 import type { ComparisonRow } from '../results/comparison.js';
@@ -77,6 +78,13 @@ function trainOrReuse(
     const { identity } = run;
     if (run.finished) {
       options.log?.(`${identity.run_id}: already finished (${identity.dir}), reusing its results; --force retrains`);
+      if (arm.dataset.name === 'image_folder') {
+        const changed = changedSplits(arm.dataset, run.finished.dataset_source);
+        if (changed.length)
+          options.log?.(
+            `${identity.run_id}: its class-folder data changed since it trained (${changed.join(', ')}); these results are of the earlier images: --force retrains on the current tree`,
+          );
+      }
       if (arm.eval.after_training && !existsSync(join(identity.dir, EVAL_FILE)))
         await evaluateFinished(identity.dir, await data(), options);
       return run.finished;

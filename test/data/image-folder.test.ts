@@ -5,7 +5,17 @@
  * and on a damaged file), one-line errors, and a one-epoch run that is then evaluated and exported.
  */
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -17,7 +27,13 @@ import type { DatasetConfig } from '../../src/config/schema.js';
 import { evalBatches, trainBatches } from '../../src/data/batches.js';
 import { inspectCache } from '../../src/data/image-cache.js';
 import { decodeImage } from '../../src/data/image-folder-build.js';
-import { cacheFileOf, codePointCompare, planImageFolder } from '../../src/data/image-folder.js';
+import {
+  cacheDirOf,
+  cacheFileOf,
+  checkSplitFits,
+  codePointCompare,
+  planImageFolder,
+} from '../../src/data/image-folder.js';
 import { loadDataset } from '../../src/data/index.js';
 import { InputError } from '../../src/errors.js';
 import { PACKAGE_ROOT } from '../../src/provenance.js';
@@ -275,6 +291,17 @@ test('lcconv run trains one epoch on the tree and records the skipped files; dat
   assert.equal(ex.status, 0, ex.stderr);
   assert.ok(existsSync(join(out, 'model.safetensors')));
 
+  // A rerun after the tree changed reuses the finished run, and says its results are of the earlier images.
+  const bee = join(root, 'train', 'bee');
+  const one = readdirSync(bee).find((f) => f.endsWith('.png'))!;
+  cpSync(join(bee, one), join(bee, `copy-${one}`));
+  const again = lcconv(['run', config]);
+  assert.equal(again.status, 0, again.stderr);
+  assert.match(
+    again.stdout + again.stderr,
+    /: its class-folder data changed since it trained \(train\); these results are of the earlier images: --force retrains on the current tree/,
+  );
+
   // A problem in the tree is exit 2 with one line (a new results_dir: the finished run would be reused).
   mkdirSync(join(root, 'val', 'cat'));
   const bad = lcconv(['run', config, '--quiet', '--set', `results_dir=${join(dir, 'again')}`]);
@@ -321,5 +348,154 @@ test('a full disk at the image cache (written by the build child process): one l
     readdirSync(cache).filter((f) => f.endsWith('.lcimg') || f.includes('.tmp-')),
     [],
     'no cache file, whole or half',
+  );
+});
+
+test('hostile trees: symlink loops end, a symlink back into the tree is not followed, FIFOs and dangling links are bad images, names that are not UTF-8 are named', {
+  timeout: 120_000,
+}, () => {
+  const root = freshTree();
+  const plain = planImageFolder(datasetConfig(root))[0]!.job.tree;
+  const count = (cfg: DatasetConfig) => planImageFolder(cfg)[0]!.job.tree.files.length;
+  // Two symlinks to their own folder: the scan grew exponentially; each real folder is now read once.
+  symlinkSync('.', join(root, 'train', 'ant', 'l1'));
+  symlinkSync('.', join(root, 'train', 'ant', 'l2'));
+  assert.equal(count(datasetConfig(root)), plain.files.length);
+  // Back up into the split's tree: its images would be labelled ant; not followed.
+  symlinkSync('..', join(root, 'train', 'ant', 'up'));
+  const tree = planImageFolder(datasetConfig(root))[0]!.job.tree;
+  assert.equal(tree.files.length, plain.files.length);
+  assert.deepEqual(
+    tree.files.map((f) => [f.rel, f.label]),
+    plain.files.map((f) => [f.rel, f.label]),
+    'every image keeps its own label',
+  );
+  // Entries that cannot be images are bad images (skipped and named), never opened.
+  spawnSync('mkfifo', [join(root, 'train', 'bee', 'pipe.png')]);
+  symlinkSync(join(root, 'nowhere.jpg'), join(root, 'train', 'bee', 'dangling.jpg'));
+  symlinkSync('self.jpg', join(root, 'train', 'bee', 'self.jpg'));
+  writeFileSync(
+    Buffer.from(`${join(root, 'train', 'bee')}/caf\xe9.png`, 'latin1'),
+    readFileSync(
+      join(
+        root,
+        'train',
+        'bee',
+        readdirSync(join(root, 'train', 'bee')).find((f) => f.endsWith('.png') && !f.startsWith('pipe'))!,
+      ),
+    ),
+  );
+  const data = loadDataset(datasetConfig(root), 0);
+  assert.equal(data.train.count, made.train + made.awkward.good.length, 'the four entries are left out');
+  const skipped = (data.source as { splits: { skipped: { file: string; reason: string }[] }[] }).splits[0]!.skipped;
+  for (const [file, reason] of [
+    ['bee/pipe.png', /not a regular file/],
+    ['bee/dangling.jpg', /cannot be opened: no such file/],
+    ['bee/self.jpg', /cannot be opened/],
+    ['bee/caf\\xe9.png', /not UTF-8/],
+  ] as const)
+    assert.match(skipped.find((s) => s.file === file)?.reason ?? 'not skipped', reason, file);
+  // A class folder whose name is not UTF-8 is named, not silently dropped.
+  mkdirSync(Buffer.from(`${join(root, 'train')}/cla\xdf`, 'latin1'));
+  assert.throws(
+    () => planImageFolder(datasetConfig(root)),
+    isInput(/train has a class folder whose name is not UTF-8 \(cla\\xdf\); rename it/),
+  );
+});
+
+test("the cache: an edited header (mean), a header of the wrong shape and a folder in its place are damage, not crashes; lcconv's cache folder is never a class", () => {
+  const root = freshTree();
+  const cfg = datasetConfig(root);
+  const first = loadDataset(cfg, 0);
+  const file = cacheFileOf(cfg, 'train');
+  const edit = (change: (header: Record<string, unknown>) => void) => {
+    const bytes = readFileSync(file);
+    const len = bytes.readUInt32LE(8);
+    const header = JSON.parse(bytes.subarray(12, 12 + len).toString('utf8'));
+    change(header);
+    let json = Buffer.from(JSON.stringify(header));
+    json = Buffer.concat([json, Buffer.alloc(Math.max(0, len - json.length), 0x20)]).subarray(0, len);
+    writeFileSync(file, Buffer.concat([bytes.subarray(0, 12), json, bytes.subarray(12 + len)]));
+  };
+  edit((h) => {
+    (h.mean as number[])[0] = 0.9;
+  });
+  assert.deepEqual(inspectCache(file, planImageFolder(cfg)[0]!.job.key), {
+    state: 'damaged',
+    why: 'header does not match its checksum',
+  });
+  assert.deepEqual(loadDataset(cfg, 0).mean, first.mean, 'rebuilt: the edited mean is not trained on');
+  edit((h) => {
+    h.class_names = null;
+  });
+  assert.equal(inspectCache(file, 'any').state, 'damaged');
+  assert.deepEqual(loadDataset(cfg, 0).classNames, first.classNames);
+  rmSync(file);
+  mkdirSync(file);
+  assert.equal(inspectCache(file, 'any').state, 'damaged');
+  rmSync(file, { recursive: true });
+  // train_dir: . with val_split: the cache folder lies inside the split's folder, and is not a class.
+  const inTree = datasetConfig(join(root, 'train'), { train_dir: '.' }, { val_split: 0.25 });
+  loadDataset(inTree, 0);
+  assert.ok(existsSync(join(root, 'train', '.lcconv-cache')));
+  assert.deepEqual(loadDataset(inTree, 0).classNames, first.classNames, 'a second run sees the same classes');
+});
+
+test('a split too large to hold decoded is refused before decoding, naming the keys', () => {
+  const root = freshTree();
+  const job = planImageFolder(datasetConfig(root))[0]!.job;
+  assert.throws(
+    () => checkSplitFits('train', job.tree, job.geometry, 2 ** 10),
+    isInput(
+      /^dataset image_folder: train: \d+ images of 12×12×3 are 0\.0 GiB decoded, more than the 0\.0 GiB a split may take here; lower dataset\.image_folder\.image_size/,
+    ),
+  );
+});
+
+test('on_bad_image: error holds for a cache built under skip; cache files of different folders never collide; transparent pixels keep their colour', async () => {
+  const root = freshTree();
+  loadDataset(datasetConfig(root), 0); // built under skip: the bad files are left out and listed
+  assert.throws(
+    () => loadDataset(datasetConfig(root, { on_bad_image: 'error' }), 0),
+    isInput(
+      /train\/ant\/\S+: not a readable image \(.*\); dataset\.image_folder\.on_bad_image: skip leaves such files out$/,
+    ),
+  );
+  const cfg = datasetConfig(root);
+  assert.notEqual(cacheFileOf(cfg, 't/v'), cacheFileOf(cfg, 't_v'));
+  assert.notEqual(
+    cacheFileOf(cfg, 'train'),
+    cacheFileOf(datasetConfig(freshTree(), { cache_dir: cacheDirOf(cfg) }), 'train'),
+  );
+  // A fully transparent orange PNG: PIL's convert('RGB') keeps the orange; resizing with alpha made it black.
+  const file = join(tempDir('alpha'), 'clear.png');
+  await sharp(Buffer.alloc(20 * 20 * 4, Buffer.from([200, 100, 20, 0])), {
+    raw: { width: 20, height: 20, channels: 4 },
+  })
+    .png()
+    .toFile(file);
+  const pixels = await decodeImage(file, { image_size: 8, crop_fraction: 1, channels: 3 });
+  assert.deepEqual([...pixels.subarray(0, 3)], [200, 100, 20]);
+});
+
+test('a val_split that leaves a class without a validation image says so', () => {
+  const root = freshTree();
+  const cls = join(root, 'train', 'bee');
+  const keep = readdirSync(cls).find((f) => f.endsWith('.png'))!;
+  for (const f of readdirSync(cls)) if (f !== keep) rmSync(join(cls, f), { recursive: true });
+  const said: string[] = [];
+  const write = process.stderr.write;
+  process.stderr.write = ((chunk: string) => {
+    said.push(String(chunk));
+    return true;
+  }) as typeof process.stderr.write;
+  try {
+    loadDataset(datasetConfig(root, {}, { val_split: 0.25 }), 0);
+  } finally {
+    process.stderr.write = write;
+  }
+  assert.ok(
+    said.some((l) => /^dataset\.val_split: 0\.25 holds out no image of class bee \(too few images\)/.test(l)),
+    said.join(''),
   );
 });
