@@ -35,6 +35,8 @@ export interface TreeFile {
   rel: string; // relative to the split's folder, '/'-separated
   size: number;
   mtimeMs: number;
+  /** The inode's change time: a file replaced by one of the same size with its old mtime restored (`cp -p`) still changes it. */
+  ctimeMs: number;
   label: number;
   /**
    * Why this entry cannot be read as an image, found while scanning (a dangling or looping symlink, a
@@ -195,11 +197,11 @@ export function scanTree(dir: string, what: string, classes = findClasses(dir, w
     for (const { path, problem } of found) {
       const rel = relative(dir, path).split(sep).join('/');
       if (problem) {
-        files.push({ path, rel, size: -1, mtimeMs: 0, label, problem });
+        files.push({ path, rel, size: -1, mtimeMs: 0, ctimeMs: 0, label, problem });
         continue;
       }
       const st = statSync(path);
-      files.push({ path, rel, size: st.size, mtimeMs: st.mtimeMs, label });
+      files.push({ path, rel, size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, label });
     }
   });
   return { dir, classes, files };
@@ -236,7 +238,7 @@ export interface Geometry {
 export function treeKey(tree: Tree, geometry: Geometry): string {
   const hash = createHash('sha256');
   hash.update(JSON.stringify({ version: 1, decoder: decoderVersion(), geometry, classes: tree.classes }));
-  for (const f of tree.files) hash.update(`\n${f.label}\t${f.rel}\t${f.size}\t${f.mtimeMs}`);
+  for (const f of tree.files) hash.update(`\n${f.label}\t${f.rel}\t${f.size}\t${f.mtimeMs}\t${f.ctimeMs}`);
   return hash.digest('hex');
 }
 

@@ -14,6 +14,7 @@ import {
   rmSync,
   statSync,
   symlinkSync,
+  utimesSync,
   writeFileSync,
 } from 'node:fs';
 import { spawnSync } from 'node:child_process';
@@ -498,4 +499,22 @@ test('a val_split that leaves a class without a validation image says so', () =>
     said.some((l) => /^dataset\.val_split: 0\.25 holds out no image of class bee \(too few images\)/.test(l)),
     said.join(''),
   );
+});
+
+test('a file replaced by one of the same size with its old mtime restored makes the cache stale (ctime is in the key)', async () => {
+  const root = freshTree();
+  const cfg = datasetConfig(root);
+  const bee = join(root, 'train', 'bee');
+  const file = join(bee, readdirSync(bee).find((f) => f.endsWith('.png'))!);
+  const stamp = 1_700_000_000; // whole seconds: restored exactly below
+  utimesSync(file, stamp, stamp);
+  loadDataset(cfg, 0);
+  assert.equal(planImageFolder(cfg)[0]!.state.state, 'ok');
+  await new Promise((ok) => setTimeout(ok, 20)); // a later ctime than the build's scan
+  const bytes = readFileSync(file);
+  bytes[bytes.length - 20]! ^= 0xff;
+  writeFileSync(file, bytes); // same size
+  utimesSync(file, stamp, stamp); // as cp -p or rsync -t leave it
+  assert.equal(statSync(file).mtimeMs, stamp * 1000);
+  assert.equal(planImageFolder(cfg)[0]!.state.state, 'stale');
 });
