@@ -13,15 +13,13 @@ import { FlagError } from '../errors.js';
 import { spatialConvsOf } from '../models/index.js';
 import { modelSpec } from '../models/index.js';
 import type { RunSummary } from '../runs/records.js';
-import { CHECKPOINT_WEIGHTS, checkpointFolder, readFinishedSummary, writeAtomic } from '../runs/files.js';
+import { ANALYSIS_DIR, CHECKPOINT_WEIGHTS, checkpointFolder, readFinishedSummary, writeAtomic } from '../runs/files.js';
 import { initialRunModel, loadRunModel, storedSpatialInit } from '../runs/model.js';
 import { datasetShape } from '../data/index.js';
 import { analyzeLayers, defaultPictureLayers, runStatistics, type RunAnalysis } from './analyze.js';
 import { layerWeights } from '../models/effective-filters.js';
 import { within } from '../fs-safety.js';
 import { eachRun, finishedRunsUnder, type SkippedRun } from '../runs/scan.js';
-
-export const ANALYSIS_DIR = 'analysis';
 
 export interface AnalyzeOptions {
   /** Layers drawn as filter pictures (default: the stem and the first conv of each stage). */

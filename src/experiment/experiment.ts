@@ -12,7 +12,7 @@ import { loadDataset, type Dataset } from '../data/index.js';
 import { gitCommit, versions } from '../provenance.js';
 import type { ComparisonRow } from '../results/comparison.js';
 import { writeFolderComparison } from '../results/report.js';
-import { EVAL_FILE } from '../runs/files.js';
+import { COMPARISON_FILE, EVAL_FILE } from '../runs/files.js';
 import { experimentDir } from '../runs/identity.js';
 import { checkUnfinished, isFinishedRun, withRun } from '../runs/lifecycle.js';
 import { checkSpatialInitSource, resolveSpatialInit } from '../runs/model.js';
@@ -158,7 +158,7 @@ export async function runExperiment(config: Config, options: ExperimentOptions):
   }
 
   // Every arm in the experiment folder, not only this invocation's: earlier runs stay in the file.
-  const comparisonFile = join(experimentDir(config), 'comparison.csv');
+  const comparisonFile = join(experimentDir(config), COMPARISON_FILE);
   const { rows: comparison, accuracy } = writeFolderComparison(experimentDir(config), comparisonFile);
   return { runs, comparison, comparisonFile, accuracy };
 }

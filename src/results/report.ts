@@ -6,7 +6,16 @@
  */
 import { basename, join } from 'node:path';
 import { formatCount, formatMeanStd, pct } from '../format.js';
-import { DamagedFile, ERROR_FILE, hasStarted, readMetrics, readRunConfig, writeAtomic } from '../runs/files.js';
+import {
+  DamagedFile,
+  ERROR_FILE,
+  hasStarted,
+  REPORT_CSV,
+  REPORT_MD,
+  readMetrics,
+  readRunConfig,
+  writeAtomic,
+} from '../runs/files.js';
 import { runDirsIn, type SkippedRun } from '../runs/scan.js';
 import type { RunSummary } from '../runs/records.js';
 import { runState } from '../runs/state.js';
@@ -141,7 +150,7 @@ export async function writeReport(dir: string, options: { plots?: boolean } = {}
   if (runs.length === 0) return { rows: [], runs, failed, damaged, unfinished, accuracy: 'test accuracy', files: [] };
   const { rows, labels, accuracy } = compareGathered(g);
   const runDirs = runs.map((summary) => ({ dir: join(dir, summary.run_id), summary })); // for the robustness section
-  const files = [join(dir, 'report.csv'), join(dir, 'report.md')];
+  const files = [join(dir, REPORT_CSV), join(dir, REPORT_MD)];
   writeComparisonCsv(files[0]!, rows);
   let plots: string[] = [];
   if (options.plots !== false) {

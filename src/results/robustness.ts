@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { type CsvColumn, csvText, epsilonColumns, percentCell, pointsCell } from '../csv.js';
 import { evalRowKey, formatEpsilon, readEvalCsv, type EvalRow } from '../eval/records.js';
 import { pct, signedPp } from '../format.js';
-import { writeAtomic } from '../runs/files.js';
+import { ROBUSTNESS_FILE, writeAtomic } from '../runs/files.js';
 import type { RunSummary } from '../runs/records.js';
 import { compareArms, type ComparisonRow } from './comparison.js';
 
@@ -192,7 +192,7 @@ export async function writeRobustness(
 ): Promise<{ markdown: string; files: string[] } | null> {
   const rows = robustnessRows(runs);
   if (rows.length === 0) return null;
-  const csvFile = join(dir, 'robustness.csv');
+  const csvFile = join(dir, ROBUSTNESS_FILE);
   writeAtomic(csvFile, csvText(COLUMNS, rows));
   let plots: string[] = [];
   if (options.plots !== false) {

@@ -43,6 +43,19 @@ export const CHECKPOINT_WEIGHTS = 'weights.bin';
 /** TensorBoard event files start with this; the rest is `<unix seconds>.<host>` (src/runs/tensorboard.ts). */
 export const EVENTS_FILE_PREFIX = 'events.out.tfevents.';
 
+// The experiment folder's own entries (results/<name>/, beside its run directories): named here
+// only, so this module owns every path on disk (test/runs/paths.test.ts fails on a literal elsewhere).
+export const COMPARISON_FILE = 'comparison.csv';
+export const ROBUSTNESS_FILE = 'robustness.csv';
+export const REPORT_CSV = 'report.csv';
+export const REPORT_MD = 'report.md';
+/** `lcconv analyze`'s output folder, inside the experiment folder (never inside a run directory). */
+export const ANALYSIS_DIR = 'analysis';
+/** A sweep's own folder: resolved config copies, and `slurm/` with the sbatch scripts, logs and jobs.json. */
+export const SWEEP_DIR = 'sweep';
+export const SLURM_DIR = 'slurm';
+export const SLURM_JOBS_FILE = 'jobs.json';
+
 /** The one atomic, full-or-nothing writer (src/fs-safety.ts), re-exported for the run directory's writers. */
 export { writeAtomic };
 

@@ -8,7 +8,7 @@ import { basename, join } from 'node:path';
 import type { Config } from '../config/schema.js';
 import { PACKAGE_ROOT } from '../provenance.js';
 import { SomeRunsSkipped } from '../errors.js';
-import { ERROR_FILE } from '../runs/files.js';
+import { ERROR_FILE, SLURM_DIR } from '../runs/files.js';
 import { experimentDir } from '../runs/identity.js';
 import { formatStatus, sweepStatus } from './status.js';
 import { sweepDir, sweepTrials, writeConfigCopy } from './trials.js';
@@ -38,7 +38,7 @@ export interface SweepOptions {
 export async function runSweep(config: Config, options: SweepOptions): Promise<number> {
   const { say } = options;
   const trials = sweepTrials(config);
-  const slurmDir = within(sweepDir(config), 'slurm');
+  const slurmDir = within(sweepDir(config), SLURM_DIR);
   const status = sweepStatus(trials, slurmDir, config.train.epochs);
 
   if (options.status || (options.dryRun && options.executor === 'local')) {

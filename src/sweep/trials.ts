@@ -13,7 +13,7 @@ import { armsOf, expandGrid } from '../config/grid.js';
 import type { Config } from '../config/schema.js';
 import { InputError } from '../errors.js';
 import { PACKAGE_ROOT } from '../provenance.js';
-import { writeAtomic } from '../runs/files.js';
+import { SWEEP_DIR, writeAtomic } from '../runs/files.js';
 import { experimentDir, runIdentity } from '../runs/identity.js';
 import type { RunIdentity } from '../runs/records.js';
 import { within } from '../fs-safety.js';
@@ -78,7 +78,7 @@ export function findTrial(trials: Trial[], id: string): Trial {
 
 /** The sweep's own folder inside the experiment folder: config copies, Slurm scripts and logs. */
 export function sweepDir(config: Config): string {
-  return within(resolve(experimentDir(config)), 'sweep');
+  return within(resolve(experimentDir(config)), SWEEP_DIR);
 }
 
 /**
