@@ -147,37 +147,47 @@ function accuracySpec(points: RunPoint[], x: Axis, accuracy: string): TopLevelSp
 }
 
 /**
- * Δ accuracy vs standard training (the paper's main quantity) against k or E: each run's accuracy
- * minus the mean of standard training (the learned arm with E = 1) of its group and k; mean ± std
- * over seeds with n. Every other arm gets a point: frozen and shared ones, and learned ones with
- * E > 1. The solid line is standard training (Δ = 0); dashes mark chance level (an untrained net's Δ).
+ * One arm of the comparison table as the Δ plots draw it: its Δ vs standard training and the 95 %
+ * CI, exactly as the table has them (comparison.ts), so the plot and the table never disagree.
  */
-export function deltaRows(points: RunPoint[]): (RunPoint & { delta: number; chance_delta: number | null })[] {
-  const standardKey = (p: RunPoint) => `${p.group}|${p.kernel_size}`;
-  const isStandard = (p: RunPoint) => p.freeze === 'learned' && p.lc_expansion === 1;
-  const standard = new Map<string, number[]>();
-  for (const p of points)
-    if (isStandard(p)) standard.set(standardKey(p), [...(standard.get(standardKey(p)) ?? []), p.val_acc]);
-  return points.flatMap((p) => {
-    const base = standard.get(standardKey(p));
-    if (isStandard(p) || !base) return [];
-    const mean = base.reduce((a, b) => a + b, 0) / base.length;
-    return [{ ...p, delta: p.val_acc - mean, chance_delta: p.chance === null ? null : p.chance - mean }];
-  });
+export interface DeltaPoint {
+  arm: string; // the table's label: freeze mode, plus depthwise or a non-default k×k init
+  freeze: string;
+  kernel_size: number;
+  lc_expansion: number;
+  group: string;
+  n: number; // seeds
+  delta: number; // percentage points vs standard training
+  low: number | null; // 95 % CI; null with a single seed
+  high: number | null;
+  chance_delta: number | null; // chance level minus standard training's mean, pp
 }
 
-function deltaSpec(points: RunPoint[], x: Axis, accuracy: string): TopLevelSpec | null {
-  const deltas = deltaRows(points);
+/**
+ * Δ accuracy vs standard training (the paper's main quantity) against k or E, one point per arm of
+ * the table (every arm that has a standard-training baseline, including those whose own config
+ * group has no learned run, e.g. a non-default k×k init), with the table's 95 % CI as error bars and
+ * n. Arms without a baseline are named in the subtitle. The solid line is standard training (Δ = 0);
+ * ticks mark chance level (an untrained net's Δ).
+ */
+function deltaSpec(deltas: DeltaPoint[], missing: string[], x: Axis, accuracy: string): TopLevelSpec | null {
   if (deltas.length === 0) return null;
   const other: Axis = x === 'kernel_size' ? 'lc_expansion' : 'kernel_size';
-  const rows = withPanels(deltas, [other, 'group']);
+  const rows = withPanels(
+    deltas.map((d) => ({ ...d, n_label: `n=${d.n}` })),
+    [other, 'group'],
+  );
   const xEnc = { field: x, type: 'ordinal', title: AXIS_TITLE[x], axis: { labelAngle: 0 } };
+  const arms = distinct(deltas.map((d) => d.arm));
+  const color = { field: 'arm', type: 'nominal', title: 'arm', scale: { domain: arms }, legend: { labelLimit: 0 } };
+  const y = { field: 'delta', type: 'quantitative', title: `Δ ${accuracy} vs standard (pp)`, scale: { zero: false } };
   return panelled(
     {
       text: `Δ ${accuracy} vs standard training, by ${AXIS_TITLE[x]}`,
       subtitle: [
-        'percentage points vs learned filters with E = 1; mean ± std over seeds, n seeds per point',
-        'solid line: standard training; dashed ticks: chance level',
+        'percentage points vs learned filters with E = 1; bars: 95 % CI over seeds (as in the table), n seeds per point',
+        'solid line: standard training; ticks: chance level',
+        ...(missing.length ? [`no standard-training run, so not drawn: ${missing.join(', ')}`] : []),
       ],
     },
     rows,
@@ -186,10 +196,24 @@ function deltaSpec(points: RunPoint[], x: Axis, accuracy: string): TopLevelSpec 
       height: 200,
       layer: [
         { mark: { type: 'rule', color: 'black', strokeWidth: 1 }, encoding: { y: { datum: 0, type: 'quantitative' } } },
-        ...meanWithSpread(xEnc, 'delta', `Δ ${accuracy} vs standard (pp)`, freezeColor(deltas), [x, 'freeze', 'panel']),
+        { mark: { type: 'line', point: true }, encoding: { x: xEnc, color, y, detail: { field: 'arm' } } },
+        {
+          transform: [{ filter: 'datum.low != null' }],
+          mark: { type: 'errorbar', thickness: 1.5, ticks: true },
+          encoding: {
+            x: xEnc,
+            color,
+            y: { field: 'low', type: 'quantitative', title: y.title },
+            y2: { field: 'high' },
+          },
+        },
+        {
+          mark: { type: 'text', dx: 14, dy: -8, fontSize: 9 },
+          encoding: { x: xEnc, color, y, text: { field: 'n_label' } },
+        },
         {
           transform: [{ filter: 'datum.chance_delta != null' }],
-          mark: { type: 'tick', strokeDash: [4, 3], color: 'gray', thickness: 1.5, size: 40 },
+          mark: { type: 'tick', color: 'gray', thickness: 1.5, size: 40 },
           encoding: { x: xEnc, y: { field: 'chance_delta', aggregate: 'mean', type: 'quantitative' } },
         },
       ],
@@ -248,14 +272,16 @@ export async function writePlots(
   runs: RunPoint[],
   curves: CurvePoint[],
   accuracy = 'test accuracy',
+  deltas: { points: DeltaPoint[]; missing: string[] } = { points: [], missing: [] },
 ): Promise<string[]> {
   const varies = (a: Axis) => distinct(runs.map((r) => r[a])).length > 1;
   const plots: [string, TopLevelSpec | null][] = [];
   if (varies('kernel_size')) plots.push(['accuracy_vs_kernel_size', accuracySpec(runs, 'kernel_size', accuracy)]);
   if (varies('lc_expansion')) plots.push(['accuracy_vs_lc_expansion', accuracySpec(runs, 'lc_expansion', accuracy)]);
   if (varies('kernel_size') || !varies('lc_expansion'))
-    plots.push(['delta_vs_kernel_size', deltaSpec(runs, 'kernel_size', accuracy)]);
-  if (varies('lc_expansion')) plots.push(['delta_vs_lc_expansion', deltaSpec(runs, 'lc_expansion', accuracy)]);
+    plots.push(['delta_vs_kernel_size', deltaSpec(deltas.points, deltas.missing, 'kernel_size', accuracy)]);
+  if (varies('lc_expansion'))
+    plots.push(['delta_vs_lc_expansion', deltaSpec(deltas.points, deltas.missing, 'lc_expansion', accuracy)]);
   if (curves.length) plots.push(['training_curves', curvesSpec(curves, accuracy)]);
   return writeSpecs(dir, plots);
 }

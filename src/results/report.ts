@@ -31,7 +31,7 @@ import {
   type ComparisonRow,
 } from './comparison.js';
 import { accuracyName, groupLabels } from './groups.js';
-import type { CurvePoint, RunKeys, RunPoint } from './plots.js';
+import type { CurvePoint, DeltaPoint, RunKeys, RunPoint } from './plots.js';
 
 export interface Report {
   rows: ComparisonRow[];
@@ -143,6 +143,43 @@ function reportMarkdown(title: string, report: Omit<Report, 'files'>, plots: str
   return `${lines.join('\n')}\n`;
 }
 
+/**
+ * The Δ plots' points: the table's own rows (every arm with a standard-training baseline, including
+ * an arm whose config group has no learned run, such as a non-default k×k init), with the table's Δ
+ * and 95 % CI; arms without a baseline are named instead.
+ */
+export function deltaPlotPoints(
+  rows: ComparisonRow[],
+  runs: RunSummary[],
+  labels: Map<string, string>,
+): { points: DeltaPoint[]; missing: string[] } {
+  const chanceOf = new Map(runs.map((r) => [labels.get(r.group) ?? '', r.classes ? 100 / r.classes : null]));
+  const isStandard = (r: ComparisonRow) =>
+    r.freeze === 'learned' && r.lc_expansion === 1 && !r.lc_depthwise && r.spatial_init === 'default';
+  const points = rows
+    .filter((r) => r.delta_vs_standard !== null && !isStandard(r))
+    .map((r): DeltaPoint => {
+      const chance = chanceOf.get(r.group) ?? null;
+      const standardMean = 100 * r.val_acc_mean - r.delta_vs_standard!;
+      return {
+        arm: armLabel(r),
+        freeze: r.freeze,
+        kernel_size: r.kernel_size,
+        lc_expansion: r.lc_expansion,
+        group: r.group,
+        n: r.n,
+        delta: r.delta_vs_standard!,
+        low: r.delta_vs_standard_ci95_low,
+        high: r.delta_vs_standard_ci95_high,
+        chance_delta: chance === null ? null : chance - standardMean,
+      };
+    });
+  const missing = rows
+    .filter((r) => r.delta_vs_standard === null)
+    .map((r) => `${armLabel(r)} k${r.kernel_size} E${r.lc_expansion}${r.group ? ` (${r.group})` : ''}`);
+  return { points, missing };
+}
+
 /** Reads every run directory under `dir` and writes report.csv, report.md and the plots there. */
 export async function writeReport(dir: string, options: { plots?: boolean } = {}): Promise<Report> {
   const g = gather(dir);
@@ -183,7 +220,8 @@ export async function writeReport(dir: string, options: { plots?: boolean } = {}
             ],
       ),
     );
-    plots = await writePlots(dir, points, curves, accuracy);
+    const deltas = deltaPlotPoints(rows, runs, labels);
+    plots = await writePlots(dir, points, curves, accuracy, deltas);
     files.push(...plots);
   }
   const { writeRobustness } = await import('./robustness.js');

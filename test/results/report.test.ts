@@ -3,7 +3,8 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { loadConfigText } from '../../src/config/load.js';
-import { writeReport } from '../../src/results/report.js';
+import { armLabel } from '../../src/results/comparison.js';
+import { deltaPlotPoints, writeReport } from '../../src/results/report.js';
 import { sweepTrials } from '../../src/sweep/trials.js';
 import { runTrial } from '../../src/experiment/experiment.js';
 import { fixtureRun, lcconv, tempDir, tinyYaml } from '../fixtures.js';
@@ -206,4 +207,38 @@ test('report on a folder of only failed runs names each failure and its cause (e
   assert.match(r.stderr, /frozen-k3-E1-seed0-aaaaaaaa failed: non-finite training loss \(NaN\) in epoch 2/);
   assert.match(r.stderr, /frozen-k5-E1-seed0-bbbbbbbb failed: out of memory/);
   assert.equal(r.stderr.trim().split('\n').length, 1);
+});
+
+test("Δ plots draw the table: every arm with a baseline (a smooth-init arm whose group has no learned run too), with the table's CI", async () => {
+  const dir = tempDir('report-delta-ci');
+  for (const seed of [0, 1, 2]) {
+    fixtureRun(dir, 'learned', 3, seed, 0.7 + 0.01 * seed, 900);
+    fixtureRun(dir, 'frozen', 3, seed, 0.6 + 0.02 * seed, 300);
+  }
+  // Frozen filters from the smooth init: their own config group, with no learned run in it.
+  for (const seed of [0, 1, 2]) {
+    fixtureRun(dir, 'shared', 3, seed, 0.74 + 0.01 * seed, 300);
+    const runDir = join(dir, `shared-k3-E1-seed${seed}-fixture0`);
+    const summary = JSON.parse(readFileSync(join(runDir, 'summary.json'), 'utf8'));
+    Object.assign(summary, { freeze: 'frozen', spatial_init: 'smooth', group: 'k3-smooth' });
+    writeFileSync(join(runDir, 'summary.json'), JSON.stringify(summary));
+  }
+  const report = await writeReport(dir, { plots: true });
+  const smooth = report.rows.find((r) => r.spatial_init === 'smooth')!;
+  assert.ok(smooth.delta_vs_standard !== null, 'the table has its Δ vs standard');
+  const { points, missing } = deltaPlotPoints(report.rows, report.runs, new Map());
+  assert.deepEqual(missing, []);
+  assert.deepEqual(points.map((p) => p.arm).sort(), ['frozen', 'frozen (smooth init)']);
+  for (const p of points) {
+    const row = report.rows.find((r) => armLabel(r) === p.arm)!;
+    assert.deepEqual(
+      [p.delta, p.low, p.high],
+      [row.delta_vs_standard, row.delta_vs_standard_ci95_low, row.delta_vs_standard_ci95_high],
+      `${p.arm}: the table's Δ and 95 % CI`,
+    );
+  }
+  const svg = readFileSync(join(dir, 'delta_vs_kernel_size.svg'), 'utf8');
+  const texts = [...svg.matchAll(/<text[^>]*>([^<]*)<\/text>/g)].map((m) => m[1]!);
+  assert.ok(texts.includes('frozen (smooth init)'), 'the smooth-init arm is drawn and named');
+  assert.match(svg, /CI over seeds \(as in the table\)/, 'the subtitle says the bars are the CI');
 });
