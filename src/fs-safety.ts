@@ -88,6 +88,11 @@ export function fsCause(err: unknown): string {
  */
 const STORAGE_FAULTS = new Set(['ENOSPC', 'EDQUOT', 'EROFS', 'EIO', 'EMFILE', 'ESHORTWRITE']);
 
+/** True for a fault of the storage (full, quota, read-only, I/O), not of the path: exit 1, not 2. */
+export function isStorageFault(err: unknown): boolean {
+  return STORAGE_FAULTS.has((err as NodeJS.ErrnoException | null)?.code ?? '');
+}
+
 /** True for errors of the file system (full, read-only, no permission…), as opposed to bugs. */
 export function isStorageError(err: unknown): boolean {
   const code = (err as NodeJS.ErrnoException | null)?.code;
@@ -170,8 +175,7 @@ export function removeStaleTemps(path: string, anyHost = false): void {
 export function fsError(path: string, action: string, err: unknown): unknown {
   if (!isStorageError(err)) return err;
   const line = `${path}: ${action}: ${fsCause(err)}`;
-  const code = (err as NodeJS.ErrnoException).code!;
-  return STORAGE_FAULTS.has(code) ? new StorageError(line, { cause: err }) : new InputError(line, { cause: err });
+  return isStorageFault(err) ? new StorageError(line, { cause: err }) : new InputError(line, { cause: err });
 }
 
 /** A write or folder the machine's storage refused (full, read-only…): one line naming path and cause. */

@@ -17,7 +17,15 @@ import { fileURLToPath } from 'node:url';
 import type { DatasetConfig } from '../config/schema.js';
 import { InputError, Interrupted } from '../errors.js';
 import { formatCount } from '../format.js';
-import { fsCause, fsError, makeDir, removeStaleTemps, StorageError, tempPath, writeFileSynced } from '../fs-safety.js';
+import {
+  fsCause,
+  isStorageFault,
+  makeDir,
+  removeStaleTemps,
+  StorageError,
+  tempPath,
+  writeFileSynced,
+} from '../fs-safety.js';
 import { totalmem } from 'node:os';
 import type { Dataset, DatasetShape, ImageSplit } from './dataset.js';
 import { type CacheHeader, type CacheState, inspectCache, readCache } from './image-cache.js';
@@ -149,8 +157,7 @@ function classFiles(classDir: string, splitDir: string): { path: string; problem
   const visited = new Set<string>();
   const walk = (d: string) => {
     for (const { name, shown } of entriesOf(d)) {
-      const label = name ?? shown;
-      const image = EXTENSIONS.some((e) => label.toLowerCase().endsWith(e));
+      const image = EXTENSIONS.some((e) => (name ?? shown).toLowerCase().endsWith(e));
       if (name === null) {
         if (image) out.push({ dir: d, name: shown, problem: 'its file name is not UTF-8' });
         continue;
@@ -356,7 +363,7 @@ function build(jobs: BuildJob[], cacheDir: string): void {
  */
 export function unwritableCache(dir: string, err: unknown): InputError | StorageError {
   const line = `dataset image_folder: cannot write the decoded-image cache in ${dir}: ${fsCause(err)}; set dataset.image_folder.cache_dir to a writable folder`;
-  return fsError(dir, 'cannot write', err) instanceof StorageError ? new StorageError(line) : new InputError(line);
+  return isStorageFault(err) ? new StorageError(line) : new InputError(line);
 }
 
 /** How the cache builder's child process says which kind of one-line error it ended with. */
@@ -427,11 +434,11 @@ export function loadImageFolder(cfg: DatasetConfig): Dataset {
     const headers = plans.map((p) => (p.state as Extract<CacheState, { state: 'ok' }>).header);
     // A cache built under on_bad_image: skip holds no trace of the files it left out but its list:
     // switching to error must still stop on the first of them.
-    const left = plans.find((p, i) => headers[i]!.skipped.length > 0);
-    if (f.on_bad_image === 'error' && left) {
-      const first = headers[plans.indexOf(left)]!.skipped[0]!;
+    const at = headers.findIndex((h) => h.skipped.length > 0);
+    if (f.on_bad_image === 'error' && at >= 0) {
+      const first = headers[at]!.skipped[0]!;
       throw new InputError(
-        `${join(left.job.tree.dir, first.file)}: not a readable image (${first.reason}); dataset.image_folder.on_bad_image: skip leaves such files out`,
+        `${join(plans[at]!.job.tree.dir, first.file)}: not a readable image (${first.reason}); dataset.image_folder.on_bad_image: skip leaves such files out`,
       );
     }
     const skipped = headers.reduce((n, h) => n + h.skipped.length, 0);

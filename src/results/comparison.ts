@@ -148,6 +148,13 @@ export function writeComparisonCsv(file: string, rows: ComparisonRow[]): void {
   writeAtomic(file, csvText(COMPARISON_COLUMNS, rows));
 }
 
+/**
+ * Whether a row is standard training itself, the paper's baseline: learned k×k filters with their
+ * default init, E = 1, no depthwise LC block (its Δ vs standard is 0 by definition).
+ */
+export const isStandardRow = (r: ComparisonRow) =>
+  r.freeze === 'learned' && r.lc_expansion === 1 && !r.lc_depthwise && r.spatial_init === 'default';
+
 /** Tables add the config column when the rows come from config groups with different labels. */
 export function needsGroupColumn(rows: ComparisonRow[]): boolean {
   return new Set(rows.map((r) => r.group)).size > 1;
@@ -206,15 +213,8 @@ const signed = (pp: number) => `${pp >= 0 ? '+' : '−'}${Math.abs(pp).toFixed(2
 export function summarySentence(rows: ComparisonRow[], accuracy = 'test accuracy'): string {
   const parts = rows.flatMap((r) => {
     if (r.freeze === 'learned' || r.delta_vs_standard === null) return [];
-    // Standard training: the learned arm with E = 1, no depthwise block, of the same k and settings.
-    const standard = rows.find(
-      (s) =>
-        s.freeze === 'learned' &&
-        s.group === r.group &&
-        s.kernel_size === r.kernel_size &&
-        s.lc_expansion === 1 &&
-        !s.lc_depthwise,
-    );
+    // Standard training of the same k and settings.
+    const standard = rows.find((s) => isStandardRow(s) && s.group === r.group && s.kernel_size === r.kernel_size);
     if (!standard) return [];
     const d = r.delta_vs_standard;
     const how = Math.abs(d) < 0.005 ? 'the same as' : `${Math.abs(d).toFixed(2)} points ${d < 0 ? 'below' : 'above'}`;

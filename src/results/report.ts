@@ -21,6 +21,7 @@ import type { RunSummary } from '../runs/records.js';
 import { runState } from '../runs/state.js';
 import {
   armLabel,
+  isStandardRow,
   compareArms,
   DELTA_VS_LEARNED_TITLE,
   DELTA_VS_STANDARD_TITLE,
@@ -154,10 +155,8 @@ export function deltaPlotPoints(
   labels: Map<string, string>,
 ): { points: DeltaPoint[]; missing: string[] } {
   const chanceOf = new Map(runs.map((r) => [labels.get(r.group) ?? '', r.classes ? 100 / r.classes : null]));
-  const isStandard = (r: ComparisonRow) =>
-    r.freeze === 'learned' && r.lc_expansion === 1 && !r.lc_depthwise && r.spatial_init === 'default';
   const points = rows
-    .filter((r) => r.delta_vs_standard !== null && !isStandard(r))
+    .filter((r) => r.delta_vs_standard !== null && !isStandardRow(r))
     .map((r): DeltaPoint => {
       const chance = chanceOf.get(r.group) ?? null;
       const standardMean = 100 * r.val_acc_mean - r.delta_vs_standard!;
