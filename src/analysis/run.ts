@@ -1,19 +1,18 @@
-/**
- * Where `lcconv analyze` gets its runs and puts its files. A run is loaded through src/runs (config +
- * seed → model, trained weights from the checkpoint, frozen filters regenerated and digest-checked);
- * its initialisation is the same model built again without the checkpoint. Outputs go to
- * `<experiment folder>/analysis/` (one folder per run, plus the cross-run tables and plots), never
- * into a run directory, which src/runs alone writes.
- */
-import { statSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname } from 'node:path';
 import { createObjectCsvStringifier } from 'csv-writer';
 import type { Config } from '../config/schema.js';
 import { FlagError } from '../errors.js';
 import { spatialConvsOf } from '../models/index.js';
 import { modelSpec } from '../models/index.js';
 import type { RunSummary } from '../runs/records.js';
-import { ANALYSIS_DIR, CHECKPOINT_WEIGHTS, checkpointFolder, readFinishedSummary, writeAtomic } from '../runs/files.js';
+import {
+  analysisFile,
+  analysisFolder,
+  checkpointFolder,
+  checkpointWeightBytes,
+  readFinishedSummary,
+  writeAtomic,
+} from '../runs/files.js';
 import { initialRunModel, loadRunModel, storedSpatialInit } from '../runs/model.js';
 import { datasetShape } from '../data/index.js';
 import { analyzeLayers, defaultPictureLayers, runStatistics, type RunAnalysis } from './analyze.js';
@@ -61,7 +60,7 @@ export async function analyzeRun(dir: string, out: string, options: AnalyzeOptio
         `--layers ${unknown.join(',')}: no such spatial layer in ${basename(dir)} (layers: ${names.join(', ')})`,
       );
     const folder = checkpointFolder(dir);
-    const checkpointBytes = folder ? statSync(join(folder, CHECKPOINT_WEIGHTS)).size : null;
+    const checkpointBytes = folder ? checkpointWeightBytes(folder) : null;
     const analysis = analyzeLayers(
       await layerWeights(loaded.model, convs),
       await layerWeights(initial, convs),
@@ -69,11 +68,11 @@ export async function analyzeRun(dir: string, out: string, options: AnalyzeOptio
       checkpointBytes,
       pictured,
     );
-    writeCsv(join(out, 'layers.csv'), analysis.layers);
-    writeCsv(join(out, 'spectrum.csv'), analysis.spectra);
-    writeCsv(join(out, 'energy.csv'), analysis.energy);
-    writeCsv(join(out, 'lc_weights.csv'), analysis.lcHistogram);
-    writeCsv(join(out, 'counts.csv'), [analysis.counts]);
+    writeCsv(analysisFile(out, 'layers'), analysis.layers);
+    writeCsv(analysisFile(out, 'spectrum'), analysis.spectra);
+    writeCsv(analysisFile(out, 'energy'), analysis.energy);
+    writeCsv(analysisFile(out, 'lcWeights'), analysis.lcHistogram);
+    writeCsv(analysisFile(out, 'counts'), [analysis.counts]);
     if (options.plots !== false) {
       const { writeRunPlots } = await import('./plots.js');
       await writeRunPlots(out, summary.run_id, analysis);
@@ -120,7 +119,7 @@ export async function analyzePath(
   const { single } = folder;
   const skipped = [...folder.skipped];
   for (const s of skipped) options.say?.(`skipping ${s.name}: ${s.cause}`);
-  const out = within(single ? dirname(path) : path, ANALYSIS_DIR);
+  const out = analysisFolder(single ? dirname(path) : path);
   const runs = await eachRun(
     folder,
     folder.finished,
@@ -131,12 +130,12 @@ export async function analyzePath(
   const files: string[] = [];
   if (!single && runs.length > 0) {
     const rows = runs.map(runRow);
-    writeCsv(join(out, 'runs.csv'), rows);
+    writeCsv(analysisFile(out, 'runs'), rows);
     writeCsv(
-      join(out, 'layers.csv'),
+      analysisFile(out, 'layers'),
       runs.flatMap((r) => r.analysis.layers.map((l) => ({ run: r.summary.run_id, ...l }))),
     );
-    files.push(join(out, 'runs.csv'), join(out, 'layers.csv'));
+    files.push(analysisFile(out, 'runs'), analysisFile(out, 'layers'));
     if (options.plots !== false) {
       const { writeSweepPlots } = await import('./plots.js');
       files.push(...(await writeSweepPlots(out, rows)));

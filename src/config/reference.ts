@@ -10,6 +10,21 @@ interface KeyDoc {
   type: string;
   default: string;
   doc: string;
+  /** The default itself (undefined when unset or required). */
+  value?: unknown;
+  /** The value's form on a command line. */
+  form: FlagForm;
+}
+
+/** How a key's value is given as a flag: one scalar (yargs type), or a list of items. */
+export type FlagForm = 'number' | 'string' | 'boolean' | 'list';
+
+function formOf(schema: z.ZodType): FlagForm {
+  const def = defOf(schema);
+  if (def.type === 'array') return 'list';
+  if (def.type === 'number' || def.type === 'boolean') return def.type;
+  if (def.type === 'literal' && (def.values ?? []).every((v) => typeof v === 'number')) return 'number';
+  return 'string'; // strings, enums, and unions such as `N or all` (read as YAML: 500 is a number)
 }
 
 type Def = {
@@ -69,7 +84,7 @@ function collect(schema: z.ZodType, prefix: string, out: KeyDoc[]): void {
   }
   const def = defOf(s);
   if (def.type === 'object' && def.shape) {
-    if (prefix && doc) out.push({ path: prefix, type: 'group', default: '', doc });
+    if (prefix && doc) out.push({ path: prefix, type: 'group', default: '', doc, form: 'string' });
     for (const [key, child] of Object.entries(def.shape)) collect(child, prefix ? `${prefix}.${key}` : key, out);
     return;
   }
@@ -78,6 +93,8 @@ function collect(schema: z.ZodType, prefix: string, out: KeyDoc[]): void {
     type: describeType(s),
     default: dflt === undefined ? (optional ? '(unset)' : '(required)') : `\`${JSON.stringify(dflt)}\``,
     doc,
+    value: dflt,
+    form: formOf(s),
   });
 }
 
@@ -99,6 +116,65 @@ export function configReferenceMarkdown(): string {
     '| key | type | default | meaning |',
     '|---|---|---|---|',
     ...rows,
+    '',
+  ].join('\n');
+}
+
+/** One command-line flag that sets a config key (src/config/flag-table.ts, generated from the schema). */
+export interface SchemaFlag {
+  /** The config key it sets, e.g. `eval.linf_epsilons`. */
+  key: string;
+  /** The flag without dashes, e.g. `eps`. */
+  flag: string;
+  form: FlagForm;
+  describe: string;
+  /** The schema's default, as shown in help (JSON); absent when unset. */
+  default?: string;
+}
+
+/**
+ * The keys that commands take as flags, and the flag name where it is not the key's own (`_` → `-`):
+ * `lcconv eval` sets eval.* (after_training only matters to `lcconv run`), `lcconv sweep` slurm.*
+ * and sweep.max_trials.
+ */
+export const FLAG_KEYS: { prefix: string; skip: string[]; renamed: Record<string, string> }[] = [
+  {
+    prefix: 'eval.',
+    skip: ['eval.after_training'],
+    renamed: { 'eval.linf_epsilons': 'eps', 'eval.l2_epsilons': 'l2-eps' },
+  },
+  { prefix: 'slurm.', skip: [], renamed: { 'slurm.sbatch_args': 'sbatch-arg' } },
+  { prefix: 'sweep.max_trials', skip: [], renamed: {} },
+];
+
+/** The flags of FLAG_KEYS, read off the schema: name, form, description and default of each. */
+export function schemaFlags(): SchemaFlag[] {
+  const keys = configKeys().filter((k) => k.type !== 'group');
+  return FLAG_KEYS.flatMap(({ prefix, skip, renamed }) =>
+    keys
+      .filter((k) => k.path.startsWith(prefix) && !skip.includes(k.path))
+      .map((k) => ({
+        key: k.path,
+        flag: renamed[k.path] ?? k.path.slice(k.path.lastIndexOf('.') + 1).replace(/_/g, '-'),
+        form: k.form,
+        describe: k.doc,
+        ...(k.value === undefined ? {} : { default: JSON.stringify(k.value) }),
+      })),
+  );
+}
+
+/** src/config/flag-table.ts's text: the flags as data, so help builds them without loading the schema (zod). */
+export function flagTableModule(): string {
+  return [
+    '/**',
+    ' * The config keys that commands take as flags, with the description and default of each: generated',
+    ' * from src/config/schema.ts by `node scripts/write-flag-table.mjs` (after the build); do not edit by',
+    ' * hand (test/config/flags.test.ts fails when it differs from the schema). Data only, so help never',
+    ' * loads the schema.',
+    ' */',
+    "import type { SchemaFlag } from './reference.js';",
+    '',
+    `export const SCHEMA_FLAGS: SchemaFlag[] = ${JSON.stringify(schemaFlags(), null, 2)};`,
     '',
   ].join('\n');
 }

@@ -4,9 +4,12 @@
  */
 import { z } from 'zod';
 import { ARCH_NAMES, ATTACK_NAMES, CORRUPTION_NAMES, defaultWidth } from './names.js';
-import { BACKEND_CHOICES, DEFAULT_MAX_TRIALS } from './choices.js';
+import { BACKEND_CHOICES } from './choices.js';
 
-export { BACKEND_CHOICES, DEFAULT_MAX_TRIALS };
+export { BACKEND_CHOICES };
+
+/** The largest sweep grid accepted unless `sweep.max_trials` / `--max-trials` raises it. */
+export const DEFAULT_MAX_TRIALS = 10_000;
 
 export const FREEZE_MODES = ['learned', 'frozen', 'shared'] as const;
 export type FreezeMode = (typeof FREEZE_MODES)[number];

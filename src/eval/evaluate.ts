@@ -16,7 +16,7 @@ import type { Model } from '../models/index.js';
 import { correctMask, fgsm, pgdRobustMask, type Classifier, type PgdOptions } from './attacks.js';
 import { corruptImages } from './corruptions.js';
 import { CIFAR_C_CORRUPTIONS, type AttackName, type CorruptionName } from '../config/names.js';
-import { evalRowKey, type EvalMetric, type EvalRow } from './records.js';
+import { evalRowKey, type EvalMetric, type EvalRow } from '../runs/eval-csv.js';
 import { readCorrupted } from '../data/cifar-c.js';
 
 /**

@@ -5,12 +5,11 @@
  * one InputError naming the run directory, raised before anything is written.
  */
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { loadConfigFile } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { InputError } from '../errors.js';
 import type { Model } from '../models/index.js';
-import { CONFIG_FILE, DamagedFile, readFinishedSummary } from '../runs/files.js';
+import { CONFIG_FILE, DamagedFile, readFinishedSummary, runPaths } from '../runs/files.js';
 import { loadRunModel } from '../runs/model.js';
 import type { RunSummary } from '../runs/records.js';
 
@@ -22,7 +21,7 @@ export interface FinishedRun {
 
 /** The config and summary of a finished run; `overrides` are `--set` style (e.g. eval.steps=20). */
 export function readFinishedRun(dir: string, overrides: string[] = []): FinishedRun {
-  if (!existsSync(join(dir, CONFIG_FILE))) throw new InputError(`${dir}: not a run directory (no ${CONFIG_FILE})`);
+  if (!existsSync(runPaths(dir).config)) throw new InputError(`${dir}: not a run directory (no ${CONFIG_FILE})`);
   let summary: RunSummary | null;
   try {
     summary = readFinishedSummary(dir);
@@ -35,7 +34,7 @@ export function readFinishedRun(dir: string, overrides: string[] = []): Finished
     throw new InputError(
       `${dir}: the run has not finished (no finished summary.json); finish it with lcconv run --resume`,
     );
-  return { dir, config: loadConfigFile(join(dir, CONFIG_FILE), overrides).config, summary };
+  return { dir, config: loadConfigFile(runPaths(dir).config, overrides).config, summary };
 }
 
 /** The run's trained model at its final epoch; the caller disposes it. */

@@ -4,7 +4,6 @@
  * the comparison with standard training; the caller prints.
  */
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { armsOf, seedsOf } from '../config/grid.js';
 import type { Config } from '../config/schema.js';
 import { changedSplits } from '../data/image-folder.js';
@@ -12,7 +11,7 @@ import { loadDataset, type Dataset } from '../data/index.js';
 import { gitCommit, versions } from '../provenance.js';
 import type { ComparisonRow } from '../results/comparison.js';
 import { writeFolderComparison } from '../results/report.js';
-import { COMPARISON_FILE, EVAL_FILE } from '../runs/files.js';
+import { experimentPaths, runPaths } from '../runs/files.js';
 import { experimentDir } from '../runs/identity.js';
 import { checkUnfinished, isFinishedRun, withRun } from '../runs/lifecycle.js';
 import { checkSpatialInitSource, resolveSpatialInit } from '../runs/model.js';
@@ -85,7 +84,7 @@ function trainOrReuse(
             `${identity.run_id}: its class-folder data changed since it trained (${changed.join(', ')}); these results are of the earlier images: --force retrains on the current tree`,
           );
       }
-      if (arm.eval.after_training && !existsSync(join(identity.dir, EVAL_FILE)))
+      if (arm.eval.after_training && !existsSync(runPaths(identity.dir).eval))
         await evaluateFinished(identity.dir, await data(), options);
       return run.finished;
     }
@@ -158,7 +157,7 @@ export async function runExperiment(config: Config, options: ExperimentOptions):
   }
 
   // Every arm in the experiment folder, not only this invocation's: earlier runs stay in the file.
-  const comparisonFile = join(experimentDir(config), COMPARISON_FILE);
+  const comparisonFile = experimentPaths(experimentDir(config)).comparison;
   const { rows: comparison, accuracy } = writeFolderComparison(experimentDir(config), comparisonFile);
   return { runs, comparison, comparisonFile, accuracy };
 }

@@ -4,21 +4,11 @@
  * Numbers come from compareArms: mean ± sample std of the final validation accuracy over seeds
  * (with n), Δ in percentage points vs standard training and vs the learned arm at the same E.
  */
-import { basename, join } from 'node:path';
+import { basename } from 'node:path';
 import { formatCount, formatMeanStd, pct } from '../format.js';
-import {
-  DamagedFile,
-  ERROR_FILE,
-  hasStarted,
-  REPORT_CSV,
-  REPORT_MD,
-  readMetrics,
-  readRunConfig,
-  writeAtomic,
-} from '../runs/files.js';
-import { runDirsIn, type SkippedRun } from '../runs/scan.js';
+import { ERROR_FILE, experimentPaths, readMetrics, writeAtomic } from '../runs/files.js';
+import { listRuns, type SkippedRun } from '../runs/scan.js';
 import type { RunSummary } from '../runs/records.js';
-import { runState } from '../runs/state.js';
 import {
   armLabel,
   isStandardRow,
@@ -49,6 +39,8 @@ export interface Report {
 /** Every run directory of an experiment folder, read once: what comparison.csv and report.* show. */
 interface Gathered {
   runs: RunSummary[];
+  /** Each finished run's directory, by run id. */
+  dirs: Map<string, string>;
   /** Resolved config of each finished run (its config.yaml), by run id; absent for very old runs. */
   configs: Map<string, Record<string, unknown>>;
   failed: Report['failed'];
@@ -57,27 +49,18 @@ interface Gathered {
 }
 
 function gather(dir: string): Gathered {
-  const gathered: Gathered = { runs: [], configs: new Map(), failed: [], damaged: [], unfinished: [] };
-  for (const runDir of runDirsIn(dir)) {
-    const name = basename(runDir);
-    const { summary, error, damage } = runState(runDir);
-    if (damage) {
-      gathered.damaged.push({ name, cause: damage }); // reported by name; the others go on
-    } else if (summary) {
-      let config: Record<string, unknown> | null;
-      try {
-        config = readRunConfig(runDir);
-      } catch (err) {
-        if (!(err instanceof DamagedFile)) throw err;
-        gathered.damaged.push({ name, cause: err.message });
-        continue;
-      }
-      gathered.runs.push(summary);
-      if (config) gathered.configs.set(summary.run_id, config);
-    } else if (error) {
-      gathered.failed.push({ run: name, message: error.message });
-    } else if (hasStarted(runDir)) {
-      gathered.unfinished.push(name);
+  const gathered: Gathered = { runs: [], dirs: new Map(), configs: new Map(), failed: [], damaged: [], unfinished: [] };
+  for (const run of listRuns(dir)) {
+    if (run.damage) {
+      gathered.damaged.push({ name: run.name, cause: run.damage }); // reported by name; the others go on
+    } else if (run.summary) {
+      gathered.runs.push(run.summary);
+      gathered.dirs.set(run.summary.run_id, run.dir);
+      if (run.config) gathered.configs.set(run.summary.run_id, run.config);
+    } else if (run.error) {
+      gathered.failed.push({ run: run.name, message: run.error.message });
+    } else if (run.state !== 'pending') {
+      gathered.unfinished.push(run.name);
     }
   }
   return gathered;
@@ -185,8 +168,9 @@ export async function writeReport(dir: string, options: { plots?: boolean } = {}
   const { failed, damaged, unfinished, runs } = g;
   if (runs.length === 0) return { rows: [], runs, failed, damaged, unfinished, accuracy: 'test accuracy', files: [] };
   const { rows, labels, accuracy } = compareGathered(g);
-  const runDirs = runs.map((summary) => ({ dir: join(dir, summary.run_id), summary })); // for the robustness section
-  const files = [join(dir, REPORT_CSV), join(dir, REPORT_MD)];
+  const runDirs = runs.map((summary) => ({ dir: g.dirs.get(summary.run_id)!, summary })); // for the robustness section
+  const paths = experimentPaths(dir);
+  const files = [paths.reportCsv, paths.reportMd];
   writeComparisonCsv(files[0]!, rows);
   let plots: string[] = [];
   if (options.plots !== false) {
@@ -205,7 +189,7 @@ export async function writeReport(dir: string, options: { plots?: boolean } = {}
       chance: r.classes ? 100 / r.classes : null,
     }));
     const curves: CurvePoint[] = runs.flatMap((r) =>
-      readMetrics(join(dir, r.run_id)).flatMap((p) =>
+      readMetrics(g.dirs.get(r.run_id)!).flatMap((p) =>
         p.val_acc === null
           ? []
           : [

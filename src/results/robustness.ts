@@ -1,14 +1,7 @@
-/**
- * The report's robustness part: every run's eval.csv (lcconv eval) aggregated per arm exactly as
- * clean accuracy is (compareArms: mean ± std over seeds, Δ vs the learned arm of the same config),
- * one evaluation at a time — robustness.csv, a markdown table and two plots (accuracy vs ε per
- * attack, mean corruption accuracy). Runs without eval.csv are left out of it.
- */
-import { join } from 'node:path';
 import { type CsvColumn, csvText, epsilonColumns, percentCell, pointsCell } from '../csv.js';
-import { evalRowKey, formatEpsilon, readEvalCsv, type EvalRow } from '../eval/records.js';
+import { evalRowKey, formatEpsilon, readEvalCsv, type EvalRow } from '../runs/eval-csv.js';
 import { pct, signedPp } from '../format.js';
-import { ROBUSTNESS_FILE, writeAtomic } from '../runs/files.js';
+import { experimentPaths, writeAtomic } from '../runs/files.js';
 import type { RunSummary } from '../runs/records.js';
 import { compareArms, type ComparisonRow } from './comparison.js';
 
@@ -192,7 +185,7 @@ export async function writeRobustness(
 ): Promise<{ markdown: string; files: string[] } | null> {
   const rows = robustnessRows(runs);
   if (rows.length === 0) return null;
-  const csvFile = join(dir, ROBUSTNESS_FILE);
+  const csvFile = experimentPaths(dir).robustness;
   writeAtomic(csvFile, csvText(COLUMNS, rows));
   let plots: string[] = [];
   if (options.plots !== false) {

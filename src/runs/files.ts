@@ -19,10 +19,10 @@
  * there but unreadable (malformed JSON, a CSV without its header…) raises DamagedFile, which
  * state.ts turns into a `damaged` run, so one bad run never breaks a listing of the others.
  */
-import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { makeDir, removeStaleTemps, writeAtomic } from '../fs-safety.js';
+import { makeDir, removeStaleTemps, within, writeAtomic } from '../fs-safety.js';
 import { firstLine } from '../errors.js';
 import { acquireLock, lockOwner, type RunLock } from './lock.js';
 import type { EpochRow, RunSummary, TrainState } from './records.js';
@@ -55,6 +55,52 @@ export const ANALYSIS_DIR = 'analysis';
 export const SWEEP_DIR = 'sweep';
 export const SLURM_DIR = 'slurm';
 export const SLURM_JOBS_FILE = 'jobs.json';
+
+/** `lcconv analyze`'s files in its output folder (per run: layers … counts; across runs: runs, layers). */
+export const ANALYSIS_FILES = {
+  runs: 'runs.csv',
+  layers: 'layers.csv',
+  spectrum: 'spectrum.csv',
+  energy: 'energy.csv',
+  lcWeights: 'lc_weights.csv',
+  counts: 'counts.csv',
+} as const;
+
+/**
+ * The paths of the files of run directory `dir`: the one place a run's file path is joined (a test
+ * fails on a join of these names elsewhere).
+ */
+export function runPaths(dir: string) {
+  return {
+    config: join(dir, CONFIG_FILE),
+    metrics: join(dir, METRICS_FILE),
+    summary: join(dir, SUMMARY_FILE),
+    error: join(dir, ERROR_FILE),
+    running: join(dir, RUNNING_FILE),
+    trialLog: join(dir, TRIAL_LOG),
+    eval: join(dir, EVAL_FILE),
+    spatialInit: join(dir, SPATIAL_INIT_FILE),
+  };
+}
+
+/** The experiment folder's own files, beside its run directories. */
+export function experimentPaths(dir: string) {
+  return {
+    comparison: join(dir, COMPARISON_FILE),
+    robustness: join(dir, ROBUSTNESS_FILE),
+    reportCsv: join(dir, REPORT_CSV),
+    reportMd: join(dir, REPORT_MD),
+  };
+}
+
+/** Folders lcconv makes inside a user's folders: each refused when it is a link (fs-safety's within). */
+export const exportFolder = (runDir: string) => within(runDir, EXPORT_DIR);
+export const analysisFolder = (experimentDir: string) => within(experimentDir, ANALYSIS_DIR);
+export const sweepFolder = (experimentDir: string) => within(experimentDir, SWEEP_DIR);
+export const slurmFolder = (sweepDir: string) => within(sweepDir, SLURM_DIR);
+export const slurmJobsFile = (slurmDir: string) => join(slurmDir, SLURM_JOBS_FILE);
+/** An `analyze` output folder's file (ANALYSIS_FILES). */
+export const analysisFile = (out: string, name: keyof typeof ANALYSIS_FILES) => join(out, ANALYSIS_FILES[name]);
 
 /** The one atomic, full-or-nothing writer (src/fs-safety.ts), re-exported for the run directory's writers. */
 export { writeAtomic };
@@ -97,7 +143,7 @@ export function readRunConfig(dir: string): Record<string, unknown> | null {
     throw new DamagedFile(file, `not valid YAML (${firstLine(err)})`);
   }
   if (config === null || typeof config !== 'object' || Array.isArray(config))
-    throw new DamagedFile(file, 'not a mapping of config keys');
+    throw new DamagedFile(file, `${config === null ? 'the document is null, ' : ''}not a mapping of config keys`);
   return config as Record<string, unknown>;
 }
 
@@ -328,7 +374,7 @@ export function hasStarted(dir: string): boolean {
   return existsSync(join(dir, CONFIG_FILE)) || existsSync(join(dir, METRICS_FILE)) || checkpointFolder(dir) !== null;
 }
 
-/** Where a from_run run keeps the covariance it was initialised with (src/runs/model.ts). */
-export function spatialInitFile(dir: string): string {
-  return join(dir, SPATIAL_INIT_FILE);
+/** The size in bytes of a checkpoint folder's weights (checkpointFolder's). */
+export function checkpointWeightBytes(folder: string): number {
+  return statSync(join(folder, CHECKPOINT_WEIGHTS)).size;
 }

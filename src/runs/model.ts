@@ -6,7 +6,6 @@
  * read synchronously), so it works on every backend.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { loadConfigFile } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { layerWeights } from '../models/effective-filters.js';
@@ -16,7 +15,7 @@ import { buildModel, modelSpec, type Model } from '../models/index.js';
 import { filterSecondMoments } from '../models/init.js';
 import { spatialConvsOf } from '../models/index.js';
 import { loadCheckpoint } from './checkpoint.js';
-import { CONFIG_FILE, checkpointFolder, spatialInitFile, writeAtomic } from './files.js';
+import { checkpointFolder, runPaths, writeAtomic } from './files.js';
 import { sourceRunIdentity } from './identity.js';
 import type { TrainState } from './records.js';
 
@@ -30,7 +29,7 @@ export interface LoadedRun {
 
 /** The run's stored config (config.yaml, validated against the schema). */
 export function readRunConfig(dir: string): Config {
-  return loadConfigFile(join(dir, CONFIG_FILE)).config;
+  return loadConfigFile(runPaths(dir).config).config;
 }
 
 /**
@@ -67,16 +66,16 @@ export function initialRunModel(dir: string, config: Config = readRunConfig(dir)
  */
 export async function resolveSpatialInit(config: Config, dir: string): Promise<number[][] | undefined> {
   if (config.model.spatial_init !== 'from_run') return undefined;
-  if (existsSync(spatialInitFile(dir))) return storedSpatialInit(dir, config);
+  if (existsSync(runPaths(dir).spatialInit)) return storedSpatialInit(dir, config);
   const covariance = await sourceFilterCovariance(config);
-  writeAtomic(spatialInitFile(dir), `${JSON.stringify({ from: config.model.spatial_init_from, covariance })}\n`);
+  writeAtomic(runPaths(dir).spatialInit, `${JSON.stringify({ from: config.model.spatial_init_from, covariance })}\n`);
   return covariance;
 }
 
 /** The covariance stored by resolveSpatialInit; undefined unless the run's init is from_run. */
 export function storedSpatialInit(dir: string, config: Config): number[][] | undefined {
   if (config.model.spatial_init !== 'from_run') return undefined;
-  const file = spatialInitFile(dir);
+  const file = runPaths(dir).spatialInit;
   const k2 = config.model.kernel_size ** 2;
   let covariance: unknown;
   try {

@@ -1,9 +1,9 @@
 /**
- * The runs under a folder a command was given, each with what is wrong with it: the one reader of
- * run folders for the commands that work on many runs (eval, analyze, report). A damaged run (a
- * malformed summary.json, config.yaml or metrics.csv, a missing checkpoint) is named with its cause
- * and the command goes on with the others; the command then ends non-zero (SomeRunsSkipped, in
- * src/errors.ts).
+ * The runs under a folder a command was given, each with its state, summary, config and what is
+ * wrong with it: the one reader of run folders for the commands that work on many runs (report,
+ * eval, analyze, export, sweep --status). A damaged run (a malformed summary.json, config.yaml or
+ * metrics.csv, a missing checkpoint) is named with its cause and the command goes on with the
+ * others; the command then ends non-zero (SomeRunsSkipped, in src/errors.ts).
  * Reads files only (no tfjs), so listing stays cheap.
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
@@ -17,11 +17,33 @@ import {
   DamagedFile,
   ERROR_FILE,
   METRICS_FILE,
+  readRunConfig,
   RUNNING_FILE,
+  runPaths,
   SUMMARY_FILE,
   TRIAL_LOG,
+  type TrialError,
 } from './files.js';
-import { runState } from './state.js';
+import type { RunSummary } from './records.js';
+import { type RunStateName, runState } from './state.js';
+
+/** One run directory as read from its files. */
+export interface ListedRun {
+  dir: string;
+  /** The folder's name (the run id). */
+  name: string;
+  state: RunStateName;
+  /** A finished run's summary.json. */
+  summary: RunSummary | null;
+  /** A failed run's error.json. */
+  error: TrialError | null;
+  /** The last checkpointed epoch of an unfinished run. */
+  checkpointEpoch: number | null;
+  /** config.yaml as the run recorded it (keys as written, not checked against today's schema); null without one. */
+  config: Record<string, unknown> | null;
+  /** What is wrong with a damaged run's files ("<file>: damaged (not valid JSON)"), else null. */
+  damage: string | null;
+}
 
 /** A run a command could not use, and why (one line). */
 export interface SkippedRun {
@@ -56,19 +78,49 @@ export function runDirsIn(folder: string): string[] {
     .sort();
 }
 
+/** Every run directory directly inside `folder`, read (sorted by name; none when it does not exist). */
+export function listRuns(folder: string): ListedRun[] {
+  return runDirsIn(folder).map(readRun);
+}
+
+/** One run directory, read as listRuns reads it (a folder that does not exist is `pending`). */
+export function readRun(dir: string): ListedRun {
+  const { state, summary, error, checkpointEpoch, damage } = runState(dir);
+  const run: ListedRun = {
+    dir,
+    name: basename(dir),
+    state,
+    summary,
+    error,
+    checkpointEpoch,
+    config: null,
+    damage: damage ?? null,
+  };
+  if (run.damage) return run;
+  try {
+    run.config = readRunConfig(dir);
+  } catch (err) {
+    if (!(err instanceof DamagedFile)) throw err;
+    run.damage = err.message;
+    if (state !== 'running') run.state = 'damaged'; // a live run's files are its own; it is not written off
+    run.summary = null;
+  }
+  return run;
+}
+
 /** What keeps a run from being used as a finished run, or null; `unfinished` when it is only not done. */
-function problemOf(dir: string): { cause: string; unfinished: boolean } | null {
-  const state = runState(dir);
-  if (state.damage) return { cause: state.damage, unfinished: false };
-  if (state.state !== 'finished')
+function problemOf(run: ListedRun): { cause: string; unfinished: boolean } | null {
+  const { dir } = run;
+  if (run.damage) return { cause: run.damage, unfinished: false };
+  if (run.state !== 'finished')
     return {
-      cause: state.error
-        ? `failed: ${firstLine(state.error.message)}`
-        : `the run has not finished (${state.state}); finish it with lcconv run --resume`,
+      cause: run.error
+        ? `failed: ${firstLine(run.error.message)}`
+        : `the run has not finished (${run.state}); finish it with lcconv run --resume`,
       unfinished: true,
     };
   try {
-    loadConfigFile(join(dir, CONFIG_FILE));
+    loadConfigFile(runPaths(dir).config); // against today's schema: eval, analyze and export rebuild the network from it
   } catch (err) {
     if (err instanceof InputError || err instanceof DamagedFile) return { cause: firstLine(err), unfinished: false };
     throw err;
@@ -87,15 +139,15 @@ export function finishedRunsUnder(path: string, purpose: string): FolderRuns {
   if (!existsSync(path) || !statSync(path).isDirectory())
     throw new InputError(`${path}: no such folder (give a run directory, or an experiment or sweep folder)`);
   if (isRunDir(path)) {
-    const problem = problemOf(path);
+    const problem = problemOf(readRun(path));
     if (problem) throw new InputError(`${path}: ${problem.cause}`);
     return { finished: [path], skipped: [], unfinished: [], single: true };
   }
   const result: FolderRuns = { finished: [], skipped: [], unfinished: [], single: false };
-  for (const dir of runDirsIn(path)) {
-    const problem = problemOf(dir);
-    if (!problem) result.finished.push(dir);
-    else (problem.unfinished ? result.unfinished : result.skipped).push({ name: basename(dir), cause: problem.cause });
+  for (const run of listRuns(path)) {
+    const problem = problemOf(run);
+    if (!problem) result.finished.push(run.dir);
+    else (problem.unfinished ? result.unfinished : result.skipped).push({ name: run.name, cause: problem.cause });
   }
   if (result.finished.length === 0) {
     const named = [...result.skipped, ...result.unfinished].map((s) => `${s.name} (${s.cause})`);

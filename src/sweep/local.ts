@@ -10,10 +10,9 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
-import { join } from 'node:path';
 import { usableCores } from '../cores.js';
 import { makeDir } from '../fs-safety.js';
-import { runningHere, TRIAL_LOG, writeTrialError } from '../runs/files.js';
+import { runningHere, runPaths, writeTrialError } from '../runs/files.js';
 import { runState } from '../runs/state.js';
 import { trialArgs, type Trial } from './trials.js';
 
@@ -82,7 +81,7 @@ export async function runLocal(trials: Trial[], options: LocalOptions): Promise<
 function runChild(trial: Trial, slot: number, options: LocalOptions, concurrent: number): Promise<TrialOutcome> {
   const { dir, run_id: runId } = trial.identity;
   makeDir(dir);
-  const logFile = join(dir, TRIAL_LOG);
+  const logFile = runPaths(dir).trialLog;
   const fd = openSync(logFile, 'a');
   const env: NodeJS.ProcessEnv = { ...process.env, CI: 'true' }; // plain per-epoch lines in the log, no progress bar
   if (options.devices?.length) env.CUDA_VISIBLE_DEVICES = options.devices[slot % options.devices.length]!;

@@ -4,16 +4,15 @@
  * report). Trials that finished are skipped, unfinished ones resume from their checkpoint (each trial
  * is `lcconv run --trial <i> --resume`), failures are recorded and the others go on.
  */
-import { basename, join } from 'node:path';
+import { basename } from 'node:path';
 import type { Config } from '../config/schema.js';
 import { PACKAGE_ROOT } from '../provenance.js';
 import { SomeRunsSkipped } from '../errors.js';
-import { ERROR_FILE, SLURM_DIR } from '../runs/files.js';
+import { runPaths, slurmFolder } from '../runs/files.js';
 import { experimentDir } from '../runs/identity.js';
 import { formatStatus, sweepStatus } from './status.js';
 import { sweepDir, sweepTrials, writeConfigCopy } from './trials.js';
 import type { TrialWatcher } from './local.js';
-import { within } from '../fs-safety.js';
 
 export interface SweepOptions {
   /** The config file the sweep came from (named in the config copy and in the resume hint). */
@@ -38,8 +37,8 @@ export interface SweepOptions {
 export async function runSweep(config: Config, options: SweepOptions): Promise<number> {
   const { say } = options;
   const trials = sweepTrials(config);
-  const slurmDir = within(sweepDir(config), SLURM_DIR);
-  const status = sweepStatus(trials, slurmDir, config.train.epochs);
+  const slurmDir = slurmFolder(sweepDir(config));
+  const status = sweepStatus(trials, experimentDir(config), slurmDir, config.train.epochs);
 
   if (options.status || (options.dryRun && options.executor === 'local')) {
     say(formatStatus(trials, status));
@@ -83,7 +82,7 @@ export async function runSweep(config: Config, options: SweepOptions): Promise<n
     }
     if (!options.wait) return 0;
     await slurm.waitForTasks(slurmDir, options.poll);
-    const after = sweepStatus(trials, slurmDir, config.train.epochs);
+    const after = sweepStatus(trials, experimentDir(config), slurmDir, config.train.epochs);
     say(formatStatus(trials, after));
     await report();
     const failed = trials.filter((_, i) => after.states[i]!.name === 'failed');
@@ -125,7 +124,7 @@ export async function runSweep(config: Config, options: SweepOptions): Promise<n
   }
   if (result.failed.length) {
     throw new Error(
-      `${result.failed.length} of ${todo.length} trials failed: ${result.failed.map((t) => `${t.index} (${join(t.identity.dir, ERROR_FILE)})`).join(', ')}`,
+      `${result.failed.length} of ${todo.length} trials failed: ${result.failed.map((t) => `${t.index} (${runPaths(t.identity.dir).error})`).join(', ')}`,
     );
   }
   return 0;

@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path';
 import type { Config, SlurmConfig } from '../config/schema.js';
 import { InputError } from '../errors.js';
 import { makeDir } from '../fs-safety.js';
-import { SLURM_JOBS_FILE, writeAtomic } from '../runs/files.js';
+import { slurmJobsFile, writeAtomic } from '../runs/files.js';
 import { trialArgs, type Trial } from './trials.js';
 
 export interface SlurmSettings {
@@ -122,7 +122,7 @@ export interface SubmittedJob {
 }
 
 function jobsFile(slurmDir: string): string {
-  return join(slurmDir, SLURM_JOBS_FILE);
+  return slurmJobsFile(slurmDir);
 }
 
 function readJobs(slurmDir: string): SubmittedJob[] {

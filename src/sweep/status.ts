@@ -4,9 +4,9 @@
  * this sweep was submitted, adds queued and running tasks and tasks that ended without finishing
  * (FAILED, CANCELLED, TIMEOUT…, with their log).
  */
-import { join } from 'node:path';
-import { TRIAL_LOG } from '../runs/files.js';
-import { runState } from '../runs/state.js';
+import { basename } from 'node:path';
+import { runPaths } from '../runs/files.js';
+import { listRuns } from '../runs/scan.js';
 import { taskStates } from './slurm.js';
 import { formatTrials, type Trial } from './trials.js';
 
@@ -22,10 +22,18 @@ export interface SweepStatus {
   tally: string;
 }
 
-export function sweepStatus(trials: Trial[], slurmDir: string, epochs: number): SweepStatus {
+/** `experimentDir` holds the trials' run directories (listRuns reads them); `slurmDir` the sweep's Slurm jobs. */
+export function sweepStatus(trials: Trial[], experimentDir: string, slurmDir: string, epochs: number): SweepStatus {
   const tasks = taskStates(slurmDir) ?? new Map();
+  const listed = new Map(listRuns(experimentDir).map((run) => [run.name, run]));
   const states = trials.map((trial): StatusLine => {
-    const disk = runState(trial.identity.dir);
+    // A trial whose folder holds nothing yet is not listed: pending.
+    const disk = listed.get(basename(trial.identity.dir)) ?? {
+      state: 'pending',
+      checkpointEpoch: null,
+      error: null,
+      damage: null,
+    };
     const task = tasks.get(trial.index);
     const ckpt = disk.checkpointEpoch ? `checkpoint at epoch ${disk.checkpointEpoch}/${epochs}` : '';
     const join2 = (...parts: string[]) => parts.filter(Boolean).join(', ');
@@ -37,7 +45,7 @@ export function sweepStatus(trials: Trial[], slurmDir: string, epochs: number): 
         detail: join2(`slurm ${task.jobId}_${task.trial} ${task.state}`, ckpt, `log ${task.log}`),
       };
     if (disk.state === 'running') return { name: 'running', detail: join2('local process', ckpt) };
-    const log = task ? task.log : join(trial.identity.dir, TRIAL_LOG);
+    const log = task ? task.log : runPaths(trial.identity.dir).trialLog;
     if (disk.error) return { name: 'failed', detail: join2(disk.error.message, ckpt, `log ${disk.error.log ?? log}`) };
     if (task && task.state !== 'COMPLETED')
       return {

@@ -13,10 +13,9 @@ import { armsOf, expandGrid } from '../config/grid.js';
 import type { Config } from '../config/schema.js';
 import { InputError } from '../errors.js';
 import { PACKAGE_ROOT } from '../provenance.js';
-import { SWEEP_DIR, writeAtomic } from '../runs/files.js';
+import { sweepFolder, writeAtomic } from '../runs/files.js';
 import { experimentDir, runIdentity } from '../runs/identity.js';
 import type { RunIdentity } from '../runs/records.js';
-import { within } from '../fs-safety.js';
 
 export interface Trial {
   index: number;
@@ -78,7 +77,7 @@ export function findTrial(trials: Trial[], id: string): Trial {
 
 /** The sweep's own folder inside the experiment folder: config copies, Slurm scripts and logs. */
 export function sweepDir(config: Config): string {
-  return within(resolve(experimentDir(config)), SWEEP_DIR);
+  return sweepFolder(resolve(experimentDir(config)));
 }
 
 /**

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { cpSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
-import { parseEvalCsv } from '../../src/eval/records.js';
+import { parseEvalCsv } from '../../src/runs/eval-csv.js';
 import { decodeSafetensors } from '../../src/export/safetensors.js';
 import { lcconv, tempDir, writeTinyConfig } from '../fixtures.js';
 

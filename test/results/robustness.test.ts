@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { test } from 'node:test';
-import { accumulateEvalCsv, evalRowKey, parseEvalCsv, writeEvalCsv, type EvalRow } from '../../src/eval/records.js';
+import { accumulateEvalCsv, evalRowKey, parseEvalCsv, writeEvalCsv, type EvalRow } from '../../src/runs/eval-csv.js';
 import { writeReport } from '../../src/results/report.js';
 import { fixtureRun, tempDir } from '../fixtures.js';
 

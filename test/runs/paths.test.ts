@@ -48,3 +48,32 @@ test('the names of files on disk are spelled only in src/runs/files.ts', () => {
   }
   assert.deepEqual(found, [], 'import the constant from src/runs/files.ts instead');
 });
+
+/** The identifiers of those constants (CONFIG_FILE, EVAL_FILE, ANALYSIS_FILES, …). */
+const NAME_KEYS = Object.entries(files)
+  .filter(([key, value]) => /^[A-Z_]+$/.test(key) && (typeof value === 'string' || typeof value === 'object'))
+  .map(([key]) => key);
+
+/** A path call (join, within, resolve) with one of the name constants among its arguments. */
+export function pathJoinsOfNames(text: string, keys: string[]): string[] {
+  const call = new RegExp(`\\b(?:join|within|resolve)\\(([^()]|\\([^()]*\\))*\\b(${keys.join('|')})\\b`, 'g');
+  return [...text.matchAll(call)].map((m) => m[0]);
+}
+
+test('the path finder finds a join of a run-file name and passes a path function', () => {
+  assert.deepEqual(pathJoinsOfNames('const f = join(run.dir, EVAL_FILE);', NAME_KEYS), ['join(run.dir, EVAL_FILE']);
+  assert.deepEqual(pathJoinsOfNames('within(dirname(p), ANALYSIS_DIR)', NAME_KEYS), [
+    'within(dirname(p), ANALYSIS_DIR',
+  ]);
+  assert.deepEqual(pathJoinsOfNames('const f = runPaths(dir).eval; say("no " + CONFIG_FILE)', NAME_KEYS), []);
+});
+
+test('only src/runs/ joins the paths of run and experiment files (runPaths, experimentPaths, …)', () => {
+  const found: string[] = [];
+  for (const file of sources(SRC)) {
+    const rel = relative(SRC, file);
+    if (rel.startsWith(`runs${'/'}`)) continue;
+    for (const call of pathJoinsOfNames(readFileSync(file, 'utf8'), NAME_KEYS)) found.push(`src/${rel}: ${call}`);
+  }
+  assert.deepEqual(found, [], 'call the path function of src/runs/files.ts instead');
+});

@@ -74,67 +74,70 @@ export const benchCommand: CommandModule<object, BenchArgs> = {
     const { loadConfigFile } = await import('../../config/load.js');
     const { config } = loadConfigFile(args.config, configOverrides(args));
     const { releaseBackends } = await import('../../backends/index.js');
-    const { benchThroughput } = await import('../../bench/throughput.js');
     const log = (line: string) => (args.json ? process.stderr : process.stdout).write(`${line}\n`);
     try {
       const backend = await chooseBackendFor(config, log);
-      if (args.wholeRun) return await wholeRun(config, backend, args, log);
-      const m = config.model;
-      log(
-        `model: ${m.arch} W=${m.width} k=${m.kernel_size} E=${m.lc_expansion} freeze=${config.freeze} lc_compute=${m.lc_compute}, batch ${config.train.batch_size}; ${args.warmup} warm-up + ${args.steps} timed steps`,
-      );
-      const result = await benchThroughput(config, { steps: args.steps, warmup: args.warmup });
-      let pytorch = null;
-      if (args.pytorch !== undefined) {
-        const { runPytorchReference } = await import('../../bench/pytorch-reference.js');
-        // Same thread count as cpu-native uses, so the CPU comparison is like for like.
-        const threads = nativeThreads(backend);
-        const ref = runPytorchReference(config, {
-          python: args.pytorch || 'python3',
-          steps: args.steps,
-          warmup: args.warmup,
-          threads,
-          device: backend.hardware ? undefined : 'cpu',
-        }); // a CPU or software-adapter run is compared with PyTorch on the CPU
-        pytorch = {
-          ...ref,
-          train_ratio: result.train.images_per_second / ref.train.images_per_second,
-          eval_ratio: result.eval.images_per_second / ref.eval.images_per_second,
-        };
-      }
-      if (args.json) {
-        process.stdout.write(
-          `${JSON.stringify({ backend: backend.backend, device: backend.device, ...result, pytorch }, null, 2)}\n`,
-        );
-      } else {
-        log(
-          `train: ${result.train.images_per_second.toFixed(2)} img/s (${result.train.seconds_per_step.toFixed(3)} s/step)`,
-        );
-        log(
-          `eval:  ${result.eval.images_per_second.toFixed(2)} img/s (${result.eval.seconds_per_batch.toFixed(3)} s/batch)`,
-        );
-        const ps = result.per_step;
-        log(
-          `per training step: ${ps.kernels} kernels${ps.dispatches === null ? '' : `, ${fmtCount(ps.dispatches)} GPU dispatches, ${fmtCount(ps.reads!)} GPU→CPU reads (${fmtCount(ps.sync_reads!)} synchronous)`}`,
-        );
-        const forms = Object.entries(result.model.lc_forms);
-        if (forms.length > 0) log(`LC blocks: ${forms.map(([form, n]) => `${n} ${form}`).join(', ')}`);
-        log(`peak tensor memory: ${(result.peak_tensor_bytes / 2 ** 20).toFixed(1)} MiB`);
-        log(
-          `top kernels of one training step: ${result.top_kernels.map((k) => `${k.name} ${k.ms.toFixed(1)} ms (${k.calls}×)`).join(', ')}`,
-        );
-        if (pytorch) {
-          log(
-            `${pytorch.framework} on ${pytorch.device}: train ${pytorch.train.images_per_second.toFixed(2)} img/s, eval ${pytorch.eval.images_per_second.toFixed(2)} img/s`,
-          );
-          log(`lcconv / PyTorch: train ${pytorch.train_ratio.toFixed(2)}×, eval ${pytorch.eval_ratio.toFixed(2)}×`);
-        }
-      }
+      await (args.wholeRun ? wholeRun : stepThroughput)(config, backend, args, log);
     } finally {
       await releaseBackends();
     }
   },
 };
+
+/** Training and evaluation throughput over a few steps, optionally beside PyTorch's on the same network. */
+async function stepThroughput(
+  config: Config,
+  backend: BackendChoice,
+  args: ArgumentsCamelCase<BenchArgs>,
+  log: (line: string) => void,
+): Promise<void> {
+  const { benchThroughput } = await import('../../bench/throughput.js');
+  const m = config.model;
+  log(
+    `model: ${m.arch} W=${m.width} k=${m.kernel_size} E=${m.lc_expansion} freeze=${config.freeze} lc_compute=${m.lc_compute}, batch ${config.train.batch_size}; ${args.warmup} warm-up + ${args.steps} timed steps`,
+  );
+  const result = await benchThroughput(config, { steps: args.steps, warmup: args.warmup });
+  let pytorch = null;
+  if (args.pytorch !== undefined) {
+    const { runPytorchReference } = await import('../../bench/pytorch-reference.js');
+    const ref = runPytorchReference(config, {
+      python: args.pytorch || 'python3',
+      steps: args.steps,
+      warmup: args.warmup,
+      threads: nativeThreads(backend), // the thread count cpu-native uses: like for like
+      device: backend.hardware ? undefined : 'cpu', // a CPU or software-adapter run is compared with PyTorch on the CPU
+    });
+    pytorch = {
+      ...ref,
+      train_ratio: result.train.images_per_second / ref.train.images_per_second,
+      eval_ratio: result.eval.images_per_second / ref.eval.images_per_second,
+    };
+  }
+  if (args.json) {
+    process.stdout.write(
+      `${JSON.stringify({ backend: backend.backend, device: backend.device, ...result, pytorch }, null, 2)}\n`,
+    );
+    return;
+  }
+  log(`train: ${result.train.images_per_second.toFixed(2)} img/s (${result.train.seconds_per_step.toFixed(3)} s/step)`);
+  log(`eval:  ${result.eval.images_per_second.toFixed(2)} img/s (${result.eval.seconds_per_batch.toFixed(3)} s/batch)`);
+  const ps = result.per_step;
+  log(
+    `per training step: ${ps.kernels} kernels${ps.dispatches === null ? '' : `, ${fmtCount(ps.dispatches)} GPU dispatches, ${fmtCount(ps.reads!)} GPU→CPU reads (${fmtCount(ps.sync_reads!)} synchronous)`}`,
+  );
+  const forms = Object.entries(result.model.lc_forms);
+  if (forms.length > 0) log(`LC blocks: ${forms.map(([form, n]) => `${n} ${form}`).join(', ')}`);
+  log(`peak tensor memory: ${(result.peak_tensor_bytes / 2 ** 20).toFixed(1)} MiB`);
+  log(
+    `top kernels of one training step: ${result.top_kernels.map((k) => `${k.name} ${k.ms.toFixed(1)} ms (${k.calls}×)`).join(', ')}`,
+  );
+  if (pytorch) {
+    log(
+      `${pytorch.framework} on ${pytorch.device}: train ${pytorch.train.images_per_second.toFixed(2)} img/s, eval ${pytorch.eval.images_per_second.toFixed(2)} img/s`,
+    );
+    log(`lcconv / PyTorch: train ${pytorch.train_ratio.toFixed(2)}×, eval ${pytorch.eval_ratio.toFixed(2)}×`);
+  }
+}
 
 /** cpu-native's thread count, which PyTorch gets too so the CPU comparison is like for like. */
 function nativeThreads(backend: BackendChoice): number | undefined {

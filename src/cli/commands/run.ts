@@ -11,6 +11,9 @@ import { PACKAGE_ROOT } from '../../provenance.js';
 import { BACKEND_OPTION, chooseBackendFor, configOverrides } from '../backend-banner.js';
 import { ConsoleSink } from '../console-sink.js';
 import { handleInterrupts } from '../interrupt.js';
+import type { Config } from '../../config/schema.js';
+import type { ExperimentOptions } from '../../experiment/experiment.js';
+import type { Trial } from '../../sweep/trials.js';
 
 export interface RunArgs {
   config?: string;
@@ -70,32 +73,16 @@ export const runCommand: CommandModule<object, RunArgs> = {
         'one trial of a sweep (what a Slurm array task runs)',
       ) as unknown as Argv<RunArgs>,
   handler: async (args: ArgumentsCamelCase<RunArgs>) => {
-    const file = args.config ?? DEFAULT_CONFIG;
-    // Loaded here, not at the top: --help must not load the schema (zod) or tfjs.
-    const { loadConfigFile } = await import('../../config/load.js');
-    const { seedsOf } = await import('../../config/grid.js');
-    const { config } = loadConfigFile(file, configOverrides(args));
-    if (config.sweep && args.trial === undefined) {
-      throw new InputError(
-        `${file}: has a sweep: block; run every trial with 'lcconv sweep ${file}', or one with --trial <index|run id>`,
-      );
-    }
-    const { sweepTrials, findTrial } = await import('../../sweep/trials.js');
-    const trial = args.trial === undefined ? null : findTrial(sweepTrials(config), args.trial);
+    const { file, config, trial } = await readRunArgs(args);
     // Heavy modules (tfjs) load only once a config is valid, so --help and bad input stay fast.
     const { releaseBackends } = await import('../../backends/index.js');
-    const { runExperiment, runTrial } = await import('../../experiment/experiment.js');
     const { RunInterrupted } = await import('../../train/trainer.js');
-    const { formatComparison, summarySentence } = await import('../../results/comparison.js');
     const out = args.json ? process.stderr : process.stdout;
-    const say = (line: string) => {
-      if (!args.quiet) out.write(`${line}\n`);
-    };
-
+    const say = (line: string) => (args.quiet ? undefined : out.write(`${line}\n`));
     if (!args.config) say(`no config given: running the built-in smoke experiment (${file})`);
     const backend = await chooseBackendFor(config, say);
     const interrupt = handleInterrupts((line) => process.stderr.write(`${line}\n`));
-    const options = {
+    const options: ExperimentOptions = {
       backend,
       configFile: file,
       force: args.force,
@@ -106,25 +93,8 @@ export const runCommand: CommandModule<object, RunArgs> = {
       sinksFor: () => [new ConsoleSink(out, args.quiet ? 'quiet' : 'normal')],
     };
     try {
-      if (trial) {
-        say(`trial ${trial.index}: ${trial.identity.run_id}`);
-        const summary = await runTrial(trial, options);
-        if (args.json)
-          process.stdout.write(`${JSON.stringify({ backend, trial: trial.index, run: summary }, null, 2)}\n`);
-        return;
-      }
-      say(`seeds: ${seedsOf(config).join(', ')}`);
-      const result = await runExperiment(config, options);
-      if (args.json) {
-        process.stdout.write(
-          `${JSON.stringify({ backend, runs: result.runs, comparison: result.comparison }, null, 2)}\n`,
-        );
-      } else {
-        const sentence = summarySentence(result.comparison, result.accuracy);
-        process.stdout.write(
-          `\n${formatComparison(result.comparison, result.accuracy)}\n\ncomparison written to ${result.comparisonFile}\n${sentence ? `${sentence}\n` : ''}`,
-        );
-      }
+      if (trial) await runOneTrial(trial, options, args.json);
+      else await runWholeExperiment(config, options, args.json);
     } catch (err) {
       if (!(err instanceof RunInterrupted)) throw err;
       process.stderr.write(`lcconv: ${err.message}\n`);
@@ -135,3 +105,46 @@ export const runCommand: CommandModule<object, RunArgs> = {
     }
   },
 };
+
+/** The config (file or the built-in default, with --set and --backend) and the --trial it names, checked. */
+async function readRunArgs(args: RunArgs): Promise<{ file: string; config: Config; trial: Trial | null }> {
+  const file = args.config ?? DEFAULT_CONFIG;
+  // Loaded here, not at the top: --help must not load the schema (zod) or tfjs.
+  const { loadConfigFile } = await import('../../config/load.js');
+  const { config } = loadConfigFile(file, configOverrides(args));
+  if (config.sweep && args.trial === undefined)
+    throw new InputError(
+      `${file}: has a sweep: block; run every trial with 'lcconv sweep ${file}', or one with --trial <index|run id>`,
+    );
+  const { sweepTrials, findTrial } = await import('../../sweep/trials.js');
+  return { file, config, trial: args.trial === undefined ? null : findTrial(sweepTrials(config), args.trial) };
+}
+
+/** One trial of a sweep (what sweep workers and Slurm tasks run). */
+async function runOneTrial(trial: Trial, options: ExperimentOptions, json: boolean): Promise<void> {
+  const { runTrial } = await import('../../experiment/experiment.js');
+  options.log?.(`trial ${trial.index}: ${trial.identity.run_id}`);
+  const summary = await runTrial(trial, options);
+  if (json)
+    process.stdout.write(
+      `${JSON.stringify({ backend: options.backend, trial: trial.index, run: summary }, null, 2)}\n`,
+    );
+}
+
+/** Every seed of the experiment and its standard-training arm, then the comparison table. */
+async function runWholeExperiment(config: Config, options: ExperimentOptions, json: boolean): Promise<void> {
+  const { runExperiment } = await import('../../experiment/experiment.js');
+  const { seedsOf } = await import('../../config/grid.js');
+  const { formatComparison, summarySentence } = await import('../../results/comparison.js');
+  options.log?.(`seeds: ${seedsOf(config).join(', ')}`);
+  const result = await runExperiment(config, options);
+  if (json) {
+    const { backend } = options;
+    process.stdout.write(`${JSON.stringify({ backend, runs: result.runs, comparison: result.comparison }, null, 2)}\n`);
+    return;
+  }
+  const sentence = summarySentence(result.comparison, result.accuracy);
+  process.stdout.write(
+    `\n${formatComparison(result.comparison, result.accuracy)}\n\ncomparison written to ${result.comparisonFile}\n${sentence ? `${sentence}\n` : ''}`,
+  );
+}

@@ -5,54 +5,55 @@
  * unfinished trial; --wait blocks, then reports).
  */
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { DEFAULT_MAX_TRIALS } from '../../config/choices.js';
+import { SCHEMA_FLAGS } from '../../config/flag-table.js';
 import type { Override } from '../../config/load.js';
 import { InputError } from '../../errors.js';
 import { handleInterrupts } from '../interrupt.js';
 import { SweepBoard } from '../sweep-board.js';
 
-export interface SweepArgs {
+/** slurm.* and sweep.max_trials as flags (from the schema, via src/config/flag-table.ts). */
+const CONFIG_FLAGS = SCHEMA_FLAGS.filter((f) => f.key.startsWith('slurm.') || f.key === 'sweep.max_trials');
+
+export type SweepArgs = {
   config: string;
   set: string[];
   grid: string[];
   executor: 'local' | 'slurm';
   workers: number;
   devices?: string;
-  partition?: string;
-  gpusPerTask?: number;
-  cpusPerTask?: number;
-  time?: string;
-  maxParallel?: number;
-  sbatchArg?: string[];
-  maxTrials?: number;
   dryRun: boolean;
   status: boolean;
   wait: boolean;
   poll: number;
+} & Record<string, unknown>;
+
+/**
+ * The config-key flags as overrides, so the one schema validates them and errors name the flag. In
+ * the config (and so in the copy workers and Slurm tasks read), not only in this process.
+ */
+function configFlagOverrides(args: SweepArgs): Override[] {
+  return CONFIG_FLAGS.filter((f) => args[f.flag] !== undefined).map((f) => ({
+    spec: `${f.key}=${JSON.stringify(args[f.flag])}`,
+    flag: `--${f.flag}`,
+  }));
 }
 
-/** Slurm flags and --max-trials become overrides, so the one schema validates them; errors name the flag. */
-function slurmOverrides(args: SweepArgs): Override[] {
-  const flags: [string, string, unknown][] = [
-    ['slurm.partition', '--partition', args.partition],
-    ['slurm.gpus_per_task', '--gpus-per-task', args.gpusPerTask],
-    ['slurm.cpus_per_task', '--cpus-per-task', args.cpusPerTask],
-    ['slurm.time', '--time', args.time],
-    ['slurm.max_parallel', '--max-parallel', args.maxParallel],
-    ['slurm.sbatch_args', '--sbatch-arg', args.sbatchArg],
-    // In the config (and so in the copy workers and Slurm tasks read), not only in this process.
-    ['sweep.max_trials', '--max-trials', args.maxTrials],
-  ];
-  return flags
-    .filter(([, , v]) => v !== undefined)
-    .map(([key, flag, v]) => ({ spec: `${key}=${JSON.stringify(v)}`, flag }));
+/** yargs options of the config-key flags; no yargs default, so the config file's value stays the base. */
+function configFlagOptions(y: Argv): Argv {
+  for (const f of CONFIG_FLAGS)
+    y.option(f.flag, {
+      type: f.form === 'list' ? 'string' : f.form,
+      ...(f.form === 'list' ? { array: true } : {}),
+      describe: `${f.key.startsWith('slurm.') ? 'slurm: ' : ''}${f.describe} (= ${f.key}${f.form === 'list' ? ', repeatable, replaces the list' : ''}; default ${f.default ?? 'unset'})`,
+    });
+  return y;
 }
 
 export const sweepCommand: CommandModule<object, SweepArgs> = {
   command: 'sweep <config>',
   describe: "run every trial of a config's sweep: grid (resumable), locally or as a Slurm array",
   builder: (y: Argv) =>
-    y
+    configFlagOptions(y)
       .positional('config', { type: 'string', demandOption: true, describe: 'YAML experiment with a sweep: block' })
       .option('set', {
         type: 'string',
@@ -78,24 +79,6 @@ export const sweepCommand: CommandModule<object, SweepArgs> = {
         type: 'string',
         describe:
           'local: GPU ids for the workers, e.g. 0,1 (worker i gets CUDA_VISIBLE_DEVICES=ids[i mod n]; tfjs-node-gpu only)',
-      })
-      .option('partition', { type: 'string', describe: 'slurm: partition (= --set slurm.partition=P)' })
-      .option('gpus-per-task', { type: 'number', describe: 'slurm: GPUs per array task (= slurm.gpus_per_task)' })
-      .option('cpus-per-task', { type: 'number', describe: 'slurm: CPU cores per array task (= slurm.cpus_per_task)' })
-      .option('time', { type: 'string', describe: 'slurm: wall-time limit per task, HH:MM:SS (= slurm.time)' })
-      .option('max-parallel', {
-        type: 'number',
-        describe: 'slurm: at most M tasks at once, the array %M throttle (= slurm.max_parallel)',
-      })
-      .option('sbatch-arg', {
-        type: 'string',
-        array: true,
-        describe:
-          'slurm: extra sbatch option, repeatable, e.g. --sbatch-arg=--account=abc (replaces slurm.sbatch_args)',
-      })
-      .option('max-trials', {
-        type: 'number',
-        describe: `refuse grids larger than this (= sweep.max_trials, default ${DEFAULT_MAX_TRIALS.toLocaleString('en-US')})`,
       })
       .option('dry-run', {
         type: 'boolean',
@@ -142,7 +125,7 @@ export const sweepCommand: CommandModule<object, SweepArgs> = {
     const { config } = loadConfigFile(args.config, [
       ...args.set,
       ...args.grid.map(gridOverride),
-      ...slurmOverrides(args),
+      ...configFlagOverrides(args),
     ]);
     if (!config.sweep)
       throw new InputError(

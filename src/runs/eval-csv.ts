@@ -1,9 +1,9 @@
 /**
- * eval.csv, the robustness evaluation of one run: its rows and how they are written and read. Free of
- * tfjs, so `lcconv report` reads evaluations without loading it.
+ * eval.csv, the robustness evaluation of one run (src/eval/ measures it): its rows and how they are
+ * written and read, here with the run directory's other files. Free of tfjs, so `lcconv report` reads
+ * evaluations without loading it.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import {
   type CsvColumn,
   csvText,
@@ -12,7 +12,7 @@ import {
   epsilonColumns,
   percentCell,
 } from '../csv.js';
-import { EVAL_FILE, writeAtomic } from '../runs/files.js';
+import { runPaths, writeAtomic } from './files.js';
 
 export type EvalMetric = 'clean' | 'adversarial' | 'corruption' | 'cifar-c';
 
@@ -83,7 +83,7 @@ export function accumulateEvalCsv(file: string, rows: EvalRow[]): EvalRow[] {
 
 /** Reads a run's eval.csv (for report), or null when it has none. */
 export function readEvalCsv(dir: string): EvalRow[] | null {
-  const file = join(dir, EVAL_FILE);
+  const file = runPaths(dir).eval;
   if (!existsSync(file)) return null;
   return parseEvalCsv(readFileSync(file, 'utf8'));
 }
