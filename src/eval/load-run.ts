@@ -5,11 +5,11 @@
  * one InputError naming the run directory, raised before anything is written.
  */
 import { existsSync } from 'node:fs';
-import { loadConfigFile } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { InputError } from '../errors.js';
 import type { Model } from '../models/index.js';
 import { CONFIG_FILE, DamagedFile, readFinishedSummary, runPaths } from '../runs/files.js';
+import { readRunConfig } from '../runs/config.js';
 import { loadRunModel } from '../runs/model.js';
 import type { RunSummary } from '../runs/records.js';
 
@@ -34,7 +34,7 @@ export function readFinishedRun(dir: string, overrides: string[] = []): Finished
     throw new InputError(
       `${dir}: the run has not finished (no finished summary.json); finish it with lcconv run --resume`,
     );
-  return { dir, config: loadConfigFile(runPaths(dir).config, overrides).config, summary };
+  return { dir, config: readRunConfig(dir, overrides), summary };
 }
 
 /** The run's trained model at its final epoch; the caller disposes it. */

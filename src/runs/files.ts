@@ -133,7 +133,7 @@ function readJson<T>(file: string): T | null {
 // ---- config.yaml
 
 /** The resolved config a run recorded at its start (comments dropped), or null for a run without one. */
-export function readRunConfig(dir: string): Record<string, unknown> | null {
+export function readRecordedConfig(dir: string): Record<string, unknown> | null {
   const file = join(dir, CONFIG_FILE);
   if (!existsSync(file)) return null;
   let config: unknown;

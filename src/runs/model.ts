@@ -6,7 +6,6 @@
  * read synchronously), so it works on every backend.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { loadConfigFile } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { layerWeights } from '../models/effective-filters.js';
 import { datasetShape } from '../data/index.js';
@@ -15,6 +14,7 @@ import { buildModel, modelSpec, type Model } from '../models/index.js';
 import { filterSecondMoments } from '../models/init.js';
 import { spatialConvsOf } from '../models/index.js';
 import { loadCheckpoint } from './checkpoint.js';
+import { readRunConfig } from './config.js';
 import { checkpointFolder, runPaths, writeAtomic } from './files.js';
 import { sourceRunIdentity } from './identity.js';
 import type { TrainState } from './records.js';
@@ -25,11 +25,6 @@ export interface LoadedRun {
   model: Model;
   /** The training state at the checkpoint (its epoch: the last one trained). */
   state: TrainState;
-}
-
-/** The run's stored config (config.yaml, validated against the schema). */
-export function readRunConfig(dir: string): Config {
-  return loadConfigFile(runPaths(dir).config).config;
 }
 
 /**

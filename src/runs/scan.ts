@@ -8,7 +8,6 @@
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { loadConfigFile } from '../config/load.js';
 import { FlagError, firstLine, InputError } from '../errors.js';
 import {
   CHECKPOINT_DIR,
@@ -17,13 +16,13 @@ import {
   DamagedFile,
   ERROR_FILE,
   METRICS_FILE,
-  readRunConfig,
+  readRecordedConfig,
   RUNNING_FILE,
-  runPaths,
   SUMMARY_FILE,
   TRIAL_LOG,
   type TrialError,
 } from './files.js';
+import { readRunConfig } from './config.js';
 import type { RunSummary } from './records.js';
 import { type RunStateName, runState } from './state.js';
 
@@ -98,7 +97,7 @@ export function readRun(dir: string): ListedRun {
   };
   if (run.damage) return run;
   try {
-    run.config = readRunConfig(dir);
+    run.config = readRecordedConfig(dir);
   } catch (err) {
     if (!(err instanceof DamagedFile)) throw err;
     run.damage = err.message;
@@ -120,7 +119,7 @@ function problemOf(run: ListedRun): { cause: string; unfinished: boolean } | nul
       unfinished: true,
     };
   try {
-    loadConfigFile(runPaths(dir).config); // against today's schema: eval, analyze and export rebuild the network from it
+    readRunConfig(dir); // against today's schema: eval, analyze and export rebuild the network from it
   } catch (err) {
     if (err instanceof InputError || err instanceof DamagedFile) return { cause: firstLine(err), unfinished: false };
     throw err;
