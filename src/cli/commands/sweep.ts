@@ -55,6 +55,10 @@ export const sweepCommand: CommandModule<object, SweepArgs> = {
   builder: (y: Argv) =>
     configFlagOptions(y)
       .positional('config', { type: 'string', demandOption: true, describe: 'YAML experiment with a sweep: block' })
+      .group(
+        CONFIG_FLAGS.map((f) => f.flag),
+        'Config keys (each flag sets the key named, over the config file):',
+      )
       .option('set', {
         type: 'string',
         array: true,
