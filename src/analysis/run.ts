@@ -19,6 +19,7 @@ import { analyzeLayers, defaultPictureLayers, runStatistics, type RunAnalysis } 
 import { layerWeights } from '../models/effective-filters.js';
 import { within } from '../fs-safety.js';
 import { eachRun, finishedRunsUnder, type SkippedRun } from '../runs/scan.js';
+import { groupLabels } from '../results/groups.js';
 
 export interface AnalyzeOptions {
   /** Layers drawn as filter pictures (default: the stem and the first conv of each stage). */
@@ -84,12 +85,17 @@ export async function analyzeRun(dir: string, out: string, options: AnalyzeOptio
   }
 }
 
-/** One row per run for comparisons across a sweep: its parameters, counts and statistics. */
-function runRow(run: AnalyzedRun): Record<string, unknown> {
+/**
+ * One row per run for comparisons across a sweep: its parameters, counts and statistics. `config`
+ * names the keys in which its config group differs from the others' besides freeze, k and E
+ * (results/groups.ts), so that the figures draw one series per freeze mode and config.
+ */
+function runRow(run: AnalyzedRun, config: string): Record<string, unknown> {
   const s = run.summary;
   return {
     run: s.run_id,
     freeze: s.freeze,
+    config,
     spatial_init: run.config.model.spatial_init,
     kernel_size: s.kernel_size,
     lc_expansion: s.lc_expansion,
@@ -129,7 +135,8 @@ export async function analyzePath(
   );
   const files: string[] = [];
   if (!single && runs.length > 0) {
-    const rows = runs.map(runRow);
+    const labels = groupLabels(new Map(runs.map((r) => [r.summary.group, r.config])));
+    const rows = runs.map((r) => runRow(r, labels.get(r.summary.group) ?? ''));
     writeCsv(analysisFile(out, 'runs'), rows);
     writeCsv(
       analysisFile(out, 'layers'),

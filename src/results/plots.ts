@@ -1,15 +1,24 @@
 /**
- * The report's plots, as vega-lite specs compiled to vega and rendered headless (a vega View with
- * renderer 'none' → SVG string), then rasterised to PNG with resvg.
+ * The report's figures, as vega-lite specs drawn by figure.ts (paper sizes, SVG and PNG).
  *
- * Runs of different config groups are never pooled: every plot gets one panel per combination of
- * the variables that have more than one value (config group, and k or E where they are not the x
- * axis), labelled by the keys the group differs in. A variable with one value gets no panel, a
- * freeze mode without runs no legend entry.
+ * Runs of different config groups are never pooled: a group gets its own series, told apart by
+ * shape (accuracy) or its own colour and legend label (Δ), labelled by the keys the group differs
+ * in. A plot against k has one panel per E that varies (and against E one per k), and only panels
+ * with something to draw against x; a freeze mode without runs gets no legend entry.
  */
-import { writeAtomic } from '../fs-safety.js';
-import { join } from 'node:path';
 import type { TopLevelSpec } from 'vega-lite';
+import {
+  type Figure,
+  figureTitle,
+  freezeColor,
+  GROUP_SHAPES,
+  type Layout,
+  dodge,
+  dodgedX,
+  legendColumns,
+  PANEL_PART_SEPARATOR,
+  writeFigures,
+} from './figure.js';
 
 /** One finished run's final accuracy (a point of the accuracy and Δ plots). */
 /** What identifies a run's points in a plot: the run, its arm and its config group. */
@@ -38,112 +47,144 @@ export interface CurvePoint extends RunKeys {
 type Axis = 'kernel_size' | 'lc_expansion';
 type Panelled<T> = T & { panel: string };
 
-const FREEZE_ORDER = ['learned', 'frozen', 'shared'];
-const FREEZE_COLOR: Record<string, string> = { learned: '#1f77b4', frozen: '#d62728', shared: '#2ca02c' };
 const AXIS_TITLE: Record<Axis, string> = { kernel_size: 'kernel size k', lc_expansion: 'LC expansion E' };
 const AXIS_SHORT: Record<Axis, string> = { kernel_size: 'k', lc_expansion: 'E' };
 const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
 
 const distinct = <T>(values: T[]) => [...new Set(values)];
+const byNumber = (a: string, b: string) => a.localeCompare(b, 'en', { numeric: true });
 
-/** Colour by freeze mode, with only the modes that have runs in the legend (fixed order and colours). */
-function freezeColor(rows: { freeze: string }[], title = 'freeze') {
-  const present = FREEZE_ORDER.filter((f) => rows.some((r) => r.freeze === f));
-  const other = distinct(rows.map((r) => r.freeze)).filter((f) => !FREEZE_ORDER.includes(f));
-  const domain = [...present, ...other];
-  return {
-    field: 'freeze',
-    type: 'nominal' as const,
-    title,
-    scale: { domain, range: domain.map((f) => FREEZE_COLOR[f] ?? '#7f7f7f') },
-  };
+/**
+ * Adds `panel`: the value of the other axis (k in a plot against E, E against k) when it has more
+ * than one, e.g. `k=5`; '' otherwise. Config groups are not panels: they are told apart by shape.
+ */
+function withPanels<T extends { kernel_size: number; lc_expansion: number }>(rows: T[], other: Axis): Panelled<T>[] {
+  const multi = distinct(rows.map((r) => r[other])).length > 1;
+  return rows.map((r) => ({ ...r, panel: multi ? `${AXIS_SHORT[other]}=${r[other]}` : '' }));
 }
 
 /**
- * Adds `panel`: the values of the multi-valued variables among `vars` (k, E, config group), e.g.
- * `E=4 · train.epochs=1`; '' when all of them are single-valued (then the plot has no panels).
+ * The panels of a plot against `x` that have something to draw against it (two or more x values);
+ * the others are dropped and named, so a figure is not a row of single points.
  */
-function withPanels<T extends { kernel_size: number; lc_expansion: number; group: string }>(
+function panelsWithALine<T extends Panelled<Record<Axis, number>>>(
   rows: T[],
-  vars: (Axis | 'group')[],
-): Panelled<T>[] {
-  const multi = vars.filter((v) => distinct(rows.map((r) => r[v])).length > 1);
-  return rows.map((r) => ({
-    ...r,
-    panel: multi.map((v) => (v === 'group' ? r.group : `${AXIS_SHORT[v]}=${r[v]}`)).join(' · '),
-  }));
+  x: Axis,
+): { kept: T[]; dropped: string[] } {
+  const xs = new Map<string, Set<number>>();
+  for (const r of rows) xs.set(r.panel, (xs.get(r.panel) ?? new Set()).add(r[x]));
+  const single = [...xs].filter(([, v]) => v.size < 2).map(([p]) => p);
+  if (single.length === xs.size) return { kept: rows, dropped: [] }; // nothing varies anywhere: keep the points
+  return { kept: rows.filter((r) => !single.includes(r.panel)), dropped: single.sort(byNumber) };
 }
 
-/** A single chart, or one panel per distinct `panel` value (wrapped, three per row). */
+/** Shape per config group, with the label naming what differs; null with a single group. */
+function groupShape(rows: { group: string }[], layout: Layout) {
+  const groups = distinct(rows.map((r) => r.group)).sort(byNumber);
+  if (groups.length < 2) return null;
+  return {
+    field: 'group',
+    type: 'nominal',
+    title: 'config',
+    scale: { domain: groups, range: GROUP_SHAPES.slice(0, groups.length) },
+    legend: { columns: legendColumns(groups, layout) },
+  };
+}
+
+/** A single view, or one panel per distinct `panel` value (`layout.columns` per row). */
 function panelled(
-  title: string | { text: string; subtitle: string[] },
+  layout: Layout,
+  title: ReturnType<typeof figureTitle>,
   rows: Panelled<object>[],
   inner: Record<string, unknown>,
 ): TopLevelSpec {
-  const panels = distinct(rows.map((r) => r.panel)).sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
-  const base = { $schema: SCHEMA, title, data: { values: rows }, config: { title: { anchor: 'start' } } };
-  if (panels.length <= 1) return { ...base, ...inner } as TopLevelSpec;
+  const panels = distinct(rows.map((r) => r.panel)).sort(byNumber);
+  const base = { $schema: SCHEMA, title, data: { values: rows } };
+  const view = { width: layout.panelWidth, height: layout.panelHeight, ...inner };
+  if (panels.length <= 1) return { ...base, ...view } as TopLevelSpec;
   return {
     ...base,
-    facet: { field: 'panel', type: 'nominal', title: null, sort: panels, header: { labelLimit: 0, labelFontSize: 11 } },
-    columns: Math.min(panels.length, 3),
-    spec: inner,
+    facet: { field: 'panel', type: 'nominal', title: null, sort: panels },
+    columns: layout.columns,
+    spec: view,
   } as unknown as TopLevelSpec;
 }
 
-/** Mean line with points, ± one sample std as error bars, `n=` at each mean. */
-function meanWithSpread(
-  x: Record<string, unknown>,
-  field: string,
-  yTitle: string,
-  color: Record<string, unknown>,
-  groupby: string[],
-): Record<string, unknown>[] {
-  const y = { field, type: 'quantitative', title: yTitle, scale: { zero: false } };
-  return [
-    { mark: { type: 'line', point: true }, encoding: { x, color, y: { ...y, aggregate: 'mean' } } },
-    { mark: { type: 'errorbar', thickness: 1.5, extent: 'stdev' }, encoding: { x, color, y } },
-    {
-      transform: [
-        {
-          aggregate: [
-            { op: 'mean', field, as: 'mean' },
-            { op: 'count', as: 'n' },
-          ],
-          groupby,
-        },
-        { calculate: "'n=' + datum.n", as: 'n_label' },
-      ],
-      mark: { type: 'text', dx: 14, dy: -8, fontSize: 9 },
-      encoding: { x, color, y: { field: 'mean', type: 'quantitative' }, text: { field: 'n_label' } },
-    },
-  ];
+/** The figure shape of panelled rows: how many panels, and their labels (a panel is as wide as its label). */
+const panelShape = (rows: { panel: string }[]) => {
+  const labels = distinct(rows.map((r) => r.panel));
+  return { panels: Math.max(1, labels.length), labels };
+};
+
+/** `2` when every arm has 2 seeds, else the range, e.g. `1–3`. */
+function seedCounts(rows: RunKeys[]): string {
+  const n = new Map<string, number>();
+  for (const r of rows) {
+    const key = [r.freeze, r.kernel_size, r.lc_expansion, r.group].join('|');
+    n.set(key, (n.get(key) ?? 0) + 1);
+  }
+  const counts = [...n.values()];
+  const [lo, hi] = [Math.min(...counts), Math.max(...counts)];
+  return lo === hi ? `${lo}` : `${lo}–${hi}`;
 }
 
-/** Final accuracy against k or E: one line per freeze mode, chance level dashed. */
-function accuracySpec(points: RunPoint[], x: Axis, accuracy: string): TopLevelSpec {
+/**
+ * Final accuracy against k or E: the mean over seeds per freeze mode (colour) and config group
+ * (shape), ± one sample std. The y axis starts at chance level when every run is above it (a dashed
+ * rule; the subtitle says so), else at 0.
+ */
+function accuracyFigure(points: RunPoint[], x: Axis, accuracy: string): Figure | null {
   const other: Axis = x === 'kernel_size' ? 'lc_expansion' : 'kernel_size';
-  const rows = withPanels(points, [other, 'group']);
-  const xEnc = { field: x, type: 'ordinal', title: AXIS_TITLE[x], axis: { labelAngle: 0 } };
-  return panelled(
-    {
-      text: `Final ${accuracy} vs ${AXIS_TITLE[x]}`,
-      subtitle: ['mean ± std over seeds, n seeds per point', 'dashed: chance level'],
-    },
-    rows,
-    {
-      width: 220,
-      height: 200,
-      layer: [
-        ...meanWithSpread(xEnc, 'val_acc', `final ${accuracy} (%)`, freezeColor(points), [x, 'freeze', 'panel']),
+  const { kept, dropped } = panelsWithALine(withPanels(points, other), x);
+  if (kept.length === 0) return null;
+  // Freeze modes and config groups side by side at each x: equal accuracies never hide each other.
+  const { rows, xValues } = dodge(kept, x, (r) => `${r.freeze}|${r.group}`);
+  const chances = distinct(rows.map((r) => r.chance));
+  const chance = chances.length === 1 ? chances[0]! : null;
+  const fromChance = chance !== null && rows.every((r) => r.val_acc >= chance);
+  const xEnc = dodgedX(xValues, AXIS_TITLE[x]);
+  const yTitle = `final ${accuracy} (%)`;
+  const y = { field: 'val_acc', type: 'quantitative', title: yTitle, scale: { domainMin: fromChance ? chance : 0 } };
+  const color = freezeColor(rows);
+  const series = { color, detail: { field: 'group' } };
+  const shapeOf = (layout: Layout) => {
+    const shape = groupShape(rows, layout);
+    return shape ? { shape } : {};
+  };
+  return {
+    name: `accuracy_vs_${x}`,
+    shape: panelShape(rows),
+    build: (layout) =>
+      panelled(
+        layout,
+        figureTitle(layout, `Final ${accuracy} vs ${AXIS_TITLE[x]}`, [
+          `Mean ± std over seeds (n = ${seedCounts(rows)}); y axis from ${fromChance ? `chance level (${chance} %, dashed)` : '0'}.`,
+          ...(dropped.length ? [`Not drawn (a single ${AXIS_SHORT[x]}): ${dropped.join(', ')}.`] : []),
+        ]),
+        rows,
         {
-          transform: [{ filter: 'datum.chance != null' }],
-          mark: { type: 'rule', strokeDash: [4, 4], color: 'gray' },
-          encoding: { y: { field: 'chance', aggregate: 'mean', type: 'quantitative' } },
+          layer: [
+            {
+              mark: { type: 'line', strokeWidth: 1.2 },
+              encoding: { x: xEnc, y: { ...y, aggregate: 'mean' }, ...series },
+            },
+            {
+              mark: { type: 'point', filled: true, size: 30, opacity: 1 },
+              encoding: { x: xEnc, y: { ...y, aggregate: 'mean' }, ...series, ...shapeOf(layout) },
+            },
+            { mark: { type: 'errorbar', extent: 'stdev', thickness: 1 }, encoding: { x: xEnc, y, ...series } },
+            ...(fromChance
+              ? [
+                  {
+                    mark: { type: 'rule', strokeDash: [3, 3], color: '#777', strokeWidth: 1 },
+                    encoding: { y: { datum: chance, type: 'quantitative' } },
+                  },
+                ]
+              : []),
+          ],
         },
-      ],
-    },
-  );
+      ),
+  };
 }
 
 /**
@@ -165,107 +206,188 @@ export interface DeltaPoint {
 
 /**
  * Δ accuracy vs standard training (the paper's main quantity) against k or E, one point per arm of
- * the table (every arm that has a standard-training baseline, including those whose own config
- * group has no learned run, e.g. a non-default k×k init), with the table's 95 % CI as error bars and
- * n. Arms without a baseline are named in the subtitle. The solid line is standard training (Δ = 0);
- * ticks mark chance level (an untrained net's Δ).
+ * the table (every arm with a standard-training baseline, also one whose own config group has no
+ * learned run, e.g. a non-default k×k init), with the table's 95 % CI as error bars. Arms at the same
+ * x are dodged side by side, so equal values never hide each other; n seeds per arm is in its legend
+ * label. Arms without a baseline are named in the subtitle; the solid line is standard training
+ * (Δ = 0); a dashed line marks chance level (an untrained net's Δ) where it is in view.
  */
-function deltaSpec(deltas: DeltaPoint[], missing: string[], x: Axis, accuracy: string): TopLevelSpec | null {
+function deltaFigure(deltas: DeltaPoint[], missing: string[], x: Axis, accuracy: string): Figure | null {
   if (deltas.length === 0) return null;
   const other: Axis = x === 'kernel_size' ? 'lc_expansion' : 'kernel_size';
   const rows = withPanels(
-    deltas.map((d) => ({ ...d, n_label: `n=${d.n}` })),
-    [other, 'group'],
+    deltas.map((d) => ({ ...d, series: `${d.arm}${LINE_BREAK}${d.group}`, n_label: `n=${d.n}` })),
+    other,
   );
+  const ns = distinct(rows.map((r) => r.n));
+  const perPointN = ns.length > 1; // one n for all is said once, in the subtitle
+  const series = distinct(rows.map((r) => r.series));
+  const arms = distinct(rows.map((r) => r.arm));
   const xEnc = { field: x, type: 'ordinal', title: AXIS_TITLE[x], axis: { labelAngle: 0 } };
-  const arms = distinct(deltas.map((d) => d.arm));
-  const color = { field: 'arm', type: 'nominal', title: 'arm', scale: { domain: arms }, legend: { labelLimit: 0 } };
-  const y = { field: 'delta', type: 'quantitative', title: `Δ ${accuracy} vs standard (pp)`, scale: { zero: false } };
-  return panelled(
-    {
-      text: `Δ ${accuracy} vs standard training, by ${AXIS_TITLE[x]}`,
-      subtitle: [
-        'percentage points vs learned filters with E = 1; bars: 95 % CI over seeds (as in the table), n seeds per point',
-        'solid line: standard training; ticks: chance level',
-        ...(missing.length ? [`no standard-training run, so not drawn: ${missing.join(', ')}`] : []),
-      ],
-    },
-    rows,
-    {
-      width: 220,
-      height: 200,
-      layer: [
-        { mark: { type: 'rule', color: 'black', strokeWidth: 1 }, encoding: { y: { datum: 0, type: 'quantitative' } } },
-        { mark: { type: 'line', point: true }, encoding: { x: xEnc, color, y, detail: { field: 'arm' } } },
-        {
-          transform: [{ filter: 'datum.low != null' }],
-          mark: { type: 'errorbar', thickness: 1.5, ticks: true },
-          encoding: {
-            x: xEnc,
-            color,
-            y: { field: 'low', type: 'quantitative', title: y.title },
-            y2: { field: 'high' },
-          },
-        },
-        {
-          mark: { type: 'text', dx: 14, dy: -8, fontSize: 9 },
-          encoding: { x: xEnc, color, y, text: { field: 'n_label' } },
-        },
-        {
-          transform: [{ filter: 'datum.chance_delta != null' }],
-          mark: { type: 'tick', color: 'gray', thickness: 1.5, size: 40 },
-          encoding: { x: xEnc, y: { field: 'chance_delta', aggregate: 'mean', type: 'quantitative' } },
-        },
-      ],
-    },
-  );
-}
-
-/** Accuracy per evaluated epoch, one line (with points, so a one-epoch run shows) per run. */
-function curvesSpec(curves: CurvePoint[], accuracy: string): TopLevelSpec {
-  const rows = withPanels(curves, ['kernel_size', 'lc_expansion', 'group']);
-  return panelled(`${accuracy[0]!.toUpperCase()}${accuracy.slice(1)} during training (one line per run)`, rows, {
-    width: 260,
-    height: 180,
-    mark: { type: 'line', point: { size: 20 }, strokeWidth: 1.5, opacity: 0.8 },
-    encoding: {
-      x: {
-        field: 'epoch',
-        type: 'quantitative',
-        title: 'epoch',
-        axis: { tickMinStep: 1, format: 'd' },
-        scale: { nice: false },
-      },
-      y: { field: 'val_acc', type: 'quantitative', title: `${accuracy} (%)`, scale: { zero: false } },
-      color: freezeColor(curves),
-      detail: { field: 'run', type: 'nominal' },
-    },
+  const xOffset = { field: 'series', type: 'nominal', scale: { domain: series, paddingOuter: 0.3 } };
+  const color = (layout: Layout) => ({
+    field: 'arm',
+    type: 'nominal',
+    title: null,
+    scale: { domain: arms, range: arms.map((_, i) => ARM_PALETTE[i % ARM_PALETTE.length]) },
+    legend: { columns: legendColumns(arms, layout) },
   });
+  const shapeOf = (layout: Layout) => {
+    const shape = groupShape(rows, layout);
+    return shape ? { shape } : {};
+  };
+  const yTitle = 'Δ vs standard (pp)';
+  const y = { field: 'delta', type: 'quantitative', title: yTitle };
+  // Chance level only where it does not squash the plot (it is far below every arm once trained).
+  const lowest = Math.min(...rows.map((r) => r.low ?? r.delta), 0);
+  const chanceInView = rows.filter((r) => r.chance_delta !== null && r.chance_delta >= lowest - 10);
+  return {
+    name: `delta_vs_${x}`,
+    shape: panelShape(rows),
+    build: (layout) =>
+      panelled(
+        layout,
+        figureTitle(layout, `Δ ${accuracy} vs standard training, by ${AXIS_TITLE[x]}`, [
+          `Percentage points vs learned filters at E = 1 (solid line); bars: 95 % CI over ${perPointN ? 'n seeds' : `n = ${ns[0]} seeds`}, as in the table; arms side by side.`,
+          ...(chanceInView.length ? ['Dashed: chance level.'] : []),
+          ...(missing.length ? [`No standard-training run, so not drawn: ${missing.join(', ')}.`] : []),
+        ]),
+        rows,
+        {
+          layer: [
+            {
+              mark: { type: 'rule', color: 'black', strokeWidth: 0.8 },
+              encoding: { y: { datum: 0, type: 'quantitative' } },
+            },
+            {
+              transform: [{ filter: 'datum.low != null' }],
+              mark: { type: 'rule', strokeWidth: 1.2 },
+              encoding: {
+                x: xEnc,
+                xOffset,
+                color: color(layout),
+                y: { field: 'low', type: 'quantitative', title: yTitle },
+                y2: { field: 'high' },
+              },
+            },
+            {
+              mark: { type: 'point', filled: true, size: 28, opacity: 1 },
+              encoding: { x: xEnc, xOffset, color: color(layout), y, ...shapeOf(layout) },
+            },
+            ...(perPointN
+              ? [
+                  {
+                    mark: { type: 'text', dy: -7, fontSize: 6 },
+                    encoding: {
+                      x: xEnc,
+                      xOffset,
+                      color: color(layout),
+                      y: { field: 'high', type: 'quantitative' },
+                      text: { field: 'n_label' },
+                    },
+                  },
+                ]
+              : []),
+            ...(chanceInView.length
+              ? [
+                  {
+                    transform: [{ filter: `datum.chance_delta != null && datum.chance_delta >= ${lowest - 10}` }],
+                    mark: { type: 'rule', color: '#777', strokeDash: [2, 2], strokeWidth: 1 },
+                    encoding: {
+                      x: { ...xEnc, bandPosition: 0.05 },
+                      x2: { field: x, bandPosition: 0.95 },
+                      y: { field: 'chance_delta', aggregate: 'mean', type: 'quantitative' },
+                    },
+                  },
+                ]
+              : []),
+          ],
+        },
+      ),
+  };
 }
 
-/** Renders a vega-lite spec headless to an SVG string. */
-export async function renderSvg(spec: TopLevelSpec): Promise<string> {
-  const vega = await import('vega');
-  const { compile } = await import('vega-lite');
-  const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' });
-  try {
-    return await view.toSVG();
-  } finally {
-    view.finalize();
-  }
-}
+/** Joins arm and config group into one series name (never shown). */
+const LINE_BREAK = ' | ';
 
-export async function toPng(svg: string): Promise<Uint8Array> {
-  const { Resvg } = (await import('@resvg/resvg-js')).default;
-  return new Resvg(svg, { background: 'white', fitTo: { mode: 'zoom', value: 2 }, font: { loadSystemFonts: true } })
-    .render()
-    .asPng();
-}
+/** Colours of the arms in the Δ plots (more than the three freeze modes: depthwise, inits, groups). */
+const ARM_PALETTE = [
+  '#d62728',
+  '#2ca02c',
+  '#ff7f0e',
+  '#9467bd',
+  '#8c564b',
+  '#e377c2',
+  '#17becf',
+  '#bcbd22',
+  '#1f77b4',
+  '#7f7f7f',
+];
 
 /**
- * The plots that have something to show: accuracy and Δ vs k (when k varies) and vs E (when E
- * varies; Δ vs k also when neither does), and the training curves. Writes `<name>.svg` and
- * `<name>.png` into `dir`; returns the SVG paths.
+ * Accuracy per evaluated epoch: one line per run, coloured by freeze mode, dashed by seed (so the
+ * seeds of one arm are told apart), one panel per k, E and config group that varies.
+ */
+function curvesFigure(curves: CurvePoint[], accuracy: string): Figure {
+  const vary = (f: keyof RunKeys) => distinct(curves.map((c) => c[f])).length > 1;
+  const rows = curves.map((c) => ({
+    ...c,
+    seed: c.run.match(/seed(\d+)/)?.[1] ?? c.run,
+    panel: [
+      ...(vary('kernel_size') ? [`k=${c.kernel_size}`] : []),
+      ...(vary('lc_expansion') ? [`E=${c.lc_expansion}`] : []),
+      ...(vary('group') ? [c.group] : []),
+    ].join(PANEL_PART_SEPARATOR),
+  }));
+  const seeds = distinct(rows.map((r) => r.seed)).sort(byNumber);
+  return {
+    name: 'training_curves',
+    shape: { ...panelShape(rows), columns: { column: 2, wide: 4 }, aspect: 0.5 },
+    build: (layout) =>
+      panelled(
+        layout,
+        figureTitle(layout, `${accuracy[0]!.toUpperCase()}${accuracy.slice(1)} during training`, [
+          'One line per run: colour = freeze mode, dash = seed.',
+        ]),
+        rows,
+        {
+          mark: { type: 'line', point: { size: 10, filled: true }, strokeWidth: 1 },
+          encoding: {
+            x: {
+              field: 'epoch',
+              type: 'quantitative',
+              title: 'epoch',
+              axis: { tickMinStep: 1, format: 'd' },
+              scale: { nice: false },
+            },
+            y: { field: 'val_acc', type: 'quantitative', title: `${accuracy} (%)`, scale: { zero: true } },
+            color: freezeColor(curves),
+            strokeDash: {
+              field: 'seed',
+              type: 'nominal',
+              title: 'seed',
+              scale: { domain: seeds, range: seeds.map((_, i) => DASHES[i % DASHES.length]) },
+              legend: { symbolType: 'stroke', symbolStrokeWidth: 1.2, symbolSize: 150 },
+            },
+            detail: { field: 'run', type: 'nominal' },
+          },
+        },
+      ),
+  };
+}
+
+const DASHES = [
+  [1, 0],
+  [4, 2],
+  [1, 1.5],
+  [6, 2, 1, 2],
+  [2, 3],
+];
+
+/**
+ * The figures that have something to show: accuracy and Δ vs k (when k varies) and vs E (when E
+ * varies; Δ vs k also when neither does), and the training curves. Writes each in both widths, SVG
+ * and PNG (figure.ts); returns the one-column SVG paths.
  */
 export async function writePlots(
   dir: string,
@@ -274,27 +396,24 @@ export async function writePlots(
   accuracy = 'test accuracy',
   deltas: { points: DeltaPoint[]; missing: string[] } = { points: [], missing: [] },
 ): Promise<string[]> {
-  const varies = (a: Axis) => distinct(runs.map((r) => r[a])).length > 1;
-  const plots: [string, TopLevelSpec | null][] = [];
-  if (varies('kernel_size')) plots.push(['accuracy_vs_kernel_size', accuracySpec(runs, 'kernel_size', accuracy)]);
-  if (varies('lc_expansion')) plots.push(['accuracy_vs_lc_expansion', accuracySpec(runs, 'lc_expansion', accuracy)]);
-  if (varies('kernel_size') || !varies('lc_expansion'))
-    plots.push(['delta_vs_kernel_size', deltaSpec(deltas.points, deltas.missing, 'kernel_size', accuracy)]);
-  if (varies('lc_expansion'))
-    plots.push(['delta_vs_lc_expansion', deltaSpec(deltas.points, deltas.missing, 'lc_expansion', accuracy)]);
-  if (curves.length) plots.push(['training_curves', curvesSpec(curves, accuracy)]);
-  return writeSpecs(dir, plots);
+  return writeFigures(dir, reportFigures(runs, curves, accuracy, deltas));
 }
 
-/** Renders each named spec (null: nothing to show) to `<name>.svg` and `<name>.png` in `dir`; returns the SVG paths. */
-export async function writeSpecs(dir: string, plots: [string, TopLevelSpec | null][]): Promise<string[]> {
-  const written: string[] = [];
-  for (const [name, spec] of plots) {
-    if (!spec) continue;
-    const svg = await renderSvg(spec);
-    writeAtomic(join(dir, `${name}.svg`), svg);
-    writeAtomic(join(dir, `${name}.png`), await toPng(svg));
-    written.push(join(dir, `${name}.svg`));
-  }
-  return written;
+/** The report's figures for these runs (null where there is nothing to show); writePlots draws them. */
+export function reportFigures(
+  runs: RunPoint[],
+  curves: CurvePoint[],
+  accuracy: string,
+  deltas: { points: DeltaPoint[]; missing: string[] },
+): (Figure | null)[] {
+  const varies = (a: Axis) => distinct(runs.map((r) => r[a])).length > 1;
+  return [
+    varies('kernel_size') ? accuracyFigure(runs, 'kernel_size', accuracy) : null,
+    varies('lc_expansion') ? accuracyFigure(runs, 'lc_expansion', accuracy) : null,
+    varies('kernel_size') || !varies('lc_expansion')
+      ? deltaFigure(deltas.points, deltas.missing, 'kernel_size', accuracy)
+      : null,
+    varies('lc_expansion') ? deltaFigure(deltas.points, deltas.missing, 'lc_expansion', accuracy) : null,
+    curves.length ? curvesFigure(curves, accuracy) : null,
+  ];
 }

@@ -4,13 +4,16 @@
  * k and E, so frozen and shared arms are read against standard training.
  */
 import type { TopLevelSpec } from 'vega-lite';
-import { writeSpecs } from './plots.js';
+import { type Figure, figureTitle, freezeColor, PANEL_PART_SEPARATOR, writeFigures } from './figure.js';
 import type { RobustnessRow } from './robustness.js';
 
-const FREEZE_COLORS = { domain: ['learned', 'frozen', 'shared'], range: ['#1f77b4', '#d62728', '#2ca02c'] };
-
-/** Writes robust_accuracy_vs_epsilon and mean_corruption_accuracy (SVG + PNG); returns the SVG paths. */
+/** Writes robust_accuracy_vs_epsilon and mean_corruption_accuracy (figure.ts: both widths, SVG + PNG); returns the SVG paths. */
 export async function writeRobustnessPlots(dir: string, rows: RobustnessRow[]): Promise<string[]> {
+  return writeFigures(dir, robustnessFigures(rows));
+}
+
+/** The robustness figures of these rows: robust accuracy vs ε (when attacked) and mean corruption accuracy. */
+export function robustnessFigures(rows: RobustnessRow[]): Figure[] {
   const arm = (r: RobustnessRow) => `k=${r.kernel_size} E=${r.lc_expansion}${r.lc_depthwise ? ' dw' : ''}`;
   // ε = 0 is clean accuracy, the start of every attack's curve; L∞ ε in 1/255, L2 ε as is.
   const clean = rows.filter((r) => r.metric === 'clean');
@@ -35,55 +38,74 @@ export async function writeRobustnessPlots(dir: string, rows: RobustnessRow[]): 
       set: r.metric === 'cifar-c' ? 'CIFAR-C' : 'built-in',
       accuracy: 100 * r.accuracy_mean,
     }));
-  const plots: [string, TopLevelSpec][] = [];
-  if (points.length) {
-    plots.push([
-      'robust_accuracy_vs_epsilon',
-      {
-        $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-        title: 'Robust accuracy vs ε (mean over seeds; ε in 1/255 for fgsm and pgd, [0,1] units for pgd_l2)',
-        data: { values: points },
-        facet: {
-          row: { field: 'attack', type: 'nominal', title: 'attack' },
-          column: { field: 'arm', type: 'nominal', title: null },
-        },
-        spec: {
-          width: 220,
-          height: 160,
-          mark: { type: 'line', point: true },
-          encoding: {
-            x: { field: 'epsilon', type: 'ordinal', title: 'ε', axis: { labelAngle: 0 } },
-            y: { field: 'accuracy', type: 'quantitative', title: 'accuracy (%)' },
-            color: { field: 'freeze', type: 'nominal', title: 'freeze', scale: FREEZE_COLORS },
+  const arms = [...new Set(rows.map(arm))];
+  const attackPanels = attacks.length * arms.length;
+  const figures: Figure[] = [];
+  if (points.length)
+    figures.push({
+      name: 'robust_accuracy_vs_epsilon',
+      shape: {
+        panels: attackPanels,
+        labels: attacks.flatMap((a) => arms.map((r) => `${a}${PANEL_PART_SEPARATOR}${r}`)),
+      },
+      build: (layout) =>
+        ({
+          $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+          title: figureTitle(layout, 'Robust accuracy vs ε', [
+            'Mean over seeds; ε in 1/255 for fgsm and pgd, in [0,1] pixel units for pgd_l2; ε = 0 is clean accuracy.',
+          ]),
+          data: { values: points.map((p) => ({ ...p, panel: `${p.attack}${PANEL_PART_SEPARATOR}${p.arm}` })) },
+          facet: {
+            field: 'panel',
+            type: 'nominal',
+            title: null,
+            sort: attacks.flatMap((a) => arms.map((r) => `${a}${PANEL_PART_SEPARATOR}${r}`)),
           },
-        },
-        resolve: { scale: { x: 'independent' } },
-      } as TopLevelSpec,
-    ]);
-  }
+          columns: layout.columns,
+          spec: {
+            width: layout.panelWidth,
+            height: layout.panelHeight,
+            mark: { type: 'line', point: { filled: true, size: 16 }, strokeWidth: 1.2 },
+            encoding: {
+              x: { field: 'epsilon', type: 'ordinal', title: 'ε', axis: { labelAngle: 0 } },
+              y: { field: 'accuracy', type: 'quantitative', title: 'accuracy (%)', scale: { domain: [0, 100] } },
+              color: freezeColor(points), // only the freeze modes evaluated are in the legend
+            },
+          },
+          resolve: { scale: { x: 'independent' } },
+        }) as TopLevelSpec,
+    });
   if (corruption.length) {
-    plots.push([
-      'mean_corruption_accuracy',
-      {
-        $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-        title: 'Mean accuracy over corruptions and severities (mean over seeds)',
-        data: { values: corruption },
-        facet: {
-          column: { field: 'arm', type: 'nominal', title: null },
-          row: { field: 'set', type: 'nominal', title: null },
-        },
-        spec: {
-          width: 160,
-          height: 160,
-          mark: 'bar',
-          encoding: {
-            x: { field: 'freeze', type: 'nominal', title: 'freeze', sort: FREEZE_COLORS.domain },
-            y: { field: 'accuracy', type: 'quantitative', title: 'accuracy (%)' },
-            color: { field: 'freeze', type: 'nominal', scale: FREEZE_COLORS, legend: null },
+    const sets = [...new Set(corruption.map((c) => c.set))];
+    figures.push({
+      name: 'mean_corruption_accuracy',
+      shape: { panels: arms.length * sets.length, columns: { column: 3, wide: 6 } },
+      build: (layout) =>
+        ({
+          $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+          title: figureTitle(layout, 'Mean accuracy over corruptions and severities', [
+            'Mean over seeds; y axis from 0.',
+          ]),
+          data: {
+            values: corruption.map((c) => ({
+              ...c,
+              panel: sets.length > 1 ? `${c.arm}${PANEL_PART_SEPARATOR}${c.set}` : c.arm,
+            })),
           },
-        },
-      } as TopLevelSpec,
-    ]);
+          facet: { field: 'panel', type: 'nominal', title: null },
+          columns: layout.columns,
+          spec: {
+            width: layout.panelWidth,
+            height: layout.panelHeight,
+            mark: 'bar',
+            encoding: {
+              x: { field: 'freeze', type: 'nominal', title: null, sort: freezeColor(corruption).scale.domain },
+              y: { field: 'accuracy', type: 'quantitative', title: 'accuracy (%)', scale: { domain: [0, 100] } },
+              color: { ...freezeColor(corruption), legend: null },
+            },
+          },
+        }) as TopLevelSpec,
+    });
   }
-  return writeSpecs(dir, plots);
+  return figures;
 }

@@ -93,7 +93,8 @@ test('analyze a hand-built model: known sparsity, energy, spectrum and counts; p
       assert.match(readFileSync(f, 'utf8'), /<svg[\s\S]*mark-(rect|line)/);
       assert.ok(existsSync(f.replace('.svg', '.png')));
     }
-    assert.match(readFileSync(join(dir, 'filters.svg'), 'utf8'), /stem\.conv · learned k×k filters/);
+    // The panel label, one part per line.
+    assert.match(readFileSync(join(dir, 'filters.svg'), 'utf8'), /stem\.conv<\/tspan><tspan[^>]*>learned k×k filters/);
   } finally {
     model.dispose();
     initial.dispose();

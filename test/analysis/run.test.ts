@@ -58,8 +58,13 @@ test('analyze a trained sweep over E: per-run files, runs.csv across runs, plots
       assert.ok(existsSync(join(r.out, f)), `${r.summary.run_id}/${f}`);
     assert.equal(existsSync(join(r.out, 'lc_weights.png')), r.summary.lc_expansion > 1);
   }
-  for (const f of ['sparsity_vs_lc_expansion.png', 'spectrum_vs_kernel_size.svg', 'centre_energy_vs_kernel_size.png'])
+  for (const f of ['sparsity_vs_lc_expansion.png', 'spectrum_vs_lc_expansion.svg', 'centre_energy_vs_lc_expansion.png'])
     assert.ok(existsSync(join(first.out, f)), f);
+  assert.equal(
+    existsSync(join(first.out, 'spectrum_vs_kernel_size.svg')),
+    false,
+    'k does not vary: nothing drawn against it',
+  );
 
   // Deterministic: a second analysis writes the same numbers.
   const layersCsv = readFileSync(join(first.out, 'layers.csv'), 'utf8');
