@@ -99,7 +99,10 @@ const charsPerLine = (points: number, fontSize: number) => Math.floor(points / (
 export function wrapText(text: string, max: number): string[] {
   const lines: string[] = [];
   let line = '';
-  for (const word of text.split(/\s+/).filter(Boolean).flatMap((w) => breakWord(w, max))) {
+  for (const word of text
+    .split(/\s+/)
+    .filter(Boolean)
+    .flatMap((w) => breakWord(w, max))) {
     if (line && line.length + 1 + word.length > max) {
       lines.push(line);
       line = word;

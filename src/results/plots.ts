@@ -347,7 +347,7 @@ function curvesFigure(curves: CurvePoint[], accuracy: string): Figure {
       panelled(
         layout,
         figureTitle(layout, `${accuracy[0]!.toUpperCase()}${accuracy.slice(1)} during training`, [
-          'One line per run: colour = freeze mode, dash = seed.',
+          'One line per run: colour = freeze mode, dash = seed; y axis from 0.',
         ]),
         rows,
         {

@@ -208,7 +208,7 @@ export async function writeReport(dir: string, options: { plots?: boolean } = {}
     files.push(...plots);
   }
   const { writeRobustness } = await import('./robustness.js');
-  const robustness = await writeRobustness(dir, runDirs, options);
+  const robustness = await writeRobustness(dir, runDirs, { ...options, labels });
   files.push(...(robustness?.files ?? []));
   const title = `Report: ${basename(dir)}`;
   writeAtomic(

@@ -72,8 +72,15 @@ function withMeans(rows: EvalRow[]): EvalRow[] {
   return out;
 }
 
-/** Aggregates the evaluations of `runs` (finished runs with their directories). */
-export function robustnessRows(runs: { dir: string; summary: RunSummary }[]): RobustnessRow[] {
+/**
+ * Aggregates the evaluations of `runs` (finished runs with their directories). `labels` names each
+ * config group as the comparison table does (groupLabels), so that two groups' arms with the same
+ * freeze, k and E (e.g. frozen filters from the default and the smooth init) stay apart and named.
+ */
+export function robustnessRows(
+  runs: { dir: string; summary: RunSummary }[],
+  labels = new Map<string, string>(),
+): RobustnessRow[] {
   const byEvaluation = new Map<string, { evaluation: Evaluation; runs: RunSummary[] }>();
   for (const { dir, summary } of runs) {
     for (const row of withMeans(readEvalCsv(dir) ?? [])) {
@@ -84,7 +91,7 @@ export function robustnessRows(runs: { dir: string; summary: RunSummary }[]): Ro
     }
   }
   return [...byEvaluation.values()].flatMap(({ evaluation, runs: evaluated }) =>
-    compareArms(evaluated).map((arm: ComparisonRow) => ({
+    compareArms(evaluated, labels).map((arm: ComparisonRow) => ({
       freeze: arm.freeze,
       kernel_size: arm.kernel_size,
       lc_expansion: arm.lc_expansion,
@@ -181,9 +188,9 @@ function robustnessMarkdown(rows: RobustnessRow[], plots: string[]): string {
 export async function writeRobustness(
   dir: string,
   runs: { dir: string; summary: RunSummary }[],
-  options: { plots?: boolean } = {},
+  options: { plots?: boolean; labels?: Map<string, string> } = {},
 ): Promise<{ markdown: string; files: string[] } | null> {
-  const rows = robustnessRows(runs);
+  const rows = robustnessRows(runs, options.labels);
   if (rows.length === 0) return null;
   const csvFile = experimentPaths(dir).robustness;
   writeAtomic(csvFile, csvText(COLUMNS, rows));

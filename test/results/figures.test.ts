@@ -276,6 +276,12 @@ test('robustness legend lists only the freeze modes that were evaluated', () => 
   ]);
   const spec = built(figures[0]!);
   assert.deepEqual((enc(layersOf(spec)[0]!).color!.scale as { domain: string[] }).domain, ['learned', 'frozen']);
+  // A second config group is its own line (dashed, named in a legend), never one line with the first.
+  const smooth = { ...row('frozen', 'adversarial', 'fgsm', 1 / 255), group: 'model.spatial_init=smooth' };
+  const grouped = built(robustnessFigures([row('frozen', 'adversarial', 'fgsm', 1 / 255), smooth])[0]!);
+  const line = enc(layersOf(grouped)[0]!);
+  assert.equal(line.detail?.field, 'group');
+  assert.equal(line.strokeDash?.title, 'config');
 });
 
 test('every figure fits its width: a too-wide first layout is narrowed, both widths written as SVG in pt and 300 dpi PNG', async () => {
@@ -331,4 +337,48 @@ test('every figure fits its width: a too-wide first layout is narrowed, both wid
       }) as never,
   );
   assert.ok(svgSize(svg).width <= 253, `${svgSize(svg).width} pt`);
+});
+
+test('every figure states where its y axis starts (or that it is a log axis), and energy shows trained beside init', () => {
+  const points = [3, 5].flatMap((k) => [0, 1].map((seed) => run('frozen', k, 1, seed, 50 + k)));
+  const curves = points.map((p) => ({ ...p, epoch: 1, train_acc: 50 }));
+  const delta: DeltaPoint = {
+    arm: 'frozen',
+    freeze: 'frozen',
+    kernel_size: 3,
+    lc_expansion: 1,
+    group: '',
+    n: 2,
+    delta: 1,
+    low: 0,
+    high: 2,
+    chance_delta: null,
+  };
+  const figures = [
+    ...reportFigures(points, curves, 'test accuracy', { points: [delta, { ...delta, kernel_size: 5 }], missing: [] }),
+    ...runFigures('r', ANALYSIS),
+    ...sweepFigures(points.map((p) => ({ ...p, config: '', effective_rank: 3 }))),
+    ...robustnessFigures(
+      points.map(
+        (p) =>
+          ({
+            ...p,
+            lc_depthwise: false,
+            metric: 'adversarial',
+            name: 'fgsm',
+            epsilon: 1 / 255,
+            accuracy_mean: 0.4,
+          }) as never,
+      ),
+    ),
+  ].filter((f): f is Figure => f !== null);
+  assert.ok(figures.length >= 8, `${figures.length} figures`);
+  for (const f of figures) {
+    const spec = built(f);
+    if (f.name.startsWith('delta_')) continue; // Δ: the solid line at 0 is standard training, named in the subtitle
+    assert.match(titleText(spec), /y axis from|log axis|each filter scaled|position/, `${f.name} states its y origin`);
+  }
+  const energy = built(byName(figures, 'energy'));
+  const calc = JSON.stringify(energy.transform);
+  assert.match(calc, /datum\.weights === 'init' \? 4 : 0/, 'init placed right of trained (k = 3, one column apart)');
 });

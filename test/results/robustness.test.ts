@@ -247,3 +247,21 @@ test('eval.csv written before units were named is still read, and a rerun keys i
   assert.deepEqual(now.map(evalRowKey).sort(), old.map(evalRowKey).sort());
   assert.equal(now.find((r) => r.name === 'pgd')!.accuracy, 0.26);
 });
+
+test('robustness: two config groups with the same freeze, k and E stay apart, named as in the comparison table', async () => {
+  const dir = tempDir('report-robust-groups');
+  fixtureRun(dir, 'learned', 3, 0, 0.8, 900);
+  fixtureRun(dir, 'frozen', 3, 0, 0.6, 300);
+  fixtureRun(dir, 'frozen', 3, 0, 0.5, 300, 1); // the same arm in another config group (train.epochs=1)
+  writeEvalCsv(join(dir, 'learned-k3-E1-seed0-fixture0', 'eval.csv'), evalRows(0.8, 0.5, 0.1, [0.7, 0.3]));
+  writeEvalCsv(join(dir, 'frozen-k3-E1-seed0-fixture0', 'eval.csv'), evalRows(0.6, 0.5, 0.3, [0.5, 0.5]));
+  writeEvalCsv(join(dir, 'frozen-k3-E1-seed0-fixture-e1', 'eval.csv'), evalRows(0.5, 0.2, 0.1, [0.4, 0.2]));
+  await writeReport(dir, { plots: false });
+  const [header, ...lines] = readFileSync(join(dir, 'robustness.csv'), 'utf8').trim().split('\n');
+  const rows = lines.map((l) => Object.fromEntries(l.split(',').map((v, i) => [header!.split(',')[i], v])));
+  const clean = rows.filter((r) => r.freeze === 'frozen' && r.name === 'clean');
+  assert.deepEqual(clean.map((r) => [r.group, r.accuracy_mean_pct]).sort(), [
+    ['train.epochs=1', '50'],
+    ['train.epochs=3', '60'],
+  ]);
+});
