@@ -84,7 +84,16 @@ const ImageFolder = z
       .describe(
         'the shorter side is resized to image_size / crop_fraction, then the centre image_size square is cut (0.875 = torchvision Resize(256) + CenterCrop(224))',
       ),
-    channels: z.literal([1, 3]).default(3).describe('3 = sRGB (CMYK and greyscale files converted), 1 = greyscale'),
+    channels: z
+      .literal([1, 3])
+      .default(3)
+      .describe("3 = RGB (greyscale, palette and RGBA files converted as PIL's convert('RGB')), 1 = greyscale"),
+    resize: z
+      .enum(['torchvision', 'lanczos'])
+      .default('torchvision')
+      .describe(
+        "torchvision = the pixels of torchvision's Resize(image_size / crop_fraction) + CenterCrop(image_size) on PIL images (PIL's antialiased bilinear; greyscale as PIL's convert('L')); lanczos = libvips' Lanczos-3 with JPEG shrink-on-load and linear-light greyscale (lcconv's decode before resize existed). Both apply EXIF orientation, which torchvision's default loader ignores",
+      ),
     random_resized_crop: z
       .boolean()
       .default(false)

@@ -4,10 +4,10 @@
  * files go to stderr, and an input problem is printed on stdout with exit code 2 (the parent raises
  * it as its own InputError).
  *
- * Per image: EXIF orientation applied, the shorter side resized (Lanczos-3, libvips' default) to
- * image_size / crop_fraction, the centre image_size square cut, converted to sRGB (CMYK through
- * libvips' colour management, greyscale replicated) or to greyscale, alpha dropped (as PIL's
- * convert('RGB') in torchvision's loader).
+ * Per image (dataset.image_folder.resize): EXIF orientation applied, then either the pixels
+ * torchvision's Resize(image_size / crop_fraction) + CenterCrop(image_size) gives on PIL images
+ * (`torchvision`, resample.ts), or libvips' Lanczos-3 resize of the shorter side and the centre
+ * square (`lanczos`); alpha dropped (as PIL's convert('RGB') in torchvision's loader).
  */
 import { dirname } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -19,10 +19,50 @@ import { StorageError } from '../fs-safety.js';
 import { formatCount } from '../format.js';
 import { channelStats, type ImageSplit } from './dataset.js';
 import { type CacheHeader, payloadSha256, writeCache } from './image-cache.js';
+import { centerCrop, cmykToRgb, resizeBilinear, resizedSize, toGrey } from './resample.js';
 import { BUILD_EXIT, type BuildJob, decoderVersion, type Geometry, unwritableCache } from './image-folder.js';
 
 /** One image's pixels at the cache geometry, or throws (sharp's message) when the file cannot be decoded. */
 export async function decodeImage(path: string, g: Geometry): Promise<Uint8Array> {
+  return g.resize === 'torchvision' ? decodeAsTorchvision(path, g) : decodeLanczos(path, g);
+}
+
+/**
+ * As torchvision sees the file (`pil_loader`, then Resize(R) + CenterCrop(S), then PIL's convert('L')
+ * for one channel): sharp only decodes, at full size (no JPEG shrink-on-load), to 8-bit RGB (alpha
+ * dropped, not composited, and CMYK by PIL's formula, as PIL's convert('RGB')); resample.ts resizes
+ * and crops as PIL and torchvision do.
+ */
+async function decodeAsTorchvision(path: string, g: Geometry): Promise<Uint8Array> {
+  const S = g.image_size;
+  const R = Math.max(S, Math.round(S / g.crop_fraction));
+  const source = sharp(path, { failOn: 'warning' });
+  // CMYK is converted as PIL does (a formula, no colour management): sharp hands over the file's CMYK.
+  const cmyk = (await source.metadata()).space === 'cmyk';
+  const { data, info } = await (cmyk
+    ? source.pipelineColourspace('cmyk').toColourspace('cmyk')
+    : source.toColourspace('srgb')
+  )
+    .rotate()
+    .removeAlpha()
+    .raw({ depth: 'uchar' })
+    .toBuffer({ resolveWithObject: true });
+  if (info.channels !== (cmyk ? 4 : 3))
+    throw new Error(`decoded to ${info.channels} channels, expected ${cmyk ? 'CMYK' : 'RGB'}`);
+  const pixels = {
+    data: new Uint8Array(data.buffer, data.byteOffset, data.length),
+    width: info.width,
+    height: info.height,
+    channels: info.channels,
+  };
+  const decoded = cmyk ? cmykToRgb(pixels) : pixels;
+  const size = resizedSize(decoded.width, decoded.height, R);
+  const rgb = centerCrop(resizeBilinear(decoded, size.width, size.height), S);
+  return (g.channels === 1 ? toGrey(rgb) : rgb).data;
+}
+
+/** libvips' Lanczos-3 resize of the shorter side (sharp's default, with JPEG shrink-on-load). */
+async function decodeLanczos(path: string, g: Geometry): Promise<Uint8Array> {
   const S = g.image_size;
   const R = Math.max(S, Math.round(S / g.crop_fraction));
   // failOn 'warning': a truncated JPEG is an error, not a silently grey lower half. Alpha is dropped

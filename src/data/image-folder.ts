@@ -239,6 +239,7 @@ export interface Geometry {
   image_size: number;
   crop_fraction: number;
   channels: 1 | 3;
+  resize: 'torchvision' | 'lanczos';
 }
 
 /** The file-list checksum: paths, sizes, mtimes, class names, geometry and decoder. */
@@ -263,7 +264,8 @@ export function cacheFileOf(cfg: DatasetConfig, splitDir: string): string {
   const name = splitDir.replace(/[\\/]+/g, '_').replace(/^\.+/, '') || 'root';
   const where = createHash('sha256').update(resolve(cfg.root, splitDir)).digest('hex').slice(0, 8);
   const crop = f.crop_fraction === 1 ? '' : `-crop${f.crop_fraction}`;
-  return join(cacheDirOf(cfg), `${name}-${where}-${f.image_size}px-c${f.channels}${crop}.lcimg`);
+  const resize = f.resize === 'torchvision' ? '' : `-${f.resize}`;
+  return join(cacheDirOf(cfg), `${name}-${where}-${f.image_size}px-c${f.channels}${crop}${resize}.lcimg`);
 }
 
 /** What the child process builds: a split's files into one cache file. */
@@ -282,7 +284,7 @@ interface SplitPlan {
 }
 
 function geometryOf(f: ImageFolderConfig): Geometry {
-  return { image_size: f.image_size, crop_fraction: f.crop_fraction, channels: f.channels };
+  return { image_size: f.image_size, crop_fraction: f.crop_fraction, channels: f.channels, resize: f.resize };
 }
 
 /** The trees, their keys and their caches' states; no decoding. */

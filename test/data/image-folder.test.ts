@@ -113,7 +113,7 @@ test('classes are sorted by code point as torchvision sorts them; train and val 
 
 test('EXIF orientation is applied, CMYK becomes sRGB and greyscale stays grey', async () => {
   const dir = tempDir('image-decode');
-  const g = { image_size: 8, crop_fraction: 1, channels: 3 } as const;
+  const g = { image_size: 8, crop_fraction: 1, channels: 3, resize: 'torchvision' } as const;
   // Upright: left half black, right half white; stored turned a quarter anticlockwise with orientation 6.
   const upright = Buffer.alloc(16 * 16 * 3);
   for (let p = 0; p < 256; p++) upright.fill(p % 16 >= 8 ? 255 : 0, p * 3, p * 3 + 3);
@@ -128,6 +128,8 @@ test('EXIF orientation is applied, CMYK becomes sRGB and greyscale stays grey', 
   const diff = a.reduce((s, v, i) => s + Math.abs(v - b[i]!), 0) / a.length;
   assert.ok(diff < 12, `orientation applied: mean |Δ| ${diff}`);
   assert.ok(a[0]! < 30 && a[7 * 3]! > 225, 'left dark, right bright');
+  const lanczos = await decodeImage(join(dir, 'sideways.jpg'), { ...g, resize: 'lanczos' });
+  assert.ok(lanczos[0]! < 30 && lanczos[7 * 3]! > 225, 'lanczos: orientation applied too');
 
   const colour = Buffer.alloc(16 * 16 * 3);
   for (let p = 0; p < 256; p++) colour.set([200, 60, 30], p * 3);
@@ -475,7 +477,7 @@ test('on_bad_image: error holds for a cache built under skip; cache files of dif
   })
     .png()
     .toFile(file);
-  const pixels = await decodeImage(file, { image_size: 8, crop_fraction: 1, channels: 3 });
+  const pixels = await decodeImage(file, { image_size: 8, crop_fraction: 1, channels: 3, resize: 'torchvision' });
   assert.deepEqual([...pixels.subarray(0, 3)], [200, 100, 20]);
 });
 

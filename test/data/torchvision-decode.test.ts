@@ -1,0 +1,133 @@
+/**
+ * dataset.image_folder.resize: torchvision decodes as torchvision does: on a varied generated tree
+ * (17 to 300 px sides, up- and downscales, JPEG and PNG, greyscale, palette and RGBA files), every
+ * image is within mean |Δ| ≤ 1 and max |Δ| ≤ 8 (0–255) of torchvision's Resize + CenterCrop on PIL
+ * (test/data/torchvision_decode.py). Needs Debian's python3-torchvision (and PIL); skipped otherwise.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import sharp from 'sharp';
+import { decodeImage } from '../../src/data/image-folder-build.js';
+import { centerCrop, resizeBilinear, resizedSize } from '../../src/data/resample.js';
+import { PACKAGE_ROOT } from '../../src/provenance.js';
+import { tempDir } from '../fixtures.js';
+
+const PYTHON = '/usr/bin/python3';
+const SCRIPT = join(PACKAGE_ROOT, 'test', 'data', 'torchvision_decode.py');
+const haveTorchvision =
+  spawnSync(PYTHON, ['-c', 'import PIL, torchvision'], { encoding: 'utf8' }).status === 0
+    ? null
+    : 'needs /usr/bin/python3 with PIL and torchvision (Debian: apt-get install python3-torchvision)';
+
+/** A smooth colour field with edges and noise: what photos have that resampling must get right. */
+function pattern(width: number, height: number, seed: number): Buffer {
+  const out = Buffer.alloc(width * height * 3);
+  let s = seed * 7919 + 1;
+  const rand = () => {
+    s = (s * 1103515245 + 12345) % 2 ** 31;
+    return (s / 2 ** 31) * 40 - 20;
+  };
+  for (let y = 0; y < height; y++)
+    for (let x = 0; x < width; x++) {
+      const i = (y * width + x) * 3;
+      const edge = (x + 2 * y + seed) % 23 < 6 ? 90 : 0;
+      out[i] = Math.max(0, Math.min(255, 128 + 100 * Math.sin((x + seed) / 7) + edge + rand()));
+      out[i + 1] = Math.max(0, Math.min(255, 128 + 100 * Math.cos((y - seed) / 5) + rand()));
+      out[i + 2] = Math.max(0, Math.min(255, ((x * y + seed * 13) % 256) * 0.6 + edge + rand()));
+    }
+  return out;
+}
+
+test('torchvision Resize output sizes: shorter side to the size, longer truncated; crop offsets round half to even', () => {
+  assert.deepEqual(resizedSize(300, 200, 32), { width: 48, height: 32 });
+  assert.deepEqual(resizedSize(17, 299, 32), { width: 32, height: 562 }); // int(32 · 299 / 17) = int(562.8)
+  assert.deepEqual(resizedSize(32, 40, 32), { width: 32, height: 40 }, 'the shorter side already there: unchanged');
+  // Offsets as Python's round((n − size) / 2): 1.5 → 2 and 2.5 → 2 (half to even).
+  const row = (width: number) => ({
+    data: Uint8Array.from({ length: width * 3 }, (_, i) => i % width),
+    width,
+    height: 3,
+    channels: 1,
+  });
+  assert.deepEqual([...centerCrop(row(6), 3).data.subarray(0, 3)], [2, 3, 4]);
+  assert.deepEqual([...centerCrop(row(8), 3).data.subarray(0, 3)], [2, 3, 4]);
+  assert.deepEqual([...centerCrop(row(9), 3).data.subarray(0, 3)], [3, 4, 5]);
+  const img = row(5);
+  const same = resizeBilinear(img, 5, 3);
+  assert.equal(same, img, 'no resampling at the same size');
+});
+
+test('image_folder resize torchvision matches torchvision on a varied tree (mean |Δ| ≤ 1, max ≤ 8)', {
+  skip: haveTorchvision ?? false,
+  timeout: 300_000,
+}, async (t) => {
+  const dir = tempDir('tv-decode');
+  const files: string[] = [];
+  const sizes: [number, number][] = [
+    [17, 17],
+    [17, 100],
+    [100, 17],
+    [31, 45],
+    [64, 64],
+    [96, 72],
+    [120, 300],
+    [300, 299],
+    [250, 180],
+    [37, 37],
+  ];
+  for (const [i, [w, h]] of sizes.entries()) {
+    const raw = () => sharp(pattern(w, h, i), { raw: { width: w, height: h, channels: 3 } });
+    files.push(join(dir, `${i}.png`), join(dir, `${i}.jpg`));
+    await raw().png().toFile(files.at(-2)!);
+    await raw().jpeg({ quality: 92 }).toFile(files.at(-1)!);
+  }
+  // Other modes torchvision's loader converts with convert('RGB'): greyscale, palette, RGBA, CMYK.
+  const [w, h] = [90, 70];
+  files.push(join(dir, 'cmyk.jpg'), join(dir, 'grey.png'), join(dir, 'palette.png'), join(dir, 'rgba.png'));
+  const colour = () => sharp(pattern(w, h, 42), { raw: { width: w, height: h, channels: 3 } });
+  await colour().toColourspace('cmyk').jpeg({ quality: 95 }).toFile(files.at(-4)!);
+  await colour().toColourspace('b-w').png().toFile(files.at(-3)!);
+  await colour().png({ palette: true, colours: 64 }).toFile(files.at(-2)!);
+  await colour().ensureAlpha(0.6).png().toFile(files.at(-1)!);
+
+  for (const [size, crop, channels] of [
+    [32, 1, 3],
+    [32, 0.875, 3],
+    [80, 1, 3], // upscales most of the tree
+    [24, 0.875, 1],
+  ] as const) {
+    const r = spawnSync(PYTHON, [SCRIPT, String(size), String(crop), String(channels), ...files], {
+      maxBuffer: 1 << 28,
+    });
+    assert.equal(r.status, 0, r.stderr?.toString());
+    const per = size * size * channels;
+    assert.equal(r.stdout.length, per * files.length);
+    const worst = { torchvision: [0, 0], lanczos: [0, 0] };
+    for (const [i, file] of files.entries()) {
+      const theirs = r.stdout.subarray(i * per, (i + 1) * per);
+      for (const resize of ['torchvision', 'lanczos'] as const) {
+        const ours = await decodeImage(file, { image_size: size, crop_fraction: crop, channels, resize });
+        let sum = 0;
+        let max = 0;
+        for (let j = 0; j < per; j++) {
+          const d = Math.abs(ours[j]! - theirs[j]!);
+          sum += d;
+          max = Math.max(max, d);
+        }
+        const mean = sum / per;
+        worst[resize] = [Math.max(worst[resize][0]!, mean), Math.max(worst[resize][1]!, max)];
+        if (resize === 'torchvision')
+          assert.ok(
+            mean <= 1 && max <= 8,
+            `${file} at ${size} px, crop ${crop}, ${channels} ch: mean |Δ| ${mean.toFixed(3)}, max ${max}`,
+          );
+      }
+    }
+    // The measured gap, for the record (lanczos: lcconv's decode before resize: torchvision existed).
+    t.diagnostic(
+      `${size} px, crop ${crop}, ${channels} ch, worst image: torchvision mean |Δ| ${worst.torchvision[0]!.toFixed(3)} max ${worst.torchvision[1]}; lanczos mean ${worst.lanczos[0]!.toFixed(2)} max ${worst.lanczos[1]}`,
+    );
+  }
+});
