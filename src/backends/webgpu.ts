@@ -179,23 +179,33 @@ async function requestAdapter(
 
 /** A line that starts one of Dawn's log messages; its continuation lines are indented ("    at ..."). */
 const DAWN_MESSAGE = /^(Warning|Info|Debug): (.*)$/;
+/**
+ * What a Mesa driver prints while Dawn probes it (lower-case level, as Mesa's loader and WSI write
+ * it), e.g. lavapipe's `error: XDG_RUNTIME_DIR is invalid or not set in the environment.`: a reason
+ * an API was not used, as Dawn's own warnings are, not an error of the command.
+ */
+const DRIVER_MESSAGE = /^(error|warning|info): (.*)$/;
+/** A continuation of a Dawn message: its source location, Dawn's error context (" - While …"), a blank line. */
+const CONTINUATION = /^(\s+at |\s*- While |\s*$)/;
 
 /**
- * Splits what was written to stderr during Dawn's start into Dawn's own messages (first line each,
- * without the level) and the rest, verbatim. Only warnings, infos and debug lines count as Dawn's:
- * anything else (an error, another library's output) is returned in `rest` to be printed.
+ * Splits what was written to stderr during Dawn's start into Dawn's and the drivers' messages (first
+ * line each, without the level) and the rest, verbatim. Dawn's warnings, infos and debug lines and
+ * the drivers' lower-case ones count, with their continuation lines: anything else (Dawn's `Error:`,
+ * another library's output) is returned in `rest` to be printed.
  */
 export function splitDawnOutput(text: string): { messages: string[]; rest: string } {
   const messages: string[] = [];
   const rest: string[] = [];
   let inMessage = false;
   for (const line of text.split('\n')) {
-    const m = DAWN_MESSAGE.exec(line);
+    const m = DAWN_MESSAGE.exec(line) ?? DRIVER_MESSAGE.exec(line);
     if (m) {
-      messages.push(m[2]!.trim());
+      const message = m[2]!.trim();
+      if (!messages.includes(message)) messages.push(message); // a driver repeats itself per instance
       inMessage = true;
-    } else if (inMessage && (/^\s+at /.test(line) || line.trim() === '')) {
-      // Dawn's source location of the message, or the blank line after it
+    } else if (inMessage && CONTINUATION.test(line)) {
+      // the message's source location or context, or the blank line after it
     } else {
       inMessage = false;
       rest.push(line);

@@ -34,3 +34,27 @@ test('the summary names the missing loader, the API Dawn ended on and the lowere
   assert.equal(summariseDawnLog([], ['Some new warning'], undefined), 'Dawn: Some new warning, no adapter found');
   assert.equal(summariseDawnLog([], [], 'vulkan'), 'Dawn: using vulkan');
 });
+
+// What lavapipe (Mesa 22.3.6, Debian's mesa-vulkan-drivers) and Dawn wrote while Dawn probed
+// Vulkan on this machine (the driver's lines and Dawn's error context reached the user's terminal;
+// the warning went to doctor's summary), in the order written.
+const LAVAPIPE = `error: XDG_RUNTIME_DIR is invalid or not set in the environment.
+error: XDG_RUNTIME_DIR is invalid or not set in the environment.
+Warning: Vulkan shaderUniform*ArrayDynamicIndexing required.
+ - While initializing adapter (backend=BackendType::Vulkan)
+    at InitializeImpl (/home/runner/work/node-webgpu/node-webgpu/third_party/dawn/src/dawn/native/vulkan/PhysicalDeviceVk.cpp:257)
+
+`;
+
+test("a Mesa driver's messages and Dawn's error context are held with Dawn's warnings, once each", () => {
+  const { messages, rest } = splitDawnOutput(LAVAPIPE);
+  assert.equal(rest, '', 'nothing of the probe reaches the terminal');
+  assert.deepEqual(messages, [
+    'XDG_RUNTIME_DIR is invalid or not set in the environment.',
+    'Vulkan shaderUniform*ArrayDynamicIndexing required.',
+  ]);
+  assert.equal(
+    splitDawnOutput(`${LAVAPIPE}Error: something real went wrong\n`).rest,
+    'Error: something real went wrong\n',
+  );
+});
