@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
@@ -8,6 +8,7 @@ import { layerWeights } from '../../src/models/effective-filters.js';
 import { writeRunPlots } from '../../src/analysis/plots.js';
 import { buildNetwork, spatialConvsOf, type ModelSpec } from '../../src/models/index.js';
 import { tempDir } from '../fixtures.js';
+import { assertPaperSized } from '../results/paper-size.js';
 
 tf.env().set('PROD', true);
 
@@ -91,7 +92,7 @@ test('analyze a hand-built model: known sparsity, energy, spectrum and counts; p
     );
     for (const f of written) {
       assert.match(readFileSync(f, 'utf8'), /<svg[\s\S]*mark-(rect|line)/);
-      assert.ok(existsSync(f.replace('.svg', '.png')));
+      assertPaperSized(f); // both widths, the filter picture included
     }
     // The panel label, one part per line.
     assert.match(readFileSync(join(dir, 'filters.svg'), 'utf8'), /stem\.conv<\/tspan><tspan[^>]*>learned k×k filters/);

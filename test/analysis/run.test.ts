@@ -7,6 +7,7 @@ import { loadConfigText } from '../../src/config/load.js';
 import { sweepTrials } from '../../src/sweep/trials.js';
 import { runTrial } from '../../src/experiment/experiment.js';
 import { lcconv, tempDir, tinyYaml } from '../fixtures.js';
+import { assertPaperSized } from '../results/paper-size.js';
 
 test('analyze a trained sweep over E: per-run files, runs.csv across runs, plots; deterministic; bad input is one line', {
   timeout: 180_000,
@@ -65,6 +66,7 @@ test('analyze a trained sweep over E: per-run files, runs.csv across runs, plots
     false,
     'k does not vary: nothing drawn against it',
   );
+  for (const f of first.files.filter((f) => f.endsWith('.svg'))) assertPaperSized(f);
 
   // Deterministic: a second analysis writes the same numbers.
   const layersCsv = readFileSync(join(first.out, 'layers.csv'), 'utf8');

@@ -6,7 +6,6 @@
  * points beside a 300 dpi PNG.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { runFigures, sweepFigures } from '../../src/analysis/plots.js';
 import type { RunAnalysis } from '../../src/analysis/analyze.js';
@@ -14,10 +13,7 @@ import {
   dodge,
   type Figure,
   fitFigure,
-  FIGURE_WIDTHS,
   type Layout,
-  POINTS_PER_INCH,
-  PNG_DPI,
   svgSize,
   wrapText,
   writeFigures,
@@ -26,6 +22,7 @@ import { type DeltaPoint, reportFigures, type RunPoint } from '../../src/results
 import { robustnessFigures } from '../../src/results/robustness-plots.js';
 import type { RobustnessRow } from '../../src/results/robustness.js';
 import { tempDir } from '../fixtures.js';
+import { assertPaperSized } from './paper-size.js';
 
 const LAYOUT: Layout = {
   width: 'column',
@@ -53,23 +50,6 @@ const titleText = (spec: Record<string, unknown>) => {
   return [...t.text, ...t.subtitle].join(' ');
 };
 const byName = (figures: (Figure | null)[], name: string) => figures.find((f) => f?.name === name) ?? null;
-
-/** Checks both widths of a written figure: within 3.5 in / 7 in, sizes in pt, the PNG at 300 dpi. */
-export function assertPaperSized(svgFile: string): void {
-  for (const [width, file] of [
-    ['column', svgFile],
-    ['wide', svgFile.replace(/\.svg$/, '.wide.svg')],
-  ] as const) {
-    const svg = readFileSync(file, 'utf8');
-    assert.match(svg, /^<svg[^>]* width="[\d.]+pt" height="[\d.]+pt"/, `${file}: its size in points`);
-    const { width: points } = svgSize(svg);
-    const most = FIGURE_WIDTHS[width].inches * POINTS_PER_INCH;
-    assert.ok(points <= most + 1, `${file}: ${points} pt wide, more than ${FIGURE_WIDTHS[width].inches} in`);
-    const png = readFileSync(file.replace(/\.svg$/, '.png'));
-    const pixels = png.readUInt32BE(16); // IHDR width
-    assert.ok(Math.abs(pixels - (points / POINTS_PER_INCH) * PNG_DPI) <= 2, `${file}: ${pixels} px is 300 dpi`);
-  }
-}
 
 const run = (freeze: string, k: number, E: number, seed: number, acc: number, group = ''): RunPoint => ({
   run: `${freeze}-k${k}-E${E}-seed${seed}`,
