@@ -147,6 +147,14 @@ export function legendColumns(labels: string[], layout: Layout): number {
 
 export const FREEZE_ORDER = ['learned', 'frozen', 'shared'];
 export const FREEZE_COLOR: Record<string, string> = { learned: '#1f77b4', frozen: '#d62728', shared: '#2ca02c' };
+/** Dash patterns for lines told apart by dash (seeds, config groups), solid first. */
+export const DASHES = [
+  [1, 0],
+  [4, 2],
+  [1, 1.5],
+  [6, 2, 1, 2],
+  [2, 3],
+];
 /** Shapes for config groups (a second channel beside the freeze colour). */
 export const GROUP_SHAPES = ['circle', 'square', 'triangle-up', 'diamond', 'cross', 'triangle-down', 'wedge'];
 

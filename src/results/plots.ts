@@ -8,6 +8,7 @@
  */
 import type { TopLevelSpec } from 'vega-lite';
 import {
+  DASHES,
   type Figure,
   figureTitle,
   freezeColor,
@@ -375,14 +376,6 @@ function curvesFigure(curves: CurvePoint[], accuracy: string): Figure {
       ),
   };
 }
-
-const DASHES = [
-  [1, 0],
-  [4, 2],
-  [1, 1.5],
-  [6, 2, 1, 2],
-  [2, 3],
-];
 
 /**
  * The figures that have something to show: accuracy and Δ vs k (when k varies) and vs E (when E

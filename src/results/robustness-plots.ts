@@ -4,16 +4,16 @@
  * k and E, so frozen and shared arms are read against standard training.
  */
 import type { TopLevelSpec } from 'vega-lite';
-import { type Figure, figureTitle, freezeColor, legendColumns, PANEL_PART_SEPARATOR, writeFigures } from './figure.js';
+import {
+  DASHES,
+  type Figure,
+  figureTitle,
+  freezeColor,
+  legendColumns,
+  PANEL_PART_SEPARATOR,
+  writeFigures,
+} from './figure.js';
 
-/** Dash patterns of config groups' lines. */
-const DASHES = [
-  [1, 0],
-  [4, 2],
-  [1, 1.5],
-  [6, 2, 1, 2],
-  [2, 3],
-];
 import type { RobustnessRow } from './robustness.js';
 
 /** Writes robust_accuracy_vs_epsilon and mean_corruption_accuracy (figure.ts: both widths, SVG + PNG); returns the SVG paths. */
