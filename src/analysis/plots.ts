@@ -15,11 +15,13 @@ import {
   dodgedX,
   legendColumns,
   PANEL_PART_SEPARATOR,
+  panelled,
+  panelShape,
+  VEGA_LITE_SCHEMA,
   writeFigures,
 } from '../results/figure.js';
 import type { RunAnalysis } from './analyze.js';
 
-const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
 /** Layers in network order (the order analyze lists them), not alphabetical. */
 const layerOrder = (rows: { layer: string }[]) => [...new Set(rows.map((r) => r.layer))];
 /** A layer's panel label, its last name part on a line of its own (`stage1.block0 · conv1`), so panels stay narrow. */
@@ -50,7 +52,7 @@ function filtersSpec(
 ): TopLevelSpec {
   const cell = layout.panelWidth / (cols * (k + 1)); // points per filter weight
   return {
-    $schema: SCHEMA,
+    $schema: VEGA_LITE_SCHEMA,
     title: figureTitle(layout, `Filters of ${runId}`, [
       'Rows: input channels, columns: output channels; each filter scaled by its own largest |w|.',
     ]),
@@ -104,7 +106,7 @@ function lcWeightsFigure(runId: string, analysis: RunAnalysis): Figure | null {
     shape: { panels: panels.length, labels: panels, columns: { column: 3, wide: 5 }, aspect: 0.7 },
     build: (layout) =>
       ({
-        $schema: SCHEMA,
+        $schema: VEGA_LITE_SCHEMA,
         title: figureTitle(layout, `LC weights of ${runId}`, [
           'Histogram of the 1×1 combination weights per LC layer: |w| relative to the layer’s largest; y axis from 0, per layer.',
         ]),
@@ -139,7 +141,7 @@ function spectrumFigure(runId: string, analysis: RunAnalysis): Figure {
     shape: { panels: panels.length, labels: panels, columns: { column: 3, wide: 5 } },
     build: (layout) =>
       ({
-        $schema: SCHEMA,
+        $schema: VEGA_LITE_SCHEMA,
         title: figureTitle(layout, `Filter covariance spectrum of ${runId}`, [
           'Eigenvalues of the k²×k² covariance of the effective filters, as a share of the total (log axis): trained (solid) vs initialisation (dashed).',
         ]),
@@ -201,7 +203,7 @@ function energyFigure(runId: string, analysis: RunAnalysis): Figure {
     },
     build: (layout) =>
       ({
-        $schema: SCHEMA,
+        $schema: VEGA_LITE_SCHEMA,
         title: figureTitle(layout, `Energy per kernel position of ${runId}`, [
           'Share of the effective filters’ energy Σw² at each position: left trained, right initialisation.',
         ]),
@@ -264,7 +266,6 @@ function sweepFigure(
     x,
     (r) => r.series,
   );
-  const panels = [...new Set(data.map((d) => d.panel))].sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
   const shape =
     configs.length > 1
       ? {
@@ -276,14 +277,12 @@ function sweepFigure(
       : null;
   return {
     name,
-    shape: { panels: panels.length, labels: panels },
+    shape: panelShape(data),
     build: (layout) => {
       const xEnc = dodgedX(xValues, x === 'lc_expansion' ? 'LC expansion E' : 'kernel size k');
       const color = freezeColor(data);
       const yEnc = { field: y, type: 'quantitative', title: yTitle, scale: { zero: origin === '0' } };
       const view = {
-        width: layout.panelWidth,
-        height: layout.panelHeight,
         layer: [
           {
             mark: { type: 'line', strokeWidth: 1 },
@@ -300,20 +299,8 @@ function sweepFigure(
           },
         ],
       };
-      const base = {
-        $schema: SCHEMA,
-        title: figureTitle(layout, title, [
-          `One point per run, line through the means of each freeze mode and config; y axis from ${origin}.`,
-        ]),
-        data: { values: data },
-      };
-      if (panels.length <= 1) return { ...base, ...view } as TopLevelSpec;
-      return {
-        ...base,
-        facet: { field: 'panel', type: 'nominal', title: null, sort: panels },
-        columns: layout.columns,
-        spec: view,
-      } as TopLevelSpec;
+      const subtitle = `One point per run, line through the means of each freeze mode and config; y axis from ${origin}.`;
+      return panelled(layout, figureTitle(layout, title, [subtitle]), data, view);
     },
   };
 }

@@ -20,6 +20,8 @@ export const FIGURE_WIDTHS: Record<FigureWidth, { inches: number; suffix: string
   column: { inches: 3.5, suffix: '' },
   wide: { inches: 7, suffix: '.wide' },
 };
+/** The vega-lite version every figure's spec is written for. */
+export const VEGA_LITE_SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
 export const POINTS_PER_INCH = 72;
 export const PNG_DPI = 300;
 const CSS_PIXELS_PER_INCH = 96;
@@ -345,4 +347,36 @@ export function dodgedX(xValues: number[], title: string) {
       grid: false,
     },
   };
+}
+
+// ---- panels: one view, or a facet per distinct `panel` value
+
+const byNumber = (a: string, b: string) => a.localeCompare(b, 'en', { numeric: true });
+
+/** The figure shape of rows with a `panel` label: how many panels, and their labels (a panel is as wide as its label). */
+export function panelShape(rows: { panel: string }[]): { panels: number; labels: string[] } {
+  const labels = [...new Set(rows.map((r) => r.panel))];
+  return { panels: Math.max(1, labels.length), labels };
+}
+
+/**
+ * A single view of `inner` (layers and encodings) at the layout's panel size, or one such panel per
+ * distinct `panel` value of `rows` (sorted numerically, `layout.columns` per row).
+ */
+export function panelled(
+  layout: Layout,
+  title: ReturnType<typeof figureTitle>,
+  rows: { panel: string }[],
+  inner: Record<string, unknown>,
+): TopLevelSpec {
+  const panels = [...new Set(rows.map((r) => r.panel))].sort(byNumber);
+  const base = { $schema: VEGA_LITE_SCHEMA, title, data: { values: rows } };
+  const view = { width: layout.panelWidth, height: layout.panelHeight, ...inner };
+  if (panels.length <= 1) return { ...base, ...view } as TopLevelSpec;
+  return {
+    ...base,
+    facet: { field: 'panel', type: 'nominal', title: null, sort: panels },
+    columns: layout.columns,
+    spec: view,
+  } as unknown as TopLevelSpec;
 }

@@ -1,14 +1,7 @@
-/**
- * The report's figures, as vega-lite specs drawn by figure.ts (paper sizes, SVG and PNG).
- *
- * Runs of different config groups are never pooled: a group gets its own series, told apart by
- * shape (accuracy) or its own colour and legend label (Δ), labelled by the keys the group differs
- * in. A plot against k has one panel per E that varies (and against E one per k), and only panels
- * with something to draw against x; a freeze mode without runs gets no legend entry.
- */
-import type { TopLevelSpec } from 'vega-lite';
 import {
   DASHES,
+  panelled,
+  panelShape,
   type Figure,
   figureTitle,
   freezeColor,
@@ -50,7 +43,6 @@ type Panelled<T> = T & { panel: string };
 
 const AXIS_TITLE: Record<Axis, string> = { kernel_size: 'kernel size k', lc_expansion: 'LC expansion E' };
 const AXIS_SHORT: Record<Axis, string> = { kernel_size: 'k', lc_expansion: 'E' };
-const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
 
 const distinct = <T>(values: T[]) => [...new Set(values)];
 const byNumber = (a: string, b: string) => a.localeCompare(b, 'en', { numeric: true });
@@ -91,31 +83,6 @@ function groupShape(rows: { group: string }[], layout: Layout) {
     legend: { columns: legendColumns(groups, layout) },
   };
 }
-
-/** A single view, or one panel per distinct `panel` value (`layout.columns` per row). */
-function panelled(
-  layout: Layout,
-  title: ReturnType<typeof figureTitle>,
-  rows: Panelled<object>[],
-  inner: Record<string, unknown>,
-): TopLevelSpec {
-  const panels = distinct(rows.map((r) => r.panel)).sort(byNumber);
-  const base = { $schema: SCHEMA, title, data: { values: rows } };
-  const view = { width: layout.panelWidth, height: layout.panelHeight, ...inner };
-  if (panels.length <= 1) return { ...base, ...view } as TopLevelSpec;
-  return {
-    ...base,
-    facet: { field: 'panel', type: 'nominal', title: null, sort: panels },
-    columns: layout.columns,
-    spec: view,
-  } as unknown as TopLevelSpec;
-}
-
-/** The figure shape of panelled rows: how many panels, and their labels (a panel is as wide as its label). */
-const panelShape = (rows: { panel: string }[]) => {
-  const labels = distinct(rows.map((r) => r.panel));
-  return { panels: Math.max(1, labels.length), labels };
-};
 
 /** `2` when every arm has 2 seeds, else the range, e.g. `1–3`. */
 function seedCounts(rows: RunKeys[]): string {

@@ -11,6 +11,7 @@ import {
   freezeColor,
   legendColumns,
   PANEL_PART_SEPARATOR,
+  VEGA_LITE_SCHEMA,
   writeFigures,
 } from './figure.js';
 
@@ -78,7 +79,7 @@ export function robustnessFigures(rows: RobustnessRow[]): Figure[] {
       },
       build: (layout) =>
         ({
-          $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+          $schema: VEGA_LITE_SCHEMA,
           title: figureTitle(layout, 'Robust accuracy vs ε', [
             'Mean over seeds; ε in 1/255 for fgsm and pgd, in [0,1] pixel units for pgd_l2; ε = 0 is clean accuracy; y axis from 0.',
           ]),
@@ -114,7 +115,7 @@ export function robustnessFigures(rows: RobustnessRow[]): Figure[] {
       shape: { panels: arms.length * sets.length, columns: { column: 3, wide: 6 } },
       build: (layout) =>
         ({
-          $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+          $schema: VEGA_LITE_SCHEMA,
           title: figureTitle(layout, 'Mean accuracy over corruptions and severities', [
             'Mean over seeds; y axis from 0.',
           ]),

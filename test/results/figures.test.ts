@@ -51,6 +51,12 @@ const titleText = (spec: Record<string, unknown>) => {
 };
 const byName = (figures: (Figure | null)[], name: string) => figures.find((f) => f?.name === name) ?? null;
 
+/** Robustness rows of `points` under one attack at ε = 1/255, 40 % accuracy each. */
+const attacked = (points: RunPoint[], name: string): RobustnessRow[] =>
+  points.map(
+    (p) => ({ ...p, lc_depthwise: false, metric: 'adversarial', name, epsilon: 1 / 255, accuracy_mean: 0.4 }) as never,
+  );
+
 const run = (freeze: string, k: number, E: number, seed: number, acc: number, group = ''): RunPoint => ({
   run: `${freeze}-k${k}-E${E}-seed${seed}`,
   freeze,
@@ -282,19 +288,7 @@ test('every figure fits its width: a too-wide first layout is narrowed, both wid
         effective_rank: 4,
       })),
     ),
-    ...robustnessFigures(
-      points.map(
-        (p) =>
-          ({
-            ...p,
-            lc_depthwise: false,
-            metric: 'adversarial',
-            name: 'pgd',
-            epsilon: 1 / 255,
-            accuracy_mean: 0.4,
-          }) as never,
-      ),
-    ),
+    ...robustnessFigures(attacked(points, 'pgd')),
   ]);
   assert.ok(written.length >= 10, `wrote ${written.length}`);
   for (const file of written) assertPaperSized(file);
@@ -338,19 +332,7 @@ test('every figure states where its y axis starts (or that it is a log axis), an
     ...reportFigures(points, curves, 'test accuracy', { points: [delta, { ...delta, kernel_size: 5 }], missing: [] }),
     ...runFigures('r', ANALYSIS),
     ...sweepFigures(points.map((p) => ({ ...p, config: '', effective_rank: 3 }))),
-    ...robustnessFigures(
-      points.map(
-        (p) =>
-          ({
-            ...p,
-            lc_depthwise: false,
-            metric: 'adversarial',
-            name: 'fgsm',
-            epsilon: 1 / 255,
-            accuracy_mean: 0.4,
-          }) as never,
-      ),
-    ),
+    ...robustnessFigures(attacked(points, 'fgsm')),
   ].filter((f): f is Figure => f !== null);
   assert.ok(figures.length >= 8, `${figures.length} figures`);
   for (const f of figures) {
