@@ -1,5 +1,6 @@
-# Builds the oneDNN addon behind the 'cpu-native' tfjs backend (src/backends/cpu-native) and the
-# small stderr-capture addon the WebGPU probe uses.
+# Builds the oneDNN addon behind the 'cpu-native' tfjs backend (src/backends/cpu-native), the
+# small stderr-capture addon the WebGPU probe uses, and (where the headers are) the JPEG/PNG
+# decoder of image folders (src/data/native-decode.ts).
 # Needs g++ and Debian's libdnnl-dev (oneDNN 2.x, GNU OpenMP runtime); scripts/build-native.mjs
 # runs this and turns any failure into a one-line note instead of a failed install.
 {
@@ -34,5 +35,24 @@
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS"],
       "cflags_cc": ["-std=c++17", "-O2"]
     }
+  ],
+  "variables": {
+    # 1 when the JPEG and PNG headers are there (Debian: libjpeg62-turbo-dev, libpng-dev).
+    "image_libs": "<!(node -p \"['/usr/include/jpeglib.h', '/usr/include/png.h'].every((f) => require('fs').existsSync(f)) ? 1 : 0\")"
+  },
+  "conditions": [
+    ["image_libs==1", {
+      "targets": [
+        {
+          # JPEG and PNG decoding with libjpeg-turbo and libpng, PIL's libraries (src/data/native-decode.ts).
+          "target_name": "lcconv_image",
+          "sources": ["src/image_decode.cc"],
+          "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
+          "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS"],
+          "cflags_cc": ["-std=c++17", "-O2"],
+          "libraries": ["-ljpeg", "-lpng16"]
+        }
+      ]
+    }]
   ]
 }

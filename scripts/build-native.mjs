@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// Builds the optional native addons (native/): oneDNN behind the 'cpu-native' backend, and the
-// stderr capture that keeps Dawn's start-up warnings off the terminal. Called from
+// Builds the optional native addons (native/): oneDNN behind the 'cpu-native' backend, the
+// stderr capture that keeps Dawn's start-up warnings off the terminal, and the JPEG/PNG decoder of
+// image folders (where libjpeg-turbo's and libpng's headers are). Called from
 // `npm run build:native` and the `prepare` script; it never fails the install: on any problem it
 // prints one line (why + fix), records it in native/build/status.json for `lcconv doctor`, and
 // exits 0, so lcconv works without the addon (the backend probe then reports the reason).
@@ -84,8 +85,12 @@ function main() {
     skip(`node-gyp failed: ${(firstError ?? res.error?.message ?? `exit ${res.status}`).trim().slice(0, 300)}`);
   }
   record(true, 'built');
+  // binding.gyp builds the image decoder only where the libjpeg and libpng headers are.
+  const image = existsSync(join(buildDir, 'Release', 'lcconv_image.node'))
+    ? 'lcconv_image.node: JPEG/PNG decoding'
+    : 'no lcconv_image.node: JPEG/PNG headers not found, sharp decodes image folders (apt-get install libjpeg62-turbo-dev libpng-dev)';
   console.log(
-    'lcconv: native addons built (native/build/Release/lcconv_native.node: oneDNN; lcconv_stdio.node: stderr capture)',
+    `lcconv: native addons built (native/build/Release/lcconv_native.node: oneDNN; lcconv_stdio.node: stderr capture; ${image})`,
   );
 }
 

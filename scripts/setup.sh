@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Sets lcconv up on a fresh machine: the system libraries its fast paths need (where apt can
 # install them), then the npm packages from the lockfile (which builds dist/ and the native addon).
-#   scripts/setup.sh               runtime: g++ + oneDNN (cpu-native backend), Mesa EGL/GLES (WebGPU without a GPU)
+#   scripts/setup.sh               runtime: g++ + oneDNN (cpu-native backend), Mesa EGL/GLES (WebGPU without a GPU),
+#                                  libjpeg-turbo + libpng headers (the fast decoder of image folders)
 #   scripts/setup.sh --test-tools  also Slurm + munge, for the Slurm executor's integration test
 # Without apt (macOS, other Linux) it says what to install and goes on: every library is optional,
 # lcconv then runs on the backends that load (`lcconv doctor` tells which and why).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(g++ make python3 libdnnl-dev libegl1 libegl-mesa0 libgles2)
+packages=(g++ make python3 libdnnl-dev libegl1 libegl-mesa0 libgles2 libjpeg62-turbo-dev libpng-dev)
 [ "${1:-}" = --test-tools ] && packages+=(slurm-wlm munge)
 
 if command -v apt-get >/dev/null 2>&1; then

@@ -1,5 +1,6 @@
 /**
- * Decodes a class-folder split into its cache (image-cache.ts), with sharp (libvips). Run as a
+ * Decodes a class-folder split into its cache (image-cache.ts), with the native JPEG/PNG decoder
+ * (native-decode.ts) where it applies, else sharp (libvips). Run as a
  * child process by image-folder.ts: `node image-folder-build.js <jobs.json>`; progress and skipped
  * files go to stderr, and an input problem is printed on stdout with exit code 2 (the parent raises
  * it as its own InputError).
@@ -19,7 +20,8 @@ import { StorageError } from '../fs-safety.js';
 import { formatCount } from '../format.js';
 import { channelStats, type ImageSplit } from './dataset.js';
 import { type CacheHeader, payloadSha256, writeCache } from './image-cache.js';
-import { centerCrop, cmykToRgb, resizeBilinear, resizedSize, toGrey } from './resample.js';
+import { nativeImageDecoder } from './native-decode.js';
+import { centerCrop, cmykToRgb, type RawImage, resizeBilinear, resizedSize, toGrey } from './resample.js';
 import { BUILD_EXIT, type BuildJob, decoderVersion, type Geometry, unwritableCache } from './image-folder.js';
 
 /** One image's pixels at the cache geometry, or throws (sharp's message) when the file cannot be decoded. */
@@ -29,13 +31,22 @@ export async function decodeImage(path: string, g: Geometry): Promise<Uint8Array
 
 /**
  * As torchvision sees the file (`pil_loader`, then Resize(R) + CenterCrop(S), then PIL's convert('L')
- * for one channel): sharp only decodes, at full size (no JPEG shrink-on-load), to 8-bit RGB (alpha
- * dropped, not composited, and CMYK by PIL's formula, as PIL's convert('RGB')); resample.ts resizes
- * and crops as PIL and torchvision do.
+ * for one channel): decoded at full size (no JPEG shrink-on-load) to 8-bit RGB as PIL's
+ * convert('RGB') gives it (alpha dropped, not composited; CMYK by PIL's formula), by PIL's own
+ * libjpeg-turbo and libpng where the native decoder is built (native-decode.ts), else by sharp;
+ * resample.ts resizes and crops as PIL and torchvision do.
  */
 async function decodeAsTorchvision(path: string, g: Geometry): Promise<Uint8Array> {
   const S = g.image_size;
   const R = Math.max(S, Math.round(S / g.crop_fraction));
+  const decoded = (await nativeImageDecoder()?.decode(path)) ?? (await decodeWithSharp(path));
+  const size = resizedSize(decoded.width, decoded.height, R);
+  const rgb = centerCrop(resizeBilinear({ ...decoded, channels: 3 }, size.width, size.height), S);
+  return (g.channels === 1 ? toGrey(rgb) : rgb).data;
+}
+
+/** A file at full size as PIL's convert('RGB') gives it, by sharp: for what the native decoder declines, or without it. */
+export async function decodeWithSharp(path: string): Promise<RawImage> {
   const source = sharp(path, { failOn: 'warning' });
   // CMYK is converted as PIL does (a formula, no colour management): sharp hands over the file's CMYK.
   const cmyk = (await source.metadata()).space === 'cmyk';
@@ -55,10 +66,7 @@ async function decodeAsTorchvision(path: string, g: Geometry): Promise<Uint8Arra
     height: info.height,
     channels: info.channels,
   };
-  const decoded = cmyk ? cmykToRgb(pixels) : pixels;
-  const size = resizedSize(decoded.width, decoded.height, R);
-  const rgb = centerCrop(resizeBilinear(decoded, size.width, size.height), S);
-  return (g.channels === 1 ? toGrey(rgb) : rgb).data;
+  return cmyk ? cmykToRgb(pixels) : pixels;
 }
 
 /** libvips' Lanczos-3 resize of the shorter side (sharp's default, with JPEG shrink-on-load). */
@@ -189,7 +197,7 @@ export async function buildSplit(job: BuildJob, concurrency: number): Promise<Ca
     skipped: failures.map((f) => ({ file: files[f.index]!.rel, reason: f.reason })),
     ...channelStats(split, g.channels),
     payload_sha256: payloadSha256(split),
-    decoder: decoderVersion(),
+    decoder: decoderVersion(g.resize),
     built_at: new Date().toISOString(),
   };
   try {

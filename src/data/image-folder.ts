@@ -3,10 +3,10 @@
  * and the same classes under `<val_dir>`. Classes are the sub-folders in code-point order, as
  * torchvision's `find_classes` sorts them; files are found recursively with torchvision's extensions.
  *
- * Images are decoded once (image-folder-build.ts, sharp) into a uint8 cache per split
+ * Images are decoded once (image-folder-build.ts: native libjpeg-turbo/libpng, or sharp) into a uint8 cache per split
  * (image-cache.ts); loading reads the cache, and rebuilds it first when it is missing, stale (the tree
  * changed: another file-list checksum) or damaged. The build runs in a child process so that every
- * loader stays synchronous, and so that libvips' threads and memory are gone before training starts.
+ * loader stays synchronous, and so that the decoders' threads and memory are gone before training starts.
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -28,6 +28,7 @@ import {
 } from '../fs-safety.js';
 import { totalmem } from 'node:os';
 import type { Dataset, DatasetShape, ImageSplit } from './dataset.js';
+import { nativeDecoderVersion } from './native-decode.js';
 import { type CacheHeader, type CacheState, inspectCache, readCache } from './image-cache.js';
 
 export type ImageFolderConfig = DatasetConfig['image_folder'];
@@ -227,12 +228,17 @@ export function checkSameClasses(train: string[], val: string[], trainDir: strin
   throw new InputError(`dataset image_folder: train and val class folders differ (${parts.join('; ')})`);
 }
 
-/** The decoder and its version: part of the cache key, since another libvips may decode other pixels. */
-export function decoderVersion(): string {
+/**
+ * The decoders and their versions: part of the cache key, since another libvips, libjpeg-turbo or
+ * libpng may decode other pixels, and a build with the native decoder decodes JPEG and PNG with it.
+ */
+export function decoderVersion(resize: Geometry['resize']): string {
   // sharp's exports hide its package.json, and importing sharp here would load libvips for nothing.
   let dir = dirname(createRequire(import.meta.url).resolve('sharp'));
   while (!existsSync(join(dir, 'package.json')) && dirname(dir) !== dir) dir = dirname(dir);
-  return `sharp ${(JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { version: string }).version}`;
+  const sharp = `sharp ${(JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { version: string }).version}`;
+  const native = resize === 'torchvision' ? nativeDecoderVersion() : null; // lanczos is libvips' own
+  return native ? `${native}, ${sharp}` : sharp;
 }
 
 export interface Geometry {
@@ -245,7 +251,9 @@ export interface Geometry {
 /** The file-list checksum: paths, sizes, mtimes, class names, geometry and decoder. */
 export function treeKey(tree: Tree, geometry: Geometry): string {
   const hash = createHash('sha256');
-  hash.update(JSON.stringify({ version: 1, decoder: decoderVersion(), geometry, classes: tree.classes }));
+  hash.update(
+    JSON.stringify({ version: 1, decoder: decoderVersion(geometry.resize), geometry, classes: tree.classes }),
+  );
   for (const f of tree.files) hash.update(`\n${f.label}\t${f.rel}\t${f.size}\t${f.mtimeMs}\t${f.ctimeMs}`);
   return hash.digest('hex');
 }

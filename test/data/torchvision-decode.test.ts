@@ -1,15 +1,17 @@
 /**
  * dataset.image_folder.resize: torchvision decodes as torchvision does: on a varied generated tree
- * (17 to 300 px sides, up- and downscales, JPEG and PNG, greyscale, palette and RGBA files), every
- * image is within mean |Δ| ≤ 1 and max |Δ| ≤ 8 (0–255) of torchvision's Resize + CenterCrop on PIL
+ * (17 to 300 px sides, up- and downscales, JPEG and PNG, greyscale, palette, RGBA, CMYK, EXIF-rotated
+ * files), every image is within mean |Δ| ≤ 1 and max |Δ| ≤ 8 (0–255) of torchvision's Resize + CenterCrop on PIL
  * (test/data/torchvision_decode.py). Needs Debian's python3-torchvision (and PIL); skipped otherwise.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { test } from 'node:test';
 import sharp from 'sharp';
-import { decodeImage } from '../../src/data/image-folder-build.js';
+import { decodeImage, decodeWithSharp } from '../../src/data/image-folder-build.js';
+import { nativeImageDecoder } from '../../src/data/native-decode.js';
 import { centerCrop, resizeBilinear, resizedSize } from '../../src/data/resample.js';
 import { PACKAGE_ROOT } from '../../src/provenance.js';
 import { tempDir } from '../fixtures.js';
@@ -40,6 +42,99 @@ function pattern(width: number, height: number, seed: number): Buffer {
   return out;
 }
 
+/**
+ * A varied tree: sizes 17 to 300 px (up- and downscales), JPEG and PNG, then the modes torchvision's
+ * loader converts with convert('RGB') (greyscale, palette with and without transparency, RGBA, grey
+ * with alpha, a 1-bit palette, CMYK), progressive and interlaced files, and every EXIF orientation (JPEG and PNG).
+ */
+async function writeVariedTree(dir: string): Promise<string[]> {
+  const files: string[] = [];
+  const sizes: [number, number][] = [
+    [17, 17],
+    [17, 100],
+    [100, 17],
+    [31, 45],
+    [64, 64],
+    [96, 72],
+    [120, 300],
+    [300, 299],
+    [250, 180],
+    [37, 37],
+  ];
+  for (const [i, [w, h]] of sizes.entries()) {
+    const raw = () => sharp(pattern(w, h, i), { raw: { width: w, height: h, channels: 3 } });
+    files.push(join(dir, `${i}.png`), join(dir, `${i}.jpg`));
+    await raw().png().toFile(files.at(-2)!);
+    await raw().jpeg({ quality: 92 }).toFile(files.at(-1)!);
+  }
+  const [w, h] = [90, 70];
+  const colour = () => sharp(pattern(w, h, 42), { raw: { width: w, height: h, channels: 3 } });
+  const write = async (name: string, img: ReturnType<typeof sharp>) => {
+    files.push(join(dir, name));
+    await img.toFile(files.at(-1)!);
+  };
+  await write('cmyk.jpg', colour().toColourspace('cmyk').jpeg({ quality: 95 }));
+  await write('grey.png', colour().toColourspace('b-w').png());
+  await write('grey.jpg', colour().toColourspace('b-w').jpeg());
+  await write('palette.png', colour().png({ palette: true, colours: 64 }));
+  await write('palette-alpha.png', colour().ensureAlpha(0.5).png({ palette: true, colours: 32 }));
+  await write('rgba.png', colour().ensureAlpha(0.6).png());
+  await write('grey-alpha.png', colour().toColourspace('b-w').ensureAlpha(0.3).png());
+  await write('two-colour.png', colour().png({ palette: true, colours: 2 })); // 1 bit per pixel
+  await write('interlaced.png', colour().png({ progressive: true }));
+  await write('progressive.jpg', colour().jpeg({ progressive: true, quality: 85 }));
+  for (let orientation = 1; orientation <= 8; orientation++) {
+    await write(`exif-${orientation}.jpg`, colour().jpeg({ quality: 90 }).withMetadata({ orientation }));
+    await write(`exif-${orientation}.png`, colour().png().withMetadata({ orientation }));
+  }
+  return files;
+}
+
+test("the native decoder gives sharp's full-size RGB on every file it reads, and declines only CMYK", {
+  skip: nativeImageDecoder()
+    ? false
+    : 'the native image decoder is not built (needs libjpeg62-turbo-dev and libpng-dev)',
+}, async () => {
+  const files = await writeVariedTree(tempDir('native-decode'));
+  const declined: string[] = [];
+  for (const file of files) {
+    const ours = await nativeImageDecoder()!.decode(file);
+    if (!ours) {
+      declined.push(basename(file));
+      continue;
+    }
+    const theirs = await decodeWithSharp(file);
+    assert.deepEqual([ours.width, ours.height], [theirs.width, theirs.height], file);
+    const turned = /exif-[5-8]\./.test(file); // orientations 5-8 swap the sides of the 90 × 70 picture
+    if (/exif-/.test(file)) assert.deepEqual([ours.width, ours.height], turned ? [70, 90] : [90, 70], file);
+    let max = 0;
+    for (let j = 0; j < ours.data.length; j++) max = Math.max(max, Math.abs(ours.data[j]! - theirs.data[j]!));
+    assert.equal(max, 0, `${file}: max |Δ| ${max} from sharp`);
+  }
+  assert.deepEqual(declined, ['cmyk.jpg']);
+});
+
+test('a damaged JPEG or PNG is an error naming the problem, not grey pixels', {
+  skip: nativeImageDecoder() ? false : 'the native image decoder is not built',
+}, async () => {
+  const dir = tempDir('native-damaged');
+  const img = sharp(pattern(40, 30, 1), { raw: { width: 40, height: 30, channels: 3 } });
+  for (const [name, bytes] of [
+    ['cut.jpg', await img.clone().jpeg().toBuffer()],
+    ['cut.png', await img.clone().png().toBuffer()],
+  ] as const) {
+    const file = join(dir, name);
+    writeFileSync(file, bytes.subarray(0, Math.floor(bytes.length * 0.6)));
+    await assert.rejects(nativeImageDecoder()!.decode(file), (err: Error) => {
+      assert.match(err.message, /\w/);
+      return true;
+    });
+  }
+  await assert.rejects(nativeImageDecoder()!.decode(join(dir, 'absent.jpg')), /cannot open/);
+  writeFileSync(join(dir, 'note.txt'), 'not an image');
+  assert.equal(await nativeImageDecoder()!.decode(join(dir, 'note.txt')), null, 'another format: left to sharp');
+});
+
 test('torchvision Resize output sizes: shorter side to the size, longer truncated; crop offsets round half to even', () => {
   assert.deepEqual(resizedSize(300, 200, 32), { width: 48, height: 32 });
   assert.deepEqual(resizedSize(17, 299, 32), { width: 32, height: 562 }); // int(32 · 299 / 17) = int(562.8)
@@ -63,34 +158,7 @@ test('image_folder resize torchvision matches torchvision on a varied tree (mean
   skip: haveTorchvision ?? false,
   timeout: 300_000,
 }, async (t) => {
-  const dir = tempDir('tv-decode');
-  const files: string[] = [];
-  const sizes: [number, number][] = [
-    [17, 17],
-    [17, 100],
-    [100, 17],
-    [31, 45],
-    [64, 64],
-    [96, 72],
-    [120, 300],
-    [300, 299],
-    [250, 180],
-    [37, 37],
-  ];
-  for (const [i, [w, h]] of sizes.entries()) {
-    const raw = () => sharp(pattern(w, h, i), { raw: { width: w, height: h, channels: 3 } });
-    files.push(join(dir, `${i}.png`), join(dir, `${i}.jpg`));
-    await raw().png().toFile(files.at(-2)!);
-    await raw().jpeg({ quality: 92 }).toFile(files.at(-1)!);
-  }
-  // Other modes torchvision's loader converts with convert('RGB'): greyscale, palette, RGBA, CMYK.
-  const [w, h] = [90, 70];
-  files.push(join(dir, 'cmyk.jpg'), join(dir, 'grey.png'), join(dir, 'palette.png'), join(dir, 'rgba.png'));
-  const colour = () => sharp(pattern(w, h, 42), { raw: { width: w, height: h, channels: 3 } });
-  await colour().toColourspace('cmyk').jpeg({ quality: 95 }).toFile(files.at(-4)!);
-  await colour().toColourspace('b-w').png().toFile(files.at(-3)!);
-  await colour().png({ palette: true, colours: 64 }).toFile(files.at(-2)!);
-  await colour().ensureAlpha(0.6).png().toFile(files.at(-1)!);
+  const files = await writeVariedTree(tempDir('tv-decode'));
 
   for (const [size, crop, channels] of [
     [32, 1, 3],

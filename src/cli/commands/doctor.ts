@@ -23,6 +23,8 @@ export interface DoctorReport {
   auto: { backend: string; device: string; skipped: string[] } | { error: string };
   /** Why a run's `auto` does not even load Dawn here (doctor loads it anyway, to show it), or null. */
   webGpuLeftOut: string | null;
+  /** What decodes class-folder images (the native libjpeg-turbo/libpng decoder, or sharp alone and why). */
+  imageDecode: { native: boolean; line: string };
 }
 
 /** Probes every backend (with `probers` and `dawnGpuMissing`, for tests) and returns what `auto` would do. */
@@ -30,6 +32,7 @@ export async function doctorReport(probers?: Probers, dawnGpuMissing?: () => str
   const tf = await import('@tensorflow/tfjs-core');
   const { AUTO_ORDER, diagnose } = await import('../../backends/index.js');
   const { probes, choice, webGpuLeftOut } = await diagnose(probers, dawnGpuMissing);
+  const { imageDecoderSummary } = await import('../../data/native-decode.js');
   const major = Number(process.versions.node.split('.')[0]);
   return {
     node: { version: process.version, ok: major >= NODE_MAJOR },
@@ -42,6 +45,7 @@ export async function doctorReport(probers?: Probers, dawnGpuMissing?: () => str
         ? choice
         : { backend: choice.chosen.backend, device: choice.chosen.device, skipped: choice.skipped },
     webGpuLeftOut,
+    imageDecode: imageDecoderSummary(),
   };
 }
 
@@ -73,6 +77,7 @@ export function formatDoctor(r: DoctorReport): string {
     for (const why of r.auto.skipped) lines.push(`  skipped ${why}`);
   }
   if (r.webGpuLeftOut) lines.push(`  a run does not load webgpu at all: ${r.webGpuLeftOut}`);
+  lines.push('', `images    ${r.imageDecode.line}`);
   return `${lines.join('\n')}\n`;
 }
 
