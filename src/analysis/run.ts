@@ -13,7 +13,7 @@ import {
   readFinishedSummary,
   writeAtomic,
 } from '../runs/files.js';
-import { initialRunModel, loadRunModel, storedSpatialInit } from '../runs/model.js';
+import { initialRunModel, loadRunModel, runModelSources } from '../runs/model.js';
 import { datasetShape } from '../data/index.js';
 import { analyzeLayers, defaultPictureLayers, runStatistics, type RunAnalysis } from './analyze.js';
 import { layerWeights } from '../models/effective-filters.js';
@@ -51,7 +51,7 @@ export async function analyzeRun(dir: string, out: string, options: AnalyzeOptio
   const initial = initialRunModel(dir, config);
   try {
     const convs = spatialConvsOf(
-      modelSpec(config, datasetShape(config.dataset), config.seed, storedSpatialInit(dir, config)),
+      modelSpec(config, datasetShape(config.dataset), config.seed, runModelSources(dir, config)),
     );
     const names = convs.map((c) => c.name);
     const pictured = options.layers ?? defaultPictureLayers(names);

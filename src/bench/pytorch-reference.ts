@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { Config } from '../config/schema.js';
 import { datasetShape } from '../data/index.js';
 import { InputError } from '../errors.js';
+import { isUserModel } from '../config/names.js';
 import { cifarBlocksPerStage } from '../models/registry.js';
 import { PACKAGE_ROOT } from '../provenance.js';
 import type { EpochTiming } from './whole-run.js';
@@ -31,6 +32,10 @@ export interface ReferenceOptions {
 
 /** A CIFAR ResNet by its depth, any other architecture by name (the twin's --arch). */
 function architectureArgs(arch: Config['model']['arch']): string[] {
+  if (isUserModel(arch))
+    throw new InputError(
+      `model.arch: ${arch}: --pytorch compares the built-in architectures with their PyTorch twins (bench/pytorch_reference.py); your own model has none`,
+    );
   const n = cifarBlocksPerStage(arch);
   return n === null ? ['--arch', arch] : ['--depth', String(6 * n + 2)];
 }

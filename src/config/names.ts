@@ -26,8 +26,19 @@ export const ARCH_NAMES = [
 ] as const;
 export type ArchName = (typeof ARCH_NAMES)[number];
 
-/** `model.width` when the config leaves it unset: the width at which each family has its published size. */
-export function defaultWidth(arch: ArchName): number {
+/**
+ * `model.arch` naming your own network: a path to a script ending in .js or .cjs (models/user-model.ts
+ * runs it), relative to the working directory like every path of a config.
+ */
+export const USER_MODEL_PATH = /\.c?js$/;
+
+/** Whether `arch` names a user's model script rather than a built-in architecture. */
+export function isUserModel(arch: string): boolean {
+  return !(ARCH_NAMES as readonly string[]).includes(arch) && USER_MODEL_PATH.test(arch);
+}
+
+/** `model.width` when the config leaves it unset: the width at which each family has its published size (16 for your own). */
+export function defaultWidth(arch: string): number {
   return arch.startsWith('vgg') || ['resnet18', 'resnet34', 'resnet50'].includes(arch) ? 64 : 16;
 }
 

@@ -3,7 +3,7 @@
  * The TypeScript types, `--set` overrides, error key paths and docs/config.md all derive from it.
  */
 import { z } from 'zod';
-import { ARCH_NAMES, ATTACK_NAMES, CORRUPTION_NAMES, defaultWidth } from './names.js';
+import { ARCH_NAMES, ATTACK_NAMES, CORRUPTION_NAMES, defaultWidth, USER_MODEL_PATH } from './names.js';
 import { BACKEND_CHOICES } from './choices.js';
 
 export { BACKEND_CHOICES };
@@ -175,16 +175,19 @@ const Dataset = z
 const Model = z
   .strictObject({
     arch: z
-      .enum(ARCH_NAMES)
+      .string()
+      .refine((arch) => (ARCH_NAMES as readonly string[]).includes(arch) || USER_MODEL_PATH.test(arch), {
+        message: `expected one of ${ARCH_NAMES.join(', ')}, or the path of your own model script (ending in .js or .cjs)`,
+      })
       .default('resnet20')
       .describe(
-        "network: resnet8…resnet110 = CIFAR ResNet of depth 6n+2 (open_lth layout); resnet18/34/50 and vgg11_bn/vgg16_bn = the low-resolution ResNet (basic; bottleneck for 50) and VGG-BN of the authors' trainer (docs/architectures.md)",
+        "network: resnet8…resnet110 = CIFAR ResNet of depth 6n+2 (open_lth layout); resnet18/34/50 and vgg11_bn/vgg16_bn = the low-resolution ResNet (basic; bottleneck for 50) and VGG-BN of the authors' trainer; or ./path/to/model.js = your own network built from lcconv's layers, relative to the working directory (docs/architectures.md)",
       ),
     width: int()
       .min(1)
       .optional()
       .describe(
-        'W, channels of the first stage, scaling every layer: CIFAR ResNets W, 2W, 4W; resnet18/34/50 W, 2W, 4W, 8W (bottleneck outputs ×4); VGG W…8W and a classifier of 64W hidden units. Unset: 16 for the CIFAR ResNets, 64 for the others (their published sizes)',
+        'W, channels of the first stage, scaling every layer: CIFAR ResNets W, 2W, 4W; resnet18/34/50 W, 2W, 4W, 8W (bottleneck outputs ×4); VGG W…8W and a classifier of 64W hidden units. Unset: 16 for the CIFAR ResNets and your own model, 64 for the others (their published sizes)',
       ),
     kernel_size: oddKernel.default(3).describe('k of every spatial conv (odd, >= 1)'),
     lc_expansion: int()

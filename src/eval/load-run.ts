@@ -52,5 +52,8 @@ export async function loadFinishedModel(run: FinishedRun): Promise<Model> {
       `${run.dir}: the checkpoint is of epoch ${loaded.state.epoch}, the run finished at epoch ${run.summary.epochs}`,
     );
   }
+  // eval, export and analyze rebuild the network from the run's copy of its model script; when the
+  // file model.arch names has changed since, the user should know that the copy is what they get.
+  if (loaded.modelScriptNote) process.stderr.write(`lcconv: ${loaded.modelScriptNote}\n`);
   return loaded.model;
 }

@@ -14,7 +14,7 @@ import { writeFolderComparison } from '../results/report.js';
 import { experimentPaths, runPaths } from '../runs/files.js';
 import { experimentDir } from '../runs/identity.js';
 import { checkUnfinished, isFinishedRun, withRun } from '../runs/lifecycle.js';
-import { checkSpatialInitSource, resolveSpatialInit } from '../runs/model.js';
+import { checkSpatialInitSource, plannedModelSources, resolveSpatialInit, resolveUserModel } from '../runs/model.js';
 import type { RunIdentity, RunSink, RunSummary } from '../runs/records.js';
 import type { Trial } from '../sweep/trials.js';
 import { checkTrainable, RunInterrupted, trainRun } from '../train/trainer.js';
@@ -91,7 +91,10 @@ function trainOrReuse(
     const summary = await trainRun({
       config: arm,
       data: await data(),
-      spatialInit: await resolveSpatialInit(arm, identity.dir),
+      sources: {
+        spatialCovariance: await resolveSpatialInit(arm, identity.dir),
+        userModel: resolveUserModel(arm, identity.dir, options.log),
+      },
       identity,
       sinks: [run.recorder, run.tensorboard, ...(options.sinksFor?.(identity) ?? [])],
       checkpoints: run.recorder,
@@ -149,7 +152,7 @@ export async function runExperiment(config: Config, options: ExperimentOptions):
     for (const arm of armsOf(config)) {
       checkUnfinished(arm, seed, options);
       if (!options.force && isFinishedRun(arm, seed)) continue;
-      checkTrainable(arm, await dataFor(seed));
+      checkTrainable(arm, await dataFor(seed), plannedModelSources(arm, seed));
       checkSpatialInitSource(arm);
     }
   for (const seed of seedsOf(config)) {

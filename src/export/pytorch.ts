@@ -12,8 +12,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Dataset } from '../data/dataset.js';
 import type { Model } from '../models/index.js';
 import { modelSpec } from '../models/index.js';
-import { cifarBlocksPerStage, layoutOf, type ArchName } from '../models/registry.js';
-import { storedSpatialInit } from '../runs/model.js';
+import { cifarBlocksPerStage, layoutOf } from '../models/registry.js';
+import { runModelSources } from '../runs/model.js';
 import { spatialConvsOf, type ModelSpec } from '../models/index.js';
 import { composeLcFilter, isLcBlock } from '../models/spatial-conv.js';
 import type { FinishedRun } from '../eval/load-run.js';
@@ -26,7 +26,7 @@ export const EXPORT_META = 'model.json';
  * lcconv weight name → the twin's state_dict key. The low-resolution ResNets and VGGs already use
  * the trainer's names (their twins' too); the CIFAR ResNet maps to bench/pytorch_reference.py's.
  */
-export function torchName(name: string, arch: ArchName): string {
+export function torchName(name: string, arch: string): string {
   const blocksPerStage = cifarBlocksPerStage(arch);
   if (blocksPerStage === null) return name;
   const stem = /^stem\.conv\.(.+)$/.exec(name);
@@ -122,6 +122,9 @@ export function foldedSpec(spec: ModelSpec): ModelSpec {
  * arguments. Shared filters are exported materialised per layer, so the twin is built as 'frozen'.
  */
 export function pytorchTwin(spec: ModelSpec) {
+  // Your own network has no twin in lcconv: the state_dict keys are its kit layer names, for the
+  // PyTorch module you write with the same names (docs/architectures.md).
+  if (spec.userModel) return null;
   const common = {
     width: spec.width,
     k: spec.kernelSize,
@@ -176,7 +179,7 @@ export async function exportRun(
   options: { fold?: boolean } = {},
 ): Promise<string[]> {
   const shape = { channels: data.channels, classes: data.classNames.length };
-  const spec = modelSpec(run.config, shape, run.config.seed, storedSpatialInit(run.dir, run.config));
+  const spec = modelSpec(run.config, shape, run.config.seed, runModelSources(run.dir, run.config));
   const tensors = await torchStateDict(model, spec, options);
   const meta = exportMeta(run, spec, data, options.fold);
   makeDir(outDir);

@@ -3,6 +3,7 @@
  * place where config names become code names.
  */
 import { totalmem } from 'node:os';
+import { isUserModel } from '../config/names.js';
 import type { Config } from '../config/schema.js';
 import { InputError } from '../errors.js';
 import { estimateFootprint } from './footprint.js';
@@ -12,6 +13,7 @@ import { layoutOf } from './registry.js';
 import { buildCifarResNet, planCifarResNet } from './resnet.js';
 import { buildLowResResNet, planLowResResNet } from './resnet-lowres.js';
 import { chooseLcForm, isLcBlock, type LcForm, type SpatialConvSpec } from './spatial-conv.js';
+import { buildUserModel, planUserModel, readUserModel, type UserModelSource } from './user-model.js';
 import { buildVgg, planVgg, vggMinSide } from './vgg.js';
 
 /** Each family's plan and builder (models/registry.ts says which family an architecture is). */
@@ -23,7 +25,18 @@ const FAMILIES = {
 
 /** The network's plan for height × width inputs: its spatial convs with their input sizes, and the rest's size. */
 export function planNetwork(spec: ModelSpec, height: number, width: number): NetworkPlan {
+  if (spec.userModel) return planUserModel(spec, spec.userModel, height, width);
   return FAMILIES[layoutOf(spec.arch).family].plan(spec, height, width);
+}
+
+/**
+ * What a model is built from besides the config, where a run keeps its own copy: the covariance of
+ * `spatial_init: from_run`, and the text of your own model script. Unset, the script is read from
+ * the config's path (a new run); a run's directory supplies both when it is rebuilt (src/runs).
+ */
+export interface ModelSources {
+  spatialCovariance?: number[][];
+  userModel?: UserModelSource;
 }
 
 /** Every spatial conv of the network, in forward order, as the factory receives them. */
@@ -61,9 +74,11 @@ export function modelSpec(
   config: Config,
   data: { channels: number; classes: number },
   seed: number,
-  runCovariance?: number[][],
+  sources: ModelSources = {},
 ): ModelSpec {
+  const arch = config.model.arch;
   return {
+    userModel: isUserModel(arch) ? (sources.userModel ?? readUserModel(arch)) : undefined,
     arch: config.model.arch,
     width: config.model.width,
     kernelSize: config.model.kernel_size,
@@ -72,7 +87,7 @@ export function modelSpec(
     lcCompute: config.model.lc_compute,
     freeze: config.freeze,
     init: config.init,
-    spatialInit: spatialInitOf(config, runCovariance),
+    spatialInit: spatialInitOf(config, sources.spatialCovariance),
     inChannels: data.channels,
     numClasses: data.classes,
     seed,
@@ -80,9 +95,11 @@ export function modelSpec(
 }
 
 /** The model's plan only: no spatial-init covariance (k²×k², large for big k) is computed here. */
-function planOf(config: Config, data: { channels: number; classes: number }): ModelSpec {
+function planOf(config: Config, data: { channels: number; classes: number }, sources: ModelSources): ModelSpec {
   return {
-    ...modelSpec({ ...config, model: { ...config.model, spatial_init: 'default' } }, data, 0),
+    ...modelSpec({ ...config, model: { ...config.model, spatial_init: 'default' } }, data, 0, {
+      userModel: sources.userModel,
+    }),
     spatialInit: { kind: 'iid', scheme: config.init },
   };
 }
@@ -95,9 +112,10 @@ function planOf(config: Config, data: { channels: number; classes: number }): Mo
 export function lcFormsOf(
   config: Config,
   data: { channels: number; classes: number; height: number; width: number },
+  sources: ModelSources = {},
 ): Record<string, LcForm> {
   const forms: Record<string, LcForm> = {};
-  for (const { conv, height, width } of planNetwork(planOf(config, data), data.height, data.width).spatial)
+  for (const { conv, height, width } of planNetwork(planOf(config, data, sources), data.height, data.width).spatial)
     if (isLcBlock(conv)) forms[conv.name] = chooseLcForm(conv, [config.train.batch_size, height, width], true);
   return forms;
 }
@@ -112,6 +130,7 @@ export function checkModelFits(
   config: Config,
   data: { channels: number; classes: number; height: number; width: number },
   memoryLimit = totalmem(),
+  sources: ModelSources = {},
 ): void {
   const k = config.model.kernel_size;
   const usefulK = 2 * Math.max(data.height, data.width) - 1;
@@ -120,7 +139,7 @@ export function checkModelFits(
       `model.kernel_size: ${k} is wider than ${data.height}×${data.width} images allow: padded by k//2, a filter tap beyond ${usefulK} (2·${Math.max(data.height, data.width)} − 1) only ever sees padding; use at most ${usefulK}`,
     );
   }
-  const spec = planOf(config, data);
+  const spec = planOf(config, data, sources);
   const minSide = vggMinSide(spec);
   if (Math.min(data.height, data.width) < minSide)
     throw new InputError(
@@ -142,14 +161,16 @@ export function buildModel(
   config: Config,
   data: { channels: number; classes: number },
   seed: number,
-  runCovariance?: number[][],
+  sources: ModelSources = {},
 ): Model {
-  return buildNetwork(modelSpec(config, data, seed, runCovariance));
+  return buildNetwork(modelSpec(config, data, seed, sources));
 }
 
-/** The network `spec` describes, built by its family. */
+/** The network `spec` describes, built by its family (or by your script). */
 export function buildNetwork(spec: ModelSpec): Model {
+  if (spec.userModel) return buildUserModel(spec, spec.userModel);
   return FAMILIES[layoutOf(spec.arch).family].build(spec);
 }
 
 export type { Model, ModelSpec, NetworkPlan } from './network.js';
+export { type UserModelSource, sourceSha256 } from './user-model.js';

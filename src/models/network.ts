@@ -10,10 +10,13 @@ import type { FreezeMode, InitScheme, LcCompute } from '../config/schema.js';
 import type { SpatialInit } from './init.js';
 import { ParamStore, SharedBank, type ParamCounts } from './params.js';
 import type { ArchName } from './registry.js';
+import type { UserModelSource } from './user-model.js';
 import { spatialFilterShape, type SpatialConvSpec } from './spatial-conv.js';
 
 export interface ModelSpec {
-  arch: ArchName;
+  /** A built-in architecture, or the config's path of your own script (then `userModel` is its text). */
+  arch: ArchName | string;
+  userModel?: UserModelSource;
   width: number; // W: channels of the first stage
   kernelSize: number; // k
   lcExpansion: number; // E

@@ -50,13 +50,15 @@ export const ARCHS = {
 
 export type { ArchName };
 
-/** The layout of `arch`, as its family's builder reads it. */
-export function layoutOf(arch: ArchName): ArchLayout {
-  return ARCHS[arch];
+/** The layout of a built-in `arch`, as its family's builder reads it (your own script has none). */
+export function layoutOf(arch: string): ArchLayout {
+  if (!Object.hasOwn(ARCHS, arch)) throw new Error(`${arch} is not a built-in architecture`);
+  return ARCHS[arch as ArchName];
 }
 
-/** The CIFAR ResNet's blocks per stage, or null for an architecture of another family. */
-export function cifarBlocksPerStage(arch: ArchName): number | null {
+/** The CIFAR ResNet's blocks per stage, or null for an architecture of another family (or your own). */
+export function cifarBlocksPerStage(arch: string): number | null {
+  if (!Object.hasOwn(ARCHS, arch)) return null;
   const layout = layoutOf(arch);
   return layout.family === 'cifar_resnet' ? layout.blocksPerStage : null;
 }

@@ -64,7 +64,8 @@ export function planVgg(spec: ModelSpec, height: number, width: number): Network
 }
 
 /** The smallest input side five 2×2 pools leave at least one pixel of: 2^(number of pools). */
-export function vggMinSide(spec: Pick<ModelSpec, 'arch'>): number {
+export function vggMinSide(spec: Pick<ModelSpec, 'arch' | 'userModel'>): number {
+  if (spec.userModel) return 1; // your script's forward, run on the images' size, finds out for itself
   const layout = layoutOf(spec.arch);
   return layout.family === 'vgg' ? 2 ** layout.layers.filter((v) => v === 'M').length : 1;
 }

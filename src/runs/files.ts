@@ -36,6 +36,9 @@ export const TRIAL_LOG = 'trial.log';
 export const EVAL_FILE = 'eval.csv';
 /** model.spatial_init: from_run: the source run's filter covariance, resolved before training. */
 export const SPATIAL_INIT_FILE = 'spatial-init.json';
+/** model.arch: ./your/model.js: the script as the run was built from it, and its path and SHA-256. */
+export const MODEL_SCRIPT_FILE = 'model-script.js';
+export const MODEL_SCRIPT_RECORD = 'model-script.json';
 export const EXPORT_DIR = 'export';
 export const CHECKPOINT_DIR = 'checkpoint';
 export const CHECKPOINT_MANIFEST = 'checkpoint.json';
@@ -80,6 +83,8 @@ export function runPaths(dir: string) {
     trialLog: join(dir, TRIAL_LOG),
     eval: join(dir, EVAL_FILE),
     spatialInit: join(dir, SPATIAL_INIT_FILE),
+    modelScript: join(dir, MODEL_SCRIPT_FILE),
+    modelScriptRecord: join(dir, MODEL_SCRIPT_RECORD),
   };
 }
 

@@ -10,13 +10,22 @@ import type { Config } from '../config/schema.js';
 import { layerWeights } from '../models/effective-filters.js';
 import { datasetShape } from '../data/index.js';
 import { InputError } from '../errors.js';
-import { buildModel, modelSpec, type Model } from '../models/index.js';
+import { isUserModel } from '../config/names.js';
+import {
+  buildModel,
+  type Model,
+  type ModelSources,
+  modelSpec,
+  sourceSha256,
+  type UserModelSource,
+} from '../models/index.js';
+import { readUserModel } from '../models/user-model.js';
 import { filterSecondMoments } from '../models/init.js';
 import { spatialConvsOf } from '../models/index.js';
 import { loadCheckpoint } from './checkpoint.js';
 import { readRunConfig } from './config.js';
 import { checkpointFolder, runPaths, writeAtomic } from './files.js';
-import { sourceRunIdentity } from './identity.js';
+import { runIdentity, sourceRunIdentity } from './identity.js';
 import type { TrainState } from './records.js';
 
 export interface LoadedRun {
@@ -25,6 +34,8 @@ export interface LoadedRun {
   model: Model;
   /** The training state at the checkpoint (its epoch: the last one trained). */
   state: TrainState;
+  /** A line for the user when the run's model script differs from the file model.arch names now, else null. */
+  modelScriptNote: string | null;
 }
 
 /**
@@ -38,7 +49,7 @@ export async function loadRunModel(dir: string): Promise<LoadedRun> {
   const model = initialRunModel(dir, config);
   try {
     const state = await loadCheckpoint(dir, model, null);
-    return { config, model, state: state! };
+    return { config, model, state: state!, modelScriptNote: userModelChange(dir, config) };
   } catch (err) {
     model.dispose();
     throw err;
@@ -50,7 +61,95 @@ export async function loadRunModel(dir: string): Promise<LoadedRun> {
  * config and, for model.spatial_init: from_run, the covariance stored there before training.
  */
 export function initialRunModel(dir: string, config: Config = readRunConfig(dir)): Model {
-  return buildModel(config, datasetShape(config.dataset), config.seed, storedSpatialInit(dir, config));
+  return buildModel(config, datasetShape(config.dataset), config.seed, runModelSources(dir, config));
+}
+
+/** What the run in `dir` was built from besides its config, from its own directory only. */
+export function runModelSources(dir: string, config: Config): ModelSources {
+  return { spatialCovariance: storedSpatialInit(dir, config), userModel: storedUserModel(dir, config) };
+}
+
+interface ModelScriptRecord {
+  arch: string;
+  file: string;
+  sha256: string;
+}
+
+/**
+ * model.arch: ./your/model.js, resolved once before training: the script is copied into the run
+ * directory with its SHA-256, so that resume, eval, analyze and export rebuild the network it
+ * trained, whatever happens to the file later. On a resume the stored copy is used; `log` gets a
+ * line when the file has changed since. Undefined for the built-in architectures.
+ */
+export function resolveUserModel(
+  config: Config,
+  dir: string,
+  log?: (line: string) => void,
+): UserModelSource | undefined {
+  if (!isUserModel(config.model.arch)) return undefined;
+  const paths = runPaths(dir);
+  if (existsSync(paths.modelScriptRecord)) {
+    const note = userModelChange(dir, config);
+    if (note) log?.(note);
+    return storedUserModel(dir, config);
+  }
+  const source = readUserModel(config.model.arch);
+  writeAtomic(paths.modelScript, source.text);
+  const record: ModelScriptRecord = { arch: source.arch, file: source.file, sha256: sourceSha256(source.text) };
+  writeAtomic(paths.modelScriptRecord, `${JSON.stringify(record, null, 2)}\n`);
+  return source;
+}
+
+/**
+ * For the checks before any run starts: the script a run of `config` would train, the copy in its
+ * directory when it already has one (a resume), else undefined (model.arch's file is read).
+ */
+export function plannedModelSources(config: Config, seed: number): ModelSources {
+  const { dir } = runIdentity(config, seed);
+  return existsSync(runPaths(dir).modelScriptRecord) ? { userModel: storedUserModel(dir, config) } : {};
+}
+
+/** The script a run was built from (its stored copy, checked against its SHA-256); undefined for a built-in architecture. */
+export function storedUserModel(dir: string, config: Config): UserModelSource | undefined {
+  if (!isUserModel(config.model.arch)) return undefined;
+  const paths = runPaths(dir);
+  const damaged = (why: string) =>
+    new InputError(
+      `${dir}: the run's copy of its model script is ${why}; the network cannot be rebuilt (retrain the run)`,
+    );
+  let record: ModelScriptRecord;
+  let text: string;
+  try {
+    record = JSON.parse(readFileSync(paths.modelScriptRecord, 'utf8')) as ModelScriptRecord;
+    text = readFileSync(paths.modelScript, 'utf8');
+  } catch (err) {
+    throw damaged((err as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing' : 'unreadable');
+  }
+  if (typeof record?.sha256 !== 'string' || sourceSha256(text) !== record.sha256)
+    throw damaged(
+      `not what was recorded (${paths.modelScript} does not match the SHA-256 in ${paths.modelScriptRecord})`,
+    );
+  return { arch: config.model.arch, file: paths.modelScript, text };
+}
+
+/**
+ * A line saying that the script the run was copied from (its absolute path, recorded with the copy,
+ * so any working directory compares the same file) is gone or differs from the run's copy, or null
+ * when it is the same.
+ */
+export function userModelChange(dir: string, config: Config): string | null {
+  const paths = runPaths(dir);
+  if (!isUserModel(config.model.arch) || !existsSync(paths.modelScriptRecord)) return null;
+  const stored = storedUserModel(dir, config)!;
+  const { file } = JSON.parse(readFileSync(paths.modelScriptRecord, 'utf8')) as ModelScriptRecord;
+  let now: string | null = null;
+  try {
+    now = readFileSync(file, 'utf8');
+  } catch {
+    now = null;
+  }
+  if (now !== null && sourceSha256(now) === sourceSha256(stored.text)) return null;
+  return `${dir}: its model script ${file} ${now === null ? 'is gone' : 'has changed'} since the run was built; using the run's copy (${stored.file})`;
 }
 
 /**
@@ -122,7 +221,7 @@ async function sourceFilterCovariance(config: Config): Promise<number[][]> {
         source.config,
         datasetShape(source.config.dataset),
         source.config.seed,
-        storedSpatialInit(from, source.config),
+        runModelSources(from, source.config),
       ),
     );
     const layers = await layerWeights(source.model, convs);

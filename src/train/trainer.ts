@@ -9,7 +9,7 @@ import type { Config } from '../config/schema.js';
 import { CIFAR_AUGMENT, evalBatches, stepsPerEpoch, trainBatches, type Batch } from '../data/batches.js';
 import { shapeOf, type Dataset, type DatasetShape } from '../data/dataset.js';
 import { InputError } from '../errors.js';
-import { buildModel, checkModelFits, lcFormsOf, type Model } from '../models/index.js';
+import { buildModel, checkModelFits, lcFormsOf, type Model, type ModelSources } from '../models/index.js';
 import type { CheckpointStore, EpochRow, RunIdentity, RunSink, RunSummary, TrainState } from '../runs/records.js';
 import { checkFinite, NonFiniteLoss } from './non-finite.js';
 import { EpochTotals, PROGRESS_EVERY } from './epoch-totals.js';
@@ -25,8 +25,11 @@ export interface TrainInput {
   /** Provenance for summary.json. */
   versions: Record<string, string>;
   gitCommit: string | null;
-  /** model.spatial_init: from_run: the covariance it was resolved to before training (src/runs/model.ts). */
-  spatialInit?: number[][];
+  /**
+   * What the model is built from besides the config, resolved before training (src/runs/model.ts):
+   * spatial_init from_run's covariance, your own model script's text (the run's copy).
+   */
+  sources?: ModelSources;
   /** Steps between the non-blocking progress reads. */
   progressEvery?: number;
   /** Saves a checkpoint after every epoch and gives the one to resume from (none: no checkpoints). */
@@ -136,23 +139,23 @@ export function trainStep(
  * set, a kernel wider than the images allow, a network the images are too small for or that would
  * not fit in memory. Callers run it before they make any run directory, so a refusal writes nothing.
  */
-export function checkTrainable(config: Config, data: Dataset): void {
+export function checkTrainable(config: Config, data: Dataset, sources: ModelSources = {}): void {
   const { batch_size } = config.train;
   if (stepsPerEpoch(data.train.count, batch_size) === 0)
     throw new InputError(
       `train.batch_size: ${batch_size} is larger than the training set (${data.train.count} images of ${data.name}); lower it or raise dataset.subset`,
     );
-  checkModelFits(config, shapeOf(data));
+  checkModelFits(config, shapeOf(data), undefined, sources);
 }
 
 export async function trainRun(input: TrainInput): Promise<RunSummary> {
   const { config, data, identity, sinks } = input;
   const { train } = config;
-  checkTrainable(config, data);
+  checkTrainable(config, data, input.sources);
   const steps = stepsPerEpoch(data.train.count, train.batch_size);
   const schedule = scheduleFor(train, steps);
   const shape = shapeOf(data);
-  const model = buildModel(config, shape, identity.seed, input.spatialInit);
+  const model = buildModel(config, shape, identity.seed, input.sources);
   const optimizer = new Sgd({ momentum: train.momentum, nesterov: train.nesterov, weightDecay: train.weight_decay });
   const augment = config.dataset.augment ? CIFAR_AUGMENT : null;
   const progressEvery = input.progressEvery ?? PROGRESS_EVERY;
@@ -177,7 +180,7 @@ export async function trainRun(input: TrainInput): Promise<RunSummary> {
     batchSize: train.batch_size,
     counts: model.counts,
     lcCompute: config.model.lc_compute,
-    lcForms: lcFormsOf(config, shape),
+    lcForms: lcFormsOf(config, shape, input.sources),
     backend: input.backend.backend,
     device: input.backend.device,
     firstEpoch,
