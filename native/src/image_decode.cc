@@ -9,6 +9,8 @@
 // A separate addon from lcconv_native so that decoding images never loads oneDNN and OpenMP.
 #include <napi.h>
 
+#include <algorithm>
+#include <cmath>
 #include <csetjmp>
 #include <cstdint>
 #include <cstdio>
@@ -229,10 +231,168 @@ bool DecodePng(const std::vector<uint8_t>& file, Decoded& d, std::string& error)
   return true;
 }
 
+
+// torchvision's Resize(R) + CenterCrop(S) on PIL images, and PIL's convert('L'): the same
+// arithmetic as src/data/resample.ts (the reference, and the path for files this decoder
+// declines), here so that it runs on the worker thread too; test/data/torchvision-decode.test.ts
+// checks that the two give the same bytes. PIL's bilinear filter is a triangle whose support widens
+// with the downscale factor, applied separably (horizontal pass first, over the rows the vertical
+// pass reads), each pass rounded to 8 bits with 22-bit fixed-point coefficients.
+constexpr int kPrecisionBits = 22;
+
+struct Taps {
+  std::vector<int> first, count;
+  std::vector<int64_t> weights;  // out x size
+  int size = 0;
+};
+
+Taps MakeTaps(int in_size, int out_size) {
+  Taps t;
+  const double scale = double(in_size) / out_size;
+  const double filter_scale = scale > 1 ? scale : 1;
+  const double support = filter_scale;  // the triangle's support is 1
+  t.size = int(std::ceil(support)) * 2 + 1;
+  t.first.resize(out_size);
+  t.count.resize(out_size);
+  t.weights.assign(size_t(out_size) * t.size, 0);
+  std::vector<double> k(t.size);
+  for (int xx = 0; xx < out_size; xx++) {
+    const double center = (xx + 0.5) * scale;
+    const int xmin = std::max(int(std::trunc(center - support + 0.5)), 0);
+    const int xmax = std::min(int(std::trunc(center + support + 0.5)), in_size) - xmin;
+    double ww = 0;
+    for (int x = 0; x < xmax; x++) {
+      const double d = std::fabs((x + xmin - center + 0.5) / filter_scale);
+      k[x] = d < 1 ? 1 - d : 0;
+      ww += k[x];
+    }
+    for (int x = 0; x < xmax; x++) {
+      const double w = ww == 0 ? k[x] : k[x] / ww;
+      t.weights[size_t(xx) * t.size + x] =
+          int64_t(std::trunc(w < 0 ? -0.5 + w * (1 << kPrecisionBits) : 0.5 + w * (1 << kPrecisionBits)));
+    }
+    t.first[xx] = xmin;
+    t.count[xx] = xmax;
+  }
+  return t;
+}
+
+inline uint8_t Clip8(int64_t sum) {
+  const int64_t v = sum >> kPrecisionBits;  // floor, as Math.floor(sum / 2^22)
+  return uint8_t(v < 0 ? 0 : v > 255 ? 255 : v);
+}
+
+struct Image {
+  std::vector<uint8_t> data;
+  int width, height, channels;
+};
+
+Image Horizontal(const Image& img, int out_width, int row_first, int rows) {
+  const Taps t = MakeTaps(img.width, out_width);
+  const int c = img.channels;
+  Image out{std::vector<uint8_t>(size_t(out_width) * rows * c), out_width, rows, c};
+  const int64_t half = int64_t(1) << (kPrecisionBits - 1);
+  for (int y = 0; y < rows; y++) {
+    const uint8_t* row = &img.data[size_t(row_first + y) * img.width * c];
+    for (int xx = 0; xx < out_width; xx++) {
+      const int x0 = t.first[xx], n = t.count[xx];
+      const int64_t* w = &t.weights[size_t(xx) * t.size];
+      for (int ch = 0; ch < c; ch++) {
+        int64_t sum = half;
+        for (int x = 0; x < n; x++) sum += int64_t(row[(x0 + x) * c + ch]) * w[x];
+        out.data[(size_t(y) * out_width + xx) * c + ch] = Clip8(sum);
+      }
+    }
+  }
+  return out;
+}
+
+Image Vertical(const Image& img, const Taps& t, int shift, int out_height) {
+  const size_t row_length = size_t(img.width) * img.channels;
+  Image out{std::vector<uint8_t>(row_length * out_height), img.width, out_height, img.channels};
+  const int64_t half = int64_t(1) << (kPrecisionBits - 1);
+  for (int yy = 0; yy < out_height; yy++) {
+    const int y0 = t.first[yy] - shift, n = t.count[yy];
+    const int64_t* w = &t.weights[size_t(yy) * t.size];
+    for (size_t i = 0; i < row_length; i++) {
+      int64_t sum = half;
+      for (int y = 0; y < n; y++) sum += int64_t(img.data[size_t(y0 + y) * row_length + i]) * w[y];
+      out.data[yy * row_length + i] = Clip8(sum);
+    }
+  }
+  return out;
+}
+
+// PIL's Image.resize((width, height), BILINEAR); the image itself when the size is unchanged.
+Image ResizeBilinear(Image img, int width, int height) {
+  if (width == img.width && height == img.height) return img;
+  const Taps vert = MakeTaps(img.height, height);
+  const int row_first = vert.first[0];
+  const int row_last = vert.first[height - 1] + vert.count[height - 1];
+  int shift = 0;
+  if (width != img.width) {
+    img = Horizontal(img, width, row_first, row_last - row_first);
+    shift = row_first;
+  }
+  return height != img.height ? Vertical(img, vert, shift, height) : img;
+}
+
+// Python's round((n - size) / 2), half to even, of an integer n - size.
+int CropOffset(int d) {
+  if (d % 2 == 0) return d / 2;
+  const int k = d / 2;
+  return k % 2 == 0 ? k : k + 1;
+}
+
+// Resize(resize) with torchvision's output size (shorter side to `resize`, the longer truncated),
+// CenterCrop(size), then convert('L') when `grey`.
+Image Torchvision(Image img, int resize, int size, bool grey) {
+  const bool portrait = img.width <= img.height;
+  const int short_side = portrait ? img.width : img.height, long_side = portrait ? img.height : img.width;
+  if (short_side != resize) {
+    const int new_long = int(int64_t(resize) * long_side / short_side);
+    img = ResizeBilinear(std::move(img), portrait ? resize : new_long, portrait ? new_long : resize);
+  }
+  if (img.width != size || img.height != size) {
+    const int top = CropOffset(img.height - size), left = CropOffset(img.width - size);
+    const int c = img.channels;
+    Image out{std::vector<uint8_t>(size_t(size) * size * c), size, size, c};
+    for (int y = 0; y < size; y++)
+      std::memcpy(&out.data[size_t(y) * size * c], &img.data[(size_t(top + y) * img.width + left) * c], size_t(size) * c);
+    img = std::move(out);
+  }
+  if (grey && img.channels == 3) {
+    Image out{std::vector<uint8_t>(size_t(img.width) * img.height), img.width, img.height, 1};
+    for (size_t i = 0; i < out.data.size(); i++)
+      out.data[i] = uint8_t((img.data[3 * i] * 19595 + img.data[3 * i + 1] * 38470 + img.data[3 * i + 2] * 7471 + 0x8000) >> 16);
+    img = std::move(out);
+  }
+  return img;
+}
+
+// Hands `img` to JavaScript as {data: Buffer, width, height, channels}, without a copy.
+void SetImage(Napi::Object result, Image img) {
+  Napi::Env env = result.Env();
+  auto* owned = new std::vector<uint8_t>(std::move(img.data));
+  result.Set("data", Napi::Buffer<uint8_t>::New(env, owned->data(), owned->size(),
+                                                [](Napi::Env, uint8_t*, std::vector<uint8_t>* v) { delete v; }, owned));
+  result.Set("width", img.width);
+  result.Set("height", img.height);
+  result.Set("channels", img.channels);
+}
+
 class DecodeWorker : public Napi::AsyncWorker {
  public:
-  DecodeWorker(Napi::Env env, std::string path)
-      : Napi::AsyncWorker(env), path_(std::move(path)), deferred_(Napi::Promise::Deferred::New(env)) {}
+  struct Geometry {
+    int resize = 0;  // 0: full size, as decoded
+    int size = 0;
+    bool grey = false;
+  };
+  DecodeWorker(Napi::Env env, std::string path, Geometry geometry)
+      : Napi::AsyncWorker(env),
+        path_(std::move(path)),
+        geometry_(geometry),
+        deferred_(Napi::Promise::Deferred::New(env)) {}
   Napi::Promise Promise() { return deferred_.Promise(); }
 
   void Execute() override {
@@ -245,19 +405,17 @@ class DecodeWorker : public Napi::AsyncWorker {
     if (file.size() >= 3 && std::memcmp(file.data(), kJpeg, 3) == 0) ok = DecodeJpeg(file, out_, error);
     else if (file.size() >= 8 && std::memcmp(file.data(), kPng, 8) == 0) ok = DecodePng(file, out_, error);
     else out_.declined = true;  // another format: sharp reads it
-    if (!ok) SetError(error);
+    if (!ok) return SetError(error);
+    image_ = Image{std::move(out_.rgb), out_.width, out_.height, 3};
+    if (!out_.declined && geometry_.resize > 0)
+      image_ = Torchvision(std::move(image_), geometry_.resize, geometry_.size, geometry_.grey);
   }
 
   void OnOK() override {
     Napi::Env env = Env();
     if (out_.declined) return deferred_.Resolve(env.Null());
     Napi::Object result = Napi::Object::New(env);
-    auto* owned = new std::vector<uint8_t>(std::move(out_.rgb));
-    result.Set("data", Napi::Buffer<uint8_t>::New(env, owned->data(), owned->size(),
-                                                  [](Napi::Env, uint8_t*, std::vector<uint8_t>* v) { delete v; },
-                                                  owned));
-    result.Set("width", out_.width);
-    result.Set("height", out_.height);
+    SetImage(result, std::move(image_));
     result.Set("format", out_.format);
     deferred_.Resolve(result);
   }
@@ -266,19 +424,30 @@ class DecodeWorker : public Napi::AsyncWorker {
 
  private:
   std::string path_;
+  Geometry geometry_;
   Napi::Promise::Deferred deferred_;
   Decoded out_;
+  Image image_;
 };
 
-// decode(path): Promise of {data (RGB, row-major), width, height, format}, or null for a file
-// this decoder leaves to sharp; rejects with libjpeg's or libpng's message on a damaged file.
+// decode(path[, {resize, size, grey}]): Promise of {data (row-major), width, height, channels,
+// format}: the file at full size in RGB, or with a geometry torchvision's Resize(resize) +
+// CenterCrop(size) (+ convert('L') when grey); null for a file this decoder leaves to sharp; rejects
+// with libjpeg's or libpng's message on a damaged file.
 Napi::Value Decode(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (info.Length() != 1 || !info[0].IsString()) {
-    Napi::TypeError::New(env, "image decode: decode(path) takes one string").ThrowAsJavaScriptException();
+  DecodeWorker::Geometry geometry;
+  if (info.Length() == 2 && info[1].IsObject()) {
+    Napi::Object g = info[1].As<Napi::Object>();
+    geometry.resize = g.Get("resize").ToNumber().Int32Value();
+    geometry.size = g.Get("size").ToNumber().Int32Value();
+    geometry.grey = g.Get("grey").ToBoolean().Value();
+  }
+  if (info.Length() < 1 || !info[0].IsString() || geometry.resize < geometry.size || geometry.size < 0) {
+    Napi::TypeError::New(env, "image decode: decode(path[, {resize >= size, size, grey}])").ThrowAsJavaScriptException();
     return env.Undefined();
   }
-  auto* worker = new DecodeWorker(env, info[0].As<Napi::String>().Utf8Value());
+  auto* worker = new DecodeWorker(env, info[0].As<Napi::String>().Utf8Value(), geometry);
   Napi::Promise promise = worker->Promise();
   worker->Queue();
   return promise;
@@ -292,8 +461,30 @@ Napi::Value Versions(const Napi::CallbackInfo& info) {
   return v;
 }
 
+// resample(rgb, width, height, resize, size, grey): the geometry step alone, synchronously, on
+// decoded RGB pixels: for the test that holds it equal to src/data/resample.ts.
+Napi::Value Resample(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() != 6 || !info[0].IsTypedArray()) {
+    Napi::TypeError::New(env, "image decode: resample(rgb, width, height, resize, size, grey)").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  Napi::Uint8Array rgb = info[0].As<Napi::Uint8Array>();
+  const int width = info[1].ToNumber().Int32Value(), height = info[2].ToNumber().Int32Value();
+  const int resize = info[3].ToNumber().Int32Value(), size = info[4].ToNumber().Int32Value();
+  if (width < 1 || height < 1 || size < 1 || resize < size || rgb.ElementLength() != size_t(width) * height * 3) {
+    Napi::RangeError::New(env, "image decode: resample: sizes do not match the pixels").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  Image img{std::vector<uint8_t>(rgb.Data(), rgb.Data() + rgb.ElementLength()), width, height, 3};
+  Napi::Object result = Napi::Object::New(env);
+  SetImage(result, Torchvision(std::move(img), resize, size, info[5].ToBoolean().Value()));
+  return result;
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("decode", Napi::Function::New(env, Decode));
+  exports.Set("resample", Napi::Function::New(env, Resample));
   exports.Set("versions", Napi::Function::New(env, Versions));
   return exports;
 }

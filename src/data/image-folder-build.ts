@@ -34,12 +34,15 @@ export async function decodeImage(path: string, g: Geometry): Promise<Uint8Array
  * for one channel): decoded at full size (no JPEG shrink-on-load) to 8-bit RGB as PIL's
  * convert('RGB') gives it (alpha dropped, not composited; CMYK by PIL's formula), by PIL's own
  * libjpeg-turbo and libpng where the native decoder is built (native-decode.ts), else by sharp;
- * resample.ts resizes and crops as PIL and torchvision do.
+ * resample.ts resizes and crops as PIL and torchvision do (the native decoder, the same way in C++).
  */
 async function decodeAsTorchvision(path: string, g: Geometry): Promise<Uint8Array> {
   const S = g.image_size;
   const R = Math.max(S, Math.round(S / g.crop_fraction));
-  const decoded = (await nativeImageDecoder()?.decode(path)) ?? (await decodeWithSharp(path));
+  // The native decoder resizes on its worker thread too (the same arithmetic as resample.ts).
+  const native = await nativeImageDecoder()?.decode(path, { resize: R, size: S, grey: g.channels === 1 });
+  if (native) return native.data;
+  const decoded = await decodeWithSharp(path);
   const size = resizedSize(decoded.width, decoded.height, R);
   const rgb = centerCrop(resizeBilinear({ ...decoded, channels: 3 }, size.width, size.height), S);
   return (g.channels === 1 ? toGrey(rgb) : rgb).data;

@@ -10,17 +10,30 @@ import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** A decoded file: 8-bit RGB, row-major, EXIF orientation applied. */
-export interface NativeDecoded {
+/** 8-bit pixels, row-major, interleaved. */
+export interface NativeImage {
   data: Uint8Array;
   width: number;
   height: number;
-  format: 'jpeg' | 'png';
+  channels: number;
+}
+
+/** torchvision's Resize(resize) + CenterCrop(size), then PIL's convert('L') when `grey`. */
+export interface NativeGeometry {
+  resize: number;
+  size: number;
+  grey: boolean;
 }
 
 interface ImageAddon {
-  /** null: a file the addon leaves to sharp; rejects with the library's message on a damaged file. */
-  decode(path: string): Promise<NativeDecoded | null>;
+  /**
+   * The file (EXIF orientation applied) in RGB at full size, or through `geometry` as
+   * src/data/resample.ts computes it, on a worker thread; null for a file the addon leaves to
+   * sharp; rejects with the library's message on a damaged file.
+   */
+  decode(path: string, geometry?: NativeGeometry): Promise<(NativeImage & { format: 'jpeg' | 'png' }) | null>;
+  /** The geometry step alone on RGB pixels, synchronously (the test that holds it equal to resample.ts). */
+  resample(rgb: Uint8Array, width: number, height: number, resize: number, size: number, grey: boolean): NativeImage;
   versions(): { libjpeg_turbo: number; libpng: number };
 }
 

@@ -12,7 +12,7 @@ import { test } from 'node:test';
 import sharp from 'sharp';
 import { decodeImage, decodeWithSharp } from '../../src/data/image-folder-build.js';
 import { nativeImageDecoder } from '../../src/data/native-decode.js';
-import { centerCrop, resizeBilinear, resizedSize } from '../../src/data/resample.js';
+import { centerCrop, resizeBilinear, resizedSize, toGrey } from '../../src/data/resample.js';
 import { PACKAGE_ROOT } from '../../src/provenance.js';
 import { tempDir } from '../fixtures.js';
 
@@ -112,6 +112,44 @@ test("the native decoder gives sharp's full-size RGB on every file it reads, and
     assert.equal(max, 0, `${file}: max |Δ| ${max} from sharp`);
   }
   assert.deepEqual(declined, ['cmyk.jpg']);
+});
+
+test('the native resize, crop and grey conversion give the bytes of resample.ts (the reference)', {
+  skip: nativeImageDecoder() ? false : 'the native image decoder is not built',
+}, () => {
+  let cases = 0;
+  for (const [w, h] of [
+    [17, 17],
+    [17, 100],
+    [100, 17],
+    [31, 45],
+    [64, 64],
+    [96, 72],
+    [120, 300],
+    [300, 299],
+    [5, 9],
+  ] as const)
+    for (const [size, resize] of [
+      [16, 16],
+      [16, 18],
+      [24, 27],
+      [32, 32],
+      [80, 80],
+      [7, 8],
+    ] as const)
+      for (const grey of [false, true]) {
+        const rgb = new Uint8Array(pattern(w, h, w * h + size));
+        const img = { data: rgb, width: w, height: h, channels: 3 };
+        const fitted = resizedSize(w, h, resize);
+        const cropped = centerCrop(resizeBilinear(img, fitted.width, fitted.height), size);
+        const theirs = grey ? toGrey(cropped) : cropped;
+        const ours = nativeImageDecoder()!.resample(rgb, w, h, resize, size, grey);
+        const what = `${w}×${h} → Resize(${resize}) + CenterCrop(${size})${grey ? ' grey' : ''}`;
+        assert.deepEqual([ours.width, ours.height, ours.channels], [size, size, grey ? 1 : 3], what);
+        assert.ok(Buffer.from(ours.data).equals(Buffer.from(theirs.data)), what);
+        cases++;
+      }
+  assert.equal(cases, 108);
 });
 
 test('a damaged JPEG or PNG is an error naming the problem, not grey pixels', {
