@@ -42,6 +42,20 @@ function pattern(width: number, height: number, seed: number): Buffer {
   return out;
 }
 
+/** Picture sizes (width, height) from 17 to 300 px: square, tall, wide, odd. */
+const TREE_SIZES: readonly (readonly [number, number])[] = [
+  [17, 17],
+  [17, 100],
+  [100, 17],
+  [31, 45],
+  [64, 64],
+  [96, 72],
+  [120, 300],
+  [300, 299],
+  [250, 180],
+  [37, 37],
+];
+
 /**
  * A varied tree: sizes 17 to 300 px (up- and downscales), JPEG and PNG, then the modes torchvision's
  * loader converts with convert('RGB') (greyscale, palette with and without transparency, RGBA, grey
@@ -49,19 +63,7 @@ function pattern(width: number, height: number, seed: number): Buffer {
  */
 async function writeVariedTree(dir: string): Promise<string[]> {
   const files: string[] = [];
-  const sizes: [number, number][] = [
-    [17, 17],
-    [17, 100],
-    [100, 17],
-    [31, 45],
-    [64, 64],
-    [96, 72],
-    [120, 300],
-    [300, 299],
-    [250, 180],
-    [37, 37],
-  ];
-  for (const [i, [w, h]] of sizes.entries()) {
+  for (const [i, [w, h]] of TREE_SIZES.entries()) {
     const raw = () => sharp(pattern(w, h, i), { raw: { width: w, height: h, channels: 3 } });
     files.push(join(dir, `${i}.png`), join(dir, `${i}.jpg`));
     await raw().png().toFile(files.at(-2)!);
@@ -118,17 +120,7 @@ test('the native resize, crop and grey conversion give the bytes of resample.ts 
   skip: nativeImageDecoder() ? false : 'the native image decoder is not built',
 }, () => {
   let cases = 0;
-  for (const [w, h] of [
-    [17, 17],
-    [17, 100],
-    [100, 17],
-    [31, 45],
-    [64, 64],
-    [96, 72],
-    [120, 300],
-    [300, 299],
-    [5, 9],
-  ] as const)
+  for (const [w, h] of [...TREE_SIZES, [5, 9]] as const)
     for (const [size, resize] of [
       [16, 16],
       [16, 18],
@@ -149,7 +141,7 @@ test('the native resize, crop and grey conversion give the bytes of resample.ts 
         assert.ok(Buffer.from(ours.data).equals(Buffer.from(theirs.data)), what);
         cases++;
       }
-  assert.equal(cases, 108);
+  assert.equal(cases, 132);
 });
 
 test('a damaged JPEG or PNG is an error naming the problem, not grey pixels', {
