@@ -16,6 +16,18 @@ export const BATCH_NORM_TRAIN = 'LcconvBatchNormTrain';
  */
 export const BATCH_NORM_TRAIN_GRAD = 'LcconvBatchNormTrainGrad';
 
+/**
+ * BatchNorm's running-statistics update, PyTorch's running = (1 − m)·running + m·batch (the
+ * variance's m carrying the unbiasing n/(n − 1)): inputs {running, batch}, attrs {keep, take}
+ * -> keep·running + take·batch. One kernel where the composite is three ops (mul, mul, add).
+ */
+export const RUNNING_UPDATE = 'LcconvRunningUpdate';
+
+export interface RunningUpdateAttrs {
+  keep: number;
+  take: number;
+}
+
 /** Relu's gradient dy * step(x) in one pass: inputs {dy, x} (same shape) -> dx. */
 export const RELU_GRAD = 'LcconvReluGrad';
 
@@ -70,6 +82,9 @@ const COMPOSITES: Record<string, Composite> = {
     );
     return [dx, dGamma, dBeta];
   },
+  // The same ops, in the same order, as the update was written before it was one op: the same bits.
+  [RUNNING_UPDATE]: ({ running, batch }, { keep, take }) =>
+    tf.add(tf.mul(running!, keep as number), tf.mul(batch!, take as number)),
   [RELU_GRAD]: ({ dy, x }) => tf.mul(dy!, tf.step(x!)),
   [SGD_UPDATE]: (inputs, attrs) => {
     const { n, lr, momentum, nesterov, weightDecay } = attrs as unknown as SgdUpdateAttrs;
@@ -127,6 +142,11 @@ export function batchNormTrain(
   installFusedGradients();
   const [y, mean, variance] = runFused(BATCH_NORM_TRAIN, { x, gamma, beta }, { epsilon }) as tf.Tensor[];
   return { y: y as tf.Tensor4D, mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D };
+}
+
+/** keep·running + take·batch: a running statistic's next value (not differentiated: it feeds no loss). */
+export function runningUpdate(running: tf.Tensor, batch: tf.Tensor, attrs: RunningUpdateAttrs): tf.Tensor {
+  return runFused(RUNNING_UPDATE, { running, batch }, { ...attrs }) as tf.Tensor;
 }
 
 /** One SGD update of every (p, g, m) triple; returns [p', m'] per triple. */

@@ -5,11 +5,20 @@
  * A program has one output, so an op with several outputs runs one program per output:
  *   BatchNorm forward: mean, variance, y (3 dispatches; the composite takes ~12)
  *   BatchNorm gradient: dBeta, dGamma, dx (3; the composite's autodiff ~30)
+ *   BatchNorm running statistics: 1 per statistic (the composite: 3)
  *   Relu gradient: 1 (2);  SGD: momentum buffer and parameter, 2 per parameter (8)
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { webgpu_util, type WebGPUBackend, type WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
-import { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD, RELU_GRAD, SGD_UPDATE, type SgdUpdateAttrs } from './fused-ops.js';
+import {
+  BATCH_NORM_TRAIN,
+  BATCH_NORM_TRAIN_GRAD,
+  RELU_GRAD,
+  RUNNING_UPDATE,
+  type RunningUpdateAttrs,
+  SGD_UPDATE,
+  type SgdUpdateAttrs,
+} from './fused-ops.js';
 
 type Uniform = { type: 'float32' | 'int32'; data: number[] };
 
@@ -183,6 +192,21 @@ function batchNormBackward(
   return [dx, dGamma, dBeta];
 }
 
+function runningUpdate(backend: WebGPUBackend, { running, batch }: Inputs, { keep, take }: RunningUpdateAttrs) {
+  return backend.runWebGPUProgram(
+    elementwise(
+      'lcconv_bn_running',
+      running!.shape,
+      ['running', 'batch'],
+      'keep : f32, take : f32,',
+      'let value = running[index] * uniforms.keep + batch[index] * uniforms.take;',
+    ),
+    [running!, batch!],
+    'float32',
+    [f32(keep), f32(take)],
+  );
+}
+
 function reluGrad(backend: WebGPUBackend, { dy, x }: Inputs): tf.TensorInfo {
   return backend.runWebGPUProgram(
     elementwise('lcconv_relu_grad', x!.shape, ['dy', 'x'], '', 'let value = select(0.0, dy[index], x[index] > 0.0);'),
@@ -248,6 +272,12 @@ export function registerWebGpuKernels(storageBuffers: number): void {
       backendName: 'webgpu',
       kernelFunc: ({ inputs, backend, attrs }) =>
         batchNormBackward(backend as WebGPUBackend, inputs as Inputs, Number(attrs!.epsilon)),
+    },
+    {
+      kernelName: RUNNING_UPDATE,
+      backendName: 'webgpu',
+      kernelFunc: ({ inputs, backend, attrs }) =>
+        runningUpdate(backend as WebGPUBackend, inputs as Inputs, attrs as unknown as RunningUpdateAttrs),
     },
     {
       kernelName: RELU_GRAD,

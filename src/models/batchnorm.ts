@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { BatchNormTrainResult } from '../backends/fused-ops.js';
 
-export { batchNormTrain, type BatchNormTrainResult } from '../backends/fused-ops.js';
+export { batchNormTrain, type BatchNormTrainResult, runningUpdate } from '../backends/fused-ops.js';
 
 /** tfjs's own ops, differentiated by autodiff: the reference the fused kernels are tested against. */
 export function batchNormTrainComposite(

@@ -3,7 +3,7 @@
  * classifier. All are learned in every freeze mode, as in the paper. Shapes are NHWC.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { batchNormTrain } from './batchnorm.js';
+import { batchNormTrain, runningUpdate } from './batchnorm.js';
 import { rngFor } from '../random.js';
 import { biasValues } from './init.js';
 import type { ParamStore } from './params.js';
@@ -53,9 +53,9 @@ export function makeBatchNorm(name: string, channels: number, store: ParamStore)
     const n = x.shape[0] * x.shape[1] * x.shape[2];
     tf.tidy(() => {
       // Running variance is unbiased (n / (n - 1)), as in PyTorch.
-      runningMean.assign(tf.add(tf.mul(runningMean, 1 - BN_MOMENTUM), tf.mul(mean, BN_MOMENTUM)));
+      runningMean.assign(runningUpdate(runningMean, mean, { keep: 1 - BN_MOMENTUM, take: BN_MOMENTUM }));
       runningVar.assign(
-        tf.add(tf.mul(runningVar, 1 - BN_MOMENTUM), tf.mul(variance, (BN_MOMENTUM * n) / Math.max(n - 1, 1))),
+        runningUpdate(runningVar, variance, { keep: 1 - BN_MOMENTUM, take: (BN_MOMENTUM * n) / Math.max(n - 1, 1) }),
       );
     });
     return y;

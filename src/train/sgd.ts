@@ -20,8 +20,9 @@ export class Sgd {
   constructor(readonly options: SgdOptions) {}
 
   /**
-   * Applies one update to every parameter that has a gradient, as one fused op (SGD_UPDATE): a
-   * backend with its own kernel updates many parameters per dispatch instead of ~8 ops each.
+   * Applies one update to every parameter that has a gradient, as one fused op (SGD_UPDATE): one
+   * kernel call for all of them instead of ~8 ops each (cpu-native: one native call; webgpu: two
+   * dispatches per parameter, the floor with one-output programs, docs/benchmarks.md).
    */
   step(params: Map<string, tf.Variable>, grads: Map<string, tf.Tensor>, lr: number): void {
     const { momentum, nesterov, weightDecay } = this.options;

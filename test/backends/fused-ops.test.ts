@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import { countDeviceWork } from '../../src/backends/device-counters.js';
-import { BATCH_NORM_TRAIN, RELU_GRAD, SGD_UPDATE, sgdUpdate } from '../../src/backends/fused-ops.js';
+import { BATCH_NORM_TRAIN, RELU_GRAD, runningUpdate, SGD_UPDATE, sgdUpdate } from '../../src/backends/fused-ops.js';
 import { releaseBackends, selectBackend } from '../../src/backends/index.js';
 import { loadWebGpu } from '../../src/backends/webgpu.js';
 import { batchNormTrain, batchNormTrainComposite } from '../../src/models/batchnorm.js';
@@ -163,4 +163,27 @@ test('fused SGD update matches torch.optim.SGD math on every backend, and on web
     tf.getKernel(SGD_UPDATE, 'cpu') && tf.getKernel(BATCH_NORM_TRAIN, 'cpu'),
     'composite kernels registered on cpu',
   );
+});
+
+test("BatchNorm's running-statistics update (fused RUNNING_UPDATE) is keep·running + take·batch on every backend, one dispatch on webgpu", async () => {
+  const rand = rng(11);
+  const running = randomData(rand, [24]);
+  const batch = randomData(rand, [24]).map((v) => v * 4);
+  const attrs = { keep: 0.9, take: (0.1 * 50) / 49 };
+  const expected = Array.from(running, (r, i) => attrs.keep * r + attrs.take * batch[i]!);
+  for (const backend of backends) {
+    await selectBackend(backend as 'cpu');
+    const [r, b] = [tf.tensor(running), tf.tensor(batch)];
+    const counter = backend === 'webgpu' ? countDeviceWork() : null;
+    const out = runningUpdate(r, b, attrs);
+    counter?.stop();
+    if (counter) assert.equal(counter.counts.dispatches, 1, 'one dispatch');
+    const [values] = await read([out]);
+    assertClose(values!, expected, `${backend} running update`, 1e-6, 1e-7);
+    // The composite is the update as it was written before it was one op: the same bits.
+    const composite = tf.add(tf.mul(r, attrs.keep), tf.mul(b, attrs.take));
+    if (backend !== 'webgpu')
+      assert.deepEqual(values, (await read([composite]))[0], `${backend}: the ops it replaced, bit for bit`);
+    tf.dispose([r, b, out, composite]);
+  }
 });
