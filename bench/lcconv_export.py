@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Load an `lcconv export` folder (model.safetensors + model.json) into its PyTorch twin in
-bench/pytorch_reference.py (model.json names the class: the CIFAR ResNet, LowResResNet or LowResVGG),
-and optionally check its logits against lcconv's.
+bench/pytorch_reference.py (model.json names the class: the CIFAR ResNet, LowResResNet, LowResVGG,
+WideResNet or ResNet9), and optionally check its logits against lcconv's.
 
   import sys; sys.path.insert(0, "bench"); from lcconv_export import load
   model, meta = load("results/<name>/<run id>/export")   # eval mode; feed NCHW (x/255 - mean)/std
@@ -21,9 +21,9 @@ import sys
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from pytorch_reference import LowResResNet, LowResVGG, ResNet  # noqa: E402
+from pytorch_reference import LowResResNet, LowResVGG, ResNet, ResNet9, WideResNet  # noqa: E402
 
-TWINS = {"ResNet": ResNet, "LowResResNet": LowResResNet, "LowResVGG": LowResVGG}
+TWINS = {"ResNet": ResNet, "LowResResNet": LowResResNet, "LowResVGG": LowResVGG, "WideResNet": WideResNet, "ResNet9": ResNet9}
 
 DTYPES = {"F32": torch.float32, "I64": torch.int64}
 

@@ -223,11 +223,104 @@ class LowResVGG(nn.Module):
         return self.fc(F.adaptive_avg_pool2d(self.features(x), 1).flatten(1))
 
 
+WIDE_RESNETS = {"wrn16_4": (2, 4), "wrn28_10": (4, 10)}
+
+
+class WideBlock(nn.Module):
+    """The pre-activation block of xternalz/WideResNet-pytorch (dropRate 0), with its names."""
+
+    def __init__(self, cin, cout, stride, conv):
+        super().__init__()
+        self.bn1, self.conv1 = nn.BatchNorm2d(cin), conv(cin, cout, stride)
+        self.bn2, self.conv2 = nn.BatchNorm2d(cout), conv(cout, cout, 1)
+        self.equal = cin == cout
+        self.convShortcut = None if self.equal else nn.Conv2d(cin, cout, 1, stride=stride, bias=False)
+
+    def forward(self, x):
+        pre = F.relu(self.bn1(x))
+        out = self.conv2(F.relu(self.bn2(self.conv1(pre))))
+        return out + (x if self.equal else self.convShortcut(pre))
+
+
+class NetworkBlock(nn.Module):
+    def __init__(self, blocks):
+        super().__init__()
+        self.layer = nn.Sequential(*blocks)
+
+    def forward(self, x):
+        return self.layer(x)
+
+
+class WideResNet(nn.Module):
+    """WRN-d-k (Zagoruyko & Komodakis) as xternalz/WideResNet-pytorch lays it out, for lcconv's twin:
+    k x k stem to W, three stages of n pre-activation blocks at W*k, 2W*k, 4W*k, BN, ReLU, GAP, FC."""
+
+    def __init__(self, arch, width, k, freeze, expansion, depthwise, channels, classes, device):
+        super().__init__()
+        n, widen = WIDE_RESNETS[arch]
+        conv = lambda cin, cout, stride: SpatialConv(cin, cout, k, stride, freeze, expansion, depthwise, None)
+        self.conv1 = conv(channels, width, 1)
+        cin = width
+        for stage in range(3):
+            cout = width * 2 ** stage * widen
+            blocks = []
+            for i in range(n):
+                blocks.append(WideBlock(cin, cout, 2 if stage > 0 and i == 0 else 1, conv))
+                cin = cout
+            setattr(self, f"block{stage + 1}", NetworkBlock(blocks))
+        self.bn1 = nn.BatchNorm2d(cin)
+        self.fc = nn.Linear(cin, classes)
+        self.bank = attach_bank(self, k, device)
+
+    def forward(self, x):
+        out = self.block3(self.block2(self.block1(self.conv1(x))))
+        return self.fc(F.adaptive_avg_pool2d(F.relu(self.bn1(out)), 1).flatten(1))
+
+
+class ConvBN(nn.Module):
+    def __init__(self, cin, cout, conv):
+        super().__init__()
+        self.conv, self.bn = conv(cin, cout, 1), nn.BatchNorm2d(cout)
+
+    def forward(self, x):
+        return F.relu(self.bn(self.conv(x)))
+
+
+class ResNet9(nn.Module):
+    """ResNet-9 of DAWNBench (Page, "How to train your ResNet") with widths W..8W, for lcconv's twin:
+    conv-BN-ReLU units, 2x2 max-pools after layer1/2/3's first unit, residuals of two units in layers
+    1 and 3, global max pool, FC without bias, logits * 0.125."""
+
+    def __init__(self, arch, width, k, freeze, expansion, depthwise, channels, classes, device):
+        super().__init__()
+        conv = lambda cin, cout, stride: SpatialConv(cin, cout, k, stride, freeze, expansion, depthwise, None)
+        W = width
+        self.prep = ConvBN(channels, W, conv)
+        self.layer1 = nn.Module()
+        self.layer1.conv, self.layer1.res1, self.layer1.res2 = ConvBN(W, 2 * W, conv), ConvBN(2 * W, 2 * W, conv), ConvBN(2 * W, 2 * W, conv)
+        self.layer2 = nn.Module()
+        self.layer2.conv = ConvBN(2 * W, 4 * W, conv)
+        self.layer3 = nn.Module()
+        self.layer3.conv, self.layer3.res1, self.layer3.res2 = ConvBN(4 * W, 8 * W, conv), ConvBN(8 * W, 8 * W, conv), ConvBN(8 * W, 8 * W, conv)
+        self.fc = nn.Linear(8 * W, classes, bias=False)
+        self.bank = attach_bank(self, k, device)
+
+    def forward(self, x):
+        out = self.prep(x)
+        out = F.max_pool2d(self.layer1.conv(out), 2)
+        out = out + self.layer1.res2(self.layer1.res1(out))
+        out = F.max_pool2d(self.layer2.conv(out), 2)
+        out = F.max_pool2d(self.layer3.conv(out), 2)
+        out = out + self.layer3.res2(self.layer3.res1(out))
+        return self.fc(F.adaptive_max_pool2d(out, 1).flatten(1)) * 0.125
+
+
 def build_model(arch, depth, width, k, freeze, expansion, depthwise, channels, classes, device):
-    """The CIFAR ResNet by depth when arch is None, else the named low-resolution twin."""
+    """The CIFAR ResNet by depth when arch is None, else the named twin."""
     if arch is None:
         return ResNet(depth, width, k, freeze, expansion, depthwise, channels, classes, device)
-    twin = LowResVGG if arch.startswith("vgg") else LowResResNet
+    twin = (LowResVGG if arch.startswith("vgg") else WideResNet if arch in WIDE_RESNETS
+            else ResNet9 if arch == "resnet9" else LowResResNet)
     return twin(arch, width, k, freeze, expansion, depthwise, channels, classes, device)
 
 
@@ -338,7 +431,8 @@ def whole_run(a, model, opt, device):
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--depth", type=int, default=20, help="CIFAR ResNet depth (6n+2), unless --arch")
-    p.add_argument("--arch", choices=[*LOWRES_RESNETS, *VGG_LAYERS], help="a low-resolution ResNet or VGG instead")
+    p.add_argument("--arch", choices=[*LOWRES_RESNETS, *VGG_LAYERS, *WIDE_RESNETS, "resnet9"],
+                   help="a low-resolution ResNet or VGG, a Wide ResNet or ResNet-9 instead")
     p.add_argument("--width", type=int, default=16)
     p.add_argument("--kernel-size", type=int, default=3)
     p.add_argument("--freeze", choices=["learned", "frozen", "shared"], default="learned")

@@ -6,9 +6,9 @@
  */
 
 /**
- * The architectures: the CIFAR ResNets of depth 6n + 2 (open_lth layout), and the low-resolution
- * ResNet-18/34/50 and VGG-11/16-BN of the authors' trainer (tinytorchtrainer). Their layouts are
- * models/registry.ts.
+ * The architectures: the CIFAR ResNets of depth 6n + 2 (open_lth layout), the low-resolution
+ * ResNet-18/34/50 and VGG-11/16-BN of the authors' trainer (tinytorchtrainer), the Wide ResNets
+ * WRN-16-4 and WRN-28-10, and the ResNet-9 of DAWNBench. Their layouts are models/registry.ts.
  */
 export const ARCH_NAMES = [
   'resnet8',
@@ -23,6 +23,9 @@ export const ARCH_NAMES = [
   'resnet50',
   'vgg11_bn',
   'vgg16_bn',
+  'wrn16_4',
+  'wrn28_10',
+  'resnet9',
 ] as const;
 export type ArchName = (typeof ARCH_NAMES)[number];
 
@@ -39,7 +42,7 @@ export function isUserModel(arch: string): boolean {
 
 /** `model.width` when the config leaves it unset: the width at which each family has its published size (16 for your own). */
 export function defaultWidth(arch: string): number {
-  return arch.startsWith('vgg') || ['resnet18', 'resnet34', 'resnet50'].includes(arch) ? 64 : 16;
+  return arch.startsWith('vgg') || ['resnet18', 'resnet34', 'resnet50', 'resnet9'].includes(arch) ? 64 : 16;
 }
 
 /** fgsm and pgd are L∞ attacks; pgd_l2 is PGD in the L2 ball. */

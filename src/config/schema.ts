@@ -181,13 +181,13 @@ const Model = z
       })
       .default('resnet20')
       .describe(
-        "network: resnet8…resnet110 = CIFAR ResNet of depth 6n+2 (open_lth layout); resnet18/34/50 and vgg11_bn/vgg16_bn = the low-resolution ResNet (basic; bottleneck for 50) and VGG-BN of the authors' trainer; or ./path/to/model.js = your own network built from lcconv's layers, relative to the working directory (docs/architectures.md)",
+        "network: resnet8…resnet110 = CIFAR ResNet of depth 6n+2 (open_lth layout); resnet18/34/50 and vgg11_bn/vgg16_bn = the low-resolution ResNet (basic; bottleneck for 50) and VGG-BN of the authors' trainer; wrn16_4/wrn28_10 = Wide ResNets (pre-activation); resnet9 = the DAWNBench ResNet-9; or ./path/to/model.js = your own network built from lcconv's layers, relative to the working directory (docs/architectures.md)",
       ),
     width: int()
       .min(1)
       .optional()
       .describe(
-        'W, channels of the first stage, scaling every layer: CIFAR ResNets W, 2W, 4W; resnet18/34/50 W, 2W, 4W, 8W (bottleneck outputs ×4); VGG W…8W and a classifier of 64W hidden units. Unset: 16 for the CIFAR ResNets and your own model, 64 for the others (their published sizes)',
+        'W, channels of the first stage, scaling every layer: CIFAR ResNets W, 2W, 4W; resnet18/34/50 W, 2W, 4W, 8W (bottleneck outputs ×4); VGG W…8W and a classifier of 64W hidden units; Wide ResNets a W stem, then W·k, 2W·k, 4W·k; ResNet-9 W…8W. Unset: 16 for the CIFAR and Wide ResNets and your own model, 64 for the others (their published sizes)',
       ),
     kernel_size: oddKernel.default(3).describe('k of every spatial conv (odd, >= 1)'),
     lc_expansion: int()

@@ -12,7 +12,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Dataset } from '../data/dataset.js';
 import type { Model } from '../models/index.js';
 import { modelSpec } from '../models/index.js';
-import { cifarBlocksPerStage, layoutOf } from '../models/registry.js';
+import { type ArchLayout, cifarBlocksPerStage, layoutOf } from '../models/registry.js';
 import { runModelSources } from '../runs/model.js';
 import { spatialConvsOf, type ModelSpec } from '../models/index.js';
 import { composeLcFilter, isLcBlock } from '../models/spatial-conv.js';
@@ -117,6 +117,14 @@ export function foldedSpec(spec: ModelSpec): ModelSpec {
   return { ...spec, freeze: 'learned', lcExpansion: 1, lcDepthwise: false };
 }
 
+/** The class of bench/pytorch_reference.py that is each family's twin (the CIFAR ResNet's, by depth: `ResNet`). */
+const TWIN_CLASS = {
+  resnet: 'LowResResNet',
+  vgg: 'LowResVGG',
+  wrn: 'WideResNet',
+  resnet9: 'ResNet9',
+} as const satisfies Record<Exclude<ArchLayout['family'], 'cifar_resnet'>, string>;
+
 /**
  * The PyTorch twin that loads the export (bench/pytorch_reference.py) and its constructor
  * arguments. Shared filters are exported materialised per layer, so the twin is built as 'frozen'.
@@ -137,7 +145,7 @@ export function pytorchTwin(spec: ModelSpec) {
   const file = 'bench/pytorch_reference.py';
   const blocksPerStage = cifarBlocksPerStage(spec.arch);
   if (blocksPerStage !== null) return { file, class: 'ResNet', kwargs: { depth: 6 * blocksPerStage + 2, ...common } };
-  const twin = layoutOf(spec.arch).family === 'vgg' ? 'LowResVGG' : 'LowResResNet';
+  const twin = TWIN_CLASS[layoutOf(spec.arch).family as keyof typeof TWIN_CLASS];
   return { file, class: twin, kwargs: { arch: spec.arch, ...common } };
 }
 

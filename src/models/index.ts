@@ -14,13 +14,17 @@ import { buildCifarResNet, planCifarResNet } from './resnet.js';
 import { buildLowResResNet, planLowResResNet } from './resnet-lowres.js';
 import { chooseLcForm, isLcBlock, type LcForm, type SpatialConvSpec } from './spatial-conv.js';
 import { buildUserModel, planUserModel, readUserModel, type UserModelSource } from './user-model.js';
+import { buildResNet9, planResNet9, RESNET9_MIN_SIDE } from './resnet9.js';
 import { buildVgg, planVgg, vggMinSide } from './vgg.js';
+import { buildWideResNet, planWideResNet } from './wrn.js';
 
 /** Each family's plan and builder (models/registry.ts says which family an architecture is). */
 const FAMILIES = {
   cifar_resnet: { plan: planCifarResNet, build: buildCifarResNet },
   resnet: { plan: planLowResResNet, build: buildLowResResNet },
   vgg: { plan: planVgg, build: buildVgg },
+  wrn: { plan: planWideResNet, build: buildWideResNet },
+  resnet9: { plan: planResNet9, build: buildResNet9 },
 } as const;
 
 /** The network's plan for height × width inputs: its spatial convs with their input sizes, and the rest's size. */
@@ -140,10 +144,11 @@ export function checkModelFits(
     );
   }
   const spec = planOf(config, data, sources);
-  const minSide = vggMinSide(spec);
+  // The pooling families need a pixel left after their last pool.
+  const minSide = spec.userModel ? 1 : layoutOf(spec.arch).family === 'resnet9' ? RESNET9_MIN_SIDE : vggMinSide(spec);
   if (Math.min(data.height, data.width) < minSide)
     throw new InputError(
-      `model.arch: ${config.model.arch} halves the image ${Math.log2(minSide)} times and needs at least ${minSide}×${minSide} pixels; these images are ${data.height}×${data.width} (use a ResNet)`,
+      `model.arch: ${config.model.arch} halves the image ${Math.log2(minSide)} times and needs at least ${minSide}×${minSide} pixels; these images are ${data.height}×${data.width} (use a ResNet or a Wide ResNet)`,
     );
   const { weights, bytes } = estimateFootprint(spec, planNetwork(spec, data.height, data.width), {
     height: data.height,

@@ -62,18 +62,20 @@ export function makeBatchNorm(name: string, channels: number, store: ParamStore)
   };
 }
 
-/** Linear classifier with bias: [B, C] → [B, classes]. */
+/** Linear classifier, with a bias unless `bias: false` (ResNet-9's): [B, C] → [B, classes]. */
 export function makeLinear(
   name: string,
   inFeatures: number,
   outFeatures: number,
   store: ParamStore,
+  options: { bias?: boolean } = {},
 ): (x: tf.Tensor2D) => tf.Tensor2D {
   const w = store.addLearnable(
     `${name}.weight`,
     [inFeatures, outFeatures],
     store.initValues(`${name}.weight`, inFeatures * outFeatures, { fanIn: inFeatures, fanOut: outFeatures }),
   );
+  if (options.bias === false) return (x) => tf.matMul(x, w as tf.Tensor2D);
   const b = store.addLearnable(
     `${name}.bias`,
     [outFeatures],

@@ -30,7 +30,22 @@ interface VggLayout {
   layers: readonly (number | 'M')[];
 }
 
-export type ArchLayout = CifarResNetLayout | LowResResNetLayout | VggLayout;
+/**
+ * The Wide ResNets of Zagoruyko & Komodakis (2016), WRN-d-k: depth d = 6n + 4, three stages of n
+ * pre-activation blocks at widths W·k, 2W·k, 4W·k (models/wrn.ts).
+ */
+interface WideResNetLayout {
+  family: 'wrn';
+  blocksPerStage: number;
+  widen: number;
+}
+
+/** ResNet-9 of DAWNBench (Page's "How to train your ResNet", the network airbench grew from; models/resnet9.ts). */
+interface ResNet9Layout {
+  family: 'resnet9';
+}
+
+export type ArchLayout = CifarResNetLayout | LowResResNetLayout | VggLayout | WideResNetLayout | ResNet9Layout;
 
 export const ARCHS = {
   resnet8: { family: 'cifar_resnet', blocksPerStage: 1 }, // tiny: tests and smoke runs
@@ -46,6 +61,9 @@ export const ARCHS = {
   // torchvision's configurations "A" and "D", channels 64…512 written as 1…8 × W.
   vgg11_bn: { family: 'vgg', layers: [1, 'M', 2, 'M', 4, 4, 'M', 8, 8, 'M', 8, 8, 'M'] },
   vgg16_bn: { family: 'vgg', layers: [1, 1, 'M', 2, 2, 'M', 4, 4, 4, 'M', 8, 8, 8, 'M', 8, 8, 8, 'M'] },
+  wrn16_4: { family: 'wrn', blocksPerStage: 2, widen: 4 },
+  wrn28_10: { family: 'wrn', blocksPerStage: 4, widen: 10 },
+  resnet9: { family: 'resnet9' },
 } as const satisfies Record<ArchName, ArchLayout>;
 
 export type { ArchName };

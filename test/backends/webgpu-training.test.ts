@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 /**
- * Whole training runs on WebGPU (Mesa's software adapter in CI): every freeze mode and LC variant
- * trains to the end with checkpoints and evaluation, without a single synchronous GPU read (the
+ * Whole training runs on WebGPU (Mesa's software adapter in CI): every freeze mode and LC variant,
+ * and every architecture family, trains to the end with checkpoints and evaluation, without a single synchronous GPU read (the
  * counter makes one throw); an interrupted run resumed from its checkpoint ends with the metrics of
  * the uninterrupted run; and the final numbers are close to the same run on the CPU.
  *
@@ -138,6 +138,24 @@ for (const { name, overrides } of MODES) {
   test(`${name}: trains to the end on webgpu without a synchronous read`, async (t) => {
     if (skip) return t.skip(skip);
     const run = await trainedOnWebGpu(overrides);
+    assert.equal(run.rows.length, EPOCHS);
+    assert.ok(run.summary && Number.isFinite(run.summary.final_val_loss), 'finished with a finite loss');
+    assert.equal(counter!.counts.syncReads, 0);
+  });
+}
+
+/** Every family beyond the CIFAR ResNets, narrow, frozen with LC blocks (VGG's five pools need 32×32). */
+const FAMILIES = [
+  { arch: 'resnet18', overrides: ['model.width=2'] },
+  { arch: 'vgg11_bn', overrides: ['model.width=2', 'dataset.synthetic.image_size=32'] },
+  { arch: 'wrn16_4', overrides: ['model.width=1'] },
+  { arch: 'resnet9', overrides: ['model.width=2'] },
+];
+
+for (const { arch, overrides } of FAMILIES) {
+  test(`${arch}, frozen LC E=2: trains to the end on webgpu without a synchronous read`, async (t) => {
+    if (skip) return t.skip(skip);
+    const run = await trainedOnWebGpu([`model.arch=${arch}`, 'freeze=frozen', 'model.lc_expansion=2', ...overrides]);
     assert.equal(run.rows.length, EPOCHS);
     assert.ok(run.summary && Number.isFinite(run.summary.final_val_loss), 'finished with a finite loss');
     assert.equal(counter!.counts.syncReads, 0);

@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { pixelClassifier } from '../../src/eval/evaluate.js';
 import { foldedSpec, pytorchTwin, torchName, torchStateDict } from '../../src/export/pytorch.js';
 import { decodeSafetensors, encodeSafetensors, type SafeTensor } from '../../src/export/safetensors.js';
+import { ARCH_NAMES } from '../../src/config/names.js';
 import { rngFor } from '../../src/random.js';
 import { buildNetwork, type ModelSpec } from '../../src/models/index.js';
 import { cifarBlocksPerStage } from '../../src/models/registry.js';
@@ -67,6 +68,10 @@ test('PyTorch loads the export, plain and folded, into its twin (strict) and rep
     { arch: 'resnet50', width: 2, freeze: 'learned', lcExpansion: 2, lcDepthwise: true },
     { arch: 'vgg11_bn', width: 2, freeze: 'frozen', lcExpansion: 2, kernelSize: 7 },
     { arch: 'vgg16_bn', width: 2, freeze: 'shared', inChannels: 1 },
+    { arch: 'wrn16_4', width: 2, freeze: 'frozen', lcExpansion: 2, kernelSize: 5 },
+    { arch: 'wrn28_10', width: 1, freeze: 'shared' },
+    { arch: 'resnet9', width: 2, freeze: 'learned', lcExpansion: 2, lcDepthwise: true },
+    { arch: 'resnet9', width: 2, freeze: 'frozen', kernelSize: 7, inChannels: 1 },
   ];
   const dir = tempDir('export');
   for (const [i, variant] of variants.entries()) {
@@ -125,7 +130,8 @@ test('learnable, total and stored parameter counts equal the PyTorch twins at k 
   skip: torchMissing,
 }, () => {
   const cases: ModelSpec[] = [];
-  for (const arch of ['resnet20', 'resnet18', 'resnet34', 'resnet50', 'vgg11_bn', 'vgg16_bn'] as const)
+  // resnet20 for the CIFAR ResNets (one layout at every depth), and every other architecture.
+  for (const arch of ARCH_NAMES.filter((a) => a === 'resnet20' || cifarBlocksPerStage(a) === null))
     for (const kernelSize of [3, 7])
       for (const freeze of ['learned', 'frozen', 'shared'] as const)
         for (const [lcExpansion, lcDepthwise] of [
