@@ -57,7 +57,9 @@ export async function loadWebGpu(): Promise<Probe> {
       return {
         ok: false,
         backend: 'webgpu',
-        reason: 'Dawn found no adapter (no Vulkan driver, no OpenGL ES through EGL)',
+        reason: pinnedDawnBackend()
+          ? `Dawn found no ${pinnedDawnBackend()} adapter (${DAWN_BACKEND_ENV}=${pinnedDawnBackend()})`
+          : 'Dawn found no adapter (no Vulkan driver, no OpenGL ES through EGL)',
         fix: MESA_FIX,
         log,
       };
@@ -147,26 +149,47 @@ async function startDawn(
   return { found: { ...found, device }, notes };
 }
 
+/**
+ * `LCCONV_DAWN_BACKEND=vulkan|opengles` pins Dawn to one of its backends (unset: native first, then
+ * OpenGL ES), so the WebGPU tests can run on each where both exist (lavapipe beside Mesa's GLES:
+ * docs/backends.md). Anything else is an error, said once.
+ */
+export const DAWN_BACKEND_ENV = 'LCCONV_DAWN_BACKEND';
+const DAWN_BACKENDS = ['vulkan', 'opengles'] as const;
+
+export function pinnedDawnBackend(): (typeof DAWN_BACKENDS)[number] | null {
+  const value = process.env[DAWN_BACKEND_ENV];
+  if (!value) return null;
+  if (!(DAWN_BACKENDS as readonly string[]).includes(value))
+    throw new Error(`${DAWN_BACKEND_ENV}=${value}: expected ${DAWN_BACKENDS.join(' or ')}, or unset`);
+  return value as (typeof DAWN_BACKENDS)[number];
+}
+
 /** Native APIs first (Dawn's default order: Vulkan / Metal / D3D12), then OpenGL ES in compatibility mode. */
 async function requestAdapter(
   create: (options: string[]) => GPU,
   tryNative: boolean,
 ): Promise<{ gpu: GPU; adapter: GPUAdapter; dawnBackend: string } | null> {
+  const pinned = pinnedDawnBackend();
   const attempts: { options: string[]; request: GPURequestAdapterOptions; dawnBackend: string }[] = [
-    ...(tryNative
+    ...((tryNative && pinned === null) || pinned === 'vulkan'
       ? [
           {
-            options: [],
+            options: pinned === 'vulkan' ? ['backend=vulkan'] : [],
             request: { powerPreference: 'high-performance' } as GPURequestAdapterOptions,
             dawnBackend: 'native',
           },
         ]
       : []),
-    {
-      options: ['backend=opengles'],
-      request: { featureLevel: 'compatibility' } as GPURequestAdapterOptions,
-      dawnBackend: 'opengles',
-    },
+    ...(pinned === 'vulkan'
+      ? []
+      : [
+          {
+            options: ['backend=opengles'],
+            request: { featureLevel: 'compatibility' } as GPURequestAdapterOptions,
+            dawnBackend: 'opengles',
+          },
+        ]),
   ];
   for (const { options, request, dawnBackend } of attempts) {
     const gpu = create(options);
