@@ -54,11 +54,12 @@ export async function loadWebGpu(): Promise<Probe> {
     if (rest) process.stderr.write(rest); // anything that is not one of Dawn's warnings stays visible
     const log = summariseDawnLog(started.notes, messages, started.found?.dawnBackend);
     if (!started.found) {
+      const pinned = pinnedDawnBackend();
       return {
         ok: false,
         backend: 'webgpu',
-        reason: pinnedDawnBackend()
-          ? `Dawn found no ${pinnedDawnBackend()} adapter (${DAWN_BACKEND_ENV}=${pinnedDawnBackend()})`
+        reason: pinned
+          ? `Dawn found no ${pinned} adapter (${DAWN_BACKEND_ENV}=${pinned})`
           : 'Dawn found no adapter (no Vulkan driver, no OpenGL ES through EGL)',
         fix: MESA_FIX,
         log,

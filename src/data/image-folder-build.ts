@@ -44,7 +44,7 @@ async function decodeAsTorchvision(path: string, g: Geometry): Promise<Uint8Arra
   if (native) return native.data;
   const decoded = await decodeWithSharp(path);
   const size = resizedSize(decoded.width, decoded.height, R);
-  const rgb = centerCrop(resizeBilinear({ ...decoded, channels: 3 }, size.width, size.height), S);
+  const rgb = centerCrop(resizeBilinear(decoded, size.width, size.height), S);
   return (g.channels === 1 ? toGrey(rgb) : rgb).data;
 }
 

@@ -18,13 +18,19 @@ import { buildResNet9, planResNet9, RESNET9_MIN_SIDE } from './resnet9.js';
 import { buildVgg, planVgg, vggMinSide } from './vgg.js';
 import { buildWideResNet, planWideResNet } from './wrn.js';
 
-/** Each family's plan and builder (models/registry.ts says which family an architecture is). */
+/** The convs pad, so these families take any image size. */
+const anySize = () => 1;
+
+/**
+ * Each family's plan, builder and the smallest image side its pools leave a pixel of
+ * (models/registry.ts says which family an architecture is).
+ */
 const FAMILIES = {
-  cifar_resnet: { plan: planCifarResNet, build: buildCifarResNet },
-  resnet: { plan: planLowResResNet, build: buildLowResResNet },
-  vgg: { plan: planVgg, build: buildVgg },
-  wrn: { plan: planWideResNet, build: buildWideResNet },
-  resnet9: { plan: planResNet9, build: buildResNet9 },
+  cifar_resnet: { plan: planCifarResNet, build: buildCifarResNet, minSide: anySize },
+  resnet: { plan: planLowResResNet, build: buildLowResResNet, minSide: anySize },
+  vgg: { plan: planVgg, build: buildVgg, minSide: vggMinSide },
+  wrn: { plan: planWideResNet, build: buildWideResNet, minSide: anySize },
+  resnet9: { plan: planResNet9, build: buildResNet9, minSide: () => RESNET9_MIN_SIDE },
 } as const;
 
 /** The network's plan for height × width inputs: its spatial convs with their input sizes, and the rest's size. */
@@ -144,8 +150,8 @@ export function checkModelFits(
     );
   }
   const spec = planOf(config, data, sources);
-  // The pooling families need a pixel left after their last pool.
-  const minSide = spec.userModel ? 1 : layoutOf(spec.arch).family === 'resnet9' ? RESNET9_MIN_SIDE : vggMinSide(spec);
+  // Your own script's forward runs on the images' size while it is planned, and says so itself.
+  const minSide = spec.userModel ? 1 : FAMILIES[layoutOf(spec.arch).family].minSide(spec);
   if (Math.min(data.height, data.width) < minSide)
     throw new InputError(
       `model.arch: ${config.model.arch} halves the image ${Math.log2(minSide)} times and needs at least ${minSide}×${minSide} pixels; these images are ${data.height}×${data.width} (use a ResNet or a Wide ResNet)`,

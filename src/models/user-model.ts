@@ -72,11 +72,14 @@ type Build = (kit: ModelKit, spec: UserSpec) => Forward;
 
 const CONTRACT = 'module.exports = function build(kit, spec) { …; return (x, training) => logits }';
 
+/** One line naming the script and what is wrong with it. */
+const scriptError = (source: UserModelSource, why: string) => new InputError(`model.arch: ${source.arch}: ${why}`);
+
 const what = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v);
 
 /** The script's build function, or one line naming the file and what is wrong. */
 function compile(source: UserModelSource): Build {
-  const fail = (why: string) => new InputError(`model.arch: ${source.arch}: ${why}`);
+  const fail = (why: string) => scriptError(source, why);
   let run: (module: { exports: unknown }, exports: unknown) => void;
   try {
     run = compileFunction(source.text, ['module', 'exports'], { filename: source.file }) as typeof run;
@@ -114,7 +117,7 @@ const userSpec = (spec: ModelSpec): UserSpec =>
 
 /** Runs the script's build with `kit`, checking that it returned a forward function. */
 function callBuild(source: UserModelSource, kit: ModelKit, spec: ModelSpec): Forward {
-  const fail = (why: string) => new InputError(`model.arch: ${source.arch}: ${why}`);
+  const fail = (why: string) => scriptError(source, why);
   let forward: unknown;
   try {
     forward = compile(source)(kit, userSpec(spec));
@@ -133,7 +136,7 @@ function callBuild(source: UserModelSource, kit: ModelKit, spec: ModelSpec): For
  */
 function argumentChecker(source: UserModelSource) {
   const seen = new Set<string>();
-  const fail = (why: string) => new InputError(`model.arch: ${source.arch}: ${why}`);
+  const fail = (why: string) => scriptError(source, why);
   return (kind: string, name: unknown, channels: unknown[], stride: unknown = 1) => {
     if (typeof name !== 'string' || !/^[A-Za-z_][\w.]*$/.test(name))
       throw fail(`kit.${kind} needs a name of letters, digits, _ and . (got ${JSON.stringify(name)})`);
@@ -153,8 +156,9 @@ const globalAvgPool = (x: tf.Tensor4D) => tf.mean(x, [1, 2]) as tf.Tensor2D;
 function checkLogits(source: UserModelSource, out: unknown, batch: number, classes: number): tf.Tensor2D {
   const shape = out instanceof tf.Tensor ? out.shape : null;
   if (shape?.length !== 2 || shape[0] !== batch || shape[1] !== classes)
-    throw new InputError(
-      `model.arch: ${source.arch}: forward returned ${shape ? `a tensor of shape [${shape.join(', ')}]` : what(out)}, expected logits of shape [${batch}, ${classes}] (batch, classes)`,
+    throw scriptError(
+      source,
+      `forward returned ${shape ? `a tensor of shape [${shape.join(', ')}]` : what(out)}, expected logits of shape [${batch}, ${classes}] (batch, classes)`,
     );
   return out as tf.Tensor2D;
 }
@@ -221,15 +225,14 @@ export function planUserModel(spec: ModelSpec, source: UserModelSource, height: 
     try {
       out = forward(tf.zeros([1, height, width, spec.inChannels]) as tf.Tensor4D, false);
     } catch (err) {
-      throw new InputError(
-        `model.arch: ${source.arch}: forward failed on a ${height}×${width} image: ${(err as Error).message}`,
-      );
+      throw scriptError(source, `forward failed on a ${height}×${width} image: ${(err as Error).message}`);
     }
     checkLogits(source, out, 1, spec.numClasses);
   });
   if (convs.length === 0)
-    throw new InputError(
-      `model.arch: ${source.arch}: builds no kit.spatialConv; freeze modes and LC blocks act on those, so make every k×k conv one`,
+    throw scriptError(
+      source,
+      'builds no kit.spatialConv; freeze modes and LC blocks act on those, so make every k×k conv one',
     );
   return { spatial: convs, otherWeights, otherActivations };
 }
@@ -243,8 +246,9 @@ export function buildUserModel(spec: ModelSpec, source: UserModelSource): Model 
     spatialConv: (name) => {
       const conv = convs.get(name);
       if (!conv)
-        throw new InputError(
-          `model.arch: ${source.arch}: build(kit, spec) created another network on its second call (a spatial conv '${name}' it did not plan); build must depend on spec only`,
+        throw scriptError(
+          source,
+          `build(kit, spec) created another network on its second call (a spatial conv '${name}' it did not plan); build must depend on spec only`,
         );
       return makeSpatialConv(conv, store);
     },

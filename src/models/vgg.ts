@@ -63,11 +63,11 @@ export function planVgg(spec: ModelSpec, height: number, width: number): Network
   return { spatial, otherWeights, otherActivations: 2 * d };
 }
 
-/** The smallest input side five 2×2 pools leave at least one pixel of: 2^(number of pools). */
-export function vggMinSide(spec: Pick<ModelSpec, 'arch' | 'userModel'>): number {
-  if (spec.userModel) return 1; // your script's forward, run on the images' size, finds out for itself
+/** The smallest input side its 2×2 pools leave a pixel of: 2^(number of pools). */
+export function vggMinSide(spec: Pick<ModelSpec, 'arch'>): number {
   const layout = layoutOf(spec.arch);
-  return layout.family === 'vgg' ? 2 ** layout.layers.filter((v) => v === 'M').length : 1;
+  if (layout.family !== 'vgg') throw new Error(`${spec.arch} is not a VGG`);
+  return 2 ** layout.layers.filter((v) => v === 'M').length;
 }
 
 export function buildVgg(spec: ModelSpec): Model {

@@ -89,9 +89,10 @@ export function resolveUserModel(
   if (!isUserModel(config.model.arch)) return undefined;
   const paths = runPaths(dir);
   if (existsSync(paths.modelScriptRecord)) {
-    const note = userModelChange(dir, config);
+    const stored = readStoredScript(dir, config);
+    const note = changeNote(dir, stored);
     if (note) log?.(note);
-    return storedUserModel(dir, config);
+    return stored.source;
   }
   const source = readUserModel(config.model.arch);
   writeAtomic(paths.modelScript, source.text);
@@ -111,7 +112,11 @@ export function plannedModelSources(config: Config, seed: number): ModelSources 
 
 /** The script a run was built from (its stored copy, checked against its SHA-256); undefined for a built-in architecture. */
 export function storedUserModel(dir: string, config: Config): UserModelSource | undefined {
-  if (!isUserModel(config.model.arch)) return undefined;
+  return isUserModel(config.model.arch) ? readStoredScript(dir, config).source : undefined;
+}
+
+/** The run's copy of its script and the record beside it (the original path, the SHA-256), or one line saying what is wrong. */
+function readStoredScript(dir: string, config: Config): { source: UserModelSource; record: ModelScriptRecord } {
   const paths = runPaths(dir);
   const damaged = (why: string) =>
     new InputError(
@@ -129,27 +134,28 @@ export function storedUserModel(dir: string, config: Config): UserModelSource | 
     throw damaged(
       `not what was recorded (${paths.modelScript} does not match the SHA-256 in ${paths.modelScriptRecord})`,
     );
-  return { arch: config.model.arch, file: paths.modelScript, text };
+  return { source: { arch: config.model.arch, file: paths.modelScript, text }, record };
 }
 
 /**
- * A line saying that the script the run was copied from (its absolute path, recorded with the copy,
- * so any working directory compares the same file) is gone or differs from the run's copy, or null
- * when it is the same.
+ * A line saying that the script the run was copied from is gone or differs from the run's copy, or
+ * null when it is the same; for eval, export and analyze, which rebuild from the copy.
  */
 export function userModelChange(dir: string, config: Config): string | null {
-  const paths = runPaths(dir);
-  if (!isUserModel(config.model.arch) || !existsSync(paths.modelScriptRecord)) return null;
-  const stored = storedUserModel(dir, config)!;
-  const { file } = JSON.parse(readFileSync(paths.modelScriptRecord, 'utf8')) as ModelScriptRecord;
-  let now: string | null = null;
+  if (!isUserModel(config.model.arch) || !existsSync(runPaths(dir).modelScriptRecord)) return null;
+  return changeNote(dir, readStoredScript(dir, config));
+}
+
+/** The original file is compared by its absolute path, recorded with the copy, so any working directory compares the same file. */
+function changeNote(dir: string, { source, record }: ReturnType<typeof readStoredScript>): string | null {
+  let now: string | null;
   try {
-    now = readFileSync(file, 'utf8');
+    now = readFileSync(record.file, 'utf8');
   } catch {
     now = null;
   }
-  if (now !== null && sourceSha256(now) === sourceSha256(stored.text)) return null;
-  return `${dir}: its model script ${file} ${now === null ? 'is gone' : 'has changed'} since the run was built; using the run's copy (${stored.file})`;
+  if (now !== null && sourceSha256(now) === record.sha256) return null;
+  return `${dir}: its model script ${record.file} ${now === null ? 'is gone' : 'has changed'} since the run was built; using the run's copy (${source.file})`;
 }
 
 /**
