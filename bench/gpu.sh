@@ -37,13 +37,17 @@ estimate_batch=${GPU_BENCH_ESTIMATE_BATCH:-256}
 lcconv() { node bin/lcconv.js "$@"; }
 
 # The best GPU backend: what `auto` picks when it is a hardware device, else webgpu (then on a
-# software adapter, which is what a rehearsal without a GPU measures).
-backend=${GPU_BENCH_BACKEND:-$(lcconv doctor --json 2>"$logs/doctor.err" | node -e '
-  let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => {
-    const r = JSON.parse(s);
-    const hw = r.probes.filter((p) => p.ok && p.hardware).map((p) => p.backend);
-    console.log(hw.includes("tensorflow") ? "tensorflow" : "webgpu");
-  });')}
+# software adapter, which is what a rehearsal without a GPU measures). The device line names the
+# adapter and, for webgpu, the Dawn backend (Vulkan on an NVIDIA machine; LCCONV_DAWN_BACKEND pins one).
+lcconv doctor --json >"$logs/doctor.json" 2>"$logs/doctor.err" || true
+read -r backend device < <(node -e '
+  const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+  const hw = r.probes.filter((p) => p.ok && p.hardware).map((p) => p.backend);
+  const name = process.argv[2] || (hw.includes("tensorflow") ? "tensorflow" : "webgpu");
+  const probe = r.probes.find((p) => p.backend === name);
+  console.log(name, probe && probe.ok ? probe.device : `not available: ${probe ? probe.reason : "unknown backend"}`);
+' "$logs/doctor.json" "${GPU_BENCH_BACKEND:-}")
+[ -n "${backend:-}" ] || { echo "gpu.sh: lcconv doctor failed: $(tail -n 1 "$logs/doctor.err")" >&2; exit 1; }
 
 pytorch=()
 if "$python" -c 'import torch' >/dev/null 2>&1; then
@@ -53,7 +57,7 @@ else
   torch_device="not run: '$python' has no torch"
 fi
 
-echo "lcconv bench, backend $backend; PyTorch $torch_device; $warmup warm-up + $steps timed steps each; logs in $logs"
+echo "lcconv bench, backend $backend on $device; PyTorch $torch_device; $warmup warm-up + $steps timed steps each; logs in $logs"
 echo "$(uname -srm); $(nvidia-smi --query-gpu=name,driver_version --format=csv,noheader 2>/dev/null || echo 'no nvidia-smi')"
 echo
 echo "| batch | k | arm | lcconv train img/s | eval img/s | dispatches/step | peak MiB | PyTorch train img/s | eval img/s | peak MiB | train ratio | eval ratio |"

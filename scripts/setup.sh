@@ -3,7 +3,9 @@
 # install them), then the npm packages from the lockfile (which builds dist/ and the native addon).
 #   scripts/setup.sh               runtime: g++ + oneDNN (cpu-native backend), Mesa EGL/GLES (WebGPU without a GPU),
 #                                  libjpeg-turbo + libpng headers (the fast decoder of image folders)
-#   scripts/setup.sh --test-tools  also Slurm + munge, for the Slurm executor's integration test
+#   scripts/setup.sh --test-tools  also Slurm + munge, for the Slurm executor's integration test, and Mesa's
+#                                  software Vulkan driver (scripts/lavapipe.sh --user), so the WebGPU tests
+#                                  run on Dawn's Vulkan backend as well as on OpenGL ES
 # Without apt (macOS, other Linux) it says what to install and goes on: every library is optional,
 # lcconv then runs on the backends that load (`lcconv doctor` tells which and why).
 set -euo pipefail
@@ -19,6 +21,7 @@ if command -v apt-get >/dev/null 2>&1; then
     export DEBIAN_FRONTEND=noninteractive
     $sudo apt-get update -qq
     $sudo apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
+    [ "${1:-}" = --test-tools ] && bash scripts/lavapipe.sh --user
   else
     echo "setup: not root and no sudo: install ${packages[*]} with apt to enable the fast backends" >&2
   fi

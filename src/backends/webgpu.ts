@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { firstLine } from '../errors.js';
 import type { Probe } from './index.js';
 import { captureStderr } from './stderr-capture.js';
-import { GPU_FIX, VULKAN_LOADER, vulkanFacts } from './vulkan.js';
+import { GPU_FIX, VULKAN_LOADER, type VulkanFacts, vulkanFacts } from './vulkan.js';
 
 /** Debian/Ubuntu packages that give Dawn a (software) OpenGL ES adapter through Mesa's EGL. */
 const MESA_FIX =
@@ -91,23 +91,12 @@ export async function loadWebGpu(): Promise<Probe> {
     registerWebGpuKernels(device.limits.maxStorageBuffersPerShaderStage);
   }
   const { adapter, dawnBackend, log } = loaded;
+  const { name, driver, software } = describeAdapter(adapter);
   const info = adapter.info;
-  // Dawn's GL backend reports the renderer (e.g. llvmpipe) as `device` and the GL version as `description`.
-  const name =
-    [[info.vendor, info.device].filter(Boolean).join(' '), info.description.replace(/^OpenGL version /, '')]
-      .filter(Boolean)
-      .join(', ') ||
-    info.architecture ||
-    'unnamed adapter';
-  const fallback =
-    (adapter as GPUAdapter & { isFallbackAdapter?: boolean }).isFallbackAdapter ??
-    (info as GPUAdapterInfo & { isFallbackAdapter?: boolean }).isFallbackAdapter ??
-    false;
-  const software = fallback || SOFTWARE_ADAPTER.test(`${info.device} ${info.description} ${info.architecture}`);
   return {
     ok: true,
     backend: 'webgpu',
-    device: `${name} (Dawn ${dawnBackend}${software ? ', software adapter' : ''})`,
+    device: `${[name, driver].filter(Boolean).join(', ') || 'unnamed adapter'} (Dawn ${dawnBackend}${software ? ', software adapter' : ''})`,
     hardware: !software,
     ...(software ? { fix: GPU_FIX } : {}),
     log,
@@ -118,6 +107,61 @@ export async function loadWebGpu(): Promise<Probe> {
       adapter_description: info.description,
     },
   };
+}
+
+/** An adapter as `doctor` names it: vendor and device, the driver (or GL version), and whether it is a CPU rasteriser. */
+function describeAdapter(adapter: GPUAdapter): { name: string; driver: string; software: boolean } {
+  const info = adapter.info;
+  const fallback =
+    (adapter as GPUAdapter & { isFallbackAdapter?: boolean }).isFallbackAdapter ??
+    (info as GPUAdapterInfo & { isFallbackAdapter?: boolean }).isFallbackAdapter ??
+    false;
+  return {
+    name: [info.vendor, info.device].filter(Boolean).join(' ') || info.architecture,
+    // Dawn's GL backend reports the renderer (e.g. llvmpipe) as `device` and the GL version as `description`.
+    driver: info.description.replace(/^OpenGL version /, ''),
+    software: fallback || SOFTWARE_ADAPTER.test(`${info.device} ${info.description} ${info.architecture}`),
+  };
+}
+
+/** One of Dawn's backends on this machine: the adapter it offers, or why none. */
+export type DawnAdapter =
+  | { dawnBackend: string; found: true; name: string; driver: string; software: boolean }
+  | { dawnBackend: string; found: false; reason: string };
+
+/**
+ * The adapter each of Dawn's backends offers here (native first, then OpenGL ES), whatever
+ * LCCONV_DAWN_BACKEND says: `doctor` lists them side by side with the way to pick each. Requests
+ * adapters only (no device), after `loadWebGpu` has loaded the package.
+ */
+export async function listDawnAdapters(): Promise<DawnAdapter[]> {
+  const { create } = await import('webgpu');
+  const facts = vulkanFacts();
+  const nativeCanLoad = facts.platform === 'darwin' || facts.platform === 'win32' || facts.loader;
+  const { value, captured } = await captureStderr(async () => {
+    const found: DawnAdapter[] = [];
+    for (const attempt of [NATIVE_ATTEMPT, OPENGLES_ATTEMPT]) {
+      const adapter = nativeCanLoad || attempt !== NATIVE_ATTEMPT ? await tryAttempt(create, attempt) : null;
+      if (adapter) found.push({ dawnBackend: adapter.dawnBackend, found: true, ...describeAdapter(adapter.adapter) });
+      else
+        found.push({
+          dawnBackend: attempt === NATIVE_ATTEMPT ? platformNativeBackend() : attempt.dawnBackend,
+          found: false,
+          reason: noAdapterReason(attempt, facts),
+        });
+    }
+    return found;
+  });
+  const { rest } = splitDawnOutput(captured ?? ''); // Dawn's warnings are the probe's log already
+  if (rest) process.stderr.write(rest);
+  return value;
+}
+
+function noAdapterReason(attempt: Attempt, facts: VulkanFacts): string {
+  if (attempt === OPENGLES_ATTEMPT) return 'no OpenGL ES through EGL';
+  if (facts.platform === 'darwin' || facts.platform === 'win32') return 'Dawn found no adapter';
+  if (!facts.loader) return `no Vulkan loader (${VULKAN_LOADER})`;
+  return facts.icds.length === 0 ? 'no Vulkan driver ICD' : 'Dawn accepted none of the Vulkan drivers';
 }
 
 /**
@@ -166,37 +210,52 @@ export function pinnedDawnBackend(): (typeof DAWN_BACKENDS)[number] | null {
   return value as (typeof DAWN_BACKENDS)[number];
 }
 
-/** Native APIs first (Dawn's default order: Vulkan / Metal / D3D12), then OpenGL ES in compatibility mode. */
+interface Attempt {
+  options: string[];
+  request: GPURequestAdapterOptions;
+  /** 'native' is whatever Dawn's default picks: Vulkan on Linux, Metal, D3D12. */
+  dawnBackend: string;
+}
+/** Dawn's own default order (Vulkan / Metal / D3D12), at the core feature level. */
+const NATIVE_ATTEMPT: Attempt = {
+  options: [],
+  request: { powerPreference: 'high-performance' },
+  dawnBackend: 'native',
+};
+const VULKAN_ATTEMPT: Attempt = { ...NATIVE_ATTEMPT, options: ['backend=vulkan'] };
+/** OpenGL ES exists only at the compatibility feature level. */
+const OPENGLES_ATTEMPT: Attempt = {
+  options: ['backend=opengles'],
+  request: { featureLevel: 'compatibility' } as GPURequestAdapterOptions,
+  dawnBackend: 'opengles',
+};
+
+async function tryAttempt(
+  create: (options: string[]) => GPU,
+  { options, request, dawnBackend }: Attempt,
+): Promise<{ gpu: GPU; adapter: GPUAdapter; dawnBackend: string } | null> {
+  const gpu = create(options);
+  const adapter = await gpu.requestAdapter(request).catch(() => null);
+  return adapter
+    ? { gpu, adapter, dawnBackend: dawnBackend === 'native' ? nativeBackendName(adapter) : dawnBackend }
+    : null;
+}
+
+/** Native APIs first, then OpenGL ES in compatibility mode; or the one LCCONV_DAWN_BACKEND pins. */
 async function requestAdapter(
   create: (options: string[]) => GPU,
   tryNative: boolean,
 ): Promise<{ gpu: GPU; adapter: GPUAdapter; dawnBackend: string } | null> {
   const pinned = pinnedDawnBackend();
-  const attempts: { options: string[]; request: GPURequestAdapterOptions; dawnBackend: string }[] = [
-    ...((tryNative && pinned === null) || pinned === 'vulkan'
-      ? [
-          {
-            options: pinned === 'vulkan' ? ['backend=vulkan'] : [],
-            request: { powerPreference: 'high-performance' } as GPURequestAdapterOptions,
-            dawnBackend: 'native',
-          },
-        ]
-      : []),
-    ...(pinned === 'vulkan'
-      ? []
-      : [
-          {
-            options: ['backend=opengles'],
-            request: { featureLevel: 'compatibility' } as GPURequestAdapterOptions,
-            dawnBackend: 'opengles',
-          },
-        ]),
-  ];
-  for (const { options, request, dawnBackend } of attempts) {
-    const gpu = create(options);
-    const adapter = await gpu.requestAdapter(request).catch(() => null);
-    if (adapter)
-      return { gpu, adapter, dawnBackend: dawnBackend === 'native' ? nativeBackendName(adapter) : dawnBackend };
+  const attempts =
+    pinned === 'vulkan'
+      ? [VULKAN_ATTEMPT]
+      : pinned === 'opengles'
+        ? [OPENGLES_ATTEMPT]
+        : [...(tryNative ? [NATIVE_ATTEMPT] : []), OPENGLES_ATTEMPT];
+  for (const attempt of attempts) {
+    const found = await tryAttempt(create, attempt);
+    if (found) return found;
   }
   return null;
 }
@@ -259,10 +318,13 @@ export function summariseDawnLog(notes: string[], messages: string[], dawnBacken
   return `Dawn: ${head ? `${head}, ` : ''}${using}${lowered.length ? `; limits lowered: ${lowered.join(', ')}` : ''}`;
 }
 
+/** The API Dawn's native attempt uses on this platform. */
+function platformNativeBackend(): string {
+  return process.platform === 'darwin' ? 'metal' : process.platform === 'win32' ? 'd3d12' : 'vulkan';
+}
+
 function nativeBackendName(adapter: GPUAdapter): string {
-  const platform = process.platform;
-  const guess = platform === 'darwin' ? 'metal' : platform === 'win32' ? 'd3d12' : 'vulkan';
-  return (adapter.info as GPUAdapterInfo & { backendType?: string }).backendType ?? guess;
+  return (adapter.info as GPUAdapterInfo & { backendType?: string }).backendType ?? platformNativeBackend();
 }
 
 /**

@@ -15,10 +15,15 @@ import { batchNormTrain, batchNormTrainComposite } from '../../src/models/batchn
 import { randomData, rng } from './parity-helpers.js';
 
 const backends: string[] = ['cpu'];
+/** How a failure names the webgpu backend: with the Dawn backend under it (dawn-backend.test.ts runs both). */
+let webgpuLabel = 'webgpu';
+const label = (backend: string) => (backend === 'webgpu' ? webgpuLabel : backend);
 before(async () => {
   const probe = await loadWebGpu();
-  if (probe.ok) backends.push('webgpu');
-  else if (!/no adapter/.test(probe.reason)) throw new Error(`webgpu probe failed: ${probe.reason}`);
+  if (probe.ok) {
+    backends.push('webgpu');
+    webgpuLabel = `webgpu (Dawn ${probe.details?.dawn_backend})`;
+  } else if (!/no adapter/.test(probe.reason)) throw new Error(`webgpu probe failed: ${probe.reason}`);
   if (
     await selectBackend('cpu-native').then(
       () => true,
@@ -86,7 +91,7 @@ test('fused BatchNorm (values and gradients) matches tfjs autodiff on every back
     for (const backend of backends) {
       const actual = await batchNormOn(backend, batchNormTrain, shape, 40 + i);
       actual.forEach((v, k) => {
-        assertClose(v, expected[k]!, `${backend} [${shape}] ${names[k]}`);
+        assertClose(v, expected[k]!, `${label(backend)} [${shape}] ${names[k]}`);
       });
     }
   }
@@ -104,7 +109,7 @@ test('the Relu gradient (fused RELU_GRAD) is dy where x > 0, else 0, on every ba
     const dy = tf.tensor(dys, [3, 37]);
     const info = await tf.profile(() => tf.grad((a: tf.Tensor) => tf.relu(a))(x, dy));
     const [g] = await read([info.result as tf.Tensor]);
-    assertClose(g!, expected, `${backend} relu gradient`, 0, 0);
+    assertClose(g!, expected, `${label(backend)} relu gradient`, 0, 0);
     assert.ok(
       info.kernels.some((k) => k.name === RELU_GRAD),
       `${backend}: ran ${RELU_GRAD}`,
@@ -149,12 +154,12 @@ test('fused SGD update matches torch.optim.SGD math on every backend, and on web
       const counter = backend === 'webgpu' ? countDeviceWork() : null;
       const out = sgdUpdate(triples, options);
       counter?.stop();
-      if (counter) assert.equal(counter.counts.dispatches, 2 * shapes.length);
+      if (counter) assert.equal(counter.counts.dispatches, 2 * shapes.length, label(backend));
       for (const [i, [p, m]] of out.entries()) {
         const ref = sgdReference(...data[i]!, options);
         const [pv, mv] = await read([p, m]);
-        assertClose(pv!, ref.param, `${backend} ${JSON.stringify(options)} p${i}'`);
-        assertClose(mv!, ref.next, `${backend} ${JSON.stringify(options)} m${i}'`);
+        assertClose(pv!, ref.param, `${label(backend)} ${JSON.stringify(options)} p${i}'`);
+        assertClose(mv!, ref.next, `${label(backend)} ${JSON.stringify(options)} m${i}'`);
       }
       tf.dispose([...triples.flat(), ...out.flat()]);
     }
@@ -177,13 +182,13 @@ test("BatchNorm's running-statistics update (fused RUNNING_UPDATE) is keep·runn
     const counter = backend === 'webgpu' ? countDeviceWork() : null;
     const out = runningUpdate(r, b, attrs);
     counter?.stop();
-    if (counter) assert.equal(counter.counts.dispatches, 1, 'one dispatch');
+    if (counter) assert.equal(counter.counts.dispatches, 1, `one dispatch on ${label(backend)}`);
     const [values] = await read([out]);
-    assertClose(values!, expected, `${backend} running update`, 1e-6, 1e-7);
+    assertClose(values!, expected, `${label(backend)} running update`, 1e-6, 1e-7);
     // The composite is the update as it was written before it was one op: the same bits.
     const composite = tf.add(tf.mul(r, attrs.keep), tf.mul(b, attrs.take));
     if (backend !== 'webgpu')
-      assert.deepEqual(values, (await read([composite]))[0], `${backend}: the ops it replaced, bit for bit`);
+      assert.deepEqual(values, (await read([composite]))[0], `${label(backend)}: the ops it replaced, bit for bit`);
     tf.dispose([r, b, out, composite]);
   }
 });

@@ -18,6 +18,7 @@ import {
   webGpuCannotWin,
 } from '../../src/backends/index.js';
 import { dawnGpuMissing, type VulkanFacts } from '../../src/backends/vulkan.js';
+import type { DawnAdapter } from '../../src/backends/webgpu.js';
 import { doctorReport, formatDoctor } from '../../src/cli/commands/doctor.js';
 import { PACKAGE_ROOT } from '../../src/provenance.js';
 
@@ -206,6 +207,53 @@ test('doctor prints what Dawn said in one line, and that a run leaves Dawn out',
     text,
     /^ {2}a run does not load webgpu at all: no Vulkan loader \(libvulkan\.so\.1 not found\), so Dawn could offer only a software adapter, which ranks below cpu-native$/m,
   );
+});
+
+test('doctor lists the adapter of each Dawn backend, software or hardware, and which one --backend webgpu takes', async () => {
+  const probers: Probers = {
+    tensorflow: async () => missing('tensorflow'),
+    webgpu: async () => ({ ...ok('webgpu', true, 'NVIDIA H100 (Dawn vulkan)'), details: { dawn_backend: 'vulkan' } }),
+    'cpu-native': async () => ok('cpu-native', false),
+    wasm: async () => missing('wasm'),
+    cpu: async () => ok('cpu', false),
+  };
+  const adapters = async (): Promise<DawnAdapter[]> => [
+    { dawnBackend: 'vulkan', found: true, name: 'nvidia NVIDIA H100', driver: '570.86', software: false },
+    { dawnBackend: 'opengles', found: false, reason: 'no OpenGL ES through EGL' },
+  ];
+  const report = await doctorReport(probers, () => null, adapters);
+  assert.deepEqual(report.dawn, { adapters: await adapters(), uses: 'vulkan', pinned: null });
+  assert.match(
+    formatDoctor(report),
+    /^webgpu adapters, one per Dawn backend:\n {2}ok {2}vulkan {4}nvidia NVIDIA H100, driver 570\.86, hardware: --backend webgpu uses this\n {2}-- {2}opengles {2}none: no OpenGL ES through EGL\n/m,
+  );
+  // Pinned to OpenGL ES: that adapter is the one a run takes, the other says how to get it.
+  const pinned = async (): Promise<DawnAdapter[]> => [
+    { dawnBackend: 'vulkan', found: true, name: 'mesa llvmpipe', driver: 'llvmpipe: Mesa 25.0.7', software: true },
+    { dawnBackend: 'opengles', found: true, name: 'llvmpipe', driver: 'OpenGL ES 3.2 Mesa 22.3.6', software: true },
+  ];
+  const gles: Probers = {
+    ...probers,
+    webgpu: async () => ({ ...ok('webgpu', false, 'llvmpipe (Dawn opengles)'), details: { dawn_backend: 'opengles' } }),
+  };
+  const saved = process.env.LCCONV_DAWN_BACKEND;
+  process.env.LCCONV_DAWN_BACKEND = 'opengles';
+  try {
+    const text = formatDoctor(await doctorReport(gles, () => null, pinned));
+    assert.match(
+      text,
+      /ok {2}vulkan {4}mesa llvmpipe, driver llvmpipe: Mesa 25\.0\.7, software: LCCONV_DAWN_BACKEND=vulkan --backend webgpu to use it\n/,
+    );
+    assert.match(
+      text,
+      /ok {2}opengles {2}llvmpipe, driver OpenGL ES 3\.2 Mesa 22\.3\.6, software: --backend webgpu uses this \(LCCONV_DAWN_BACKEND=opengles\)\n/,
+    );
+  } finally {
+    if (saved === undefined) delete process.env.LCCONV_DAWN_BACKEND;
+    else process.env.LCCONV_DAWN_BACKEND = saved;
+  }
+  // Faked probers without a list: no adapter section (the real list would load Dawn).
+  assert.equal((await doctorReport(probers, () => null)).dawn, null);
 });
 
 test('lcconv doctor --json runs here: every backend probed, cpu usable, wasm says why it cannot train', {

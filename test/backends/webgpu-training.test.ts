@@ -8,7 +8,7 @@ import { mkdirSync } from 'node:fs';
  * Runs in-process (trainRun), so the WGSL pipelines compile once for all cases.
  */
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { after, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import { countDeviceWork, type DeviceCounter } from '../../src/backends/device-counters.js';
 import { releaseBackends, selectBackend } from '../../src/backends/index.js';
@@ -42,13 +42,12 @@ const MODES = [
   { name: 'LC E=2 depthwise frozen', overrides: ['freeze=frozen', 'model.lc_expansion=2', 'model.lc_depthwise=true'] },
 ];
 
-let skip: string | false = false;
+const probe = await loadWebGpu();
+if (!probe.ok && !/no adapter/.test(probe.reason)) throw new Error(`webgpu probe failed: ${probe.reason}`);
+const skip = probe.ok ? false : `WebGPU: ${probe.reason} (fix: ${probe.fix})`;
+/** Named in the test titles, so that a failure says which Dawn backend it was on (dawn-backend.test.ts runs both). */
+const on = probe.ok ? `webgpu (Dawn ${probe.details?.dawn_backend})` : 'webgpu';
 let counter: DeviceCounter | null = null;
-before(async () => {
-  const probe = await loadWebGpu();
-  if (!probe.ok && /no adapter/.test(probe.reason)) skip = `WebGPU: ${probe.reason} (fix: ${probe.fix})`;
-  else if (!probe.ok) throw new Error(`webgpu probe failed: ${probe.reason}`);
-});
 after(async () => {
   counter?.stop();
   await releaseBackends();
@@ -113,7 +112,7 @@ const trainedOnWebGpu = (overrides: string[]) => {
 const computed = (rows: EpochRow[]) =>
   rows.map((r) => [r.epoch, r.lr, r.train_loss, r.train_acc, r.val_loss, r.val_acc, r.best_val_acc]);
 
-test('the counter fails a synchronous read of GPU data (the check below can fail)', async (t) => {
+test(`the counter fails a synchronous read of GPU data on ${on} (the check below can fail)`, async (t) => {
   if (skip) return t.skip(skip);
   await selectBackend('webgpu');
   const probe = countDeviceWork({ failOnSyncRead: true })!;
@@ -135,7 +134,7 @@ test('the counter fails a synchronous read of GPU data (the check below can fail
 });
 
 for (const { name, overrides } of MODES) {
-  test(`${name}: trains to the end on webgpu without a synchronous read`, async (t) => {
+  test(`${name}: trains to the end on ${on} without a synchronous read`, async (t) => {
     if (skip) return t.skip(skip);
     const run = await trainedOnWebGpu(overrides);
     assert.equal(run.rows.length, EPOCHS);
@@ -153,7 +152,7 @@ const FAMILIES = [
 ];
 
 for (const { arch, overrides } of FAMILIES) {
-  test(`${arch}, frozen LC E=2: trains to the end on webgpu without a synchronous read`, async (t) => {
+  test(`${arch}, frozen LC E=2: trains to the end on ${on} without a synchronous read`, async (t) => {
     if (skip) return t.skip(skip);
     const run = await trainedOnWebGpu([`model.arch=${arch}`, 'freeze=frozen', 'model.lc_expansion=2', ...overrides]);
     assert.equal(run.rows.length, EPOCHS);
@@ -162,7 +161,7 @@ for (const { arch, overrides } of FAMILIES) {
   });
 }
 
-test('frozen on webgpu: interrupted after epoch 1, then --resume, ends with the uninterrupted metrics', async (t) => {
+test(`frozen on ${on}: interrupted after epoch 1, then --resume, ends with the uninterrupted metrics`, async (t) => {
   if (skip) return t.skip(skip);
   const straight = await trainedOnWebGpu(['freeze=frozen']);
   const results = tempDir('webgpu-resume');
@@ -176,7 +175,7 @@ test('frozen on webgpu: interrupted after epoch 1, then --resume, ends with the 
   assert.equal(counter!.counts.syncReads, 0);
 });
 
-test('LC E=4 frozen: webgpu ends close to the same run on the CPU', async (t) => {
+test(`LC E=4 frozen: ${on} ends close to the same run on the CPU`, async (t) => {
   if (skip) return t.skip(skip);
   const gpu = await trainedOnWebGpu(['freeze=frozen', 'model.lc_expansion=4']);
   const cpuBackend = await selectBackend('cpu-native').then(

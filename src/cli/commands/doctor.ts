@@ -5,6 +5,7 @@
  */
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import type { Probe, Probers } from '../../backends/index.js';
+import type { DawnAdapter } from '../../backends/webgpu.js';
 
 interface DoctorArgs {
   json: boolean;
@@ -23,15 +24,34 @@ export interface DoctorReport {
   auto: { backend: string; device: string; skipped: string[] } | { error: string };
   /** Why a run's `auto` does not even load Dawn here (doctor loads it anyway, to show it), or null. */
   webGpuLeftOut: string | null;
+  /**
+   * The adapter each of Dawn's backends offers (Vulkan and OpenGL ES side by side), with the one
+   * `--backend webgpu` takes here; null when the webgpu package did not load.
+   */
+  dawn: { adapters: DawnAdapter[]; uses: string | null; pinned: string | null } | null;
   /** What decodes class-folder images (the native libjpeg-turbo/libpng decoder, or sharp alone and why). */
   imageDecode: { native: boolean; line: string };
 }
 
-/** Probes every backend (with `probers` and `dawnGpuMissing`, for tests) and returns what `auto` would do. */
-export async function doctorReport(probers?: Probers, dawnGpuMissing?: () => string | null): Promise<DoctorReport> {
+/**
+ * Probes every backend and returns what `auto` would do. Tests pass `probers` and `dawnGpuMissing`
+ * (a faked machine), and `dawnAdapters` for the adapter list, which is left out when faked probers
+ * come without one (the real list would load Dawn).
+ */
+export async function doctorReport(
+  probers?: Probers,
+  dawnGpuMissing?: () => string | null,
+  dawnAdapters?: () => Promise<DawnAdapter[]>,
+): Promise<DoctorReport> {
   const tf = await import('@tensorflow/tfjs-core');
   const { AUTO_ORDER, diagnose } = await import('../../backends/index.js');
   const { probes, choice, webGpuLeftOut } = await diagnose(probers, dawnGpuMissing);
+  const webgpu = probes.find((p) => p.backend === 'webgpu');
+  // Dawn loaded when it gave an adapter or said it found none (not when the package is missing).
+  const dawnLoaded = webgpu !== undefined && (webgpu.ok || /^Dawn found no/.test(webgpu.reason));
+  const list =
+    dawnAdapters ?? (probers ? null : async () => (await import('../../backends/webgpu.js')).listDawnAdapters());
+  const { DAWN_BACKEND_ENV } = await import('../../backends/webgpu.js');
   const { imageDecoderSummary } = await import('../../data/native-decode.js');
   const major = Number(process.versions.node.split('.')[0]);
   return {
@@ -45,8 +65,36 @@ export async function doctorReport(probers?: Probers, dawnGpuMissing?: () => str
         ? choice
         : { backend: choice.chosen.backend, device: choice.chosen.device, skipped: choice.skipped },
     webGpuLeftOut,
+    dawn:
+      dawnLoaded && list
+        ? {
+            adapters: await list(),
+            uses: webgpu.ok ? (webgpu.details?.dawn_backend ?? null) : null,
+            pinned: process.env[DAWN_BACKEND_ENV] || null,
+          }
+        : null,
     imageDecode: imageDecoderSummary(),
   };
+}
+
+/** The adapter lines: each Dawn backend's adapter, and how a run gets it. */
+function formatDawnAdapters(dawn: NonNullable<DoctorReport['dawn']>): string[] {
+  const width = Math.max(...dawn.adapters.map((a) => a.dawnBackend.length));
+  const lines = ['webgpu adapters, one per Dawn backend:'];
+  for (const a of dawn.adapters) {
+    const name = a.dawnBackend.padEnd(width);
+    if (!a.found) {
+      lines.push(`  --  ${name}  none: ${a.reason}`);
+      continue;
+    }
+    const how =
+      a.dawnBackend === dawn.uses
+        ? `--backend webgpu uses this${dawn.pinned ? ` (LCCONV_DAWN_BACKEND=${dawn.pinned})` : ''}`
+        : `LCCONV_DAWN_BACKEND=${a.dawnBackend} --backend webgpu to use it`;
+    const what = [a.name, a.driver && `driver ${a.driver}`].filter(Boolean).join(', ');
+    lines.push(`  ok  ${name}  ${what}, ${a.software ? 'software' : 'hardware'}: ${how}`);
+  }
+  return lines;
 }
 
 export function formatDoctor(r: DoctorReport): string {
@@ -77,6 +125,7 @@ export function formatDoctor(r: DoctorReport): string {
     for (const why of r.auto.skipped) lines.push(`  skipped ${why}`);
   }
   if (r.webGpuLeftOut) lines.push(`  a run does not load webgpu at all: ${r.webGpuLeftOut}`);
+  if (r.dawn) lines.push('', ...formatDawnAdapters(r.dawn));
   lines.push('', `images    ${r.imageDecode.line}`);
   return `${lines.join('\n')}\n`;
 }
