@@ -36,16 +36,22 @@ class SharedBank:
 class SpatialConv(nn.Module):
     """k x k conv as lcconv's factory builds it: learned / frozen / shared, optionally an LC block
     (k x k conv to out*E channels, or in*E when depthwise, then a learned 1x1 conv back to out),
-    optionally with a learned bias (VGG). A shared conv slices `bank`, which attach_bank may set later."""
+    optionally with a learned bias (VGG). `per_channel`: depthwise by architecture (MobileNetV2), out
+    = in, one filter per channel; an LC block only when E > 1, its 1x1 conv grouped per channel
+    (channel c's E responses into c). A shared conv slices `bank`, which attach_bank may set later."""
 
-    def __init__(self, cin, cout, k, stride, freeze, expansion, depthwise, bank, bias=False):
+    def __init__(self, cin, cout, k, stride, freeze, expansion, depthwise, bank, bias=False, per_channel=False):
         super().__init__()
-        lc = expansion > 1 or depthwise
+        lc = expansion > 1 or (depthwise and not per_channel)
+        grouped = depthwise or per_channel
         self.stride, self.pad = stride, k // 2
-        self.groups = cin if depthwise else 1
-        mid = (cin * expansion if depthwise else cout * expansion) if lc else cout
+        self.groups = cin if grouped else 1
+        mid = (cin * expansion if grouped else cout * expansion) if lc else cout
         shape = (mid, cin // self.groups, k, k)
         self.shape = shape
+        # The slice of the shared bank, as lcconv takes it: [out, in] of a full filter, [E, in] of a
+        # depthwise one (lcconv's [k, k, in, E]), rearranged to PyTorch's grouped layout in forward.
+        self.bank_shape = (mid // cin, cin) if grouped else (mid, cin)
         self.frozen = freeze != "learned" and k > 1  # as in the paper, only k > 1 convs freeze
         self.shared = freeze == "shared" and k > 1
         self.bank = bank if self.shared else None
@@ -55,13 +61,15 @@ class SpatialConv(nn.Module):
         else:
             self.weight = nn.Parameter(torch.empty(shape), requires_grad=not self.frozen)
             nn.init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        self.combine = nn.Conv2d(mid, cout, 1, bias=False) if lc else None
+        self.combine = nn.Conv2d(mid, cout, 1, bias=False, groups=cin if per_channel else 1) if lc else None
         self.bias = nn.Parameter(torch.zeros(cout)) if bias else None
 
     def forward(self, x):
         if self.shared:
-            o, i = self.shape[0], self.shape[1]
+            o, i = self.bank_shape
             w = self.bank.tensor[:o, :i] * self.scale
+            if self.groups > 1:  # [E, in] -> [in * E, 1]: input channel i's e-th filter at i * E + e
+                w = w.transpose(0, 1).reshape(self.shape)
         else:
             w = self.weight
         y = F.conv2d(x, w, stride=self.stride, padding=self.pad, groups=self.groups)
@@ -74,7 +82,7 @@ def attach_bank(model, k, device):
     shared = [m for m in model.modules() if isinstance(m, SpatialConv) and m.shared]
     if not shared:
         return None
-    bank = SharedBank(k, max(m.shape[1] for m in shared), max(m.shape[0] for m in shared), device)
+    bank = SharedBank(k, max(m.bank_shape[1] for m in shared), max(m.bank_shape[0] for m in shared), device)
     for m in shared:
         m.bank = bank
     return bank
@@ -315,12 +323,66 @@ class ResNet9(nn.Module):
         return self.fc(F.adaptive_max_pool2d(out, 1).flatten(1)) * 0.125
 
 
+class InvertedResidual(nn.Module):
+    """MobileNetV2's block: [1x1 expand, BN, ReLU6] (not when t = 1), depthwise k x k, BN, ReLU6,
+    1x1 project, BN; plus the input when the stride is 1 and the channels stay."""
+
+    def __init__(self, cin, hidden, cout, stride, dwconv):
+        super().__init__()
+        if hidden != cin:
+            self.expand, self.bn1 = nn.Conv2d(cin, hidden, 1, bias=False), nn.BatchNorm2d(hidden)
+        self.dw, self.bn2 = dwconv(hidden, stride), nn.BatchNorm2d(hidden)
+        self.project, self.bn3 = nn.Conv2d(hidden, cout, 1, bias=False), nn.BatchNorm2d(cout)
+        self.residual = stride == 1 and cin == cout
+
+    def forward(self, x):
+        out = F.relu6(self.bn1(self.expand(x))) if hasattr(self, "expand") else x
+        out = self.bn3(self.project(F.relu6(self.bn2(self.dw(out)))))
+        return x + out if self.residual else out
+
+
+# torchvision's (t, c, n, s), the second stage at stride 1 for low-resolution images (as lcconv).
+MOBILENET_V2_STAGES = [(1, 16, 1, 1), (6, 24, 2, 1), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3, 1), (6, 160, 3, 2), (6, 320, 1, 1)]
+
+
+class MobileNetV2(nn.Module):
+    """MobileNetV2 for low-resolution images (stem and second stage at stride 1), torchvision's channels
+    x W/32, no dropout, for lcconv's twin: the stem's k x k conv and every block's depthwise conv are
+    spatial convs (the depthwise ones per channel)."""
+
+    def __init__(self, arch, width, k, freeze, expansion, depthwise, channels, classes, device):
+        super().__init__()
+        scaled = lambda c: max(1, int(c * width / 32 + 0.5))  # lcconv's Math.round
+        dwconv = lambda ch, stride: SpatialConv(ch, ch, k, stride, freeze, expansion, depthwise, None, per_channel=True)
+        cin = scaled(32)
+        self.stem = nn.Module()
+        self.stem.conv = SpatialConv(channels, cin, k, 1, freeze, expansion, depthwise, None)
+        self.stem.bn = nn.BatchNorm2d(cin)
+        blocks = []
+        for t, c, n, s in MOBILENET_V2_STAGES:
+            for i in range(n):
+                blocks.append(InvertedResidual(cin, cin * t, scaled(c), s if i == 0 else 1, dwconv))
+                cin = scaled(c)
+        self.blocks = nn.ModuleList(blocks)
+        self.head = nn.Module()
+        self.head.conv, self.head.bn = nn.Conv2d(cin, scaled(1280), 1, bias=False), nn.BatchNorm2d(scaled(1280))
+        self.fc = nn.Linear(scaled(1280), classes)
+        self.bank = attach_bank(self, k, device)
+
+    def forward(self, x):
+        out = F.relu6(self.stem.bn(self.stem.conv(x)))
+        for block in self.blocks:
+            out = block(out)
+        out = F.relu6(self.head.bn(self.head.conv(out)))
+        return self.fc(out.mean((2, 3)))
+
+
 def build_model(arch, depth, width, k, freeze, expansion, depthwise, channels, classes, device):
     """The CIFAR ResNet by depth when arch is None, else the named twin."""
     if arch is None:
         return ResNet(depth, width, k, freeze, expansion, depthwise, channels, classes, device)
     twin = (LowResVGG if arch.startswith("vgg") else WideResNet if arch in WIDE_RESNETS
-            else ResNet9 if arch == "resnet9" else LowResResNet)
+            else ResNet9 if arch == "resnet9" else MobileNetV2 if arch == "mobilenet_v2" else LowResResNet)
     return twin(arch, width, k, freeze, expansion, depthwise, channels, classes, device)
 
 
@@ -431,7 +493,7 @@ def whole_run(a, model, opt, device):
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--depth", type=int, default=20, help="CIFAR ResNet depth (6n+2), unless --arch")
-    p.add_argument("--arch", choices=[*LOWRES_RESNETS, *VGG_LAYERS, *WIDE_RESNETS, "resnet9"],
+    p.add_argument("--arch", choices=[*LOWRES_RESNETS, *VGG_LAYERS, *WIDE_RESNETS, "resnet9", "mobilenet_v2"],
                    help="a low-resolution ResNet or VGG, a Wide ResNet or ResNet-9 instead")
     p.add_argument("--width", type=int, default=16)
     p.add_argument("--kernel-size", type=int, default=3)

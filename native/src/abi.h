@@ -9,12 +9,14 @@
   X(kAdd, "add") X(kSub, "sub") X(kMul, "mul") X(kDiv, "div") X(kMaximum, "maximum")              \
   X(kMinimum, "minimum") X(kSquaredDifference, "squaredDifference")                                \
   /* reluGrad(dy, x) = dy * step(x): relu's gradient in one pass instead of Step + Multiply */     \
-  X(kReluGrad, "reluGrad")
+  X(kReluGrad, "reluGrad")                                                                          \
+  /* relu6Grad(dy, x) = dy where 0 < x <= 6, else 0: tfjs's relu6 gradient in one pass (of 5) */   \
+  X(kRelu6Grad, "relu6Grad")
 
 #define LCCONV_UNARY_OPS(X)                                                                         \
   X(kRelu, "relu") X(kNeg, "neg") X(kExp, "exp") X(kLog, "log") X(kSqrt, "sqrt")                   \
   X(kRsqrt, "rsqrt") X(kSquare, "square") X(kAbs, "abs") X(kStep, "step")                           \
-  X(kReciprocal, "reciprocal") X(kSigmoid, "sigmoid") X(kTanh, "tanh")
+  X(kReciprocal, "reciprocal") X(kSigmoid, "sigmoid") X(kTanh, "tanh") X(kRelu6, "relu6")
 
 #define LCCONV_REDUCE_OPS(X) X(kSum, "sum") X(kMean, "mean") X(kMax, "max")
 

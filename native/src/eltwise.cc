@@ -140,6 +140,7 @@ Napi::Value Binary(const Napi::CallbackInfo& info) {
       case kMinimum: return run([](float x, float y) { const float m = x < y ? x : y; return (x == x && y == y) ? m : x + y; });
       case kSquaredDifference: return run([](float x, float y) { float d = x - y; return d * d; });
       case kReluGrad: return run([](float dy, float x) { const float g = dy * (x > 0.f ? 1.f : 0.f); return x == x ? g : x; });
+      case kRelu6Grad: return run([](float dy, float x) { const float g = dy * (x > 0.f && x <= 6.f ? 1.f : 0.f); return x == x ? g : x; });
       default: throw std::invalid_argument("binary: unknown op");
     }
   });
@@ -168,6 +169,7 @@ Napi::Value Unary(const Napi::CallbackInfo& info) {
       case kReciprocal: return unary_map(x, o, n, [](float v) { return 1.f / v; });
       case kSigmoid: return unary_map(x, o, n, [](float v) { return 1.f / (1.f + std::exp(-v)); });
       case kTanh: return unary_map(x, o, n, [](float v) { return std::tanh(v); });
+      case kRelu6: return unary_map(x, o, n, [](float v) { return v < 0.f ? 0.f : (v > 6.f ? 6.f : v); });
       default: throw std::invalid_argument("unary: unknown op");
     }
   });

@@ -149,9 +149,7 @@ export function analyzeLayers(
     const initEnergy = positionEnergy(init.effective, k);
     const spectrum = covarianceSpectrum(layer.effective, k);
     const initSpectrum = covarianceSpectrum(init.effective, k);
-    const sparsity = layer.combine
-      ? combineSparsity(layer.combine, layer.combine.length / spec.outChannels, spec.outChannels)
-      : null;
+    const sparsity = layer.combine ? combinationSparsity(layer.combine, spec) : null;
     const cb = centreAndBorder(energy, k);
     const initCb = centreAndBorder(initEnergy, k);
     analysis.layers.push({
@@ -162,7 +160,7 @@ export function analyzeLayers(
       out_channels: spec.outChannels,
       lc_expansion: spec.lcExpansion,
       lc_depthwise: spec.depthwise,
-      filters: spec.inChannels * spec.outChannels,
+      filters: layer.effective.length / (k * k), // in × out, or C for a depthwise conv of the architecture
       centre_energy: cb.centre,
       border_energy: cb.border,
       init_centre_energy: initCb.centre,
@@ -195,13 +193,17 @@ export function analyzeLayers(
         ...pictureCells(`${layer.name} · ${layer.mode} k×k filters`, layer.spatial, layer.spatialShape),
       );
       if (layer.combine) {
-        const what = spec.depthwise ? `depthwise, E=${spec.lcExpansion}` : `E=${spec.lcExpansion}`;
+        const what = spec.perChannel
+          ? `per channel, E=${spec.lcExpansion}`
+          : spec.depthwise
+            ? `depthwise, E=${spec.lcExpansion}`
+            : `E=${spec.lcExpansion}`;
         analysis.filterCells.push(
           ...pictureCells(`${layer.name} · effective (LC ${what} of ${layer.mode})`, layer.effective, [
             k,
             k,
             spec.inChannels,
-            spec.outChannels,
+            layer.effective.length / (k * k * spec.inChannels),
           ]),
         );
       }
@@ -229,4 +231,17 @@ export function runStatistics(analysis: RunAnalysis): Record<string, number | nu
     top_eigen_share: mean((l) => l.top_eigen_share),
     init_top_eigen_share: mean((l) => l.init_top_eigen_share),
   };
+}
+
+/**
+ * Sparsity of an LC block's combination: per output channel over its inputs. A dense 1×1 is stored
+ * [inputs, out]; a per-channel one [C, E] (channel c's E inputs), read here as [E, C].
+ */
+function combinationSparsity(combine: Float32Array, spec: LayerWeights['spec']) {
+  if (!spec.perChannel) return combineSparsity(combine, combine.length / spec.outChannels, spec.outChannels);
+  const [channels, perChannel] = [spec.outChannels, combine.length / spec.outChannels];
+  const inputsByOutput = new Float32Array(combine.length);
+  for (let c = 0; c < channels; c++)
+    for (let e = 0; e < perChannel; e++) inputsByOutput[e * channels + c] = combine[c * perChannel + e]!;
+  return combineSparsity(inputsByOutput, perChannel, channels);
 }

@@ -31,6 +31,9 @@ export interface RunningUpdateAttrs {
 /** Relu's gradient dy * step(x) in one pass: inputs {dy, x} (same shape) -> dx. */
 export const RELU_GRAD = 'LcconvReluGrad';
 
+/** Relu6's gradient (MobileNetV2), dy where 0 < x <= 6 else 0, in one pass: inputs {dy, x} -> dx. */
+export const RELU6_GRAD = 'LcconvRelu6Grad';
+
 /**
  * torch.optim.SGD's update for n parameters in one op: inputs {p0, g0, m0, p1, g1, m1, …}
  * (parameter, gradient, momentum buffer; float32, same shape per i), attrs
@@ -86,6 +89,8 @@ const COMPOSITES: Record<string, Composite> = {
   [RUNNING_UPDATE]: ({ running, batch }, { keep, take }) =>
     tf.add(tf.mul(running!, keep as number), tf.mul(batch!, take as number)),
   [RELU_GRAD]: ({ dy, x }) => tf.mul(dy!, tf.step(x!)),
+  // tfjs's own Relu6 gradient, op for op.
+  [RELU6_GRAD]: ({ dy, x }) => tf.mul(dy!, tf.cast(tf.mul(tf.lessEqual(x!, 6), tf.step(x!)), 'float32')),
   [SGD_UPDATE]: (inputs, attrs) => {
     const { n, lr, momentum, nesterov, weightDecay } = attrs as unknown as SgdUpdateAttrs;
     const out: tf.Tensor[] = [];
@@ -165,8 +170,8 @@ export function sgdUpdate(
 let gradientsInstalled = false;
 
 /**
- * The fused ops' gradients, and Relu's through RELU_GRAD (its composite is tfjs's own
- * mul(dy, step(x)), so every backend computes the same values; only the kernel differs).
+ * The fused ops' gradients, and Relu's and Relu6's through RELU_GRAD and RELU6_GRAD (their
+ * composites are tfjs's own ops, so every backend computes the same values; only the kernel differs).
  * tfjs has one gradient registry for all backends; this is the one place that changes it.
  */
 export function installFusedGradients(): void {
@@ -188,15 +193,20 @@ export function installFusedGradients(): void {
       return { x: () => dx!, gamma: () => dGamma!, beta: () => dBeta! };
     },
   });
-  const stock = tf.getGradient(tf.Relu);
-  if (!stock) throw new Error('tfjs has no registered gradient for Relu');
-  tf.unregisterGradient(tf.Relu); // re-registering without this logs an override warning
-  tf.registerGradient({
-    ...stock,
-    gradFunc: (dy, saved, attrs) => {
-      const [x] = saved;
-      if (x!.dtype !== 'float32' || Array.isArray(dy)) return stock.gradFunc(dy, saved, attrs);
-      return { x: () => runFused(RELU_GRAD, { dy, x: x! }) as tf.Tensor };
-    },
-  });
+  for (const [kernel, fused] of [
+    [tf.Relu, RELU_GRAD],
+    [tf.Relu6, RELU6_GRAD],
+  ] as const) {
+    const stock = tf.getGradient(kernel);
+    if (!stock) throw new Error(`tfjs has no registered gradient for ${kernel}`);
+    tf.unregisterGradient(kernel); // re-registering without this logs an override warning
+    tf.registerGradient({
+      ...stock,
+      gradFunc: (dy, saved, attrs) => {
+        const [x] = saved;
+        if (x!.dtype !== 'float32' || Array.isArray(dy)) return stock.gradFunc(dy, saved, attrs);
+        return { x: () => runFused(fused, { dy, x: x! }) as tf.Tensor };
+      },
+    });
+  }
 }

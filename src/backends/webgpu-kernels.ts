@@ -6,13 +6,14 @@
  *   BatchNorm forward: mean, variance, y (3 dispatches; the composite takes ~12)
  *   BatchNorm gradient: dBeta, dGamma, dx (3; the composite's autodiff ~30)
  *   BatchNorm running statistics: 1 per statistic (the composite: 3)
- *   Relu gradient: 1 (2);  SGD: momentum buffer and parameter, 2 per parameter (8)
+ *   Relu gradient: 1 (2);  Relu6 gradient: 1 (5);  SGD: momentum buffer and parameter, 2 per parameter (8)
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { webgpu_util, type WebGPUBackend, type WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
 import {
   BATCH_NORM_TRAIN,
   BATCH_NORM_TRAIN_GRAD,
+  RELU6_GRAD,
   RELU_GRAD,
   RUNNING_UPDATE,
   type RunningUpdateAttrs,
@@ -215,6 +216,20 @@ function reluGrad(backend: WebGPUBackend, { dy, x }: Inputs): tf.TensorInfo {
   );
 }
 
+function relu6Grad(backend: WebGPUBackend, { dy, x }: Inputs): tf.TensorInfo {
+  return backend.runWebGPUProgram(
+    elementwise(
+      'lcconv_relu6_grad',
+      x!.shape,
+      ['dy', 'x'],
+      '',
+      'let value = select(0.0, dy[index], x[index] > 0.0 && x[index] <= 6.0);',
+    ),
+    [dy!, x!],
+    'float32',
+  );
+}
+
 function sgdUpdate(backend: WebGPUBackend, inputs: Inputs, attrs: SgdUpdateAttrs): tf.TensorInfo[] {
   const { n, lr, momentum, nesterov, weightDecay } = attrs;
   const out: tf.TensorInfo[] = [];
@@ -283,6 +298,11 @@ export function registerWebGpuKernels(storageBuffers: number): void {
       kernelName: RELU_GRAD,
       backendName: 'webgpu',
       kernelFunc: ({ inputs, backend }) => reluGrad(backend as WebGPUBackend, inputs as Inputs),
+    },
+    {
+      kernelName: RELU6_GRAD,
+      backendName: 'webgpu',
+      kernelFunc: ({ inputs, backend }) => relu6Grad(backend as WebGPUBackend, inputs as Inputs),
     },
     {
       kernelName: SGD_UPDATE,

@@ -15,7 +15,7 @@ import { modelSpec } from '../models/index.js';
 import { type ArchLayout, cifarBlocksPerStage, layoutOf } from '../models/registry.js';
 import { runModelSources } from '../runs/model.js';
 import { spatialConvsOf, type ModelSpec } from '../models/index.js';
-import { composeLcFilter, isLcBlock } from '../models/spatial-conv.js';
+import { composeLcFilter, hasDepthwiseFilter, isLcBlock, lcKindOf } from '../models/spatial-conv.js';
 import type { FinishedRun } from '../eval/load-run.js';
 import { encodeSafetensors, type SafeTensor } from './safetensors.js';
 
@@ -66,7 +66,16 @@ export async function torchStateDict(
 ): Promise<Map<string, SafeTensor>> {
   const convs = spatialConvsOf(spec);
   const fold = options.fold === true;
-  const depthwiseFilters = new Set(convs.filter((c) => c.depthwise && !fold).map((c) => `${c.name}.weight`));
+  // Folded, an LC block's filter is one full k×k conv, except that a depthwise conv of the architecture stays depthwise.
+  const depthwiseFilters = new Set(
+    convs
+      .filter((c) => hasDepthwiseFilter(c) && !(fold && isLcBlock(c) && !c.perChannel))
+      .map((c) => `${c.name}.weight`),
+  );
+  // A per-channel combination [C, E] is PyTorch's grouped 1×1 conv [C, E, 1, 1].
+  const groupedCombinations = new Set(
+    convs.filter((c) => isLcBlock(c) && c.perChannel && !fold).map((c) => `${c.name}.combine.weight`),
+  );
   const weights = new Map<string, tf.Tensor>([
     ...model.params.learnable,
     ...model.params.frozen,
@@ -82,18 +91,16 @@ export async function torchStateDict(
     for (const conv of convs.filter(isLcBlock)) {
       const filter = `${conv.name}.weight`;
       const combine = `${conv.name}.combine.weight`;
-      const folded = composeLcFilter(
-        weights.get(filter) as tf.Tensor4D,
-        weights.get(combine) as tf.Tensor4D,
-        conv.depthwise,
-      );
+      const folded = composeLcFilter(weights.get(filter) as tf.Tensor4D, weights.get(combine)!, lcKindOf(conv));
       made.push(folded);
       weights.set(filter, folded);
       weights.delete(combine);
     }
   const out = new Map<string, SafeTensor>();
   for (const [name, t] of weights) {
-    const torch = tf.tidy(() => toTorchLayout(t, depthwiseFilters.has(name)));
+    const torch = tf.tidy(() =>
+      groupedCombinations.has(name) ? tf.reshape(t, [...t.shape, 1, 1]) : toTorchLayout(t, depthwiseFilters.has(name)),
+    );
     out.set(torchName(name, spec.arch), {
       dtype: 'F32',
       shape: torch.shape,
@@ -123,6 +130,7 @@ const TWIN_CLASS = {
   vgg: 'LowResVGG',
   wrn: 'WideResNet',
   resnet9: 'ResNet9',
+  mobilenet_v2: 'MobileNetV2',
 } as const satisfies Record<Exclude<ArchLayout['family'], 'cifar_resnet'>, string>;
 
 /**

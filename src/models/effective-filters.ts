@@ -7,6 +7,7 @@ import type { Model } from '../models/index.js';
 import type * as tf from '@tensorflow/tfjs-core';
 import {
   composeLcFilter,
+  lcKindOf,
   isFrozen,
   isLcBlock,
   spatialFilterShape,
@@ -21,9 +22,9 @@ export interface LayerWeights {
   /** The k×k conv's own filter, [k, k, in, C] (C = out·E, or E per input channel when depthwise). */
   spatial: Float32Array;
   spatialShape: [number, number, number, number];
-  /** LC block: the 1×1 combination weight [C_expanded, out]; null for a plain conv. */
+  /** LC block: the 1×1 combination weight [C_expanded, out] (per channel: [C, E]); null for a plain conv. */
   combine: Float32Array | null;
-  /** The filters the layer applies, [k, k, in, out]. */
+  /** The filters the layer applies, [k, k, in, out] (a plain depthwise conv of the architecture: [k, k, C, 1], one per channel). */
   effective: Float32Array;
 }
 
@@ -44,7 +45,7 @@ export async function layerWeights(model: Model, convs: SpatialConvSpec[]): Prom
     // The filters the block applies: W·L, computed as the composed form computes it (the folded export too).
     let effective = spatial;
     if (combineVar) {
-      const composed = composeLcFilter(filter, combineVar as tf.Tensor4D, spec.depthwise);
+      const composed = composeLcFilter(filter, combineVar, lcKindOf(spec));
       effective = (await composed.data()) as Float32Array;
       composed.dispose();
     }

@@ -4,8 +4,8 @@
  * plus the activations of one batch). Lets a config that cannot fit (width: 100000) be refused with
  * one line instead of allocating for minutes.
  */
-import type { ModelSpec, NetworkPlan } from './network.js';
-import { chooseLcForm, isLcBlock, spatialFilterShape } from './spatial-conv.js';
+import type { NetworkPlan } from './network.js';
+import { chooseLcForm, hasDepthwiseFilter, isLcBlock, spatialFilterShape } from './spatial-conv.js';
 
 export interface Footprint {
   /** Weights of the network (a shared bank counted per layer: an upper bound for `shared`). */
@@ -21,7 +21,6 @@ const WEIGHT_COPIES = 3;
 const ACTIVATION_COPIES = 4;
 
 export function estimateFootprint(
-  spec: ModelSpec,
   plan: NetworkPlan,
   input: { height: number; width: number; batch: number },
 ): Footprint {
@@ -30,8 +29,9 @@ export function estimateFootprint(
   for (const { conv, height, width } of plan.spatial) {
     const filter = spatialFilterShape(conv);
     weights += filter.reduce((a, b) => a * b, 1) + (conv.bias ? conv.outChannels : 0);
-    const expanded = spec.lcDepthwise ? conv.inChannels * conv.lcExpansion : filter[3];
-    if (isLcBlock(conv)) weights += expanded * conv.outChannels; // the learned 1×1 combination
+    const expanded = hasDepthwiseFilter(conv) ? conv.inChannels * conv.lcExpansion : filter[3];
+    // The learned 1×1 combination: dense, or E per channel for a depthwise conv of the architecture.
+    if (isLcBlock(conv)) weights += conv.perChannel ? expanded : expanded * conv.outChannels;
     // Only the expanded form holds the E×-channel activation; the composed form's conv writes `out`.
     const storesExpanded = isLcBlock(conv) && chooseLcForm(conv, [input.batch, height, width], true) === 'expanded';
     const outPositions = input.batch * Math.ceil(height / conv.stride) * Math.ceil(width / conv.stride);

@@ -14,6 +14,7 @@ import { buildCifarResNet, planCifarResNet } from './resnet.js';
 import { buildLowResResNet, planLowResResNet } from './resnet-lowres.js';
 import { chooseLcForm, isLcBlock, type LcForm, type SpatialConvSpec } from './spatial-conv.js';
 import { buildUserModel, planUserModel, readUserModel, type UserModelSource } from './user-model.js';
+import { buildMobileNetV2, planMobileNetV2 } from './mobilenetv2.js';
 import { buildResNet9, planResNet9, RESNET9_MIN_SIDE } from './resnet9.js';
 import { buildVgg, planVgg, vggMinSide } from './vgg.js';
 import { buildWideResNet, planWideResNet } from './wrn.js';
@@ -31,6 +32,7 @@ const FAMILIES = {
   vgg: { plan: planVgg, build: buildVgg, minSide: vggMinSide },
   wrn: { plan: planWideResNet, build: buildWideResNet, minSide: anySize },
   resnet9: { plan: planResNet9, build: buildResNet9, minSide: () => RESNET9_MIN_SIDE },
+  mobilenet_v2: { plan: planMobileNetV2, build: buildMobileNetV2, minSide: anySize },
 } as const;
 
 /** The network's plan for height × width inputs: its spatial convs with their input sizes, and the rest's size. */
@@ -156,7 +158,7 @@ export function checkModelFits(
     throw new InputError(
       `model.arch: ${config.model.arch} halves the image ${Math.log2(minSide)} times and needs at least ${minSide}×${minSide} pixels; these images are ${data.height}×${data.width} (use a ResNet or a Wide ResNet)`,
     );
-  const { weights, bytes } = estimateFootprint(spec, planNetwork(spec, data.height, data.width), {
+  const { weights, bytes } = estimateFootprint(planNetwork(spec, data.height, data.width), {
     height: data.height,
     width: data.width,
     batch: config.train.batch_size,

@@ -68,8 +68,10 @@ export function spatialConv(
   inChannels: number,
   outChannels: number,
   stride: 1 | 2,
-  options: { bias?: boolean } = {},
+  options: { bias?: boolean; perChannel?: boolean } = {},
 ): SpatialConvSpec {
+  if (options.perChannel && inChannels !== outChannels)
+    throw new Error(`${name}: a depthwise conv keeps its channels (${inChannels} in, ${outChannels} out)`);
   return {
     name,
     inChannels,
@@ -81,6 +83,7 @@ export function spatialConv(
     depthwise: spec.lcDepthwise,
     lcCompute: spec.lcCompute,
     bias: options.bias ?? false,
+    ...(options.perChannel ? { perChannel: true } : {}),
   };
 }
 

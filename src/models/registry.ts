@@ -45,7 +45,18 @@ interface ResNet9Layout {
   family: 'resnet9';
 }
 
-export type ArchLayout = CifarResNetLayout | LowResResNetLayout | VggLayout | WideResNetLayout | ResNet9Layout;
+/** MobileNetV2 for low-resolution images, its depthwise convs spatial (models/mobilenetv2.ts). */
+interface MobileNetV2Layout {
+  family: 'mobilenet_v2';
+}
+
+export type ArchLayout =
+  | CifarResNetLayout
+  | LowResResNetLayout
+  | VggLayout
+  | WideResNetLayout
+  | ResNet9Layout
+  | MobileNetV2Layout;
 
 export const ARCHS = {
   resnet8: { family: 'cifar_resnet', blocksPerStage: 1 }, // tiny: tests and smoke runs
@@ -64,6 +75,7 @@ export const ARCHS = {
   wrn16_4: { family: 'wrn', blocksPerStage: 2, widen: 4 },
   wrn28_10: { family: 'wrn', blocksPerStage: 4, widen: 10 },
   resnet9: { family: 'resnet9' },
+  mobilenet_v2: { family: 'mobilenet_v2' },
 } as const satisfies Record<ArchName, ArchLayout>;
 
 export type { ArchName };

@@ -8,7 +8,14 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import { countDeviceWork } from '../../src/backends/device-counters.js';
-import { BATCH_NORM_TRAIN, RELU_GRAD, runningUpdate, SGD_UPDATE, sgdUpdate } from '../../src/backends/fused-ops.js';
+import {
+  BATCH_NORM_TRAIN,
+  RELU6_GRAD,
+  RELU_GRAD,
+  runningUpdate,
+  SGD_UPDATE,
+  sgdUpdate,
+} from '../../src/backends/fused-ops.js';
 import { releaseBackends, selectBackend } from '../../src/backends/index.js';
 import { loadWebGpu } from '../../src/backends/webgpu.js';
 import { batchNormTrain, batchNormTrainComposite } from '../../src/models/batchnorm.js';
@@ -115,6 +122,35 @@ test('the Relu gradient (fused RELU_GRAD) is dy where x > 0, else 0, on every ba
       `${backend}: ran ${RELU_GRAD}`,
     );
     tf.dispose([x, dy, info.result as tf.Tensor]);
+  }
+});
+
+test("Relu6's gradient (fused RELU6_GRAD) is dy where 0 < x <= 6, else 0, as tfjs's own, on every backend", async () => {
+  const rand = rng(8);
+  const xs = randomData(rand, [3, 37]).map((v) => 8 * v + 3); // both sides of 0 and of 6
+  [xs[0], xs[1], xs[2]] = [0, 6, 6.5]; // relu6'(0) = 0, relu6'(6) = 1 (lessEqual), above 6 = 0
+  const dys = randomData(rand, [3, 37]);
+  const expected = Array.from(xs, (x, i) => (x > 0 && x <= 6 ? dys[i]! : 0));
+  for (const backend of backends) {
+    await selectBackend(backend as 'cpu');
+    const x = tf.tensor(xs, [3, 37]);
+    const dy = tf.tensor(dys, [3, 37]);
+    const info = await tf.profile(() => tf.grad((a: tf.Tensor) => tf.relu6(a))(x, dy));
+    const forward = tf.relu6(x);
+    const [g, y] = await read([info.result as tf.Tensor, forward]);
+    assertClose(g!, expected, `${label(backend)} relu6 gradient`, 0, 0);
+    assertClose(
+      y!,
+      Array.from(xs, (v) => Math.min(Math.max(v, 0), 6)),
+      `${label(backend)} relu6`,
+      0,
+      0,
+    );
+    assert.ok(
+      info.kernels.some((k) => k.name === RELU6_GRAD),
+      `${label(backend)}: ran ${RELU6_GRAD}`,
+    );
+    tf.dispose([x, dy, forward, info.result as tf.Tensor]);
   }
 });
 

@@ -149,6 +149,7 @@ const FAMILIES = [
   { arch: 'vgg11_bn', overrides: ['model.width=2', 'dataset.synthetic.image_size=32'] },
   { arch: 'wrn16_4', overrides: ['model.width=1'] },
   { arch: 'resnet9', overrides: ['model.width=2'] },
+  { arch: 'mobilenet_v2', overrides: ['model.width=4'] },
 ];
 
 for (const { arch, overrides } of FAMILIES) {

@@ -72,6 +72,9 @@ test('PyTorch loads the export, plain and folded, into its twin (strict) and rep
     { arch: 'wrn28_10', width: 1, freeze: 'shared' },
     { arch: 'resnet9', width: 2, freeze: 'learned', lcExpansion: 2, lcDepthwise: true },
     { arch: 'resnet9', width: 2, freeze: 'frozen', kernelSize: 7, inChannels: 1 },
+    { arch: 'mobilenet_v2', width: 4, freeze: 'frozen', lcExpansion: 3, kernelSize: 5 },
+    { arch: 'mobilenet_v2', width: 4, freeze: 'shared', lcExpansion: 2, lcDepthwise: true },
+    { arch: 'mobilenet_v2', width: 2, freeze: 'learned', lcCompute: 'expanded', lcExpansion: 2, inChannels: 1 },
   ];
   const dir = tempDir('export');
   for (const [i, variant] of variants.entries()) {

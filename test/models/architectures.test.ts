@@ -77,11 +77,13 @@ test('at the default width the parameter counts are the published ones (k = 3, 1
     wrn16_4: 2_748_890, // Zagoruyko & Komodakis: 2.7M
     wrn28_10: 36_479_194, // 36.5M
     resnet9: 6_573_120, // Page's DAWNBench ResNet-9: 6.5M
+    mobilenet_v2: 2_236_682, // torchvision's mobilenet_v2(num_classes=10): the strides differ, not the weights
   };
   for (const arch of NEW_ARCHS) {
     const { config } = loadConfigText(`model: { arch: ${arch} }\n`, 'a.yaml');
     assert.equal(config.model.width, defaultWidth(arch));
-    assert.equal(config.model.width, arch.startsWith('wrn') ? 16 : 64, `${arch}: default width`);
+    const expected = arch.startsWith('wrn') ? 16 : arch === 'mobilenet_v2' ? 32 : 64;
+    assert.equal(config.model.width, expected, `${arch}: default width`);
     const model = buildNetwork(tinyResNetSpec({ arch, width: config.model.width, freeze: 'learned' }));
     assert.ok(published[arch], `${arch}: its published count is listed here`);
     assert.equal(model.counts.learnable, published[arch], arch);

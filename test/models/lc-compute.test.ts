@@ -62,6 +62,8 @@ interface BlockCase {
   k: number;
   e: number;
   stride: 1 | 2;
+  /** A depthwise conv of the architecture (MobileNetV2's): combined per channel. */
+  perChannel?: boolean;
 }
 
 /** One block's output and the gradients of a random projection of it, for x and each learnable weight. */
@@ -76,6 +78,7 @@ async function runBlock(c: BlockCase, lcCompute: LcCompute, x: tf.Tensor4D, dy: 
     lcExpansion: c.e,
     depthwise: c.depthwise,
     lcCompute,
+    ...(c.perChannel ? { perChannel: true } : {}),
   };
   const spatialInit = { kind: 'iid' as const, scheme: 'kaiming_uniform' as const };
   const bank = c.freeze === 'shared' ? new SharedBank(spatialFilterShape(spec), spatialInit, 5) : undefined;
@@ -111,18 +114,24 @@ for (const freeze of ['learned', 'frozen', 'shared'] as const)
       for (const e of [1, 2, 8, 32])
         for (const stride of [1, 2] as const)
           if (depthwise || e > 1) blockCases.push({ freeze, depthwise, k, e, stride });
+// A depthwise conv of the architecture is an LC block from E = 2 on.
+for (const freeze of ['learned', 'frozen', 'shared'] as const)
+  for (const k of [3, 7])
+    for (const e of [2, 8])
+      for (const stride of [1, 2] as const)
+        blockCases.push({ freeze, depthwise: false, perChannel: true, k, e, stride });
 
-test('an LC block: composed and expanded give the same output, loss and gradients (1e-4), every mode, full and depthwise, every backend', async () => {
+test('an LC block: composed and expanded give the same output, loss and gradients (1e-4), every mode, full, depthwise and per channel, every backend', async () => {
   for (const backend of backends) {
     await selectBackend(backend as 'cpu');
     for (const [i, c] of blockCases.entries()) {
       const rand = rng(100 + i);
       // Depthwise: out channels = in channels (the ResNet uses depthwise blocks only where they match).
-      const [inC, outC] = c.depthwise ? [4, 4] : [3, 5];
+      const [inC, outC] = c.depthwise || c.perChannel ? [4, 4] : [3, 5];
       const x = tf.tensor4d(randomData(rand, [2, 9, 9, inC]), [2, 9, 9, inC]);
       const outHw = Math.ceil(9 / c.stride);
       const dy = tf.tensor4d(randomData(rand, [2, outHw, outHw, outC]), [2, outHw, outHw, outC]);
-      const what = `${backend} ${c.freeze} ${c.depthwise ? 'dw' : 'full'} k=${c.k} E=${c.e} s=${c.stride}`;
+      const what = `${backend} ${c.freeze} ${c.perChannel ? 'per-channel' : c.depthwise ? 'dw' : 'full'} k=${c.k} E=${c.e} s=${c.stride}`;
       const expanded = await runBlock(c, 'expanded', x, dy);
       const composed = await runBlock(c, 'composed', x, dy);
       assertClose(composed.y, expanded.y, `${what} y`);
@@ -136,7 +145,7 @@ test('an LC block: composed and expanded give the same output, loss and gradient
   }
 });
 
-test('composeLcFilter contracts full and depthwise blocks by the formula, in plain float64', () => {
+test('composeLcFilter contracts full, depthwise and per-channel blocks by the formula, in plain float64', () => {
   const rand = rng(7);
   const [k, inC, out, e] = [3, 2, 3, 2];
   for (const depthwise of [false, true]) {
@@ -146,7 +155,7 @@ test('composeLcFilter contracts full and depthwise blocks by the formula, in pla
     const got = composeLcFilter(
       tf.tensor4d(w, [k, k, inC, c]),
       tf.tensor4d(l, [1, 1, l.length / out, out]),
-      depthwise,
+      depthwise ? 'depthwise' : 'full',
     ).dataSync();
     for (let p = 0; p < k * k; p++)
       for (let i = 0; i < inC; i++)
@@ -160,6 +169,21 @@ test('composeLcFilter contracts full and depthwise blocks by the formula, in pla
           );
         }
   }
+  // A depthwise conv of the architecture: channel c's filter is Σ_e D[·,·,c,e]·L[c,e].
+  const d = randomData(rand, [k, k, inC, e]);
+  const l = randomData(rand, [inC, e]);
+  const got = composeLcFilter(tf.tensor4d(d, [k, k, inC, e]), tf.tensor2d(l, [inC, e]), 'per_channel');
+  assert.deepEqual(got.shape, [k, k, inC, 1]);
+  const values = got.dataSync();
+  for (let p = 0; p < k * k; p++)
+    for (let i = 0; i < inC; i++) {
+      let want = 0;
+      for (let m = 0; m < e; m++) want += d[(p * inC + i) * e + m]! * l[i * e + m]!;
+      assert.ok(
+        Math.abs(values[p * inC + i]! - want) < 1e-5,
+        `per channel [${p},${i}]: ${values[p * inC + i]} vs ${want}`,
+      );
+    }
 });
 
 const netBatch = (seed: number) => {

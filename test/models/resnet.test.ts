@@ -220,7 +220,7 @@ test('the footprint estimate counts exactly the weights of the plan before anyth
   ] as const) {
     const s = spec({ arch, width, kernelSize, lcExpansion, lcDepthwise });
     const model = buildNetwork(s);
-    const { weights } = estimateFootprint(s, planNetwork(s, 32, 32), { height: 32, width: 32, batch: 4 });
+    const { weights } = estimateFootprint(planNetwork(s, 32, 32), { height: 32, width: 32, batch: 4 });
     assert.equal(weights, model.counts.total, `${arch} W=${width} k=${kernelSize} E=${lcExpansion}`);
     model.dispose();
   }

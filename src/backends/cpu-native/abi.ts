@@ -4,7 +4,17 @@
  * test/backends/cpu-native-abi.test.ts checks that the two sides agree.
  */
 
-export const BINARY_OPS = ['add', 'sub', 'mul', 'div', 'maximum', 'minimum', 'squaredDifference', 'reluGrad'] as const;
+export const BINARY_OPS = [
+  'add',
+  'sub',
+  'mul',
+  'div',
+  'maximum',
+  'minimum',
+  'squaredDifference',
+  'reluGrad',
+  'relu6Grad',
+] as const;
 export const UNARY_OPS = [
   'relu',
   'neg',
@@ -18,6 +28,7 @@ export const UNARY_OPS = [
   'reciprocal',
   'sigmoid',
   'tanh',
+  'relu6',
 ] as const;
 export const REDUCE_OPS = ['sum', 'mean', 'max'] as const;
 

@@ -3,7 +3,7 @@
  * (mirroring native/src/abi.h). Non-float32 tensors (int32 indices, bool masks) fall back to JS.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { RELU_GRAD } from '../fused-ops.js';
+import { RELU6_GRAD, RELU_GRAD } from '../fused-ops.js';
 import { BINARY_OPS, type BinaryOp, opCode, UNARY_OPS, type UnaryOp } from './abi.js';
 import type { NativeAddon } from './addon.js';
 import {
@@ -40,6 +40,7 @@ const UNARY: [string, UnaryOp][] = [
   [tf.Reciprocal, 'reciprocal'],
   [tf.Sigmoid, 'sigmoid'],
   [tf.Tanh, 'tanh'],
+  [tf.Relu6, 'relu6'],
 ];
 
 function binary(addon: NativeAddon, name: string, op: BinaryOp): NativeKernelFunc {
@@ -63,13 +64,13 @@ function binary(addon: NativeAddon, name: string, op: BinaryOp): NativeKernelFun
   };
 }
 
-/** dy * step(x) for same-shape float32 dy and x (what relu's gradient passes). */
-function reluGrad(addon: NativeAddon): NativeKernelFunc {
+/** relu's (dy · step(x)) or relu6's gradient for same-shape float32 dy and x (what their gradients pass). */
+function activationGrad(addon: NativeAddon, op: 'reluGrad' | 'relu6Grad'): NativeKernelFunc {
   return ({ inputs, backend }) => {
     const { dy, x } = inputs as Record<string, tf.TensorInfo>;
     const out = outputArray(backend, sizeOf(x!.shape));
     const shape = Int32Array.from(x!.shape);
-    addon.binary(values(backend, dy!), shape, values(backend, x!), shape, out, shape, opCode(BINARY_OPS, 'reluGrad'));
+    addon.binary(values(backend, dy!), shape, values(backend, x!), shape, out, shape, opCode(BINARY_OPS, op));
     return output(backend, [...x!.shape], out);
   };
 }
@@ -109,6 +110,7 @@ export function eltwiseKernels(addon: NativeAddon): tf.KernelConfig[] {
     ...BINARY.map(([name, op]) => nativeKernel(name, binary(addon, name, op))),
     ...UNARY.map(([name, op]) => nativeKernel(name, unary(addon, name, op))),
     nativeKernel(tf.AddN, addN(addon)),
-    nativeKernel(RELU_GRAD, reluGrad(addon)),
+    nativeKernel(RELU_GRAD, activationGrad(addon, 'reluGrad')),
+    nativeKernel(RELU6_GRAD, activationGrad(addon, 'relu6Grad')),
   ];
 }
