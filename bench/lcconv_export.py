@@ -21,10 +21,10 @@ import sys
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from pytorch_reference import LowResResNet, LowResVGG, MobileNetV2, ResNet, ResNet9, WideResNet  # noqa: E402
+from pytorch_reference import ConvNeXt, LowResResNet, LowResVGG, MobileNetV2, ResNet, ResNet9, WideResNet  # noqa: E402
 
 TWINS = {"ResNet": ResNet, "LowResResNet": LowResResNet, "LowResVGG": LowResVGG, "WideResNet": WideResNet, "ResNet9": ResNet9,
-         "MobileNetV2": MobileNetV2}
+         "MobileNetV2": MobileNetV2, "ConvNeXt": ConvNeXt}
 
 DTYPES = {"F32": torch.float32, "I64": torch.int64}
 

@@ -40,11 +40,11 @@ class SpatialConv(nn.Module):
     = in, one filter per channel; an LC block only when E > 1, its 1x1 conv grouped per channel
     (channel c's E responses into c). A shared conv slices `bank`, which attach_bank may set later."""
 
-    def __init__(self, cin, cout, k, stride, freeze, expansion, depthwise, bank, bias=False, per_channel=False):
+    def __init__(self, cin, cout, k, stride, freeze, expansion, depthwise, bank, bias=False, per_channel=False, pad=None):
         super().__init__()
         lc = expansion > 1 or (depthwise and not per_channel)
         grouped = depthwise or per_channel
-        self.stride, self.pad = stride, k // 2
+        self.k, self.stride, self.pad = k, stride, k // 2 if pad is None else pad
         self.groups = cin if grouped else 1
         mid = (cin * expansion if grouped else cout * expansion) if lc else cout
         shape = (mid, cin // self.groups, k, k)
@@ -67,7 +67,7 @@ class SpatialConv(nn.Module):
     def forward(self, x):
         if self.shared:
             o, i = self.bank_shape
-            w = self.bank.tensor[:o, :i] * self.scale
+            w = self.bank.tensor[:o, :i, :self.k, :self.k] * self.scale
             if self.groups > 1:  # [E, in] -> [in * E, 1]: input channel i's e-th filter at i * E + e
                 w = w.transpose(0, 1).reshape(self.shape)
         else:
@@ -82,6 +82,7 @@ def attach_bank(model, k, device):
     shared = [m for m in model.modules() if isinstance(m, SpatialConv) and m.shared]
     if not shared:
         return None
+    k = max(m.k for m in shared)  # ConvNeXt's 2x2 patch convs take the leading window
     bank = SharedBank(k, max(m.bank_shape[1] for m in shared), max(m.bank_shape[0] for m in shared), device)
     for m in shared:
         m.bank = bank
@@ -377,12 +378,60 @@ class MobileNetV2(nn.Module):
         return self.fc(out.mean((2, 3)))
 
 
+class ChannelsLastNorm(nn.LayerNorm):
+    """LayerNorm over the channels of each position of an NCHW tensor (ConvNeXt's channels_first norm)."""
+
+    def forward(self, x):
+        return super().forward(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)
+
+
+class ConvNeXtBlock(nn.Module):
+    """Depthwise k x k, LayerNorm, Linear to 4C, GELU, Linear to C, layer scale (1e-6), plus the input."""
+
+    def __init__(self, dim, dwconv):
+        super().__init__()
+        self.dwconv = dwconv(dim)
+        self.norm = nn.LayerNorm(dim, eps=1e-6)
+        self.pwconv1, self.pwconv2 = nn.Linear(dim, 4 * dim), nn.Linear(4 * dim, dim)
+        self.gamma = nn.Parameter(torch.full((dim,), 1e-6))
+
+    def forward(self, x):
+        y = self.dwconv(x).permute(0, 2, 3, 1)
+        y = self.pwconv2(F.gelu(self.pwconv1(self.norm(y)))) * self.gamma
+        return x + y.permute(0, 3, 1, 2)
+
+
+class ConvNeXt(nn.Module):
+    """lcconv's small low-resolution ConvNeXt: 2x2 stride-2 patch conv + LayerNorm stem, four stages of
+    2 blocks at W, 2W, 4W, 8W with LayerNorm + 2x2 stride-2 conv between them, GAP, LayerNorm, head;
+    the official implementation's module names. Patch convs and depthwise convs are spatial convs."""
+
+    def __init__(self, arch, width, k, freeze, expansion, depthwise, channels, classes, device):
+        super().__init__()
+        dims = [width, 2 * width, 4 * width, 8 * width]
+        patch = lambda cin, cout: SpatialConv(cin, cout, 2, 2, freeze, expansion, depthwise, None, bias=True, pad=0)
+        dwconv = lambda dim: SpatialConv(dim, dim, k, 1, freeze, expansion, depthwise, None, bias=True, per_channel=True)
+        self.downsample_layers = nn.ModuleList([nn.Sequential(patch(channels, dims[0]), ChannelsLastNorm(dims[0], eps=1e-6))])
+        for i in range(1, 4):
+            self.downsample_layers.append(nn.Sequential(ChannelsLastNorm(dims[i - 1], eps=1e-6), patch(dims[i - 1], dims[i])))
+        self.stages = nn.ModuleList([nn.Sequential(*[ConvNeXtBlock(d, dwconv) for _ in range(2)]) for d in dims])
+        self.norm = nn.LayerNorm(dims[3], eps=1e-6)
+        self.head = nn.Linear(dims[3], classes)
+        self.bank = attach_bank(self, k, device)
+
+    def forward(self, x):
+        for down, stage in zip(self.downsample_layers, self.stages):
+            x = stage(down(x))
+        return self.head(self.norm(x.mean((2, 3))))
+
+
 def build_model(arch, depth, width, k, freeze, expansion, depthwise, channels, classes, device):
     """The CIFAR ResNet by depth when arch is None, else the named twin."""
     if arch is None:
         return ResNet(depth, width, k, freeze, expansion, depthwise, channels, classes, device)
     twin = (LowResVGG if arch.startswith("vgg") else WideResNet if arch in WIDE_RESNETS
-            else ResNet9 if arch == "resnet9" else MobileNetV2 if arch == "mobilenet_v2" else LowResResNet)
+            else ResNet9 if arch == "resnet9" else MobileNetV2 if arch == "mobilenet_v2"
+            else ConvNeXt if arch == "convnext" else LowResResNet)
     return twin(arch, width, k, freeze, expansion, depthwise, channels, classes, device)
 
 
@@ -493,7 +542,7 @@ def whole_run(a, model, opt, device):
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--depth", type=int, default=20, help="CIFAR ResNet depth (6n+2), unless --arch")
-    p.add_argument("--arch", choices=[*LOWRES_RESNETS, *VGG_LAYERS, *WIDE_RESNETS, "resnet9", "mobilenet_v2"],
+    p.add_argument("--arch", choices=[*LOWRES_RESNETS, *VGG_LAYERS, *WIDE_RESNETS, "resnet9", "mobilenet_v2", "convnext"],
                    help="a low-resolution ResNet or VGG, a Wide ResNet or ResNet-9 instead")
     p.add_argument("--width", type=int, default=16)
     p.add_argument("--kernel-size", type=int, default=3)

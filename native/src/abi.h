@@ -16,7 +16,8 @@
 #define LCCONV_UNARY_OPS(X)                                                                         \
   X(kRelu, "relu") X(kNeg, "neg") X(kExp, "exp") X(kLog, "log") X(kSqrt, "sqrt")                   \
   X(kRsqrt, "rsqrt") X(kSquare, "square") X(kAbs, "abs") X(kStep, "step")                           \
-  X(kReciprocal, "reciprocal") X(kSigmoid, "sigmoid") X(kTanh, "tanh") X(kRelu6, "relu6")
+  X(kReciprocal, "reciprocal") X(kSigmoid, "sigmoid") X(kTanh, "tanh") X(kRelu6, "relu6")     \
+  X(kErf, "erf")
 
 #define LCCONV_REDUCE_OPS(X) X(kSum, "sum") X(kMean, "mean") X(kMax, "max")
 

@@ -170,6 +170,7 @@ Napi::Value Unary(const Napi::CallbackInfo& info) {
       case kSigmoid: return unary_map(x, o, n, [](float v) { return 1.f / (1.f + std::exp(-v)); });
       case kTanh: return unary_map(x, o, n, [](float v) { return std::tanh(v); });
       case kRelu6: return unary_map(x, o, n, [](float v) { return v < 0.f ? 0.f : (v > 6.f ? 6.f : v); });
+      case kErf: return unary_map(x, o, n, [](float v) { return std::erf(v); });
       default: throw std::invalid_argument("unary: unknown op");
     }
   });

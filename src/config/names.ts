@@ -8,8 +8,8 @@
 /**
  * The architectures: the CIFAR ResNets of depth 6n + 2 (open_lth layout), the low-resolution
  * ResNet-18/34/50 and VGG-11/16-BN of the authors' trainer (tinytorchtrainer), the Wide ResNets
- * WRN-16-4 and WRN-28-10, the ResNet-9 of DAWNBench and a low-resolution MobileNetV2. Their layouts
- * are models/registry.ts.
+ * WRN-16-4 and WRN-28-10, the ResNet-9 of DAWNBench, a low-resolution MobileNetV2 and a small
+ * low-resolution ConvNeXt. Their layouts are models/registry.ts.
  */
 export const ARCH_NAMES = [
   'resnet8',
@@ -28,6 +28,7 @@ export const ARCH_NAMES = [
   'wrn28_10',
   'resnet9',
   'mobilenet_v2',
+  'convnext',
 ] as const;
 export type ArchName = (typeof ARCH_NAMES)[number];
 
@@ -45,6 +46,7 @@ export function isUserModel(arch: string): boolean {
 /** `model.width` when the config leaves it unset: the width at which each family has its published size (16 for your own). */
 export function defaultWidth(arch: string): number {
   if (arch === 'mobilenet_v2') return 32; // its stem's channels, torchvision's width multiplier 1
+  if (arch === 'convnext') return 32; // the small preset: 32, 64, 128, 256 channels
   return arch.startsWith('vgg') || ['resnet18', 'resnet34', 'resnet50', 'resnet9'].includes(arch) ? 64 : 16;
 }
 

@@ -181,15 +181,19 @@ const Model = z
       })
       .default('resnet20')
       .describe(
-        "network: resnet8…resnet110 = CIFAR ResNet of depth 6n+2 (open_lth layout); resnet18/34/50 and vgg11_bn/vgg16_bn = the low-resolution ResNet (basic; bottleneck for 50) and VGG-BN of the authors' trainer; wrn16_4/wrn28_10 = Wide ResNets (pre-activation); resnet9 = the DAWNBench ResNet-9; mobilenet_v2 = MobileNetV2 with depthwise spatial convs (stem and second stage at stride 1); or ./path/to/model.js = your own network built from lcconv's layers, relative to the working directory (docs/architectures.md)",
+        "network: resnet8…resnet110 = CIFAR ResNet of depth 6n+2 (open_lth layout); resnet18/34/50 and vgg11_bn/vgg16_bn = the low-resolution ResNet (basic; bottleneck for 50) and VGG-BN of the authors' trainer; wrn16_4/wrn28_10 = Wide ResNets (pre-activation); resnet9 = the DAWNBench ResNet-9; mobilenet_v2 = MobileNetV2 with depthwise spatial convs (stem and second stage at stride 1); convnext = a small low-resolution ConvNeXt (2×2 patch stem, 4 stages of 2 blocks, depthwise convs, LayerNorm, GELU, layer scale; images >= 16×16); or ./path/to/model.js = your own network built from lcconv's layers, relative to the working directory (docs/architectures.md)",
       ),
     width: int()
       .min(1)
       .optional()
       .describe(
-        'W, channels of the first stage, scaling every layer: CIFAR ResNets W, 2W, 4W; resnet18/34/50 W, 2W, 4W, 8W (bottleneck outputs ×4); VGG W…8W and a classifier of 64W hidden units; Wide ResNets a W stem, then W·k, 2W·k, 4W·k; ResNet-9 W…8W; MobileNetV2 the torchvision channels × W/32 (stem W). Unset: 16 for the CIFAR and Wide ResNets and your own model, 32 for MobileNetV2, 64 for the others (their published sizes)',
+        'W, channels of the first stage, scaling every layer: CIFAR ResNets W, 2W, 4W; resnet18/34/50 W, 2W, 4W, 8W (bottleneck outputs ×4); VGG W…8W and a classifier of 64W hidden units; Wide ResNets a W stem, then W·k, 2W·k, 4W·k; ResNet-9 W…8W; MobileNetV2 the torchvision channels × W/32 (stem W); ConvNeXt W, 2W, 4W, 8W. Unset: 16 for the CIFAR and Wide ResNets and your own model, 32 for MobileNetV2 and ConvNeXt, 64 for the others (their published sizes)',
       ),
-    kernel_size: oddKernel.default(3).describe('k of every spatial conv (odd, >= 1), depthwise ones included'),
+    kernel_size: oddKernel
+      .default(3)
+      .describe(
+        'k of every spatial conv (odd, >= 1), depthwise ones included, in every stage: ConvNeXt has no per-stage k here (its own 7 is kernel_size: 7); only its 2×2 patch convs keep their size',
+      ),
     lc_expansion: int()
       .min(1)
       .default(1)

@@ -131,6 +131,7 @@ const TWIN_CLASS = {
   wrn: 'WideResNet',
   resnet9: 'ResNet9',
   mobilenet_v2: 'MobileNetV2',
+  convnext: 'ConvNeXt',
 } as const satisfies Record<Exclude<ArchLayout['family'], 'cifar_resnet'>, string>;
 
 /**

@@ -14,6 +14,7 @@ import { buildCifarResNet, planCifarResNet } from './resnet.js';
 import { buildLowResResNet, planLowResResNet } from './resnet-lowres.js';
 import { chooseLcForm, isLcBlock, type LcForm, type SpatialConvSpec } from './spatial-conv.js';
 import { buildUserModel, planUserModel, readUserModel, type UserModelSource } from './user-model.js';
+import { buildConvNeXt, CONVNEXT_MIN_SIDE, planConvNeXt } from './convnext.js';
 import { buildMobileNetV2, planMobileNetV2 } from './mobilenetv2.js';
 import { buildResNet9, planResNet9, RESNET9_MIN_SIDE } from './resnet9.js';
 import { buildVgg, planVgg, vggMinSide } from './vgg.js';
@@ -33,6 +34,7 @@ const FAMILIES = {
   wrn: { plan: planWideResNet, build: buildWideResNet, minSide: anySize },
   resnet9: { plan: planResNet9, build: buildResNet9, minSide: () => RESNET9_MIN_SIDE },
   mobilenet_v2: { plan: planMobileNetV2, build: buildMobileNetV2, minSide: anySize },
+  convnext: { plan: planConvNeXt, build: buildConvNeXt, minSide: () => CONVNEXT_MIN_SIDE },
 } as const;
 
 /** The network's plan for height × width inputs: its spatial convs with their input sizes, and the rest's size. */

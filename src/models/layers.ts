@@ -1,6 +1,6 @@
 /**
- * The non-spatial layers: 1×1 convs (shortcuts and LC recombination), BatchNorm and the linear
- * classifier. All are learned in every freeze mode, as in the paper. Shapes are NHWC.
+ * The non-spatial layers: 1×1 convs (shortcuts and LC recombination), BatchNorm, LayerNorm, GELU and
+ * the linear classifier. All are learned in every freeze mode, as in the paper. Shapes are NHWC.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { batchNormTrain, runningUpdate } from './batchnorm.js';
@@ -60,6 +60,24 @@ export function makeBatchNorm(name: string, channels: number, store: ParamStore)
     });
     return y;
   };
+}
+
+/**
+ * LayerNorm over the channels of each position (NHWC's last axis; ConvNeXt's channels_last and
+ * channels_first norms are both this), with a learned scale and shift, PyTorch's biased variance.
+ */
+export function makeLayerNorm(name: string, channels: number, store: ParamStore, epsilon = 1e-6) {
+  const gamma = store.addLearnable(`${name}.weight`, [channels], new Float32Array(channels).fill(1));
+  const beta = store.addLearnable(`${name}.bias`, [channels], new Float32Array(channels));
+  return <T extends tf.Tensor>(x: T): T => {
+    const { mean, variance } = tf.moments(x, -1, true);
+    return tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, epsilon))), gamma), beta) as T;
+  };
+}
+
+/** GELU, the exact (erf) form, PyTorch's nn.GELU() default: x · Φ(x). */
+export function gelu<T extends tf.Tensor>(x: T): T {
+  return tf.mul(tf.mul(x, 0.5), tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1)) as T;
 }
 
 /** Linear classifier, with a bias unless `bias: false` (ResNet-9's): [B, C] → [B, classes]. */

@@ -68,7 +68,7 @@ export function spatialConv(
   inChannels: number,
   outChannels: number,
   stride: 1 | 2,
-  options: { bias?: boolean; perChannel?: boolean } = {},
+  options: { bias?: boolean; perChannel?: boolean; kernelSize?: number; pad?: number } = {},
 ): SpatialConvSpec {
   if (options.perChannel && inChannels !== outChannels)
     throw new Error(`${name}: a depthwise conv keeps its channels (${inChannels} in, ${outChannels} out)`);
@@ -77,13 +77,14 @@ export function spatialConv(
     inChannels,
     outChannels,
     stride,
-    kernelSize: spec.kernelSize,
+    kernelSize: options.kernelSize ?? spec.kernelSize,
     freeze: spec.freeze,
     lcExpansion: spec.lcExpansion,
     depthwise: spec.lcDepthwise,
     lcCompute: spec.lcCompute,
     bias: options.bias ?? false,
     ...(options.perChannel ? { perChannel: true } : {}),
+    ...(options.pad !== undefined ? { pad: options.pad } : {}),
   };
 }
 
@@ -92,15 +93,17 @@ export const strided = (n: number, stride: number) => Math.ceil(n / stride);
 
 /**
  * The parameter store for a network whose spatial convs are `convs`: in shared mode with one bank
- * large enough for every spatial filter ([k, k, max in, max out] over all layers).
+ * large enough for every spatial filter ([max k, max k, max in, max out] over the k > 1 layers).
  */
 export function makeStore(spec: ModelSpec, convs: SpatialConvSpec[]): ParamStore {
   let bank: SharedBank | undefined;
-  if (spec.freeze === 'shared' && spec.kernelSize > 1) {
-    const shapes = convs.map((c) => spatialFilterShape(c));
+  const sharing = convs.filter((c) => c.kernelSize > 1); // k = 1 convs stay learned in every mode
+  if (spec.freeze === 'shared' && sharing.length > 0) {
+    const shapes = sharing.map((c) => spatialFilterShape(c));
+    const maxK = Math.max(...shapes.map((s) => s[0]));
     const maxIn = Math.max(...shapes.map((s) => s[2]));
     const maxOut = Math.max(...shapes.map((s) => s[3]));
-    bank = new SharedBank([spec.kernelSize, spec.kernelSize, maxIn, maxOut], spec.spatialInit, spec.seed);
+    bank = new SharedBank([maxK, maxK, maxIn, maxOut], spec.spatialInit, spec.seed);
   }
   return new ParamStore(spec.seed, spec.init, spec.spatialInit, bank);
 }

@@ -27,22 +27,26 @@ export interface ParamCounts {
  * the same distribution). Slicing rule: a layer with a [k, k, in, out] filter takes the leading
  * block bank[:, :, :in, :out] and multiplies it by its own init scale (e.g. 1/√fan_in), which is
  * derived, not stored. So layers of equal shape use identical random filters, and the network
- * stores exactly one filter bank.
+ * stores exactly one filter bank. A smaller filter of the architecture's own size (ConvNeXt's 2×2
+ * patch convs) takes the leading k×k window too.
  */
 export class SharedBank {
   readonly tensor: tf.Tensor4D;
+  /** The init the bank is drawn with (a Gaussian spatial_init only at the k its covariance is for). */
+  readonly init: SpatialInit;
   constructor(
     readonly shape: [number, number, number, number],
     spatialInit: SpatialInit,
     seed: number,
   ) {
-    this.tensor = tf.tensor4d(spatialUnitDraws(shape, spatialInit, rngFor(seed, 'shared-bank')), shape);
+    this.init = spatialInitAt(spatialInit, shape[0]);
+    this.tensor = tf.tensor4d(spatialUnitDraws(shape, this.init, rngFor(seed, 'shared-bank')), shape);
   }
 
   /** The filter for one layer: leading slice times that layer's init scale (computed per forward). */
   slice(shape: [number, number, number, number], scale: number): tf.Tensor4D {
     const [k, , inC, outC] = shape;
-    if (k !== this.shape[0] || inC > this.shape[2] || outC > this.shape[3]) {
+    if (k > this.shape[0] || inC > this.shape[2] || outC > this.shape[3]) {
       throw new Error(`shared bank ${this.shape.join('x')} cannot serve a ${shape.join('x')} filter`);
     }
     return tf.tidy(() => tf.mul(tf.slice(this.tensor, [0, 0, 0, 0], shape), scale));
@@ -97,8 +101,9 @@ export class ParamStore {
 
   /** Values of a k×k filter of this name, drawn with the spatial init from its own seeded stream. */
   spatialValues(name: string, shape: [number, number, number, number], fans: Fans): Float32Array {
-    const out = spatialUnitDraws(shape, this.spatialInit, rngFor(this.seed, name));
-    const scale = spatialScale(this.spatialInit, fans);
+    const init = spatialInitAt(this.spatialInit, shape[0]);
+    const out = spatialUnitDraws(shape, init, rngFor(this.seed, name));
+    const scale = spatialScale(init, fans);
     for (let i = 0; i < out.length; i++) out[i]! *= scale;
     return out;
   }
@@ -108,8 +113,8 @@ export class ParamStore {
     if (!this.shared) throw new Error('shared freeze mode needs a SharedBank');
     this.assertNew(name);
     this.sharedUse += shape.reduce((a, b) => a * b, 1);
-    const scale = spatialScale(this.spatialInit, fans);
     const bank = this.shared;
+    const scale = spatialScale(bank.init, fans); // a window of the bank has the bank's distribution
     const slice = () => bank.slice(shape, scale);
     this.sharedSlices.set(name, slice);
     return slice;
@@ -138,4 +143,13 @@ export class ParamStore {
     if (this.learnable.has(name) || this.frozen.has(name) || this.buffers.has(name) || this.sharedSlices.has(name))
       throw new Error(`duplicate parameter name ${name}`);
   }
+}
+
+/**
+ * The spatial init for k×k filters: a Gaussian spatial_init's covariance is k²×k² for the model's k,
+ * so filters of another size fixed by the architecture (ConvNeXt's 2×2 patch convs) draw i.i.d. with
+ * its scheme instead.
+ */
+export function spatialInitAt(init: SpatialInit, k: number): SpatialInit {
+  return init.kind === 'gaussian' && init.covariance.length !== k * k ? { kind: 'iid', scheme: init.scheme } : init;
 }

@@ -50,13 +50,19 @@ interface MobileNetV2Layout {
   family: 'mobilenet_v2';
 }
 
+/** A small low-resolution ConvNeXt, its depthwise and patch convs spatial (models/convnext.ts). */
+interface ConvNeXtLayout {
+  family: 'convnext';
+}
+
 export type ArchLayout =
   | CifarResNetLayout
   | LowResResNetLayout
   | VggLayout
   | WideResNetLayout
   | ResNet9Layout
-  | MobileNetV2Layout;
+  | MobileNetV2Layout
+  | ConvNeXtLayout;
 
 export const ARCHS = {
   resnet8: { family: 'cifar_resnet', blocksPerStage: 1 }, // tiny: tests and smoke runs
@@ -76,6 +82,7 @@ export const ARCHS = {
   wrn28_10: { family: 'wrn', blocksPerStage: 4, widen: 10 },
   resnet9: { family: 'resnet9' },
   mobilenet_v2: { family: 'mobilenet_v2' },
+  convnext: { family: 'convnext' },
 } as const satisfies Record<ArchName, ArchLayout>;
 
 export type { ArchName };

@@ -47,6 +47,8 @@ export interface SpatialConvSpec {
   bias?: boolean;
   /** Depthwise by architecture (out = in, one filter per channel), whatever lc_depthwise says (see the header). */
   perChannel?: boolean;
+  /** Zero padding on each side; unset, k // 2 (PyTorch's padding=k//2). ConvNeXt's 2×2 patch convs: 0. */
+  pad?: number;
 }
 
 /** The two ways to compute an LC block (see the header). */
@@ -126,7 +128,7 @@ export function makeSpatialConv(spec: SpatialConvSpec, store: ParamStore): Layer
 /** The k×k conv with this filter, or the LC block around it (in the form `lc_compute` picks). */
 function spatialOrLcConv(spec: SpatialConvSpec, filter: () => tf.Tensor4D, store: ParamStore): Layer {
   const [k, , inC, outC] = spatialFilterShape(spec);
-  const pad = Math.floor(k / 2); // symmetric k//2 padding, as PyTorch's padding=k//2 (not TF 'same')
+  const pad = spec.pad ?? Math.floor(k / 2); // symmetric k//2 padding, as PyTorch's padding=k//2 (not TF 'same')
   const depthwise = hasDepthwiseFilter(spec);
   const spatial: Layer = depthwise
     ? (x) => tf.depthwiseConv2d(x, filter(), spec.stride, pad)

@@ -143,13 +143,14 @@ for (const { name, overrides } of MODES) {
   });
 }
 
-/** Every family beyond the CIFAR ResNets, narrow, frozen with LC blocks (VGG's five pools need 32×32). */
+/** Every family beyond the CIFAR ResNets, narrow, frozen with LC blocks (VGG's five pools need 32×32, ConvNeXt's four patch convs 16×16). */
 const FAMILIES = [
   { arch: 'resnet18', overrides: ['model.width=2'] },
   { arch: 'vgg11_bn', overrides: ['model.width=2', 'dataset.synthetic.image_size=32'] },
   { arch: 'wrn16_4', overrides: ['model.width=1'] },
   { arch: 'resnet9', overrides: ['model.width=2'] },
   { arch: 'mobilenet_v2', overrides: ['model.width=4'] },
+  { arch: 'convnext', overrides: ['model.width=2', 'dataset.synthetic.image_size=16'] },
 ];
 
 for (const { arch, overrides } of FAMILIES) {

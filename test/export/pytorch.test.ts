@@ -75,6 +75,9 @@ test('PyTorch loads the export, plain and folded, into its twin (strict) and rep
     { arch: 'mobilenet_v2', width: 4, freeze: 'frozen', lcExpansion: 3, kernelSize: 5 },
     { arch: 'mobilenet_v2', width: 4, freeze: 'shared', lcExpansion: 2, lcDepthwise: true },
     { arch: 'mobilenet_v2', width: 2, freeze: 'learned', lcCompute: 'expanded', lcExpansion: 2, inChannels: 1 },
+    { arch: 'convnext', width: 4, freeze: 'frozen', lcExpansion: 2, kernelSize: 7 },
+    { arch: 'convnext', width: 2, freeze: 'shared', lcDepthwise: true, kernelSize: 5 },
+    { arch: 'convnext', width: 2, freeze: 'learned', inChannels: 1 },
   ];
   const dir = tempDir('export');
   for (const [i, variant] of variants.entries()) {
@@ -88,7 +91,7 @@ test('PyTorch loads the export, plain and folded, into its twin (strict) and rep
     }
     const mean = Array.from({ length: spec.inChannels }, (_, c) => 0.3 + 0.1 * c);
     const std = Array.from({ length: spec.inChannels }, (_, c) => 0.2 + 0.05 * c);
-    const side = spec.arch.startsWith('vgg') ? 32 : 8; // five 2×2 pools need 32×32
+    const side = spec.arch.startsWith('vgg') ? 32 : spec.arch === 'convnext' ? 16 : 8; // VGG's five 2×2 pools need 32×32, ConvNeXt's four patch convs 16×16
     const images = tf.tensor4d(
       Array.from({ length: 6 * side * side * spec.inChannels }, () => rng()),
       [6, side, side, spec.inChannels],
@@ -154,7 +157,7 @@ for c in json.load(sys.stdin):
     m = build_model(None if c["blocks"] else c["arch"], depth, c["width"], c["k"], c["freeze"], c["E"], c["dw"], 3, 10, torch.device("cpu"))
     shared = [mm for mm in m.modules() if getattr(mm, "shared", False)]
     params = sum(p.numel() for p in m.parameters())
-    slices = sum(mm.shape[0] * mm.shape[1] * c["k"] * c["k"] for mm in shared)
+    slices = sum(mm.shape[0] * mm.shape[1] * mm.k * mm.k for mm in shared)  # ConvNeXt's patch convs are 2x2
     out.append([sum(p.numel() for p in m.parameters() if p.requires_grad), params + slices, params + (m.bank.tensor.numel() if m.bank is not None else 0)])
 print(json.dumps(out))
 `;

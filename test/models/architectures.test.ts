@@ -78,11 +78,12 @@ test('at the default width the parameter counts are the published ones (k = 3, 1
     wrn28_10: 36_479_194, // 36.5M
     resnet9: 6_573_120, // Page's DAWNBench ResNet-9: 6.5M
     mobilenet_v2: 2_236_682, // torchvision's mobilenet_v2(num_classes=10): the strides differ, not the weights
+    convnext: 1_586_410, // lcconv's small preset, no published network: the count of its PyTorch twin (test/export)
   };
   for (const arch of NEW_ARCHS) {
     const { config } = loadConfigText(`model: { arch: ${arch} }\n`, 'a.yaml');
     assert.equal(config.model.width, defaultWidth(arch));
-    const expected = arch.startsWith('wrn') ? 16 : arch === 'mobilenet_v2' ? 32 : 64;
+    const expected = arch.startsWith('wrn') ? 16 : arch === 'mobilenet_v2' || arch === 'convnext' ? 32 : 64;
     assert.equal(config.model.width, expected, `${arch}: default width`);
     const model = buildNetwork(tinyResNetSpec({ arch, width: config.model.width, freeze: 'learned' }));
     assert.ok(published[arch], `${arch}: its published count is listed here`);

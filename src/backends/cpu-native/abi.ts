@@ -29,6 +29,7 @@ export const UNARY_OPS = [
   'sigmoid',
   'tanh',
   'relu6',
+  'erf',
 ] as const;
 export const REDUCE_OPS = ['sum', 'mean', 'max'] as const;
 

@@ -41,6 +41,7 @@ const UNARY: [string, UnaryOp][] = [
   [tf.Sigmoid, 'sigmoid'],
   [tf.Tanh, 'tanh'],
   [tf.Relu6, 'relu6'],
+  [tf.Erf, 'erf'], // GELU's (ConvNeXt)
 ];
 
 function binary(addon: NativeAddon, name: string, op: BinaryOp): NativeKernelFunc {
