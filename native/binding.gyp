@@ -14,7 +14,8 @@
         "src/sgd.cc",
         "src/eltwise.cc",
         "src/reduce.cc",
-        "src/batchnorm.cc"
+        "src/batchnorm.cc",
+        "src/pool.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS"],

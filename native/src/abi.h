@@ -11,7 +11,9 @@
   /* reluGrad(dy, x) = dy * step(x): relu's gradient in one pass instead of Step + Multiply */     \
   X(kReluGrad, "reluGrad")                                                                          \
   /* relu6Grad(dy, x) = dy where 0 < x <= 6, else 0: tfjs's relu6 gradient in one pass (of 5) */   \
-  X(kRelu6Grad, "relu6Grad")
+  X(kRelu6Grad, "relu6Grad")                                                                        \
+  /* equal(a, b) = 1 where a == b, else 0 (NaN equals nothing): tfjs's Equal, as floats */          \
+  X(kEqual, "equal")
 
 #define LCCONV_UNARY_OPS(X)                                                                         \
   X(kRelu, "relu") X(kNeg, "neg") X(kExp, "exp") X(kLog, "log") X(kSqrt, "sqrt")                   \

@@ -140,6 +140,7 @@ Napi::Value Binary(const Napi::CallbackInfo& info) {
       case kMinimum: return run([](float x, float y) { const float m = x < y ? x : y; return (x == x && y == y) ? m : x + y; });
       case kSquaredDifference: return run([](float x, float y) { float d = x - y; return d * d; });
       case kReluGrad: return run([](float dy, float x) { const float g = dy * (x > 0.f ? 1.f : 0.f); return x == x ? g : x; });
+      case kEqual: return run([](float x, float y) { return x == y ? 1.f : 0.f; });
       case kRelu6Grad: return run([](float dy, float x) { const float g = dy * (x > 0.f && x <= 6.f ? 1.f : 0.f); return x == x ? g : x; });
       default: throw std::invalid_argument("binary: unknown op");
     }

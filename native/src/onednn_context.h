@@ -24,3 +24,5 @@ Napi::Value BatchNormTrain(const Napi::CallbackInfo& info);
 Napi::Value BatchNormTrainGrad(const Napi::CallbackInfo& info);
 Napi::Value BatchNormInference(const Napi::CallbackInfo& info);
 Napi::Value SgdUpdate(const Napi::CallbackInfo& info);
+Napi::Value MaxPool(const Napi::CallbackInfo& info);
+Napi::Value MaxPoolGrad(const Napi::CallbackInfo& info);

@@ -20,6 +20,8 @@ const f32 = (n: number) => new Float32Array(n).fill(0.5);
 const i32 = (...xs: number[]) => Int32Array.from(xs);
 // A 3x3 conv over a [2, 5, 5, 3] input to 4 channels, stride 1, padding 1, no bias, no relu.
 const conv = () => i32(2, 5, 5, 3, 5, 5, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0);
+// A 2x2 stride-2 max pool over a [2, 4, 4, 3] input (the conv layout, channels kept).
+const pool = () => i32(2, 4, 4, 3, 2, 2, 3, 2, 2, 2, 2, 1, 1, 0, 0, 0, 0, 1, 0, 0);
 
 export const ENTRY_POINTS: EntryPoint[] = [
   { name: 'abi', valid: () => [] },
@@ -60,6 +62,8 @@ export const ENTRY_POINTS: EntryPoint[] = [
     optional: [3, 4],
   },
   { name: 'sgdUpdate', valid: () => [...[0, 1, 2, 3, 4].map(() => [f32(6), f32(4)]), 0.1, 0.9, false, 5e-4] },
+  { name: 'maxPool', valid: () => [f32(96), f32(24), pool()] },
+  { name: 'maxPoolGrad', valid: () => [f32(24), f32(96), f32(96), pool()] },
 ];
 
 export interface Call {

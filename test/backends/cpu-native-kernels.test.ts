@@ -221,11 +221,46 @@ test('unary ops (values and gradients)', { skip }, async () => {
     ['reciprocal', tf.reciprocal, true],
     ['sigmoid', tf.sigmoid, false],
     ['tanh', tf.tanh, false],
+    ['relu6', (x) => tf.relu6(tf.mul(x, 8)), false], // both sides of 0 and of 6
+    ['erf', tf.erf, false],
   ];
   for (const [name, op, needsPositive] of ops) {
     const x = input(rand, [3, 4, 5]);
     await assertParity(name, (t) => op(t!), [needsPositive ? positive(x) : x], 600);
   }
+});
+
+test('maxPool and its gradient, bit for bit: 2×2/2 (VGG, ResNet-9), 3×3/2 same (the ResNet stem, overlapping windows), 1×1/2, valid and same; equal', {
+  skip,
+}, async () => {
+  const rand = rng(11);
+  const cases: [number[], number, number, 'valid' | 'same'][] = [
+    [[2, 8, 8, 3], 2, 2, 'valid'],
+    [[2, 9, 7, 4], 3, 2, 'same'],
+    [[1, 6, 6, 2], 3, 1, 'same'],
+    [[2, 7, 7, 3], 2, 2, 'same'],
+    [[1, 5, 5, 2], 1, 2, 'valid'],
+  ];
+  for (const [shape, size, stride, pad] of cases) {
+    // Ties included: rounded values make several maxima per window, where the first must win.
+    const x = input(rand, shape);
+    const tied = { shape, data: x.data.map((v) => Math.round(v * 3) / 3) };
+    for (const data of [x, tied])
+      await assertParity(
+        `maxPool ${shape} ${size}/${stride} ${pad}`,
+        (t) => tf.maxPool(t as tf.Tensor4D, size, stride, pad),
+        [data],
+        710,
+        {
+          atol: 0,
+          rtol: 0,
+        },
+      );
+  }
+  // Equal into tfjs's bool, broadcasting (tf.max's gradient builds its mask with it).
+  const a = input(rand, [2, 3, 4]);
+  const b = { shape: [1, 3, 1], data: Float32Array.from([a.data[0]!, 0.5, a.data[8]!]) };
+  await assertParity('equal', (p, q) => tf.cast(tf.equal(p!, q!), 'float32'), [a, b], 711, { grads: false });
 });
 
 test('reductions: sum / mean / max over axis sets, keepDims; addN', { skip }, async () => {
@@ -258,7 +293,19 @@ test('int32 tensors fall back to the JS kernels and keep their dtype', { skip },
 
 test('the overridden kernels are the native ones, not the inherited JS ones', { skip }, async () => {
   const { nativeCacheStats } = await import('../../src/backends/cpu-native/index.js');
-  for (const name of [tf.Conv2D, tf.Conv2DBackpropFilter, tf.Add, tf.Sum, tf.Relu, tf.BatchMatMul]) {
+  for (const name of [
+    tf.Conv2D,
+    tf.Conv2DBackpropFilter,
+    tf.Add,
+    tf.Sum,
+    tf.Relu,
+    tf.BatchMatMul,
+    tf.MaxPool,
+    tf.MaxPoolGrad,
+    tf.Equal,
+    tf.Relu6,
+    tf.Erf,
+  ]) {
     if (tf.getKernel(name, 'cpu-native')?.kernelFunc === tf.getKernel(name, 'cpu')?.kernelFunc)
       throw new Error(`${name} is not overridden`);
   }

@@ -14,6 +14,7 @@ export const BINARY_OPS = [
   'squaredDifference',
   'reluGrad',
   'relu6Grad',
+  'equal',
 ] as const;
 export const UNARY_OPS = [
   'relu',

@@ -80,6 +80,9 @@ export interface NativeAddon {
     epsilon: number,
   ): void;
   /** The fused SGD step over n parameters (src/backends/fused-ops.ts SGD_UPDATE); entry i of the five lists share a length. */
+  /** geometry: CONV_GEOMETRY in abi.ts (channels in = out, groups 1). */
+  maxPool(x: Float32Array, out: Float32Array, geometry: Int32Array): void;
+  maxPoolGrad(dy: Float32Array, x: Float32Array, dx: Float32Array, geometry: Int32Array): void;
   sgdUpdate(
     params: Float32Array[],
     grads: Float32Array[],

@@ -20,7 +20,7 @@ type ConvInfo = tf.backend_util.Conv2DInfo;
 type Pad = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
 
 /** The geometry native/src/conv.cc's ConvGeometry reads (layout: CONV_GEOMETRY in abi.ts). */
-function packConvGeometry(c: ConvInfo, depthwise: boolean, bias: boolean, relu: boolean): Int32Array {
+export function packConvGeometry(c: ConvInfo, depthwise: boolean, bias: boolean, relu: boolean): Int32Array {
   const p = c.padInfo;
   return pack(CONV_GEOMETRY, {
     batch: c.batchSize,

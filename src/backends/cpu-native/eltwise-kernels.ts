@@ -90,6 +90,32 @@ function unary(addon: NativeAddon, name: string, op: UnaryOp): NativeKernelFunc 
   };
 }
 
+/**
+ * Equal of two float32 tensors (broadcasting) into tfjs's bool tensor: the comparison natively, as
+ * 0/1 floats, then narrowed to bytes. tf.max's and tf.min's gradients build their mask with it
+ * (ResNet-9's global max pool: 25 ms per call in JS on a [64, 4, 4, 128] batch).
+ */
+function equal(addon: NativeAddon): NativeKernelFunc {
+  const js = jsKernel(tf.Equal);
+  return (args) => {
+    const { backend } = args;
+    const { a, b } = args.inputs;
+    if (!a || !b || sizeOf(a.shape) === 0 || sizeOf(b.shape) === 0 || !allFloat32(backend, a, b)) return js(args);
+    const outShape = tf.backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
+    const ones = new Float32Array(sizeOf(outShape));
+    addon.binary(
+      values(backend, a),
+      Int32Array.from(a.shape),
+      values(backend, b),
+      Int32Array.from(b.shape),
+      ones,
+      Int32Array.from(outShape),
+      opCode(BINARY_OPS, 'equal'),
+    );
+    return backend.makeTensorInfo(outShape, 'bool', Uint8Array.from(ones));
+  };
+}
+
 function addN(addon: NativeAddon): NativeKernelFunc {
   const js = jsKernel(tf.AddN);
   return (args) => {
@@ -111,6 +137,7 @@ export function eltwiseKernels(addon: NativeAddon): tf.KernelConfig[] {
     ...BINARY.map(([name, op]) => nativeKernel(name, binary(addon, name, op))),
     ...UNARY.map(([name, op]) => nativeKernel(name, unary(addon, name, op))),
     nativeKernel(tf.AddN, addN(addon)),
+    nativeKernel(tf.Equal, equal(addon)),
     nativeKernel(RELU_GRAD, activationGrad(addon, 'reluGrad')),
     nativeKernel(RELU6_GRAD, activationGrad(addon, 'relu6Grad')),
   ];

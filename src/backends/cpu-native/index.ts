@@ -15,6 +15,7 @@ import { convKernels } from './conv-kernels.js';
 import { eltwiseKernels } from './eltwise-kernels.js';
 import { matMulKernels } from './matmul-kernels.js';
 import { reduceKernels } from './reduce-kernels.js';
+import { poolKernels } from './pool-kernels.js';
 import { sgdKernels } from './sgd-kernels.js';
 
 export const BACKEND_NAME = 'cpu-native';
@@ -94,6 +95,7 @@ function register(addon: NativeAddon): void {
     ...reduceKernels(addon),
     ...batchNormKernels(addon),
     ...sgdKernels(addon),
+    ...poolKernels(addon),
   ];
   for (const config of natives) {
     if (tf.getKernel(config.kernelName, BACKEND_NAME)) tf.unregisterKernel(config.kernelName, BACKEND_NAME);
