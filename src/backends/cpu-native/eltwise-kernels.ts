@@ -44,14 +44,24 @@ const UNARY: [string, UnaryOp][] = [
   [tf.Erf, 'erf'], // GELU's (ConvNeXt)
 ];
 
-function binary(addon: NativeAddon, name: string, op: BinaryOp): NativeKernelFunc {
+/**
+ * A broadcasting binary op of two float32 tensors (or tfjs's JS kernel where the addon does not
+ * apply): the native result as floats in `out`'s array, handed to `finish` for the output tensor.
+ */
+function broadcastBinary(
+  addon: NativeAddon,
+  name: string,
+  op: BinaryOp,
+  finish: (backend: Parameters<NativeKernelFunc>[0]['backend'], shape: number[], out: Float32Array) => tf.TensorInfo,
+  outArray: (backend: Parameters<NativeKernelFunc>[0]['backend'], length: number) => Float32Array = outputArray,
+): NativeKernelFunc {
   const js = jsKernel(name);
   return (args) => {
     const { backend } = args;
     const { a, b } = args.inputs;
     if (!a || !b || sizeOf(a.shape) === 0 || sizeOf(b.shape) === 0 || !allFloat32(backend, a, b)) return js(args);
     const outShape = tf.backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
-    const out = outputArray(backend, sizeOf(outShape));
+    const out = outArray(backend, sizeOf(outShape));
     addon.binary(
       values(backend, a),
       Int32Array.from(a.shape),
@@ -61,9 +71,11 @@ function binary(addon: NativeAddon, name: string, op: BinaryOp): NativeKernelFun
       Int32Array.from(outShape),
       opCode(BINARY_OPS, op),
     );
-    return output(backend, outShape, out);
+    return finish(backend, outShape, out);
   };
 }
+
+const binary = (addon: NativeAddon, name: string, op: BinaryOp) => broadcastBinary(addon, name, op, output);
 
 /** relu's (dy · step(x)) or relu6's gradient for same-shape float32 dy and x (what their gradients pass). */
 function activationGrad(addon: NativeAddon, op: 'reluGrad' | 'relu6Grad'): NativeKernelFunc {
@@ -96,24 +108,13 @@ function unary(addon: NativeAddon, name: string, op: UnaryOp): NativeKernelFunc 
  * (ResNet-9's global max pool: 25 ms per call in JS on a [64, 4, 4, 128] batch).
  */
 function equal(addon: NativeAddon): NativeKernelFunc {
-  const js = jsKernel(tf.Equal);
-  return (args) => {
-    const { backend } = args;
-    const { a, b } = args.inputs;
-    if (!a || !b || sizeOf(a.shape) === 0 || sizeOf(b.shape) === 0 || !allFloat32(backend, a, b)) return js(args);
-    const outShape = tf.backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
-    const ones = new Float32Array(sizeOf(outShape));
-    addon.binary(
-      values(backend, a),
-      Int32Array.from(a.shape),
-      values(backend, b),
-      Int32Array.from(b.shape),
-      ones,
-      Int32Array.from(outShape),
-      opCode(BINARY_OPS, 'equal'),
-    );
-    return backend.makeTensorInfo(outShape, 'bool', Uint8Array.from(ones));
-  };
+  return broadcastBinary(
+    addon,
+    tf.Equal,
+    'equal',
+    (backend, shape, ones) => backend.makeTensorInfo(shape, 'bool', Uint8Array.from(ones)),
+    (_backend, length) => new Float32Array(length), // a scratch array: the output is bytes
+  );
 }
 
 function addN(addon: NativeAddon): NativeKernelFunc {
