@@ -46,12 +46,16 @@ export const sourceSha256 = (text: string) => createHash('sha256').update(text).
 export interface ModelKit {
   /** @tensorflow/tfjs-core: ops on NHWC tensors (relu, add, concat, mean…). */
   tf: typeof tf;
-  /** A k×k conv from the one factory: k, freeze mode, LC expansion and the shared bank come from the config. */
+  /**
+   * A k×k conv from the one factory: k, freeze mode, LC expansion and the shared bank come from the
+   * config. `depthwise: true` makes it a depthwise conv (out = in, one filter per channel), whose LC
+   * block combines each channel's E filters (docs/architectures.md).
+   */
   spatialConv(
     name: string,
     inChannels: number,
     outChannels: number,
-    options?: { stride?: 1 | 2; bias?: boolean },
+    options?: { stride?: 1 | 2; bias?: boolean; depthwise?: boolean },
   ): Layer;
   /** A learned 1×1 conv (no bias). */
   pointwiseConv(name: string, inChannels: number, outChannels: number, options?: { stride?: 1 | 2 }): Layer;
@@ -178,8 +182,16 @@ export function planUserModel(spec: ModelSpec, source: UserModelSource, height: 
     tf,
     spatialConv(name, inChannels, outChannels, options = {}) {
       check('spatialConv', name, [inChannels, outChannels], options.stride);
+      if (options.depthwise && inChannels !== outChannels)
+        throw scriptError(
+          source,
+          `kit.spatialConv('${name}', …): a depthwise conv keeps its channels (got ${inChannels} in, ${outChannels} out)`,
+        );
       const at = convs.push({
-        conv: spatialConv(spec, name, inChannels, outChannels, options.stride ?? 1, { bias: options.bias }),
+        conv: spatialConv(spec, name, inChannels, outChannels, options.stride ?? 1, {
+          bias: options.bias,
+          perChannel: options.depthwise === true,
+        }),
         height: 0,
         width: 0,
       });

@@ -95,6 +95,28 @@ test('a script that rebuilds ResNet-8 from the kit is the built-in ResNet-8 in e
   x.dispose();
 });
 
+test("a script's depthwise kit.spatialConv is the factory's per-channel conv: frozen random filters, E per channel combined per channel", () => {
+  const file = script(
+    `module.exports = function build(kit, spec) {
+      const stem = kit.spatialConv('stem', spec.inChannels, 6);
+      const dw = kit.spatialConv('dw', 6, 6, { stride: 2, depthwise: true });
+      const fc = kit.linear('fc', 6, spec.numClasses);
+      return (x, t) => fc(kit.globalAvgPool(kit.tf.relu(dw(kit.tf.relu(stem(x, t)), t))));
+    };`,
+    'depthwise-ok.js',
+  );
+  const spec = { ...tinyResNetSpec({ freeze: 'frozen', lcExpansion: 2 }), arch: file, userModel: readUserModel(file) };
+  const dw = spatialConvsOf(spec).find((c) => c.name === 'dw')!;
+  assert.equal(dw.perChannel, true);
+  const model = buildNetwork(spec);
+  assert.deepEqual(model.params.frozen.get('dw.weight')!.shape, [3, 3, 6, 2], 'two random filters per channel');
+  assert.deepEqual(model.params.learnable.get('dw.combine.weight')!.shape, [6, 2], 'combined per channel');
+  const logits = model.forward(tf.ones([2, 8, 8, 3]) as tf.Tensor4D, true);
+  assert.deepEqual(logits.shape, [2, 10]);
+  logits.dispose();
+  model.dispose();
+});
+
 test('a script that breaks the contract gets one line naming the file and what is wrong', () => {
   const spec = tinyResNetSpec();
   const cases: [string, string, RegExp][] = [
@@ -120,6 +142,11 @@ test('a script that breaks the contract gets one line naming the file and what i
       /stride must be 1 or 2/,
     ],
     ['module.exports = (kit, s) => { kit.spatialConv("c", 3, 0); };', 'channels.js', /positive integers \(got 0\)/],
+    [
+      'module.exports = (kit, s) => { kit.spatialConv("dw", 3, 4, { depthwise: true }); };',
+      'depthwise.js',
+      /kit\.spatialConv\('dw', …\): a depthwise conv keeps its channels \(got 3 in, 4 out\)/,
+    ],
     [
       'module.exports = (kit, s) => { const c = kit.spatialConv("c", s.inChannels, 4); return (x, t) => kit.globalAvgPool(c(x, t)); };',
       'logits.js',
