@@ -8,7 +8,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { firstLine } from '../errors.js';
 import type { Probe } from './index.js';
 import { captureStderr } from './stderr-capture.js';
-import { GPU_FIX, VULKAN_LOADER, type VulkanFacts, vulkanFacts } from './vulkan.js';
+import { basename } from 'node:path';
+import { dawnGpuMissing, GPU_FIX, VULKAN_LOADER, type VulkanFacts, vulkanFacts } from './vulkan.js';
 
 /** Debian/Ubuntu packages that give Dawn a (software) OpenGL ES adapter through Mesa's EGL. */
 const MESA_FIX =
@@ -137,7 +138,7 @@ export type DawnAdapter =
 export async function listDawnAdapters(): Promise<DawnAdapter[]> {
   const { create } = await import('webgpu');
   const facts = vulkanFacts();
-  const nativeCanLoad = facts.platform === 'darwin' || facts.platform === 'win32' || facts.loader;
+  const nativeCanLoad = nativeMayLoad(facts);
   const { value, captured } = await captureStderr(async () => {
     const found: DawnAdapter[] = [];
     for (const attempt of [NATIVE_ATTEMPT, OPENGLES_ATTEMPT]) {
@@ -157,11 +158,15 @@ export async function listDawnAdapters(): Promise<DawnAdapter[]> {
   return value;
 }
 
+/** Whether Dawn's native attempt can succeed at all: Metal and D3D12 always may; Vulkan needs its loader. */
+const nativeMayLoad = (facts: VulkanFacts) => facts.platform === 'darwin' || facts.platform === 'win32' || facts.loader;
+
 function noAdapterReason(attempt: Attempt, facts: VulkanFacts): string {
   if (attempt === OPENGLES_ATTEMPT) return 'no OpenGL ES through EGL';
   if (facts.platform === 'darwin' || facts.platform === 'win32') return 'Dawn found no adapter';
-  if (!facts.loader) return `no Vulkan loader (${VULKAN_LOADER})`;
-  return facts.icds.length === 0 ? 'no Vulkan driver ICD' : 'Dawn accepted none of the Vulkan drivers';
+  // No loader or no driver: vulkan.ts says which, with the folders searched.
+  if (!facts.loader || facts.icds.length === 0) return dawnGpuMissing(facts)!;
+  return `Dawn accepted none of the Vulkan drivers (${facts.icds.map((p) => basename(p)).join(', ')})`;
 }
 
 /**
@@ -173,7 +178,7 @@ async function startDawn(
 ): Promise<{ found: (Awaited<ReturnType<typeof requestAdapter>> & { device: GPUDevice }) | null; notes: string[] }> {
   // Without the Vulkan loader Dawn's native attempt on Linux can only fail (and say so on stderr).
   const facts = vulkanFacts();
-  const native = facts.platform === 'darwin' || facts.platform === 'win32' || facts.loader;
+  const native = nativeMayLoad(facts);
   const notes = native ? [] : [`no Vulkan loader (${VULKAN_LOADER})`];
   const found = await requestAdapter(create, native);
   if (!found) return { found: null, notes };

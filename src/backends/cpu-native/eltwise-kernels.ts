@@ -2,6 +2,7 @@
  * Native elementwise kernels: broadcasting binary ops, unary ops, AddN. Op codes are abi.ts's
  * (mirroring native/src/abi.h). Non-float32 tensors (int32 indices, bool masks) fall back to JS.
  */
+import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import { RELU6_GRAD, RELU_GRAD } from '../fused-ops.js';
 import { BINARY_OPS, type BinaryOp, opCode, UNARY_OPS, type UnaryOp } from './abi.js';
@@ -52,8 +53,8 @@ function broadcastBinary(
   addon: NativeAddon,
   name: string,
   op: BinaryOp,
-  finish: (backend: Parameters<NativeKernelFunc>[0]['backend'], shape: number[], out: Float32Array) => tf.TensorInfo,
-  outArray: (backend: Parameters<NativeKernelFunc>[0]['backend'], length: number) => Float32Array = outputArray,
+  finish: (backend: MathBackendCPU, shape: number[], out: Float32Array) => tf.TensorInfo,
+  outArray: (backend: MathBackendCPU, length: number) => Float32Array = outputArray,
 ): NativeKernelFunc {
   const js = jsKernel(name);
   return (args) => {

@@ -51,7 +51,15 @@ export async function doctorReport(
   const dawnLoaded = webgpu !== undefined && (webgpu.ok || /^Dawn found no/.test(webgpu.reason));
   const list =
     dawnAdapters ?? (probers ? null : async () => (await import('../../backends/webgpu.js')).listDawnAdapters());
-  const { DAWN_BACKEND_ENV } = await import('../../backends/webgpu.js');
+  const { pinnedDawnBackend } = await import('../../backends/webgpu.js');
+  // An invalid value is the webgpu probe's error already; the list then names no pin.
+  const pinned = (() => {
+    try {
+      return pinnedDawnBackend();
+    } catch {
+      return null;
+    }
+  })();
   const { imageDecoderSummary } = await import('../../data/native-decode.js');
   const major = Number(process.versions.node.split('.')[0]);
   return {
@@ -70,7 +78,7 @@ export async function doctorReport(
         ? {
             adapters: await list(),
             uses: webgpu.ok ? (webgpu.details?.dawn_backend ?? null) : null,
-            pinned: process.env[DAWN_BACKEND_ENV] || null,
+            pinned,
           }
         : null,
     imageDecode: imageDecoderSummary(),
